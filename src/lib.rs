@@ -1,0 +1,7 @@
+//! locust-planton: Project Planton `LocustKubernetes` manifests → DeliveryHero `locust` chart
+//! values, script ConfigMaps and a hardening Helm post-renderer.
+//!
+//! Data flows one way: `spec` (read and validate) → `values` (chart values and ConfigMaps) →
+//! Helm renders → `manifest` (split the stream) → `postrender` (filters) → stdout.
+
+pub mod yaml;

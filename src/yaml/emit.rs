@@ -1,0 +1,316 @@
+//! [`Node`] → block-style YAML that YAML 1.1 readers (Go: Helm, kubectl) and YAML 1.2 readers
+//! read back to the same values. Strings are written plain only when no reader could take them
+//! for anything else; multi-line strings become literal blocks when that is exact, and
+//! double-quoted with escapes otherwise.
+
+use super::node::{Map, Node, Scalar, Style};
+use super::resolve::{Resolved, resolve_plain};
+use std::fmt::Write;
+
+/// One document's body, ending in a newline (no `---`).
+pub fn emit_document(node: &Node) -> String {
+    let mut out = String::new();
+    match node {
+        Node::Map(m) if !m.is_empty() => emit_map(m, 0, &mut out),
+        Node::Seq(s) if !s.is_empty() => emit_seq(s, 0, &mut out),
+        other => {
+            emit_inline(other, 0, &mut out);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn emit_map(map: &Map, indent: usize, out: &mut String) {
+    for (i, (key, value)) in map.iter().enumerate() {
+        // The first entry of a mapping inside a list item continues the `- ` line.
+        if i > 0 || !out.ends_with("- ") {
+            pad(out, indent);
+        }
+        emit_key(key, out);
+        out.push(':');
+        match value {
+            Node::Map(m) if !m.is_empty() => {
+                out.push('\n');
+                emit_map(m, indent + 2, out);
+            }
+            Node::Seq(s) if !s.is_empty() => {
+                out.push('\n');
+                emit_seq(s, indent, out);
+            }
+            other => {
+                out.push(' ');
+                emit_inline(other, indent + 2, out);
+                out.push('\n');
+            }
+        }
+    }
+}
+
+fn emit_seq(items: &[Node], indent: usize, out: &mut String) {
+    for item in items {
+        pad(out, indent);
+        out.push('-');
+        match item {
+            Node::Map(m) if !m.is_empty() => {
+                out.push(' ');
+                emit_map(m, indent + 2, out);
+            }
+            Node::Seq(s) if !s.is_empty() => {
+                out.push('\n');
+                emit_seq(s, indent + 2, out);
+            }
+            other => {
+                out.push(' ');
+                emit_inline(other, indent + 2, out);
+                out.push('\n');
+            }
+        }
+    }
+}
+
+/// A scalar or an empty collection, after `key: ` or `- `. `block_indent` is where a literal
+/// block's lines go.
+fn emit_inline(node: &Node, block_indent: usize, out: &mut String) {
+    match node {
+        Node::Map(_) => out.push_str("{}"),
+        Node::Seq(_) => out.push_str("[]"),
+        Node::Scalar(s) => {
+            if let Some(tag) = &s.tag {
+                out.push_str(tag);
+                out.push(' ');
+            }
+            emit_scalar(s, Some(block_indent), out)
+        }
+    }
+}
+
+fn emit_key(key: &Node, out: &mut String) {
+    match key {
+        Node::Scalar(s) => emit_scalar(s, None, out),
+        // Keys that are collections never occur in Kubernetes objects; JSON is valid flow YAML.
+        other => out.push_str(&other.to_json().to_string()),
+    }
+}
+
+fn emit_scalar(s: &Scalar, block_indent: Option<usize>, out: &mut String) {
+    match s.style {
+        // A plain scalar read from a document is written back as it was: same text, same type.
+        Style::Plain if s.text.is_empty() => out.push_str("null"),
+        Style::Plain if plain_is_reusable(&s.text) => out.push_str(&s.text),
+        _ => emit_string(&s.text, block_indent, out),
+    }
+}
+
+/// A string, written so that every reader sees exactly `text` as a string.
+pub fn emit_scalar_string(text: &str) -> String {
+    let mut out = String::new();
+    emit_string(text, None, &mut out);
+    out
+}
+
+fn emit_string(text: &str, block_indent: Option<usize>, out: &mut String) {
+    if is_plain_safe_string(text) {
+        out.push_str(text);
+    } else if let Some(indent) = block_indent.filter(|_| literal_block_is_exact(text)) {
+        emit_literal(text, indent, out);
+    } else {
+        out.push_str(&quote_double(text));
+    }
+}
+
+fn emit_literal(text: &str, indent: usize, out: &mut String) {
+    let body = text.trim_end_matches('\n');
+    let trailing = text.len() - body.len();
+    out.push_str(match trailing {
+        0 => "|-",
+        1 => "|",
+        _ => "|+",
+    });
+    out.push('\n');
+    for line in body.split('\n') {
+        if !line.is_empty() {
+            pad(out, indent);
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    for _ in 1..trailing {
+        out.push('\n');
+    }
+    // The caller adds the newline that ends the entry; a block already ended its last line.
+    out.pop();
+}
+
+/// Literal blocks reproduce text exactly unless it has carriage returns, control characters,
+/// characters that YAML 1.1 treats as line breaks, trailing white space (which some readers
+/// strip), or a first line that starts with white space (the indentation would be misread).
+fn literal_block_is_exact(text: &str) -> bool {
+    let body = text.trim_end_matches('\n');
+    !body.is_empty()
+        && text.contains('\n')
+        && !body.starts_with([' ', '\t', '\n'])
+        && !text
+            .chars()
+            .any(|c| (c.is_control() && c != '\n' && c != '\t') || is_special_break(c))
+        && body.split('\n').all(|l| !l.ends_with([' ', '\t']))
+}
+
+fn is_special_break(c: char) -> bool {
+    matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
+}
+
+/// Plain only for a conservative alphabet with a letter, `/` or `_` first, and never for a word
+/// that YAML 1.1 or 1.2 reads as a boolean or null (`yes`, `on`, `y`, `null`, …).
+fn is_plain_safe_string(text: &str) -> bool {
+    let mut chars = text.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    (first.is_ascii_alphabetic() || first == '/' || first == '_')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./:@+-".contains(c))
+        && !text.ends_with(':')
+        && !text.contains("::")
+        && matches!(resolve_plain(text), Resolved::String(_))
+}
+
+/// A plain scalar seen in a document can be written back as plain text when it is on one line
+/// and has nothing that would end or change it in block context.
+fn plain_is_reusable(text: &str) -> bool {
+    !text.contains(['\n', '\r', '\t', '#'])
+        && !text.contains(": ")
+        && !text.ends_with(':')
+        && !text.starts_with([
+            ' ', '-', '?', ':', ',', '[', ']', '{', '}', '&', '*', '!', '|', '>', '\'', '"', '%',
+            '@', '`',
+        ])
+        && !text.ends_with(' ')
+        || matches!(resolve_plain(text), Resolved::Int(_) | Resolved::Float(_))
+}
+
+/// A double-quoted YAML string with every character either literal or escaped.
+pub fn quote_double(text: &str) -> String {
+    let mut q = String::with_capacity(text.len() + 2);
+    q.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => q.push_str("\\\""),
+            '\\' => q.push_str("\\\\"),
+            '\n' => q.push_str("\\n"),
+            '\t' => q.push_str("\\t"),
+            '\r' => q.push_str("\\r"),
+            '\0' => q.push_str("\\0"),
+            '\u{85}' => q.push_str("\\N"),
+            '\u{2028}' => q.push_str("\\L"),
+            '\u{2029}' => q.push_str("\\P"),
+            c if c.is_control() || c == '\u{feff}' => {
+                let _ = write!(q, "\\u{:04X}", c as u32);
+            }
+            c => q.push(c),
+        }
+    }
+    q.push('"');
+    q
+}
+
+fn pad(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse_single;
+
+    fn round_trip(node: &Node) -> Node {
+        parse_single(&emit_document(node)).unwrap()
+    }
+
+    #[test]
+    fn yaml11_words_stay_strings() {
+        for s in [
+            "yes", "on", "n", "Y", "0755", "1e3", "~", "true", "", "1.10", "a: b", "x #y", "- x",
+            "null", "=", "<<",
+        ] {
+            let mut m = Map::default();
+            m.insert("k", Node::string(s));
+            let text = emit_document(&Node::Map(m.clone()));
+            assert!(text.contains('"'), "{s:?} must be quoted: {text}");
+            assert_eq!(
+                round_trip(&Node::Map(m)).get_path(&["k"]).unwrap().as_str(),
+                Some(s)
+            );
+        }
+    }
+
+    #[test]
+    fn safe_strings_stay_plain() {
+        let mut m = Map::default();
+        m.insert("image", Node::string("locustio/locust:2.32.2"));
+        m.insert("name", Node::string("demo-locust-master"));
+        assert_eq!(
+            emit_document(&Node::Map(m)),
+            "image: locustio/locust:2.32.2\nname: demo-locust-master\n"
+        );
+    }
+
+    #[test]
+    fn multiline_strings_round_trip() {
+        for s in [
+            "a\nb\n",
+            "a\nb",
+            "a\n\n\n",
+            "  leading\n",
+            "trailing \nx\n",
+            "tab\tin\n\tline\n",
+            "crlf\r\nline\r\n",
+            "---\n...\nx\n",
+            "{{ x }}\n`y`\n'\"\n",
+            "emoji 🚀\n",
+            "\n\nstarts blank\n",
+            "nel\u{85}x\n",
+        ] {
+            let mut m = Map::default();
+            m.insert("k", Node::string(s));
+            let mut seq = vec![Node::string(s)];
+            seq.push(Node::Map(m.clone()));
+            let doc = Node::Map({
+                let mut top = Map::default();
+                top.insert("m", Node::Map(m));
+                top.insert("s", Node::Seq(seq));
+                top
+            });
+            let back = round_trip(&doc);
+            assert_eq!(back, round_trip(&back));
+            assert_eq!(
+                back.get_path(&["m", "k"]).unwrap().as_str(),
+                Some(s),
+                "{s:?}"
+            );
+            assert_eq!(
+                back.to_json(),
+                doc.to_json(),
+                "{s:?}\n{}",
+                emit_document(&doc)
+            );
+        }
+    }
+
+    #[test]
+    fn plain_scalars_are_reused_verbatim() {
+        let doc = parse_single("a: yes\nb: 0755\nc: 1e3\nd:\ne: [x, y]\nf: {}\n").unwrap();
+        assert_eq!(
+            emit_document(&doc),
+            "a: yes\nb: 0755\nc: 1e3\nd: null\ne:\n- x\n- y\nf: {}\n"
+        );
+    }
+
+    #[test]
+    fn nested_lists_and_maps() {
+        let text = "a:\n- name: x\n  v:\n  - 1\n  -\n    - 2\n    - 3\n- []\n";
+        let doc = parse_single(text).unwrap();
+        assert_eq!(emit_document(&doc), text);
+    }
+}
