@@ -5,3 +5,6 @@
 //! Helm renders → `manifest` (split the stream) → `postrender` (filters) → stdout.
 
 pub mod yaml;
+pub mod diag;
+pub mod spec;
+pub mod commands;

@@ -1,0 +1,90 @@
+//! The commands behind the CLI. Each returns what to print, or a [`Failure`] that `main` maps
+//! to an exit code; nothing here exits the process.
+
+pub mod check;
+
+use crate::diag::Findings;
+use std::io::Read;
+
+/// Documented exit codes (README "Exit codes").
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// Invalid input, or the operation failed.
+    pub const FAILED: u8 = 1;
+    /// Wrong command-line usage (clap uses 2 as well).
+    pub const USAGE: u8 = 2;
+    /// A wait timed out, or the cluster could not run the test.
+    pub const TIMEOUT: u8 = 3;
+    /// helm (or kubectl) itself failed; its stderr is passed through.
+    pub const TOOL_FAILED: u8 = 4;
+}
+
+/// Why a command failed; `message` is complete and printed to stderr as is.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Failure { code, message: message.into() }
+    }
+    pub fn failed(message: impl Into<String>) -> Self {
+        Failure::new(exit::FAILED, message)
+    }
+}
+
+/// An input named on the command line: a path, or `-` for stdin.
+pub struct Input {
+    /// How messages name it: the path as given, or `<stdin>`.
+    pub label: String,
+    pub text: String,
+}
+
+pub fn read_input(path: &str) -> Result<Input, Failure> {
+    let (label, bytes) = if path == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin().read_to_end(&mut buf).map_err(|e| Failure::failed(format!("<stdin>: cannot read: {e}")))?;
+        ("<stdin>".to_string(), buf)
+    } else {
+        let bytes = std::fs::read(path).map_err(|e| Failure::failed(format!("{path}: cannot read: {e}")))?;
+        (path.to_string(), bytes)
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|e| Failure::failed(format!("{label}: not UTF-8 text (byte {})", e.utf8_error().valid_up_to())))?;
+    Ok(Input { label, text })
+}
+
+/// Reads and validates a spec; on errors, the failure lists every finding.
+pub fn load_spec(path: &str) -> Result<(Input, crate::spec::LoadTestSpec, Findings), Failure> {
+    let input = read_input(path)?;
+    match crate::spec::read(&input.text) {
+        Ok((spec, warnings)) => Ok((input, spec, warnings)),
+        Err(findings) => {
+            let mut message = findings.render(&input.label);
+            message.pop();
+            Err(Failure::failed(message))
+        }
+    }
+}
+
+/// Writes `content` to `path` atomically (temp file in the same directory, then rename), so a
+/// failed run never leaves a half-written file; `-` or no path means stdout.
+pub fn write_output(path: Option<&str>, content: &str) -> Result<(), Failure> {
+    use std::io::Write;
+    match path {
+        None | Some("-") => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(content.as_bytes()).and_then(|_| out.flush()).map_err(|e| Failure::failed(format!("stdout: {e}")))
+        }
+        Some(p) => {
+            let target = std::path::Path::new(p);
+            let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Failure::failed(format!("{p}: {e}")))?;
+            tmp.write_all(content.as_bytes()).map_err(|e| Failure::failed(format!("{p}: {e}")))?;
+            tmp.persist(target).map_err(|e| Failure::failed(format!("{p}: {}", e.error)))?;
+            Ok(())
+        }
+    }
+}

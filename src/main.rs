@@ -1,0 +1,68 @@
+//! The `locust-planton` binary: parses arguments, calls the library, maps failures to exit codes.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use locust_planton::commands::{self, Failure, exit};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "locust-planton",
+    version,
+    about = "Run Locust load tests on Kubernetes from one Project Planton LocustKubernetes manifest",
+    long_about = "Run Locust load tests on Kubernetes from one Project Planton LocustKubernetes manifest.\n\n\
+                  Turns the manifest into values for the DeliveryHero `locust` Helm chart, creates the\n\
+                  script ConfigMaps itself, and hardens what Helm renders as a post-renderer.",
+    after_help = "Examples:\n  \
+        locust-planton check -f examples/checkout.yaml\n  \
+        cat examples/checkout.yaml | locust-planton check -f - --output json\n\n\
+        Exit codes: 0 ok, 1 invalid input or failure, 2 usage error, 3 timeout, 4 helm/kubectl failed."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a manifest and list every problem.   e.g. locust-planton check -f test.yaml
+    #[command(after_help = "Examples:\n  locust-planton check -f examples/checkout.yaml\n  locust-planton check -f - --output json < test.yaml\n\n\
+        Prints `FILE: field.path: message` per problem (warnings say `warning:`).\n\
+        Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage error.")]
+    Check {
+        /// The manifest (`-` reads stdin).
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: String,
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { file, output } => {
+            let format = match output {
+                OutputFormat::Text => commands::check::Format::Text,
+                OutputFormat::Json => commands::check::Format::Json,
+            };
+            commands::check::run(&file, format).and_then(|(out, code)| {
+                commands::write_output(None, &out)?;
+                Ok(code)
+            })
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(Failure { code, message }) => {
+            eprintln!("locust-planton: {message}");
+            ExitCode::from(if code == exit::OK { exit::FAILED } else { code })
+        }
+    }
+}

@@ -1,0 +1,483 @@
+//! Reading and validating a Project Planton `LocustKubernetes` (or `KubernetesLocust`) manifest
+//! into the typed [`LoadTestSpec`] every other stage uses. All problems are collected, each with
+//! its canonical field path; see README "Spec reference" for the rules.
+
+mod names;
+pub mod pep508;
+mod reader;
+pub mod rules;
+
+use crate::diag::Findings;
+use crate::yaml::{Node, parse_single};
+use reader::{Fields, expect_string, fields};
+
+pub const API_VERSION: &str = "kubernetes.project-planton.org/v1";
+/// Label that places a `LocustKubernetes` in a namespace (otherwise `metadata.name`).
+pub const NAMESPACE_LABEL: &str = "kubernetes.project-planton.org/namespace";
+/// Characters of content hash in derived ConfigMap names (kustomize's length).
+pub const HASH_LEN: usize = 10;
+/// Roles of the script ConfigMaps: `<name>-main-<hash>`, `<name>-lib-<hash>`.
+pub const MAIN_ROLE: &str = "main";
+pub const LIB_ROLE: &str = "lib";
+/// `metadata.name` budget: the longest derived name, `<name>-main-<hash>`, must fit in 63.
+pub const MAX_NAME_LEN: usize = 63 - (MAIN_ROLE.len() + HASH_LEN + 2);
+/// The API server's limit on a ConfigMap's data.
+pub const CONFIGMAP_LIMIT: usize = 1024 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The original name; ingress `{enabled, dnsDomain}`, namespace from a label.
+    LocustKubernetes,
+    /// Upstream's name since 2025-11-14; ingress `{enabled, hostname}`, `namespace` required.
+    KubernetesLocust,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resources {
+    pub limits_cpu: String,
+    pub limits_memory: String,
+    pub requests_cpu: String,
+    pub requests_memory: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Container {
+    pub replicas: i64,
+    pub resources: Resources,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Namespace {
+    Value(String),
+    /// `valueFrom`: a reference Planton resolves; this tool needs `--namespace` then.
+    Reference,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadTest {
+    pub name: String,
+    pub main_py: String,
+    /// File name → content, in document order.
+    pub lib_files: Vec<(String, String)>,
+    pub pip_packages: Vec<String>,
+    /// Extension: the target URL (`LOCUST_HOST`).
+    pub host: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadTestSpec {
+    pub kind: Kind,
+    pub name: String,
+    pub labels: Vec<(String, String)>,
+    pub namespace: Namespace,
+    pub create_namespace: bool,
+    pub master: Container,
+    pub worker: Container,
+    /// The ingress host when ingress is enabled (`hostname`, or `<name>.<dnsDomain>`).
+    pub ingress_host: Option<String>,
+    pub load_test: LoadTest,
+    /// Dotted chart-value paths → values as written, in document order.
+    pub helm_values: Vec<(String, String)>,
+}
+
+/// Reads a manifest. `Err` carries every error (and warnings); `Ok` carries warnings.
+pub fn read(text: &str) -> Result<(LoadTestSpec, Findings), Findings> {
+    let mut d = Findings::default();
+    let root = match parse_single(text) {
+        Ok(root) => root,
+        Err(e) => {
+            d.error(format!("line {} column {}", e.line, e.column), format!("invalid YAML: {}", e.message));
+            return Err(d);
+        }
+    };
+    let spec = read_root(&root, &mut d);
+    match spec {
+        Some(spec) if !d.has_errors() => Ok((spec, d)),
+        _ => Err(d),
+    }
+}
+
+fn read_root(root: &Node, d: &mut Findings) -> Option<LoadTestSpec> {
+    let top = fields(root, "", &["apiVersion", "kind", "metadata", "spec", "status"], &[], d)?;
+    match top.string("apiVersion", d) {
+        Some(v) if v == API_VERSION => {}
+        Some(v) => d.error("apiVersion", format!("must be `{API_VERSION}`, got `{v}`")),
+        None if top.node("apiVersion").is_none() => d.error("apiVersion", format!("required (`{API_VERSION}`)")),
+        None => {}
+    }
+    let kind = match top.string("kind", d) {
+        Some(k) => {
+            let folded: String = k.chars().filter(|c| *c != '-' && *c != '_').collect::<String>().to_lowercase();
+            match folded.as_str() {
+                "locustkubernetes" => Some(Kind::LocustKubernetes),
+                "kuberneteslocust" => Some(Kind::KubernetesLocust),
+                _ => {
+                    d.error("kind", format!("must be `LocustKubernetes` or `KubernetesLocust`, got `{k}`"));
+                    None
+                }
+            }
+        }
+        None => {
+            if top.node("kind").is_none() {
+                d.error("kind", "required (`LocustKubernetes` or `KubernetesLocust`)");
+            }
+            None
+        }
+    };
+    let metadata = match top.node("metadata") {
+        Some(m) => read_metadata(m, d),
+        None => {
+            d.error("metadata", "required (at least `metadata.name`)");
+            None
+        }
+    };
+    let Some(spec_node) = top.node("spec") else {
+        d.error("spec", "required");
+        return None;
+    };
+    let kind = kind?;
+    let spec = read_spec(spec_node, kind, d);
+    let (name, labels) = metadata?;
+    let mut spec = spec?;
+    if kind == Kind::LocustKubernetes {
+        let label = labels.iter().find(|(k, _)| k == NAMESPACE_LABEL).map(|(_, v)| v.clone());
+        if let Some(Err(e)) = label.as_deref().map(rules::dns_label) {
+            d.error(format!("metadata.labels[\"{NAMESPACE_LABEL}\"]"), format!("namespace {e}"));
+        }
+        spec.namespace = Namespace::Value(label.unwrap_or_else(|| name.clone()));
+    }
+    if let Some(suffix) = spec.ingress_host.as_ref().filter(|_| kind == Kind::LocustKubernetes) {
+        spec.ingress_host = Some(format!("{name}.{suffix}"));
+    }
+    Some(LoadTestSpec { kind, name, labels, ..spec })
+}
+
+fn read_metadata(node: &Node, d: &mut Findings) -> Option<(String, Vec<(String, String)>)> {
+    let m = fields(
+        node,
+        "metadata",
+        &["name", "slug", "id", "org", "env", "labels", "annotations", "tags", "version", "relationships"],
+        &[],
+        d,
+    )?;
+    for f in ["slug", "id", "org", "env"] {
+        m.string(f, d);
+    }
+    m.string_map("annotations", d);
+    m.string_list("tags", d);
+    let labels = m.string_map("labels", d);
+    let name = match m.string("name", d) {
+        Some(name) => {
+            if let Err(e) = rules::dns_label(&name) {
+                d.error("metadata.name", e);
+            } else if name.len() > MAX_NAME_LEN {
+                d.error(
+                    "metadata.name",
+                    format!(
+                        "must be at most {MAX_NAME_LEN} characters, is {}: derived names such as `<name>-{MAIN_ROLE}-<{HASH_LEN}-character hash>` must stay within 63",
+                        name.len()
+                    ),
+                );
+            }
+            name
+        }
+        None => {
+            if m.node("name").is_none() {
+                d.error("metadata.name", "required");
+            }
+            return None;
+        }
+    };
+    Some((name, labels))
+}
+
+const SPEC_COMMON: &[&str] = &["masterContainer", "workerContainer", "ingress", "loadTest", "helmValues"];
+const SPEC_KUBERNETES_LOCUST: &[&str] = &[
+    "masterContainer",
+    "workerContainer",
+    "ingress",
+    "loadTest",
+    "helmValues",
+    "targetCluster",
+    "namespace",
+    "createNamespace",
+];
+
+fn read_spec(node: &Node, kind: Kind, d: &mut Findings) -> Option<LoadTestSpec> {
+    let (known, hints): (&[&'static str], &[(&str, &str)]) = match kind {
+        Kind::LocustKubernetes => (
+            SPEC_COMMON,
+            &[
+                ("namespace", "LocustKubernetes takes its namespace from the label `kubernetes.project-planton.org/namespace` (kind KubernetesLocust has `spec.namespace`)"),
+                ("createNamespace", "only kind KubernetesLocust has `createNamespace`"),
+                ("targetCluster", "only kind KubernetesLocust has `targetCluster`"),
+            ],
+        ),
+        Kind::KubernetesLocust => (SPEC_KUBERNETES_LOCUST, &[]),
+    };
+    let s = fields(node, "spec", known, hints, d)?;
+    let master = read_container(s.node("masterContainer"), "spec.masterContainer", d);
+    let worker = read_container(s.node("workerContainer"), "spec.workerContainer", d);
+    if master.replicas < 0 || master.replicas > 1 {
+        d.error("spec.masterContainer.replicas", format!("must be 0 or 1 (0 parks the test), got {}", master.replicas));
+    } else if master.replicas == 0 {
+        d.warn("spec.masterContainer.replicas", "0 parks the test: no master runs, workers wait");
+    }
+    if worker.replicas < 0 {
+        d.error("spec.workerContainer.replicas", format!("must be 0 or more, got {}", worker.replicas));
+    }
+    let ingress_host = s.node("ingress").and_then(|n| read_ingress(n, kind, d));
+    let load_test = match s.node("loadTest") {
+        Some(n) => read_load_test(n, d),
+        None => {
+            d.error("spec.loadTest", "required (`name` and `mainPyContent` at least)");
+            None
+        }
+    };
+    let helm_values = read_helm_values(&s, d);
+    let (namespace, create_namespace) = match kind {
+        Kind::KubernetesLocust => read_namespace(&s, d),
+        Kind::LocustKubernetes => (Namespace::Reference, false),
+    };
+    if let Some(tc) = s.node("targetCluster") {
+        if let Some(f) = fields(tc, "spec.targetCluster", &["clusterKind", "clusterName"], &[], d) {
+            f.string("clusterName", d);
+            if let Some(k) = f.node("clusterKind") {
+                if k.as_str().is_none() && k.as_i64().is_none() {
+                    d.error(f.path("clusterKind"), "must be a cluster kind name or number");
+                }
+            }
+        }
+    }
+    Some(LoadTestSpec {
+        kind,
+        name: String::new(),
+        labels: Vec::new(),
+        namespace,
+        create_namespace,
+        master,
+        worker,
+        ingress_host,
+        load_test: load_test?,
+        helm_values,
+    })
+}
+
+/// Upstream proto defaults fill whatever is missing.
+fn read_container(node: Option<&Node>, path: &str, d: &mut Findings) -> Container {
+    let mut c = Container {
+        replicas: 1,
+        resources: Resources {
+            limits_cpu: "1000m".into(),
+            limits_memory: "1Gi".into(),
+            requests_cpu: "50m".into(),
+            requests_memory: "100Mi".into(),
+        },
+    };
+    let Some(f) = node.and_then(|n| fields(n, path, &["replicas", "resources"], &[], d)) else { return c };
+    if let Some(r) = f.int("replicas", d) {
+        c.replicas = r;
+    }
+    let Some(res) = f.node("resources").and_then(|n| fields(n, &f.path("resources"), &["limits", "requests"], &[], d))
+    else {
+        return c;
+    };
+    let r = &mut c.resources;
+    for (block, cpu, memory) in
+        [("limits", &mut r.limits_cpu, &mut r.limits_memory), ("requests", &mut r.requests_cpu, &mut r.requests_memory)]
+    {
+        let hint: &[(&str, &str)] = &[("ephemeralStorage", "only `cpu` and `memory` are part of the Planton API")];
+        let Some(b) = res.node(block).and_then(|n| fields(n, &res.path(block), &["cpu", "memory"], hint, d)) else {
+            continue;
+        };
+        for (field, slot) in [("cpu", cpu), ("memory", memory)] {
+            if let Some(q) = b.string(field, d) {
+                match rules::quantity(&q) {
+                    Ok(v) if v < 0.0 => d.error(b.path(field), format!("`{q}` must not be negative")),
+                    Ok(_) => *slot = q,
+                    Err(e) => d.error(b.path(field), e),
+                }
+            }
+        }
+    }
+    for (what, req, lim) in [("cpu", &r.requests_cpu, &r.limits_cpu), ("memory", &r.requests_memory, &r.limits_memory)] {
+        if let (Ok(rq), Ok(lm)) = (rules::quantity(req), rules::quantity(lim)) {
+            if rq > lm {
+                d.error(
+                    format!("{path}.resources.requests.{what}"),
+                    format!("request `{req}` is more than the limit `{lim}`"),
+                );
+            }
+        }
+    }
+    c
+}
+
+fn read_ingress(node: &Node, kind: Kind, d: &mut Findings) -> Option<String> {
+    let (host_field, other) = match kind {
+        Kind::LocustKubernetes => ("dnsDomain", "hostname"),
+        Kind::KubernetesLocust => ("hostname", "dnsDomain"),
+    };
+    let hint = format!("kind {kind:?} uses `{host_field}` (`{other}` belongs to the other kind)");
+    let f = fields(node, "spec.ingress", &["enabled", host_field], &[(other, hint.as_str())], d)?;
+    let enabled = f.bool("enabled", d).unwrap_or(false);
+    let host = f.string(host_field, d).filter(|h| !h.is_empty());
+    match (enabled, host) {
+        (true, None) => {
+            d.error(f.path(host_field), "required when ingress is enabled");
+            None
+        }
+        (true, Some(h)) => match rules::dns_subdomain(&h) {
+            Ok(()) => Some(h),
+            Err(e) => {
+                d.error(f.path(host_field), e);
+                None
+            }
+        },
+        (false, _) => None,
+    }
+}
+
+fn read_load_test(node: &Node, d: &mut Findings) -> Option<LoadTest> {
+    let f = fields(node, "spec.loadTest", &["name", "mainPyContent", "libFilesContent", "pipPackages", "host"], &[], d)?;
+    let name = f.string("name", d);
+    match &name {
+        None if f.node("name").is_none() => d.error(f.path("name"), "required"),
+        Some(n) if n.is_empty() => d.error(f.path("name"), "required"),
+        Some(n) => {
+            if let Err(e) = rules::label_value(n) {
+                d.error(f.path("name"), format!("{e} (it is used in the Deployments' label selectors)"));
+            }
+        }
+        None => {}
+    }
+    let main_py = f.string("mainPyContent", d);
+    match &main_py {
+        None if f.node("mainPyContent").is_none() => d.error(f.path("mainPyContent"), "required"),
+        Some(m) if m.trim().is_empty() => d.error(f.path("mainPyContent"), "required: the locustfile is empty"),
+        Some(m) if m.len() > CONFIGMAP_LIMIT => d.error(
+            f.path("mainPyContent"),
+            format!("is {} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT} bytes (1 MiB)", m.len()),
+        ),
+        _ => {}
+    }
+    let lib_files = f.string_map("libFilesContent", d);
+    let lib_path = f.path("libFilesContent");
+    for (key, _) in &lib_files {
+        if let Err(e) = rules::configmap_key(key) {
+            d.error(crate::diag::join(&lib_path, key), e);
+        }
+    }
+    let lib_size: usize = lib_files.iter().map(|(_, v)| v.len()).sum();
+    if lib_size > CONFIGMAP_LIMIT {
+        d.error(lib_path, format!("lib files total {lib_size} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT} bytes (1 MiB)"));
+    }
+    let total = main_py.as_ref().map_or(0, String::len) + lib_size;
+    if total > CONFIGMAP_LIMIT / 2 && total <= 2 * CONFIGMAP_LIMIT {
+        d.warn(
+            "spec.loadTest",
+            format!("scripts total {total} bytes; Helm keeps values and manifests of a release in one Secret (1 MiB after compression), which large scripts may exceed"),
+        );
+    }
+    let pip_packages = read_pip_packages(&f, d);
+    let host = f.string("host", d);
+    match &host {
+        Some(h) => {
+            if let Err(e) = rules::http_url(h) {
+                d.error(f.path("host"), e);
+            }
+        }
+        None => d.warn(
+            f.path("host"),
+            "no target host: enter it in the web UI, or set `spec.loadTest.host` (a locust-planton extension field)",
+        ),
+    }
+    Some(LoadTest { name: name?, main_py: main_py?, lib_files, pip_packages, host })
+}
+
+fn read_pip_packages(f: &Fields, d: &mut Findings) -> Vec<String> {
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let mut out = Vec::new();
+    for (path, req) in f.string_list("pipPackages", d) {
+        match pep508::validate(&req) {
+            Ok(normalized) => {
+                if let Some((first, _)) = seen.iter().find(|(_, n)| *n == normalized) {
+                    d.error(&path, format!("`{req}` is listed twice (also at {first})"));
+                    continue;
+                }
+                if !req.contains("==") && !req.contains('@') {
+                    d.warn(&path, format!("`{req}` is not pinned (`name==version`): pods started at different times may get different versions"));
+                }
+                seen.push((path, normalized));
+                out.push(req);
+            }
+            Err(e) => d.error(&path, e),
+        }
+    }
+    out
+}
+
+fn read_helm_values(s: &Fields, d: &mut Findings) -> Vec<(String, String)> {
+    let Some(node) = s.node("helmValues") else { return Vec::new() };
+    let path = s.path("helmValues");
+    let Some(map) = node.as_map() else {
+        d.error(&path, format!("must be a mapping of dotted paths to strings, got {}", node.type_name()));
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (k, v) in map.iter() {
+        let key = k.key_text();
+        let p = crate::diag::join(&path, &key);
+        if key.is_empty() || key.split('.').any(str::is_empty) || key.contains(char::is_whitespace) {
+            d.error(&p, "keys are dotted value paths such as `worker.hpa.enabled`, with no empty parts or spaces");
+            continue;
+        }
+        if let Some(value) = expect_string(v, &p, &key, d) {
+            out.push((key, value));
+        }
+    }
+    out
+}
+
+fn read_namespace(s: &Fields, d: &mut Findings) -> (Namespace, bool) {
+    let create = s.bool("createNamespace", d).unwrap_or(false);
+    let Some(node) = s.node("namespace") else {
+        d.error(s.path("namespace"), "required for kind KubernetesLocust (`namespace: {value: my-namespace}`)");
+        return (Namespace::Reference, create);
+    };
+    let path = s.path("namespace");
+    if node.as_str().is_some() {
+        d.error(&path, "must be a mapping: `namespace: {value: my-namespace}` (or `valueFrom`)");
+        return (Namespace::Reference, create);
+    }
+    let Some(f) = fields(node, &path, &["value", "valueFrom"], &[], d) else { return (Namespace::Reference, create) };
+    match (f.string("value", d), f.node("valueFrom")) {
+        (Some(_), Some(_)) => d.error(&path, "give either `value` or `valueFrom`, not both"),
+        (Some(v), None) => {
+            if let Err(e) = rules::dns_label(&v) {
+                d.error(f.path("value"), e);
+            }
+            return (Namespace::Value(v), create);
+        }
+        (None, Some(vf)) => {
+            if let Some(r) = fields(vf, &f.path("valueFrom"), &["kind", "env", "name", "fieldPath"], &[], d) {
+                for k in ["env", "name", "fieldPath"] {
+                    r.string(k, d);
+                }
+            }
+        }
+        (None, None) => d.error(&path, "required: `value` or `valueFrom`"),
+    }
+    (Namespace::Reference, create)
+}
+
+impl LoadTestSpec {
+    /// The namespace to deploy into, when the manifest names one.
+    pub fn namespace_value(&self) -> Option<&str> {
+        match &self.namespace {
+            Namespace::Value(v) => Some(v),
+            Namespace::Reference => None,
+        }
+    }
+}
+
