@@ -29,12 +29,22 @@ pub struct Findings {
 
 impl Findings {
     pub fn error(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        let path = Some(path.into()).filter(|p| !p.is_empty()).unwrap_or_else(|| "(root)".into());
-        self.items.push(Finding { severity: Severity::Error, path, message: message.into() });
+        let path = Some(path.into())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "(root)".into());
+        self.items.push(Finding {
+            severity: Severity::Error,
+            path,
+            message: message.into(),
+        });
     }
 
     pub fn warn(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.items.push(Finding { severity: Severity::Warning, path: path.into(), message: message.into() });
+        self.items.push(Finding {
+            severity: Severity::Warning,
+            path: path.into(),
+            message: message.into(),
+        });
     }
 
     pub fn has_errors(&self) -> bool {
@@ -46,12 +56,17 @@ impl Findings {
     }
 
     pub fn warnings(&self) -> impl Iterator<Item = &Finding> {
-        self.items.iter().filter(|f| f.severity == Severity::Warning)
+        self.items
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
     }
 
     /// `FILE: path: message` lines (warnings say so), one per finding.
     pub fn render(&self, file: &str) -> String {
-        self.items.iter().map(|f| format!("{}\n", Located { file, finding: f })).collect()
+        self.items
+            .iter()
+            .map(|f| format!("{}\n", Located { file, finding: f }))
+            .collect()
     }
 
     /// The findings as a JSON array of `{file, severity, path, message}`.
@@ -72,8 +87,16 @@ pub struct Located<'a> {
 
 impl fmt::Display for Located<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Finding { severity, path, message } = self.finding;
-        let level = if *severity == Severity::Warning { "warning: " } else { "" };
+        let Finding {
+            severity,
+            path,
+            message,
+        } = self.finding;
+        let level = if *severity == Severity::Warning {
+            "warning: "
+        } else {
+            ""
+        };
         write!(f, "{}: {}: {}{}", self.file, path, level, message)
     }
 }

@@ -4,7 +4,9 @@
 //! Data flows one way: `spec` (read and validate) → `values` (chart values and ConfigMaps) →
 //! Helm renders → `manifest` (split the stream) → `postrender` (filters) → stdout.
 
-pub mod yaml;
+pub mod commands;
 pub mod diag;
 pub mod spec;
-pub mod commands;
+pub mod yaml;
+pub mod lock;
+pub mod values;

@@ -25,9 +25,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Validate a manifest and list every problem.   e.g. locust-planton check -f test.yaml
-    #[command(after_help = "Examples:\n  locust-planton check -f examples/checkout.yaml\n  locust-planton check -f - --output json < test.yaml\n\n\
+    #[command(
+        after_help = "Examples:\n  locust-planton check -f examples/checkout.yaml\n  locust-planton check -f - --output json < test.yaml\n\n\
         Prints `FILE: field.path: message` per problem (warnings say `warning:`).\n\
-        Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage error.")]
+        Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage error."
+    )]
     Check {
         /// The manifest (`-` reads stdin).
         #[arg(short = 'f', long = "file", value_name = "FILE")]
@@ -36,12 +38,45 @@ enum Command {
         #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
     },
+
+    /// Chart values for a manifest.   e.g. locust-planton values -f test.yaml -o values.yaml
+    #[command(after_help = "Examples:\n  locust-planton values -f examples/checkout.yaml\n  locust-planton values -f examples/checkout.yaml -o values.yaml\n  \
+        helm template demo oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 -f values.yaml\n\n\
+        The values embed the script ConfigMaps (extraObjects), so the release owns them.\n\
+        Nothing is written unless the whole output is valid. Exit codes: 0 ok, 1 invalid, 2 usage.")]
+    Values {
+        /// The manifest (`-` reads stdin).
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: String,
+        /// Write to FILE instead of stdout (atomically).
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<String>,
+    },
+    /// The script ConfigMaps as plain manifests.   e.g. locust-planton configmaps -f test.yaml
+    #[command(after_help = "Examples:\n  locust-planton configmaps -f examples/checkout.yaml | kubectl apply -f -\n\n\
+        For users who manage the ConfigMaps outside Helm; `values` already ships them in the release.")]
+    Configmaps {
+        /// The manifest (`-` reads stdin).
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: String,
+        /// Write to FILE instead of stdout (atomically).
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum OutputFormat {
     Text,
     Json,
+}
+
+/// Prints warnings to stderr and writes the output (stdout or an atomically replaced file).
+fn emit(result: Result<(String, String), Failure>, output: Option<&str>) -> Result<u8, Failure> {
+    let (out, warnings) = result?;
+    eprint!("{warnings}");
+    commands::write_output(output, &out)?;
+    Ok(exit::OK)
 }
 
 fn main() -> ExitCode {
@@ -57,6 +92,8 @@ fn main() -> ExitCode {
                 Ok(code)
             })
         }
+        Command::Values { file, output } => emit(commands::values::values(&file), output.as_deref()),
+        Command::Configmaps { file, output } => emit(commands::values::configmaps(&file), output.as_deref()),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -5,12 +5,22 @@ use assert_cmd::Command;
 use common::*;
 
 fn check(path: &str) -> (String, String, i32) {
-    let out = Command::new(bin()).args(["check", "-f", path]).output().unwrap();
-    (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap(), out.status.code().unwrap())
+    let out = Command::new(bin())
+        .args(["check", "-f", path])
+        .output()
+        .unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.code().unwrap(),
+    )
 }
 
 fn corpus(dir: &str) -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(fixture(dir)).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(fixture(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     files
 }
@@ -18,16 +28,24 @@ fn corpus(dir: &str) -> Vec<std::path::PathBuf> {
 #[test]
 fn invalid_manifests_report_every_error_exactly() {
     let files = corpus("specs/invalid");
-    assert!(files.len() >= 30, "the invalid corpus must have at least 30 cases");
+    assert!(
+        files.len() >= 30,
+        "the invalid corpus must have at least 30 cases"
+    );
     for f in files {
         let label = f.to_str().unwrap();
         let text = read(&f);
-        let expected: Vec<String> =
-            header_lines(&text, "# expect: ").into_iter().map(|l| format!("{label}: {l}")).collect();
+        let expected: Vec<String> = header_lines(&text, "# expect: ")
+            .into_iter()
+            .map(|l| format!("{label}: {l}"))
+            .collect();
         assert!(!expected.is_empty(), "{label} has no `# expect:` line");
         let (stdout, stderr, code) = check(label);
         assert_eq!(code, 1, "{label}: exit code\n{stdout}{stderr}");
-        let errors: Vec<&str> = stdout.lines().filter(|l| !l.contains(": warning: ")).collect();
+        let errors: Vec<&str> = stdout
+            .lines()
+            .filter(|l| !l.contains(": warning: "))
+            .collect();
         assert_eq!(errors, expected, "{label}");
     }
 }
@@ -38,8 +56,10 @@ fn valid_manifests_pass_with_their_warnings() {
     assert!(files.len() >= 5);
     for f in files {
         let label = f.to_str().unwrap();
-        let expected: Vec<String> =
-            header_lines(&read(&f), "# expect-warning: ").into_iter().map(|l| format!("{label}: {l}")).collect();
+        let expected: Vec<String> = header_lines(&read(&f), "# expect-warning: ")
+            .into_iter()
+            .map(|l| format!("{label}: {l}"))
+            .collect();
         let (stdout, stderr, code) = check(label);
         assert_eq!(code, 0, "{label}\n{stdout}{stderr}");
         assert_eq!(stdout.lines().collect::<Vec<_>>(), expected, "{label}");
@@ -48,7 +68,10 @@ fn valid_manifests_pass_with_their_warnings() {
 
 #[test]
 fn examples_are_valid() {
-    for f in corpus("../examples").into_iter().filter(|p| p.extension().is_some_and(|e| e == "yaml")) {
+    for f in corpus("../examples")
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+    {
         let (stdout, stderr, code) = check(f.to_str().unwrap());
         assert_eq!(code, 0, "{}\n{stdout}{stderr}", f.display());
     }
@@ -57,7 +80,10 @@ fn examples_are_valid() {
 #[test]
 fn json_output_lists_the_same_findings() {
     let f = fixture("specs/invalid/multiple-errors.yaml");
-    let out = Command::new(bin()).args(["check", "-f", f.to_str().unwrap(), "--output", "json"]).output().unwrap();
+    let out = Command::new(bin())
+        .args(["check", "-f", f.to_str().unwrap(), "--output", "json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let items = v.as_array().unwrap();
@@ -71,7 +97,11 @@ fn json_output_lists_the_same_findings() {
 #[test]
 fn stdin_is_read_with_dash() {
     let text = read(fixture("specs/invalid/upstream-is-enabled.yaml"));
-    let out = Command::new(bin()).args(["check", "-f", "-"]).write_stdin(text).output().unwrap();
+    let out = Command::new(bin())
+        .args(["check", "-f", "-"])
+        .write_stdin(text)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
@@ -85,14 +115,20 @@ fn unreadable_file_names_it() {
     let (stdout, stderr, code) = check("/nonexistent/spec.yaml");
     assert_eq!(code, 1);
     assert!(stdout.is_empty());
-    assert!(stderr.starts_with("locust-planton: /nonexistent/spec.yaml: cannot read:"), "{stderr}");
+    assert!(
+        stderr.starts_with("locust-planton: /nonexistent/spec.yaml: cannot read:"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn usage_errors_exit_2() {
     let out = Command::new(bin()).args(["check"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = Command::new(bin()).args(["no-such-command"]).output().unwrap();
+    let out = Command::new(bin())
+        .args(["no-such-command"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -101,7 +137,13 @@ fn help_lists_subcommands_with_examples_and_version_works() {
     let out = Command::new(bin()).arg("--help").output().unwrap();
     let help = String::from_utf8(out.stdout).unwrap();
     assert!(out.status.success());
-    assert!(help.contains("check") && help.contains("Examples:") && help.contains("Exit codes"), "{help}");
+    assert!(
+        help.contains("check") && help.contains("Examples:") && help.contains("Exit codes"),
+        "{help}"
+    );
     let out = Command::new(bin()).arg("--version").output().unwrap();
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), format!("locust-planton {}\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("locust-planton {}\n", env!("CARGO_PKG_VERSION"))
+    );
 }

@@ -15,10 +15,17 @@ pub fn run(path: &str, format: Format) -> Result<(String, u8), Failure> {
         Ok((_, warnings)) => warnings,
         Err(findings) => findings,
     };
-    let code = if findings.has_errors() { exit::FAILED } else { exit::OK };
+    let code = if findings.has_errors() {
+        exit::FAILED
+    } else {
+        exit::OK
+    };
     let out = match format {
         Format::Text => findings.render(&input.label),
-        Format::Json => format!("{}\n", serde_json::to_string_pretty(&findings.to_json(&input.label)).unwrap()),
+        Format::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&findings.to_json(&input.label)).unwrap()
+        ),
     };
     Ok((out, code))
 }

@@ -2,6 +2,7 @@
 //! to an exit code; nothing here exits the process.
 
 pub mod check;
+pub mod values;
 
 use crate::diag::Findings;
 use std::io::Read;
@@ -28,7 +29,10 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(code: u8, message: impl Into<String>) -> Self {
-        Failure { code, message: message.into() }
+        Failure {
+            code,
+            message: message.into(),
+        }
     }
     pub fn failed(message: impl Into<String>) -> Self {
         Failure::new(exit::FAILED, message)
@@ -45,14 +49,21 @@ pub struct Input {
 pub fn read_input(path: &str) -> Result<Input, Failure> {
     let (label, bytes) = if path == "-" {
         let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf).map_err(|e| Failure::failed(format!("<stdin>: cannot read: {e}")))?;
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| Failure::failed(format!("<stdin>: cannot read: {e}")))?;
         ("<stdin>".to_string(), buf)
     } else {
-        let bytes = std::fs::read(path).map_err(|e| Failure::failed(format!("{path}: cannot read: {e}")))?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| Failure::failed(format!("{path}: cannot read: {e}")))?;
         (path.to_string(), bytes)
     };
-    let text = String::from_utf8(bytes)
-        .map_err(|e| Failure::failed(format!("{label}: not UTF-8 text (byte {})", e.utf8_error().valid_up_to())))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Failure::failed(format!(
+            "{label}: not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
     Ok(Input { label, text })
 }
 
@@ -76,14 +87,22 @@ pub fn write_output(path: Option<&str>, content: &str) -> Result<(), Failure> {
     match path {
         None | Some("-") => {
             let mut out = std::io::stdout().lock();
-            out.write_all(content.as_bytes()).and_then(|_| out.flush()).map_err(|e| Failure::failed(format!("stdout: {e}")))
+            out.write_all(content.as_bytes())
+                .and_then(|_| out.flush())
+                .map_err(|e| Failure::failed(format!("stdout: {e}")))
         }
         Some(p) => {
             let target = std::path::Path::new(p);
-            let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-            let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Failure::failed(format!("{p}: {e}")))?;
-            tmp.write_all(content.as_bytes()).map_err(|e| Failure::failed(format!("{p}: {e}")))?;
-            tmp.persist(target).map_err(|e| Failure::failed(format!("{p}: {}", e.error)))?;
+            let dir = target
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .map_err(|e| Failure::failed(format!("{p}: {e}")))?;
+            tmp.write_all(content.as_bytes())
+                .map_err(|e| Failure::failed(format!("{p}: {e}")))?;
+            tmp.persist(target)
+                .map_err(|e| Failure::failed(format!("{p}: {}", e.error)))?;
             Ok(())
         }
     }

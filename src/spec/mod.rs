@@ -86,7 +86,10 @@ pub fn read(text: &str) -> Result<(LoadTestSpec, Findings), Findings> {
     let root = match parse_single(text) {
         Ok(root) => root,
         Err(e) => {
-            d.error(format!("line {} column {}", e.line, e.column), format!("invalid YAML: {}", e.message));
+            d.error(
+                format!("line {} column {}", e.line, e.column),
+                format!("invalid YAML: {}", e.message),
+            );
             return Err(d);
         }
     };
@@ -98,28 +101,46 @@ pub fn read(text: &str) -> Result<(LoadTestSpec, Findings), Findings> {
 }
 
 fn read_root(root: &Node, d: &mut Findings) -> Option<LoadTestSpec> {
-    let top = fields(root, "", &["apiVersion", "kind", "metadata", "spec", "status"], &[], d)?;
+    let top = fields(
+        root,
+        "",
+        &["apiVersion", "kind", "metadata", "spec", "status"],
+        &[],
+        d,
+    )?;
     match top.string("apiVersion", d) {
         Some(v) if v == API_VERSION => {}
         Some(v) => d.error("apiVersion", format!("must be `{API_VERSION}`, got `{v}`")),
-        None if top.node("apiVersion").is_none() => d.error("apiVersion", format!("required (`{API_VERSION}`)")),
+        None if top.node("apiVersion").is_none() => {
+            d.error("apiVersion", format!("required (`{API_VERSION}`)"))
+        }
         None => {}
     }
     let kind = match top.string("kind", d) {
         Some(k) => {
-            let folded: String = k.chars().filter(|c| *c != '-' && *c != '_').collect::<String>().to_lowercase();
+            let folded: String = k
+                .chars()
+                .filter(|c| *c != '-' && *c != '_')
+                .collect::<String>()
+                .to_lowercase();
             match folded.as_str() {
                 "locustkubernetes" => Some(Kind::LocustKubernetes),
                 "kuberneteslocust" => Some(Kind::KubernetesLocust),
                 _ => {
-                    d.error("kind", format!("must be `LocustKubernetes` or `KubernetesLocust`, got `{k}`"));
+                    d.error(
+                        "kind",
+                        format!("must be `LocustKubernetes` or `KubernetesLocust`, got `{k}`"),
+                    );
                     None
                 }
             }
         }
         None => {
             if top.node("kind").is_none() {
-                d.error("kind", "required (`LocustKubernetes` or `KubernetesLocust`)");
+                d.error(
+                    "kind",
+                    "required (`LocustKubernetes` or `KubernetesLocust`)",
+                );
             }
             None
         }
@@ -140,23 +161,49 @@ fn read_root(root: &Node, d: &mut Findings) -> Option<LoadTestSpec> {
     let (name, labels) = metadata?;
     let mut spec = spec?;
     if kind == Kind::LocustKubernetes {
-        let label = labels.iter().find(|(k, _)| k == NAMESPACE_LABEL).map(|(_, v)| v.clone());
+        let label = labels
+            .iter()
+            .find(|(k, _)| k == NAMESPACE_LABEL)
+            .map(|(_, v)| v.clone());
         if let Some(Err(e)) = label.as_deref().map(rules::dns_label) {
-            d.error(format!("metadata.labels[\"{NAMESPACE_LABEL}\"]"), format!("namespace {e}"));
+            d.error(
+                format!("metadata.labels[\"{NAMESPACE_LABEL}\"]"),
+                format!("namespace {e}"),
+            );
         }
         spec.namespace = Namespace::Value(label.unwrap_or_else(|| name.clone()));
     }
-    if let Some(suffix) = spec.ingress_host.as_ref().filter(|_| kind == Kind::LocustKubernetes) {
+    if let Some(suffix) = spec
+        .ingress_host
+        .as_ref()
+        .filter(|_| kind == Kind::LocustKubernetes)
+    {
         spec.ingress_host = Some(format!("{name}.{suffix}"));
     }
-    Some(LoadTestSpec { kind, name, labels, ..spec })
+    Some(LoadTestSpec {
+        kind,
+        name,
+        labels,
+        ..spec
+    })
 }
 
 fn read_metadata(node: &Node, d: &mut Findings) -> Option<(String, Vec<(String, String)>)> {
     let m = fields(
         node,
         "metadata",
-        &["name", "slug", "id", "org", "env", "labels", "annotations", "tags", "version", "relationships"],
+        &[
+            "name",
+            "slug",
+            "id",
+            "org",
+            "env",
+            "labels",
+            "annotations",
+            "tags",
+            "version",
+            "relationships",
+        ],
         &[],
         d,
     )?;
@@ -191,7 +238,13 @@ fn read_metadata(node: &Node, d: &mut Findings) -> Option<(String, Vec<(String, 
     Some((name, labels))
 }
 
-const SPEC_COMMON: &[&str] = &["masterContainer", "workerContainer", "ingress", "loadTest", "helmValues"];
+const SPEC_COMMON: &[&str] = &[
+    "masterContainer",
+    "workerContainer",
+    "ingress",
+    "loadTest",
+    "helmValues",
+];
 const SPEC_KUBERNETES_LOCUST: &[&str] = &[
     "masterContainer",
     "workerContainer",
@@ -208,9 +261,18 @@ fn read_spec(node: &Node, kind: Kind, d: &mut Findings) -> Option<LoadTestSpec> 
         Kind::LocustKubernetes => (
             SPEC_COMMON,
             &[
-                ("namespace", "LocustKubernetes takes its namespace from the label `kubernetes.project-planton.org/namespace` (kind KubernetesLocust has `spec.namespace`)"),
-                ("createNamespace", "only kind KubernetesLocust has `createNamespace`"),
-                ("targetCluster", "only kind KubernetesLocust has `targetCluster`"),
+                (
+                    "namespace",
+                    "LocustKubernetes takes its namespace from the label `kubernetes.project-planton.org/namespace` (kind KubernetesLocust has `spec.namespace`)",
+                ),
+                (
+                    "createNamespace",
+                    "only kind KubernetesLocust has `createNamespace`",
+                ),
+                (
+                    "targetCluster",
+                    "only kind KubernetesLocust has `targetCluster`",
+                ),
             ],
         ),
         Kind::KubernetesLocust => (SPEC_KUBERNETES_LOCUST, &[]),
@@ -219,18 +281,30 @@ fn read_spec(node: &Node, kind: Kind, d: &mut Findings) -> Option<LoadTestSpec> 
     let master = read_container(s.node("masterContainer"), "spec.masterContainer", d);
     let worker = read_container(s.node("workerContainer"), "spec.workerContainer", d);
     if master.replicas < 0 || master.replicas > 1 {
-        d.error("spec.masterContainer.replicas", format!("must be 0 or 1 (0 parks the test), got {}", master.replicas));
+        d.error(
+            "spec.masterContainer.replicas",
+            format!("must be 0 or 1 (0 parks the test), got {}", master.replicas),
+        );
     } else if master.replicas == 0 {
-        d.warn("spec.masterContainer.replicas", "0 parks the test: no master runs, workers wait");
+        d.warn(
+            "spec.masterContainer.replicas",
+            "0 parks the test: no master runs, workers wait",
+        );
     }
     if worker.replicas < 0 {
-        d.error("spec.workerContainer.replicas", format!("must be 0 or more, got {}", worker.replicas));
+        d.error(
+            "spec.workerContainer.replicas",
+            format!("must be 0 or more, got {}", worker.replicas),
+        );
     }
     let ingress_host = s.node("ingress").and_then(|n| read_ingress(n, kind, d));
     let load_test = match s.node("loadTest") {
         Some(n) => read_load_test(n, d),
         None => {
-            d.error("spec.loadTest", "required (`name` and `mainPyContent` at least)");
+            d.error(
+                "spec.loadTest",
+                "required (`name` and `mainPyContent` at least)",
+            );
             None
         }
     };
@@ -239,14 +313,24 @@ fn read_spec(node: &Node, kind: Kind, d: &mut Findings) -> Option<LoadTestSpec> 
         Kind::KubernetesLocust => read_namespace(&s, d),
         Kind::LocustKubernetes => (Namespace::Reference, false),
     };
-    if let Some(tc) = s.node("targetCluster") {
-        if let Some(f) = fields(tc, "spec.targetCluster", &["clusterKind", "clusterName"], &[], d) {
-            f.string("clusterName", d);
-            if let Some(k) = f.node("clusterKind") {
-                if k.as_str().is_none() && k.as_i64().is_none() {
-                    d.error(f.path("clusterKind"), "must be a cluster kind name or number");
-                }
-            }
+    if let Some(tc) = s.node("targetCluster")
+        && let Some(f) = fields(
+            tc,
+            "spec.targetCluster",
+            &["clusterKind", "clusterName"],
+            &[],
+            d,
+        )
+    {
+        f.string("clusterName", d);
+        if let Some(k) = f.node("clusterKind")
+            && k.as_str().is_none()
+            && k.as_i64().is_none()
+        {
+            d.error(
+                f.path("clusterKind"),
+                "must be a cluster kind name or number",
+            );
         }
     }
     Some(LoadTestSpec {
@@ -274,40 +358,56 @@ fn read_container(node: Option<&Node>, path: &str, d: &mut Findings) -> Containe
             requests_memory: "100Mi".into(),
         },
     };
-    let Some(f) = node.and_then(|n| fields(n, path, &["replicas", "resources"], &[], d)) else { return c };
+    let Some(f) = node.and_then(|n| fields(n, path, &["replicas", "resources"], &[], d)) else {
+        return c;
+    };
     if let Some(r) = f.int("replicas", d) {
         c.replicas = r;
     }
-    let Some(res) = f.node("resources").and_then(|n| fields(n, &f.path("resources"), &["limits", "requests"], &[], d))
+    let Some(res) = f
+        .node("resources")
+        .and_then(|n| fields(n, &f.path("resources"), &["limits", "requests"], &[], d))
     else {
         return c;
     };
     let r = &mut c.resources;
-    for (block, cpu, memory) in
-        [("limits", &mut r.limits_cpu, &mut r.limits_memory), ("requests", &mut r.requests_cpu, &mut r.requests_memory)]
-    {
-        let hint: &[(&str, &str)] = &[("ephemeralStorage", "only `cpu` and `memory` are part of the Planton API")];
-        let Some(b) = res.node(block).and_then(|n| fields(n, &res.path(block), &["cpu", "memory"], hint, d)) else {
+    for (block, cpu, memory) in [
+        ("limits", &mut r.limits_cpu, &mut r.limits_memory),
+        ("requests", &mut r.requests_cpu, &mut r.requests_memory),
+    ] {
+        let hint: &[(&str, &str)] = &[(
+            "ephemeralStorage",
+            "only `cpu` and `memory` are part of the Planton API",
+        )];
+        let Some(b) = res
+            .node(block)
+            .and_then(|n| fields(n, &res.path(block), &["cpu", "memory"], hint, d))
+        else {
             continue;
         };
         for (field, slot) in [("cpu", cpu), ("memory", memory)] {
             if let Some(q) = b.string(field, d) {
                 match rules::quantity(&q) {
-                    Ok(v) if v < 0.0 => d.error(b.path(field), format!("`{q}` must not be negative")),
+                    Ok(v) if v < 0.0 => {
+                        d.error(b.path(field), format!("`{q}` must not be negative"))
+                    }
                     Ok(_) => *slot = q,
                     Err(e) => d.error(b.path(field), e),
                 }
             }
         }
     }
-    for (what, req, lim) in [("cpu", &r.requests_cpu, &r.limits_cpu), ("memory", &r.requests_memory, &r.limits_memory)] {
-        if let (Ok(rq), Ok(lm)) = (rules::quantity(req), rules::quantity(lim)) {
-            if rq > lm {
-                d.error(
-                    format!("{path}.resources.requests.{what}"),
-                    format!("request `{req}` is more than the limit `{lim}`"),
-                );
-            }
+    for (what, req, lim) in [
+        ("cpu", &r.requests_cpu, &r.limits_cpu),
+        ("memory", &r.requests_memory, &r.limits_memory),
+    ] {
+        if let (Ok(rq), Ok(lm)) = (rules::quantity(req), rules::quantity(lim))
+            && rq > lm
+        {
+            d.error(
+                format!("{path}.resources.requests.{what}"),
+                format!("request `{req}` is more than the limit `{lim}`"),
+            );
         }
     }
     c
@@ -319,7 +419,13 @@ fn read_ingress(node: &Node, kind: Kind, d: &mut Findings) -> Option<String> {
         Kind::KubernetesLocust => ("hostname", "dnsDomain"),
     };
     let hint = format!("kind {kind:?} uses `{host_field}` (`{other}` belongs to the other kind)");
-    let f = fields(node, "spec.ingress", &["enabled", host_field], &[(other, hint.as_str())], d)?;
+    let f = fields(
+        node,
+        "spec.ingress",
+        &["enabled", host_field],
+        &[(other, hint.as_str())],
+        d,
+    )?;
     let enabled = f.bool("enabled", d).unwrap_or(false);
     let host = f.string(host_field, d).filter(|h| !h.is_empty());
     match (enabled, host) {
@@ -339,14 +445,29 @@ fn read_ingress(node: &Node, kind: Kind, d: &mut Findings) -> Option<String> {
 }
 
 fn read_load_test(node: &Node, d: &mut Findings) -> Option<LoadTest> {
-    let f = fields(node, "spec.loadTest", &["name", "mainPyContent", "libFilesContent", "pipPackages", "host"], &[], d)?;
+    let f = fields(
+        node,
+        "spec.loadTest",
+        &[
+            "name",
+            "mainPyContent",
+            "libFilesContent",
+            "pipPackages",
+            "host",
+        ],
+        &[],
+        d,
+    )?;
     let name = f.string("name", d);
     match &name {
         None if f.node("name").is_none() => d.error(f.path("name"), "required"),
         Some(n) if n.is_empty() => d.error(f.path("name"), "required"),
         Some(n) => {
             if let Err(e) = rules::label_value(n) {
-                d.error(f.path("name"), format!("{e} (it is used in the Deployments' label selectors)"));
+                d.error(
+                    f.path("name"),
+                    format!("{e} (it is used in the Deployments' label selectors)"),
+                );
             }
         }
         None => {}
@@ -354,10 +475,15 @@ fn read_load_test(node: &Node, d: &mut Findings) -> Option<LoadTest> {
     let main_py = f.string("mainPyContent", d);
     match &main_py {
         None if f.node("mainPyContent").is_none() => d.error(f.path("mainPyContent"), "required"),
-        Some(m) if m.trim().is_empty() => d.error(f.path("mainPyContent"), "required: the locustfile is empty"),
+        Some(m) if m.trim().is_empty() => {
+            d.error(f.path("mainPyContent"), "required: the locustfile is empty")
+        }
         Some(m) if m.len() > CONFIGMAP_LIMIT => d.error(
             f.path("mainPyContent"),
-            format!("is {} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT} bytes (1 MiB)", m.len()),
+            format!(
+                "is {} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT} bytes (1 MiB)",
+                m.len()
+            ),
         ),
         _ => {}
     }
@@ -392,7 +518,13 @@ fn read_load_test(node: &Node, d: &mut Findings) -> Option<LoadTest> {
             "no target host: enter it in the web UI, or set `spec.loadTest.host` (a locust-planton extension field)",
         ),
     }
-    Some(LoadTest { name: name?, main_py: main_py?, lib_files, pip_packages, host })
+    Some(LoadTest {
+        name: name?,
+        main_py: main_py?,
+        lib_files,
+        pip_packages,
+        host,
+    })
 }
 
 fn read_pip_packages(f: &Fields, d: &mut Findings) -> Vec<String> {
@@ -418,17 +550,26 @@ fn read_pip_packages(f: &Fields, d: &mut Findings) -> Vec<String> {
 }
 
 fn read_helm_values(s: &Fields, d: &mut Findings) -> Vec<(String, String)> {
-    let Some(node) = s.node("helmValues") else { return Vec::new() };
+    let Some(node) = s.node("helmValues") else {
+        return Vec::new();
+    };
     let path = s.path("helmValues");
     let Some(map) = node.as_map() else {
-        d.error(&path, format!("must be a mapping of dotted paths to strings, got {}", node.type_name()));
+        d.error(
+            &path,
+            format!(
+                "must be a mapping of dotted paths to strings, got {}",
+                node.type_name()
+            ),
+        );
         return Vec::new();
     };
     let mut out = Vec::new();
     for (k, v) in map.iter() {
         let key = k.key_text();
         let p = crate::diag::join(&path, &key);
-        if key.is_empty() || key.split('.').any(str::is_empty) || key.contains(char::is_whitespace) {
+        if key.is_empty() || key.split('.').any(str::is_empty) || key.contains(char::is_whitespace)
+        {
             d.error(&p, "keys are dotted value paths such as `worker.hpa.enabled`, with no empty parts or spaces");
             continue;
         }
@@ -442,15 +583,23 @@ fn read_helm_values(s: &Fields, d: &mut Findings) -> Vec<(String, String)> {
 fn read_namespace(s: &Fields, d: &mut Findings) -> (Namespace, bool) {
     let create = s.bool("createNamespace", d).unwrap_or(false);
     let Some(node) = s.node("namespace") else {
-        d.error(s.path("namespace"), "required for kind KubernetesLocust (`namespace: {value: my-namespace}`)");
+        d.error(
+            s.path("namespace"),
+            "required for kind KubernetesLocust (`namespace: {value: my-namespace}`)",
+        );
         return (Namespace::Reference, create);
     };
     let path = s.path("namespace");
     if node.as_str().is_some() {
-        d.error(&path, "must be a mapping: `namespace: {value: my-namespace}` (or `valueFrom`)");
+        d.error(
+            &path,
+            "must be a mapping: `namespace: {value: my-namespace}` (or `valueFrom`)",
+        );
         return (Namespace::Reference, create);
     }
-    let Some(f) = fields(node, &path, &["value", "valueFrom"], &[], d) else { return (Namespace::Reference, create) };
+    let Some(f) = fields(node, &path, &["value", "valueFrom"], &[], d) else {
+        return (Namespace::Reference, create);
+    };
     match (f.string("value", d), f.node("valueFrom")) {
         (Some(_), Some(_)) => d.error(&path, "give either `value` or `valueFrom`, not both"),
         (Some(v), None) => {
@@ -460,7 +609,13 @@ fn read_namespace(s: &Fields, d: &mut Findings) -> (Namespace, bool) {
             return (Namespace::Value(v), create);
         }
         (None, Some(vf)) => {
-            if let Some(r) = fields(vf, &f.path("valueFrom"), &["kind", "env", "name", "fieldPath"], &[], d) {
+            if let Some(r) = fields(
+                vf,
+                &f.path("valueFrom"),
+                &["kind", "env", "name", "fieldPath"],
+                &[],
+                d,
+            ) {
                 for k in ["env", "name", "fieldPath"] {
                     r.string(k, d);
                 }
@@ -480,4 +635,3 @@ impl LoadTestSpec {
         }
     }
 }
-

@@ -27,7 +27,11 @@ pub fn did_you_mean<'a>(given: &str, known: &[&'a str]) -> Option<&'a str> {
             let contains = kl.len() >= 4 && (g.contains(&kl) || kl.contains(&g)) && g.len() >= 3;
             let dist = strsim::levenshtein(&g, &kl);
             let score = if contains { 0 } else { dist };
-            (score, *k, dist <= (kl.len().max(g.len()) / 3).max(2) || contains)
+            (
+                score,
+                *k,
+                dist <= (kl.len().max(g.len()) / 3).max(2) || contains,
+            )
         })
         .filter(|(_, _, close)| *close)
         .min_by_key(|(score, k, _)| (*score, *k))
@@ -45,9 +49,18 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(did_you_mean("isEnabled", &["enabled", "dnsDomain"]), Some("enabled"));
-        assert_eq!(did_you_mean("mainPy", &["name", "mainPyContent", "pipPackages"]), Some("mainPyContent"));
-        assert_eq!(did_you_mean("replica", &["replicas", "resources"]), Some("replicas"));
+        assert_eq!(
+            did_you_mean("isEnabled", &["enabled", "dnsDomain"]),
+            Some("enabled")
+        );
+        assert_eq!(
+            did_you_mean("mainPy", &["name", "mainPyContent", "pipPackages"]),
+            Some("mainPyContent")
+        );
+        assert_eq!(
+            did_you_mean("replica", &["replicas", "resources"]),
+            Some("replicas")
+        );
         assert_eq!(did_you_mean("zzzzzz", &["replicas", "resources"]), None);
     }
 }

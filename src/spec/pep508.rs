@@ -16,13 +16,24 @@ pub fn validate(req: &str) -> Result<String, String> {
             "`{req}` is a pip option; only requirements are allowed (no `--index-url`, `-r`, `-e`, …)"
         ));
     }
-    if let Some(c) = req.chars().find(|c| matches!(c, '$' | '`' | '|' | '&' | '\\')) {
-        let shown = if c == '`' { "`` ` ``".to_string() } else { format!("`{c}`") };
-        return Err(format!("`{req}` contains shell syntax ({shown}); only PEP 508 requirements are allowed"));
+    if let Some(c) = req
+        .chars()
+        .find(|c| matches!(c, '$' | '`' | '|' | '&' | '\\'))
+    {
+        let shown = if c == '`' {
+            "`` ` ``".to_string()
+        } else {
+            format!("`{c}`")
+        };
+        return Err(format!(
+            "`{req}` contains shell syntax ({shown}); only PEP 508 requirements are allowed"
+        ));
     }
     let mut p = Cursor { s: req, pos: 0 };
     p.ws();
-    let name = p.identifier().ok_or_else(|| format!("`{req}` must start with a package name"))?;
+    let name = p
+        .identifier()
+        .ok_or_else(|| format!("`{req}` must start with a package name"))?;
     p.ws();
     if p.peek() == Some('[') {
         p.extras().map_err(|e| format!("`{req}`: {e}"))?;
@@ -37,7 +48,9 @@ pub fn validate(req: &str) -> Result<String, String> {
                 return Err(format!("`{req}`: expected `;` and a marker after the URL"));
             }
             if p.peek() == Some(';') && !req[..p.pos].ends_with(char::is_whitespace) {
-                return Err(format!("`{req}`: a URL must be followed by a space before `;`"));
+                return Err(format!(
+                    "`{req}`: a URL must be followed by a space before `;`"
+                ));
             }
         }
         Some('(') => {
@@ -62,7 +75,9 @@ pub fn validate(req: &str) -> Result<String, String> {
     }
     if !p.done() {
         let rest = &req[p.pos..];
-        return Err(format!("`{req}` is not a valid PEP 508 requirement: unexpected `{rest}`"));
+        return Err(format!(
+            "`{req}` is not a valid PEP 508 requirement: unexpected `{rest}`"
+        ));
     }
     Ok(normalize(&name))
 }
@@ -136,7 +151,10 @@ impl Cursor<'_> {
         if !self.peek().is_some_and(|c| c.is_ascii_alphanumeric()) {
             return None;
         }
-        while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+        while self
+            .peek()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
             self.bump();
         }
         while self.s[start..self.pos].ends_with(['.', '_', '-']) {
@@ -151,7 +169,8 @@ impl Cursor<'_> {
             return Ok(());
         }
         loop {
-            self.identifier().ok_or("expected an extra name inside `[...]`")?;
+            self.identifier()
+                .ok_or("expected an extra name inside `[...]`")?;
             self.ws();
             if self.eat("]") {
                 return Ok(());
@@ -163,15 +182,21 @@ impl Cursor<'_> {
         }
     }
     fn version_op(&mut self) -> Option<&'static str> {
-        ["===", "~=", "==", "!=", "<=", ">=", "<", ">"].into_iter().find(|op| self.eat(op))
+        ["===", "~=", "==", "!=", "<=", ">=", "<", ">"]
+            .into_iter()
+            .find(|op| self.eat(op))
     }
     fn version_many(&mut self) -> Result<(), String> {
         loop {
             self.ws();
-            self.version_op().ok_or("expected a version operator (`==`, `>=`, `~=`, …)")?;
+            self.version_op()
+                .ok_or("expected a version operator (`==`, `>=`, `~=`, …)")?;
             self.ws();
             let start = self.pos;
-            while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || "_.*+!-".contains(c)) {
+            while self
+                .peek()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || "_.*+!-".contains(c))
+            {
                 self.bump();
             }
             if start == self.pos {
@@ -185,13 +210,18 @@ impl Cursor<'_> {
     }
     fn url(&mut self) -> Result<(), String> {
         let start = self.pos;
-        while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || "-._~:/?#[]@!%+,=*".contains(c)) {
+        while self
+            .peek()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || "-._~:/?#[]@!%+,=*".contains(c))
+        {
             self.bump();
         }
         let url = &self.s[start..self.pos];
         let scheme_ok = url.split_once("://").is_some_and(|(scheme, rest)| {
             !scheme.is_empty()
-                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
                 && !rest.is_empty()
         });
         if !scheme_ok {
@@ -224,7 +254,11 @@ impl Cursor<'_> {
     }
     fn keyword(&mut self, kw: &str) -> bool {
         let save = self.pos;
-        if self.eat(kw) && self.peek().is_some_and(|c| c == ' ' || c == '(' || c == '\t') {
+        if self.eat(kw)
+            && self
+                .peek()
+                .is_some_and(|c| c == ' ' || c == '(' || c == '\t')
+        {
             return true;
         }
         self.pos = save;
@@ -235,7 +269,11 @@ impl Cursor<'_> {
         if self.eat("(") {
             self.marker_or()?;
             self.ws();
-            return if self.eat(")") { Ok(()) } else { Err("expected `)` in marker".into()) };
+            return if self.eat(")") {
+                Ok(())
+            } else {
+                Err("expected `)` in marker".into())
+            };
         }
         self.marker_var()?;
         self.ws();
@@ -260,18 +298,27 @@ impl Cursor<'_> {
         match self.peek() {
             Some(q @ ('"' | '\'')) => {
                 self.bump();
-                while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || " ._-+*!".contains(c)) {
+                while self
+                    .peek()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || " ._-+*!".contains(c))
+                {
                     self.bump();
                 }
                 if self.peek() != Some(q) {
-                    return Err("marker strings may hold letters, digits, space and `. _ - + * !` only".into());
+                    return Err(
+                        "marker strings may hold letters, digits, space and `. _ - + * !` only"
+                            .into(),
+                    );
                 }
                 self.bump();
                 Ok(())
             }
             _ => {
                 let start = self.pos;
-                while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+                while self
+                    .peek()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+                {
                     self.bump();
                 }
                 let var = &self.s[start..self.pos];

@@ -22,7 +22,10 @@ pub fn fields<'a>(
     d: &mut Findings,
 ) -> Option<Fields<'a>> {
     if node.is_null() {
-        return Some(Fields { path: path.to_string(), entries: Vec::new() });
+        return Some(Fields {
+            path: path.to_string(),
+            entries: Vec::new(),
+        });
     }
     let Some(map) = node.as_map() else {
         d.error(path, format!("must be a mapping, got {}", node.type_name()));
@@ -46,23 +49,35 @@ pub fn fields<'a>(
                 entries.push((field, v));
             }
             None => {
-                let hint = hints.iter().find(|(name, _)| *name == canonical).map(|(_, h)| h.to_string());
+                let hint = hints
+                    .iter()
+                    .find(|(name, _)| *name == canonical)
+                    .map(|(_, h)| h.to_string());
                 let msg = match (hint, did_you_mean(&given, known)) {
                     (Some(h), _) => format!("unknown field; {h}"),
                     (None, Some(s)) => format!("unknown field (did you mean `{s}`?)"),
-                    (None, None) => format!("unknown field; known fields here: {}", known.join(", ")),
+                    (None, None) => {
+                        format!("unknown field; known fields here: {}", known.join(", "))
+                    }
                 };
                 d.error(join(path, &given), msg);
             }
         }
     }
-    Some(Fields { path: path.to_string(), entries })
+    Some(Fields {
+        path: path.to_string(),
+        entries,
+    })
 }
 
 impl<'a> Fields<'a> {
     /// The node of a field, absent when missing or null (protobuf JSON treats null as unset).
     pub fn node(&self, name: &str) -> Option<&'a Node> {
-        self.entries.iter().find(|(f, _)| *f == name).map(|(_, n)| *n).filter(|n| !n.is_null())
+        self.entries
+            .iter()
+            .find(|(f, _)| *f == name)
+            .map(|(_, n)| *n)
+            .filter(|n| !n.is_null())
     }
 
     pub fn path(&self, name: &str) -> String {
@@ -79,7 +94,10 @@ impl<'a> Fields<'a> {
         match node.as_bool() {
             Some(b) => Some(b),
             None => {
-                d.error(self.path(name), format!("must be true or false, got {}", describe(node)));
+                d.error(
+                    self.path(name),
+                    format!("must be true or false, got {}", describe(node)),
+                );
                 None
             }
         }
@@ -94,16 +112,27 @@ impl<'a> Fields<'a> {
         if let Some(i) = node.as_str().and_then(|s| s.parse::<i64>().ok()) {
             return Some(i);
         }
-        d.error(self.path(name), format!("must be an integer, got {}", describe(node)));
+        d.error(
+            self.path(name),
+            format!("must be an integer, got {}", describe(node)),
+        );
         None
     }
 
     /// A map of string to string, in document order.
     pub fn string_map(&self, name: &str, d: &mut Findings) -> Vec<(String, String)> {
-        let Some(node) = self.node(name) else { return Vec::new() };
+        let Some(node) = self.node(name) else {
+            return Vec::new();
+        };
         let path = self.path(name);
         let Some(map) = node.as_map() else {
-            d.error(&path, format!("must be a mapping of names to strings, got {}", node.type_name()));
+            d.error(
+                &path,
+                format!(
+                    "must be a mapping of names to strings, got {}",
+                    node.type_name()
+                ),
+            );
             return Vec::new();
         };
         map.iter()
@@ -120,10 +149,15 @@ impl<'a> Fields<'a> {
     }
 
     pub fn string_list(&self, name: &str, d: &mut Findings) -> Vec<(String, String)> {
-        let Some(node) = self.node(name) else { return Vec::new() };
+        let Some(node) = self.node(name) else {
+            return Vec::new();
+        };
         let path = self.path(name);
         let Some(items) = node.as_seq() else {
-            d.error(&path, format!("must be a list of strings, got {}", node.type_name()));
+            d.error(
+                &path,
+                format!("must be a list of strings, got {}", node.type_name()),
+            );
             return Vec::new();
         };
         items
@@ -144,8 +178,15 @@ pub fn expect_string(node: &Node, path: &str, key: &str, d: &mut Findings) -> Op
     }
     match node.as_scalar() {
         Some(s) => {
-            let fix = if key.is_empty() { format!("\"{}\"", s.text) } else { format!("{key}: \"{}\"", s.text) };
-            d.error(path, format!("must be a string, got {}; quote it: {fix}", describe(node)));
+            let fix = if key.is_empty() {
+                format!("\"{}\"", s.text)
+            } else {
+                format!("{key}: \"{}\"", s.text)
+            };
+            d.error(
+                path,
+                format!("must be a string, got {}; quote it: {fix}", describe(node)),
+            );
         }
         None => d.error(path, format!("must be a string, got {}", node.type_name())),
     }

@@ -8,7 +8,9 @@ pub fn dns_label(s: &str) -> Result<(), String> {
     if s.len() > 63 {
         return Err(format!("must be at most 63 characters, is {}", s.len()));
     }
-    let ok_chars = s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let ok_chars = s
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     let ends = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
     if !ok_chars || !ends(s.as_bytes()[0]) || !ends(*s.as_bytes().last().unwrap()) {
         return Err(format!(
@@ -38,11 +40,20 @@ pub fn dns_subdomain(s: &str) -> Result<(), String> {
 /// alphanumeric (empty is allowed by Kubernetes; callers decide).
 pub fn label_value(s: &str) -> Result<(), String> {
     if s.len() > 63 {
-        return Err(format!("must be at most 63 characters (a Kubernetes label value), is {}", s.len()));
+        return Err(format!(
+            "must be at most 63 characters (a Kubernetes label value), is {}",
+            s.len()
+        ));
     }
-    let ok = s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    let ok = s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     let ends = |b: &u8| b.is_ascii_alphanumeric();
-    if !s.is_empty() && (!ok || !s.as_bytes().first().is_some_and(ends) || !s.as_bytes().last().is_some_and(ends)) {
+    if !s.is_empty()
+        && (!ok
+            || !s.as_bytes().first().is_some_and(ends)
+            || !s.as_bytes().last().is_some_and(ends))
+    {
         return Err(format!(
             "`{s}` is not a valid label value: use letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit"
         ));
@@ -56,27 +67,48 @@ pub fn configmap_key(s: &str) -> Result<(), String> {
         return Err("file name must not be empty".into());
     }
     if s.len() > 253 {
-        return Err(format!("file name must be at most 253 characters, is {}", s.len()));
+        return Err(format!(
+            "file name must be at most 253 characters, is {}",
+            s.len()
+        ));
     }
-    if !s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
-        let hint = if s.contains('/') { " (lib files are flat: no sub-directories)" } else { "" };
-        return Err(format!("`{s}` is not a valid file name: use letters, digits, `-`, `_` and `.`{hint}"));
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        let hint = if s.contains('/') {
+            " (lib files are flat: no sub-directories)"
+        } else {
+            ""
+        };
+        return Err(format!(
+            "`{s}` is not a valid file name: use letters, digits, `-`, `_` and `.`{hint}"
+        ));
     }
     if s == "." || s == ".." || s.starts_with("..") {
-        return Err(format!("`{s}` is not a valid file name: must not be `.`, `..` or start with `..`"));
+        return Err(format!(
+            "`{s}` is not a valid file name: must not be `.`, `..` or start with `..`"
+        ));
     }
     Ok(())
 }
 
 /// Parses a Kubernetes quantity (`250m`, `1Gi`, `0.5`, `1e3`) to its value.
 pub fn quantity(s: &str) -> Result<f64, String> {
-    let bad = || format!("`{s}` is not a Kubernetes quantity (examples: `250m`, `0.5`, `2`, `512Mi`, `1Gi`, `1e3`)");
+    let bad = || {
+        format!(
+            "`{s}` is not a Kubernetes quantity (examples: `250m`, `0.5`, `2`, `512Mi`, `1Gi`, `1e3`)"
+        )
+    };
     let (sign, rest) = match s.as_bytes().first() {
         Some(b'-') => (-1.0, &s[1..]),
         Some(b'+') => (1.0, &s[1..]),
         _ => (1.0, s),
     };
-    let num_len = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
+    let num_len = rest
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b'.')
+        .count();
     let (num, suffix) = rest.split_at(num_len);
     if num.is_empty() || num == "." || num.matches('.').count() > 1 {
         return Err(bad());
@@ -110,9 +142,15 @@ pub fn quantity(s: &str) -> Result<f64, String> {
 
 /// An http(s) URL without white space (the target of a load test).
 pub fn http_url(s: &str) -> Result<(), String> {
-    let rest = s.strip_prefix("http://").or_else(|| s.strip_prefix("https://"));
+    let rest = s
+        .strip_prefix("http://")
+        .or_else(|| s.strip_prefix("https://"));
     match rest {
-        Some(r) if !r.is_empty() && !r.starts_with('/') && !s.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+        Some(r)
+            if !r.is_empty()
+                && !r.starts_with('/')
+                && !s.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+        {
             Ok(())
         }
         _ => Err(format!("`{s}` is not an http:// or https:// URL")),

@@ -34,10 +34,10 @@ pub fn resolve_plain(text: &str) -> Resolved {
     if let Some(i) = parse_go_int(text) {
         return Resolved::Int(i);
     }
-    if is_yaml_float(text) {
-        if let Ok(f) = text.replace('_', "").parse::<f64>() {
-            return Resolved::Float(f);
-        }
+    if is_yaml_float(text)
+        && let Ok(f) = text.replace('_', "").parse::<f64>()
+    {
+        return Resolved::Float(f);
     }
     Resolved::String(text.to_string())
 }

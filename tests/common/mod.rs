@@ -14,7 +14,9 @@ pub fn fixture(rel: &str) -> PathBuf {
 }
 
 fn tool(var: &str, default_rel: &str) -> PathBuf {
-    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| repo().join(".tools").join(default_rel));
+    let path = std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".tools").join(default_rel));
     assert!(
         path.exists(),
         "{} not found at {} (set {var} or run scripts/install-tools.sh)",
@@ -34,9 +36,15 @@ pub fn kubectl() -> PathBuf {
     tool("LP_KUBECTL", "helm4/kubectl")
 }
 pub fn venv_bin(name: &str) -> PathBuf {
-    let venv = std::env::var_os("LP_VENV").map(PathBuf::from).unwrap_or_else(|| repo().join(".tools/venv"));
+    let venv = std::env::var_os("LP_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".tools/venv"));
     let p = venv.join("bin").join(name);
-    assert!(p.exists(), "{} not found (set LP_VENV or run scripts/install-tools.sh)", p.display());
+    assert!(
+        p.exists(),
+        "{} not found (set LP_VENV or run scripts/install-tools.sh)",
+        p.display()
+    );
     p
 }
 
@@ -50,5 +58,8 @@ pub fn read(p: impl AsRef<Path>) -> String {
 
 /// `# expect: …` style header lines of a fixture.
 pub fn header_lines(text: &str, prefix: &str) -> Vec<String> {
-    text.lines().filter_map(|l| l.strip_prefix(prefix)).map(str::to_string).collect()
+    text.lines()
+        .filter_map(|l| l.strip_prefix(prefix))
+        .map(str::to_string)
+        .collect()
 }

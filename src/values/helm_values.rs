@@ -1,0 +1,108 @@
+//! `spec.helmValues`: dotted paths deep-merged into the values last. Each value is read as YAML,
+//! so `"false"` is the boolean false and `"3"` the number 3 (upstream sets every leaf as a string,
+//! which makes `"false"` truthy in templates); to force a string, quote it inside:
+//! `worker.logLevel: "'DEBUG'"`.
+
+use crate::diag::{Findings, join};
+use crate::yaml::{Map, Node, parse_document};
+
+pub fn apply(values: &mut Node, overrides: &[(String, String)], d: &mut Findings) {
+    for (path, raw) in overrides {
+        let at = join("spec.helmValues", path);
+        let value = match parse_document(raw) {
+            Ok(Some(v)) => v,
+            Ok(None) => Node::string(""),
+            Err(e) => {
+                d.error(&at, format!("value is not valid YAML ({}); quote it to pass a string", e.message));
+                continue;
+            }
+        };
+        if !super::chart_keys::is_known(path) {
+            d.warn(&at, format!("chart locust {} does not read `{path}`; Helm will ignore it", crate::lock::chart_lock().version));
+        }
+        set_path(values, path, value);
+    }
+}
+
+/// Sets a dotted path, creating mappings on the way (a non-mapping in the way is replaced, as
+/// `helm --set` does) and deep-merging when both sides are mappings.
+pub fn set_path(values: &mut Node, path: &str, value: Node) {
+    let mut node = values;
+    let parts: Vec<&str> = path.split('.').collect();
+    for part in &parts[..parts.len() - 1] {
+        if node.as_map().is_none() {
+            *node = Node::map();
+        }
+        let map = node.as_map_mut().unwrap();
+        if map.get(part).and_then(Node::as_map).is_none() {
+            map.insert(part, Node::map());
+        }
+        node = map.get_mut(part).unwrap();
+    }
+    if node.as_map().is_none() {
+        *node = Node::map();
+    }
+    let map = node.as_map_mut().unwrap();
+    let last = parts[parts.len() - 1];
+    match (map.get_mut(last), value) {
+        (Some(Node::Map(existing)), Node::Map(new)) => merge(existing, new),
+        (_, value) => map.insert(last, value),
+    }
+}
+
+fn merge(into: &mut Map, from: Map) {
+    for (k, v) in from.iter() {
+        let key = k.key_text();
+        match (into.get_mut(&key), v) {
+            (Some(Node::Map(a)), Node::Map(b)) => merge(a, b.clone()),
+            _ => into.insert(&key, v.clone()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{Resolved, parse_single};
+
+    fn applied(base: &str, overrides: &[(&str, &str)]) -> (Node, Findings) {
+        let mut v = parse_single(base).unwrap();
+        let mut d = Findings::default();
+        let o: Vec<_> = overrides.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        apply(&mut v, &o, &mut d);
+        (v, d)
+    }
+
+    #[test]
+    fn values_are_typed() {
+        let (v, d) = applied(
+            "worker: {replicas: 1}\n",
+            &[
+                ("worker.hpa.enabled", "false"),
+                ("worker.replicas", "3"),
+                ("worker.logLevel", "'DEBUG'"),
+                ("worker.tolerations", "[{key: a, operator: Exists}]"),
+            ],
+        );
+        assert!(!d.has_errors());
+        assert_eq!(v.get_path(&["worker", "hpa", "enabled"]).unwrap().resolved(), Some(Resolved::Bool(false)));
+        assert_eq!(v.get_path(&["worker", "replicas"]).unwrap().as_i64(), Some(3));
+        assert_eq!(v.get_path(&["worker", "logLevel"]).unwrap().as_str(), Some("DEBUG"));
+        assert_eq!(v.get_path(&["worker", "tolerations"]).unwrap().as_seq().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn maps_merge_deeply() {
+        let (v, _) = applied("master: {resources: {limits: {cpu: 1}}}\n", &[("master.resources", "{requests: {cpu: 50m}}")]);
+        assert!(v.get_path(&["master", "resources", "limits", "cpu"]).is_some());
+        assert!(v.get_path(&["master", "resources", "requests", "cpu"]).is_some());
+    }
+
+    #[test]
+    fn unknown_keys_warn_and_bad_yaml_errors() {
+        let (_, d) = applied("{}\n", &[("worker.hpa.enable", "true"), ("x.y", "[1, 2")]);
+        let msgs = d.render("f");
+        assert!(msgs.contains("f: spec.helmValues[\"worker.hpa.enable\"]: warning: chart locust 0.35.0 does not read `worker.hpa.enable`"), "{msgs}");
+        assert!(msgs.contains("f: spec.helmValues[\"x.y\"]: value is not valid YAML"), "{msgs}");
+    }
+}

@@ -1,0 +1,236 @@
+//! Spec → values for the pinned DeliveryHero chart, plus the script ConfigMaps those values
+//! reference (shipped in the release through the chart's `extraObjects`). Pure functions.
+//! README "Values mapping" lists every spec field and the values it sets.
+
+pub mod chart_keys;
+pub mod configmaps;
+pub mod helm_values;
+mod security;
+
+use crate::diag::Findings;
+use crate::lock::chart_lock;
+use crate::spec::{Container, LoadTestSpec};
+use crate::yaml::{Map, Node};
+pub use configmaps::{ScriptConfigMap, script_configmaps};
+pub use security::{RUN_AS_USER, container_security_context, pod_security_context};
+
+/// Where the chart mounts the locustfile ConfigMap (its default); lib files go to `<this>/lib`.
+pub const LOCUSTFILE_PATH: &str = "/mnt/locust";
+/// Where the pip init container installs packages; the main container has it on PYTHONPATH.
+pub const PIP_TARGET: &str = "/opt/locust-pip";
+/// The image's Locust (the chart's `loadtest.locustCmd` default).
+pub const LOCUST_BIN: &str = "/opt/venv/bin/locust";
+pub const PIP_BIN: &str = "/opt/venv/bin/pip";
+/// Writable directories for a read-only root file system: (volume, mount path).
+pub const TMP_VOLUME: (&str, &str) = ("lp-tmp", "/tmp");
+pub const HOME_VOLUME: (&str, &str) = ("lp-home", "/home/locust");
+pub const PIP_VOLUME: (&str, &str) = ("lp-pip", PIP_TARGET);
+pub const PIP_INIT_CONTAINER: &str = "pip-install";
+
+pub struct Synthesized {
+    pub values: Node,
+    pub configmaps: Vec<ScriptConfigMap>,
+    /// Warnings (and errors from `helmValues`).
+    pub findings: Findings,
+}
+
+pub fn synthesize(spec: &LoadTestSpec) -> Synthesized {
+    let configmaps = script_configmaps(spec);
+    let mut findings = Findings::default();
+    let mut v = Map::default();
+    v.insert("fullnameOverride", Node::string(&spec.name));
+    v.insert("loadtest", loadtest_values(spec, &configmaps));
+    v.insert("master", role_values(spec, &spec.master, true));
+    v.insert("worker", role_values(spec, &spec.worker, false));
+    v.insert("podSecurityContext", pod_security_context(RUN_AS_USER));
+    v.insert("securityContext", container_security_context(RUN_AS_USER));
+    if let Some(host) = &spec.ingress_host {
+        v.insert("ingress", ingress_values(host));
+    }
+    v.insert("extraObjects", Node::Seq(configmaps.iter().map(|c| escape_tpl(c.manifest(spec))).collect()));
+    let mut values = Node::Map(v);
+    helm_values::apply(&mut values, &spec.helm_values, &mut findings);
+    warn_about_overrides(&spec.helm_values, &mut findings);
+    Synthesized { values, configmaps, findings }
+}
+
+fn loadtest_values(spec: &LoadTestSpec, configmaps: &[ScriptConfigMap]) -> Node {
+    let lt = &spec.load_test;
+    let name_of = |role| configmaps.iter().find(|c| c.role == role).map_or(String::new(), |c| c.name.clone());
+    let mut m = Map::default();
+    m.insert("name", Node::string(&lt.name));
+    m.insert("locust_locustfile", Node::string(configmaps::LOCUSTFILE_KEY));
+    m.insert("locust_locustfile_path", Node::string(LOCUSTFILE_PATH));
+    m.insert("locust_locustfile_configmap", Node::string(name_of(crate::spec::MAIN_ROLE)));
+    m.insert("locust_lib_configmap", Node::string(name_of(crate::spec::LIB_ROLE)));
+    // The chart's default targets a public site; an empty host makes the UI ask for one.
+    m.insert("locust_host", Node::string(lt.host.clone().unwrap_or_default()));
+    // Packages are installed by our init container, never by the chart's shell line.
+    m.insert("pip_packages", Node::Seq(Vec::new()));
+    if !lt.pip_packages.is_empty() {
+        let mut env = Map::default();
+        env.insert("PYTHONPATH", Node::string(PIP_TARGET));
+        m.insert("environment", Node::Map(env));
+    }
+    Node::Map(m)
+}
+
+fn role_values(spec: &LoadTestSpec, c: &Container, master: bool) -> Node {
+    let mut m = Map::default();
+    m.insert("replicas", Node::int(c.replicas));
+    m.insert("resources", resources(c));
+    // Run Locust directly: the chart's `sh docker-entrypoint.sh` runs `pip install` on an
+    // unquoted shell line and needs a writable root file system.
+    m.insert("command", Node::Seq(vec![Node::string(LOCUST_BIN)]));
+    if master {
+        m.insert("readinessProbe", tcp_readiness_probe());
+    }
+    let has_pip = !spec.load_test.pip_packages.is_empty();
+    if has_pip {
+        m.insert("initContainers", Node::Seq(vec![pip_init_container(&spec.load_test.pip_packages)]));
+    }
+    let mut volumes = vec![TMP_VOLUME, HOME_VOLUME];
+    if has_pip {
+        volumes.push(PIP_VOLUME);
+    }
+    m.insert("extraVolumes", Node::Seq(volumes.iter().map(|(name, _)| empty_dir(name)).collect()));
+    m.insert("extraVolumeMounts", Node::Seq(volumes.iter().map(|(name, path)| mount(name, path)).collect()));
+    Node::Map(m)
+}
+
+fn resources(c: &Container) -> Node {
+    let pair = |cpu: &str, memory: &str| {
+        let mut m = Map::default();
+        m.insert("cpu", Node::string(cpu));
+        m.insert("memory", Node::string(memory));
+        Node::Map(m)
+    };
+    let r = &c.resources;
+    let mut m = Map::default();
+    m.insert("limits", pair(&r.limits_cpu, &r.limits_memory));
+    m.insert("requests", pair(&r.requests_cpu, &r.requests_memory));
+    Node::Map(m)
+}
+
+/// TCP on the worker port: ready in both UI and headless mode (the chart's HTTP probe on 8089
+/// never succeeds headless, so workers could not reach the master through the Service).
+/// `httpGet: null` removes the chart's default handler when Helm merges values.
+fn tcp_readiness_probe() -> Node {
+    let mut tcp = Map::default();
+    tcp.insert("port", Node::int(5557));
+    let mut m = Map::default();
+    m.insert("httpGet", Node::null());
+    m.insert("tcpSocket", Node::Map(tcp));
+    m.insert("initialDelaySeconds", Node::int(5));
+    m.insert("periodSeconds", Node::int(10));
+    m.insert("timeoutSeconds", Node::int(5));
+    m.insert("failureThreshold", Node::int(3));
+    m.insert("successThreshold", Node::int(1));
+    Node::Map(m)
+}
+
+/// pip with each requirement as its own argument (no shell), into an emptyDir.
+fn pip_init_container(packages: &[String]) -> Node {
+    let mut command = vec![PIP_BIN, "install", "--no-cache-dir", "--disable-pip-version-check", "--no-input", "--target", PIP_TARGET, "--"]
+        .into_iter()
+        .map(Node::string)
+        .collect::<Vec<_>>();
+    command.extend(packages.iter().map(Node::string));
+    let mut env_home = Map::default();
+    env_home.insert("name", Node::string("HOME"));
+    env_home.insert("value", Node::string(TMP_VOLUME.1));
+    let mut m = Map::default();
+    m.insert("name", Node::string(PIP_INIT_CONTAINER));
+    m.insert("image", Node::string(&chart_lock().image));
+    m.insert("imagePullPolicy", Node::string("IfNotPresent"));
+    m.insert("command", Node::Seq(command));
+    m.insert("env", Node::Seq(vec![Node::Map(env_home)]));
+    m.insert("securityContext", container_security_context(RUN_AS_USER));
+    m.insert(
+        "volumeMounts",
+        Node::Seq(vec![mount(PIP_VOLUME.0, PIP_VOLUME.1), mount(TMP_VOLUME.0, TMP_VOLUME.1)]),
+    );
+    Node::Map(m)
+}
+
+fn empty_dir(name: &str) -> Node {
+    let mut m = Map::default();
+    m.insert("name", Node::string(name));
+    m.insert("emptyDir", Node::map());
+    Node::Map(m)
+}
+
+fn mount(name: &str, path: &str) -> Node {
+    let mut m = Map::default();
+    m.insert("name", Node::string(name));
+    m.insert("mountPath", Node::string(path));
+    Node::Map(m)
+}
+
+fn ingress_values(host: &str) -> Node {
+    let mut h = Map::default();
+    h.insert("host", Node::string(host));
+    h.insert("path", Node::string("/"));
+    h.insert("pathType", Node::string("Prefix"));
+    let mut m = Map::default();
+    m.insert("enabled", Node::bool(true));
+    m.insert("hosts", Node::Seq(vec![Node::Map(h)]));
+    Node::Map(m)
+}
+
+/// `extraObjects` items go through Helm's `tpl`: every `{{` in a string becomes the template
+/// action {{`{{`}}, which renders as `{{` again.
+pub fn escape_tpl(node: Node) -> Node {
+    match node {
+        Node::Scalar(mut s) => {
+            if s.text.contains("{{") {
+                s.text = s.text.replace("{{", "{{`{{`}}");
+            }
+            Node::Scalar(s)
+        }
+        Node::Seq(items) => Node::Seq(items.into_iter().map(escape_tpl).collect()),
+        Node::Map(m) => {
+            let mut out = Map::default();
+            for (k, v) in m.iter() {
+                out.insert_node(escape_tpl(k.clone()), escape_tpl(v.clone()));
+            }
+            Node::Map(out)
+        }
+    }
+}
+
+fn warn_about_overrides(overrides: &[(String, String)], d: &mut Findings) {
+    for (path, raw) in overrides {
+        let at = crate::diag::join("spec.helmValues", path);
+        let enabled = matches!(raw.trim(), "true" | "True" | "TRUE" | "yes" | "on");
+        if (path == "worker.hpa.enabled" || path == "worker.keda.enabled") && enabled {
+            d.warn(
+                at,
+                "worker autoscaling reacts only after load has started: new workers join mid-test and Locust rebalances users onto them, so the ramp-up is uneven; size `spec.workerContainer.replicas` for the test instead (static pre-scaling)",
+            );
+        } else if matches!(path.as_str(), "loadtest.tags" | "loadtest.excludeTags" | "loadtest.pip_packages" | "master.command" | "worker.command" | "loadtest.locustCmd") {
+            d.warn(
+                at,
+                "locust-planton runs Locust without the chart's shell entrypoint and installs packages with its own init container; this value would not take effect as the chart documents",
+            );
+        }
+    }
+}
+
+/// The values as YAML text, with a header naming the chart they are for.
+pub fn render_values(values: &Node) -> String {
+    let lock = chart_lock();
+    format!(
+        "# Values for chart {} {} ({}), generated by locust-planton {}.\n{}",
+        lock.name,
+        lock.version,
+        lock.repository,
+        env!("CARGO_PKG_VERSION"),
+        crate::yaml::emit_document(values)
+    )
+}
+
+/// The script ConfigMaps as a multi-document manifest stream.
+pub fn render_configmaps(spec: &LoadTestSpec, configmaps: &[ScriptConfigMap]) -> String {
+    configmaps.iter().map(|c| format!("---\n{}", crate::yaml::emit_document(&c.manifest(spec)))).collect()
+}
