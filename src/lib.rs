@@ -6,7 +6,7 @@
 
 pub mod commands;
 pub mod diag;
-pub mod spec;
-pub mod yaml;
 pub mod lock;
+pub mod spec;
 pub mod values;
+pub mod yaml;

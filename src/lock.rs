@@ -20,18 +20,30 @@ pub fn chart_lock() -> &'static ChartLock {
     static LOCK: OnceLock<ChartLock> = OnceLock::new();
     LOCK.get_or_init(|| {
         let node = parse_single(LOCK_TEXT).expect("charts-lock/locust.yaml is valid YAML");
-        let s = |k: &str| node.get_path(&[k]).and_then(Node::as_str).unwrap_or_else(|| panic!("charts-lock: {k}")).to_string();
+        let s = |k: &str| {
+            node.get_path(&[k])
+                .and_then(Node::as_str)
+                .unwrap_or_else(|| panic!("charts-lock: {k}"))
+                .to_string()
+        };
         ChartLock {
             name: s("name"),
             repository: s("repository"),
             version: s("version"),
-            app_version: node.get_path(&["appVersion"]).map(|n| n.as_scalar().unwrap().text.clone()).unwrap(),
+            app_version: node
+                .get_path(&["appVersion"])
+                .map(|n| n.as_scalar().unwrap().text.clone())
+                .unwrap(),
             digest: s("digest"),
             image: s("image"),
             verified_versions: node
                 .get_path(&["verifiedVersions"])
                 .and_then(Node::as_seq)
-                .map(|v| v.iter().map(|n| n.as_scalar().unwrap().text.clone()).collect())
+                .map(|v| {
+                    v.iter()
+                        .map(|n| n.as_scalar().unwrap().text.clone())
+                        .collect()
+                })
                 .unwrap_or_default(),
         }
     })

@@ -40,10 +40,12 @@ enum Command {
     },
 
     /// Chart values for a manifest.   e.g. locust-planton values -f test.yaml -o values.yaml
-    #[command(after_help = "Examples:\n  locust-planton values -f examples/checkout.yaml\n  locust-planton values -f examples/checkout.yaml -o values.yaml\n  \
+    #[command(
+        after_help = "Examples:\n  locust-planton values -f examples/checkout.yaml\n  locust-planton values -f examples/checkout.yaml -o values.yaml\n  \
         helm template demo oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 -f values.yaml\n\n\
         The values embed the script ConfigMaps (extraObjects), so the release owns them.\n\
-        Nothing is written unless the whole output is valid. Exit codes: 0 ok, 1 invalid, 2 usage.")]
+        Nothing is written unless the whole output is valid. Exit codes: 0 ok, 1 invalid, 2 usage."
+    )]
     Values {
         /// The manifest (`-` reads stdin).
         #[arg(short = 'f', long = "file", value_name = "FILE")]
@@ -53,8 +55,10 @@ enum Command {
         output: Option<String>,
     },
     /// The script ConfigMaps as plain manifests.   e.g. locust-planton configmaps -f test.yaml
-    #[command(after_help = "Examples:\n  locust-planton configmaps -f examples/checkout.yaml | kubectl apply -f -\n\n\
-        For users who manage the ConfigMaps outside Helm; `values` already ships them in the release.")]
+    #[command(
+        after_help = "Examples:\n  locust-planton configmaps -f examples/checkout.yaml | kubectl apply -f -\n\n\
+        For users who manage the ConfigMaps outside Helm; `values` already ships them in the release."
+    )]
     Configmaps {
         /// The manifest (`-` reads stdin).
         #[arg(short = 'f', long = "file", value_name = "FILE")]
@@ -92,8 +96,12 @@ fn main() -> ExitCode {
                 Ok(code)
             })
         }
-        Command::Values { file, output } => emit(commands::values::values(&file), output.as_deref()),
-        Command::Configmaps { file, output } => emit(commands::values::configmaps(&file), output.as_deref()),
+        Command::Values { file, output } => {
+            emit(commands::values::values(&file), output.as_deref())
+        }
+        Command::Configmaps { file, output } => {
+            emit(commands::values::configmaps(&file), output.as_deref())
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),

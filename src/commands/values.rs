@@ -19,5 +19,8 @@ pub fn values(path: &str) -> Result<(String, String), Failure> {
 pub fn configmaps(path: &str) -> Result<(String, String), Failure> {
     let (input, spec, warnings) = load_spec(path)?;
     let s = synthesize(&spec);
-    Ok((render_configmaps(&spec, &s.configmaps), warnings.render(&input.label)))
+    Ok((
+        render_configmaps(&spec, &s.configmaps),
+        warnings.render(&input.label),
+    ))
 }

@@ -122,7 +122,11 @@ const KNOWN: &[&str] = &[
 /// whole block such as `worker.hpa`) counts as known.
 pub fn is_known(path: &str) -> bool {
     KNOWN.iter().any(|k| match k.strip_suffix(".*") {
-        Some(open) => path == open || path.starts_with(&format!("{open}.")) || open.starts_with(&format!("{path}.")),
+        Some(open) => {
+            path == open
+                || path.starts_with(&format!("{open}."))
+                || open.starts_with(&format!("{path}."))
+        }
         None => *k == path || k.starts_with(&format!("{path}.")),
     })
 }

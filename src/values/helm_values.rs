@@ -13,12 +13,24 @@ pub fn apply(values: &mut Node, overrides: &[(String, String)], d: &mut Findings
             Ok(Some(v)) => v,
             Ok(None) => Node::string(""),
             Err(e) => {
-                d.error(&at, format!("value is not valid YAML ({}); quote it to pass a string", e.message));
+                d.error(
+                    &at,
+                    format!(
+                        "value is not valid YAML ({}); quote it to pass a string",
+                        e.message
+                    ),
+                );
                 continue;
             }
         };
         if !super::chart_keys::is_known(path) {
-            d.warn(&at, format!("chart locust {} does not read `{path}`; Helm will ignore it", crate::lock::chart_lock().version));
+            d.warn(
+                &at,
+                format!(
+                    "chart locust {} does not read `{path}`; Helm will ignore it",
+                    crate::lock::chart_lock().version
+                ),
+            );
         }
         set_path(values, path, value);
     }
@@ -68,7 +80,10 @@ mod tests {
     fn applied(base: &str, overrides: &[(&str, &str)]) -> (Node, Findings) {
         let mut v = parse_single(base).unwrap();
         let mut d = Findings::default();
-        let o: Vec<_> = overrides.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let o: Vec<_> = overrides
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
         apply(&mut v, &o, &mut d);
         (v, d)
     }
@@ -85,17 +100,44 @@ mod tests {
             ],
         );
         assert!(!d.has_errors());
-        assert_eq!(v.get_path(&["worker", "hpa", "enabled"]).unwrap().resolved(), Some(Resolved::Bool(false)));
-        assert_eq!(v.get_path(&["worker", "replicas"]).unwrap().as_i64(), Some(3));
-        assert_eq!(v.get_path(&["worker", "logLevel"]).unwrap().as_str(), Some("DEBUG"));
-        assert_eq!(v.get_path(&["worker", "tolerations"]).unwrap().as_seq().unwrap().len(), 1);
+        assert_eq!(
+            v.get_path(&["worker", "hpa", "enabled"])
+                .unwrap()
+                .resolved(),
+            Some(Resolved::Bool(false))
+        );
+        assert_eq!(
+            v.get_path(&["worker", "replicas"]).unwrap().as_i64(),
+            Some(3)
+        );
+        assert_eq!(
+            v.get_path(&["worker", "logLevel"]).unwrap().as_str(),
+            Some("DEBUG")
+        );
+        assert_eq!(
+            v.get_path(&["worker", "tolerations"])
+                .unwrap()
+                .as_seq()
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     #[test]
     fn maps_merge_deeply() {
-        let (v, _) = applied("master: {resources: {limits: {cpu: 1}}}\n", &[("master.resources", "{requests: {cpu: 50m}}")]);
-        assert!(v.get_path(&["master", "resources", "limits", "cpu"]).is_some());
-        assert!(v.get_path(&["master", "resources", "requests", "cpu"]).is_some());
+        let (v, _) = applied(
+            "master: {resources: {limits: {cpu: 1}}}\n",
+            &[("master.resources", "{requests: {cpu: 50m}}")],
+        );
+        assert!(
+            v.get_path(&["master", "resources", "limits", "cpu"])
+                .is_some()
+        );
+        assert!(
+            v.get_path(&["master", "resources", "requests", "cpu"])
+                .is_some()
+        );
     }
 
     #[test]
@@ -103,6 +145,9 @@ mod tests {
         let (_, d) = applied("{}\n", &[("worker.hpa.enable", "true"), ("x.y", "[1, 2")]);
         let msgs = d.render("f");
         assert!(msgs.contains("f: spec.helmValues[\"worker.hpa.enable\"]: warning: chart locust 0.35.0 does not read `worker.hpa.enable`"), "{msgs}");
-        assert!(msgs.contains("f: spec.helmValues[\"x.y\"]: value is not valid YAML"), "{msgs}");
+        assert!(
+            msgs.contains("f: spec.helmValues[\"x.y\"]: value is not valid YAML"),
+            "{msgs}"
+        );
     }
 }

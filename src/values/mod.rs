@@ -47,24 +47,53 @@ pub fn synthesize(spec: &LoadTestSpec) -> Synthesized {
     if let Some(host) = &spec.ingress_host {
         v.insert("ingress", ingress_values(host));
     }
-    v.insert("extraObjects", Node::Seq(configmaps.iter().map(|c| escape_tpl(c.manifest(spec))).collect()));
+    v.insert(
+        "extraObjects",
+        Node::Seq(
+            configmaps
+                .iter()
+                .map(|c| escape_tpl(c.manifest(spec)))
+                .collect(),
+        ),
+    );
     let mut values = Node::Map(v);
     helm_values::apply(&mut values, &spec.helm_values, &mut findings);
     warn_about_overrides(&spec.helm_values, &mut findings);
-    Synthesized { values, configmaps, findings }
+    Synthesized {
+        values,
+        configmaps,
+        findings,
+    }
 }
 
 fn loadtest_values(spec: &LoadTestSpec, configmaps: &[ScriptConfigMap]) -> Node {
     let lt = &spec.load_test;
-    let name_of = |role| configmaps.iter().find(|c| c.role == role).map_or(String::new(), |c| c.name.clone());
+    let name_of = |role| {
+        configmaps
+            .iter()
+            .find(|c| c.role == role)
+            .map_or(String::new(), |c| c.name.clone())
+    };
     let mut m = Map::default();
     m.insert("name", Node::string(&lt.name));
-    m.insert("locust_locustfile", Node::string(configmaps::LOCUSTFILE_KEY));
+    m.insert(
+        "locust_locustfile",
+        Node::string(configmaps::LOCUSTFILE_KEY),
+    );
     m.insert("locust_locustfile_path", Node::string(LOCUSTFILE_PATH));
-    m.insert("locust_locustfile_configmap", Node::string(name_of(crate::spec::MAIN_ROLE)));
-    m.insert("locust_lib_configmap", Node::string(name_of(crate::spec::LIB_ROLE)));
+    m.insert(
+        "locust_locustfile_configmap",
+        Node::string(name_of(crate::spec::MAIN_ROLE)),
+    );
+    m.insert(
+        "locust_lib_configmap",
+        Node::string(name_of(crate::spec::LIB_ROLE)),
+    );
     // The chart's default targets a public site; an empty host makes the UI ask for one.
-    m.insert("locust_host", Node::string(lt.host.clone().unwrap_or_default()));
+    m.insert(
+        "locust_host",
+        Node::string(lt.host.clone().unwrap_or_default()),
+    );
     // Packages are installed by our init container, never by the chart's shell line.
     m.insert("pip_packages", Node::Seq(Vec::new()));
     if !lt.pip_packages.is_empty() {
@@ -87,14 +116,28 @@ fn role_values(spec: &LoadTestSpec, c: &Container, master: bool) -> Node {
     }
     let has_pip = !spec.load_test.pip_packages.is_empty();
     if has_pip {
-        m.insert("initContainers", Node::Seq(vec![pip_init_container(&spec.load_test.pip_packages)]));
+        m.insert(
+            "initContainers",
+            Node::Seq(vec![pip_init_container(&spec.load_test.pip_packages)]),
+        );
     }
     let mut volumes = vec![TMP_VOLUME, HOME_VOLUME];
     if has_pip {
         volumes.push(PIP_VOLUME);
     }
-    m.insert("extraVolumes", Node::Seq(volumes.iter().map(|(name, _)| empty_dir(name)).collect()));
-    m.insert("extraVolumeMounts", Node::Seq(volumes.iter().map(|(name, path)| mount(name, path)).collect()));
+    m.insert(
+        "extraVolumes",
+        Node::Seq(volumes.iter().map(|(name, _)| empty_dir(name)).collect()),
+    );
+    m.insert(
+        "extraVolumeMounts",
+        Node::Seq(
+            volumes
+                .iter()
+                .map(|(name, path)| mount(name, path))
+                .collect(),
+        ),
+    );
     Node::Map(m)
 }
 
@@ -131,10 +174,19 @@ fn tcp_readiness_probe() -> Node {
 
 /// pip with each requirement as its own argument (no shell), into an emptyDir.
 fn pip_init_container(packages: &[String]) -> Node {
-    let mut command = vec![PIP_BIN, "install", "--no-cache-dir", "--disable-pip-version-check", "--no-input", "--target", PIP_TARGET, "--"]
-        .into_iter()
-        .map(Node::string)
-        .collect::<Vec<_>>();
+    let mut command = vec![
+        PIP_BIN,
+        "install",
+        "--no-cache-dir",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--target",
+        PIP_TARGET,
+        "--",
+    ]
+    .into_iter()
+    .map(Node::string)
+    .collect::<Vec<_>>();
     command.extend(packages.iter().map(Node::string));
     let mut env_home = Map::default();
     env_home.insert("name", Node::string("HOME"));
@@ -148,7 +200,10 @@ fn pip_init_container(packages: &[String]) -> Node {
     m.insert("securityContext", container_security_context(RUN_AS_USER));
     m.insert(
         "volumeMounts",
-        Node::Seq(vec![mount(PIP_VOLUME.0, PIP_VOLUME.1), mount(TMP_VOLUME.0, TMP_VOLUME.1)]),
+        Node::Seq(vec![
+            mount(PIP_VOLUME.0, PIP_VOLUME.1),
+            mount(TMP_VOLUME.0, TMP_VOLUME.1),
+        ]),
     );
     Node::Map(m)
 }
@@ -208,7 +263,15 @@ fn warn_about_overrides(overrides: &[(String, String)], d: &mut Findings) {
                 at,
                 "worker autoscaling reacts only after load has started: new workers join mid-test and Locust rebalances users onto them, so the ramp-up is uneven; size `spec.workerContainer.replicas` for the test instead (static pre-scaling)",
             );
-        } else if matches!(path.as_str(), "loadtest.tags" | "loadtest.excludeTags" | "loadtest.pip_packages" | "master.command" | "worker.command" | "loadtest.locustCmd") {
+        } else if matches!(
+            path.as_str(),
+            "loadtest.tags"
+                | "loadtest.excludeTags"
+                | "loadtest.pip_packages"
+                | "master.command"
+                | "worker.command"
+                | "loadtest.locustCmd"
+        ) {
             d.warn(
                 at,
                 "locust-planton runs Locust without the chart's shell entrypoint and installs packages with its own init container; this value would not take effect as the chart documents",
@@ -232,5 +295,8 @@ pub fn render_values(values: &Node) -> String {
 
 /// The script ConfigMaps as a multi-document manifest stream.
 pub fn render_configmaps(spec: &LoadTestSpec, configmaps: &[ScriptConfigMap]) -> String {
-    configmaps.iter().map(|c| format!("---\n{}", crate::yaml::emit_document(&c.manifest(spec)))).collect()
+    configmaps
+        .iter()
+        .map(|c| format!("---\n{}", crate::yaml::emit_document(&c.manifest(spec))))
+        .collect()
 }

@@ -1,0 +1,446 @@
+//! `values` and `configmaps`: golden output, hash stability, kustomize-compatible hashes, and
+//! script bytes reaching the pod unchanged through real Helm 3 and Helm 4.
+
+mod common;
+use assert_cmd::Command;
+use common::*;
+use locust_planton::spec;
+use locust_planton::values::synthesize;
+use proptest::prelude::*;
+use std::path::Path;
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(bin()).args(args).output().unwrap()
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = fixture(&format!("golden/{name}"));
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    assert_eq!(
+        actual,
+        read(&path),
+        "{name} differs (UPDATE_GOLDEN=1 rewrites it; review the diff)"
+    );
+}
+
+#[test]
+fn golden_values_and_configmaps_for_examples() {
+    for ex in ["checkout", "kubernetes-locust"] {
+        let f = repo().join(format!("examples/{ex}.yaml"));
+        let out = run(&["values", "-f", f.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        golden(
+            &format!("{ex}.values.yaml"),
+            &String::from_utf8(out.stdout).unwrap(),
+        );
+        let out = run(&["configmaps", "-f", f.to_str().unwrap()]);
+        assert!(out.status.success());
+        golden(
+            &format!("{ex}.configmaps.yaml"),
+            &String::from_utf8(out.stdout).unwrap(),
+        );
+    }
+}
+
+#[test]
+fn output_is_deterministic_and_written_atomically() {
+    let f = repo().join("examples/checkout.yaml");
+    let a = run(&["values", "-f", f.to_str().unwrap()]).stdout;
+    let b = run(&["values", "-f", f.to_str().unwrap()]).stdout;
+    assert_eq!(a, b);
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("values.yaml");
+    let out = run(&[
+        "values",
+        "-f",
+        f.to_str().unwrap(),
+        "-o",
+        target.to_str().unwrap(),
+    ]);
+    assert!(out.status.success() && out.stdout.is_empty());
+    assert_eq!(std::fs::read(&target).unwrap(), a);
+}
+
+#[test]
+fn invalid_spec_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("values.yaml");
+    std::fs::write(&target, "previous: content\n").unwrap();
+    let bad = fixture("specs/invalid/pip-shell.yaml");
+    let out = run(&[
+        "values",
+        "-f",
+        bad.to_str().unwrap(),
+        "-o",
+        target.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("spec.loadTest.pipPackages[0]: `requests; rm -rf /`"),
+        "{stderr}"
+    );
+    assert_eq!(read(&target), "previous: content\n");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temp file left behind"
+    );
+    let out = run(&["values", "-f", bad.to_str().unwrap()]);
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn helm_values_warnings_and_errors() {
+    let base = read(repo().join("examples/kubernetes-locust.yaml"));
+    let spec_text = format!(
+        "{base}  helmValues:\n    worker.hpa.enabled: \"true\"\n    worker.hpa.enable: \"true\"\n    master.nodeSelector: \"{{pool: on-demand}}\"\n"
+    );
+    let out = Command::new(bin())
+        .args(["values", "-f", "-"])
+        .write_stdin(spec_text)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("<stdin>: spec.helmValues[\"worker.hpa.enabled\"]: warning: worker autoscaling reacts only after load has started"), "{stderr}");
+    assert!(stderr.contains("<stdin>: spec.helmValues[\"worker.hpa.enable\"]: warning: chart locust 0.35.0 does not read `worker.hpa.enable`"), "{stderr}");
+    let values =
+        locust_planton::yaml::parse_single(&String::from_utf8(out.stdout).unwrap()).unwrap();
+    assert_eq!(
+        values
+            .get_path(&["worker", "hpa", "enabled"])
+            .unwrap()
+            .as_bool(),
+        Some(true)
+    );
+    assert_eq!(
+        values
+            .get_path(&["master", "nodeSelector", "pool"])
+            .unwrap()
+            .as_str(),
+        Some("on-demand")
+    );
+}
+
+fn spec_from(text: &str) -> spec::LoadTestSpec {
+    spec::read(text)
+        .unwrap_or_else(|f| panic!("{}", f.render("spec")))
+        .0
+}
+
+#[test]
+fn configmap_names_follow_content_only() {
+    let base = read(repo().join("examples/checkout.yaml"));
+    let names = |text: &str| -> Vec<String> {
+        synthesize(&spec_from(text))
+            .configmaps
+            .into_iter()
+            .map(|c| c.name)
+            .collect()
+    };
+    let original = names(&base);
+    assert_eq!(original.len(), 2);
+    assert_eq!(names(&base), original, "same spec, same names");
+    assert_eq!(
+        names(&base.replace("replicas: 4", "replicas: 9")),
+        original,
+        "replicas do not rename"
+    );
+    assert_eq!(
+        names(&base.replace(
+            "  name: checkout-load\n  labels:",
+            "  name: checkout-load\n  labels:\n    team: perf"
+        )),
+        original
+    );
+    let script = names(&base.replace("wait_time = between(1, 2)", "wait_time = between(1, 3)"));
+    assert_ne!(script[0], original[0], "script change renames main");
+    assert_eq!(script[1], original[1], "lib unchanged");
+    let lib = names(&base.replace("randint(1, 500)", "randint(1, 501)"));
+    assert_eq!(lib[0], original[0]);
+    assert_ne!(lib[1], original[1], "lib change renames lib");
+    let pkgs = names(&base.replace("\"faker==19.0.0\"", "\"faker==19.0.1\""));
+    assert_ne!(
+        pkgs[0], original[0],
+        "package change renames main (requirements.txt)"
+    );
+}
+
+/// Our hash must equal kustomize's configMapGenerator suffix (the reference for hashed names).
+#[test]
+fn hash_matches_kubectl_kustomize() {
+    let spec = spec_from(&read(repo().join("examples/checkout.yaml")));
+    let lib = synthesize(&spec)
+        .configmaps
+        .into_iter()
+        .find(|c| c.role == "lib")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut kustomization = String::from("configMapGenerator:\n- name: x\n  files:\n");
+    for (k, v) in &lib.data {
+        std::fs::write(dir.path().join(k), v).unwrap();
+        kustomization.push_str(&format!("  - {k}\n"));
+    }
+    std::fs::write(dir.path().join("kustomization.yaml"), kustomization).unwrap();
+    let out = std::process::Command::new(kubectl())
+        .arg("kustomize")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let suffix = lib.name.rsplit('-').next().unwrap();
+    assert!(
+        text.contains(&format!("name: x-{suffix}")),
+        "kustomize named it differently:\n{text}"
+    );
+}
+
+/// Renders values with real helm through the test chart; returns objects as JSON read by kubectl.
+fn render(helm: &Path, values: &str, extra: &[&str]) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let vf = dir.path().join("values.yaml");
+    std::fs::write(&vf, values).unwrap();
+    let chart = repo().join("tests/charts/locust-mini");
+    let out = std::process::Command::new(helm)
+        .args([
+            "template",
+            "demo",
+            chart.to_str().unwrap(),
+            "-f",
+            vf.to_str().unwrap(),
+        ])
+        .args(extra)
+        .env("HELM_CACHE_HOME", dir.path().join("cache"))
+        .env("HELM_CONFIG_HOME", dir.path().join("config"))
+        .env("HELM_DATA_HOME", dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "helm: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rendered = dir.path().join("rendered.yaml");
+    std::fs::write(&rendered, &out.stdout).unwrap();
+    kubectl_json(&rendered)
+}
+
+/// Go's YAML reader (kubectl) as the oracle: every object in a file, as JSON.
+pub fn kubectl_json(file: &Path) -> Vec<serde_json::Value> {
+    let out = std::process::Command::new(kubectl())
+        .args(["label", "--local", "-o", "json", "-f"])
+        .arg(file)
+        .arg("oracle=1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "kubectl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // One JSON object per input object, or a List when several.
+    serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter::<serde_json::Value>()
+        .map(Result::unwrap)
+        .flat_map(|v| match v.get("items") {
+            Some(items) if v["kind"] == "List" => items.as_array().unwrap().clone(),
+            _ => vec![v],
+        })
+        .collect()
+}
+
+fn spec_with_scripts(main: &str, libs: &[String]) -> String {
+    use locust_planton::yaml::quote_double;
+    let mut s = format!(
+        "apiVersion: kubernetes.project-planton.org/v1\nkind: LocustKubernetes\nmetadata: {{name: prop}}\nspec:\n  loadTest:\n    name: prop\n    host: https://t.example\n    mainPyContent: {}\n",
+        quote_double(main)
+    );
+    if !libs.is_empty() {
+        s.push_str("    libFilesContent:\n");
+        for (i, l) in libs.iter().enumerate() {
+            s.push_str(&format!("      f{i}.py: {}\n", quote_double(l)));
+        }
+    }
+    s
+}
+
+/// Asserts that rendering `main`/`libs` through values → helm (3 and 4) → kubectl gives back the
+/// exact bytes in the ConfigMaps the pods mount.
+fn assert_scripts_survive(main: &str, libs: &[String]) {
+    let spec_text = spec_with_scripts(main, libs);
+    let out = Command::new(bin())
+        .args(["values", "-f", "-"])
+        .write_stdin(spec_text.clone())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{spec_text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let values = String::from_utf8(out.stdout).unwrap();
+    let spec = spec_from(&spec_text);
+    let cms = synthesize(&spec).configmaps;
+    for helm in [helm3(), helm4()] {
+        let objects = render(&helm, &values, &[]);
+        for cm in &cms {
+            let obj = objects
+                .iter()
+                .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == cm.name.as_str())
+                .unwrap_or_else(|| panic!("{} not rendered by {}", cm.name, helm.display()));
+            for (k, v) in &cm.data {
+                // What the kubelet writes to the file: `data` as is, `binaryData` decoded.
+                let seen = match obj["binaryData"][k].as_str() {
+                    Some(b64) => {
+                        use base64::Engine;
+                        String::from_utf8(
+                            base64::engine::general_purpose::STANDARD
+                                .decode(b64)
+                                .unwrap(),
+                        )
+                        .unwrap()
+                    }
+                    None => obj["data"][k]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{k} missing"))
+                        .to_string(),
+                };
+                assert_eq!(seen, *v, "{k} via {}", helm.display());
+            }
+        }
+        let main_cm = &cms[0].name;
+        let master = objects
+            .iter()
+            .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "prop-master")
+            .unwrap();
+        let vols = master["spec"]["template"]["spec"]["volumes"]
+            .as_array()
+            .unwrap();
+        assert!(
+            vols.iter()
+                .any(|v| v["configMap"]["name"] == main_cm.as_str()),
+            "the pod mounts {main_cm}"
+        );
+    }
+}
+
+#[test]
+fn tricky_script_content_reaches_the_pod_unchanged() {
+    let tricky = [
+        "{{ .Values.secret }}",
+        "}}{{",
+        "{{- trim -}}",
+        "{{`raw`}}",
+        "`backticks`",
+        "'single' \"double\"",
+        "\ttab\tindent",
+        "crlf\r\nline\r\n",
+        "trailing spaces   \n",
+        "---\n",
+        "...\n",
+        "a\n---\nb\n",
+        "  leading spaces\n",
+        "emoji 🚀🔥\n",
+        "",
+        "\n\n\n",
+        "# comment: yes\n",
+        "key: value\n- item\n",
+        "nel\u{85}ls\u{2028}bom\u{feff}",
+        "bell\u{7}null\u{1}",
+        "yes",
+        "0755",
+        "~",
+        "x #y",
+    ];
+    let libs: Vec<String> = tricky.iter().map(|s| s.to_string()).collect();
+    assert_scripts_survive("print('{{ x }}')\n# }} {{\n", &libs);
+}
+
+fn fragment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("{{".to_string()),
+        Just("}}".to_string()),
+        Just("{{-".to_string()),
+        Just("`".to_string()),
+        Just("'".to_string()),
+        Just("\"".to_string()),
+        Just("\t".to_string()),
+        Just("\r\n".to_string()),
+        Just("\n".to_string()),
+        Just(" ".to_string()),
+        Just("---".to_string()),
+        Just("...".to_string()),
+        Just("🚀".to_string()),
+        Just("\\".to_string()),
+        Just("#".to_string()),
+        Just(": ".to_string()),
+        Just("- ".to_string()),
+        Just("&a *a !t %".to_string()),
+        Just("\u{85}".to_string()),
+        "[a-z]{1,8}",
+        "\\PC{1,4}",
+    ]
+}
+
+fn content() -> impl Strategy<Value = String> {
+    prop::collection::vec(fragment(), 0..16).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, .. ProptestConfig::default() })]
+    #[test]
+    fn arbitrary_script_content_reaches_the_pod_unchanged(
+        main in content().prop_filter("locustfile must not be blank", |s| !s.trim().is_empty()),
+        libs in prop::collection::vec(content(), 0..5),
+    ) {
+        assert_scripts_survive(&main, &libs);
+    }
+}
+
+#[test]
+fn rendered_examples_pass_strict_schema_validation() {
+    for ex in ["checkout", "kubernetes-locust"] {
+        let f = repo().join(format!("examples/{ex}.yaml"));
+        let values = String::from_utf8(run(&["values", "-f", f.to_str().unwrap()]).stdout).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let vf = dir.path().join("values.yaml");
+        std::fs::write(&vf, values).unwrap();
+        let out = std::process::Command::new(helm3())
+            .args([
+                "template",
+                "demo",
+                repo().join("tests/charts/locust-mini").to_str().unwrap(),
+                "-f",
+                vf.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let rendered = dir.path().join("r.yaml");
+        std::fs::write(&rendered, &out.stdout).unwrap();
+        let v = std::process::Command::new(venv_bin("kubernetes-validate"))
+            .args(["--strict", "--quiet"])
+            .arg(&rendered)
+            .output()
+            .unwrap();
+        assert!(
+            v.status.success(),
+            "{ex}: {}{}",
+            String::from_utf8_lossy(&v.stdout),
+            String::from_utf8_lossy(&v.stderr)
+        );
+    }
+}
