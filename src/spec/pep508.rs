@@ -44,6 +44,7 @@ pub fn validate(req: &str) -> Result<String, String> {
             p.bump();
             p.ws();
             p.url().map_err(|e| format!("`{req}`: {e}"))?;
+            p.ws();
             if !p.done() && p.peek() != Some(';') {
                 return Err(format!("`{req}`: expected `;` and a marker after the URL"));
             }
