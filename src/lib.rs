@@ -10,3 +10,5 @@ pub mod lock;
 pub mod spec;
 pub mod values;
 pub mod yaml;
+pub mod manifest;
+pub mod postrender;

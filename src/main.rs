@@ -1,6 +1,10 @@
 //! The `locust-planton` binary: parses arguments, calls the library, maps failures to exit codes.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use locust_planton::postrender::harden::HIGH_UID;
+use locust_planton::postrender::{Options, Profile};
+use locust_planton::values::RUN_AS_USER;
+use std::io::IsTerminal;
 use locust_planton::commands::{self, Failure, exit};
 use std::process::ExitCode;
 
@@ -18,8 +22,10 @@ use std::process::ExitCode;
         Exit codes: 0 ok, 1 invalid input or failure, 2 usage error, 3 timeout, 4 helm/kubectl failed."
 )]
 struct Cli {
+    /// Without a subcommand and with stdin not a terminal, locust-planton post-renders (so
+    /// `--post-renderer locust-planton` needs no arguments).
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -59,6 +65,17 @@ enum Command {
         after_help = "Examples:\n  locust-planton configmaps -f examples/checkout.yaml | kubectl apply -f -\n\n\
         For users who manage the ConfigMaps outside Helm; `values` already ships them in the release."
     )]
+    /// Helm post-renderer: harden and stamp the manifests on stdin.   e.g. helm install x chart --post-renderer locust-planton
+    #[command(after_help = "Examples:\n  helm install load oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 -f values.yaml --post-renderer locust-planton   (Helm 3)\n  \
+        helm install load ... --post-renderer locust-planton   (Helm 4: the plugin; see README)\n  \
+        helm template load chart -f values.yaml | locust-planton post-render --high-uid\n\n\
+        Opt out of one rule for one workload with the annotation locust.project-planton.org/allow-<rule>: \"true\".\n\
+        On failure: exit 1, nothing on stdout, the reason on stderr and in $LOCUST_PLANTON_LOG\n\
+        (default ~/.local/state/locust-planton/post-render.log), since Helm 4 hides stderr.")]
+    PostRender {
+        #[command(flatten)]
+        args: PostRenderArgs,
+    },
     Configmaps {
         /// The manifest (`-` reads stdin).
         #[arg(short = 'f', long = "file", value_name = "FILE")]
@@ -67,6 +84,19 @@ enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<String>,
     },
+}
+
+#[derive(Args, Clone, Copy, Default)]
+struct PostRenderArgs {
+    /// Run as UID/GID 10001 (and raise explicit UIDs below 10000), for scanners that demand it.
+    #[arg(long)]
+    high_uid: bool,
+    /// The UID/GID pods run as where none is set [default: 1000, the image's `locust` user].
+    #[arg(long, value_name = "UID", value_parser = clap::value_parser!(i64).range(1..))]
+    uid: Option<i64>,
+    /// Fail when the chart version is not one charts-lock/ lists as verified.
+    #[arg(long)]
+    strict_chart: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -85,7 +115,15 @@ fn emit(result: Result<(String, String), Failure>, output: Option<&str>) -> Resu
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    let command = match cli.command {
+        Some(c) => c,
+        None if !std::io::stdin().is_terminal() => Command::PostRender { args: PostRenderArgs::default() },
+        None => {
+            let _ = Cli::command().print_help();
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let result = match command {
         Command::Check { file, output } => {
             let format = match output {
                 OutputFormat::Text => commands::check::Format::Text,
@@ -95,6 +133,11 @@ fn main() -> ExitCode {
                 commands::write_output(None, &out)?;
                 Ok(code)
             })
+        }
+        Command::PostRender { args } => {
+            let uid = if args.high_uid { HIGH_UID } else { args.uid.unwrap_or(RUN_AS_USER) };
+            let options = Options { profile: Profile { uid, high_uid: args.high_uid }, strict_chart: args.strict_chart };
+            emit(commands::post_render::run(&options), None)
         }
         Command::Values { file, output } => {
             emit(commands::values::values(&file), output.as_deref())

@@ -2,6 +2,7 @@
 //! to an exit code; nothing here exits the process.
 
 pub mod check;
+pub mod post_render;
 pub mod values;
 
 use crate::diag::Findings;

@@ -1,0 +1,207 @@
+//! The post-renderer: Helm's rendered stream in, the same stream out with every pod hardened and
+//! stamped with a hash of the scripts it runs. Documents no filter changes are copied byte for
+//! byte; changed ones keep their `---`/`# Source:` header (Helm 3) and every field, including
+//! Helm 4's `postrenderer.helm.sh/postrender-filename` annotation.
+//!
+//! The pipeline, in order, per object (items of a `kind: List` are objects too):
+//! 1. [`harden`]: restricted profile, non-root, no service-account token, writable emptyDirs;
+//! 2. [`rollout_hash`]: `locust.project-planton.org/scripts-sha256` on every pod template;
+//! 3. [`chart_check`]: the chart version against `charts-lock/`.
+
+pub mod chart_check;
+pub mod harden;
+mod pod;
+pub mod rollout_hash;
+
+use crate::manifest::{RawDoc, header, source_comment, split, top_level_kind};
+use crate::yaml::{Node, emit_document, parse_document};
+pub use harden::Profile;
+use rollout_hash::DataIndex;
+use std::fmt;
+
+pub const FILENAME_ANNOTATION: &str = "postrenderer.helm.sh/postrender-filename";
+
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    pub profile: Profile,
+    /// An unverified chart version is an error instead of a warning.
+    pub strict_chart: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { profile: Profile { uid: crate::values::RUN_AS_USER, high_uid: false }, strict_chart: false }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub output: String,
+    pub warnings: Vec<String>,
+    /// How many documents were rewritten (the rest were copied).
+    pub changed: usize,
+}
+
+/// Why the stream was rejected; `Display` names the document, its source, line and reasons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostRenderError {
+    /// 1-based document number (0: the stream as a whole).
+    pub document: usize,
+    pub source: Option<String>,
+    /// 1-based line in the input stream.
+    pub line: usize,
+    pub reasons: Vec<String>,
+}
+
+impl fmt::Display for PostRenderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.document == 0 {
+            return write!(f, "{}", self.reasons.join("; "));
+        }
+        write!(f, "document {} (line {}", self.document, self.line)?;
+        if let Some(s) = &self.source {
+            write!(f, ", {s}")?;
+        }
+        write!(f, "): ")?;
+        if self.reasons.len() == 1 {
+            write!(f, "{}", self.reasons[0])
+        } else {
+            self.reasons.iter().try_for_each(|r| write!(f, "\n  - {r}"))
+        }
+    }
+}
+
+impl std::error::Error for PostRenderError {}
+
+/// Post-renders a whole stream. On error nothing is returned: callers print nothing to stdout.
+pub fn post_render(input: &str, options: &Options) -> Result<Outcome, PostRenderError> {
+    let docs = split(input);
+    let data = index_data(&docs)?;
+    let mut out = Outcome { output: String::with_capacity(input.len() + input.len() / 8), ..Outcome::default() };
+    let mut unverified: Option<String> = None;
+    let mut objects = 0;
+    for doc in &docs {
+        let Some(mut node) = parse(doc)? else {
+            out.output.push_str(doc.text);
+            continue;
+        };
+        let original = node.clone();
+        let fail = |reasons: Vec<String>| PostRenderError {
+            document: doc.index,
+            source: source_of(doc, &original),
+            line: doc.start_line,
+            reasons,
+        };
+        let mut errors = Vec::new();
+        for obj in objects_mut(&mut node).map_err(|r| fail(vec![r]))? {
+            objects += 1;
+            if let Err(e) = harden::harden(obj, options.profile) {
+                let name = format!("{} {}", pod::kind_of(obj).unwrap_or("object"), pod::name_of(obj));
+                errors.extend(e.into_iter().map(|r| format!("{name}: {r}")));
+            }
+            if let Some(path) = pod::kind_of(obj).and_then(pod::template_path) {
+                if let Some(t) = pod::template_mut(obj, path) {
+                    rollout_hash::stamp(t, &data);
+                }
+            }
+            if unverified.is_none() {
+                unverified = chart_check::unverified_version(obj);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(fail(errors));
+        }
+        if node == original {
+            out.output.push_str(doc.text);
+        } else {
+            out.changed += 1;
+            write_changed(doc.text, &node, &mut out.output);
+        }
+    }
+    if objects == 0 {
+        return Err(PostRenderError {
+            document: 0,
+            source: None,
+            line: 0,
+            reasons: vec![
+                "no Kubernetes objects on stdin; refusing to print an empty manifest (Helm 3 would delete every resource of the release on upgrade). Note: `helm template --output-dir` sends post-renderers nothing".into(),
+            ],
+        });
+    }
+    if let Some(v) = unverified {
+        let lock = crate::lock::chart_lock();
+        let msg = format!(
+            "chart locust-{v} is not verified with this locust-planton (verified: {})",
+            lock.verified_versions.join(", ")
+        );
+        if options.strict_chart {
+            return Err(PostRenderError { document: 0, source: None, line: 0, reasons: vec![format!("{msg} (--strict-chart)")] });
+        }
+        out.warnings.push(msg);
+    }
+    Ok(out)
+}
+
+/// First pass: the data of every ConfigMap and Secret, so a pod template before its ConfigMap
+/// in the stream still gets the right hash. Only documents that may hold them are parsed.
+fn index_data(docs: &[RawDoc]) -> Result<DataIndex, PostRenderError> {
+    let mut index = DataIndex::default();
+    for doc in docs {
+        if matches!(top_level_kind(doc.text), Some(k) if !matches!(k, "ConfigMap" | "Secret" | "List")) {
+            continue;
+        }
+        if let Some(mut node) = parse(doc)? {
+            if let Ok(objs) = objects_mut(&mut node) {
+                objs.for_each(|o| index.record(o));
+            }
+        }
+    }
+    Ok(index)
+}
+
+fn parse(doc: &RawDoc) -> Result<Option<Node>, PostRenderError> {
+    parse_document(doc.text).map_err(|e| PostRenderError {
+        document: doc.index,
+        source: source_comment(doc.text).map(str::to_string),
+        line: doc.start_line + e.line - 1,
+        reasons: vec![format!("invalid YAML at column {}: {}", e.column, e.message)],
+    })
+}
+
+/// The objects of a document: itself, or the items of a `kind: List`.
+fn objects_mut(node: &mut Node) -> Result<Box<dyn Iterator<Item = &mut Node> + '_>, String> {
+    if node.as_map().is_none() {
+        return Err(format!("not a Kubernetes object: the document is {}, not a mapping", node.type_name()));
+    }
+    let is_list = pod::kind_of(node).is_some_and(|k| k == "List" || k.ends_with("List"))
+        && node.get_path(&["items"]).and_then(Node::as_seq).is_some();
+    if !is_list {
+        return Ok(Box::new(std::iter::once(node)));
+    }
+    let items = node.as_map_mut().unwrap().get_mut("items").unwrap().as_seq_mut().unwrap();
+    if let Some(i) = items.iter().position(|i| i.as_map().is_none()) {
+        return Err(format!("items[{i}] of the List is not a mapping"));
+    }
+    Ok(Box::new(items.iter_mut()))
+}
+
+fn source_of(doc: &RawDoc, node: &Node) -> Option<String> {
+    source_comment(doc.text).map(str::to_string).or_else(|| {
+        node.get_path(&["metadata", "annotations", FILENAME_ANNOTATION]).and_then(Node::as_str).map(str::to_string)
+    })
+}
+
+/// A rewritten document: its header lines, then the body, with the stream's line endings.
+fn write_changed(raw: &str, node: &Node, out: &mut String) {
+    let head = header(raw);
+    out.push_str(&head);
+    if !head.is_empty() && !head.ends_with('\n') {
+        out.push('\n');
+    }
+    let body = emit_document(node);
+    if raw.contains("\r\n") {
+        out.push_str(&body.replace('\n', "\r\n"));
+    } else {
+        out.push_str(&body);
+    }
+}
