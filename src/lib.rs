@@ -7,8 +7,8 @@
 pub mod commands;
 pub mod diag;
 pub mod lock;
+pub mod manifest;
+pub mod postrender;
 pub mod spec;
 pub mod values;
 pub mod yaml;
-pub mod manifest;
-pub mod postrender;

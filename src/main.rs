@@ -1,11 +1,11 @@
 //! The `locust-planton` binary: parses arguments, calls the library, maps failures to exit codes.
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use locust_planton::commands::{self, Failure, exit};
 use locust_planton::postrender::harden::HIGH_UID;
 use locust_planton::postrender::{Options, Profile};
 use locust_planton::values::RUN_AS_USER;
 use std::io::IsTerminal;
-use locust_planton::commands::{self, Failure, exit};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -66,12 +66,14 @@ enum Command {
         For users who manage the ConfigMaps outside Helm; `values` already ships them in the release."
     )]
     /// Helm post-renderer: harden and stamp the manifests on stdin.   e.g. helm install x chart --post-renderer locust-planton
-    #[command(after_help = "Examples:\n  helm install load oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 -f values.yaml --post-renderer locust-planton   (Helm 3)\n  \
+    #[command(
+        after_help = "Examples:\n  helm install load oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 -f values.yaml --post-renderer locust-planton   (Helm 3)\n  \
         helm install load ... --post-renderer locust-planton   (Helm 4: the plugin; see README)\n  \
         helm template load chart -f values.yaml | locust-planton post-render --high-uid\n\n\
         Opt out of one rule for one workload with the annotation locust.project-planton.org/allow-<rule>: \"true\".\n\
         On failure: exit 1, nothing on stdout, the reason on stderr and in $LOCUST_PLANTON_LOG\n\
-        (default ~/.local/state/locust-planton/post-render.log), since Helm 4 hides stderr.")]
+        (default ~/.local/state/locust-planton/post-render.log), since Helm 4 hides stderr."
+    )]
     PostRender {
         #[command(flatten)]
         args: PostRenderArgs,
@@ -117,7 +119,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = match cli.command {
         Some(c) => c,
-        None if !std::io::stdin().is_terminal() => Command::PostRender { args: PostRenderArgs::default() },
+        None if !std::io::stdin().is_terminal() => Command::PostRender {
+            args: PostRenderArgs::default(),
+        },
         None => {
             let _ = Cli::command().print_help();
             return ExitCode::from(exit::USAGE);
@@ -135,8 +139,18 @@ fn main() -> ExitCode {
             })
         }
         Command::PostRender { args } => {
-            let uid = if args.high_uid { HIGH_UID } else { args.uid.unwrap_or(RUN_AS_USER) };
-            let options = Options { profile: Profile { uid, high_uid: args.high_uid }, strict_chart: args.strict_chart };
+            let uid = if args.high_uid {
+                HIGH_UID
+            } else {
+                args.uid.unwrap_or(RUN_AS_USER)
+            };
+            let options = Options {
+                profile: Profile {
+                    uid,
+                    high_uid: args.high_uid,
+                },
+                strict_chart: args.strict_chart,
+            };
             emit(commands::post_render::run(&options), None)
         }
         Command::Values { file, output } => {

@@ -22,12 +22,22 @@ pub fn log_path() -> Option<PathBuf> {
 /// Returns (stdout, warnings for stderr).
 pub fn run(options: &Options) -> Result<(String, String), Failure> {
     let mut bytes = Vec::new();
-    std::io::stdin().read_to_end(&mut bytes).map_err(|e| fail(format!("cannot read stdin: {e}")))?;
-    let input = String::from_utf8(bytes)
-        .map_err(|e| fail(format!("stdin is not UTF-8 text (byte {})", e.utf8_error().valid_up_to())))?;
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(format!("cannot read stdin: {e}")))?;
+    let input = String::from_utf8(bytes).map_err(|e| {
+        fail(format!(
+            "stdin is not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
     match post_render(&input, options) {
         Ok(outcome) => {
-            let warnings: String = outcome.warnings.iter().map(|w| format!("locust-planton: warning: {w}\n")).collect();
+            let warnings: String = outcome
+                .warnings
+                .iter()
+                .map(|w| format!("locust-planton: warning: {w}\n"))
+                .collect();
             Ok((outcome.output, warnings))
         }
         Err(e) => Err(fail(format!("post-render failed: {e}"))),

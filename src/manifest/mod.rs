@@ -28,7 +28,11 @@ pub fn split(input: &str) -> Vec<RawDoc<'_>> {
     let mut line_no = 1;
     for line in input.split_inclusive('\n') {
         if is_separator(line.trim_end_matches('\n')) && offset > start {
-            docs.push(RawDoc { index: docs.len() + 1, start_line, text: &input[start..offset] });
+            docs.push(RawDoc {
+                index: docs.len() + 1,
+                start_line,
+                text: &input[start..offset],
+            });
             start = offset;
             start_line = line_no;
         }
@@ -36,7 +40,11 @@ pub fn split(input: &str) -> Vec<RawDoc<'_>> {
         line_no += 1;
     }
     if offset > start {
-        docs.push(RawDoc { index: docs.len() + 1, start_line, text: &input[start..offset] });
+        docs.push(RawDoc {
+            index: docs.len() + 1,
+            start_line,
+            text: &input[start..offset],
+        });
     }
     docs
 }
@@ -75,11 +83,14 @@ pub fn top_level_kind(text: &str) -> Option<&str> {
 
 /// Helm 3's `# Source: path` comment, if the document has one before its content.
 pub fn source_comment(text: &str) -> Option<&str> {
-    header_lines(text).find_map(|l| l.trim_start().strip_prefix("# Source: ")).map(str::trim_end)
+    header_lines(text)
+        .find_map(|l| l.trim_start().strip_prefix("# Source: "))
+        .map(str::trim_end)
 }
 
 fn header_lines(text: &str) -> impl Iterator<Item = &str> {
-    text.lines().take_while(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || is_separator(l))
+    text.lines()
+        .take_while(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || is_separator(l))
 }
 
 #[cfg(test)]
@@ -108,12 +119,18 @@ mod tests {
         let docs = split("\u{feff}---\r\na: 1\r\n---\r\nb: 2\r\n");
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[1].text, "---\r\nb: 2\r\n");
-        assert_eq!(top_level_kind("apiVersion: v1\r\nkind: \"Pod\"\r\n"), Some("Pod"));
+        assert_eq!(
+            top_level_kind("apiVersion: v1\r\nkind: \"Pod\"\r\n"),
+            Some("Pod")
+        );
     }
 
     #[test]
     fn header_drops_content_after_separator() {
         assert_eq!(header("--- {a: 1}\n"), "---\n");
-        assert_eq!(header("---\n# Source: t.yaml\n\nkind: X\n"), "---\n# Source: t.yaml\n\n");
+        assert_eq!(
+            header("---\n# Source: t.yaml\n\nkind: X\n"),
+            "---\n# Source: t.yaml\n\n"
+        );
     }
 }

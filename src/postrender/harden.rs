@@ -40,12 +40,25 @@ pub const RULES: &[(Rule, &str)] = &[
 ];
 
 fn rule_name(rule: Rule) -> &'static str {
-    RULES.iter().find(|(r, _)| *r == rule).map(|(_, n)| *n).unwrap()
+    RULES
+        .iter()
+        .find(|(r, _)| *r == rule)
+        .map(|(_, n)| *n)
+        .unwrap()
 }
 
 /// Volume types the restricted profile allows.
-const ALLOWED_VOLUMES: &[&str] =
-    &["configMap", "secret", "emptyDir", "projected", "downwardAPI", "csi", "persistentVolumeClaim", "ephemeral", "image"];
+const ALLOWED_VOLUMES: &[&str] = &[
+    "configMap",
+    "secret",
+    "emptyDir",
+    "projected",
+    "downwardAPI",
+    "csi",
+    "persistentVolumeClaim",
+    "ephemeral",
+    "image",
+];
 
 #[derive(Clone, Copy, Debug)]
 pub struct Profile {
@@ -76,42 +89,88 @@ impl Ctx<'_> {
 
 /// Hardens one object (a workload or a ServiceAccount). Errors name the field.
 pub fn harden(obj: &mut Node, profile: Profile) -> Result<(), Vec<String>> {
-    let Some(kind) = super::pod::kind_of(obj).map(str::to_string) else { return Ok(()) };
+    let Some(kind) = super::pod::kind_of(obj).map(str::to_string) else {
+        return Ok(());
+    };
     let mut errors = Vec::new();
     if kind == "ServiceAccount" {
         let allowed = opt_outs(obj, None, &mut errors);
-        let mut ctx = Ctx { allowed, profile, errors: &mut errors };
+        let mut ctx = Ctx {
+            allowed,
+            profile,
+            errors: &mut errors,
+        };
         if let Some(m) = obj.as_map_mut() {
-            default_false_or_error(m, "automountServiceAccountToken", "", Rule::ServiceAccountToken, &mut ctx);
+            default_false_or_error(
+                m,
+                "automountServiceAccountToken",
+                "",
+                Rule::ServiceAccountToken,
+                &mut ctx,
+            );
         }
-        return if errors.is_empty() { Ok(()) } else { Err(errors) };
+        return if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        };
     }
-    let Some(path) = template_path(&kind) else { return Ok(()) };
-    let template_annotations = obj.get_path(path).and_then(|t| t.get_path(&["metadata", "annotations"])).cloned();
+    let Some(path) = template_path(&kind) else {
+        return Ok(());
+    };
+    let template_annotations = obj
+        .get_path(path)
+        .and_then(|t| t.get_path(&["metadata", "annotations"]))
+        .cloned();
     let allowed = opt_outs(obj, template_annotations.as_ref(), &mut errors);
-    let spec_path = path.iter().chain(["spec"].iter()).copied().collect::<Vec<_>>().join(".");
-    let mut ctx = Ctx { allowed, profile, errors: &mut errors };
-    if let Some(spec) = template_mut(obj, path).and_then(|t| t.as_map_mut()).map(|t| t.entry_map("spec")) {
-        if let Some(spec) = spec.as_map_mut() {
-            harden_pod_spec(spec, &spec_path, &mut ctx);
-        }
+    let spec_path = path
+        .iter()
+        .chain(["spec"].iter())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(".");
+    let mut ctx = Ctx {
+        allowed,
+        profile,
+        errors: &mut errors,
+    };
+    if let Some(spec) = template_mut(obj, path)
+        .and_then(|t| t.as_map_mut())
+        .map(|t| t.entry_map("spec"))
+        && let Some(spec) = spec.as_map_mut()
+    {
+        harden_pod_spec(spec, &spec_path, &mut ctx);
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// Opt-out annotations on the object or its pod template; an unknown `allow-` rule is an error
 /// (a typo must not silently keep the default).
-fn opt_outs(obj: &Node, template_annotations: Option<&Node>, errors: &mut Vec<String>) -> Vec<Rule> {
+fn opt_outs(
+    obj: &Node,
+    template_annotations: Option<&Node>,
+    errors: &mut Vec<String>,
+) -> Vec<Rule> {
     let mut rules = Vec::new();
     let own = obj.get_path(&["metadata", "annotations"]);
     for annotations in [own, template_annotations].into_iter().flatten() {
-        let Some(map) = annotations.as_map() else { continue };
+        let Some(map) = annotations.as_map() else {
+            continue;
+        };
         for (k, v) in map.iter() {
             let key = k.key_text();
-            let Some(rule) = key.strip_prefix(OPT_OUT_PREFIX) else { continue };
+            let Some(rule) = key.strip_prefix(OPT_OUT_PREFIX) else {
+                continue;
+            };
             match RULES.iter().find(|(_, n)| *n == rule) {
                 Some((r, _)) if v.as_str() == Some("true") => rules.push(*r),
-                Some(_) => errors.push(format!("metadata.annotations[\"{key}\"]: must be \"true\" to opt out")),
+                Some(_) => errors.push(format!(
+                    "metadata.annotations[\"{key}\"]: must be \"true\" to opt out"
+                )),
                 None => errors.push(format!(
                     "metadata.annotations[\"{key}\"]: unknown opt-out `{rule}` on {}; known: {}",
                     name_of(obj),
@@ -144,10 +203,20 @@ fn default_true_or_error(m: &mut Map, field: &str, path: &str, rule: Rule, ctx: 
 fn harden_pod_spec(spec: &mut Map, path: &str, ctx: &mut Ctx) {
     for field in ["hostNetwork", "hostPID", "hostIPC"] {
         if spec.get(field).and_then(Node::as_bool) == Some(true) {
-            ctx.weaker(Rule::HostNamespaces, &join(path, field), &format!("`{field}: true`"));
+            ctx.weaker(
+                Rule::HostNamespaces,
+                &join(path, field),
+                &format!("`{field}: true`"),
+            );
         }
     }
-    default_false_or_error(spec, "automountServiceAccountToken", path, Rule::ServiceAccountToken, ctx);
+    default_false_or_error(
+        spec,
+        "automountServiceAccountToken",
+        path,
+        Rule::ServiceAccountToken,
+        ctx,
+    );
     if !spec.contains_key("enableServiceLinks") {
         // Service links inject `<SERVICE>_PORT` variables that can clash with Locust's own env.
         spec.insert("enableServiceLinks", Node::bool(false));
@@ -156,7 +225,9 @@ fn harden_pod_spec(spec: &mut Map, path: &str, ctx: &mut Ctx) {
     harden_pod_security_context(spec, path, ctx);
     let writable = !ctx.allows(Rule::WritableRootFs);
     for field in CONTAINER_FIELDS {
-        let Some(list) = spec.get_mut(field).and_then(Node::as_seq_mut) else { continue };
+        let Some(list) = spec.get_mut(field).and_then(Node::as_seq_mut) else {
+            continue;
+        };
         let mut needs = Vec::new();
         for (i, c) in list.iter_mut().enumerate() {
             let Some(c) = c.as_map_mut() else { continue };
@@ -173,13 +244,19 @@ fn harden_pod_spec(spec: &mut Map, path: &str, ctx: &mut Ctx) {
 }
 
 fn check_volume_types(spec: &Map, path: &str, ctx: &mut Ctx) {
-    let Some(volumes) = spec.get("volumes").and_then(Node::as_seq) else { return };
+    let Some(volumes) = spec.get("volumes").and_then(Node::as_seq) else {
+        return;
+    };
     for (i, v) in volumes.iter().enumerate() {
         let Some(m) = v.as_map() else { continue };
         for (k, _) in m.iter() {
             let key = k.key_text();
             if key != "name" && !ALLOWED_VOLUMES.contains(&key.as_str()) {
-                ctx.weaker(Rule::VolumeTypes, &index(&join(path, "volumes"), i), &format!("a `{key}` volume"));
+                ctx.weaker(
+                    Rule::VolumeTypes,
+                    &index(&join(path, "volumes"), i),
+                    &format!("a `{key}` volume"),
+                );
             }
         }
     }
@@ -206,19 +283,35 @@ fn harden_pod_security_context(spec: &mut Map, path: &str, ctx: &mut Ctx) {
 /// `runAsUser`: 0 is an error; missing is set at pod level; the high-UID profile raises low UIDs.
 fn run_as_user(sc: &mut Map, path: &str, ctx: &mut Ctx, set_missing: bool) {
     match sc.get("runAsUser").and_then(Node::as_i64) {
-        Some(0) => ctx.weaker(Rule::RunAsRoot, &join(path, "runAsUser"), "`runAsUser: 0` (root)"),
-        Some(u) if ctx.profile.high_uid && u < 10000 => sc.insert("runAsUser", Node::int(ctx.profile.uid)),
+        Some(0) => ctx.weaker(
+            Rule::RunAsRoot,
+            &join(path, "runAsUser"),
+            "`runAsUser: 0` (root)",
+        ),
+        Some(u) if ctx.profile.high_uid && u < 10000 => {
+            sc.insert("runAsUser", Node::int(ctx.profile.uid))
+        }
         Some(_) => {}
-        None if set_missing && !ctx.allows(Rule::RunAsRoot) => sc.insert("runAsUser", Node::int(ctx.profile.uid)),
+        None if set_missing && !ctx.allows(Rule::RunAsRoot) => {
+            sc.insert("runAsUser", Node::int(ctx.profile.uid))
+        }
         None => {}
     }
 }
 
 fn seccomp(sc: &mut Map, path: &str, ctx: &mut Ctx, set_missing: bool) {
-    let kind = sc.get("seccompProfile").and_then(|s| s.get_path(&["type"])).and_then(Node::as_str).map(str::to_string);
+    let kind = sc
+        .get("seccompProfile")
+        .and_then(|s| s.get_path(&["type"]))
+        .and_then(Node::as_str)
+        .map(str::to_string);
     match kind.as_deref() {
         Some("RuntimeDefault" | "Localhost") => {}
-        Some(other) => ctx.weaker(Rule::Seccomp, &join(path, "seccompProfile.type"), &format!("`{other}`")),
+        Some(other) => ctx.weaker(
+            Rule::Seccomp,
+            &join(path, "seccompProfile.type"),
+            &format!("`{other}`"),
+        ),
         None if set_missing && !ctx.allows(Rule::Seccomp) => {
             let mut m = Map::default();
             m.insert("type", Node::string("RuntimeDefault"));
@@ -231,8 +324,15 @@ fn seccomp(sc: &mut Map, path: &str, ctx: &mut Ctx, set_missing: bool) {
 fn harden_container(c: &mut Map, path: &str, ctx: &mut Ctx) {
     if let Some(ports) = c.get("ports").and_then(Node::as_seq) {
         for (i, p) in ports.iter().enumerate() {
-            if p.get_path(&["hostPort"]).and_then(Node::as_i64).is_some_and(|h| h != 0) {
-                ctx.weaker(Rule::HostPorts, &join(&index(&join(path, "ports"), i), "hostPort"), "a host port");
+            if p.get_path(&["hostPort"])
+                .and_then(Node::as_i64)
+                .is_some_and(|h| h != 0)
+            {
+                ctx.weaker(
+                    Rule::HostPorts,
+                    &join(&index(&join(path, "ports"), i), "hostPort"),
+                    "a host port",
+                );
             }
         }
     }
@@ -241,9 +341,21 @@ fn harden_container(c: &mut Map, path: &str, ctx: &mut Ctx) {
         ctx.errors.push(format!("{sc_path}: must be a mapping"));
         return;
     };
-    default_false_or_error(sc, "allowPrivilegeEscalation", &sc_path, Rule::PrivilegeEscalation, ctx);
+    default_false_or_error(
+        sc,
+        "allowPrivilegeEscalation",
+        &sc_path,
+        Rule::PrivilegeEscalation,
+        ctx,
+    );
     default_false_or_error(sc, "privileged", &sc_path, Rule::Privileged, ctx);
-    default_true_or_error(sc, "readOnlyRootFilesystem", &sc_path, Rule::WritableRootFs, ctx);
+    default_true_or_error(
+        sc,
+        "readOnlyRootFilesystem",
+        &sc_path,
+        Rule::WritableRootFs,
+        ctx,
+    );
     default_true_or_error(sc, "runAsNonRoot", &sc_path, Rule::RunAsRoot, ctx);
     run_as_user(sc, &sc_path, ctx, false);
     seccomp(sc, &sc_path, ctx, false);
@@ -261,7 +373,11 @@ fn capabilities(sc: &mut Map, path: &str, ctx: &mut Ctx) {
         for (i, a) in add.iter().enumerate() {
             let name = a.as_str().unwrap_or("");
             if name != "NET_BIND_SERVICE" {
-                ctx.weaker(Rule::Capabilities, &index(&join(&cap_path, "add"), i), &format!("adding capability `{name}`"));
+                ctx.weaker(
+                    Rule::Capabilities,
+                    &index(&join(&cap_path, "add"), i),
+                    &format!("adding capability `{name}`"),
+                );
             }
         }
     }
@@ -269,10 +385,10 @@ fn capabilities(sc: &mut Map, path: &str, ctx: &mut Ctx) {
         return;
     }
     let drop = caps.entry_seq("drop");
-    if let Some(list) = drop.as_seq_mut() {
-        if !list.iter().any(|d| d.as_str() == Some("ALL")) {
-            list.push(Node::string("ALL"));
-        }
+    if let Some(list) = drop.as_seq_mut()
+        && !list.iter().any(|d| d.as_str() == Some("ALL"))
+    {
+        list.push(Node::string("ALL"));
     }
 }
 
@@ -280,19 +396,33 @@ fn capabilities(sc: &mut Map, path: &str, ctx: &mut Ctx) {
 /// and Locust's home in Locust containers. Returns the volumes the pod must then have.
 fn ensure_writable_mounts(c: &mut Map) -> Vec<(&'static str, &'static str)> {
     let is_locust = c.get("name").and_then(Node::as_str) == Some("locust")
-        || c.get("image").and_then(Node::as_str).is_some_and(|i| i.starts_with("locustio/locust") || i.contains("/locustio/locust"));
-    let wanted: &[(&str, &str)] = if is_locust { &[TMP_VOLUME, HOME_VOLUME] } else { &[TMP_VOLUME] };
+        || c.get("image")
+            .and_then(Node::as_str)
+            .is_some_and(|i| i.starts_with("locustio/locust") || i.contains("/locustio/locust"));
+    let wanted: &[(&str, &str)] = if is_locust {
+        &[TMP_VOLUME, HOME_VOLUME]
+    } else {
+        &[TMP_VOLUME]
+    };
     let mounts = c.entry_seq("volumeMounts");
-    let Some(list) = mounts.as_seq_mut() else { return Vec::new() };
+    let Some(list) = mounts.as_seq_mut() else {
+        return Vec::new();
+    };
     let mut needed = Vec::new();
     for (volume, mount_path) in wanted {
-        if !list.iter().any(|m| m.get_path(&["mountPath"]).and_then(Node::as_str) == Some(mount_path)) {
+        if !list
+            .iter()
+            .any(|m| m.get_path(&["mountPath"]).and_then(Node::as_str) == Some(mount_path))
+        {
             let mut m = Map::default();
             m.insert("name", Node::string(*volume));
             m.insert("mountPath", Node::string(*mount_path));
             list.push(Node::Map(m));
             needed.push((*volume, *mount_path));
-        } else if list.iter().any(|m| m.get_path(&["name"]).and_then(Node::as_str) == Some(volume)) {
+        } else if list
+            .iter()
+            .any(|m| m.get_path(&["name"]).and_then(Node::as_str) == Some(volume))
+        {
             needed.push((*volume, *mount_path));
         }
     }
@@ -301,8 +431,13 @@ fn ensure_writable_mounts(c: &mut Map) -> Vec<(&'static str, &'static str)> {
 
 fn ensure_empty_dir(spec: &mut Map, (volume, _): (&str, &str)) {
     let volumes = spec.entry_seq("volumes");
-    let Some(list) = volumes.as_seq_mut() else { return };
-    if !list.iter().any(|v| v.get_path(&["name"]).and_then(Node::as_str) == Some(volume)) {
+    let Some(list) = volumes.as_seq_mut() else {
+        return;
+    };
+    if !list
+        .iter()
+        .any(|v| v.get_path(&["name"]).and_then(Node::as_str) == Some(volume))
+    {
         let mut m = Map::default();
         m.insert("name", Node::string(volume));
         m.insert("emptyDir", Node::map());

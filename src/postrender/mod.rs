@@ -30,7 +30,13 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { profile: Profile { uid: crate::values::RUN_AS_USER, high_uid: false }, strict_chart: false }
+        Options {
+            profile: Profile {
+                uid: crate::values::RUN_AS_USER,
+                high_uid: false,
+            },
+            strict_chart: false,
+        }
     }
 }
 
@@ -77,7 +83,10 @@ impl std::error::Error for PostRenderError {}
 pub fn post_render(input: &str, options: &Options) -> Result<Outcome, PostRenderError> {
     let docs = split(input);
     let data = index_data(&docs)?;
-    let mut out = Outcome { output: String::with_capacity(input.len() + input.len() / 8), ..Outcome::default() };
+    let mut out = Outcome {
+        output: String::with_capacity(input.len() + input.len() / 8),
+        ..Outcome::default()
+    };
     let mut unverified: Option<String> = None;
     let mut objects = 0;
     for doc in &docs {
@@ -96,13 +105,17 @@ pub fn post_render(input: &str, options: &Options) -> Result<Outcome, PostRender
         for obj in objects_mut(&mut node).map_err(|r| fail(vec![r]))? {
             objects += 1;
             if let Err(e) = harden::harden(obj, options.profile) {
-                let name = format!("{} {}", pod::kind_of(obj).unwrap_or("object"), pod::name_of(obj));
+                let name = format!(
+                    "{} {}",
+                    pod::kind_of(obj).unwrap_or("object"),
+                    pod::name_of(obj)
+                );
                 errors.extend(e.into_iter().map(|r| format!("{name}: {r}")));
             }
-            if let Some(path) = pod::kind_of(obj).and_then(pod::template_path) {
-                if let Some(t) = pod::template_mut(obj, path) {
-                    rollout_hash::stamp(t, &data);
-                }
+            if let Some(path) = pod::kind_of(obj).and_then(pod::template_path)
+                && let Some(t) = pod::template_mut(obj, path)
+            {
+                rollout_hash::stamp(t, &data);
             }
             if unverified.is_none() {
                 unverified = chart_check::unverified_version(obj);
@@ -135,7 +148,12 @@ pub fn post_render(input: &str, options: &Options) -> Result<Outcome, PostRender
             lock.verified_versions.join(", ")
         );
         if options.strict_chart {
-            return Err(PostRenderError { document: 0, source: None, line: 0, reasons: vec![format!("{msg} (--strict-chart)")] });
+            return Err(PostRenderError {
+                document: 0,
+                source: None,
+                line: 0,
+                reasons: vec![format!("{msg} (--strict-chart)")],
+            });
         }
         out.warnings.push(msg);
     }
@@ -147,13 +165,14 @@ pub fn post_render(input: &str, options: &Options) -> Result<Outcome, PostRender
 fn index_data(docs: &[RawDoc]) -> Result<DataIndex, PostRenderError> {
     let mut index = DataIndex::default();
     for doc in docs {
-        if matches!(top_level_kind(doc.text), Some(k) if !matches!(k, "ConfigMap" | "Secret" | "List")) {
+        if matches!(top_level_kind(doc.text), Some(k) if !matches!(k, "ConfigMap" | "Secret" | "List"))
+        {
             continue;
         }
-        if let Some(mut node) = parse(doc)? {
-            if let Ok(objs) = objects_mut(&mut node) {
-                objs.for_each(|o| index.record(o));
-            }
+        if let Some(mut node) = parse(doc)?
+            && let Ok(objs) = objects_mut(&mut node)
+        {
+            objs.for_each(|o| index.record(o));
         }
     }
     Ok(index)
@@ -164,21 +183,33 @@ fn parse(doc: &RawDoc) -> Result<Option<Node>, PostRenderError> {
         document: doc.index,
         source: source_comment(doc.text).map(str::to_string),
         line: doc.start_line + e.line - 1,
-        reasons: vec![format!("invalid YAML at column {}: {}", e.column, e.message)],
+        reasons: vec![format!(
+            "invalid YAML at column {}: {}",
+            e.column, e.message
+        )],
     })
 }
 
 /// The objects of a document: itself, or the items of a `kind: List`.
 fn objects_mut(node: &mut Node) -> Result<Box<dyn Iterator<Item = &mut Node> + '_>, String> {
     if node.as_map().is_none() {
-        return Err(format!("not a Kubernetes object: the document is {}, not a mapping", node.type_name()));
+        return Err(format!(
+            "not a Kubernetes object: the document is {}, not a mapping",
+            node.type_name()
+        ));
     }
     let is_list = pod::kind_of(node).is_some_and(|k| k == "List" || k.ends_with("List"))
         && node.get_path(&["items"]).and_then(Node::as_seq).is_some();
     if !is_list {
         return Ok(Box::new(std::iter::once(node)));
     }
-    let items = node.as_map_mut().unwrap().get_mut("items").unwrap().as_seq_mut().unwrap();
+    let items = node
+        .as_map_mut()
+        .unwrap()
+        .get_mut("items")
+        .unwrap()
+        .as_seq_mut()
+        .unwrap();
     if let Some(i) = items.iter().position(|i| i.as_map().is_none()) {
         return Err(format!("items[{i}] of the List is not a mapping"));
     }
@@ -187,7 +218,9 @@ fn objects_mut(node: &mut Node) -> Result<Box<dyn Iterator<Item = &mut Node> + '
 
 fn source_of(doc: &RawDoc, node: &Node) -> Option<String> {
     source_comment(doc.text).map(str::to_string).or_else(|| {
-        node.get_path(&["metadata", "annotations", FILENAME_ANNOTATION]).and_then(Node::as_str).map(str::to_string)
+        node.get_path(&["metadata", "annotations", FILENAME_ANNOTATION])
+            .and_then(Node::as_str)
+            .map(str::to_string)
     })
 }
 

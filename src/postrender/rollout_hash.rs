@@ -19,7 +19,9 @@ pub struct DataIndex {
 impl DataIndex {
     /// Records `obj` when it is a ConfigMap or Secret.
     pub fn record(&mut self, obj: &Node) {
-        let Some(kind @ ("ConfigMap" | "Secret")) = super::pod::kind_of(obj) else { return };
+        let Some(kind @ ("ConfigMap" | "Secret")) = super::pod::kind_of(obj) else {
+            return;
+        };
         let name = super::pod::name_of(obj).to_string();
         let mut data = serde_json::Map::new();
         for field in ["data", "binaryData", "stringData"] {
@@ -28,7 +30,8 @@ impl DataIndex {
                 data.insert(field.to_string(), v.to_json());
             }
         }
-        self.entries.insert((kind.to_string(), name), serde_json::Value::Object(data));
+        self.entries
+            .insert((kind.to_string(), name), serde_json::Value::Object(data));
     }
 
     /// The hash over what `pod_spec` references and the stream holds.
@@ -39,7 +42,9 @@ impl DataIndex {
         let used: Vec<serde_json::Value> = refs
             .into_iter()
             .filter_map(|key| {
-                self.entries.get(&key).map(|data| serde_json::json!({"kind": key.0, "name": key.1, "data": data}))
+                self.entries
+                    .get(&key)
+                    .map(|data| serde_json::json!({"kind": key.0, "name": key.1, "data": data}))
             })
             .collect();
         let digest = Sha256::digest(serde_json::Value::Array(used).to_string().as_bytes());
@@ -55,22 +60,50 @@ fn references(spec: &Node) -> Vec<(String, String)> {
             out.push((kind.to_string(), n.to_string()));
         }
     };
-    for vol in spec.get_path(&["volumes"]).and_then(Node::as_seq).into_iter().flatten() {
+    for vol in spec
+        .get_path(&["volumes"])
+        .and_then(Node::as_seq)
+        .into_iter()
+        .flatten()
+    {
         add("ConfigMap", vol.get_path(&["configMap", "name"]));
         add("Secret", vol.get_path(&["secret", "secretName"]));
-        for src in vol.get_path(&["projected", "sources"]).and_then(Node::as_seq).into_iter().flatten() {
+        for src in vol
+            .get_path(&["projected", "sources"])
+            .and_then(Node::as_seq)
+            .into_iter()
+            .flatten()
+        {
             add("ConfigMap", src.get_path(&["configMap", "name"]));
             add("Secret", src.get_path(&["secret", "name"]));
         }
     }
     for field in CONTAINER_FIELDS {
-        for c in spec.get_path(&[field]).and_then(Node::as_seq).into_iter().flatten() {
-            for ef in c.get_path(&["envFrom"]).and_then(Node::as_seq).into_iter().flatten() {
+        for c in spec
+            .get_path(&[field])
+            .and_then(Node::as_seq)
+            .into_iter()
+            .flatten()
+        {
+            for ef in c
+                .get_path(&["envFrom"])
+                .and_then(Node::as_seq)
+                .into_iter()
+                .flatten()
+            {
                 add("ConfigMap", ef.get_path(&["configMapRef", "name"]));
                 add("Secret", ef.get_path(&["secretRef", "name"]));
             }
-            for e in c.get_path(&["env"]).and_then(Node::as_seq).into_iter().flatten() {
-                add("ConfigMap", e.get_path(&["valueFrom", "configMapKeyRef", "name"]));
+            for e in c
+                .get_path(&["env"])
+                .and_then(Node::as_seq)
+                .into_iter()
+                .flatten()
+            {
+                add(
+                    "ConfigMap",
+                    e.get_path(&["valueFrom", "configMapKeyRef", "name"]),
+                );
                 add("Secret", e.get_path(&["valueFrom", "secretKeyRef", "name"]));
             }
         }
@@ -80,11 +113,17 @@ fn references(spec: &Node) -> Vec<(String, String)> {
 
 /// Sets the annotation on a pod template (`metadata` + `spec`).
 pub fn stamp(template: &mut Node, index: &DataIndex) {
-    let Some(spec) = template.get_path(&["spec"]) else { return };
+    let Some(spec) = template.get_path(&["spec"]) else {
+        return;
+    };
     let hash = index.hash_for(spec);
-    let Some(t) = template.as_map_mut() else { return };
+    let Some(t) = template.as_map_mut() else {
+        return;
+    };
     let meta = t.entry_map("metadata");
-    let Some(meta) = meta.as_map_mut() else { return };
+    let Some(meta) = meta.as_map_mut() else {
+        return;
+    };
     let annotations = meta.entry_map("annotations");
     if let Some(a) = annotations.as_map_mut() {
         a.insert(ANNOTATION, Node::string(hash));
@@ -109,9 +148,12 @@ mod tests {
     #[test]
     fn hash_follows_referenced_data_only() {
         let spec = parse_single(POD).unwrap();
-        let a = index(&["kind: ConfigMap\nmetadata: {name: scripts}\ndata: {main.py: x, b: y}\n"]).hash_for(&spec);
+        let a = index(&["kind: ConfigMap\nmetadata: {name: scripts}\ndata: {main.py: x, b: y}\n"])
+            .hash_for(&spec);
         let reordered = index(&["kind: ConfigMap\nmetadata: {name: scripts, labels: {l: v}}\ndata: {b: y, main.py: x}\n"]).hash_for(&spec);
-        let changed = index(&["kind: ConfigMap\nmetadata: {name: scripts}\ndata: {main.py: z, b: y}\n"]).hash_for(&spec);
+        let changed =
+            index(&["kind: ConfigMap\nmetadata: {name: scripts}\ndata: {main.py: z, b: y}\n"])
+                .hash_for(&spec);
         let unrelated = index(&[
             "kind: ConfigMap\nmetadata: {name: scripts}\ndata: {main.py: x, b: y}\n",
             "kind: ConfigMap\nmetadata: {name: other}\ndata: {k: v}\n",

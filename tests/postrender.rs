@@ -1,0 +1,774 @@
+//! The post-renderer on every recorded Helm 3/4 stream and end to end through real Helm:
+//! restricted profile, checkov, strict schema validation, byte-identical untouched documents,
+//! Go-parser equality outside the intended fields, idempotence, errors and opt-outs.
+
+mod common;
+#[path = "common/restricted.rs"]
+mod restricted;
+
+use assert_cmd::Command;
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn post_render(input: &str, args: &[&str]) -> std::process::Output {
+    let log = tempfile::NamedTempFile::new().unwrap();
+    Command::new(bin())
+        .arg("post-render")
+        .args(args)
+        .env("LOCUST_PLANTON_LOG", log.path())
+        .write_stdin(input.to_string())
+        .output()
+        .unwrap()
+}
+
+fn ok(input: &str, args: &[&str]) -> String {
+    let out = post_render(input, args);
+    assert!(
+        out.status.success(),
+        "post-render failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn recorded_streams() -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    for version in ["0.35.0", "0.31.5"] {
+        let dir = fixture(&format!("reference/{version}"));
+        let mut cases: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        cases.sort();
+        for case in cases {
+            for h in ["helm3", "helm4"] {
+                let name = format!(
+                    "{version}-{}-{h}",
+                    case.file_name().unwrap().to_str().unwrap()
+                );
+                out.push((name, case.join(format!("{h}-postrenderer-stdin.yaml"))));
+            }
+        }
+    }
+    assert!(out.len() >= 32);
+    out
+}
+
+/// Objects as Go's YAML reader (kubectl) sees them.
+fn kubectl_objects(text: &str) -> Vec<Value> {
+    let f = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(f.path(), text).unwrap();
+    let out = std::process::Command::new(kubectl())
+        .args(["label", "--local", "-o", "json", "oracle=1", "-f"])
+        .arg(f.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "kubectl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter::<Value>()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Removes what the post-renderer is meant to change, so the rest can be compared exactly.
+fn strip_intended(obj: &mut Value) {
+    if obj["kind"] == "ServiceAccount" {
+        obj.as_object_mut()
+            .unwrap()
+            .remove("automountServiceAccountToken");
+    }
+    if obj["kind"] == "List" {
+        for item in obj["items"].as_array_mut().unwrap() {
+            strip_intended(item);
+        }
+        return;
+    }
+    let template: Option<&mut Value> = match obj["kind"].as_str() {
+        Some("Pod") => Some(obj),
+        Some("CronJob") => obj.pointer_mut("/spec/jobTemplate/spec/template"),
+        _ => obj.pointer_mut("/spec/template"),
+    };
+    let Some(t) = template else { return };
+    if let Some(a) = t
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        a.remove("locust.project-planton.org/scripts-sha256");
+        if a.is_empty() {
+            t["metadata"].as_object_mut().unwrap().remove("annotations");
+        }
+    }
+    let Some(spec) = t.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for f in [
+        "securityContext",
+        "automountServiceAccountToken",
+        "enableServiceLinks",
+    ] {
+        spec.remove(f);
+    }
+    let ours = |v: &Value| matches!(v["name"].as_str(), Some("lp-tmp" | "lp-home"));
+    if let Some(vols) = spec.get_mut("volumes").and_then(Value::as_array_mut) {
+        vols.retain(|v| !ours(v));
+        if vols.is_empty() {
+            spec.remove("volumes");
+        }
+    }
+    for f in ["initContainers", "containers", "ephemeralContainers"] {
+        for c in spec
+            .get_mut(f)
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            let c = c.as_object_mut().unwrap();
+            c.remove("securityContext");
+            if let Some(m) = c.get_mut("volumeMounts").and_then(Value::as_array_mut) {
+                m.retain(|v| !ours(v));
+                if m.is_empty() {
+                    c.remove("volumeMounts");
+                }
+            }
+        }
+    }
+}
+
+/// Documents split at `---` lines (test-side, independent of the crate's splitter).
+fn documents(text: &str) -> Vec<String> {
+    let mut docs = vec![String::new()];
+    for line in text.split_inclusive('\n') {
+        if line.trim_end() == "---" && !docs.last().unwrap().is_empty() {
+            docs.push(String::new());
+        }
+        docs.last_mut().unwrap().push_str(line);
+    }
+    docs
+}
+
+#[test]
+fn every_recorded_stream_is_hardened_losslessly_and_idempotently() {
+    for (name, path) in recorded_streams() {
+        let input = read(&path);
+        let output = ok(&input, &[]);
+        assert!(!output.trim().is_empty(), "{name}");
+        assert_eq!(ok(&output, &[]), output, "{name}: not idempotent");
+        // Untouched documents are byte-identical.
+        let (ins, outs) = (documents(&input), documents(&output));
+        assert_eq!(ins.len(), outs.len(), "{name}: document count");
+        for (i, o) in ins.iter().zip(&outs) {
+            let touched = [
+                "ServiceAccount",
+                "Deployment",
+                "StatefulSet",
+                "DaemonSet",
+                "Job",
+                "CronJob",
+                "Pod",
+                "List",
+            ]
+            .iter()
+            .any(|k| {
+                i.contains(&format!("\nkind: {k}\n")) || i.starts_with(&format!("kind: {k}\n"))
+            });
+            if !touched {
+                assert_eq!(i, o, "{name}: an untouched document changed");
+            } else {
+                assert!(
+                    i.lines()
+                        .filter(|l| l.starts_with("# Source:"))
+                        .eq(o.lines().filter(|l| l.starts_with("# Source:"))),
+                    "{name}: # Source lines"
+                );
+            }
+        }
+        // Go's reader sees the same objects but for the intended fields, and the profile holds.
+        let (mut before, mut after) = (kubectl_objects(&input), kubectl_objects(&output));
+        assert_eq!(before.len(), after.len());
+        for obj in &after {
+            let v = restricted::violations(obj);
+            assert!(v.is_empty(), "{name}: {v:#?}");
+        }
+        if name.contains("helm4") {
+            for obj in &after {
+                assert!(
+                    obj["metadata"]["annotations"]["postrenderer.helm.sh/postrender-filename"]
+                        .is_string(),
+                    "{name}: Helm 4 filename annotation lost"
+                );
+            }
+        }
+        before.iter_mut().for_each(strip_intended);
+        after.iter_mut().for_each(strip_intended);
+        assert_eq!(
+            before, after,
+            "{name}: fields other than the intended ones changed"
+        );
+    }
+}
+
+#[test]
+fn recorded_outputs_pass_checkov_and_strict_schema_validation() {
+    // checkov skips hidden directories, and tempfile's default names start with a dot.
+    let dir = tempfile::Builder::new().prefix("lp-out").tempdir().unwrap();
+    let raw = tempfile::Builder::new().prefix("lp-raw").tempdir().unwrap();
+    let mut files = Vec::new();
+    for (name, path) in recorded_streams() {
+        let input = read(&path);
+        let out = dir.path().join(format!("{name}.yaml"));
+        std::fs::write(&out, ok(&input, &[])).unwrap();
+        std::fs::write(raw.path().join(format!("{name}.yaml")), input).unwrap();
+        files.push(out);
+    }
+    let checks = "CKV_K8S_20,CKV_K8S_22,CKV_K8S_23,CKV_K8S_28,CKV_K8S_29,CKV_K8S_30,CKV_K8S_31,CKV_K8S_37,CKV_K8S_38";
+    let failed = |d: &Path| -> Vec<String> {
+        let out = std::process::Command::new(venv_bin("checkov"))
+            .args(["-d"])
+            .arg(d)
+            .args([
+                "--framework",
+                "kubernetes",
+                "--skip-download",
+                "--compact",
+                "--quiet",
+                "-o",
+                "json",
+                "--check",
+                checks,
+            ])
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("checkov: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let checked = v["summary"]["passed"].as_u64().unwrap_or(0)
+            + v["summary"]["failed"].as_u64().unwrap_or(0);
+        assert!(
+            checked > 100,
+            "checkov checked too little: {}",
+            v["summary"]
+        );
+        v["results"]["failed_checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| format!("{} {} {}", f["check_id"], f["resource"], f["file_path"]))
+            .collect()
+    };
+    assert!(
+        !failed(raw.path()).is_empty(),
+        "the raw chart output should fail these checks (sanity)"
+    );
+    let f = failed(dir.path());
+    assert!(
+        f.is_empty(),
+        "checkov failures after post-render:\n{}",
+        f.join("\n")
+    );
+    let out = std::process::Command::new(venv_bin("kubernetes-validate"))
+        .args(["--strict", "--quiet"])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn tricky_yaml_strings_stay_strings_for_go() {
+    let input = read(fixture(
+        "reference/0.35.0/tricky-yaml/helm3-postrenderer-stdin.yaml",
+    ));
+    let output = ok(&input, &[]);
+    let objs = kubectl_objects(&output);
+    let master = objs
+        .iter()
+        .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "demo-locust-master")
+        .unwrap();
+    let env = master
+        .pointer("/spec/template/spec/containers/0/env")
+        .unwrap()
+        .as_array()
+        .unwrap();
+    let get = |n: &str| env.iter().find(|e| e["name"] == n).unwrap()["value"].clone();
+    for (k, v) in [
+        ("FLAG_YES", "yes"),
+        ("FLAG_ON", "on"),
+        ("FLAG_N", "n"),
+        ("MODE_OCTAL", "0755"),
+        ("SCI", "1e3"),
+        ("TILDE", "~"),
+        ("BOOL_TRUE", "true"),
+        ("EMPTY", ""),
+        ("VERSION", "1.10"),
+        ("COLON", "a: b"),
+        ("HASH", "x #y"),
+        ("UNICODE", "grüße ✓"),
+    ] {
+        assert_eq!(get(k), Value::String(v.into()), "{k}");
+    }
+    assert_eq!(
+        master
+            .pointer("/spec/template/metadata/labels/enabled")
+            .unwrap(),
+        "yes"
+    );
+}
+
+#[test]
+fn script_change_changes_the_hash_and_labels_do_not() {
+    let input = read(fixture(
+        "reference/0.35.0/default/helm3-postrenderer-stdin.yaml",
+    ));
+    let hash_of = |text: &str| -> Vec<String> {
+        kubectl_objects(&ok(text, &[]))
+            .iter()
+            .filter(|o| o["kind"] == "Deployment")
+            .map(|o| o.pointer("/spec/template/metadata/annotations").unwrap()["locust.project-planton.org/scripts-sha256"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let base = hash_of(&input);
+    assert_eq!(base.len(), 2);
+    assert_eq!(
+        hash_of(&input.replace("load_test: example", "load_test: example2")),
+        base,
+        "labels do not matter"
+    );
+    assert_eq!(
+        hash_of(&input.replace("replicas: 1", "replicas: 3")),
+        base,
+        "replicas do not matter"
+    );
+    let changed = hash_of(&input.replace("wait_time = between(1, 2)", "wait_time = between(1, 5)"));
+    assert_ne!(changed, base, "a script change changes the hash");
+}
+
+fn deployment_with(extra_pod: &str, extra_container: &str, annotations: &str) -> String {
+    format!(
+        "---\n# Source: t/templates/d.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n{annotations}spec:\n  selector: {{matchLabels: {{a: b}}}}\n  template:\n    metadata: {{labels: {{a: b}}}}\n    spec:\n{extra_pod}      containers:\n      - name: c\n        image: busybox\n{extra_container}"
+    )
+}
+
+#[test]
+fn weaker_settings_fail_unless_that_one_rule_is_opted_out() {
+    let cases = [
+        (
+            "",
+            "        securityContext: {privileged: true}\n",
+            "privileged",
+            "spec.template.spec.containers[0].securityContext.privileged: `privileged: true`",
+        ),
+        (
+            "      securityContext: {runAsUser: 0}\n",
+            "",
+            "run-as-root",
+            "spec.template.spec.securityContext.runAsUser: `runAsUser: 0` (root)",
+        ),
+        (
+            "      hostNetwork: true\n",
+            "",
+            "host-namespaces",
+            "spec.template.spec.hostNetwork: `hostNetwork: true`",
+        ),
+        (
+            "      volumes:\n      - name: h\n        hostPath: {path: /}\n",
+            "",
+            "volume-types",
+            "spec.template.spec.volumes[0]: a `hostPath` volume",
+        ),
+        (
+            "",
+            "        securityContext: {capabilities: {add: [SYS_ADMIN]}}\n",
+            "capabilities",
+            "spec.template.spec.containers[0].securityContext.capabilities.add[0]: adding capability `SYS_ADMIN`",
+        ),
+        (
+            "",
+            "        securityContext: {allowPrivilegeEscalation: true}\n",
+            "privilege-escalation",
+            "allowPrivilegeEscalation: true",
+        ),
+        (
+            "",
+            "        securityContext: {readOnlyRootFilesystem: false}\n",
+            "writable-root-fs",
+            "readOnlyRootFilesystem: false",
+        ),
+        (
+            "      automountServiceAccountToken: true\n",
+            "",
+            "service-account-token",
+            "automountServiceAccountToken: true",
+        ),
+        (
+            "",
+            "        ports: [{containerPort: 80, hostPort: 80}]\n",
+            "host-ports",
+            "a host port",
+        ),
+        (
+            "      securityContext: {seccompProfile: {type: Unconfined}}\n",
+            "",
+            "seccomp",
+            "`Unconfined`",
+        ),
+    ];
+    for (pod, container, rule, message) in cases {
+        let bad = deployment_with(pod, container, "");
+        let out = post_render(&bad, &[]);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{rule}");
+        assert!(out.stdout.is_empty(), "{rule}: stdout must stay empty");
+        assert!(
+            stderr.contains("document 1 (line 1, t/templates/d.yaml): Deployment d: "),
+            "{rule}: {stderr}"
+        );
+        assert!(stderr.contains(message), "{rule}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "locust.project-planton.org/allow-{rule}: \"true\""
+            )),
+            "{stderr}"
+        );
+        // Opting out of exactly this rule keeps the setting …
+        let allowed = deployment_with(
+            pod,
+            container,
+            &format!("  annotations:\n    locust.project-planton.org/allow-{rule}: \"true\"\n"),
+        );
+        let out = ok(&allowed, &[]);
+        // … while every other rule is still enforced.
+        assert!(
+            out.contains("allowPrivilegeEscalation: false") || rule == "privilege-escalation",
+            "{rule}:\n{out}"
+        );
+        assert!(
+            out.contains("automountServiceAccountToken: false") || rule == "service-account-token",
+            "{rule}:\n{out}"
+        );
+        let other = "      hostPID: true\n";
+        let both = deployment_with(
+            &format!("{pod}{other}"),
+            container,
+            &format!("  annotations:\n    locust.project-planton.org/allow-{rule}: \"true\"\n"),
+        );
+        if rule != "host-namespaces" {
+            assert_eq!(
+                post_render(&both, &[]).status.code(),
+                Some(1),
+                "{rule}: an opt-out covers one rule only"
+            );
+        }
+    }
+    let typo = deployment_with(
+        "",
+        "",
+        "  annotations:\n    locust.project-planton.org/allow-everything: \"true\"\n",
+    );
+    let out = post_render(&typo, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown opt-out `everything`"));
+}
+
+#[test]
+fn stricter_settings_are_kept_and_high_uid_raises_low_uids() {
+    let text = deployment_with(
+        "      securityContext: {runAsUser: 2000, seccompProfile: {type: Localhost, localhostProfile: p.json}}\n",
+        "        securityContext: {capabilities: {drop: [ALL, NET_RAW]}}\n",
+        "",
+    );
+    let out = ok(&text, &[]);
+    let obj = &kubectl_objects(&out)[0];
+    assert_eq!(
+        obj.pointer("/spec/template/spec/securityContext/runAsUser")
+            .unwrap(),
+        2000
+    );
+    assert_eq!(
+        obj.pointer("/spec/template/spec/securityContext/seccompProfile/type")
+            .unwrap(),
+        "Localhost"
+    );
+    assert_eq!(
+        obj.pointer("/spec/template/spec/containers/0/securityContext/capabilities/drop")
+            .unwrap(),
+        &serde_json::json!(["ALL", "NET_RAW"])
+    );
+    let high = &kubectl_objects(&ok(&text, &["--high-uid"]))[0];
+    assert_eq!(
+        high.pointer("/spec/template/spec/securityContext/runAsUser")
+            .unwrap(),
+        10001
+    );
+    let plain = &kubectl_objects(&ok(&deployment_with("", "", ""), &["--high-uid"]))[0];
+    assert_eq!(
+        plain
+            .pointer("/spec/template/spec/securityContext/runAsUser")
+            .unwrap(),
+        10001
+    );
+}
+
+#[test]
+fn bad_streams_fail_with_location_and_empty_stdout() {
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let cases = [
+        (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n# Source: x/t.yaml\nkind: Pod\nmetadata: [unclosed\n",
+            "document 2 (line 8, x/t.yaml): invalid YAML at column 1",
+        ),
+        (
+            "---\n- a\n- b\n",
+            "document 1 (line 1): not a Kubernetes object: the document is a list",
+        ),
+        ("", "no Kubernetes objects on stdin"),
+        (
+            "---\n# only a comment\n---\n",
+            "no Kubernetes objects on stdin",
+        ),
+        (
+            "kind: List\nitems:\n- just a string\n",
+            "items[0] of the List is not a mapping",
+        ),
+    ];
+    for (input, message) in cases {
+        let out = Command::new(bin())
+            .arg("post-render")
+            .env("LOCUST_PLANTON_LOG", log.path())
+            .write_stdin(input)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{input:?}");
+        assert!(out.stdout.is_empty(), "{input:?}");
+        assert!(stderr.contains(message), "{input:?}: {stderr}");
+        // Helm 4 discards stderr: the same reason is in the log file, whose path stderr names.
+        let logged = read(log.path());
+        assert!(logged.contains(message), "log: {logged}");
+        assert!(stderr.contains(&format!("(also written to {})", log.path().display())));
+    }
+    let out = Command::new(bin())
+        .arg("post-render")
+        .write_stdin(vec![0xff, 0xfe, b'a'])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn stream_edge_cases_pass_through() {
+    let input = "\u{feff}# leading comment\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n--- # trailing comment\r\napiVersion: v1\r\nkind: ServiceAccount\r\nmetadata:\r\n  name: sa\r\n---\n\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {dup: 1, dup: 2}\n";
+    let out = ok(input, &[]);
+    assert!(out.starts_with("# leading comment\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n--- # trailing comment\r\n"), "{out}");
+    assert!(
+        out.contains("automountServiceAccountToken: false\r\n"),
+        "CRLF kept in the rewritten document: {out:?}"
+    );
+    assert!(out.ends_with("---\n\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {dup: 1, dup: 2}\n"), "unknown kinds pass through");
+    assert_eq!(ok(&out, &[]), out);
+}
+
+#[test]
+fn unverified_chart_warns_and_strict_chart_fails() {
+    let input = read(fixture(
+        "reference/0.35.0/default/helm3-postrenderer-stdin.yaml",
+    ))
+    .replace("locust-0.35.0", "locust-0.99.0");
+    let out = post_render(&input, &[]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains(
+        "warning: chart locust-0.99.0 is not verified with this locust-planton (verified: 0.35.0)"
+    ));
+    let out = post_render(&input, &["--strict-chart"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let out = post_render(
+        &read(fixture(
+            "reference/0.35.0/default/helm3-postrenderer-stdin.yaml",
+        )),
+        &["--strict-chart"],
+    );
+    assert!(out.status.success() && out.stderr.is_empty());
+}
+
+#[test]
+fn no_subcommand_with_piped_stdin_post_renders() {
+    let input = read(fixture(
+        "reference/0.35.0/default/helm4-postrenderer-stdin.yaml",
+    ));
+    let out = Command::new(bin())
+        .write_stdin(input.clone())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), ok(&input, &[]));
+}
+
+/// Values for the test chart, with every extra kind of object turned on.
+fn example_values(dir: &Path) -> PathBuf {
+    let out = Command::new(bin())
+        .args(["values", "-f"])
+        .arg(repo().join("examples/checkout.yaml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let p = dir.join("values.yaml");
+    std::fs::write(&p, out.stdout).unwrap();
+    p
+}
+
+fn helm_env(cmd: &mut std::process::Command, home: &Path) {
+    cmd.env("HELM_CACHE_HOME", home.join("cache"))
+        .env("HELM_CONFIG_HOME", home.join("config"))
+        .env("HELM_DATA_HOME", home.join("data"));
+}
+
+/// Helm 3 sends hooks to no post-renderer (DESIGN §4): on Helm 3 a chart's hooks stay as the
+/// chart wrote them. The DeliveryHero chart has none; the test chart has one to show the limit.
+fn check_rendered(text: &str, what: &str, hooks_post_rendered: bool) {
+    let is_hook = |o: &Value| o["metadata"]["annotations"]["helm.sh/hook"].is_string();
+    let all = kubectl_objects(text);
+    let hooks: Vec<&Value> = all.iter().filter(|o| is_hook(o)).collect();
+    assert_eq!(hooks.len(), 1, "{what}: the test chart's hook");
+    assert_eq!(
+        restricted::violations(hooks[0]).is_empty(),
+        hooks_post_rendered,
+        "{what}: hook hardening"
+    );
+    let objs: Vec<Value> = all.iter().filter(|o| !is_hook(o)).cloned().collect();
+    let kinds: Vec<&str> = objs.iter().filter_map(|o| o["kind"].as_str()).collect();
+    // kubectl lists the items of a `kind: List` one by one: the Pod comes from the List.
+    for k in [
+        "Deployment",
+        "StatefulSet",
+        "CronJob",
+        "Pod",
+        "ServiceAccount",
+        "ConfigMap",
+    ] {
+        assert!(kinds.contains(&k), "{what}: no {k} in {kinds:?}");
+    }
+    let mut stamped = 0;
+    for o in &objs {
+        let items: Vec<&Value> = if o["kind"] == "List" {
+            o["items"].as_array().unwrap().iter().collect()
+        } else {
+            vec![o]
+        };
+        for i in items {
+            let v = restricted::violations(i);
+            assert!(v.is_empty(), "{what}: {v:#?}");
+            if restricted::pod_spec(i).is_some() {
+                let t = if i["kind"] == "Pod" {
+                    i.clone()
+                } else if i["kind"] == "CronJob" {
+                    i.pointer("/spec/jobTemplate/spec/template")
+                        .unwrap()
+                        .clone()
+                } else {
+                    i["spec"]["template"].clone()
+                };
+                assert!(
+                    t["metadata"]["annotations"]["locust.project-planton.org/scripts-sha256"]
+                        .is_string(),
+                    "{what}: {} not stamped",
+                    i["kind"]
+                );
+                stamped += 1;
+            }
+        }
+    }
+    assert!(stamped >= 4, "{what}: {stamped} pod templates stamped");
+}
+
+#[test]
+fn helm3_template_with_post_renderer_path() {
+    let home = tempfile::tempdir().unwrap();
+    let values = example_values(home.path());
+    let chart = repo().join("tests/charts/locust-mini");
+    let run = |extra: &[&str]| {
+        let mut cmd = std::process::Command::new(helm3());
+        cmd.args(["template", "demo"])
+            .arg(&chart)
+            .arg("-f")
+            .arg(&values)
+            .args(["--set", "testExtras=true", "--post-renderer"])
+            .arg(bin())
+            .args(extra);
+        helm_env(&mut cmd, home.path());
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "helm 3: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let all = run(&[]);
+    assert!(all.contains("# Source: locust/templates/deployments.yaml"));
+    check_rendered(&all, "helm3", false);
+    let only = run(&["--show-only", "templates/deployments.yaml"]);
+    assert_eq!(
+        kubectl_objects(&only).len(),
+        2,
+        "--show-only works after post-rendering"
+    );
+    assert!(only.contains("locust.project-planton.org/scripts-sha256"));
+}
+
+#[test]
+fn helm4_template_through_the_plugin() {
+    let home = tempfile::tempdir().unwrap();
+    let values = example_values(home.path());
+    let plugins = home.path().join("plugins/locust-planton");
+    std::fs::create_dir_all(&plugins).unwrap();
+    // The repository's own plugin manifest, with locust-planton found on PATH.
+    std::fs::copy(repo().join("plugin.yaml"), plugins.join("plugin.yaml")).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin().parent().unwrap().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let chart = repo().join("tests/charts/locust-mini");
+    let run = |extra: &[&str]| {
+        let mut cmd = std::process::Command::new(helm4());
+        cmd.args(["template", "demo"])
+            .arg(&chart)
+            .arg("-f")
+            .arg(&values)
+            .args([
+                "--set",
+                "testExtras=true",
+                "--post-renderer",
+                "locust-planton",
+            ])
+            .args(extra);
+        helm_env(&mut cmd, home.path());
+        cmd.env("HELM_PLUGINS", home.path().join("plugins"))
+            .env("PATH", &path);
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "helm 4: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let all = run(&[]);
+    check_rendered(&all, "helm4", true);
+    assert!(
+        all.contains("helm.sh/hook: pre-install"),
+        "Helm 4 post-renders hooks too"
+    );
+    let only = run(&["--show-only", "templates/deployments.yaml"]);
+    assert_eq!(kubectl_objects(&only).len(), 2);
+}
