@@ -25,8 +25,7 @@ pub fn split(input: &str) -> Vec<RawDoc<'_>> {
     let mut start = 0;
     let mut start_line = 1;
     let mut offset = 0;
-    let mut line_no = 1;
-    for line in input.split_inclusive('\n') {
+    for (line_no, line) in (1..).zip(input.split_inclusive('\n')) {
         if is_separator(line.trim_end_matches('\n')) && offset > start {
             docs.push(RawDoc {
                 index: docs.len() + 1,
@@ -37,7 +36,6 @@ pub fn split(input: &str) -> Vec<RawDoc<'_>> {
             start_line = line_no;
         }
         offset += line.len();
-        line_no += 1;
     }
     if offset > start {
         docs.push(RawDoc {
