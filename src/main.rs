@@ -18,7 +18,8 @@ use std::process::ExitCode;
                   script ConfigMaps itself, and hardens what Helm renders as a post-renderer.",
     after_help = "Examples:\n  \
         locust-planton check -f examples/checkout.yaml\n  \
-        cat examples/checkout.yaml | locust-planton check -f - --output json\n\n\
+        locust-planton values -f examples/checkout.yaml -o values.yaml\n  \
+        helm install checkout-load oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 -f values.yaml --post-renderer locust-planton\n\n\
         Exit codes: 0 ok, 1 invalid input or failure, 2 usage error, 3 timeout, 4 helm/kubectl failed."
 )]
 struct Cli {
@@ -60,11 +61,6 @@ enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<String>,
     },
-    /// The script ConfigMaps as plain manifests.   e.g. locust-planton configmaps -f test.yaml
-    #[command(
-        after_help = "Examples:\n  locust-planton configmaps -f examples/checkout.yaml | kubectl apply -f -\n\n\
-        For users who manage the ConfigMaps outside Helm; `values` already ships them in the release."
-    )]
     /// Helm post-renderer: harden and stamp the manifests on stdin.   e.g. helm install x chart --post-renderer locust-planton
     #[command(
         after_help = "Examples:\n  helm install load oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 -f values.yaml --post-renderer locust-planton   (Helm 3)\n  \
@@ -78,6 +74,11 @@ enum Command {
         #[command(flatten)]
         args: PostRenderArgs,
     },
+    /// The script ConfigMaps as plain manifests.   e.g. locust-planton configmaps -f test.yaml
+    #[command(
+        after_help = "Examples:\n  locust-planton configmaps -f examples/checkout.yaml | kubectl apply -f -\n\n\
+        For users who manage the ConfigMaps outside Helm; `values` already ships them in the release."
+    )]
     Configmaps {
         /// The manifest (`-` reads stdin).
         #[arg(short = 'f', long = "file", value_name = "FILE")]
