@@ -26,10 +26,22 @@ pub fn tool(var: &str, rel: &str) -> PathBuf {
 pub struct Measure {
     pub median: Duration,
     pub max_rss_kb: i64,
+    /// The command was killed at the time limit; `median` is that limit.
+    pub timed_out: bool,
 }
 
 /// Runs `cmd` with `stdin` from a file and stdout discarded, `runs` times.
 pub fn measure(cmd: &[&str], stdin: Option<&Path>, runs: usize) -> Measure {
+    measure_limited(cmd, stdin, runs, None)
+}
+
+/// Like [`measure`], killing a run that takes longer than `limit`.
+pub fn measure_limited(
+    cmd: &[&str],
+    stdin: Option<&Path>,
+    runs: usize,
+    limit: Option<Duration>,
+) -> Measure {
     let mut times = Vec::new();
     let mut rss = 0;
     for _ in 0..runs {
@@ -43,8 +55,29 @@ pub fn measure(cmd: &[&str], stdin: Option<&Path>, runs: usize) -> Measure {
         });
         let start = Instant::now();
         let child = c.spawn().unwrap();
-        let (status, maxrss) = wait4(child.id() as i32);
-        times.push(start.elapsed());
+        let pid = child.id() as i32;
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        if let Some(l) = limit {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(l);
+                if !done.load(std::sync::atomic::Ordering::SeqCst) {
+                    // SAFETY: signalling our own child, which has not been reaped yet.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+            });
+        }
+        let (status, maxrss) = wait4(pid);
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        let elapsed = start.elapsed();
+        if limit.is_some_and(|l| elapsed >= l) {
+            return Measure {
+                median: limit.unwrap(),
+                max_rss_kb: maxrss,
+                timed_out: true,
+            };
+        }
+        times.push(elapsed);
         assert!(status == 0, "{cmd:?} failed with status {status}");
         rss = rss.max(maxrss);
     }
@@ -52,6 +85,7 @@ pub fn measure(cmd: &[&str], stdin: Option<&Path>, runs: usize) -> Measure {
     Measure {
         median: times[times.len() / 2],
         max_rss_kb: rss,
+        timed_out: false,
     }
 }
 

@@ -152,7 +152,10 @@ fn main() -> ExitCode {
                 },
                 strict_chart: args.strict_chart,
             };
-            emit(commands::post_render::run(&options), None)
+            commands::post_render::run(&options).map(|warnings| {
+                eprint!("{warnings}");
+                exit::OK
+            })
         }
         Command::Values { file, output } => {
             emit(commands::values::values(&file), output.as_deref())

@@ -5,7 +5,7 @@
 
 use super::Failure;
 use crate::postrender::{Options, post_render};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 
 pub fn log_path() -> Option<PathBuf> {
@@ -19,8 +19,9 @@ pub fn log_path() -> Option<PathBuf> {
     Some(state.join("locust-planton/post-render.log"))
 }
 
-/// Returns (stdout, warnings for stderr).
-pub fn run(options: &Options) -> Result<(String, String), Failure> {
+/// Post-renders stdin to stdout; returns the warnings for stderr. Nothing reaches stdout unless
+/// the whole stream was processed.
+pub fn run(options: &Options) -> Result<String, Failure> {
     let mut bytes = Vec::new();
     std::io::stdin()
         .read_to_end(&mut bytes)
@@ -31,17 +32,20 @@ pub fn run(options: &Options) -> Result<(String, String), Failure> {
             e.utf8_error().valid_up_to()
         ))
     })?;
-    match post_render(&input, options) {
-        Ok(outcome) => {
-            let warnings: String = outcome
-                .warnings
-                .iter()
-                .map(|w| format!("locust-planton: warning: {w}\n"))
-                .collect();
-            Ok((outcome.output, warnings))
-        }
-        Err(e) => Err(fail(format!("post-render failed: {e}"))),
-    }
+    let outcome =
+        post_render(&input, options).map_err(|e| fail(format!("post-render failed: {e}")))?;
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    outcome
+        .segments
+        .iter()
+        .try_for_each(|s| stdout.write_all(s.as_bytes()))
+        .and_then(|_| stdout.flush())
+        .map_err(|e| Failure::failed(format!("stdout: {e}")))?;
+    Ok(outcome
+        .warnings
+        .iter()
+        .map(|w| format!("locust-planton: warning: {w}\n"))
+        .collect())
 }
 
 /// A failure, recorded in the log file too; the message says where.

@@ -17,6 +17,7 @@ use crate::manifest::{RawDoc, header, source_comment, split, top_level_kind};
 use crate::yaml::{Node, emit_document, parse_document};
 pub use harden::Profile;
 use rollout_hash::DataIndex;
+use std::borrow::Cow;
 use std::fmt;
 
 pub const FILENAME_ANNOTATION: &str = "postrenderer.helm.sh/postrender-filename";
@@ -41,11 +42,20 @@ impl Default for Options {
 }
 
 #[derive(Debug, Default)]
-pub struct Outcome {
-    pub output: String,
+pub struct Outcome<'a> {
+    /// The output stream in pieces: unchanged documents borrow the input (no copy, so memory
+    /// stays near the input's size), rewritten ones are owned.
+    pub segments: Vec<Cow<'a, str>>,
     pub warnings: Vec<String>,
     /// How many documents were rewritten (the rest were copied).
     pub changed: usize,
+}
+
+impl Outcome<'_> {
+    /// The whole output stream as one string.
+    pub fn text(&self) -> String {
+        self.segments.concat()
+    }
 }
 
 /// Why the stream was rejected; `Display` names the document, its source, line and reasons.
@@ -80,18 +90,18 @@ impl fmt::Display for PostRenderError {
 impl std::error::Error for PostRenderError {}
 
 /// Post-renders a whole stream. On error nothing is returned: callers print nothing to stdout.
-pub fn post_render(input: &str, options: &Options) -> Result<Outcome, PostRenderError> {
+pub fn post_render<'a>(input: &'a str, options: &Options) -> Result<Outcome<'a>, PostRenderError> {
     let docs = split(input);
     let data = index_data(&docs)?;
     let mut out = Outcome {
-        output: String::with_capacity(input.len() + input.len() / 8),
+        segments: Vec::with_capacity(docs.len()),
         ..Outcome::default()
     };
     let mut unverified: Option<String> = None;
     let mut objects = 0;
     for doc in &docs {
         let Some(mut node) = parse(doc)? else {
-            out.output.push_str(doc.text);
+            out.segments.push(Cow::Borrowed(doc.text));
             continue;
         };
         let original = node.clone();
@@ -125,10 +135,12 @@ pub fn post_render(input: &str, options: &Options) -> Result<Outcome, PostRender
             return Err(fail(errors));
         }
         if node == original {
-            out.output.push_str(doc.text);
+            out.segments.push(Cow::Borrowed(doc.text));
         } else {
             out.changed += 1;
-            write_changed(doc.text, &node, &mut out.output);
+            let mut text = String::with_capacity(doc.text.len() + 512);
+            write_changed(doc.text, &node, &mut text);
+            out.segments.push(Cow::Owned(text));
         }
     }
     if objects == 0 {
