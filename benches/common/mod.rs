@@ -54,6 +54,8 @@ pub fn measure_limited(
             None => Stdio::null(),
         });
         let start = Instant::now();
+        // Reaped by wait4 below, which also reports the peak RSS.
+        #[allow(clippy::zombie_processes)]
         let child = c.spawn().unwrap();
         let pid = child.id() as i32;
         let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
