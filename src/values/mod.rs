@@ -293,10 +293,22 @@ pub fn render_values(values: &Node) -> String {
     )
 }
 
-/// The script ConfigMaps as a multi-document manifest stream.
+/// The script ConfigMaps as a multi-document manifest stream, in the spec's namespace when it
+/// names one (for `kubectl apply`; inside a release Helm sets the namespace).
 pub fn render_configmaps(spec: &LoadTestSpec, configmaps: &[ScriptConfigMap]) -> String {
     configmaps
         .iter()
-        .map(|c| format!("---\n{}", crate::yaml::emit_document(&c.manifest(spec))))
+        .map(|c| {
+            let mut cm = c.manifest(spec);
+            if let (Some(ns), Some(meta)) = (
+                spec.namespace_value(),
+                cm.as_map_mut()
+                    .and_then(|m| m.get_mut("metadata"))
+                    .and_then(Node::as_map_mut),
+            ) {
+                meta.insert("namespace", Node::string(ns));
+            }
+            format!("---\n{}", crate::yaml::emit_document(&cm))
+        })
         .collect()
 }
