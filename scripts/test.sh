@@ -9,4 +9,6 @@ source .tools/env
 export LP_HELM3 LP_HELM4 LP_KUBECTL LP_VENV
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
-cargo test --all-targets
+cargo test
+# Benchmarks are compiled (not run) here; see BENCHMARKS.md.
+cargo bench --no-run --quiet
