@@ -27,6 +27,9 @@ struct Cli {
     /// `--post-renderer locust-planton` needs no arguments).
     #[command(subcommand)]
     command: Option<Command>,
+    /// Post-render flags, also accepted without the subcommand (`--post-renderer-args`).
+    #[command(flatten)]
+    post_render: PostRenderArgs,
 }
 
 #[derive(Subcommand)]
@@ -74,6 +77,50 @@ enum Command {
         #[command(flatten)]
         args: PostRenderArgs,
     },
+    /// Render the whole hardened deployment with helm.   e.g. locust-planton template -f test.yaml
+    #[command(
+        after_help = "Examples:\n  locust-planton template -f examples/checkout.yaml > manifests.yaml\n  \
+        locust-planton template -f examples/checkout.yaml --chart ./locust-0.35.0.tgz --release demo -n perf\n  \
+        locust-planton template -f examples/checkout.yaml --print-command\n\n\
+        Runs `helm template` with generated values and this binary as post-renderer (Helm 3 or 4).\n\
+        Exit codes: 0 ok, 1 invalid input or helm missing, 2 usage, 4 helm failed (its stderr is shown)."
+    )]
+    Template {
+        #[command(flatten)]
+        opts: DeployOpts,
+    },
+    /// Install or upgrade the release with helm.   e.g. locust-planton install -f test.yaml --wait
+    #[command(
+        after_help = "Examples:\n  locust-planton install -f examples/checkout.yaml --wait --timeout 5m\n  \
+        locust-planton install -f examples/checkout.yaml --print-command\n  \
+        locust-planton install -f examples/checkout.yaml -o json | jq -r .portForwardCommand\n\n\
+        Runs `helm upgrade --install` with generated values and this binary as post-renderer, then prints\n\
+        namespace, service, endpoint and port-forward command. Exit codes: 0 ok, 1 invalid, 2 usage, 4 helm failed."
+    )]
+    Install {
+        #[command(flatten)]
+        opts: DeployOpts,
+        #[command(flatten)]
+        install: InstallOpts,
+    },
+    /// Uninstall the release (the script ConfigMaps go with it).   e.g. locust-planton uninstall -f test.yaml
+    #[command(
+        after_help = "Examples:\n  locust-planton uninstall -f examples/checkout.yaml\n  locust-planton uninstall -f examples/checkout.yaml --print-command"
+    )]
+    Uninstall {
+        #[command(flatten)]
+        opts: DeployOpts,
+        #[command(flatten)]
+        install: InstallOpts,
+    },
+    /// Print the pinned chart (charts-lock/).   e.g. locust-planton chart
+    #[command(
+        after_help = "Examples:\n  locust-planton chart\n  locust-planton chart --output json"
+    )]
+    Chart {
+        #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
     /// The script ConfigMaps as plain manifests.   e.g. locust-planton configmaps -f test.yaml
     #[command(
         after_help = "Examples:\n  locust-planton configmaps -f examples/checkout.yaml | kubectl apply -f -\n\n\
@@ -89,6 +136,114 @@ enum Command {
     },
 }
 
+#[derive(Args, Clone, Default)]
+struct DeployOpts {
+    /// The manifest (`-` reads stdin).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    file: String,
+    /// A local chart directory, or an archive checked against charts-lock/'s digest.
+    #[arg(long, value_name = "DIR|TGZ")]
+    chart: Option<String>,
+    /// Pull the pinned chart from this classic chart repository (a mirror) instead of its OCI reference.
+    #[arg(long, value_name = "URL")]
+    chart_repo: Option<String>,
+    /// Release name [default: metadata.name].
+    #[arg(long, value_name = "NAME")]
+    release: Option<String>,
+    /// Namespace [default: spec.namespace.value, the namespace label, or metadata.name].
+    #[arg(short = 'n', long, value_name = "NS")]
+    namespace: Option<String>,
+    /// The helm binary [default: $HELM, else helm on PATH].
+    #[arg(long, value_name = "PATH")]
+    helm: Option<String>,
+    /// Print the helm command line instead of running it.
+    #[arg(long)]
+    print_command: bool,
+    #[command(flatten)]
+    post_render: PostRenderArgs,
+}
+
+#[derive(Args, Clone, Default)]
+struct InstallOpts {
+    /// Wait until the pods are ready.
+    #[arg(long)]
+    wait: bool,
+    /// How long helm waits (e.g. 5m).
+    #[arg(long, value_name = "DURATION")]
+    timeout: Option<String>,
+    /// Roll back on failure (Helm 3 --atomic, Helm 4 --rollback-on-failure).
+    #[arg(long)]
+    atomic: bool,
+    /// kubeconfig context.
+    #[arg(long, value_name = "NAME")]
+    kube_context: Option<String>,
+    /// Render and validate client-side only (helm --dry-run=client).
+    #[arg(long)]
+    dry_run: bool,
+    /// Output format of the deployment summary.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
+    output: OutputFormat,
+}
+
+impl PostRenderArgs {
+    fn options(&self) -> Options {
+        let uid = if self.high_uid {
+            HIGH_UID
+        } else {
+            self.uid.unwrap_or(RUN_AS_USER)
+        };
+        Options {
+            profile: Profile {
+                uid,
+                high_uid: self.high_uid,
+            },
+            strict_chart: self.strict_chart,
+        }
+    }
+    /// The same flags, as arguments for the post-renderer helm runs.
+    fn to_args(&self) -> Vec<String> {
+        let mut a = Vec::new();
+        if self.high_uid {
+            a.push("--high-uid".into());
+        }
+        if let Some(u) = self.uid {
+            a.extend(["--uid".into(), u.to_string()]);
+        }
+        if self.strict_chart {
+            a.push("--strict-chart".into());
+        }
+        a
+    }
+}
+
+impl DeployOpts {
+    fn args(self, json: bool) -> commands::deploy::DeployArgs {
+        commands::deploy::DeployArgs {
+            post_render_args: self.post_render.to_args(),
+            file: self.file,
+            chart: self.chart,
+            chart_repo: self.chart_repo,
+            release: self.release,
+            namespace: self.namespace,
+            helm: self.helm,
+            print_command: self.print_command,
+            json,
+        }
+    }
+}
+
+impl InstallOpts {
+    fn args(&self) -> commands::deploy::InstallArgs {
+        commands::deploy::InstallArgs {
+            wait: self.wait,
+            timeout: self.timeout.clone(),
+            atomic: self.atomic,
+            kube_context: self.kube_context.clone(),
+            dry_run: self.dry_run,
+        }
+    }
+}
+
 #[derive(Args, Clone, Copy, Default)]
 struct PostRenderArgs {
     /// Run as UID/GID 10001 (and raise explicit UIDs below 10000), for scanners that demand it.
@@ -102,8 +257,9 @@ struct PostRenderArgs {
     strict_chart: bool,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, Default, ValueEnum)]
 enum OutputFormat {
+    #[default]
     Text,
     Json,
 }
@@ -116,12 +272,25 @@ fn emit(result: Result<(String, String), Failure>, output: Option<&str>) -> Resu
     Ok(exit::OK)
 }
 
+/// Writes stderr text, then stdout bytes.
+fn bytes_out(result: Result<(Vec<u8>, String), Failure>) -> Result<u8, Failure> {
+    use std::io::Write;
+    let (out, err) = result?;
+    eprint!("{err}");
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(&out)
+        .and_then(|_| stdout.flush())
+        .map_err(|e| Failure::failed(format!("stdout: {e}")))?;
+    Ok(exit::OK)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = match cli.command {
         Some(c) => c,
         None if !std::io::stdin().is_terminal() => Command::PostRender {
-            args: PostRenderArgs::default(),
+            args: cli.post_render,
         },
         None => {
             let _ = Cli::command().print_help();
@@ -140,22 +309,24 @@ fn main() -> ExitCode {
             })
         }
         Command::PostRender { args } => {
-            let uid = if args.high_uid {
-                HIGH_UID
-            } else {
-                args.uid.unwrap_or(RUN_AS_USER)
-            };
-            let options = Options {
-                profile: Profile {
-                    uid,
-                    high_uid: args.high_uid,
-                },
-                strict_chart: args.strict_chart,
-            };
+            let options = args.options();
             commands::post_render::run(&options).map(|warnings| {
                 eprint!("{warnings}");
                 exit::OK
             })
+        }
+        Command::Template { opts } => bytes_out(commands::deploy::template(&opts.args(false))),
+        Command::Install { opts, install } => {
+            let json = matches!(install.output, OutputFormat::Json);
+            bytes_out(commands::deploy::install(&opts.args(json), &install.args()))
+        }
+        Command::Uninstall { opts, install } => bytes_out(commands::deploy::uninstall(
+            &opts.args(false),
+            &install.args(),
+        )),
+        Command::Chart { output } => {
+            commands::write_output(None, &commands::chart(matches!(output, OutputFormat::Json)))
+                .map(|_| exit::OK)
         }
         Command::Values { file, output } => {
             emit(commands::values::values(&file), output.as_deref())

@@ -55,26 +55,6 @@ fn recorded_streams() -> Vec<(String, PathBuf)> {
     out
 }
 
-/// Objects as Go's YAML reader (kubectl) sees them.
-fn kubectl_objects(text: &str) -> Vec<Value> {
-    let f = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(f.path(), text).unwrap();
-    let out = std::process::Command::new(kubectl())
-        .args(["label", "--local", "-o", "json", "oracle=1", "-f"])
-        .arg(f.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "kubectl: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::Deserializer::from_slice(&out.stdout)
-        .into_iter::<Value>()
-        .map(Result::unwrap)
-        .collect()
-}
-
 /// Removes what the post-renderer is meant to change, so the rest can be compared exactly.
 fn strip_intended(obj: &mut Value) {
     if obj["kind"] == "ServiceAccount" {
@@ -626,12 +606,6 @@ fn example_values(dir: &Path) -> PathBuf {
     p
 }
 
-fn helm_env(cmd: &mut std::process::Command, home: &Path) {
-    cmd.env("HELM_CACHE_HOME", home.join("cache"))
-        .env("HELM_CONFIG_HOME", home.join("config"))
-        .env("HELM_DATA_HOME", home.join("data"));
-}
-
 /// Helm 3 sends hooks to no post-renderer (DESIGN §4): on Helm 3 a chart's hooks stay as the
 /// chart wrote them. The DeliveryHero chart has none; the test chart has one to show the limit.
 fn check_rendered(text: &str, what: &str, hooks_post_rendered: bool) {
@@ -696,7 +670,7 @@ fn helm3_template_with_post_renderer_path() {
     let values = example_values(home.path());
     let chart = repo().join("tests/charts/locust-mini");
     let run = |extra: &[&str]| {
-        let mut cmd = std::process::Command::new(helm3());
+        let mut cmd = helm_cmd(&helm3(), home.path());
         cmd.args(["template", "demo"])
             .arg(&chart)
             .arg("-f")
@@ -704,7 +678,6 @@ fn helm3_template_with_post_renderer_path() {
             .args(["--set", "testExtras=true", "--post-renderer"])
             .arg(bin())
             .args(extra);
-        helm_env(&mut cmd, home.path());
         let out = cmd.output().unwrap();
         assert!(
             out.status.success(),
@@ -740,7 +713,7 @@ fn helm4_template_through_the_plugin() {
     );
     let chart = repo().join("tests/charts/locust-mini");
     let run = |extra: &[&str]| {
-        let mut cmd = std::process::Command::new(helm4());
+        let mut cmd = helm_cmd(&helm4(), home.path());
         cmd.args(["template", "demo"])
             .arg(&chart)
             .arg("-f")
@@ -752,7 +725,6 @@ fn helm4_template_through_the_plugin() {
                 "locust-planton",
             ])
             .args(extra);
-        helm_env(&mut cmd, home.path());
         cmd.env("HELM_PLUGINS", home.path().join("plugins"))
             .env("PATH", &path);
         let out = cmd.output().unwrap();

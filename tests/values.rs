@@ -209,23 +209,17 @@ fn hash_matches_kubectl_kustomize() {
 }
 
 /// Renders values with real helm through the test chart; returns objects as JSON read by kubectl.
-fn render(helm: &Path, values: &str, extra: &[&str]) -> Vec<serde_json::Value> {
+fn render(helm: &Path, values: &str) -> Vec<serde_json::Value> {
     let dir = tempfile::tempdir().unwrap();
     let vf = dir.path().join("values.yaml");
     std::fs::write(&vf, values).unwrap();
     let chart = repo().join("tests/charts/locust-mini");
-    let out = std::process::Command::new(helm)
-        .args([
-            "template",
-            "demo",
-            chart.to_str().unwrap(),
-            "-f",
-            vf.to_str().unwrap(),
-        ])
-        .args(extra)
-        .env("HELM_CACHE_HOME", dir.path().join("cache"))
-        .env("HELM_CONFIG_HOME", dir.path().join("config"))
-        .env("HELM_DATA_HOME", dir.path().join("data"))
+    let out = helm_cmd(helm, dir.path())
+        .arg("template")
+        .arg("demo")
+        .arg(&chart)
+        .arg("-f")
+        .arg(&vf)
         .output()
         .unwrap();
     assert!(
@@ -233,33 +227,7 @@ fn render(helm: &Path, values: &str, extra: &[&str]) -> Vec<serde_json::Value> {
         "helm: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let rendered = dir.path().join("rendered.yaml");
-    std::fs::write(&rendered, &out.stdout).unwrap();
-    kubectl_json(&rendered)
-}
-
-/// Go's YAML reader (kubectl) as the oracle: every object in a file, as JSON.
-pub fn kubectl_json(file: &Path) -> Vec<serde_json::Value> {
-    let out = std::process::Command::new(kubectl())
-        .args(["label", "--local", "-o", "json", "-f"])
-        .arg(file)
-        .arg("oracle=1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "kubectl: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // One JSON object per input object, or a List when several.
-    serde_json::Deserializer::from_slice(&out.stdout)
-        .into_iter::<serde_json::Value>()
-        .map(Result::unwrap)
-        .flat_map(|v| match v.get("items") {
-            Some(items) if v["kind"] == "List" => items.as_array().unwrap().clone(),
-            _ => vec![v],
-        })
-        .collect()
+    kubectl_objects(&String::from_utf8(out.stdout).unwrap())
 }
 
 fn spec_with_scripts(main: &str, libs: &[String]) -> String {
@@ -295,7 +263,7 @@ fn assert_scripts_survive(main: &str, libs: &[String]) {
     let spec = spec_from(&spec_text);
     let cms = synthesize(&spec).configmaps;
     for helm in [helm3(), helm4()] {
-        let objects = render(&helm, &values, &[]);
+        let objects = render(&helm, &values);
         for cm in &cms {
             let obj = objects
                 .iter()

@@ -2,6 +2,7 @@
 //! to an exit code; nothing here exits the process.
 
 pub mod check;
+pub mod deploy;
 pub mod post_render;
 pub mod values;
 
@@ -107,4 +108,17 @@ pub fn write_output(path: Option<&str>, content: &str) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// `chart`: the pinned chart, as YAML (the lock file) or JSON.
+pub fn chart(json: bool) -> String {
+    if !json {
+        return crate::lock::LOCK_TEXT.to_string();
+    }
+    let l = crate::lock::chart_lock();
+    let v = serde_json::json!({
+        "name": l.name, "repository": l.repository, "version": l.version, "appVersion": l.app_version,
+        "digest": l.digest, "image": l.image, "verifiedVersions": l.verified_versions,
+    });
+    format!("{}\n", serde_json::to_string_pretty(&v).unwrap())
 }

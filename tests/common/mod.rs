@@ -63,3 +63,37 @@ pub fn header_lines(text: &str, prefix: &str) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// Objects as Go's YAML reader (kubectl) sees them: one JSON value per object (the items of a
+/// `kind: List` one by one).
+pub fn kubectl_objects(text: &str) -> Vec<serde_json::Value> {
+    let f = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(f.path(), text).unwrap();
+    let out = std::process::Command::new(kubectl())
+        .args(["label", "--local", "-o", "json", "oracle=1", "-f"])
+        .arg(f.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "kubectl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter::<serde_json::Value>()
+        .map(Result::unwrap)
+        .flat_map(|v| match v.get("items") {
+            Some(items) if v["kind"] == "List" => items.as_array().unwrap().clone(),
+            _ => vec![v],
+        })
+        .collect()
+}
+
+/// Helm with its own cache/config/data homes under `home` (tests never share Helm state).
+pub fn helm_cmd(helm: &Path, home: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(helm);
+    cmd.env("HELM_CACHE_HOME", home.join("cache"))
+        .env("HELM_CONFIG_HOME", home.join("config"))
+        .env("HELM_DATA_HOME", home.join("data"));
+    cmd
+}

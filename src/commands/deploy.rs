@@ -1,0 +1,294 @@
+//! `template`, `install`, `uninstall`: synthesized values in a temporary file, the pinned chart,
+//! and helm with this binary as its post-renderer; then what Planton's stack outputs give.
+
+use super::{Failure, exit, load_spec};
+use crate::helm::{self, Helm, HelmError, chart, shell_line, wire_post_renderer};
+use crate::spec::LoadTestSpec;
+use crate::values::{render_values, synthesize};
+use serde::Serialize;
+
+#[derive(Clone, Debug, Default)]
+pub struct DeployArgs {
+    pub file: String,
+    pub chart: Option<String>,
+    pub chart_repo: Option<String>,
+    pub release: Option<String>,
+    pub namespace: Option<String>,
+    pub helm: Option<String>,
+    pub print_command: bool,
+    /// Extra post-renderer flags (`--high-uid`, `--strict-chart`, `--uid N`).
+    pub post_render_args: Vec<String>,
+    pub json: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct InstallArgs {
+    pub wait: bool,
+    pub timeout: Option<String>,
+    pub atomic: bool,
+    pub kube_context: Option<String>,
+    pub dry_run: bool,
+}
+
+/// What Planton's stack outputs give, for the deployed test.
+#[derive(Serialize, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Outputs {
+    pub release: String,
+    pub namespace: String,
+    pub service: String,
+    pub kube_endpoint: String,
+    pub port_forward_command: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_hostname: Option<String>,
+}
+
+impl Outputs {
+    pub fn new(spec: &LoadTestSpec, release: &str, namespace: &str) -> Outputs {
+        // fullnameOverride is metadata.name, so the chart's Service has that name.
+        let service = spec.name.clone();
+        Outputs {
+            release: release.to_string(),
+            namespace: namespace.to_string(),
+            kube_endpoint: format!("{service}.{namespace}.svc.cluster.local"),
+            port_forward_command: format!(
+                "kubectl port-forward -n {namespace} svc/{service} 8089:8089"
+            ),
+            external_hostname: spec.ingress_host.clone(),
+            service,
+        }
+    }
+
+    pub fn render(&self, json: bool) -> String {
+        if json {
+            return format!("{}\n", serde_json::to_string_pretty(self).unwrap());
+        }
+        let mut s = format!(
+            "release: {}\nnamespace: {}\nservice: {}\nkube endpoint: {}\nweb UI: {}  # then open http://localhost:8089\n",
+            self.release,
+            self.namespace,
+            self.service,
+            self.kube_endpoint,
+            self.port_forward_command
+        );
+        if let Some(h) = &self.external_hostname {
+            s.push_str(&format!("ingress: http://{h}/\n"));
+        }
+        s
+    }
+}
+
+fn helm_failure(e: HelmError) -> Failure {
+    match e {
+        HelmError::Failed { stderr, .. } => Failure::new(
+            exit::TOOL_FAILED,
+            format!("helm failed:\n{}", stderr.trim_end()),
+        ),
+        other => Failure::failed(other.to_string()),
+    }
+}
+
+struct Prepared {
+    spec: LoadTestSpec,
+    helm: Helm,
+    release: String,
+    namespace: String,
+    values: tempfile::NamedTempFile,
+    warnings: String,
+}
+
+fn prepare(a: &DeployArgs) -> Result<Prepared, Failure> {
+    let (input, spec, mut findings) = load_spec(&a.file)?;
+    let s = synthesize(&spec);
+    findings.items.extend(s.findings.items.iter().cloned());
+    if findings.has_errors() {
+        let mut m = findings.render(&input.label);
+        m.pop();
+        return Err(Failure::failed(m));
+    }
+    let namespace = match (a.namespace.clone(), spec.namespace_value()) {
+        (Some(n), _) => n,
+        (None, Some(n)) => n.to_string(),
+        (None, None) => {
+            return Err(Failure::failed(format!(
+                "{}: spec.namespace uses valueFrom, which only Planton resolves; pass --namespace",
+                input.label
+            )));
+        }
+    };
+    let helm = Helm::find(a.helm.as_deref()).map_err(helm_failure)?;
+    let mut values = tempfile::Builder::new()
+        .prefix("locust-planton-values")
+        .suffix(".yaml")
+        .tempfile()
+        .map_err(|e| Failure::failed(e.to_string()))?;
+    std::io::Write::write_all(&mut values, render_values(&s.values).as_bytes())
+        .map_err(|e| Failure::failed(e.to_string()))?;
+    Ok(Prepared {
+        release: a.release.clone().unwrap_or_else(|| spec.name.clone()),
+        namespace,
+        spec,
+        helm,
+        values,
+        warnings: findings.render(&input.label),
+    })
+}
+
+/// Runs (or prints) a helm command whose arguments are `head`, the chart, values and the
+/// post-renderer. Returns helm's stdout, or the printed command line.
+fn helm_with_post_renderer(
+    p: &Prepared,
+    a: &DeployArgs,
+    head: Vec<String>,
+    tail: Vec<String>,
+) -> Result<Vec<u8>, Failure> {
+    let exe = std::env::current_exe()
+        .map_err(|e| Failure::failed(format!("cannot find this binary: {e}")))?;
+    let wiring = wire_post_renderer(&p.helm, &exe, &a.post_render_args).map_err(helm_failure)?;
+    let chart_arg = |resolved: String| {
+        let mut args = head.clone();
+        args.push(resolved);
+        args.extend(["--namespace".into(), p.namespace.clone()]);
+        args.extend(tail.clone());
+        args
+    };
+    if a.print_command {
+        // Without --chart the tool pulls the pinned version and checks its digest; the
+        // equivalent helm invocation names the OCI reference and version.
+        let lock = crate::lock::chart_lock();
+        let mut args = match &a.chart {
+            Some(c) => chart_arg(c.clone()),
+            None => chart_arg(lock.repository.clone()),
+        };
+        if a.chart.is_none() {
+            args.extend(["--version".into(), lock.version.clone()]);
+        }
+        args.extend(["--values".into(), "<values.yaml>".into()]);
+        args.extend(wiring.args.clone());
+        let env: Vec<(String, String)> = wiring
+            .env
+            .iter()
+            .map(|(k, _)| (k.clone(), "<temporary-plugin-dir>".into()))
+            .collect();
+        return Ok(format!(
+            "{}\n",
+            shell_line(&env, &p.helm.path.display().to_string(), &args)
+        )
+        .into_bytes());
+    }
+    let chart = chart::resolve(&p.helm, a.chart.as_deref(), a.chart_repo.as_deref())
+        .map_err(helm_failure)?;
+    let mut args = chart_arg(chart.display().to_string());
+    args.extend(["--values".into(), p.values.path().display().to_string()]);
+    args.extend(wiring.args.clone());
+    helm::run(&p.helm, &args, &wiring.env).map_err(helm_failure)
+}
+
+/// Returns (stdout, stderr text).
+pub fn template(a: &DeployArgs) -> Result<(Vec<u8>, String), Failure> {
+    let p = prepare(a)?;
+    let out = helm_with_post_renderer(
+        &p,
+        a,
+        vec!["template".into(), p.release.clone()],
+        Vec::new(),
+    )?;
+    let mut stderr = p.warnings.clone();
+    if !a.print_command {
+        stderr.push_str(
+            &Outputs::new(&p.spec, &p.release, &p.namespace)
+                .render(false)
+                .lines()
+                .map(|l| format!("# {l}\n"))
+                .collect::<String>(),
+        );
+    }
+    Ok((out, stderr))
+}
+
+pub fn install(a: &DeployArgs, i: &InstallArgs) -> Result<(Vec<u8>, String), Failure> {
+    let p = prepare(a)?;
+    let mut tail = Vec::new();
+    if p.spec.create_namespace {
+        tail.push("--create-namespace".into());
+    }
+    if i.wait {
+        tail.push("--wait".into());
+    }
+    if let Some(t) = &i.timeout {
+        tail.extend(["--timeout".into(), t.clone()]);
+    }
+    if i.atomic {
+        // Helm 4 renamed --atomic.
+        tail.push(if p.helm.major >= 4 {
+            "--rollback-on-failure".into()
+        } else {
+            "--atomic".into()
+        });
+    }
+    if let Some(c) = &i.kube_context {
+        tail.extend(["--kube-context".into(), c.clone()]);
+    }
+    if i.dry_run {
+        tail.push("--dry-run=client".into());
+    }
+    let helm_out = helm_with_post_renderer(
+        &p,
+        a,
+        vec!["upgrade".into(), "--install".into(), p.release.clone()],
+        tail,
+    )?;
+    if a.print_command {
+        return Ok((helm_out, p.warnings));
+    }
+    let mut stderr = p.warnings.clone();
+    stderr.push_str(&String::from_utf8_lossy(&helm_out));
+    Ok((
+        Outputs::new(&p.spec, &p.release, &p.namespace)
+            .render(a.json)
+            .into_bytes(),
+        stderr,
+    ))
+}
+
+pub fn uninstall(a: &DeployArgs, i: &InstallArgs) -> Result<(Vec<u8>, String), Failure> {
+    let (input, spec, _) = load_spec(&a.file)?;
+    let namespace = a
+        .namespace
+        .clone()
+        .or_else(|| spec.namespace_value().map(str::to_string))
+        .ok_or_else(|| {
+            Failure::failed(format!(
+                "{}: spec.namespace uses valueFrom; pass --namespace",
+                input.label
+            ))
+        })?;
+    let helm = Helm::find(a.helm.as_deref()).map_err(helm_failure)?;
+    let mut args: Vec<String> = vec![
+        "uninstall".into(),
+        a.release.clone().unwrap_or(spec.name.clone()),
+        "--namespace".into(),
+        namespace,
+    ];
+    if i.wait {
+        args.push("--wait".into());
+    }
+    if let Some(t) = &i.timeout {
+        args.extend(["--timeout".into(), t.clone()]);
+    }
+    if let Some(c) = &i.kube_context {
+        args.extend(["--kube-context".into(), c.clone()]);
+    }
+    if a.print_command {
+        return Ok((
+            format!(
+                "{}\n",
+                shell_line(&[], &helm.path.display().to_string(), &args)
+            )
+            .into_bytes(),
+            String::new(),
+        ));
+    }
+    let out = helm::run(&helm, &args, &[]).map_err(helm_failure)?;
+    Ok((out, String::new()))
+}

@@ -1,0 +1,225 @@
+//! Running Helm: finding it, telling Helm 3 from Helm 4, wiring this binary in as the
+//! post-renderer the way each version wants it, and building the exact command lines.
+
+pub mod chart;
+
+use std::path::{Path, PathBuf};
+
+/// A helm binary and its major version.
+#[derive(Clone, Debug)]
+pub struct Helm {
+    pub path: PathBuf,
+    pub version: String,
+    pub major: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HelmError {
+    #[error(
+        "helm not found ({0}); install Helm 3.9+ or 4 (https://helm.sh/docs/intro/install/), or point --helm / $HELM at it"
+    )]
+    Missing(String),
+    /// helm ran and failed: its stderr, verbatim.
+    #[error("helm failed (exit {code}):\n{stderr}")]
+    Failed { code: i32, stderr: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Helm {
+    /// `--helm`, else `$HELM`, else `helm` on PATH.
+    pub fn find(explicit: Option<&str>) -> Result<Helm, HelmError> {
+        let name = explicit
+            .map(str::to_string)
+            .or_else(|| std::env::var("HELM").ok())
+            .unwrap_or_else(|| "helm".into());
+        let out = duct::cmd(&name, ["version", "--template", "{{.Version}}"])
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .run()
+            .map_err(|e| HelmError::Missing(format!("{name}: {e}")))?;
+        if !out.status.success() {
+            return Err(HelmError::Missing(format!(
+                "`{name} version` failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let major = version
+            .trim_start_matches('v')
+            .split('.')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0);
+        if major != 3 && major != 4 {
+            return Err(HelmError::Other(format!(
+                "{name} is Helm {version}; locust-planton drives Helm 3 (3.9+) and Helm 4"
+            )));
+        }
+        Ok(Helm {
+            path: PathBuf::from(name),
+            version,
+            major,
+        })
+    }
+}
+
+/// How helm reaches this binary as its post-renderer.
+pub struct PostRendererWiring {
+    /// Arguments to add to the helm command.
+    pub args: Vec<String>,
+    /// Environment for helm (Helm 4: `HELM_PLUGINS` pointing at a temporary plugin).
+    pub env: Vec<(String, String)>,
+    /// Keeps the temporary plugin directory alive while helm runs.
+    _plugin_dir: Option<tempfile::TempDir>,
+}
+
+/// Helm 3 takes a path plus `--post-renderer-args`; Helm 4 takes only plugin names, so a
+/// temporary plugin (this binary, absolute path) is made visible through `HELM_PLUGINS`.
+pub fn wire_post_renderer(
+    helm: &Helm,
+    exe: &Path,
+    extra_args: &[String],
+) -> Result<PostRendererWiring, HelmError> {
+    if helm.major == 3 {
+        let mut args = vec![
+            "--post-renderer".into(),
+            exe.display().to_string(),
+            "--post-renderer-args".into(),
+            "post-render".into(),
+        ];
+        for a in extra_args {
+            args.push("--post-renderer-args".into());
+            args.push(a.clone());
+        }
+        return Ok(PostRendererWiring {
+            args,
+            env: Vec::new(),
+            _plugin_dir: None,
+        });
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("locust-planton-plugins")
+        .tempdir()
+        .map_err(|e| HelmError::Other(e.to_string()))?;
+    let plugin = dir.path().join("locust-planton");
+    std::fs::create_dir_all(&plugin).map_err(|e| HelmError::Other(e.to_string()))?;
+    std::fs::write(
+        plugin.join("plugin.yaml"),
+        plugin_manifest(&exe.display().to_string(), extra_args),
+    )
+    .map_err(|e| HelmError::Other(e.to_string()))?;
+    Ok(PostRendererWiring {
+        args: vec!["--post-renderer".into(), "locust-planton".into()],
+        env: vec![("HELM_PLUGINS".into(), dir.path().display().to_string())],
+        _plugin_dir: Some(dir),
+    })
+}
+
+/// A Helm 4 `postrenderer/v1` plugin manifest running `command post-render [extra…]`.
+pub fn plugin_manifest(command: &str, extra_args: &[String]) -> String {
+    use crate::yaml::emit_scalar_string as q;
+    let args: Vec<String> = std::iter::once("post-render".to_string())
+        .chain(extra_args.iter().cloned())
+        .map(|a| q(&a))
+        .collect();
+    format!(
+        "apiVersion: v1\ntype: postrenderer/v1\nname: locust-planton\nversion: {}\nruntime: subprocess\nruntimeConfig:\n  platformCommand:\n    - command: {}\n      args: [{}]\n",
+        env!("CARGO_PKG_VERSION"),
+        q(command),
+        args.join(", ")
+    )
+}
+
+/// Runs helm; stdout on success, `Failed` with its stderr otherwise.
+pub fn run(helm: &Helm, args: &[String], env: &[(String, String)]) -> Result<Vec<u8>, HelmError> {
+    let mut cmd = duct::cmd(&helm.path, args)
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked();
+    for (k, v) in env {
+        cmd = cmd.env(k, v);
+    }
+    let out = cmd
+        .run()
+        .map_err(|e| HelmError::Missing(format!("{}: {e}", helm.path.display())))?;
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(HelmError::Failed {
+            code: out.status.code().unwrap_or(-1),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
+}
+
+/// A command line as a user would type it (POSIX shell quoting).
+pub fn shell_line(env: &[(String, String)], program: &str, args: &[String]) -> String {
+    let quote = |s: &str| {
+        // `<…>` placeholders stand for temporary files and are shown as they are.
+        let placeholder = s.starts_with('<') && s.ends_with('>') && !s.contains(['\'', ' ']);
+        let safe = !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+".contains(c));
+        if placeholder || safe {
+            s.to_string()
+        } else {
+            format!("'{}'", s.replace('\'', "'\\''"))
+        }
+    };
+    env.iter()
+        .map(|(k, v)| format!("{k}={}", quote(v)))
+        .chain(std::iter::once(quote(program)))
+        .chain(args.iter().map(|a| quote(a)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        let line = shell_line(
+            &[],
+            "helm",
+            &[
+                "a b".into(),
+                "it's".into(),
+                "--x=1".into(),
+                "<values.yaml>".into(),
+            ],
+        );
+        assert_eq!(line, "helm 'a b' 'it'\\''s' --x=1 <values.yaml>");
+    }
+
+    #[test]
+    fn plugin_manifest_is_valid_yaml_with_quoted_args() {
+        let m = plugin_manifest("/opt/bin/locust-planton", &["--high-uid".into()]);
+        let node = crate::yaml::parse_single(&m).unwrap();
+        assert_eq!(
+            node.get_path(&["type"]).unwrap().as_str(),
+            Some("postrenderer/v1")
+        );
+        let pc = &node
+            .get_path(&["runtimeConfig", "platformCommand"])
+            .unwrap()
+            .as_seq()
+            .unwrap()[0];
+        assert_eq!(
+            pc.get_path(&["command"]).unwrap().as_str(),
+            Some("/opt/bin/locust-planton")
+        );
+        let args: Vec<_> = pc
+            .get_path(&["args"])
+            .unwrap()
+            .as_seq()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(args, ["post-render", "--high-uid"]);
+    }
+}

@@ -1,0 +1,425 @@
+//! `template`, `install`, `uninstall`, `chart` with real Helm 3 and Helm 4. No cluster runs
+//! here: install is tested through its exact command line and against an unreachable API server.
+
+mod common;
+#[path = "common/restricted.rs"]
+mod restricted;
+
+use assert_cmd::Command;
+use common::*;
+use std::path::Path;
+
+fn example() -> String {
+    repo().join("examples/checkout.yaml").display().to_string()
+}
+
+fn mini_chart() -> String {
+    repo()
+        .join("tests/charts/locust-mini")
+        .display()
+        .to_string()
+}
+
+fn lp(home: &Path) -> Command {
+    let mut c = Command::new(bin());
+    c.env("HELM_CACHE_HOME", home.join("cache"))
+        .env("HELM_CONFIG_HOME", home.join("config"))
+        .env("HELM_DATA_HOME", home.join("data"))
+        .env("XDG_CACHE_HOME", home.join("xdg-cache"))
+        .env("LOCUST_PLANTON_LOG", home.join("post-render.log"));
+    c
+}
+
+#[test]
+fn template_renders_a_hardened_deployment_with_helm3_and_helm4() {
+    for helm in [helm3(), helm4()] {
+        let home = tempfile::tempdir().unwrap();
+        let out = lp(home.path())
+            .args([
+                "template",
+                "-f",
+                &example(),
+                "--chart",
+                &mini_chart(),
+                "--helm",
+            ])
+            .arg(&helm)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(out.status.success(), "{}: {stderr}", helm.display());
+        let objs = kubectl_objects(&String::from_utf8(out.stdout).unwrap());
+        let deployments: Vec<_> = objs.iter().filter(|o| o["kind"] == "Deployment").collect();
+        assert_eq!(deployments.len(), 2);
+        for o in &objs {
+            assert!(
+                restricted::violations(o).is_empty(),
+                "{}: {:?}",
+                helm.display(),
+                restricted::violations(o)
+            );
+        }
+        for d in deployments {
+            assert!(d.pointer("/spec/template/metadata/annotations").unwrap()["locust.project-planton.org/scripts-sha256"].is_string());
+            assert_eq!(
+                d["metadata"]["labels"]["app.kubernetes.io/instance"],
+                "checkout-load"
+            );
+        }
+        assert!(
+            stderr.contains("# kube endpoint: checkout-load.load-tests.svc.cluster.local"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(
+                "# web UI: kubectl port-forward -n load-tests svc/checkout-load 8089:8089"
+            ),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("# ingress: http://checkout-load.perf.example.com/"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn template_passes_post_render_flags_on_both_helms() {
+    for helm in [helm3(), helm4()] {
+        let home = tempfile::tempdir().unwrap();
+        let out = lp(home.path())
+            .args([
+                "template",
+                "-f",
+                &example(),
+                "--chart",
+                &mini_chart(),
+                "--high-uid",
+                "--release",
+                "other",
+                "-n",
+                "perf",
+                "--helm",
+            ])
+            .arg(&helm)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let objs = kubectl_objects(&String::from_utf8(out.stdout).unwrap());
+        let master = objs
+            .iter()
+            .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "checkout-load-master")
+            .unwrap();
+        assert_eq!(
+            master
+                .pointer("/spec/template/spec/securityContext/runAsUser")
+                .unwrap(),
+            10001,
+            "{}",
+            helm.display()
+        );
+        assert_eq!(
+            master["metadata"]["labels"]["app.kubernetes.io/instance"],
+            "other"
+        );
+    }
+}
+
+#[test]
+fn print_command_shows_the_exact_helm_line() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], helm: &Path| {
+        let out = lp(home.path())
+            .args(args)
+            .arg("--helm")
+            .arg(helm)
+            .arg("--print-command")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (h3, h4, me) = (
+        helm3().display().to_string(),
+        helm4().display().to_string(),
+        bin().display().to_string(),
+    );
+    assert_eq!(
+        run(&["template", "-f", &example()], &helm3()),
+        format!(
+            "{h3} template checkout-load oci://ghcr.io/deliveryhero/helm-charts/locust --namespace load-tests --version 0.35.0 --values <values.yaml> --post-renderer {me} --post-renderer-args post-render\n"
+        )
+    );
+    assert_eq!(
+        run(
+            &[
+                "install",
+                "-f",
+                &example(),
+                "--wait",
+                "--timeout",
+                "5m",
+                "--atomic",
+                "--kube-context",
+                "perf"
+            ],
+            &helm3()
+        ),
+        format!(
+            "{h3} upgrade --install checkout-load oci://ghcr.io/deliveryhero/helm-charts/locust --namespace load-tests --wait --timeout 5m --atomic --kube-context perf --version 0.35.0 --values <values.yaml> --post-renderer {me} --post-renderer-args post-render\n"
+        )
+    );
+    assert_eq!(
+        run(
+            &["install", "-f", &example(), "--atomic", "--high-uid"],
+            &helm4()
+        ),
+        format!(
+            "HELM_PLUGINS=<temporary-plugin-dir> {h4} upgrade --install checkout-load oci://ghcr.io/deliveryhero/helm-charts/locust --namespace load-tests --rollback-on-failure --version 0.35.0 --values <values.yaml> --post-renderer locust-planton\n"
+        )
+    );
+    let kl = repo()
+        .join("examples/kubernetes-locust.yaml")
+        .display()
+        .to_string();
+    assert!(run(&["install", "-f", &kl], &helm3()).contains(" upgrade --install search-load oci://ghcr.io/deliveryhero/helm-charts/locust --namespace load-tests --create-namespace "));
+    assert_eq!(
+        run(&["uninstall", "-f", &example()], &helm3()),
+        format!("{h3} uninstall checkout-load --namespace load-tests\n")
+    );
+}
+
+#[test]
+fn helm_failures_pass_its_stderr_through_with_exit_4() {
+    let home = tempfile::tempdir().unwrap();
+    // An API server address nothing listens on: helm itself fails to reach the cluster.
+    let kubeconfig = home.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: \"https://127.0.0.1:9\"}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\nusers:\n- name: u\n  user: {token: t}\n",
+    )
+    .unwrap();
+    for helm in [helm3(), helm4()] {
+        let out = lp(home.path())
+            .args([
+                "install",
+                "-f",
+                &example(),
+                "--chart",
+                &mini_chart(),
+                "--helm",
+            ])
+            .arg(&helm)
+            .env("KUBECONFIG", &kubeconfig)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(4), "{stderr}");
+        assert!(out.stdout.is_empty());
+        assert!(
+            stderr.contains("locust-planton: helm failed:\nError: "),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("127.0.0.1:9"),
+            "helm's own message: {stderr}"
+        );
+    }
+    let out = lp(home.path())
+        .args(["uninstall", "-f", &example(), "--helm"])
+        .arg(helm3())
+        .env("KUBECONFIG", &kubeconfig)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+}
+
+#[test]
+fn missing_helm_says_how_to_install_it() {
+    let home = tempfile::tempdir().unwrap();
+    let out = lp(home.path())
+        .args(["template", "-f", &example(), "--helm", "/nonexistent/helm"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("helm not found (/nonexistent/helm: ")
+            && stderr.contains("https://helm.sh/docs/intro/install/"),
+        "{stderr}"
+    );
+}
+
+/// A chart archive whose digest is not the pinned one (here: our test chart, packaged).
+fn packaged_test_chart(dir: &Path) -> std::path::PathBuf {
+    let out = helm_cmd(&helm3(), dir)
+        .args(["package", &mini_chart(), "--destination"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir.join("locust-0.35.0.tgz")
+}
+
+#[test]
+fn a_tampered_archive_is_refused_naming_both_digests() {
+    let home = tempfile::tempdir().unwrap();
+    let tgz = packaged_test_chart(home.path());
+    let actual = {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(std::fs::read(&tgz).unwrap());
+        format!(
+            "sha256:{}",
+            d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        )
+    };
+    let out = lp(home.path())
+        .args(["template", "-f", &example(), "--chart"])
+        .arg(&tgz)
+        .arg("--helm")
+        .arg(helm3())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains(&format!("has digest {actual}")), "{stderr}");
+    assert!(stderr.contains("pins locust 0.35.0 to sha256:65ad282e6f2333021d82c0404c8f5b121cacd593763fb7720e85f68bf3e98edb"), "{stderr}");
+}
+
+#[test]
+fn pulled_charts_are_digest_checked_before_use() {
+    // A classic chart repository on loopback, serving an archive that is not the pinned one.
+    let home = tempfile::tempdir().unwrap();
+    let repo_dir = home.path().join("repo");
+    std::fs::create_dir_all(&repo_dir).unwrap();
+    packaged_test_chart(&repo_dir);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let url = format!("http://127.0.0.1:{port}");
+    let idx = helm_cmd(&helm3(), home.path())
+        .args(["repo", "index"])
+        .arg(&repo_dir)
+        .args(["--url", &url])
+        .output()
+        .unwrap();
+    assert!(idx.status.success());
+    let mut server = std::process::Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+        ])
+        .arg(&repo_dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = lp(home.path())
+        .args(["template", "-f", &example(), "--chart-repo", &url, "--helm"])
+        .arg(helm4())
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains("locust-0.35.0.tgz has digest sha256:")
+            && stderr.contains("refusing to use it"),
+        "{stderr}"
+    );
+    assert!(
+        !home
+            .path()
+            .join("xdg-cache/locust-planton/charts/locust-0.35.0.tgz")
+            .exists(),
+        "an unverified archive must not be cached"
+    );
+}
+
+#[test]
+fn value_from_namespace_needs_a_flag() {
+    let home = tempfile::tempdir().unwrap();
+    let spec = fixture("specs/valid/kubernetes-locust-value-from.yaml")
+        .display()
+        .to_string();
+    let out = lp(home.path())
+        .args(["template", "-f", &spec, "--helm"])
+        .arg(helm3())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "spec.namespace uses valueFrom, which only Planton resolves; pass --namespace"
+        )
+    );
+    let out = lp(home.path())
+        .args([
+            "template",
+            "-f",
+            &spec,
+            "-n",
+            "perf",
+            "--chart",
+            &mini_chart(),
+            "--helm",
+        ])
+        .arg(helm3())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn chart_prints_the_lock() {
+    let out = Command::new(bin()).arg("chart").output().unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        read(repo().join("charts-lock/locust.yaml"))
+    );
+    let out = Command::new(bin())
+        .args(["chart", "--output", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["repository"],
+        "oci://ghcr.io/deliveryhero/helm-charts/locust"
+    );
+    assert_eq!(v["version"], "0.35.0");
+    assert_eq!(
+        v["digest"],
+        "sha256:65ad282e6f2333021d82c0404c8f5b121cacd593763fb7720e85f68bf3e98edb"
+    );
+    assert_eq!(v["verifiedVersions"], serde_json::json!(["0.35.0"]));
+}
