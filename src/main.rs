@@ -201,7 +201,7 @@ impl PostRenderArgs {
         }
     }
     /// The same flags, as arguments for the post-renderer helm runs.
-    fn to_args(&self) -> Vec<String> {
+    fn forwarded_args(self) -> Vec<String> {
         let mut a = Vec::new();
         if self.high_uid {
             a.push("--high-uid".into());
@@ -219,7 +219,7 @@ impl PostRenderArgs {
 impl DeployOpts {
     fn args(self, json: bool) -> commands::deploy::DeployArgs {
         commands::deploy::DeployArgs {
-            post_render_args: self.post_render.to_args(),
+            post_render_args: self.post_render.forwarded_args(),
             file: self.file,
             chart: self.chart,
             chart_repo: self.chart_repo,
