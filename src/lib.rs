@@ -6,6 +6,7 @@
 
 pub mod commands;
 pub mod diag;
+pub mod gitops;
 pub mod helm;
 pub mod lock;
 pub mod manifest;

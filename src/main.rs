@@ -121,6 +121,42 @@ enum Command {
         #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
     },
+    /// A helmfile release for the manifest.   e.g. locust-planton helmfile -f test.yaml > helmfile.yaml
+    #[command(
+        after_help = "Examples:\n  locust-planton values -f test.yaml -o checkout-load.values.yaml\n  \
+        locust-planton helmfile -f test.yaml > helmfile.yaml && helmfile apply\n\n\
+        postRenderer: locust-planton works on Helm 3 (binary on PATH) and Helm 4 (the plugin)."
+    )]
+    Helmfile {
+        /// The manifest (`-` reads stdin).
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: String,
+        /// The values file the release reads [default: <metadata.name>.values.yaml].
+        #[arg(long, value_name = "PATH")]
+        values_file: Option<String>,
+        /// Namespace [default: from the manifest].
+        #[arg(short = 'n', long, value_name = "NS")]
+        namespace: Option<String>,
+    },
+    /// Flux OCIRepository + HelmRelease with the hardening as kustomize patches.   e.g. locust-planton flux -f test.yaml
+    #[command(
+        after_help = "Examples:\n  locust-planton flux -f examples/checkout.yaml > clusters/perf/checkout-load.yaml\n  \
+        locust-planton flux -f examples/checkout.yaml --interval 1h --high-uid\n\n\
+        Flux cannot run a post-renderer binary; the patches do the same, within the limits the output's comment lists."
+    )]
+    Flux {
+        /// The manifest (`-` reads stdin).
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: String,
+        /// Namespace of the Flux objects and the release [default: from the manifest].
+        #[arg(short = 'n', long, value_name = "NS")]
+        namespace: Option<String>,
+        /// Reconciliation interval.
+        #[arg(long, default_value = "10m")]
+        interval: String,
+        #[command(flatten)]
+        post_render: PostRenderArgs,
+    },
     /// The script ConfigMaps as plain manifests.   e.g. locust-planton configmaps -f test.yaml
     #[command(
         after_help = "Examples:\n  locust-planton configmaps -f examples/checkout.yaml | kubectl apply -f -\n\n\
@@ -328,6 +364,28 @@ fn main() -> ExitCode {
             commands::write_output(None, &commands::chart(matches!(output, OutputFormat::Json)))
                 .map(|_| exit::OK)
         }
+        Command::Helmfile {
+            file,
+            values_file,
+            namespace,
+        } => emit(
+            commands::gitops::helmfile(&file, values_file.as_deref(), namespace.as_deref()),
+            None,
+        ),
+        Command::Flux {
+            file,
+            namespace,
+            interval,
+            post_render,
+        } => emit(
+            commands::gitops::flux(
+                &file,
+                namespace.as_deref(),
+                &interval,
+                post_render.options().profile,
+            ),
+            None,
+        ),
         Command::Values { file, output } => {
             emit(commands::values::values(&file), output.as_deref())
         }

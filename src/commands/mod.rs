@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod deploy;
+pub mod gitops;
 pub mod post_render;
 pub mod values;
 

@@ -393,12 +393,10 @@ fn capabilities(sc: &mut Map, path: &str, ctx: &mut Ctx) {
 }
 
 /// Mounts emptyDirs where a read-only root file system still needs writes: `/tmp` everywhere,
-/// and Locust's home in Locust containers. Returns the volumes the pod must then have.
+/// and Locust's home in the `locust` container. Returns the volumes the pod must then have.
 fn ensure_writable_mounts(c: &mut Map) -> Vec<(&'static str, &'static str)> {
-    let is_locust = c.get("name").and_then(Node::as_str) == Some("locust")
-        || c.get("image")
-            .and_then(Node::as_str)
-            .is_some_and(|i| i.starts_with("locustio/locust") || i.contains("/locustio/locust"));
+    // The chart's Locust container is always named `locust`.
+    let is_locust = c.get("name").and_then(Node::as_str) == Some("locust");
     let wanted: &[(&str, &str)] = if is_locust {
         &[TMP_VOLUME, HOME_VOLUME]
     } else {

@@ -11,6 +11,7 @@
 pub mod chart_check;
 pub mod harden;
 mod pod;
+pub use pod::name_of;
 pub mod rollout_hash;
 
 use crate::manifest::{RawDoc, header, source_comment, split, top_level_kind};

@@ -1,0 +1,198 @@
+//! Flux: an `OCIRepository` for the pinned chart and a `HelmRelease` carrying the synthesized
+//! values and, as kustomize patches, what the post-renderer would do (helm-controller cannot
+//! run a binary). The patches are not written by hand: skeleton objects are run through the
+//! post-renderer's own filters and the result becomes the patch.
+//!
+//! What patches cannot express, and the output says so in a comment:
+//! - the scripts hash covers the tool's script ConfigMaps, not the chart's own entrypoint
+//!   ConfigMap (unknown before rendering); pods still roll on a script change, since the
+//!   ConfigMap names change;
+//! - patches name the containers they harden (`locust`, `pip-install`); containers added through
+//!   `helmValues` are not hardened;
+//! - patches overwrite: a weaker explicit setting is replaced, not reported, and opt-out
+//!   annotations have no effect.
+
+use crate::lock::chart_lock;
+use crate::postrender::harden::{Profile, harden};
+use crate::postrender::rollout_hash::{DataIndex, stamp};
+use crate::spec::LoadTestSpec;
+use crate::values::{PIP_INIT_CONTAINER, ScriptConfigMap};
+use crate::yaml::{Map, Node, emit_document};
+
+pub const LIMITS_COMMENT: &str = "# Flux runs no post-renderer binary: the HelmRelease's kustomize patches apply the same hardening\n\
+# and scripts hash. Unlike the post-renderer they (1) hash only locust-planton's script ConfigMaps,\n\
+# (2) harden only the containers named `locust` and `pip-install`, (3) overwrite weaker settings\n\
+# instead of rejecting them (opt-out annotations do not apply).\n";
+
+fn map(entries: Vec<(&str, Node)>) -> Node {
+    let mut m = Map::default();
+    for (k, v) in entries {
+        m.insert(k, v);
+    }
+    Node::Map(m)
+}
+
+/// The kustomize patches (`spec.postRenderers[0].kustomize.patches`) for a release whose
+/// script ConfigMaps are `scripts` (full manifests).
+pub fn patches(release: &str, with_pip: bool, scripts: &[Node], profile: Profile) -> Vec<Node> {
+    let selector = format!("app.kubernetes.io/name=locust,app.kubernetes.io/instance={release}");
+    let mut index = DataIndex::default();
+    let mut config_volumes = Vec::new();
+    for cm in scripts {
+        index.record(cm);
+        let name = Node::string(crate::postrender::name_of(cm));
+        config_volumes.push(map(vec![
+            ("name", name.clone()),
+            ("configMap", map(vec![("name", name)])),
+        ]));
+    }
+    let mut pod = Map::default();
+    if with_pip {
+        pod.insert(
+            "initContainers",
+            Node::Seq(vec![map(vec![("name", Node::string(PIP_INIT_CONTAINER))])]),
+        );
+    }
+    pod.insert(
+        "containers",
+        Node::Seq(vec![map(vec![("name", Node::string("locust"))])]),
+    );
+    pod.insert("volumes", Node::Seq(config_volumes));
+    let mut deployment = map(vec![
+        ("apiVersion", Node::string("apps/v1")),
+        ("kind", Node::string("Deployment")),
+        ("metadata", map(vec![("name", Node::string("any"))])),
+        (
+            "spec",
+            map(vec![("template", map(vec![("spec", Node::Map(pod))]))]),
+        ),
+    ]);
+    harden(&mut deployment, profile).expect("a skeleton has nothing weaker to reject");
+    let template = deployment
+        .as_map_mut()
+        .unwrap()
+        .get_mut("spec")
+        .unwrap()
+        .as_map_mut()
+        .unwrap()
+        .get_mut("template")
+        .unwrap();
+    stamp(template, &index);
+    // The ConfigMap volumes only fed the hash; the chart mounts them itself.
+    if let Some(vols) = template
+        .as_map_mut()
+        .unwrap()
+        .get_mut("spec")
+        .and_then(Node::as_map_mut)
+        .and_then(|s| s.get_mut("volumes"))
+        .and_then(Node::as_seq_mut)
+    {
+        vols.retain(|v| v.get_path(&["configMap"]).is_none());
+    }
+    let mut service_account = map(vec![
+        ("apiVersion", Node::string("v1")),
+        ("kind", Node::string("ServiceAccount")),
+        ("metadata", map(vec![("name", Node::string("any"))])),
+    ]);
+    harden(&mut service_account, profile).expect("a skeleton has nothing weaker to reject");
+    let entry = |kind: &str, patch: &Node| {
+        map(vec![
+            ("patch", Node::string(emit_document(patch))),
+            (
+                "target",
+                map(vec![
+                    ("kind", Node::string(kind)),
+                    ("labelSelector", Node::string(&selector)),
+                ]),
+            ),
+        ])
+    };
+    vec![
+        entry("Deployment", &deployment),
+        entry("ServiceAccount", &service_account),
+    ]
+}
+
+/// The two Flux objects, as a YAML stream.
+pub fn render(
+    spec: &LoadTestSpec,
+    values: &Node,
+    scripts: &[ScriptConfigMap],
+    namespace: &str,
+    interval: &str,
+    profile: Profile,
+) -> String {
+    let manifests: Vec<Node> = scripts.iter().map(|c| c.manifest(spec)).collect();
+    let lock = chart_lock();
+    let source_name = format!("{}-chart", spec.name);
+    let meta = |name: &str| {
+        map(vec![
+            ("name", Node::string(name)),
+            ("namespace", Node::string(namespace)),
+        ])
+    };
+    let oci = map(vec![
+        ("apiVersion", Node::string("source.toolkit.fluxcd.io/v1")),
+        ("kind", Node::string("OCIRepository")),
+        ("metadata", meta(&source_name)),
+        (
+            "spec",
+            map(vec![
+                ("interval", Node::string(interval)),
+                ("url", Node::string(&lock.repository)),
+                ("ref", map(vec![("tag", Node::string(&lock.version))])),
+                (
+                    "layerSelector",
+                    map(vec![
+                        (
+                            "mediaType",
+                            Node::string("application/vnd.cncf.helm.chart.content.v1.tar+gzip"),
+                        ),
+                        ("operation", Node::string("copy")),
+                    ]),
+                ),
+            ]),
+        ),
+    ]);
+    let with_pip = !spec.load_test.pip_packages.is_empty();
+    let mut release_spec = vec![
+        ("interval", Node::string(interval)),
+        ("releaseName", Node::string(&spec.name)),
+        (
+            "chartRef",
+            map(vec![
+                ("kind", Node::string("OCIRepository")),
+                ("name", Node::string(&source_name)),
+            ]),
+        ),
+    ];
+    if spec.create_namespace {
+        release_spec.push(("install", map(vec![("createNamespace", Node::bool(true))])));
+    }
+    release_spec.push(("values", values.clone()));
+    release_spec.push((
+        "postRenderers",
+        Node::Seq(vec![map(vec![(
+            "kustomize",
+            map(vec![(
+                "patches",
+                Node::Seq(patches(&spec.name, with_pip, &manifests, profile)),
+            )]),
+        )])]),
+    ));
+    let hr = map(vec![
+        ("apiVersion", Node::string("helm.toolkit.fluxcd.io/v2")),
+        ("kind", Node::string("HelmRelease")),
+        ("metadata", meta(&spec.name)),
+        ("spec", map(release_spec)),
+    ]);
+    format!(
+        "# Flux objects for {}, generated by locust-planton {} (chart {} {}).\n{LIMITS_COMMENT}---\n{}---\n{}",
+        spec.name,
+        env!("CARGO_PKG_VERSION"),
+        lock.name,
+        lock.version,
+        emit_document(&oci),
+        emit_document(&hr)
+    )
+}
