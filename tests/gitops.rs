@@ -97,10 +97,7 @@ fn flux_objects_validate_against_the_crd_schemas() {
 
 /// Objects keyed by kind/name, normalised: list order of volumes and mounts is not compared
 /// (kustomize and the post-renderer append in different places), the hash only for presence.
-fn normalised(
-    objs: Vec<Value>,
-    ignore_hash_value: bool,
-) -> std::collections::BTreeMap<String, Value> {
+fn normalised(objs: Vec<Value>) -> std::collections::BTreeMap<String, Value> {
     objs.into_iter()
         .map(|mut o| {
             if let Some(a) = o
@@ -175,10 +172,9 @@ fn flux_patches_match_the_post_renderer_on_recorded_renders() {
         let name = case.file_name().unwrap().to_str().unwrap().to_string();
         let stream = read(case.join("helm3-postrenderer-stdin.yaml"));
         let by_patches = normalised(kustomize(&stream, &patches));
-        let by_post_render = normalised(
-            kubectl_objects(&post_render(&stream, &Options::default()).unwrap().text()),
-            true,
-        );
+        let by_post_render = normalised(kubectl_objects(
+            &post_render(&stream, &Options::default()).unwrap().text(),
+        ));
         assert_eq!(
             by_patches.keys().collect::<Vec<_>>(),
             by_post_render.keys().collect::<Vec<_>>(),
