@@ -423,3 +423,39 @@ fn chart_prints_the_lock() {
     );
     assert_eq!(v["verifiedVersions"], serde_json::json!(["0.35.0"]));
 }
+
+#[test]
+fn helm_is_found_on_path_or_through_helm_env() {
+    let home = tempfile::tempdir().unwrap();
+    let path = format!(
+        "{}:{}",
+        helm4().parent().unwrap().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let out = lp(home.path())
+        .args(["template", "-f", &example(), "--chart", &mini_chart()])
+        .env_remove("HELM")
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("locust.project-planton.org/scripts-sha256")
+    );
+    let out = lp(home.path())
+        .args(["template", "-f", &example(), "--chart", &mini_chart()])
+        .env("HELM", helm3())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -134,7 +134,8 @@ pub fn plugin_manifest(command: &str, extra_args: &[String]) -> String {
 
 /// Runs helm; stdout on success, `Failed` with its stderr otherwise.
 pub fn run(helm: &Helm, args: &[String], env: &[(String, String)]) -> Result<Vec<u8>, HelmError> {
-    let mut cmd = duct::cmd(&helm.path, args)
+    // As an OsStr, not a Path: duct would turn a bare `helm` Path into `./helm`.
+    let mut cmd = duct::cmd(helm.path.as_os_str(), args)
         .stdout_capture()
         .stderr_capture()
         .unchecked();
