@@ -8,6 +8,7 @@ pub mod commands;
 pub mod diag;
 pub mod gitops;
 pub mod helm;
+pub mod local;
 pub mod lock;
 pub mod manifest;
 pub mod postrender;

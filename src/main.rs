@@ -157,6 +157,54 @@ enum Command {
         #[command(flatten)]
         post_render: PostRenderArgs,
     },
+    /// Run the test locally, exactly as the pods would.   e.g. locust-planton local -f test.yaml --headless --users 10
+    #[command(
+        after_help = "Examples:\n  locust-planton local -f examples/checkout.yaml --host http://127.0.0.1:8080\n  \
+        locust-planton local -f examples/checkout.yaml --workers 2 --headless --users 20 --spawn-rate 5 --run-time 30s\n  \
+        locust-planton local -f test.yaml --headless --users 5 --run-time 10s -- --csv results\n\n\
+        Writes the ConfigMaps as files under a temporary root, runs the pip init container, then the master\n\
+        and workers with the pods' command, args and env (master host 127.0.0.1). Output is prefixed by role.\n\
+        Needs Python with Locust (`python3 -m locust`); --install-locust makes a cached virtualenv.\n\
+        Exit code: headless, the master's (Locust exits 1 when requests failed); otherwise 0 after Ctrl-C."
+    )]
+    Local {
+        /// The manifest (`-` reads stdin).
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: String,
+        /// Worker processes [default: the spec's worker replicas, at most one per CPU].
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        workers: Option<u16>,
+        /// Target URL (overrides spec.loadTest.host).
+        #[arg(long, value_name = "URL")]
+        host: Option<String>,
+        /// Run without the web UI and exit with the master's exit code.
+        #[arg(long)]
+        headless: bool,
+        /// Users to simulate (headless).
+        #[arg(long, value_name = "N", default_value_t = 1, requires = "headless")]
+        users: u32,
+        /// Users started per second (headless) [default: --users].
+        #[arg(long, value_name = "R", requires = "headless")]
+        spawn_rate: Option<f64>,
+        /// How long to run (headless), e.g. 30s, 5m.
+        #[arg(long, value_name = "T", default_value = "1m", requires = "headless")]
+        run_time: String,
+        /// The Python with Locust [default: $LOCUST_PLANTON_PYTHON, else python3].
+        #[arg(long, value_name = "PATH")]
+        python: Option<String>,
+        /// Use (and create if needed) a cached virtualenv with the chart's Locust version.
+        #[arg(long)]
+        install_locust: bool,
+        /// Port the master listens on for workers.
+        #[arg(long, default_value_t = 5557)]
+        master_port: u16,
+        /// Port of the web UI (on 127.0.0.1).
+        #[arg(long, default_value_t = 8089)]
+        web_port: u16,
+        /// Extra Locust arguments for the master.
+        #[arg(last = true, value_name = "LOCUST ARGS")]
+        master_args: Vec<String>,
+    },
     /// The script ConfigMaps as plain manifests.   e.g. locust-planton configmaps -f test.yaml
     #[command(
         after_help = "Examples:\n  locust-planton configmaps -f examples/checkout.yaml | kubectl apply -f -\n\n\
@@ -386,6 +434,39 @@ fn main() -> ExitCode {
             ),
             None,
         ),
+        Command::Local {
+            file,
+            workers,
+            host,
+            headless,
+            users,
+            spawn_rate,
+            run_time,
+            python,
+            install_locust,
+            master_port,
+            web_port,
+            master_args,
+        } => commands::local::local(commands::local::LocalArgs {
+            file,
+            workers: workers.map(usize::from),
+            install_locust,
+            options: locust_planton::local::LocalOptions {
+                workers: 0,
+                host,
+                headless: headless.then(|| locust_planton::local::Headless {
+                    users,
+                    spawn_rate: spawn_rate.unwrap_or(f64::from(users)),
+                    run_time,
+                }),
+                python: python
+                    .or_else(|| std::env::var("LOCUST_PLANTON_PYTHON").ok())
+                    .unwrap_or_else(|| "python3".into()),
+                master_port,
+                web_port,
+                master_args,
+            },
+        }),
         Command::Values { file, output } => {
             emit(commands::values::values(&file), output.as_deref())
         }

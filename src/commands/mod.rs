@@ -4,6 +4,7 @@
 pub mod check;
 pub mod deploy;
 pub mod gitops;
+pub mod local;
 pub mod post_render;
 pub mod values;
 

@@ -1,0 +1,40 @@
+//! `local`: the rendered pods as local processes (see `crate::local`).
+
+use super::{Failure, load_spec};
+use crate::local::{LocalError, LocalOptions, install_locust, pod::pod_view, run};
+use crate::values::synthesize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub struct LocalArgs {
+    pub file: String,
+    pub workers: Option<usize>,
+    pub install_locust: bool,
+    pub options: LocalOptions,
+}
+
+/// Returns the exit code to use (the master's, headless).
+pub fn local(a: LocalArgs) -> Result<u8, Failure> {
+    let (input, spec, warnings) = load_spec(&a.file)?;
+    eprint!("{}", warnings.render(&input.label));
+    let s = synthesize(&spec);
+    let mut options = a.options;
+    options.workers = a.workers.unwrap_or_else(|| {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        (spec.worker.replicas.max(1) as usize).min(cpus)
+    });
+    if a.install_locust {
+        options.python = install_locust().map_err(|e| Failure::failed(e.to_string()))?;
+    }
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .map_err(|e| Failure::failed(format!("cannot handle Ctrl-C: {e}")))?;
+    let master = pod_view(&s, "master");
+    let worker = pod_view(&s, "worker");
+    match run(&master, &worker, &options, interrupted) {
+        Ok(code) => Ok(u8::try_from(code).unwrap_or(1)),
+        Err(e @ LocalError::InitFailed { .. }) => Err(Failure::failed(e.to_string())),
+        Err(e) => Err(Failure::failed(e.to_string())),
+    }
+}

@@ -1,0 +1,201 @@
+//! The tool's own view of the pods the chart renders from our values: for master and worker, the
+//! init containers and the `locust` container with command, args, env and mounts, following the
+//! DeliveryHero chart's templates (0.35.0). `local` executes exactly this.
+
+use crate::values::{ScriptConfigMap, Synthesized};
+use crate::yaml::Node;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A ConfigMap's data, as files.
+    ConfigMap(Vec<(String, String)>),
+    EmptyDir,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mount {
+    pub path: String,
+    pub source: Source,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerView {
+    pub name: String,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub mounts: Vec<Mount>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodView {
+    pub role: &'static str,
+    pub init_containers: Vec<ContainerView>,
+    pub container: ContainerView,
+}
+
+fn strings(node: Option<&Node>) -> Vec<String> {
+    node.and_then(Node::as_seq)
+        .map(|s| {
+            s.iter()
+                .filter_map(|n| n.as_scalar().map(|s| s.text.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn str_at<'a>(values: &'a Node, path: &[&str]) -> Option<&'a str> {
+    values
+        .get_path(path)
+        .and_then(|n| n.as_scalar())
+        .map(|s| s.text.as_str())
+}
+
+fn env_map(node: Option<&Node>) -> Vec<(String, String)> {
+    node.and_then(Node::as_map)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        k.key_text(),
+                        v.as_scalar().map(|s| s.text.clone()).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Volumes by name: the role's `extraVolumes` (emptyDirs) and the chart's script ConfigMaps.
+fn volume_source(
+    values: &Node,
+    role: &str,
+    name: &str,
+    configmaps: &[ScriptConfigMap],
+) -> Option<Source> {
+    let extra = values
+        .get_path(&[role, "extraVolumes"])
+        .and_then(Node::as_seq)?;
+    let v = extra
+        .iter()
+        .find(|v| v.get_path(&["name"]).and_then(Node::as_str) == Some(name))?;
+    if v.get_path(&["emptyDir"]).is_some() {
+        return Some(Source::EmptyDir);
+    }
+    let cm = v.get_path(&["configMap", "name"]).and_then(Node::as_str)?;
+    configmaps
+        .iter()
+        .find(|c| c.name == cm)
+        .map(|c| Source::ConfigMap(c.data.clone()))
+}
+
+fn mounts_of(
+    values: &Node,
+    role: &str,
+    list: Option<&Node>,
+    configmaps: &[ScriptConfigMap],
+) -> Vec<Mount> {
+    list.and_then(Node::as_seq)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| {
+            let name = m.get_path(&["name"]).and_then(Node::as_str)?;
+            let path = m.get_path(&["mountPath"]).and_then(Node::as_str)?;
+            Some(Mount {
+                path: path.to_string(),
+                source: volume_source(values, role, name, configmaps)?,
+            })
+        })
+        .collect()
+}
+
+/// The master or worker pod for synthesized values.
+pub fn pod_view(s: &Synthesized, role: &'static str) -> PodView {
+    let v = &s.values;
+    let lt = |k: &str| str_at(v, &["loadtest", k]).unwrap_or_default().to_string();
+    let script_dir = lt("locust_locustfile_path");
+    let by_name = |name: String| {
+        s.configmaps
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.data.clone())
+    };
+    let mut mounts = Vec::new();
+    if let Some(data) = by_name(lt("locust_locustfile_configmap")) {
+        mounts.push(Mount {
+            path: script_dir.clone(),
+            source: Source::ConfigMap(data),
+        });
+    }
+    if let Some(data) = by_name(lt("locust_lib_configmap")) {
+        mounts.push(Mount {
+            path: format!("{script_dir}/lib"),
+            source: Source::ConfigMap(data),
+        });
+    }
+    mounts.extend(mounts_of(
+        v,
+        role,
+        v.get_path(&[role, "extraVolumeMounts"]),
+        &s.configmaps,
+    ));
+    let mut env = vec![
+        ("LOCUST_HOST".to_string(), lt("locust_host")),
+        (
+            "LOCUST_LOGLEVEL".to_string(),
+            str_at(v, &[role, "logLevel"]).unwrap_or("INFO").to_string(),
+        ),
+        (
+            "LOCUST_LOCUSTFILE".to_string(),
+            format!("{script_dir}/{}", lt("locust_locustfile")),
+        ),
+    ];
+    if role == "worker" {
+        env.push((
+            "LOCUST_MASTER_NODE_HOST".into(),
+            str_at(v, &["fullnameOverride"])
+                .unwrap_or_default()
+                .to_string(),
+        ));
+        env.push(("LOCUST_MASTER_NODE_PORT".into(), "5557".into()));
+    }
+    env.extend(env_map(v.get_path(&["loadtest", "environment"])));
+    env.extend(env_map(v.get_path(&[role, "environment"])));
+    let mut args = vec![format!("--{role}")];
+    args.extend(strings(v.get_path(&[role, "args"])));
+    let init_containers = v
+        .get_path(&[role, "initContainers"])
+        .and_then(Node::as_seq)
+        .into_iter()
+        .flatten()
+        .map(|c| ContainerView {
+            name: str_at(c, &["name"]).unwrap_or("init").to_string(),
+            command: strings(c.get_path(&["command"])),
+            args: strings(c.get_path(&["args"])),
+            env: c
+                .get_path(&["env"])
+                .and_then(Node::as_seq)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| {
+                    Some((
+                        str_at(e, &["name"])?.to_string(),
+                        str_at(e, &["value"]).unwrap_or("").to_string(),
+                    ))
+                })
+                .collect(),
+            mounts: mounts_of(v, role, c.get_path(&["volumeMounts"]), &s.configmaps),
+        })
+        .collect();
+    PodView {
+        role,
+        init_containers,
+        container: ContainerView {
+            name: "locust".into(),
+            command: strings(v.get_path(&[role, "command"])),
+            args,
+            env,
+            mounts,
+        },
+    }
+}
