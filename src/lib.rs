@@ -15,3 +15,4 @@ pub mod postrender;
 pub mod spec;
 pub mod values;
 pub mod yaml;
+pub mod invariants;

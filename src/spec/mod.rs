@@ -2,13 +2,16 @@
 //! into the typed [`LoadTestSpec`] every other stage uses. All problems are collected, each with
 //! its canonical field path; see README "Spec reference" for the rules.
 
+pub mod extensions;
 mod names;
 pub mod pep508;
 mod reader;
 pub mod rules;
+pub mod sizing;
 
 use crate::diag::Findings;
 use crate::yaml::{Node, parse_single};
+pub use extensions::Extensions;
 use reader::{Fields, expect_string, fields};
 
 pub const API_VERSION: &str = "kubernetes.project-planton.org/v1";
@@ -64,7 +67,7 @@ pub struct LoadTest {
     pub host: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LoadTestSpec {
     pub kind: Kind,
     pub name: String,
@@ -78,6 +81,8 @@ pub struct LoadTestSpec {
     pub load_test: LoadTest,
     /// Dotted chart-value paths → values as written, in document order.
     pub helm_values: Vec<(String, String)>,
+    /// Fields beyond the Planton API (README "Extension fields").
+    pub extensions: Extensions,
 }
 
 /// Reads a manifest. `Err` carries every error (and warnings); `Ok` carries warnings.
@@ -254,6 +259,8 @@ const SPEC_KUBERNETES_LOCUST: &[&str] = &[
     "targetCluster",
     "namespace",
     "createNamespace",
+    "metrics",
+    "networkPolicy",
 ];
 
 fn read_spec(node: &Node, kind: Kind, d: &mut Findings) -> Option<LoadTestSpec> {
@@ -278,8 +285,8 @@ fn read_spec(node: &Node, kind: Kind, d: &mut Findings) -> Option<LoadTestSpec> 
         Kind::KubernetesLocust => (SPEC_KUBERNETES_LOCUST, &[]),
     };
     let s = fields(node, "spec", known, hints, d)?;
-    let master = read_container(s.node("masterContainer"), "spec.masterContainer", d);
-    let worker = read_container(s.node("workerContainer"), "spec.workerContainer", d);
+    let (master, _) = read_container(s.node("masterContainer"), "spec.masterContainer", false, d);
+    let (worker, spot) = read_container(s.node("workerContainer"), "spec.workerContainer", true, d);
     if master.replicas < 0 || master.replicas > 1 {
         d.error(
             "spec.masterContainer.replicas",
@@ -298,16 +305,26 @@ fn read_spec(node: &Node, kind: Kind, d: &mut Findings) -> Option<LoadTestSpec> 
         );
     }
     let ingress_host = s.node("ingress").and_then(|n| read_ingress(n, kind, d));
-    let load_test = match s.node("loadTest") {
-        Some(n) => read_load_test(n, d),
+    let (load_test, run) = match s.node("loadTest") {
+        Some(n) => read_load_test(n, d).map_or((None, None), |(l, r)| (Some(l), r)),
         None => {
             d.error(
                 "spec.loadTest",
                 "required (`name` and `mainPyContent` at least)",
             );
-            None
+            (None, None)
         }
     };
+    let prometheus = s.node("metrics").is_some_and(|n| extensions::read_metrics(n, d));
+    if prometheus && run.is_some() {
+        d.error(
+            "spec.metrics.prometheus.enabled",
+            "cannot be combined with spec.loadTest.run: the exporter scrapes the web UI's /stats/requests, which a headless run does not serve",
+        );
+    }
+    let network_policy = s.node("networkPolicy").and_then(|n| extensions::read_network_policy(n, d));
+    let extensions = Extensions { run, prometheus, network_policy, spot };
+    sizing::warn(&master, &worker, &extensions, d);
     let helm_values = read_helm_values(&s, d);
     let (namespace, create_namespace) = match kind {
         Kind::KubernetesLocust => read_namespace(&s, d),
@@ -344,11 +361,12 @@ fn read_spec(node: &Node, kind: Kind, d: &mut Findings) -> Option<LoadTestSpec> 
         ingress_host,
         load_test: load_test?,
         helm_values,
+        extensions,
     })
 }
 
 /// Upstream proto defaults fill whatever is missing.
-fn read_container(node: Option<&Node>, path: &str, d: &mut Findings) -> Container {
+fn read_container(node: Option<&Node>, path: &str, spot_allowed: bool, d: &mut Findings) -> (Container, Option<extensions::Spot>) {
     let mut c = Container {
         replicas: 1,
         resources: Resources {
@@ -358,17 +376,20 @@ fn read_container(node: Option<&Node>, path: &str, d: &mut Findings) -> Containe
             requests_memory: "100Mi".into(),
         },
     };
-    let Some(f) = node.and_then(|n| fields(n, path, &["replicas", "resources"], &[], d)) else {
-        return c;
+    let known: &[&str] = if spot_allowed { &["replicas", "resources", "spot"] } else { &["replicas", "resources"] };
+    let hints: &[(&str, &str)] = &[("spot", "only workers go on spot nodes (`spec.workerContainer.spot`); the master stays on regular nodes")];
+    let Some(f) = node.and_then(|n| fields(n, path, known, hints, d)) else {
+        return (c, None);
     };
     if let Some(r) = f.int("replicas", d) {
         c.replicas = r;
     }
+    let spot = if spot_allowed { extensions::read_spot(&f, d) } else { None };
     let Some(res) = f
         .node("resources")
         .and_then(|n| fields(n, &f.path("resources"), &["limits", "requests"], &[], d))
     else {
-        return c;
+        return (c, spot);
     };
     let r = &mut c.resources;
     for (block, cpu, memory) in [
@@ -410,7 +431,7 @@ fn read_container(node: Option<&Node>, path: &str, d: &mut Findings) -> Containe
             );
         }
     }
-    c
+    (c, spot)
 }
 
 fn read_ingress(node: &Node, kind: Kind, d: &mut Findings) -> Option<String> {
@@ -444,7 +465,7 @@ fn read_ingress(node: &Node, kind: Kind, d: &mut Findings) -> Option<String> {
     }
 }
 
-fn read_load_test(node: &Node, d: &mut Findings) -> Option<LoadTest> {
+fn read_load_test(node: &Node, d: &mut Findings) -> Option<(LoadTest, Option<extensions::Run>)> {
     let f = fields(
         node,
         "spec.loadTest",
@@ -454,6 +475,7 @@ fn read_load_test(node: &Node, d: &mut Findings) -> Option<LoadTest> {
             "libFilesContent",
             "pipPackages",
             "host",
+            "run",
         ],
         &[],
         d,
@@ -518,13 +540,17 @@ fn read_load_test(node: &Node, d: &mut Findings) -> Option<LoadTest> {
             "no target host: enter it in the web UI, or set `spec.loadTest.host` (a locust-planton extension field)",
         ),
     }
-    Some(LoadTest {
-        name: name?,
-        main_py: main_py?,
-        lib_files,
-        pip_packages,
-        host,
-    })
+    let run = f.node("run").and_then(|n| extensions::read_run(n, &f.path("run"), d));
+    Some((
+        LoadTest {
+            name: name?,
+            main_py: main_py?,
+            lib_files,
+            pip_packages,
+            host,
+        },
+        run,
+    ))
 }
 
 fn read_pip_packages(f: &Fields, d: &mut Findings) -> Vec<String> {

@@ -1,0 +1,219 @@
+//! Extension fields: what users need beyond the Planton API, documented in README "Extension
+//! fields". Each is optional; every other unknown field stays an error.
+//!
+//! - `spec.loadTest.run`: a headless run with a completion status;
+//! - `spec.metrics.prometheus.enabled`: a Locust exporter and a ServiceMonitor;
+//! - `spec.networkPolicy`: fences master and workers;
+//! - `spec.workerContainer.spot`: workers on spot nodes.
+
+use super::reader::{Fields, fields};
+use crate::diag::Findings;
+use crate::yaml::Node;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Run {
+    pub users: u64,
+    pub spawn_rate: f64,
+    pub run_time: String,
+    pub tags: Vec<String>,
+    pub exclude_tags: Vec<String>,
+    /// Locust processes per worker pod (`--processes`).
+    pub processes: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkPolicy {
+    /// Namespaces whose pods may open the web UI (8089); empty: only this namespace.
+    pub web_ui_from_namespaces: Vec<String>,
+    /// Where workers may send load; empty: anywhere.
+    pub target_cidrs: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Spot {
+    Gke,
+    Eks,
+    Aks,
+    /// A node label (and taint of the same key and value) marking spot nodes.
+    Generic { key: String, value: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Extensions {
+    pub run: Option<Run>,
+    pub prometheus: bool,
+    pub network_policy: Option<NetworkPolicy>,
+    pub spot: Option<Spot>,
+}
+
+/// `30s`, `5m`, `1h30m`, `2h`: Locust's `--run-time` syntax.
+pub fn valid_duration(s: &str) -> bool {
+    let mut rest = s;
+    let mut any = false;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || !matches!(rest.as_bytes().get(digits), Some(b'h' | b'm' | b's')) {
+            return false;
+        }
+        rest = &rest[digits + 1..];
+        any = true;
+    }
+    any
+}
+
+pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
+    let f = fields(node, path, &["users", "spawnRate", "runTime", "tags", "excludeTags", "processes"], &[], d)?;
+    let users = match f.int("users", d) {
+        Some(u) if u >= 1 => u as u64,
+        Some(u) => {
+            d.error(f.path("users"), format!("must be at least 1, got {u}"));
+            1
+        }
+        None => {
+            if f.node("users").is_none() {
+                d.error(f.path("users"), "required for a headless run");
+            }
+            1
+        }
+    };
+    let spawn_rate = match f.node("spawnRate") {
+        None => users as f64,
+        Some(n) => match n.resolved() {
+            Some(crate::yaml::Resolved::Int(i)) if i > 0 => i as f64,
+            Some(crate::yaml::Resolved::Float(x)) if x > 0.0 && x.is_finite() => x,
+            _ => {
+                d.error(f.path("spawnRate"), "must be a number above 0 (users started per second)");
+                1.0
+            }
+        },
+    };
+    let run_time = match f.string("runTime", d) {
+        Some(t) if valid_duration(&t) => t,
+        Some(t) => {
+            d.error(f.path("runTime"), format!("`{t}` is not a duration such as `30s`, `5m` or `1h30m`"));
+            t
+        }
+        None => {
+            if f.node("runTime").is_none() {
+                d.error(f.path("runTime"), "required: a headless run must end (`30s`, `5m`, `1h30m`)");
+            }
+            String::new()
+        }
+    };
+    let tag_list = |name: &str, d: &mut Findings| -> Vec<String> {
+        f.string_list(name, d)
+            .into_iter()
+            .filter_map(|(p, t)| {
+                if t.is_empty() || t.starts_with('-') || t.contains(char::is_whitespace) {
+                    d.error(p, format!("`{t}` is not a tag (no spaces, not starting with `-`)"));
+                    None
+                } else {
+                    Some(t)
+                }
+            })
+            .collect()
+    };
+    let tags = tag_list("tags", d);
+    let exclude_tags = tag_list("excludeTags", d);
+    let processes = match f.int("processes", d) {
+        None => 1,
+        Some(p) if (1..=256).contains(&p) => p as u32,
+        Some(p) => {
+            d.error(f.path("processes"), format!("must be between 1 and 256, got {p}"));
+            1
+        }
+    };
+    Some(Run { users, spawn_rate, run_time, tags, exclude_tags, processes })
+}
+
+pub fn read_metrics(node: &Node, d: &mut Findings) -> bool {
+    let Some(f) = fields(node, "spec.metrics", &["prometheus"], &[], d) else { return false };
+    let Some(p) = f.node("prometheus") else { return false };
+    let Some(p) = fields(p, "spec.metrics.prometheus", &["enabled"], &[], d) else { return false };
+    p.bool("enabled", d).unwrap_or(false)
+}
+
+pub fn read_network_policy(node: &Node, d: &mut Findings) -> Option<NetworkPolicy> {
+    let f = fields(node, "spec.networkPolicy", &["enabled", "webUiFromNamespaces", "targetCidrs"], &[], d)?;
+    let namespaces: Vec<String> = f
+        .string_list("webUiFromNamespaces", d)
+        .into_iter()
+        .filter_map(|(p, n)| match super::rules::dns_label(&n) {
+            Ok(()) => Some(n),
+            Err(e) => {
+                d.error(p, e);
+                None
+            }
+        })
+        .collect();
+    let cidrs: Vec<String> = f
+        .string_list("targetCidrs", d)
+        .into_iter()
+        .filter_map(|(p, c)| if valid_cidr(&c) { Some(c) } else {
+            d.error(p, format!("`{c}` is not a CIDR such as `10.0.0.0/8` or `2001:db8::/32`"));
+            None
+        })
+        .collect();
+    f.bool("enabled", d).unwrap_or(false).then_some(NetworkPolicy { web_ui_from_namespaces: namespaces, target_cidrs: cidrs })
+}
+
+fn valid_cidr(s: &str) -> bool {
+    let Some((ip, bits)) = s.split_once('/') else { return false };
+    match (ip.parse::<std::net::IpAddr>(), bits.parse::<u8>()) {
+        (Ok(std::net::IpAddr::V4(_)), Ok(b)) => b <= 32,
+        (Ok(std::net::IpAddr::V6(_)), Ok(b)) => b <= 128,
+        _ => false,
+    }
+}
+
+pub fn read_spot(f: &Fields, d: &mut Findings) -> Option<Spot> {
+    let node = f.node("spot")?;
+    let path = f.path("spot");
+    let s = fields(node, &path, &["provider", "key", "value"], &[], d)?;
+    let provider = s.string("provider", d);
+    let spot = match provider.as_deref() {
+        Some("gke") => Spot::Gke,
+        Some("eks") => Spot::Eks,
+        Some("aks") => Spot::Aks,
+        Some("generic") => match (s.string("key", d), s.string("value", d)) {
+            (Some(key), Some(value)) if !key.is_empty() && !value.is_empty() => Spot::Generic { key, value },
+            _ => {
+                d.error(&path, "provider `generic` needs `key` and `value`: the node label (and taint) marking spot nodes");
+                return None;
+            }
+        },
+        Some(other) => {
+            d.error(s.path("provider"), format!("must be `gke`, `eks`, `aks` or `generic`, got `{other}`"));
+            return None;
+        }
+        None => {
+            d.error(s.path("provider"), "required: `gke`, `eks`, `aks` or `generic`");
+            return None;
+        }
+    };
+    if !matches!(spot, Spot::Generic { .. }) && (s.node("key").is_some() || s.node("value").is_some()) {
+        d.error(&path, "`key` and `value` apply to provider `generic` only");
+    }
+    Some(spot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        for ok in ["30s", "5m", "1h30m", "2h", "1h2m3s"] {
+            assert!(valid_duration(ok), "{ok}");
+        }
+        for bad in ["", "5", "m", "5 m", "-5m", "5x", "1.5m"] {
+            assert!(!valid_duration(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cidrs() {
+        assert!(valid_cidr("10.0.0.0/8") && valid_cidr("2001:db8::/32"));
+        assert!(!valid_cidr("10.0.0.0") && !valid_cidr("10.0.0.0/33") && !valid_cidr("x/8"));
+    }
+}
