@@ -205,6 +205,47 @@ enum Command {
         #[arg(last = true, value_name = "LOCUST ARGS")]
         master_args: Vec<String>,
     },
+    /// Show the state of a release's test.   e.g. locust-planton status checkout-load -n load-tests
+    #[command(
+        after_help = "Examples:\n  locust-planton status checkout-load -n load-tests\n  locust-planton status checkout-load -n load-tests -o json\n\n\
+        Reads the master and worker pods and the master's log through kubectl.\n\
+        Phases: Pending, Running, Completed, Failed (with the reason). Exit codes: 0, 4 kubectl failed."
+    )]
+    Status {
+        #[command(flatten)]
+        target: TargetOpts,
+        #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
+    /// Wait for a headless run to finish.   e.g. locust-planton wait checkout-load -n load-tests --timeout 30m
+    #[command(
+        after_help = "Examples:\n  locust-planton install -f ci.yaml --wait && locust-planton wait ci-run -n perf --timeout 20m\n\n\
+        Prints Locust's final statistics. Exit codes: 0 passed, 1 requests failed, 3 timeout or the cluster\n\
+        could not run the test (unschedulable pods, image pull errors, failed pip install: the reason is printed),\n\
+        4 kubectl failed."
+    )]
+    Wait {
+        #[command(flatten)]
+        target: TargetOpts,
+        /// Give up after this long.
+        #[arg(long, default_value = "30m")]
+        timeout: String,
+        /// How often to look.
+        #[arg(long, default_value = "5s")]
+        interval: String,
+    },
+    /// Suggest workers and resources for a load.   e.g. locust-planton plan --users 20000 --rps 15000
+    #[command(
+        after_help = "Examples:\n  locust-planton plan --users 5000\n  locust-planton plan --users 20000 --rps 15000"
+    )]
+    Plan {
+        /// Concurrent users to simulate.
+        #[arg(long, value_name = "N")]
+        users: u64,
+        /// Target requests per second.
+        #[arg(long, value_name = "R")]
+        rps: Option<f64>,
+    },
     /// The script ConfigMaps as plain manifests.   e.g. locust-planton configmaps -f test.yaml
     #[command(
         after_help = "Examples:\n  locust-planton configmaps -f examples/checkout.yaml | kubectl apply -f -\n\n\
@@ -245,6 +286,32 @@ struct DeployOpts {
     print_command: bool,
     #[command(flatten)]
     post_render: PostRenderArgs,
+}
+
+#[derive(Args, Clone, Default)]
+struct TargetOpts {
+    /// The release (metadata.name unless installed under another name).
+    release: String,
+    /// Namespace [default: the kubeconfig context's].
+    #[arg(short = 'n', long, value_name = "NS")]
+    namespace: Option<String>,
+    /// kubeconfig context.
+    #[arg(long, value_name = "NAME")]
+    context: Option<String>,
+    /// The kubectl binary [default: $KUBECTL, else kubectl on PATH].
+    #[arg(long, value_name = "PATH")]
+    kubectl: Option<String>,
+}
+
+impl TargetOpts {
+    fn target(self) -> commands::ops::Target {
+        commands::ops::Target {
+            release: self.release,
+            namespace: self.namespace,
+            context: self.context,
+            kubectl: self.kubectl,
+        }
+    }
 }
 
 #[derive(Args, Clone, Default)]
@@ -467,6 +534,20 @@ fn main() -> ExitCode {
                 master_args,
             },
         }),
+        Command::Status { target, output } => {
+            commands::ops::status(&target.target(), matches!(output, OutputFormat::Json))
+                .and_then(|out| commands::write_output(None, &out).map(|_| exit::OK))
+        }
+        Command::Wait {
+            target,
+            timeout,
+            interval,
+        } => commands::ops::wait(&target.target(), &timeout, &interval)
+            .and_then(|(out, code)| commands::write_output(None, &out).map(|_| code)),
+        Command::Plan { users, rps } => {
+            commands::write_output(None, &locust_planton::spec::sizing::plan(users, rps))
+                .map(|_| exit::OK)
+        }
         Command::Values { file, output } => {
             emit(commands::values::values(&file), output.as_deref())
         }

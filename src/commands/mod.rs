@@ -5,6 +5,7 @@ pub mod check;
 pub mod deploy;
 pub mod gitops;
 pub mod local;
+pub mod ops;
 pub mod post_render;
 pub mod values;
 

@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
@@ -124,6 +124,7 @@ impl Root {
         let mut cmd: Vec<String> = match c.command.first().map(String::as_str) {
             Some(p) if p.ends_with("/locust") => vec![python.into(), "-m".into(), "locust".into()],
             Some(p) if p.ends_with("/pip") => vec![python.into(), "-m".into(), "pip".into()],
+            Some(p) if p.ends_with("/python") || p.ends_with("/python3") => vec![python.into()],
             Some(p) => vec![self.reroot(p)],
             None => vec![python.into(), "-m".into(), "locust".into()],
         };
@@ -167,10 +168,14 @@ fn materialise(pods: &[&PodView], dir: &Path) -> Result<Root, LocalError> {
 }
 
 /// Spawns a process whose output lines are printed with `[label] `; it dies with us.
+/// No result line seen yet.
+const NO_RESULT: i32 = i32::MIN;
+
 fn spawn(
     label: String,
     argv: &[String],
     env: &[(String, String)],
+    result: Option<Arc<AtomicI32>>,
 ) -> Result<(Child, Vec<std::thread::JoinHandle<()>>), LocalError> {
     use std::os::unix::process::CommandExt;
     let mut cmd = Command::new(&argv[0]);
@@ -193,11 +198,21 @@ fn spawn(
     let out = child.stdout.take().unwrap();
     let err = child.stderr.take().unwrap();
     let (l1, l2) = (label.clone(), label);
+    // A headless pod's wrapper stays up after Locust exits and prints its result line instead.
     let t1 = std::thread::spawn(move || {
-        BufReader::new(out)
-            .lines()
-            .map_while(Result::ok)
-            .for_each(|l| println!("[{l1}] {l}"))
+        for l in BufReader::new(out).lines().map_while(Result::ok) {
+            if let (Some(r), Some(json)) = (
+                &result,
+                l.strip_prefix(crate::values::extensions::RESULT_MARKER),
+            ) {
+                let code = serde_json::from_str::<serde_json::Value>(json)
+                    .ok()
+                    .and_then(|v| v["exitCode"].as_i64())
+                    .unwrap_or(1);
+                r.store(code as i32, Ordering::SeqCst);
+            }
+            println!("[{l1}] {l}");
+        }
     });
     let t2 = std::thread::spawn(move || {
         BufReader::new(err)
@@ -270,6 +285,7 @@ pub fn run(
             format!("init {}", init.name),
             &root.command(init, &opts.python),
             &process_env(&root, init, opts),
+            None,
         )?;
         let status = child.wait().map_err(io)?;
         threads.into_iter().for_each(|t| drop(t.join()));
@@ -312,10 +328,12 @@ pub fn run(
     }
     master_argv.extend(opts.master_args.iter().cloned());
     let mut threads = Vec::new();
+    let result = Arc::new(AtomicI32::new(NO_RESULT));
     let (master_child, t) = spawn(
         "master".into(),
         &master_argv,
         &process_env(&root, &master.container, opts),
+        Some(result.clone()),
     )?;
     threads.extend(t);
     let mut children = vec![("master".to_string(), master_child)];
@@ -334,6 +352,7 @@ pub fn run(
             format!("worker-{i}"),
             &worker_argv,
             &process_env(&root, &worker.container, opts),
+            None,
         ) {
             Ok((c, t)) => {
                 children.push((format!("worker-{i}"), c));
@@ -345,7 +364,7 @@ pub fn run(
             }
         }
     }
-    if opts.headless.is_none() {
+    if opts.headless.is_none() && !master.container.args.iter().any(|a| a == "--headless") {
         eprintln!(
             "locust-planton: web UI on http://127.0.0.1:{}/ — Ctrl-C stops every process",
             opts.web_port
@@ -358,6 +377,10 @@ pub fn run(
         if let Some(status) = children[0].1.try_wait().map_err(io)? {
             break status.code().unwrap_or(1);
         }
+        let reported = result.load(Ordering::SeqCst);
+        if reported != NO_RESULT {
+            break reported;
+        }
         std::thread::sleep(Duration::from_millis(100));
     };
     // Workers quit when the master does; give them a moment, then stop whatever is left.
@@ -366,9 +389,7 @@ pub fn run(
         Duration::from_secs(if code == 130 { 5 } else { 10 }),
     );
     threads.into_iter().for_each(|t| drop(t.join()));
-    Ok(if code == 130 && opts.headless.is_none() {
-        0
-    } else {
-        code
-    })
+    let headless =
+        opts.headless.is_some() || master.container.args.iter().any(|a| a == "--headless");
+    Ok(if code == 130 && !headless { 0 } else { code })
 }

@@ -35,7 +35,10 @@ pub enum Spot {
     Eks,
     Aks,
     /// A node label (and taint of the same key and value) marking spot nodes.
-    Generic { key: String, value: String },
+    Generic {
+        key: String,
+        value: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -62,7 +65,20 @@ pub fn valid_duration(s: &str) -> bool {
 }
 
 pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
-    let f = fields(node, path, &["users", "spawnRate", "runTime", "tags", "excludeTags", "processes"], &[], d)?;
+    let f = fields(
+        node,
+        path,
+        &[
+            "users",
+            "spawnRate",
+            "runTime",
+            "tags",
+            "excludeTags",
+            "processes",
+        ],
+        &[],
+        d,
+    )?;
     let users = match f.int("users", d) {
         Some(u) if u >= 1 => u as u64,
         Some(u) => {
@@ -82,7 +98,10 @@ pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
             Some(crate::yaml::Resolved::Int(i)) if i > 0 => i as f64,
             Some(crate::yaml::Resolved::Float(x)) if x > 0.0 && x.is_finite() => x,
             _ => {
-                d.error(f.path("spawnRate"), "must be a number above 0 (users started per second)");
+                d.error(
+                    f.path("spawnRate"),
+                    "must be a number above 0 (users started per second)",
+                );
                 1.0
             }
         },
@@ -90,12 +109,18 @@ pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
     let run_time = match f.string("runTime", d) {
         Some(t) if valid_duration(&t) => t,
         Some(t) => {
-            d.error(f.path("runTime"), format!("`{t}` is not a duration such as `30s`, `5m` or `1h30m`"));
+            d.error(
+                f.path("runTime"),
+                format!("`{t}` is not a duration such as `30s`, `5m` or `1h30m`"),
+            );
             t
         }
         None => {
             if f.node("runTime").is_none() {
-                d.error(f.path("runTime"), "required: a headless run must end (`30s`, `5m`, `1h30m`)");
+                d.error(
+                    f.path("runTime"),
+                    "required: a headless run must end (`30s`, `5m`, `1h30m`)",
+                );
             }
             String::new()
         }
@@ -105,7 +130,10 @@ pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
             .into_iter()
             .filter_map(|(p, t)| {
                 if t.is_empty() || t.starts_with('-') || t.contains(char::is_whitespace) {
-                    d.error(p, format!("`{t}` is not a tag (no spaces, not starting with `-`)"));
+                    d.error(
+                        p,
+                        format!("`{t}` is not a tag (no spaces, not starting with `-`)"),
+                    );
                     None
                 } else {
                     Some(t)
@@ -119,22 +147,44 @@ pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
         None => 1,
         Some(p) if (1..=256).contains(&p) => p as u32,
         Some(p) => {
-            d.error(f.path("processes"), format!("must be between 1 and 256, got {p}"));
+            d.error(
+                f.path("processes"),
+                format!("must be between 1 and 256, got {p}"),
+            );
             1
         }
     };
-    Some(Run { users, spawn_rate, run_time, tags, exclude_tags, processes })
+    Some(Run {
+        users,
+        spawn_rate,
+        run_time,
+        tags,
+        exclude_tags,
+        processes,
+    })
 }
 
 pub fn read_metrics(node: &Node, d: &mut Findings) -> bool {
-    let Some(f) = fields(node, "spec.metrics", &["prometheus"], &[], d) else { return false };
-    let Some(p) = f.node("prometheus") else { return false };
-    let Some(p) = fields(p, "spec.metrics.prometheus", &["enabled"], &[], d) else { return false };
+    let Some(f) = fields(node, "spec.metrics", &["prometheus"], &[], d) else {
+        return false;
+    };
+    let Some(p) = f.node("prometheus") else {
+        return false;
+    };
+    let Some(p) = fields(p, "spec.metrics.prometheus", &["enabled"], &[], d) else {
+        return false;
+    };
     p.bool("enabled", d).unwrap_or(false)
 }
 
 pub fn read_network_policy(node: &Node, d: &mut Findings) -> Option<NetworkPolicy> {
-    let f = fields(node, "spec.networkPolicy", &["enabled", "webUiFromNamespaces", "targetCidrs"], &[], d)?;
+    let f = fields(
+        node,
+        "spec.networkPolicy",
+        &["enabled", "webUiFromNamespaces", "targetCidrs"],
+        &[],
+        d,
+    )?;
     let namespaces: Vec<String> = f
         .string_list("webUiFromNamespaces", d)
         .into_iter()
@@ -149,16 +199,30 @@ pub fn read_network_policy(node: &Node, d: &mut Findings) -> Option<NetworkPolic
     let cidrs: Vec<String> = f
         .string_list("targetCidrs", d)
         .into_iter()
-        .filter_map(|(p, c)| if valid_cidr(&c) { Some(c) } else {
-            d.error(p, format!("`{c}` is not a CIDR such as `10.0.0.0/8` or `2001:db8::/32`"));
-            None
+        .filter_map(|(p, c)| {
+            if valid_cidr(&c) {
+                Some(c)
+            } else {
+                d.error(
+                    p,
+                    format!("`{c}` is not a CIDR such as `10.0.0.0/8` or `2001:db8::/32`"),
+                );
+                None
+            }
         })
         .collect();
-    f.bool("enabled", d).unwrap_or(false).then_some(NetworkPolicy { web_ui_from_namespaces: namespaces, target_cidrs: cidrs })
+    f.bool("enabled", d)
+        .unwrap_or(false)
+        .then_some(NetworkPolicy {
+            web_ui_from_namespaces: namespaces,
+            target_cidrs: cidrs,
+        })
 }
 
 fn valid_cidr(s: &str) -> bool {
-    let Some((ip, bits)) = s.split_once('/') else { return false };
+    let Some((ip, bits)) = s.split_once('/') else {
+        return false;
+    };
     match (ip.parse::<std::net::IpAddr>(), bits.parse::<u8>()) {
         (Ok(std::net::IpAddr::V4(_)), Ok(b)) => b <= 32,
         (Ok(std::net::IpAddr::V6(_)), Ok(b)) => b <= 128,
@@ -176,22 +240,32 @@ pub fn read_spot(f: &Fields, d: &mut Findings) -> Option<Spot> {
         Some("eks") => Spot::Eks,
         Some("aks") => Spot::Aks,
         Some("generic") => match (s.string("key", d), s.string("value", d)) {
-            (Some(key), Some(value)) if !key.is_empty() && !value.is_empty() => Spot::Generic { key, value },
+            (Some(key), Some(value)) if !key.is_empty() && !value.is_empty() => {
+                Spot::Generic { key, value }
+            }
             _ => {
                 d.error(&path, "provider `generic` needs `key` and `value`: the node label (and taint) marking spot nodes");
                 return None;
             }
         },
         Some(other) => {
-            d.error(s.path("provider"), format!("must be `gke`, `eks`, `aks` or `generic`, got `{other}`"));
+            d.error(
+                s.path("provider"),
+                format!("must be `gke`, `eks`, `aks` or `generic`, got `{other}`"),
+            );
             return None;
         }
         None => {
-            d.error(s.path("provider"), "required: `gke`, `eks`, `aks` or `generic`");
+            d.error(
+                s.path("provider"),
+                "required: `gke`, `eks`, `aks` or `generic`",
+            );
             return None;
         }
     };
-    if !matches!(spot, Spot::Generic { .. }) && (s.node("key").is_some() || s.node("value").is_some()) {
+    if !matches!(spot, Spot::Generic { .. })
+        && (s.node("key").is_some() || s.node("value").is_some())
+    {
         d.error(&path, "`key` and `value` apply to provider `generic` only");
     }
     Some(spot)

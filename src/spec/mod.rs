@@ -249,6 +249,8 @@ const SPEC_COMMON: &[&str] = &[
     "ingress",
     "loadTest",
     "helmValues",
+    "metrics",
+    "networkPolicy",
 ];
 const SPEC_KUBERNETES_LOCUST: &[&str] = &[
     "masterContainer",
@@ -315,15 +317,24 @@ fn read_spec(node: &Node, kind: Kind, d: &mut Findings) -> Option<LoadTestSpec> 
             (None, None)
         }
     };
-    let prometheus = s.node("metrics").is_some_and(|n| extensions::read_metrics(n, d));
+    let prometheus = s
+        .node("metrics")
+        .is_some_and(|n| extensions::read_metrics(n, d));
     if prometheus && run.is_some() {
         d.error(
             "spec.metrics.prometheus.enabled",
             "cannot be combined with spec.loadTest.run: the exporter scrapes the web UI's /stats/requests, which a headless run does not serve",
         );
     }
-    let network_policy = s.node("networkPolicy").and_then(|n| extensions::read_network_policy(n, d));
-    let extensions = Extensions { run, prometheus, network_policy, spot };
+    let network_policy = s
+        .node("networkPolicy")
+        .and_then(|n| extensions::read_network_policy(n, d));
+    let extensions = Extensions {
+        run,
+        prometheus,
+        network_policy,
+        spot,
+    };
     sizing::warn(&master, &worker, &extensions, d);
     let helm_values = read_helm_values(&s, d);
     let (namespace, create_namespace) = match kind {
@@ -366,7 +377,12 @@ fn read_spec(node: &Node, kind: Kind, d: &mut Findings) -> Option<LoadTestSpec> 
 }
 
 /// Upstream proto defaults fill whatever is missing.
-fn read_container(node: Option<&Node>, path: &str, spot_allowed: bool, d: &mut Findings) -> (Container, Option<extensions::Spot>) {
+fn read_container(
+    node: Option<&Node>,
+    path: &str,
+    spot_allowed: bool,
+    d: &mut Findings,
+) -> (Container, Option<extensions::Spot>) {
     let mut c = Container {
         replicas: 1,
         resources: Resources {
@@ -376,15 +392,26 @@ fn read_container(node: Option<&Node>, path: &str, spot_allowed: bool, d: &mut F
             requests_memory: "100Mi".into(),
         },
     };
-    let known: &[&str] = if spot_allowed { &["replicas", "resources", "spot"] } else { &["replicas", "resources"] };
-    let hints: &[(&str, &str)] = &[("spot", "only workers go on spot nodes (`spec.workerContainer.spot`); the master stays on regular nodes")];
+    let known: &[&str] = if spot_allowed {
+        &["replicas", "resources", "spot"]
+    } else {
+        &["replicas", "resources"]
+    };
+    let hints: &[(&str, &str)] = &[(
+        "spot",
+        "only workers go on spot nodes (`spec.workerContainer.spot`); the master stays on regular nodes",
+    )];
     let Some(f) = node.and_then(|n| fields(n, path, known, hints, d)) else {
         return (c, None);
     };
     if let Some(r) = f.int("replicas", d) {
         c.replicas = r;
     }
-    let spot = if spot_allowed { extensions::read_spot(&f, d) } else { None };
+    let spot = if spot_allowed {
+        extensions::read_spot(&f, d)
+    } else {
+        None
+    };
     let Some(res) = f
         .node("resources")
         .and_then(|n| fields(n, &f.path("resources"), &["limits", "requests"], &[], d))
@@ -540,7 +567,9 @@ fn read_load_test(node: &Node, d: &mut Findings) -> Option<(LoadTest, Option<ext
             "no target host: enter it in the web UI, or set `spec.loadTest.host` (a locust-planton extension field)",
         ),
     }
-    let run = f.node("run").and_then(|n| extensions::read_run(n, &f.path("run"), d));
+    let run = f
+        .node("run")
+        .and_then(|n| extensions::read_run(n, &f.path("run"), d));
     Some((
         LoadTest {
             name: name?,

@@ -94,6 +94,9 @@ mod tests {
         assert!(p.contains("replicas: 30"), "{p}");
         assert!(p.contains("limits: {cpu: 500m, memory: 615Mi}"), "{p}");
         let big = plan(250_000, None);
-        assert!(big.contains("replicas: 250") && big.contains("limits: {cpu: 2500m, memory: 5120Mi}"), "{big}");
+        assert!(
+            big.contains("replicas: 250") && big.contains("limits: {cpu: 2500m, memory: 5120Mi}"),
+            "{big}"
+        );
     }
 }

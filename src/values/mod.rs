@@ -4,6 +4,7 @@
 
 pub mod chart_keys;
 pub mod configmaps;
+pub mod extensions;
 pub mod helm_values;
 mod security;
 
@@ -47,15 +48,25 @@ pub fn synthesize(spec: &LoadTestSpec) -> Synthesized {
     if let Some(host) = &spec.ingress_host {
         v.insert("ingress", ingress_values(host));
     }
-    v.insert(
-        "extraObjects",
-        Node::Seq(
-            configmaps
-                .iter()
-                .map(|c| escape_tpl(c.manifest(spec)))
-                .collect(),
-        ),
-    );
+    let ext = &spec.extensions;
+    if let Some(run) = &ext.run {
+        extensions::apply_run(&mut v, run, spec.worker.replicas);
+    }
+    if let Some(spot) = &ext.spot {
+        extensions::apply_spot(&mut v, spot);
+    }
+    // Script content is escaped for `tpl`; our own objects use it for the release name.
+    let mut objects: Vec<Node> = configmaps
+        .iter()
+        .map(|c| escape_tpl(c.manifest(spec)))
+        .collect();
+    if ext.prometheus {
+        objects.extend(extensions::metrics_objects(spec));
+    }
+    if let Some(np) = &ext.network_policy {
+        objects.extend(extensions::network_policies(spec, np));
+    }
+    v.insert("extraObjects", Node::Seq(objects));
     let mut values = Node::Map(v);
     helm_values::apply(&mut values, &spec.helm_values, &mut findings);
     warn_about_overrides(&spec.helm_values, &mut findings);
