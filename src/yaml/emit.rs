@@ -27,7 +27,18 @@ fn emit_map(map: &Map, indent: usize, out: &mut String) {
         if i > 0 || !out.ends_with("- ") {
             pad(out, indent);
         }
-        emit_key(key, out);
+        let mut k = String::new();
+        emit_key(key, &mut k);
+        // An implicit key is limited to one line of 1024 characters; longer or complex keys
+        // use the explicit form `? key` / `: value`.
+        if k.len() > 1000 || !matches!(key, Node::Scalar(_)) {
+            out.push_str("? ");
+            out.push_str(&k);
+            out.push('\n');
+            pad(out, indent);
+        } else {
+            out.push_str(&k);
+        }
         out.push(':');
         match value {
             Node::Map(m) if !m.is_empty() => {
@@ -305,6 +316,17 @@ mod tests {
             emit_document(&doc),
             "a: yes\nb: 0755\nc: 1e3\nd: null\ne:\n- x\n- y\nf: {}\n"
         );
+    }
+
+    #[test]
+    fn long_and_complex_keys_round_trip() {
+        let long = "k".repeat(1500);
+        let doc = parse_single(&format!("? \"{long}\"\n: 1\n? [a, b]\n: 2\n? {{x: y}}\n: {{z: 3}}\n")).unwrap();
+        let text = emit_document(&doc);
+        let back = parse_single(&text).unwrap();
+        assert_eq!(back, round_trip(&back));
+        assert_eq!(back.to_json(), doc.to_json(), "{text}");
+        assert!(text.starts_with("? \""), "{text}");
     }
 
     #[test]
