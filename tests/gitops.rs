@@ -63,7 +63,7 @@ fn flux_objects_validate_against_the_crd_schemas() {
         "v2",
     ))
     .unwrap();
-    for ex in ["checkout", "kubernetes-locust"] {
+    for ex in ["checkout", "kubernetes-locust", "ci-run", "metrics"] {
         let text = flux_output(&repo().join(format!("examples/{ex}.yaml")));
         assert!(
             text.contains("# Flux runs no post-renderer binary"),
@@ -212,10 +212,21 @@ fn flux_patches_match_the_post_renderer_on_recorded_renders() {
 }
 
 #[test]
-fn flux_output_matches_the_post_renderer_on_the_example() {
-    // The HelmRelease's values and patches, applied the way helm-controller would (helm
-    // template, then kustomize), against helm template with the post-renderer.
-    let text = flux_output(&repo().join("examples/checkout.yaml"));
+fn flux_output_matches_the_post_renderer_on_the_examples() {
+    // Extension fields (headless run, spot, NetworkPolicy, metrics exporter) included.
+    for (example, release) in [
+        ("checkout", "checkout-load"),
+        ("ci-run", "ci-run"),
+        ("metrics", "search-metrics"),
+    ] {
+        flux_matches_post_renderer(example, release);
+    }
+}
+
+/// The HelmRelease's values and patches, applied the way helm-controller would (helm template,
+/// then kustomize), against helm template with the post-renderer.
+fn flux_matches_post_renderer(example: &str, release: &str) {
+    let text = flux_output(&repo().join(format!("examples/{example}.yaml")));
     let hr = documents(&text)
         .into_iter()
         .find(|d| d["kind"] == "HelmRelease")
@@ -230,7 +241,7 @@ fn flux_output_matches_the_post_renderer_on_the_example() {
     let chart = repo().join("tests/charts/locust-mini");
     let render = |post: bool| {
         let mut c = helm_cmd(&helm3(), home.path());
-        c.args(["template", "checkout-load"])
+        c.args(["template", release])
             .arg(&chart)
             .arg("-f")
             .arg(&values);
@@ -253,7 +264,7 @@ fn flux_output_matches_the_post_renderer_on_the_example() {
         .collect();
     let by_patches = normalised(kustomize(&render(false), &patches));
     let by_post_render = normalised(kubectl_objects(&render(true)));
-    assert_eq!(by_patches, by_post_render);
+    assert_eq!(by_patches, by_post_render, "{example}");
     for o in by_patches.values() {
         assert!(
             restricted::violations(o).is_empty(),

@@ -321,7 +321,10 @@ mod tests {
     #[test]
     fn long_and_complex_keys_round_trip() {
         let long = "k".repeat(1500);
-        let doc = parse_single(&format!("? \"{long}\"\n: 1\n? [a, b]\n: 2\n? {{x: y}}\n: {{z: 3}}\n")).unwrap();
+        let doc = parse_single(&format!(
+            "? \"{long}\"\n: 1\n? [a, b]\n: 2\n? {{x: y}}\n: {{z: 3}}\n"
+        ))
+        .unwrap();
         let text = emit_document(&doc);
         let back = parse_single(&text).unwrap();
         assert_eq!(back, round_trip(&back));
