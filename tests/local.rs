@@ -292,3 +292,24 @@ fn missing_locust_says_how_to_get_it() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("/bin/false cannot import locust; install it (`/bin/false -m pip install locust==2.32.2`) or pass --install-locust"), "{stderr}");
 }
+
+/// `spec.loadTest.run`: the pods' own headless flags and the result wrapper, with real Locust.
+#[test]
+fn spec_headless_run_reports_through_the_wrapper() {
+    let port = target();
+    for (path, expected) in [("/ok", 0), ("/fail", 1)] {
+        let text = spec(port, path, "", "").replace(
+            "    mainPyContent: |",
+            "    run: {users: 2, spawnRate: 2, runTime: 3s}\n    mainPyContent: |",
+        );
+        let r = local(&text, &[]);
+        assert_eq!(r.code, expected, "{path}\n{}\n{}", r.stdout, r.stderr);
+        assert!(
+            r.stdout
+                .contains("[master] locust-planton-result {\"exitCode\": "),
+            "{}",
+            r.stdout
+        );
+        assert!(leftovers(r.ports.0).is_empty());
+    }
+}

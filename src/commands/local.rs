@@ -19,10 +19,26 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
     eprint!("{}", warnings.render(&input.label));
     let s = synthesize(&spec);
     let mut options = a.options;
-    options.workers = a.workers.unwrap_or_else(|| {
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        (spec.worker.replicas.max(1) as usize).min(cpus)
-    });
+    // A headless spec run waits for exactly its worker pods (× processes): start that many.
+    let spec_workers = spec
+        .extensions
+        .run
+        .as_ref()
+        .map(|_| spec.worker.replicas.max(1) as usize);
+    options.workers = match (a.workers, spec_workers) {
+        (Some(w), Some(expected)) if w != expected => {
+            eprintln!(
+                "locust-planton: warning: the spec's run expects {expected} worker pod(s); the master waits for them, so {expected} are started, not {w}"
+            );
+            expected
+        }
+        (Some(w), _) => w,
+        (None, Some(expected)) => expected,
+        (None, None) => {
+            let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+            (spec.worker.replicas.max(1) as usize).min(cpus)
+        }
+    };
     if a.install_locust {
         options.python = install_locust().map_err(|e| Failure::failed(e.to_string()))?;
     }
