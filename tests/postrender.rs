@@ -55,70 +55,6 @@ fn recorded_streams() -> Vec<(String, PathBuf)> {
     out
 }
 
-/// Removes what the post-renderer is meant to change, so the rest can be compared exactly.
-fn strip_intended(obj: &mut Value) {
-    if obj["kind"] == "ServiceAccount" {
-        obj.as_object_mut()
-            .unwrap()
-            .remove("automountServiceAccountToken");
-    }
-    if obj["kind"] == "List" {
-        for item in obj["items"].as_array_mut().unwrap() {
-            strip_intended(item);
-        }
-        return;
-    }
-    let template: Option<&mut Value> = match obj["kind"].as_str() {
-        Some("Pod") => Some(obj),
-        Some("CronJob") => obj.pointer_mut("/spec/jobTemplate/spec/template"),
-        _ => obj.pointer_mut("/spec/template"),
-    };
-    let Some(t) = template else { return };
-    if let Some(a) = t
-        .pointer_mut("/metadata/annotations")
-        .and_then(Value::as_object_mut)
-    {
-        a.remove("locust.project-planton.org/scripts-sha256");
-        if a.is_empty() {
-            t["metadata"].as_object_mut().unwrap().remove("annotations");
-        }
-    }
-    let Some(spec) = t.get_mut("spec").and_then(Value::as_object_mut) else {
-        return;
-    };
-    for f in [
-        "securityContext",
-        "automountServiceAccountToken",
-        "enableServiceLinks",
-    ] {
-        spec.remove(f);
-    }
-    let ours = |v: &Value| matches!(v["name"].as_str(), Some("lp-tmp" | "lp-home"));
-    if let Some(vols) = spec.get_mut("volumes").and_then(Value::as_array_mut) {
-        vols.retain(|v| !ours(v));
-        if vols.is_empty() {
-            spec.remove("volumes");
-        }
-    }
-    for f in ["initContainers", "containers", "ephemeralContainers"] {
-        for c in spec
-            .get_mut(f)
-            .and_then(Value::as_array_mut)
-            .into_iter()
-            .flatten()
-        {
-            let c = c.as_object_mut().unwrap();
-            c.remove("securityContext");
-            if let Some(m) = c.get_mut("volumeMounts").and_then(Value::as_array_mut) {
-                m.retain(|v| !ours(v));
-                if m.is_empty() {
-                    c.remove("volumeMounts");
-                }
-            }
-        }
-    }
-}
-
 /// Documents split at `---` lines (test-side, independent of the crate's splitter).
 fn documents(text: &str) -> Vec<String> {
     let mut docs = vec![String::new()];
@@ -205,61 +141,20 @@ fn recorded_outputs_pass_checkov_and_strict_schema_validation() {
         std::fs::write(raw.path().join(format!("{name}.yaml")), input).unwrap();
         files.push(out);
     }
-    let checks = "CKV_K8S_20,CKV_K8S_22,CKV_K8S_23,CKV_K8S_28,CKV_K8S_29,CKV_K8S_30,CKV_K8S_31,CKV_K8S_37,CKV_K8S_38";
-    let failed = |d: &Path| -> Vec<String> {
-        let out = std::process::Command::new(venv_bin("checkov"))
-            .args(["-d"])
-            .arg(d)
-            .args([
-                "--framework",
-                "kubernetes",
-                "--skip-download",
-                "--compact",
-                "--quiet",
-                "-o",
-                "json",
-                "--check",
-                checks,
-            ])
-            .output()
-            .unwrap();
-        let v: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("checkov: {e}: {}", String::from_utf8_lossy(&out.stderr)));
-        let checked = v["summary"]["passed"].as_u64().unwrap_or(0)
-            + v["summary"]["failed"].as_u64().unwrap_or(0);
-        assert!(
-            checked > 100,
-            "checkov checked too little: {}",
-            v["summary"]
-        );
-        v["results"]["failed_checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| format!("{} {} {}", f["check_id"], f["resource"], f["file_path"]))
-            .collect()
-    };
+    let (checked, raw_failures) = checkov_failures(raw.path());
+    assert!(checked > 100, "checkov checked too little: {checked}");
     assert!(
-        !failed(raw.path()).is_empty(),
+        !raw_failures.is_empty(),
         "the raw chart output should fail these checks (sanity)"
     );
-    let f = failed(dir.path());
+    let (checked, failed) = checkov_failures(dir.path());
+    assert!(checked > 100, "checkov checked too little: {checked}");
     assert!(
-        f.is_empty(),
+        failed.is_empty(),
         "checkov failures after post-render:\n{}",
-        f.join("\n")
+        failed.join("\n")
     );
-    let out = std::process::Command::new(venv_bin("kubernetes-validate"))
-        .args(["--strict", "--quiet"])
-        .args(&files)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    validate_strict(&files);
 }
 
 #[test]

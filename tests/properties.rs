@@ -128,49 +128,8 @@ fn render_stream(objs: &[Value], flow: &[bool]) -> String {
         .collect()
 }
 
-/// Removes the fields the post-renderer owns (security settings, the hash, its emptyDirs).
 fn strip_owned(mut o: Value) -> Value {
-    if let Some(t) = o.pointer_mut("/spec/template") {
-        if let Some(a) = t
-            .pointer_mut("/metadata/annotations")
-            .and_then(Value::as_object_mut)
-        {
-            a.remove("locust.project-planton.org/scripts-sha256");
-            if a.is_empty() {
-                t["metadata"].as_object_mut().unwrap().remove("annotations");
-            }
-        }
-        let spec = t["spec"].as_object_mut().unwrap();
-        for f in [
-            "securityContext",
-            "automountServiceAccountToken",
-            "enableServiceLinks",
-        ] {
-            spec.remove(f);
-        }
-        let ours = |v: &Value| matches!(v["name"].as_str(), Some("lp-tmp" | "lp-home"));
-        if let Some(v) = spec.get_mut("volumes").and_then(Value::as_array_mut) {
-            v.retain(|x| !ours(x));
-            if v.is_empty() {
-                spec.remove("volumes");
-            }
-        }
-        for c in spec
-            .get_mut("containers")
-            .and_then(Value::as_array_mut)
-            .into_iter()
-            .flatten()
-        {
-            let c = c.as_object_mut().unwrap();
-            c.remove("securityContext");
-            if let Some(m) = c.get_mut("volumeMounts").and_then(Value::as_array_mut) {
-                m.retain(|x| !ours(x));
-                if m.is_empty() {
-                    c.remove("volumeMounts");
-                }
-            }
-        }
-    }
+    strip_intended(&mut o);
     o
 }
 

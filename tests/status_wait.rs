@@ -75,17 +75,7 @@ fn recordings_are_valid_pods() {
         .map(|e| e.unwrap().path())
         .collect();
     assert!(files.len() >= 15);
-    let out = std::process::Command::new(venv_bin("kubernetes-validate"))
-        .args(["--strict", "--quiet"])
-        .args(&files)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    validate_strict(&files);
 }
 
 #[test]

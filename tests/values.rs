@@ -399,16 +399,6 @@ fn rendered_examples_pass_strict_schema_validation() {
         assert!(out.status.success());
         let rendered = dir.path().join("r.yaml");
         std::fs::write(&rendered, &out.stdout).unwrap();
-        let v = std::process::Command::new(venv_bin("kubernetes-validate"))
-            .args(["--strict", "--quiet"])
-            .arg(&rendered)
-            .output()
-            .unwrap();
-        assert!(
-            v.status.success(),
-            "{ex}: {}{}",
-            String::from_utf8_lossy(&v.stdout),
-            String::from_utf8_lossy(&v.stderr)
-        );
+        validate_strict(&[rendered]);
     }
 }

@@ -97,3 +97,123 @@ pub fn helm_cmd(helm: &Path, home: &Path) -> std::process::Command {
         .env("HELM_DATA_HOME", home.join("data"));
     cmd
 }
+
+/// Removes what the post-renderer is meant to change, so the rest can be compared exactly.
+pub fn strip_intended(obj: &mut serde_json::Value) {
+    if obj["kind"] == "ServiceAccount" {
+        obj.as_object_mut()
+            .unwrap()
+            .remove("automountServiceAccountToken");
+    }
+    if obj["kind"] == "List" {
+        for item in obj["items"].as_array_mut().unwrap() {
+            strip_intended(item);
+        }
+        return;
+    }
+    let template: Option<&mut serde_json::Value> = match obj["kind"].as_str() {
+        Some("Pod") => Some(obj),
+        Some("CronJob") => obj.pointer_mut("/spec/jobTemplate/spec/template"),
+        _ => obj.pointer_mut("/spec/template"),
+    };
+    let Some(t) = template else { return };
+    if let Some(a) = t
+        .pointer_mut("/metadata/annotations")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        a.remove("locust.project-planton.org/scripts-sha256");
+        if a.is_empty() {
+            t["metadata"].as_object_mut().unwrap().remove("annotations");
+        }
+    }
+    let Some(spec) = t.get_mut("spec").and_then(serde_json::Value::as_object_mut) else {
+        return;
+    };
+    for f in [
+        "securityContext",
+        "automountServiceAccountToken",
+        "enableServiceLinks",
+    ] {
+        spec.remove(f);
+    }
+    let ours = |v: &serde_json::Value| matches!(v["name"].as_str(), Some("lp-tmp" | "lp-home"));
+    if let Some(vols) = spec
+        .get_mut("volumes")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        vols.retain(|v| !ours(v));
+        if vols.is_empty() {
+            spec.remove("volumes");
+        }
+    }
+    for f in ["initContainers", "containers", "ephemeralContainers"] {
+        for c in spec
+            .get_mut(f)
+            .and_then(serde_json::Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            let c = c.as_object_mut().unwrap();
+            c.remove("securityContext");
+            if let Some(m) = c
+                .get_mut("volumeMounts")
+                .and_then(serde_json::Value::as_array_mut)
+            {
+                m.retain(|v| !ours(v));
+                if m.is_empty() {
+                    c.remove("volumeMounts");
+                }
+            }
+        }
+    }
+}
+
+/// The checkov checks the restricted profile maps to (DESIGN §6).
+pub const CHECKOV_CHECKS: &str = "CKV_K8S_20,CKV_K8S_22,CKV_K8S_23,CKV_K8S_28,CKV_K8S_29,CKV_K8S_30,CKV_K8S_31,CKV_K8S_37,CKV_K8S_38";
+
+/// Runs checkov on a directory (not hidden: checkov skips those); returns (checks evaluated,
+/// failures as `check resource file`).
+pub fn checkov_failures(dir: &Path) -> (u64, Vec<String>) {
+    let out = std::process::Command::new(venv_bin("checkov"))
+        .arg("-d")
+        .arg(dir)
+        .args([
+            "--framework",
+            "kubernetes",
+            "--skip-download",
+            "--compact",
+            "--quiet",
+            "-o",
+            "json",
+            "--check",
+            CHECKOV_CHECKS,
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("checkov: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let checked =
+        v["summary"]["passed"].as_u64().unwrap_or(0) + v["summary"]["failed"].as_u64().unwrap_or(0);
+    let failed = v["results"]["failed_checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{} {} {}", f["check_id"], f["resource"], f["file_path"]))
+        .collect();
+    (checked, failed)
+}
+
+/// `kubernetes-validate --strict` on files; fails the test with its report.
+pub fn validate_strict(files: &[std::path::PathBuf]) {
+    let out = std::process::Command::new(venv_bin("kubernetes-validate"))
+        .args(["--strict", "--quiet"])
+        .args(files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
