@@ -87,7 +87,8 @@ fn emit_inline(node: &Node, block_indent: usize, out: &mut String) {
         Node::Map(_) => out.push_str("{}"),
         Node::Seq(_) => out.push_str("[]"),
         Node::Scalar(s) => {
-            if let Some(tag) = &s.tag {
+            // A tag that could not be written back as it came is dropped (the value stays).
+            if let Some(tag) = s.tag.as_deref().filter(|t| is_writable_tag(t)) {
                 out.push_str(tag);
                 out.push(' ');
             }
@@ -189,8 +190,15 @@ fn is_plain_safe_string(text: &str) -> bool {
 
 /// A plain scalar seen in a document can be written back as plain text when it is on one line
 /// and has nothing that would end or change it in block context.
+fn is_writable_tag(tag: &str) -> bool {
+    tag.len() > 1
+        && tag.starts_with('!')
+        && tag[1..].chars().all(|c| c.is_ascii_alphanumeric() || "-_.:/!~".contains(c))
+}
+
 fn plain_is_reusable(text: &str) -> bool {
     !text.contains(['\n', '\r', '\t', '#'])
+        && !text.chars().any(|c| c.is_control() || is_special_break(c))
         && !text.contains(": ")
         && !text.ends_with(':')
         && !text.starts_with([
@@ -330,6 +338,23 @@ mod tests {
         assert_eq!(back, round_trip(&back));
         assert_eq!(back.to_json(), doc.to_json(), "{text}");
         assert!(text.starts_with("? kkk"), "{text}");
+    }
+
+    #[test]
+    fn odd_tags_and_control_characters_round_trip() {
+        // Found by AFL++: a tag with a control character, a plain scalar with one.
+        let doc = parse_single("a: !x\u{11}y null\nb: !!str 123\nc: !ok v\n").map(|d| d.to_json());
+        if let Ok(v) = doc {
+            let back = parse_single(&emit_document(&Node::from_json(&v))).unwrap();
+            assert_eq!(back.to_json(), v);
+        }
+        let mut m = Map::default();
+        m.insert("k", Node::Scalar(Scalar { text: "x\u{5}y".into(), style: Style::Plain, tag: Some("!bad\u{11}".into()) }));
+        m.insert("s", Node::Scalar(Scalar { text: "123".into(), style: Style::Plain, tag: Some("!!str".into()) }));
+        let text = emit_document(&Node::Map(m));
+        assert_eq!(text, "k: \"x\\u0005y\"\ns: !!str 123\n");
+        let back = parse_single(&text).unwrap();
+        assert_eq!(back.get_path(&["s"]).unwrap().as_str(), Some("123"));
     }
 
     #[test]
