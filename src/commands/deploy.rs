@@ -1,10 +1,10 @@
 //! `template`, `install`, `uninstall`: synthesized values in a temporary file, the pinned chart,
 //! and helm with this binary as its post-renderer; then what Planton's stack outputs give.
 
-use super::{Failure, exit, load_spec};
+use super::{Failure, Loaded, exit, load_spec, namespace_for};
 use crate::helm::{self, Helm, HelmError, chart, shell_line, wire_post_renderer};
 use crate::spec::LoadTestSpec;
-use crate::values::{render_values, synthesize};
+use crate::values::render_values;
 use serde::Serialize;
 
 #[derive(Clone, Debug, Default)]
@@ -98,39 +98,23 @@ struct Prepared {
 }
 
 fn prepare(a: &DeployArgs) -> Result<Prepared, Failure> {
-    let (input, spec, mut findings) = load_spec(&a.file)?;
-    let s = synthesize(&spec);
-    findings.items.extend(s.findings.items.iter().cloned());
-    if findings.has_errors() {
-        let mut m = findings.render(&input.label);
-        m.pop();
-        return Err(Failure::failed(m));
-    }
-    let namespace = match (a.namespace.clone(), spec.namespace_value()) {
-        (Some(n), _) => n,
-        (None, Some(n)) => n.to_string(),
-        (None, None) => {
-            return Err(Failure::failed(format!(
-                "{}: spec.namespace uses valueFrom, which only Planton resolves; pass --namespace",
-                input.label
-            )));
-        }
-    };
+    let l = Loaded::from_path(&a.file)?;
+    let namespace = l.namespace(a.namespace.as_deref())?;
     let helm = Helm::find(a.helm.as_deref()).map_err(helm_failure)?;
     let mut values = tempfile::Builder::new()
         .prefix("locust-planton-values")
         .suffix(".yaml")
         .tempfile()
         .map_err(|e| Failure::failed(e.to_string()))?;
-    std::io::Write::write_all(&mut values, render_values(&s.values).as_bytes())
+    std::io::Write::write_all(&mut values, render_values(&l.synthesized.values).as_bytes())
         .map_err(|e| Failure::failed(e.to_string()))?;
     Ok(Prepared {
-        release: a.release.clone().unwrap_or_else(|| spec.name.clone()),
+        release: a.release.clone().unwrap_or_else(|| l.spec.name.clone()),
         namespace,
-        spec,
+        warnings: l.warning_text(),
+        spec: l.spec,
         helm,
         values,
-        warnings: findings.render(&input.label),
     })
 }
 
@@ -253,16 +237,8 @@ pub fn install(a: &DeployArgs, i: &InstallArgs) -> Result<(Vec<u8>, String), Fai
 
 pub fn uninstall(a: &DeployArgs, i: &InstallArgs) -> Result<(Vec<u8>, String), Failure> {
     let (input, spec, _) = load_spec(&a.file)?;
-    let namespace = a
-        .namespace
-        .clone()
-        .or_else(|| spec.namespace_value().map(str::to_string))
-        .ok_or_else(|| {
-            Failure::failed(format!(
-                "{}: spec.namespace uses valueFrom; pass --namespace",
-                input.label
-            ))
-        })?;
+    let namespace = namespace_for(&input.label, &spec, a.namespace.as_deref())?;
+
     let helm = Helm::find(a.helm.as_deref()).map_err(helm_failure)?;
     let mut args: Vec<String> = vec![
         "uninstall".into(),

@@ -1,8 +1,7 @@
 //! `local`: the rendered pods as local processes (see `crate::local`).
 
-use super::{Failure, load_spec};
+use super::{Failure, Loaded};
 use crate::local::{LocalError, LocalOptions, install_locust, pod::pod_view, run};
-use crate::values::synthesize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -15,9 +14,9 @@ pub struct LocalArgs {
 
 /// Returns the exit code to use (the master's, headless).
 pub fn local(a: LocalArgs) -> Result<u8, Failure> {
-    let (input, spec, warnings) = load_spec(&a.file)?;
-    eprint!("{}", warnings.render(&input.label));
-    let s = synthesize(&spec);
+    let l = Loaded::from_path(&a.file)?;
+    eprint!("{}", l.warning_text());
+    let (spec, s) = (&l.spec, &l.synthesized);
     let mut options = a.options;
     // A headless spec run waits for exactly its worker pods (× processes): start that many.
     let spec_workers = spec
@@ -46,8 +45,8 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
     let flag = interrupted.clone();
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
         .map_err(|e| Failure::failed(format!("cannot handle Ctrl-C: {e}")))?;
-    let master = pod_view(&s, "master");
-    let worker = pod_view(&s, "worker");
+    let master = pod_view(s, "master");
+    let worker = pod_view(s, "worker");
     match run(&master, &worker, &options, interrupted) {
         Ok(code) => Ok(u8::try_from(code).unwrap_or(1)),
         Err(e @ LocalError::InitFailed { .. }) => Err(Failure::failed(e.to_string())),

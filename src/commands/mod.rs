@@ -72,17 +72,68 @@ pub fn read_input(path: &str) -> Result<Input, Failure> {
     Ok(Input { label, text })
 }
 
+/// Every finding, as the message of a failure (`FILE: path: message` lines).
+fn findings_failure(findings: &Findings, label: &str) -> Failure {
+    let mut message = findings.render(label);
+    message.pop();
+    Failure::failed(message)
+}
+
 /// Reads and validates a spec; on errors, the failure lists every finding.
 pub fn load_spec(path: &str) -> Result<(Input, crate::spec::LoadTestSpec, Findings), Failure> {
     let input = read_input(path)?;
     match crate::spec::read(&input.text) {
         Ok((spec, warnings)) => Ok((input, spec, warnings)),
-        Err(findings) => {
-            let mut message = findings.render(&input.label);
-            message.pop();
-            Err(Failure::failed(message))
-        }
+        Err(findings) => Err(findings_failure(&findings, &input.label)),
     }
+}
+
+/// A valid spec and its synthesized values; `warnings` holds the reader's and the synthesizer's.
+pub struct Loaded {
+    pub label: String,
+    pub spec: crate::spec::LoadTestSpec,
+    pub synthesized: crate::values::Synthesized,
+    pub warnings: Findings,
+}
+
+impl Loaded {
+    /// Reads, validates and synthesizes; errors from either stage fail with every finding.
+    pub fn from_path(path: &str) -> Result<Loaded, Failure> {
+        let (input, spec, mut warnings) = load_spec(path)?;
+        let synthesized = crate::values::synthesize(&spec);
+        warnings
+            .items
+            .extend(synthesized.findings.items.iter().cloned());
+        if warnings.has_errors() {
+            return Err(findings_failure(&warnings, &input.label));
+        }
+        Ok(Loaded {
+            label: input.label,
+            spec,
+            synthesized,
+            warnings,
+        })
+    }
+
+    /// The warnings as `FILE: path: warning: …` lines, for stderr.
+    pub fn warning_text(&self) -> String {
+        self.warnings.render(&self.label)
+    }
+
+    /// `--namespace`, else the spec's namespace; a `valueFrom` namespace needs the flag.
+    pub fn namespace(&self, flag: Option<&str>) -> Result<String, Failure> {
+        namespace_for(&self.label, &self.spec, flag)
+    }
+}
+
+pub fn namespace_for(
+    label: &str,
+    spec: &crate::spec::LoadTestSpec,
+    flag: Option<&str>,
+) -> Result<String, Failure> {
+    flag.map(str::to_string).or_else(|| spec.namespace_value().map(str::to_string)).ok_or_else(|| {
+        Failure::failed(format!("{label}: spec.namespace uses valueFrom, which only Planton resolves; pass --namespace"))
+    })
 }
 
 /// Writes `content` to `path` atomically (temp file in the same directory, then rename), so a

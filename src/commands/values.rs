@@ -1,26 +1,18 @@
 //! `values` and `configmaps`: the chart values and the script ConfigMaps for a manifest.
 
-use super::{Failure, load_spec};
-use crate::values::{render_configmaps, render_values, synthesize};
+use super::{Failure, Loaded};
+use crate::values::{render_configmaps, render_values};
 
 /// Returns (output text, warnings text for stderr).
 pub fn values(path: &str) -> Result<(String, String), Failure> {
-    let (input, spec, mut warnings) = load_spec(path)?;
-    let s = synthesize(&spec);
-    warnings.items.extend(s.findings.items.iter().cloned());
-    if s.findings.has_errors() {
-        let mut msg = warnings.render(&input.label);
-        msg.pop();
-        return Err(Failure::failed(msg));
-    }
-    Ok((render_values(&s.values), warnings.render(&input.label)))
+    let l = Loaded::from_path(path)?;
+    Ok((render_values(&l.synthesized.values), l.warning_text()))
 }
 
 pub fn configmaps(path: &str) -> Result<(String, String), Failure> {
-    let (input, spec, warnings) = load_spec(path)?;
-    let s = synthesize(&spec);
+    let l = Loaded::from_path(path)?;
     Ok((
-        render_configmaps(&spec, &s.configmaps),
-        warnings.render(&input.label),
+        render_configmaps(&l.spec, &l.synthesized.configmaps),
+        l.warning_text(),
     ))
 }

@@ -193,7 +193,9 @@ fn is_plain_safe_string(text: &str) -> bool {
 fn is_writable_tag(tag: &str) -> bool {
     tag.len() > 1
         && tag.starts_with('!')
-        && tag[1..].chars().all(|c| c.is_ascii_alphanumeric() || "-_.:/!~".contains(c))
+        && tag[1..]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:/!~".contains(c))
 }
 
 fn plain_is_reusable(text: &str) -> bool {
@@ -349,8 +351,22 @@ mod tests {
             assert_eq!(back.to_json(), v);
         }
         let mut m = Map::default();
-        m.insert("k", Node::Scalar(Scalar { text: "x\u{5}y".into(), style: Style::Plain, tag: Some("!bad\u{11}".into()) }));
-        m.insert("s", Node::Scalar(Scalar { text: "123".into(), style: Style::Plain, tag: Some("!!str".into()) }));
+        m.insert(
+            "k",
+            Node::Scalar(Scalar {
+                text: "x\u{5}y".into(),
+                style: Style::Plain,
+                tag: Some("!bad\u{11}".into()),
+            }),
+        );
+        m.insert(
+            "s",
+            Node::Scalar(Scalar {
+                text: "123".into(),
+                style: Style::Plain,
+                tag: Some("!!str".into()),
+            }),
+        );
         let text = emit_document(&Node::Map(m));
         assert_eq!(text, "k: \"x\\u0005y\"\ns: !!str 123\n");
         let back = parse_single(&text).unwrap();
