@@ -206,9 +206,17 @@ impl Node {
     }
 
     /// How a mapping key reads as a JSON object key.
+    /// Keys are typed like values (an empty or `~` key is null, `yes` is true), so two
+    /// spellings of the same key give the same text.
     pub fn key_text(&self) -> String {
         match self {
-            Node::Scalar(s) => s.text.clone(),
+            Node::Scalar(s) => match s.resolved() {
+                Resolved::String(t) => t,
+                Resolved::Null => "null".into(),
+                Resolved::Bool(b) => b.to_string(),
+                Resolved::Int(i) => i.to_string(),
+                Resolved::Float(_) => s.text.clone(),
+            },
             other => other.to_json().to_string(),
         }
     }
@@ -306,5 +314,18 @@ fn same_key(a: &Node, b: &Node) -> bool {
     match (a, b) {
         (Node::Scalar(x), Node::Scalar(y)) => x.resolved() == y.resolved(),
         _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::yaml::parse_single;
+
+    #[test]
+    fn keys_are_typed_like_values() {
+        // Found by AFL++ (emit target): an empty key is null, and `null` is written back.
+        let a = parse_single("? \n: 1\nyes: 2\n0x1F: 3\n").unwrap();
+        let keys: Vec<String> = a.as_map().unwrap().iter().map(|(k, _)| k.key_text()).collect();
+        assert_eq!(keys, ["null", "true", "31"]);
     }
 }
