@@ -1,7 +1,7 @@
 //! `local`: the rendered pods as local processes (see `crate::local`).
 
 use super::{Failure, Loaded};
-use crate::local::{LocalError, LocalOptions, install_locust, pod::pod_view, run};
+use crate::local::{LocalOptions, install_locust, pod::pod_view, run};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -49,7 +49,6 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
     let worker = pod_view(s, "worker");
     match run(&master, &worker, &options, interrupted) {
         Ok(code) => Ok(u8::try_from(code).unwrap_or(1)),
-        Err(e @ LocalError::InitFailed { .. }) => Err(Failure::failed(e.to_string())),
         Err(e) => Err(Failure::failed(e.to_string())),
     }
 }

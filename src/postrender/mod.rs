@@ -48,8 +48,6 @@ pub struct Outcome<'a> {
     /// stays near the input's size), rewritten ones are owned.
     pub segments: Vec<Cow<'a, str>>,
     pub warnings: Vec<String>,
-    /// How many documents were rewritten (the rest were copied).
-    pub changed: usize,
 }
 
 impl Outcome<'_> {
@@ -138,7 +136,6 @@ pub fn post_render<'a>(input: &'a str, options: &Options) -> Result<Outcome<'a>,
         if node == original {
             out.segments.push(Cow::Borrowed(doc.text));
         } else {
-            out.changed += 1;
             let mut text = String::with_capacity(doc.text.len() + 512);
             write_changed(doc.text, &node, &mut text);
             out.segments.push(Cow::Owned(text));

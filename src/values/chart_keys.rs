@@ -131,11 +131,6 @@ pub fn is_known(path: &str) -> bool {
     })
 }
 
-/// Every known path, for the README and for emitting only keys the chart reads.
-pub fn known_paths() -> impl Iterator<Item = &'static str> {
-    KNOWN.iter().copied()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -227,14 +227,6 @@ impl Map {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&Node, &mut Node)> {
-        self.entries.iter_mut().map(|(k, v)| (&*k, v))
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -325,7 +317,12 @@ mod tests {
     fn keys_are_typed_like_values() {
         // Found by AFL++ (emit target): an empty key is null, and `null` is written back.
         let a = parse_single("? \n: 1\nyes: 2\n0x1F: 3\n").unwrap();
-        let keys: Vec<String> = a.as_map().unwrap().iter().map(|(k, _)| k.key_text()).collect();
+        let keys: Vec<String> = a
+            .as_map()
+            .unwrap()
+            .iter()
+            .map(|(k, _)| k.key_text())
+            .collect();
         assert_eq!(keys, ["null", "true", "31"]);
     }
 }
