@@ -14,7 +14,8 @@ pub fn emit_document(node: &Node) -> String {
         Node::Map(m) if !m.is_empty() => emit_map(m, 0, &mut out),
         Node::Seq(s) if !s.is_empty() => emit_seq(s, 0, &mut out),
         other => {
-            emit_inline(other, 0, &mut out);
+            // A literal block at the root is indented, so that a `---` line in it stays content.
+            emit_inline(other, 2, &mut out);
             out.push('\n');
         }
     }
@@ -371,6 +372,24 @@ mod tests {
         assert_eq!(text, "k: \"x\\u0005y\"\ns: !!str 123\n");
         let back = parse_single(&text).unwrap();
         assert_eq!(back.get_path(&["s"]).unwrap().as_str(), Some("123"));
+    }
+
+    #[test]
+    fn root_literal_and_equal_collection_keys() {
+        // Found by AFL++: a root scalar holding a `---` line; two keys equal as values.
+        let root = Node::string("--\n---\nx\n");
+        assert_eq!(
+            parse_single(&emit_document(&root)).unwrap().as_str(),
+            Some("--\n---\nx\n")
+        );
+        let doc = parse_single("? {~: 1}\n: a\n? {null: 1}\n: b\n").unwrap();
+        let text = emit_document(&doc);
+        assert_eq!(text, emit_document(&parse_single(&text).unwrap()));
+        assert_eq!(
+            doc.as_map().unwrap().iter().count(),
+            1,
+            "last wins, as for scalar keys"
+        );
     }
 
     #[test]

@@ -305,7 +305,8 @@ impl Map {
 fn same_key(a: &Node, b: &Node) -> bool {
     match (a, b) {
         (Node::Scalar(x), Node::Scalar(y)) => x.resolved() == y.resolved(),
-        _ => a == b,
+        // Collection keys (never in Kubernetes objects) are the same when their values are.
+        _ => a.to_json() == b.to_json(),
     }
 }
 
