@@ -191,16 +191,23 @@ fn is_plain_safe_string(text: &str) -> bool {
 
 /// A plain scalar seen in a document can be written back as plain text when it is on one line
 /// and has nothing that would end or change it in block context.
+/// `!name` or `!!name`: a further `!` would make a named handle that needs a %TAG directive.
 fn is_writable_tag(tag: &str) -> bool {
-    tag.len() > 1
-        && tag.starts_with('!')
-        && tag[1..]
+    let suffix = tag
+        .strip_prefix("!!")
+        .or_else(|| tag.strip_prefix('!'))
+        .unwrap_or("");
+    !suffix.is_empty()
+        && suffix
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.:/!~".contains(c))
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:/~".contains(c))
 }
 
 fn plain_is_reusable(text: &str) -> bool {
-    !text.contains(['\n', '\r', '\t', '#'])
+    // `---` and `...` at the start of a line are document markers.
+    !text.starts_with("---")
+        && !text.starts_with("...")
+        && !text.contains(['\n', '\r', '\t', '#'])
         && !text.chars().any(|c| c.is_control() || is_special_break(c))
         && !text.contains(": ")
         && !text.ends_with(':')
@@ -390,6 +397,39 @@ mod tests {
             1,
             "last wins, as for scalar keys"
         );
+    }
+
+    #[test]
+    fn document_markers_and_named_handles_are_not_written_plain() {
+        // Found by AFL++: a plain `...`/`--- x` scalar, a tag with a second `!`.
+        for text in ["...", "... x", "---", "--- y"] {
+            let mut m = Map::default();
+            m.insert_node(
+                Node::Scalar(Scalar {
+                    text: text.into(),
+                    style: Style::Plain,
+                    tag: None,
+                }),
+                Node::null(),
+            );
+            let doc = Node::Map(m);
+            assert_eq!(round_trip(&doc).to_json(), doc.to_json(), "{text}");
+            let root = Node::Scalar(Scalar {
+                text: text.into(),
+                style: Style::Plain,
+                tag: None,
+            });
+            assert_eq!(
+                parse_single(&emit_document(&root)).unwrap().as_str(),
+                Some(text)
+            );
+        }
+        let tagged = Node::Scalar(Scalar {
+            text: "".into(),
+            style: Style::Plain,
+            tag: Some("!a!b".into()),
+        });
+        assert!(parse_single(&emit_document(&tagged)).unwrap().is_null());
     }
 
     #[test]
