@@ -337,12 +337,9 @@ mod tests {
     }
 
     #[test]
-    fn long_and_complex_keys_round_trip() {
+    fn long_keys_round_trip() {
         let long = "k".repeat(1500);
-        let doc = parse_single(&format!(
-            "? \"{long}\"\n: 1\n? [a, b]\n: 2\n? {{x: y}}\n: {{z: 3}}\n"
-        ))
-        .unwrap();
+        let doc = parse_single(&format!("? \"{long}\"\n: 1\nshort: 2\n")).unwrap();
         let text = emit_document(&doc);
         let back = parse_single(&text).unwrap();
         assert_eq!(back, round_trip(&back));
@@ -389,14 +386,8 @@ mod tests {
             parse_single(&emit_document(&root)).unwrap().as_str(),
             Some("--\n---\nx\n")
         );
-        let doc = parse_single("? {~: 1}\n: a\n? {null: 1}\n: b\n").unwrap();
-        let text = emit_document(&doc);
-        assert_eq!(text, emit_document(&parse_single(&text).unwrap()));
-        assert_eq!(
-            doc.as_map().unwrap().iter().count(),
-            1,
-            "last wins, as for scalar keys"
-        );
+        // Collection keys are rejected when read (they blew up exponentially when written).
+        assert!(parse_single("? {~: 1}\n: a\n? {null: 1}\n: b\n").is_err());
     }
 
     #[test]

@@ -124,6 +124,14 @@ fn parse_all(text: &str, max_docs: usize) -> Result<Vec<Node>, ParseError> {
                 None => current = Some(node),
                 Some(Frame::Seq(items, _)) => items.push(node),
                 Some(Frame::Map(map, pending, _)) => match pending.take() {
+                    // Kubernetes objects (and JSON) have only scalar keys; collection keys nested
+                    // in each other also blow up exponentially when written as text (AFL++ found it).
+                    None if !matches!(node, Node::Scalar(_)) => {
+                        return Err(err_at(
+                            &span,
+                            "a mapping key must be a scalar (Kubernetes objects have no list or mapping keys)",
+                        ));
+                    }
                     None => *pending = Some(node),
                     Some(key) => map.insert_node(key, node),
                 },
@@ -196,6 +204,17 @@ mod tests {
     fn errors_carry_position() {
         let e = parse_single("a: 1\nb: [1, 2\n").unwrap_err();
         assert!(e.line >= 2, "{e:?}");
+    }
+
+    #[test]
+    fn collection_keys_are_rejected() {
+        for text in ["? [a]\n: 1\n", "? {a: b}\n: 1\n", "{[a]: 1}\n"] {
+            let e = parse_single(text).unwrap_err();
+            assert!(
+                e.message.contains("a mapping key must be a scalar"),
+                "{text}: {e:?}"
+            );
+        }
     }
 
     #[test]
