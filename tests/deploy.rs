@@ -20,16 +20,6 @@ fn mini_chart() -> String {
         .to_string()
 }
 
-fn lp(home: &Path) -> Command {
-    let mut c = Command::new(bin());
-    c.env("HELM_CACHE_HOME", home.join("cache"))
-        .env("HELM_CONFIG_HOME", home.join("config"))
-        .env("HELM_DATA_HOME", home.join("data"))
-        .env("XDG_CACHE_HOME", home.join("xdg-cache"))
-        .env("LOCUST_PLANTON_LOG", home.join("post-render.log"));
-    c
-}
-
 #[test]
 fn template_renders_a_hardened_deployment_with_helm3_and_helm4() {
     for helm in [helm3(), helm4()] {

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 /// Renders an example with helm 3 through the test chart and the post-renderer.
 fn rendered(example: &str, release: &str) -> (String, Vec<Value>) {
     let home = tempfile::tempdir().unwrap();
-    let out = Command::new(bin())
+    let out = lp(home.path())
         .args(["template", "-f"])
         .arg(repo().join(format!("examples/{example}.yaml")))
         .args([
@@ -24,9 +24,6 @@ fn rendered(example: &str, release: &str) -> (String, Vec<Value>) {
             "--helm",
         ])
         .arg(helm3())
-        .env("HELM_DATA_HOME", home.path().join("data"))
-        .env("HELM_CACHE_HOME", home.path().join("cache"))
-        .env("HELM_CONFIG_HOME", home.path().join("config"))
         .output()
         .unwrap();
     assert!(

@@ -217,3 +217,14 @@ pub fn validate_strict(files: &[std::path::PathBuf]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// locust-planton with its own Helm homes, chart cache and post-render log under `home`.
+pub fn lp(home: &Path) -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::new(bin());
+    c.env("HELM_CACHE_HOME", home.join("cache"))
+        .env("HELM_CONFIG_HOME", home.join("config"))
+        .env("HELM_DATA_HOME", home.join("data"))
+        .env("XDG_CACHE_HOME", home.join("xdg-cache"))
+        .env("LOCUST_PLANTON_LOG", home.join("post-render.log"));
+    c
+}
