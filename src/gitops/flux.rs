@@ -25,11 +25,7 @@ pub const LIMITS_COMMENT: &str = "# Flux runs no post-renderer binary: the HelmR
 # instead of rejecting them (opt-out annotations do not apply).\n";
 
 fn map(entries: Vec<(&str, Node)>) -> Node {
-    let mut m = Map::default();
-    for (k, v) in entries {
-        m.insert(k, v);
-    }
-    Node::Map(m)
+    Node::map_of(entries)
 }
 
 /// The kustomize patches (`spec.postRenderers[0].kustomize.patches`) for a release whose

@@ -33,11 +33,7 @@ pub const EXPORTER_PORT: i64 = 9646;
 const RELEASE: &str = "{{ .Release.Name }}";
 
 fn map(entries: Vec<(&str, Node)>) -> Node {
-    let mut m = Map::default();
-    for (k, v) in entries {
-        m.insert(k, v);
-    }
-    Node::Map(m)
+    Node::map_of(entries)
 }
 
 fn strings(items: &[&str]) -> Node {
@@ -157,6 +153,22 @@ fn selector(component: &str) -> Node {
     ])
 }
 
+/// One of the exporter's objects: named after the release, labelled as the metrics component.
+fn exporter_object(api_version: &str, kind: &str, name: &str, spec: Node) -> Node {
+    map(vec![
+        ("apiVersion", Node::string(api_version)),
+        ("kind", Node::string(kind)),
+        (
+            "metadata",
+            map(vec![
+                ("name", Node::string(name)),
+                ("labels", labels("metrics")),
+            ]),
+        ),
+        ("spec", spec),
+    ])
+}
+
 /// The exporter (a Deployment: the chart has no sidecar hook), its Service and a ServiceMonitor.
 /// Written hardened and stamped, so the post-renderer leaves it as it is.
 pub fn metrics_objects(spec: &LoadTestSpec) -> Vec<Node> {
@@ -219,87 +231,60 @@ pub fn metrics_objects(spec: &LoadTestSpec) -> Vec<Node> {
     ]);
     // The hash the post-renderer would stamp: the exporter uses no ConfigMap or Secret.
     let hash = DataIndex::default().hash_for(&pod_spec);
-    let deployment = map(vec![
-        ("apiVersion", Node::string("apps/v1")),
-        ("kind", Node::string("Deployment")),
-        (
-            "metadata",
-            map(vec![
-                ("name", Node::string(&name)),
-                ("labels", labels("metrics")),
-            ]),
-        ),
-        (
-            "spec",
-            map(vec![
-                ("replicas", Node::int(1)),
-                ("selector", map(vec![("matchLabels", selector("metrics"))])),
-                (
-                    "template",
-                    map(vec![
-                        (
-                            "metadata",
-                            map(vec![
-                                ("labels", labels("metrics")),
-                                ("annotations", map(vec![(ANNOTATION, Node::string(hash))])),
-                            ]),
-                        ),
-                        ("spec", pod_spec),
-                    ]),
-                ),
-            ]),
-        ),
-    ]);
-    let service = map(vec![
-        ("apiVersion", Node::string("v1")),
-        ("kind", Node::string("Service")),
-        (
-            "metadata",
-            map(vec![
-                ("name", Node::string(&name)),
-                ("labels", labels("metrics")),
-            ]),
-        ),
-        (
-            "spec",
-            map(vec![
-                ("selector", selector("metrics")),
-                (
-                    "ports",
-                    Node::Seq(vec![map(vec![
-                        ("name", Node::string("metrics")),
-                        ("port", Node::int(EXPORTER_PORT)),
-                        ("targetPort", Node::string("metrics")),
-                    ])]),
-                ),
-            ]),
-        ),
-    ]);
-    let monitor = map(vec![
-        ("apiVersion", Node::string("monitoring.coreos.com/v1")),
-        ("kind", Node::string("ServiceMonitor")),
-        (
-            "metadata",
-            map(vec![
-                ("name", Node::string(&name)),
-                ("labels", labels("metrics")),
-            ]),
-        ),
-        (
-            "spec",
-            map(vec![
-                ("selector", map(vec![("matchLabels", selector("metrics"))])),
-                (
-                    "endpoints",
-                    Node::Seq(vec![map(vec![
-                        ("port", Node::string("metrics")),
-                        ("interval", Node::string("15s")),
-                        ("path", Node::string("/metrics")),
-                    ])]),
-                ),
-            ]),
-        ),
-    ]);
+    let deployment = exporter_object(
+        "apps/v1",
+        "Deployment",
+        &name,
+        map(vec![
+            ("replicas", Node::int(1)),
+            ("selector", map(vec![("matchLabels", selector("metrics"))])),
+            (
+                "template",
+                map(vec![
+                    (
+                        "metadata",
+                        map(vec![
+                            ("labels", labels("metrics")),
+                            ("annotations", map(vec![(ANNOTATION, Node::string(hash))])),
+                        ]),
+                    ),
+                    ("spec", pod_spec),
+                ]),
+            ),
+        ]),
+    );
+    let service = exporter_object(
+        "v1",
+        "Service",
+        &name,
+        map(vec![
+            ("selector", selector("metrics")),
+            (
+                "ports",
+                Node::Seq(vec![map(vec![
+                    ("name", Node::string("metrics")),
+                    ("port", Node::int(EXPORTER_PORT)),
+                    ("targetPort", Node::string("metrics")),
+                ])]),
+            ),
+        ]),
+    );
+    let monitor = exporter_object(
+        "monitoring.coreos.com/v1",
+        "ServiceMonitor",
+        &name,
+        map(vec![
+            ("selector", map(vec![("matchLabels", selector("metrics"))])),
+            (
+                "endpoints",
+                Node::Seq(vec![map(vec![
+                    ("port", Node::string("metrics")),
+                    ("interval", Node::string("15s")),
+                    ("path", Node::string("/metrics")),
+                ])]),
+            ),
+        ]),
+    );
     vec![deployment, service, monitor]
 }
 

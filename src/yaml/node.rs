@@ -79,6 +79,15 @@ impl Node {
         Node::Map(Map::default())
     }
 
+    /// A mapping with these entries, in this order (builders of whole objects use it).
+    pub fn map_of(entries: Vec<(&str, Node)>) -> Node {
+        let mut m = Map::default();
+        for (k, v) in entries {
+            m.insert(k, v);
+        }
+        Node::Map(m)
+    }
+
     pub fn as_map(&self) -> Option<&Map> {
         match self {
             Node::Map(m) => Some(m),
