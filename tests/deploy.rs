@@ -100,10 +100,7 @@ fn template_passes_post_render_flags_on_both_helms() {
             String::from_utf8_lossy(&out.stderr)
         );
         let objs = kubectl_objects(&String::from_utf8(out.stdout).unwrap());
-        let master = objs
-            .iter()
-            .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "checkout-load-master")
-            .unwrap();
+        let master = find(&objs, "Deployment", "checkout-load-master");
         assert_eq!(
             master
                 .pointer("/spec/template/spec/securityContext/runAsUser")

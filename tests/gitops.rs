@@ -415,10 +415,7 @@ fn argocd_plugin_generate_command_renders_the_application() {
         String::from_utf8_lossy(&out.stderr)
     );
     let objs = kubectl_objects(&String::from_utf8(out.stdout).unwrap());
-    let master = objs
-        .iter()
-        .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "checkout-load-master")
-        .unwrap();
+    let master = find(&objs, "Deployment", "checkout-load-master");
     assert_eq!(
         master["metadata"]["labels"]["app.kubernetes.io/instance"],
         "checkout-app"

@@ -36,12 +36,6 @@ fn rendered(example: &str, release: &str) -> (String, Vec<Value>) {
     (text, objs)
 }
 
-fn find<'a>(objs: &'a [Value], kind: &str, name: &str) -> &'a Value {
-    objs.iter()
-        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
-        .unwrap_or_else(|| panic!("no {kind} {name}"))
-}
-
 fn container<'a>(d: &'a Value, name: &str) -> &'a Value {
     d.pointer("/spec/template/spec/containers")
         .unwrap()

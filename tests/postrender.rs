@@ -164,10 +164,7 @@ fn tricky_yaml_strings_stay_strings_for_go() {
     ));
     let output = ok(&input, &[]);
     let objs = kubectl_objects(&output);
-    let master = objs
-        .iter()
-        .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "demo-locust-master")
-        .unwrap();
+    let master = find(&objs, "Deployment", "demo-locust-master");
     let env = master
         .pointer("/spec/template/spec/containers/0/env")
         .unwrap()

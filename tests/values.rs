@@ -290,10 +290,7 @@ fn assert_scripts_survive(main: &str, libs: &[String]) {
             }
         }
         let main_cm = &cms[0].name;
-        let master = objects
-            .iter()
-            .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "prop-master")
-            .unwrap();
+        let master = find(&objects, "Deployment", "prop-master");
         let vols = master["spec"]["template"]["spec"]["volumes"]
             .as_array()
             .unwrap();

@@ -64,6 +64,13 @@ pub fn header_lines(text: &str, prefix: &str) -> Vec<String> {
         .collect()
 }
 
+/// The object of this kind and name among `objs` (as returned by `kubectl_objects`).
+pub fn find<'a>(objs: &'a [serde_json::Value], kind: &str, name: &str) -> &'a serde_json::Value {
+    objs.iter()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"))
+}
+
 /// Objects as Go's YAML reader (kubectl) sees them: one JSON value per object (the items of a
 /// `kind: List` one by one).
 pub fn kubectl_objects(text: &str) -> Vec<serde_json::Value> {
