@@ -9,6 +9,7 @@ pub mod diag;
 pub mod gitops;
 pub mod helm;
 pub mod invariants;
+pub mod limits;
 pub mod local;
 pub mod lock;
 pub mod manifest;

@@ -10,7 +10,7 @@ pub mod post_render;
 pub mod values;
 
 use crate::diag::Findings;
-use std::io::Read;
+use crate::limits::{MAX_DOCUMENT_BYTES, read_bounded};
 
 /// Documented exit codes (README "Exit codes").
 pub mod exit {
@@ -52,14 +52,14 @@ pub struct Input {
 }
 
 pub fn read_input(path: &str) -> Result<Input, Failure> {
+    // Bounded: a manifest larger than any spec can be is refused without reading it all.
     let (label, bytes) = if path == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
+        let bytes = read_bounded(std::io::stdin(), MAX_DOCUMENT_BYTES)
             .map_err(|e| Failure::failed(format!("<stdin>: cannot read: {e}")))?;
-        ("<stdin>".to_string(), buf)
+        ("<stdin>".to_string(), bytes)
     } else {
-        let bytes = std::fs::read(path)
+        let bytes = std::fs::File::open(path)
+            .and_then(|f| read_bounded(f, MAX_DOCUMENT_BYTES))
             .map_err(|e| Failure::failed(format!("{path}: cannot read: {e}")))?;
         (path.to_string(), bytes)
     };

@@ -4,8 +4,9 @@
 //! `~/.local/state/locust-planton/post-render.log`.
 
 use super::Failure;
+use crate::limits::{MAX_STREAM_BYTES, read_bounded};
 use crate::postrender::{Options, post_render};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 pub fn log_path() -> Option<PathBuf> {
@@ -22,10 +23,9 @@ pub fn log_path() -> Option<PathBuf> {
 /// Post-renders stdin to stdout; returns the warnings for stderr. Nothing reaches stdout unless
 /// the whole stream was processed.
 pub fn run(options: &Options) -> Result<String, Failure> {
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut bytes)
-        .map_err(|e| fail(format!("cannot read stdin: {e}")))?;
+    // Bounded: a runaway stream is refused before it is all in memory.
+    let bytes = read_bounded(std::io::stdin(), MAX_STREAM_BYTES)
+        .map_err(|e| fail(format!("stdin: {e}")))?;
     let input = String::from_utf8(bytes).map_err(|e| {
         fail(format!(
             "stdin is not UTF-8 text (byte {})",

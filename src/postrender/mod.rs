@@ -14,6 +14,7 @@ mod pod;
 pub use pod::name_of;
 pub mod rollout_hash;
 
+use crate::limits::{MAX_DOCUMENT_BYTES, MAX_STREAM_BYTES, mib};
 use crate::manifest::{RawDoc, header, source_comment, split, top_level_kind};
 use crate::yaml::{Node, emit_document, parse_document};
 pub use harden::Profile;
@@ -90,6 +91,13 @@ impl std::error::Error for PostRenderError {}
 
 /// Post-renders a whole stream. On error nothing is returned: callers print nothing to stdout.
 pub fn post_render<'a>(input: &'a str, options: &Options) -> Result<Outcome<'a>, PostRenderError> {
+    if input.len() > MAX_STREAM_BYTES {
+        return Err(stream_error(format!(
+            "the stream is {}, more than the {} locust-planton post-renders (README \"Input limits\")",
+            mib(input.len()),
+            mib(MAX_STREAM_BYTES)
+        )));
+    }
     let docs = split(input);
     let data = index_data(&docs)?;
     let mut out = Outcome {
@@ -98,6 +106,7 @@ pub fn post_render<'a>(input: &'a str, options: &Options) -> Result<Outcome<'a>,
     };
     let mut unverified: Option<String> = None;
     let mut objects = 0;
+    let mut written = 0;
     for doc in &docs {
         let Some(mut node) = parse(doc)? else {
             out.segments.push(Cow::Borrowed(doc.text));
@@ -138,18 +147,28 @@ pub fn post_render<'a>(input: &'a str, options: &Options) -> Result<Outcome<'a>,
         } else {
             let mut text = String::with_capacity(doc.text.len() + 512);
             write_changed(doc.text, &node, &mut text);
+            // Only aliases can make a document grow much: the written form has them expanded.
+            if text.len() > MAX_DOCUMENT_BYTES {
+                return Err(fail(vec![format!(
+                    "written back (aliases expanded) it would be {}, more than the {} a document may have (README \"Input limits\")",
+                    mib(text.len()),
+                    mib(MAX_DOCUMENT_BYTES)
+                )]));
+            }
             out.segments.push(Cow::Owned(text));
+        }
+        written += out.segments.last().map_or(0, |s| s.len());
+        if written > MAX_STREAM_BYTES {
+            return Err(stream_error(format!(
+                "the post-rendered stream would be more than {} (README \"Input limits\")",
+                mib(MAX_STREAM_BYTES)
+            )));
         }
     }
     if objects == 0 {
-        return Err(PostRenderError {
-            document: 0,
-            source: None,
-            line: 0,
-            reasons: vec![
-                "no Kubernetes objects on stdin; refusing to print an empty manifest (Helm 3 would delete every resource of the release on upgrade). Note: `helm template --output-dir` sends post-renderers nothing".into(),
-            ],
-        });
+        return Err(stream_error(
+            "no Kubernetes objects on stdin; refusing to print an empty manifest (Helm 3 would delete every resource of the release on upgrade). Note: `helm template --output-dir` sends post-renderers nothing".into(),
+        ));
     }
     if let Some(v) = unverified {
         let lock = crate::lock::chart_lock();
@@ -158,12 +177,7 @@ pub fn post_render<'a>(input: &'a str, options: &Options) -> Result<Outcome<'a>,
             lock.verified_versions.join(", ")
         );
         if options.strict_chart {
-            return Err(PostRenderError {
-                document: 0,
-                source: None,
-                line: 0,
-                reasons: vec![format!("{msg} (--strict-chart)")],
-            });
+            return Err(stream_error(format!("{msg} (--strict-chart)")));
         }
         out.warnings.push(msg);
     }
@@ -188,7 +202,29 @@ fn index_data(docs: &[RawDoc]) -> Result<DataIndex, PostRenderError> {
     Ok(index)
 }
 
+/// An error about the stream as a whole (document 0).
+fn stream_error(reason: String) -> PostRenderError {
+    PostRenderError {
+        document: 0,
+        source: None,
+        line: 0,
+        reasons: vec![reason],
+    }
+}
+
 fn parse(doc: &RawDoc) -> Result<Option<Node>, PostRenderError> {
+    if doc.text.len() > MAX_DOCUMENT_BYTES {
+        return Err(PostRenderError {
+            document: doc.index,
+            source: source_comment(doc.text).map(str::to_string),
+            line: doc.start_line,
+            reasons: vec![format!(
+                "the document is {}, more than the {} a document may have (Kubernetes stores objects of at most 1.5 MiB; README \"Input limits\")",
+                mib(doc.text.len()),
+                mib(MAX_DOCUMENT_BYTES)
+            )],
+        });
+    }
     parse_document(doc.text).map_err(|e| PostRenderError {
         document: doc.index,
         source: source_comment(doc.text).map(str::to_string),

@@ -10,6 +10,7 @@ pub mod rules;
 pub mod sizing;
 
 use crate::diag::Findings;
+use crate::limits::{MAX_DOCUMENT_BYTES, mib};
 use crate::yaml::{Node, parse_single};
 pub use extensions::Extensions;
 use reader::{Fields, expect_string, fields};
@@ -88,6 +89,17 @@ pub struct LoadTestSpec {
 /// Reads a manifest. `Err` carries every error (and warnings); `Ok` carries warnings.
 pub fn read(text: &str) -> Result<(LoadTestSpec, Findings), Findings> {
     let mut d = Findings::default();
+    if text.len() > MAX_DOCUMENT_BYTES {
+        d.error(
+            "",
+            format!(
+                "the manifest is {}; a manifest may be at most {} (README \"Input limits\")",
+                mib(text.len()),
+                mib(MAX_DOCUMENT_BYTES)
+            ),
+        );
+        return Err(d);
+    }
     let root = match parse_single(text) {
         Ok(root) => root,
         Err(e) => {

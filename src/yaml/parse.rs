@@ -2,6 +2,7 @@
 //! resolve last-wins (Go's behaviour), and every scalar keeps whether it was plain or quoted.
 
 use super::node::{Map, Node, Scalar, Style};
+use crate::limits::{MAX_DEPTH, MAX_DOCUMENT_BYTES};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::collections::HashMap;
 
@@ -15,9 +16,104 @@ pub struct ParseError {
     pub message: String,
 }
 
+/// How much a node weighs: the nodes visited to read it (Go's count, see [`AliasBudget`]) and
+/// about how many bytes it takes written out (its scalars' text plus one a node).
+#[derive(Clone, Copy, Default)]
+struct Weight {
+    visits: usize,
+    bytes: usize,
+}
+
+impl Weight {
+    fn since(self, before: Weight) -> Weight {
+        Weight {
+            visits: self.visits - before.visits,
+            bytes: self.bytes - before.bytes,
+        }
+    }
+}
+
+/// A collection being built: its items, its anchor id (0: none) and the document's weight
+/// before it started.
 enum Frame {
-    Seq(Vec<Node>, usize),
-    Map(Map, Option<Node>, usize),
+    Seq(Vec<Node>, usize, Weight),
+    Map(Map, Option<Node>, usize, Weight),
+}
+
+/// What aliases may add to a document. Go's YAML reader (kubectl, Helm) refuses a document in
+/// which too large a share of the nodes come from expanding aliases (a "billion laughs" of a few
+/// hundred bytes would otherwise grow to gigabytes); this is the same rule, counted the same
+/// way, so what Go refuses is refused here too, before the expansion is built. Every node visit
+/// counts (the document, keys, values, alias nodes), and the nodes an alias stands for count
+/// again, as alias-driven, each time it is used. Go shares a repeated string; this tree copies
+/// it, so the expanded size is bounded as well ([`MAX_DOCUMENT_BYTES`]).
+#[derive(Default)]
+struct AliasBudget {
+    total: Weight,
+    from_aliases: usize,
+}
+
+impl AliasBudget {
+    /// The share of visits aliases may drive: 99% up to 400,000 visits, scaling down to 10% at
+    /// 4,000,000 (Go's figures).
+    fn allowed_share(visits: usize) -> f64 {
+        const LOW: usize = 400_000;
+        const HIGH: usize = 4_000_000;
+        match visits {
+            v if v <= LOW => 0.99,
+            v if v >= HIGH => 0.10,
+            v => 0.99 - 0.89 * ((v - LOW) as f64 / (HIGH - LOW) as f64),
+        }
+    }
+
+    /// Go counts the document node itself.
+    fn new_document(&mut self) {
+        *self = AliasBudget {
+            total: Weight {
+                visits: 1,
+                bytes: 0,
+            },
+            from_aliases: 0,
+        };
+    }
+
+    /// Counts a scalar; returns its weight.
+    fn scalar(&mut self, text: &str) -> Weight {
+        let weight = Weight {
+            visits: 1,
+            bytes: text.len() + 1,
+        };
+        self.total.visits += weight.visits;
+        self.total.bytes += weight.bytes;
+        weight
+    }
+
+    fn collection(&mut self) {
+        self.total.visits += 1;
+        self.total.bytes += 1;
+    }
+
+    /// An alias for a node of weight `target`.
+    fn expand(&mut self, target: Weight) -> Result<(), String> {
+        self.total.visits += 1 + target.visits;
+        self.total.bytes += target.bytes;
+        self.from_aliases += target.visits;
+        let visits = self.total.visits;
+        let share = self.from_aliases as f64 / visits as f64;
+        if self.from_aliases > 100 && visits > 1000 && share > Self::allowed_share(visits) {
+            return Err(format!(
+                "excessive aliasing: {} of {visits} nodes would come from expanding aliases (Go's YAML reader refuses this document too)",
+                self.from_aliases
+            ));
+        }
+        if self.total.bytes > MAX_DOCUMENT_BYTES {
+            return Err(format!(
+                "with its aliases expanded the document would be more than {} (README \"Input limits\")",
+                crate::limits::mib(MAX_DOCUMENT_BYTES)
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Parses text holding at most one document. `Ok(None)` for an empty or comment-only text.
@@ -48,7 +144,10 @@ fn parse_all(text: &str, max_docs: usize) -> Result<Vec<Node>, ParseError> {
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, Node> = HashMap::new();
+    // Anchored nodes, with their weight.
+    let mut anchors: HashMap<usize, (Node, Weight)> = HashMap::new();
+    let mut budget = AliasBudget::default();
+    budget.new_document();
     let mut last_span = Span::default();
     let mut current: Option<Node> = None;
     while let Some(item) = parser.next_event() {
@@ -58,10 +157,13 @@ fn parse_all(text: &str, max_docs: usize) -> Result<Vec<Node>, ParseError> {
             message: e.info().to_string(),
         })?;
         last_span = span;
-        let finished: Option<(Node, usize)> = match event {
-            Event::StreamStart | Event::StreamEnd | Event::Nothing | Event::DocumentStart(_) => {
+        // The finished node, its anchor, and its weight.
+        let finished: Option<(Node, usize, Weight)> = match event {
+            Event::DocumentStart(_) => {
+                budget.new_document();
                 None
             }
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => None,
             Event::DocumentEnd => {
                 if let Some(doc) = current.take() {
                     docs.push(doc);
@@ -72,13 +174,15 @@ fn parse_all(text: &str, max_docs: usize) -> Result<Vec<Node>, ParseError> {
                 None
             }
             Event::Alias(id) => {
-                let node = anchors
+                let (node, target) = anchors
                     .get(&id)
-                    .cloned()
                     .ok_or_else(|| err_at(&span, "unknown alias"))?;
-                Some((node, 0))
+                budget.expand(*target).map_err(|m| err_at(&span, &m))?;
+                // Only anchored nodes' weights are used, and an alias has no anchor.
+                Some((node.clone(), 0, Weight::default()))
             }
             Event::Scalar(value, style, anchor, tag) => {
+                let weight = budget.scalar(&value);
                 let style = match style {
                     ScalarStyle::Plain => Style::Plain,
                     _ => Style::Quoted,
@@ -97,33 +201,42 @@ fn parse_all(text: &str, max_docs: usize) -> Result<Vec<Node>, ParseError> {
                         tag,
                     }),
                     anchor,
+                    weight,
                 ))
             }
             Event::SequenceStart(anchor, _) => {
-                stack.push(Frame::Seq(Vec::new(), anchor));
+                check_depth(stack.len(), &span)?;
+                stack.push(Frame::Seq(Vec::new(), anchor, budget.total));
+                budget.collection();
                 None
             }
             Event::SequenceEnd => match stack.pop() {
-                Some(Frame::Seq(items, anchor)) => Some((Node::Seq(items), anchor)),
+                Some(Frame::Seq(items, anchor, before)) => {
+                    Some((Node::Seq(items), anchor, budget.total.since(before)))
+                }
                 _ => return Err(err_at(&span, "unbalanced sequence")),
             },
             Event::MappingStart(anchor, _) => {
-                stack.push(Frame::Map(Map::default(), None, anchor));
+                check_depth(stack.len(), &span)?;
+                stack.push(Frame::Map(Map::default(), None, anchor, budget.total));
+                budget.collection();
                 None
             }
             Event::MappingEnd => match stack.pop() {
-                Some(Frame::Map(map, None, anchor)) => Some((Node::Map(map), anchor)),
+                Some(Frame::Map(map, None, anchor, before)) => {
+                    Some((Node::Map(map), anchor, budget.total.since(before)))
+                }
                 _ => return Err(err_at(&span, "unbalanced mapping")),
             },
         };
-        if let Some((node, anchor)) = finished {
+        if let Some((node, anchor, weight)) = finished {
             if anchor != 0 {
-                anchors.insert(anchor, node.clone());
+                anchors.insert(anchor, (node.clone(), weight));
             }
             match stack.last_mut() {
                 None => current = Some(node),
-                Some(Frame::Seq(items, _)) => items.push(node),
-                Some(Frame::Map(map, pending, _)) => match pending.take() {
+                Some(Frame::Seq(items, ..)) => items.push(node),
+                Some(Frame::Map(map, pending, ..)) => match pending.take() {
                     // Kubernetes objects (and JSON) have only scalar keys; collection keys nested
                     // in each other also blow up exponentially when written as text (AFL++ found it).
                     None if !matches!(node, Node::Scalar(_)) => {
@@ -147,6 +260,18 @@ fn parse_all(text: &str, max_docs: usize) -> Result<Vec<Node>, ParseError> {
         return Err(err_at(&last_span, "unexpected end of document"));
     }
     Ok(docs)
+}
+
+/// Refuses a collection that would nest deeper than [`MAX_DEPTH`]: every walk over the tree
+/// (emitting, hashing, dropping) recurses, and a deep enough input would overflow the stack.
+fn check_depth(open: usize, span: &Span) -> Result<(), ParseError> {
+    if open >= MAX_DEPTH {
+        return Err(err_at(
+            span,
+            &format!("nested more than {MAX_DEPTH} levels deep (README \"Input limits\")"),
+        ));
+    }
+    Ok(())
 }
 
 fn err_at(span: &Span, message: &str) -> ParseError {
@@ -215,6 +340,49 @@ mod tests {
                 "{text}: {e:?}"
             );
         }
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let at_bound = format!("{}x\n", "- ".repeat(MAX_DEPTH));
+        assert!(parse_single(&at_bound).is_ok());
+        let e = parse_single(&format!("- {at_bound}")).unwrap_err();
+        assert_eq!((e.line, e.column), (1, 2 * MAX_DEPTH + 1), "{e:?}");
+        assert!(e.message.starts_with("nested more than 1000 levels deep"));
+    }
+
+    #[test]
+    fn aliases_are_counted_as_go_counts_them() {
+        // Each use of a 100-scalar list drives 101 visits. kubectl v1.37 accepts this object
+        // with 3923 uses and refuses it with 3924 (more tipping points: tests/limits.rs).
+        let uses = |k: usize| {
+            format!(
+                "kind: ConfigMap\napiVersion: v1\nmetadata: {{name: x}}\na: &a [{}]\nb:\n{}",
+                vec!["v"; 100].join(","),
+                "- *a\n".repeat(k)
+            )
+        };
+        assert!(parse_single(&uses(3923)).is_ok());
+        let e = parse_single(&uses(3924)).unwrap_err();
+        assert!(e.message.starts_with("excessive aliasing"), "{e:?}");
+        assert_eq!(
+            e.message,
+            "excessive aliasing: 396324 of 400362 nodes would come from expanding aliases (Go's YAML reader refuses this document too)"
+        );
+    }
+
+    #[test]
+    fn expanded_size_is_bounded() {
+        let long = "x".repeat(1 << 20);
+        let ok = format!("a: &s {long}\nb: [{}]\n", vec!["*s"; 14].join(","));
+        assert!(parse_single(&ok).is_ok());
+        let too_big = format!("a: &s {long}\nb: [{}]\n", vec!["*s"; 15].join(","));
+        let e = parse_single(&too_big).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("with its aliases expanded the document would be more than 16 MiB"),
+            "{e:?}"
+        );
     }
 
     #[test]
