@@ -248,6 +248,33 @@ fn a_document_over_the_bound_is_refused_naming_it() {
 }
 
 #[test]
+fn a_document_that_would_be_written_back_over_the_bound_is_refused() {
+    // 2.6 MB of flow mapping nested 40 levels deep in a pod spec: harden rewrites the Deployment
+    // in block style, indenting every entry 80 spaces, which makes it over 16 MiB.
+    let entries: Vec<String> = (0..200_000).map(|i| format!("k{i:07}: 1")).collect();
+    let mut deep = format!("{{{}}}", entries.join(", "));
+    for _ in 0..36 {
+        deep = format!("{{n: {deep}}}");
+    }
+    let text = format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n      containers: [{{name: c, image: i}}]\n      x: {deep}\n"
+    );
+    assert!(text.len() < 3 * 1024 * 1024);
+    let (code, stdout, stderr) = post_render_cli(text);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("document 1 (line 1): Deployment d")
+            || stderr.contains("document 1 (line 1): written back it would be "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("more than the 16 MiB a document may have"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_stream_over_the_bound_is_refused_before_it_is_read_whole() {
     // Valid manifests, so only the size can be the reason.
     let doc = read(fixture(

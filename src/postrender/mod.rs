@@ -147,10 +147,11 @@ pub fn post_render<'a>(input: &'a str, options: &Options) -> Result<Outcome<'a>,
         } else {
             let mut text = String::with_capacity(doc.text.len() + 512);
             write_changed(doc.text, &node, &mut text);
-            // Only aliases can make a document grow much: the written form has them expanded.
+            // A rewritten document is written in block style with aliases expanded, so it can
+            // outgrow its input (compact flow collections nested deep, many aliases).
             if text.len() > MAX_DOCUMENT_BYTES {
                 return Err(fail(vec![format!(
-                    "written back (aliases expanded) it would be {}, more than the {} a document may have (README \"Input limits\")",
+                    "written back it would be {}, more than the {} a document may have (README \"Input limits\")",
                     mib(text.len()),
                     mib(MAX_DOCUMENT_BYTES)
                 )]));

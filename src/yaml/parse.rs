@@ -1,10 +1,11 @@
 //! YAML text → [`Node`], from saphyr-parser's event stream. Aliases are expanded, duplicate keys
 //! resolve last-wins (Go's behaviour), and every scalar keeps whether it was plain or quoted.
 
-use super::node::{Map, Node, Scalar, Style};
+use super::node::{KeyId, Map, Node, Scalar, Style};
 use crate::limits::{MAX_DEPTH, MAX_DOCUMENT_BYTES};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("line {line} column {column}: {message}")]
@@ -37,7 +38,7 @@ impl Weight {
 /// before it started.
 enum Frame {
     Seq(Vec<Node>, usize, Weight),
-    Map(Map, Option<Node>, usize, Weight),
+    Map(Map, Option<Node>, usize, Weight, HashMap<KeyId, usize>),
 }
 
 /// What aliases may add to a document. Go's YAML reader (kubectl, Helm) refuses a document in
@@ -218,12 +219,18 @@ fn parse_all(text: &str, max_docs: usize) -> Result<Vec<Node>, ParseError> {
             },
             Event::MappingStart(anchor, _) => {
                 check_depth(stack.len(), &span)?;
-                stack.push(Frame::Map(Map::default(), None, anchor, budget.total));
+                stack.push(Frame::Map(
+                    Map::default(),
+                    None,
+                    anchor,
+                    budget.total,
+                    HashMap::new(),
+                ));
                 budget.collection();
                 None
             }
             Event::MappingEnd => match stack.pop() {
-                Some(Frame::Map(map, None, anchor, before)) => {
+                Some(Frame::Map(map, None, anchor, before, _)) => {
                     Some((Node::Map(map), anchor, budget.total.since(before)))
                 }
                 _ => return Err(err_at(&span, "unbalanced mapping")),
@@ -236,7 +243,7 @@ fn parse_all(text: &str, max_docs: usize) -> Result<Vec<Node>, ParseError> {
             match stack.last_mut() {
                 None => current = Some(node),
                 Some(Frame::Seq(items, ..)) => items.push(node),
-                Some(Frame::Map(map, pending, ..)) => match pending.take() {
+                Some(Frame::Map(map, pending, _, _, index)) => match pending.take() {
                     // Kubernetes objects (and JSON) have only scalar keys; collection keys nested
                     // in each other also blow up exponentially when written as text (AFL++ found it).
                     None if !matches!(node, Node::Scalar(_)) => {
@@ -246,7 +253,14 @@ fn parse_all(text: &str, max_docs: usize) -> Result<Vec<Node>, ParseError> {
                         ));
                     }
                     None => *pending = Some(node),
-                    Some(key) => map.insert_node(key, node),
+                    // Last wins, in the first place (Go's behaviour).
+                    Some(Node::Scalar(key)) => match index.entry(KeyId::of(&key, index.len())) {
+                        Entry::Occupied(at) => map.set_value_at(*at.get(), node),
+                        Entry::Vacant(slot) => {
+                            slot.insert(map.push_new(Node::Scalar(key), node));
+                        }
+                    },
+                    Some(_) => unreachable!("collection keys are refused above"),
                 },
             }
         }
@@ -340,6 +354,21 @@ mod tests {
                 "{text}: {e:?}"
             );
         }
+    }
+
+    #[test]
+    fn repeated_keys_are_found_by_value() {
+        // `yes`/`true`, `0x1F`/`31`, `0.0`/`-0.0` are the same key; NaN is no other key.
+        let n =
+            parse_single("yes: 1\n0x1F: 2\n0.0: 3\n.nan: 4\ntrue: 5\n31: 6\n-0.0: 7\n.NaN: 8\n")
+                .unwrap();
+        let values: Vec<i64> = n
+            .as_map()
+            .unwrap()
+            .iter()
+            .map(|(_, v)| v.as_i64().unwrap())
+            .collect();
+        assert_eq!(values, [5, 6, 7, 4, 8]);
     }
 
     #[test]
