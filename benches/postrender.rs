@@ -175,6 +175,27 @@ fn main() {
         11,
         None,
     );
+    // One wide mapping: a repeated-key check that scans every earlier key is quadratic here
+    // (9.3 s before keys were indexed; the generated streams' small mappings cannot show it).
+    let wide_dir = tempfile::tempdir().unwrap();
+    let wide = wide_dir.path().join("wide.yaml");
+    let keys: Vec<String> = (0..20_000).map(|i| format!("  k{i:07}: v{i}\n")).collect();
+    std::fs::write(
+        &wide,
+        format!(
+            "{}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: wide\ndata:\n{}",
+            std::fs::read_to_string(&recorded).unwrap(),
+            keys.concat()
+        ),
+    )
+    .unwrap();
+    report.push_str(&bench_case(
+        "recorded render + a ConfigMap with 20,000 keys",
+        &wide,
+        11,
+        3,
+        None,
+    ));
     let sizes: Vec<usize> = std::env::var("LP_BENCH_SIZES_MB")
         .map(|s| s.split(',').map(|x| x.trim().parse().unwrap()).collect())
         .unwrap_or_else(|_| vec![50]);
