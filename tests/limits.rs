@@ -51,13 +51,7 @@ fn post_render_cli(stdin: impl Into<Vec<u8>>) -> (i32, Vec<u8>, String) {
 }
 
 fn kubectl_refuses_aliasing(text: &str) -> bool {
-    let f = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(f.path(), text).unwrap();
-    let out = std::process::Command::new(kubectl())
-        .args(["label", "--local", "-o", "json", "oracle=1", "-f"])
-        .arg(f.path())
-        .output()
-        .unwrap();
+    let out = kubectl_read(text, "json");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success() || stderr.contains("excessive aliasing"),
@@ -167,13 +161,7 @@ fn nesting_up_to_the_bound_works_and_one_level_more_is_refused() {
     assert!(first.contains("runAsNonRoot: true"));
     locust_planton::invariants::post_render_holds(deepest.as_bytes());
     // Go reads the hardened output (serde_json's own depth limit keeps it out of kubectl_objects).
-    let f = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(f.path(), &first).unwrap();
-    let out = std::process::Command::new(kubectl())
-        .args(["label", "--local", "-o", "name", "oracle=1", "-f"])
-        .arg(f.path())
-        .output()
-        .unwrap();
+    let out = kubectl_read(&first, "name");
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "deployment.apps/d\n",

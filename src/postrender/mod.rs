@@ -213,27 +213,34 @@ fn stream_error(reason: String) -> PostRenderError {
     }
 }
 
+/// An error about one document, at `line` of the stream.
+fn document_error(doc: &RawDoc, line: usize, reason: String) -> PostRenderError {
+    PostRenderError {
+        document: doc.index,
+        source: source_comment(doc.text).map(str::to_string),
+        line,
+        reasons: vec![reason],
+    }
+}
+
 fn parse(doc: &RawDoc) -> Result<Option<Node>, PostRenderError> {
     if doc.text.len() > MAX_DOCUMENT_BYTES {
-        return Err(PostRenderError {
-            document: doc.index,
-            source: source_comment(doc.text).map(str::to_string),
-            line: doc.start_line,
-            reasons: vec![format!(
+        return Err(document_error(
+            doc,
+            doc.start_line,
+            format!(
                 "the document is {}, more than the {} a document may have (Kubernetes stores objects of at most 1.5 MiB; README \"Input limits\")",
                 mib(doc.text.len()),
                 mib(MAX_DOCUMENT_BYTES)
-            )],
-        });
+            ),
+        ));
     }
-    parse_document(doc.text).map_err(|e| PostRenderError {
-        document: doc.index,
-        source: source_comment(doc.text).map(str::to_string),
-        line: doc.start_line + e.line - 1,
-        reasons: vec![format!(
-            "invalid YAML at column {}: {}",
-            e.column, e.message
-        )],
+    parse_document(doc.text).map_err(|e| {
+        document_error(
+            doc,
+            doc.start_line + e.line - 1,
+            format!("invalid YAML at column {}: {}", e.column, e.message),
+        )
     })
 }
 

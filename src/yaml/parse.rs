@@ -34,11 +34,21 @@ impl Weight {
     }
 }
 
-/// A collection being built: its items, its anchor id (0: none) and the document's weight
-/// before it started.
+/// A collection being built, with its anchor id (0: none) and the document's weight before it
+/// started. A mapping holds its pending key and an index of its keys by typed value.
 enum Frame {
-    Seq(Vec<Node>, usize, Weight),
-    Map(Map, Option<Node>, usize, Weight, HashMap<KeyId, usize>),
+    Seq {
+        items: Vec<Node>,
+        anchor: usize,
+        before: Weight,
+    },
+    Map {
+        map: Map,
+        key: Option<Scalar>,
+        anchor: usize,
+        before: Weight,
+        index: HashMap<KeyId, usize>,
+    },
 }
 
 /// What aliases may add to a document. Go's YAML reader (kubectl, Helm) refuses a document in
@@ -207,32 +217,42 @@ fn parse_all(text: &str, max_docs: usize) -> Result<Vec<Node>, ParseError> {
             }
             Event::SequenceStart(anchor, _) => {
                 check_depth(stack.len(), &span)?;
-                stack.push(Frame::Seq(Vec::new(), anchor, budget.total));
+                stack.push(Frame::Seq {
+                    items: Vec::new(),
+                    anchor,
+                    before: budget.total,
+                });
                 budget.collection();
                 None
             }
             Event::SequenceEnd => match stack.pop() {
-                Some(Frame::Seq(items, anchor, before)) => {
-                    Some((Node::Seq(items), anchor, budget.total.since(before)))
-                }
+                Some(Frame::Seq {
+                    items,
+                    anchor,
+                    before,
+                }) => Some((Node::Seq(items), anchor, budget.total.since(before))),
                 _ => return Err(err_at(&span, "unbalanced sequence")),
             },
             Event::MappingStart(anchor, _) => {
                 check_depth(stack.len(), &span)?;
-                stack.push(Frame::Map(
-                    Map::default(),
-                    None,
+                stack.push(Frame::Map {
+                    map: Map::default(),
+                    key: None,
                     anchor,
-                    budget.total,
-                    HashMap::new(),
-                ));
+                    before: budget.total,
+                    index: HashMap::new(),
+                });
                 budget.collection();
                 None
             }
             Event::MappingEnd => match stack.pop() {
-                Some(Frame::Map(map, None, anchor, before, _)) => {
-                    Some((Node::Map(map), anchor, budget.total.since(before)))
-                }
+                Some(Frame::Map {
+                    map,
+                    key: None,
+                    anchor,
+                    before,
+                    ..
+                }) => Some((Node::Map(map), anchor, budget.total.since(before))),
                 _ => return Err(err_at(&span, "unbalanced mapping")),
             },
         };
@@ -242,25 +262,26 @@ fn parse_all(text: &str, max_docs: usize) -> Result<Vec<Node>, ParseError> {
             }
             match stack.last_mut() {
                 None => current = Some(node),
-                Some(Frame::Seq(items, ..)) => items.push(node),
-                Some(Frame::Map(map, pending, _, _, index)) => match pending.take() {
+                Some(Frame::Seq { items, .. }) => items.push(node),
+                Some(Frame::Map {
+                    map, key, index, ..
+                }) => match (key.take(), node) {
+                    (None, Node::Scalar(k)) => *key = Some(k),
                     // Kubernetes objects (and JSON) have only scalar keys; collection keys nested
                     // in each other also blow up exponentially when written as text (AFL++ found it).
-                    None if !matches!(node, Node::Scalar(_)) => {
+                    (None, _) => {
                         return Err(err_at(
                             &span,
                             "a mapping key must be a scalar (Kubernetes objects have no list or mapping keys)",
                         ));
                     }
-                    None => *pending = Some(node),
                     // Last wins, in the first place (Go's behaviour).
-                    Some(Node::Scalar(key)) => match index.entry(KeyId::of(&key, index.len())) {
-                        Entry::Occupied(at) => map.set_value_at(*at.get(), node),
+                    (Some(k), value) => match index.entry(KeyId::of(&k, index.len())) {
+                        Entry::Occupied(at) => map.set_value_at(*at.get(), value),
                         Entry::Vacant(slot) => {
-                            slot.insert(map.push_new(Node::Scalar(key), node));
+                            slot.insert(map.push_new(Node::Scalar(k), value));
                         }
                     },
-                    Some(_) => unreachable!("collection keys are refused above"),
                 },
             }
         }

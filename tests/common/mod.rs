@@ -71,16 +71,21 @@ pub fn find<'a>(objs: &'a [serde_json::Value], kind: &str, name: &str) -> &'a se
         .unwrap_or_else(|| panic!("no {kind} {name}"))
 }
 
+/// Go's YAML reader on `text` (`kubectl label --local -o OUTPUT`), whatever it says.
+pub fn kubectl_read(text: &str, output: &str) -> std::process::Output {
+    let f = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(f.path(), text).unwrap();
+    std::process::Command::new(kubectl())
+        .args(["label", "--local", "-o", output, "oracle=1", "-f"])
+        .arg(f.path())
+        .output()
+        .unwrap()
+}
+
 /// Objects as Go's YAML reader (kubectl) sees them: one JSON value per object (the items of a
 /// `kind: List` one by one).
 pub fn kubectl_objects(text: &str) -> Vec<serde_json::Value> {
-    let f = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(f.path(), text).unwrap();
-    let out = std::process::Command::new(kubectl())
-        .args(["label", "--local", "-o", "json", "oracle=1", "-f"])
-        .arg(f.path())
-        .output()
-        .unwrap();
+    let out = kubectl_read(text, "json");
     assert!(
         out.status.success(),
         "kubectl: {}",
