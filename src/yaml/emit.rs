@@ -87,14 +87,7 @@ fn emit_inline(node: &Node, block_indent: usize, out: &mut String) {
     match node {
         Node::Map(_) => out.push_str("{}"),
         Node::Seq(_) => out.push_str("[]"),
-        Node::Scalar(s) => {
-            // A tag that could not be written back as it came is dropped (the value stays).
-            if let Some(tag) = s.tag.as_deref().filter(|t| is_writable_tag(t)) {
-                out.push_str(tag);
-                out.push(' ');
-            }
-            emit_scalar(s, Some(block_indent), out)
-        }
+        Node::Scalar(s) => emit_scalar(s, Some(block_indent), out),
     }
 }
 
@@ -191,18 +184,6 @@ fn is_plain_safe_string(text: &str) -> bool {
 
 /// A plain scalar seen in a document can be written back as plain text when it is on one line
 /// and has nothing that would end or change it in block context.
-/// `!name` or `!!name`: a further `!` would make a named handle that needs a %TAG directive.
-fn is_writable_tag(tag: &str) -> bool {
-    let suffix = tag
-        .strip_prefix("!!")
-        .or_else(|| tag.strip_prefix('!'))
-        .unwrap_or("");
-    !suffix.is_empty()
-        && suffix
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.:/~".contains(c))
-}
-
 fn plain_is_reusable(text: &str) -> bool {
     // `---` and `...` at the start of a line are document markers.
     !text.starts_with("---")
@@ -328,11 +309,12 @@ mod tests {
     }
 
     #[test]
-    fn plain_scalars_are_reused_verbatim() {
-        let doc = parse_single("a: yes\nb: 0755\nc: 1e3\nd:\ne: [x, y]\nf: {}\n").unwrap();
+    fn values_are_written_as_go_read_them() {
+        // Go's reading, in canonical form: `yes` is true, `0755` is 493, `1e3` is 1000.
+        let doc = parse_single("a: yes\nb: 0755\nc: 1e3\nd:\ne: [x, y]\nf: {}\ng: 0.5\n").unwrap();
         assert_eq!(
             emit_document(&doc),
-            "a: yes\nb: 0755\nc: 1e3\nd: null\ne:\n- x\n- y\nf: {}\n"
+            "a: true\nb: 493\nc: 1000\nd: null\ne:\n- x\n- true\nf: {}\ng: 0.5\n"
         );
     }
 
@@ -349,33 +331,25 @@ mod tests {
 
     #[test]
     fn odd_tags_and_control_characters_round_trip() {
-        // Found by AFL++: a tag with a control character, a plain scalar with one.
+        // Found by AFL++: a tag with a control character, a plain scalar with one. Tags are
+        // applied when read (Go's reading), so what is written back carries none.
         let doc = parse_single("a: !x\u{11}y null\nb: !!str 123\nc: !ok v\n").map(|d| d.to_json());
         if let Ok(v) = doc {
             let back = parse_single(&emit_document(&Node::from_json(&v))).unwrap();
             assert_eq!(back.to_json(), v);
         }
+        let doc = parse_single("b: !!str 123\n").unwrap();
+        assert_eq!(emit_document(&doc), "b: \"123\"\n");
         let mut m = Map::default();
         m.insert(
             "k",
             Node::Scalar(Scalar {
                 text: "x\u{5}y".into(),
                 style: Style::Plain,
-                tag: Some("!bad\u{11}".into()),
-            }),
-        );
-        m.insert(
-            "s",
-            Node::Scalar(Scalar {
-                text: "123".into(),
-                style: Style::Plain,
-                tag: Some("!!str".into()),
             }),
         );
         let text = emit_document(&Node::Map(m));
-        assert_eq!(text, "k: \"x\\u0005y\"\ns: !!str 123\n");
-        let back = parse_single(&text).unwrap();
-        assert_eq!(back.get_path(&["s"]).unwrap().as_str(), Some("123"));
+        assert_eq!(text, "k: \"x\\u0005y\"\n");
     }
 
     #[test]
@@ -391,15 +365,14 @@ mod tests {
     }
 
     #[test]
-    fn document_markers_and_named_handles_are_not_written_plain() {
-        // Found by AFL++: a plain `...`/`--- x` scalar, a tag with a second `!`.
+    fn document_markers_are_not_written_plain() {
+        // Found by AFL++: a plain `...`/`--- x` scalar.
         for text in ["...", "... x", "---", "--- y"] {
             let mut m = Map::default();
             m.insert_node(
                 Node::Scalar(Scalar {
                     text: text.into(),
                     style: Style::Plain,
-                    tag: None,
                 }),
                 Node::null(),
             );
@@ -408,19 +381,12 @@ mod tests {
             let root = Node::Scalar(Scalar {
                 text: text.into(),
                 style: Style::Plain,
-                tag: None,
             });
             assert_eq!(
                 parse_single(&emit_document(&root)).unwrap().as_str(),
                 Some(text)
             );
         }
-        let tagged = Node::Scalar(Scalar {
-            text: "".into(),
-            style: Style::Plain,
-            tag: Some("!a!b".into()),
-        });
-        assert!(parse_single(&emit_document(&tagged)).unwrap().is_null());
     }
 
     #[test]
