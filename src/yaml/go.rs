@@ -218,7 +218,7 @@ fn map_into(raw: &Raw, map: &mut GoMap, path: &mut Vec<String>) -> Result<(), Pa
             GoScalar::BigInt => GoKey::BigInt(text.clone()),
             GoScalar::Float(f) if f.is_nan() => GoKey::NaN(map.entries.len()),
             // 0.0 and -0.0 are one key, as Go's == says.
-            GoScalar::Float(f) if f == 0.0 => GoKey::Float(0),
+            GoScalar::Float(0.0) => GoKey::Float(0),
             GoScalar::Float(f) => GoKey::Float(f.to_bits()),
             GoScalar::String(s) => GoKey::String(s),
         };
