@@ -12,20 +12,46 @@ pub struct RawDoc<'a> {
     pub text: &'a str,
 }
 
-/// `---` alone, or followed by white space (a comment or content may follow).
+/// `---` alone, or followed by white space and perhaps a comment.
 fn is_separator(line: &str) -> bool {
     let line = line.strip_suffix('\r').unwrap_or(line);
-    line == "---" || line.starts_with("--- ") || line.starts_with("---\t")
+    line.strip_prefix("---")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
 }
 
-/// Splits a stream; a leading byte-order mark is dropped.
-pub fn split(input: &str) -> Vec<RawDoc<'_>> {
+/// A stream Kubernetes' reader refuses as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitError {
+    /// The document the bad line would start (1-based).
+    pub document: usize,
+    pub line: usize,
+    pub message: String,
+}
+
+/// Splits a stream as Kubernetes' manifest reader does; a leading byte-order mark is dropped.
+/// That reader (apimachinery's YAMLReader, used by kubectl and Helm) takes every line that starts
+/// with `---` as a separator, and refuses the stream when anything but white space or a comment
+/// follows the dashes (`--- {a: 1}`, `----`): so does this.
+pub fn split(input: &str) -> Result<Vec<RawDoc<'_>>, SplitError> {
     let input = input.strip_prefix('\u{feff}').unwrap_or(input);
     let mut docs = Vec::new();
     let mut start = 0;
     let mut start_line = 1;
     let mut offset = 0;
     for (line_no, line) in (1..).zip(input.split_inclusive('\n')) {
+        if let Some(rest) = line.strip_prefix("---") {
+            let rest = rest.trim();
+            if !rest.is_empty() && !rest.starts_with('#') {
+                return Err(SplitError {
+                    document: docs.len() + 2,
+                    line: line_no,
+                    message: format!(
+                        "line {line_no}: invalid YAML document separator: `{}` (Kubernetes' reader allows only a comment after `---`)",
+                        line.trim_end()
+                    ),
+                });
+            }
+        }
         if is_separator(line.trim_end_matches('\n')) && offset > start {
             docs.push(RawDoc {
                 index: docs.len() + 1,
@@ -44,39 +70,22 @@ pub fn split(input: &str) -> Vec<RawDoc<'_>> {
             text: &input[start..offset],
         });
     }
-    docs
+    Ok(docs)
 }
 
-/// The leading lines a rewritten document keeps: its separator (without any content after it)
-/// and the comments and blank lines before the first content line (Helm 3's `# Source:`).
+/// The leading lines a rewritten document keeps: its separator and the comments and blank lines before the first content line (Helm 3's `# Source:`).
 pub fn header(text: &str) -> String {
     let mut out = String::new();
     for line in text.split_inclusive('\n') {
         let bare = line.trim_end_matches(['\n', '\r']);
-        if is_separator(bare) {
-            let rest = bare[3..].trim_start();
-            if rest.is_empty() || rest.starts_with('#') {
-                out.push_str(line);
-            } else {
-                out.push_str("---\n");
-            }
-        } else if bare.trim().is_empty() || bare.trim_start().starts_with('#') {
+        // `split` refused any content after a separator but a comment.
+        if is_separator(bare) || bare.trim().is_empty() || bare.trim_start().starts_with('#') {
             out.push_str(line);
         } else {
             break;
         }
     }
     out
-}
-
-/// The value of a top-level `kind:` line, found without parsing (a quick filter; callers parse
-/// when it says nothing).
-pub fn top_level_kind(text: &str) -> Option<&str> {
-    text.lines().find_map(|l| {
-        let v = l.strip_prefix("kind:")?.trim();
-        let v = v.split(" #").next().unwrap_or(v).trim();
-        Some(v.trim_matches(|c| c == '"' || c == '\''))
-    })
 }
 
 /// Helm 3's `# Source: path` comment, if the document has one before its content.
@@ -98,7 +107,7 @@ mod tests {
     #[test]
     fn splits_keep_every_byte() {
         let input = "a: 1\n---\n# Source: x\nb: 2\n--- # note\nc: 3\n---\n";
-        let docs = split(input);
+        let docs = split(input).unwrap();
         assert_eq!(docs.iter().map(|d| d.text).collect::<String>(), input);
         assert_eq!(docs.len(), 4);
         assert_eq!(docs[1].start_line, 2);
@@ -107,25 +116,27 @@ mod tests {
     }
 
     #[test]
-    fn separators_need_whitespace_after_dashes() {
-        let docs = split("a: |\n  ---x\n----\nb: 1\n");
-        assert_eq!(docs.len(), 1);
+    fn content_after_a_separator_is_refused() {
+        // kubectl: "invalid Yaml document separator".
+        assert_eq!(split("a: |\n  ---x\nb: 1\n").unwrap().len(), 1);
+        for bad in ["a: 1\n----\nb: 1\n", "a: 1\n--- {b: 1}\n", "a: 1\n---x\n"] {
+            let e = split(bad).unwrap_err();
+            assert_eq!((e.document, e.line), (2, 2), "{bad}");
+            assert!(e.message.contains("invalid YAML document separator"), "{e:?}");
+        }
+        assert_eq!(split("a: 1\n--- # note\nb: 1\n---\t\nc: 1\n").unwrap().len(), 3);
     }
 
     #[test]
     fn crlf_and_bom() {
-        let docs = split("\u{feff}---\r\na: 1\r\n---\r\nb: 2\r\n");
+        let docs = split("\u{feff}---\r\na: 1\r\n---\r\nb: 2\r\n").unwrap();
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[1].text, "---\r\nb: 2\r\n");
-        assert_eq!(
-            top_level_kind("apiVersion: v1\r\nkind: \"Pod\"\r\n"),
-            Some("Pod")
-        );
     }
 
     #[test]
-    fn header_drops_content_after_separator() {
-        assert_eq!(header("--- {a: 1}\n"), "---\n");
+    fn header_keeps_separator_and_comments() {
+        assert_eq!(header("--- # c\n"), "--- # c\n");
         assert_eq!(
             header("---\n# Source: t.yaml\n\nkind: X\n"),
             "---\n# Source: t.yaml\n\n"

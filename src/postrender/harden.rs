@@ -1,8 +1,13 @@
-//! Hardens pods to the Pod Security Standards "restricted" profile and beyond (DESIGN §6):
-//! missing settings are filled in, stricter ones kept, weaker explicit ones are errors unless the
-//! object opts out of that one rule with `locust.project-planton.org/allow-<rule>: "true"`.
+//! Hardens pods to the Pod Security Standards "baseline" and "restricted" profiles and this
+//! tool's own rules (non-root UID, no service-account token, read-only root file system; the
+//! README's "Post-renderer" section lists them): missing settings are filled in, stricter ones
+//! kept, weaker explicit ones are errors unless the object or its pod template opts out of that
+//! one rule with `locust.project-planton.org/allow-<rule>: "true"`. Every pod spec the object
+//! holds is hardened, wherever it is ([`super::pod::pod_specs`]). A field of the wrong type
+//! (`privileged: "true"`, a list where a mapping belongs) is refused: Kubernetes would reject it,
+//! and this filter must never pass on what it could not judge.
 
-use super::pod::{CONTAINER_FIELDS, name_of, template_mut, template_path};
+use super::pod::{CONTAINER_FIELDS, Family, PodSpecAt, display, get, get_mut, name_of, pod_specs};
 use crate::diag::{index, join};
 use crate::values::{HOME_VOLUME, TMP_VOLUME};
 use crate::yaml::{Map, Node};
@@ -24,6 +29,11 @@ pub enum Rule {
     Seccomp,
     WritableRootFs,
     ServiceAccountToken,
+    ProcMount,
+    SeLinux,
+    AppArmor,
+    Sysctls,
+    HostProcess,
 }
 
 pub const RULES: &[(Rule, &str)] = &[
@@ -37,7 +47,36 @@ pub const RULES: &[(Rule, &str)] = &[
     (Rule::Seccomp, "seccomp"),
     (Rule::WritableRootFs, "writable-root-fs"),
     (Rule::ServiceAccountToken, "service-account-token"),
+    (Rule::ProcMount, "proc-mount"),
+    (Rule::SeLinux, "selinux"),
+    (Rule::AppArmor, "apparmor"),
+    (Rule::Sysctls, "sysctls"),
+    (Rule::HostProcess, "host-process"),
 ];
+
+/// Sysctls the baseline profile allows (namespaced and safe).
+const SAFE_SYSCTLS: &[&str] = &[
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+];
+
+/// SELinux types the baseline profile allows (besides none).
+const SELINUX_TYPES: &[&str] = &[
+    "container_t",
+    "container_init_t",
+    "container_kvm_t",
+    "container_engine_t",
+];
+
+const APPARMOR_ANNOTATION_PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";
 
 fn rule_name(rule: Rule) -> &'static str {
     RULES
@@ -70,6 +109,7 @@ pub struct Profile {
 struct Ctx<'a> {
     allowed: Vec<Rule>,
     profile: Profile,
+    family: Family,
     errors: &'a mut Vec<String>,
 }
 
@@ -87,17 +127,16 @@ impl Ctx<'_> {
     }
 }
 
-/// Hardens one object (a workload or a ServiceAccount). Errors name the field.
-pub fn harden(obj: &mut Node, profile: Profile) -> Result<(), Vec<String>> {
-    let Some(kind) = super::pod::kind_of(obj).map(str::to_string) else {
-        return Ok(());
-    };
+/// Hardens one object (anything holding pod specs, or a ServiceAccount). Returns where its pod
+/// specs are; errors name the field.
+pub fn harden(obj: &mut Node, profile: Profile) -> Result<Vec<PodSpecAt>, Vec<String>> {
     let mut errors = Vec::new();
-    if kind == "ServiceAccount" {
+    if super::pod::kind_of(obj) == Some("ServiceAccount") {
         let allowed = opt_outs(obj, None, &mut errors);
         let mut ctx = Ctx {
             allowed,
             profile,
+            family: Family::Kubernetes,
             errors: &mut errors,
         };
         if let Some(m) = obj.as_map_mut() {
@@ -110,41 +149,57 @@ pub fn harden(obj: &mut Node, profile: Profile) -> Result<(), Vec<String>> {
             );
         }
         return if errors.is_empty() {
-            Ok(())
+            Ok(Vec::new())
         } else {
             Err(errors)
         };
     }
-    let Some(path) = template_path(&kind) else {
-        return Ok(());
-    };
-    let template_annotations = obj
-        .get_path(path)
-        .and_then(|t| t.get_path(&["metadata", "annotations"]))
-        .cloned();
-    let allowed = opt_outs(obj, template_annotations.as_ref(), &mut errors);
-    let spec_path = path
-        .iter()
-        .chain(["spec"].iter())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(".");
-    let mut ctx = Ctx {
-        allowed,
-        profile,
-        errors: &mut errors,
-    };
-    if let Some(spec) = template_mut(obj, path)
-        .and_then(|t| t.as_map_mut())
-        .map(|t| t.entry_map("spec"))
-        && let Some(spec) = spec.as_map_mut()
-    {
-        harden_pod_spec(spec, &spec_path, &mut ctx);
+    let specs = pod_specs(obj)?;
+    for at in &specs {
+        let template_annotations = at
+            .template
+            .as_ref()
+            .and_then(|t| get(obj, t))
+            .and_then(|t| t.get_path(&["metadata", "annotations"]))
+            .cloned();
+        let allowed = opt_outs(obj, template_annotations.as_ref(), &mut errors);
+        let mut ctx = Ctx {
+            allowed,
+            profile,
+            family: at.family,
+            errors: &mut errors,
+        };
+        if let Some(a) = &template_annotations {
+            check_apparmor_annotations(a, at, &mut ctx);
+        }
+        let path = display(&at.spec);
+        if let Some(spec) = get_mut(obj, &at.spec).and_then(Node::as_map_mut) {
+            harden_pod_spec(spec, &path, &mut ctx);
+        }
     }
     if errors.is_empty() {
-        Ok(())
+        Ok(specs)
     } else {
+        errors.dedup();
         Err(errors)
+    }
+}
+
+/// The AppArmor annotation (before the `appArmorProfile` field): `unconfined` is refused.
+fn check_apparmor_annotations(annotations: &Node, at: &PodSpecAt, ctx: &mut Ctx) {
+    let Some(map) = annotations.as_map() else {
+        return;
+    };
+    let template = at.template.as_deref().map(display).unwrap_or_default();
+    for (k, v) in map.iter() {
+        let key = k.key_text();
+        if key.starts_with(APPARMOR_ANNOTATION_PREFIX) && v.as_str() == Some("unconfined") {
+            ctx.weaker(
+                Rule::AppArmor,
+                &crate::diag::join(&crate::diag::join(&template, "metadata.annotations"), &key),
+                "`unconfined`",
+            );
+        }
     }
 }
 
@@ -182,27 +237,78 @@ fn opt_outs(
     rules
 }
 
+/// A field that must be a boolean: its value, `None` when absent or null, and an error when it
+/// is anything else (Kubernetes rejects it; this filter does not guess).
+fn boolean(m: &Map, field: &str, path: &str, ctx: &mut Ctx) -> Option<bool> {
+    typed(m, field, path, ctx, "true or false", Node::as_bool)
+}
+
+fn integer(m: &Map, field: &str, path: &str, ctx: &mut Ctx) -> Option<i64> {
+    typed(m, field, path, ctx, "an integer", Node::as_i64)
+}
+
+fn string<'m>(m: &'m Map, field: &str, path: &str, ctx: &mut Ctx) -> Option<&'m str> {
+    typed(m, field, path, ctx, "a string", Node::as_str)
+}
+
+fn typed<'m, T>(
+    m: &'m Map,
+    field: &str,
+    path: &str,
+    ctx: &mut Ctx,
+    what: &str,
+    read: impl Fn(&'m Node) -> Option<T>,
+) -> Option<T> {
+    let v = m.get(field).filter(|v| !v.is_null())?;
+    let got = read(v);
+    if got.is_none() {
+        ctx.errors.push(format!(
+            "{}: must be {what}, not {}",
+            join(path, field),
+            v.type_name()
+        ));
+    }
+    got
+}
+
+/// The mapping at `field`, created when absent or null; an error (and `None`) when it is
+/// something else.
+fn mapping<'m>(m: &'m mut Map, field: &str, path: &str, ctx: &mut Ctx) -> Option<&'m mut Map> {
+    let v = m.entry_map(field);
+    let type_name = v.type_name();
+    let got = v.as_map_mut();
+    if got.is_none() {
+        ctx.errors.push(format!(
+            "{}: must be a mapping, not {type_name}",
+            join(path, field)
+        ));
+    }
+    got
+}
+
 fn default_false_or_error(m: &mut Map, field: &str, path: &str, rule: Rule, ctx: &mut Ctx) {
-    match m.get(field).and_then(Node::as_bool) {
+    let present = m.get(field).is_some_and(|v| !v.is_null());
+    match boolean(m, field, path, ctx) {
         Some(true) => ctx.weaker(rule, &join(path, field), &format!("`{field}: true`")),
         Some(false) => {}
-        None if ctx.allows(rule) => {}
+        None if present || ctx.allows(rule) => {}
         None => m.insert(field, Node::bool(false)),
     }
 }
 
 fn default_true_or_error(m: &mut Map, field: &str, path: &str, rule: Rule, ctx: &mut Ctx) {
-    match m.get(field).and_then(Node::as_bool) {
+    let present = m.get(field).is_some_and(|v| !v.is_null());
+    match boolean(m, field, path, ctx) {
         Some(false) => ctx.weaker(rule, &join(path, field), &format!("`{field}: false`")),
         Some(true) => {}
-        None if ctx.allows(rule) => {}
+        None if present || ctx.allows(rule) => {}
         None => m.insert(field, Node::bool(true)),
     }
 }
 
 fn harden_pod_spec(spec: &mut Map, path: &str, ctx: &mut Ctx) {
     for field in ["hostNetwork", "hostPID", "hostIPC"] {
-        if spec.get(field).and_then(Node::as_bool) == Some(true) {
+        if boolean(spec, field, path, ctx) == Some(true) {
             ctx.weaker(
                 Rule::HostNamespaces,
                 &join(path, field),
@@ -222,7 +328,11 @@ fn harden_pod_spec(spec: &mut Map, path: &str, ctx: &mut Ctx) {
         spec.insert("enableServiceLinks", Node::bool(false));
     }
     check_volume_types(spec, path, ctx);
-    harden_pod_security_context(spec, path, ctx);
+    // Knative Serving admits a pod-level securityContext only behind a feature flag: an
+    // existing one is checked, none is added (each container gets the settings instead).
+    if ctx.family == Family::Kubernetes || spec.get("securityContext").is_some_and(|s| !s.is_null()) {
+        harden_pod_security_context(spec, path, ctx);
+    }
     let writable = !ctx.allows(Rule::WritableRootFs);
     for field in CONTAINER_FIELDS {
         let Some(list) = spec.get_mut(field).and_then(Node::as_seq_mut) else {
@@ -233,6 +343,9 @@ fn harden_pod_spec(spec: &mut Map, path: &str, ctx: &mut Ctx) {
             let Some(c) = c.as_map_mut() else { continue };
             let cpath = index(&join(path, field), i);
             harden_container(c, &cpath, ctx);
+            if ctx.family == Family::Knative {
+                harden_knative_container(c, &cpath, ctx);
+            }
             if writable && *field != "ephemeralContainers" {
                 needs.extend(ensure_writable_mounts(c));
             }
@@ -248,7 +361,27 @@ fn check_volume_types(spec: &Map, path: &str, ctx: &mut Ctx) {
         return;
     };
     for (i, v) in volumes.iter().enumerate() {
-        let Some(m) = v.as_map() else { continue };
+        let Some(m) = v.as_map() else {
+            ctx.errors.push(format!(
+                "{}: a volume must be a mapping, not {}",
+                index(&join(path, "volumes"), i),
+                v.type_name()
+            ));
+            continue;
+        };
+        let sources = m
+            .get("projected")
+            .and_then(|p| p.get_path(&["sources"]))
+            .and_then(Node::as_seq);
+        for (j, src) in sources.into_iter().flatten().enumerate() {
+            if src.get_path(&["serviceAccountToken"]).is_some() {
+                ctx.weaker(
+                    Rule::ServiceAccountToken,
+                    &format!("{}.projected.sources[{j}].serviceAccountToken", index(&join(path, "volumes"), i)),
+                    "a projected service-account token",
+                );
+            }
+        }
         for (k, _) in m.iter() {
             let key = k.key_text();
             if key != "name" && !ALLOWED_VOLUMES.contains(&key.as_str()) {
@@ -264,25 +397,109 @@ fn check_volume_types(spec: &Map, path: &str, ctx: &mut Ctx) {
 
 fn harden_pod_security_context(spec: &mut Map, path: &str, ctx: &mut Ctx) {
     let sc_path = join(path, "securityContext");
-    let Some(sc) = spec.entry_map("securityContext").as_map_mut() else {
-        ctx.errors.push(format!("{sc_path}: must be a mapping"));
+    let Some(sc) = mapping(spec, "securityContext", path, ctx) else {
         return;
     };
     default_true_or_error(sc, "runAsNonRoot", &sc_path, Rule::RunAsRoot, ctx);
     let uid = ctx.profile.uid;
     run_as_user(sc, &sc_path, ctx, true);
-    if !sc.contains_key("runAsGroup") {
-        sc.insert("runAsGroup", Node::int(uid));
-    }
-    if !sc.contains_key("fsGroup") {
-        sc.insert("fsGroup", Node::int(uid));
+    for field in ["runAsGroup", "fsGroup"] {
+        if integer(sc, field, &sc_path, ctx).is_none() && !sc.get(field).is_some_and(|v| !v.is_null()) {
+            sc.insert(field, Node::int(uid));
+        }
     }
     seccomp(sc, &sc_path, ctx, true);
+    baseline_options(sc, &sc_path, ctx);
+    if let Some(sysctls) = sc.get("sysctls").filter(|v| !v.is_null()) {
+        let at = join(&sc_path, "sysctls");
+        match sysctls.as_seq() {
+            None => ctx
+                .errors
+                .push(format!("{at}: must be a list, not {}", sysctls.type_name())),
+            Some(list) => {
+                let names: Vec<(usize, String)> = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (i, s.get_path(&["name"]).and_then(Node::as_str).unwrap_or("").to_string()))
+                    .collect();
+                for (i, name) in names {
+                    if !SAFE_SYSCTLS.contains(&name.as_str()) {
+                        ctx.weaker(
+                            Rule::Sysctls,
+                            &join(&index(&at, i), "name"),
+                            &format!("the sysctl `{name}` (outside the baseline profile's safe set)"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Settings the baseline profile restricts at pod and container level: SELinux options,
+/// AppArmor, Windows host processes.
+fn baseline_options(sc: &mut Map, path: &str, ctx: &mut Ctx) {
+    if let Some(se) = sc.get("seLinuxOptions").filter(|v| !v.is_null()) {
+        let at = join(path, "seLinuxOptions");
+        match se.as_map() {
+            None => ctx
+                .errors
+                .push(format!("{at}: must be a mapping, not {}", se.type_name())),
+            Some(se) => {
+                let se = se.clone();
+                if let Some(t) = string(&se, "type", &at, ctx).filter(|t| !t.is_empty())
+                    && !SELINUX_TYPES.contains(&t)
+                {
+                    ctx.weaker(Rule::SeLinux, &join(&at, "type"), &format!("the SELinux type `{t}`"));
+                }
+                for field in ["user", "role"] {
+                    if let Some(v) = string(&se, field, &at, ctx).filter(|v| !v.is_empty()) {
+                        ctx.weaker(
+                            Rule::SeLinux,
+                            &join(&at, field),
+                            &format!("setting the SELinux {field} (`{v}`)"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    if let Some(aa) = sc.get("appArmorProfile").filter(|v| !v.is_null()) {
+        let at = join(path, "appArmorProfile");
+        match aa.as_map() {
+            None => ctx
+                .errors
+                .push(format!("{at}: must be a mapping, not {}", aa.type_name())),
+            Some(aa) => {
+                let aa = aa.clone();
+                if let Some(t) = string(&aa, "type", &at, ctx)
+                    && !matches!(t, "RuntimeDefault" | "Localhost")
+                {
+                    ctx.weaker(Rule::AppArmor, &join(&at, "type"), &format!("`{t}`"));
+                }
+            }
+        }
+    }
+    if let Some(w) = sc.get("windowsOptions").filter(|v| !v.is_null()) {
+        let at = join(path, "windowsOptions");
+        match w.as_map() {
+            None => ctx
+                .errors
+                .push(format!("{at}: must be a mapping, not {}", w.type_name())),
+            Some(w) => {
+                let w = w.clone();
+                if boolean(&w, "hostProcess", &at, ctx) == Some(true) {
+                    ctx.weaker(Rule::HostProcess, &join(&at, "hostProcess"), "`hostProcess: true`");
+                }
+            }
+        }
+    }
 }
 
 /// `runAsUser`: 0 is an error; missing is set at pod level; the high-UID profile raises low UIDs.
 fn run_as_user(sc: &mut Map, path: &str, ctx: &mut Ctx, set_missing: bool) {
-    match sc.get("runAsUser").and_then(Node::as_i64) {
+    let present = sc.get("runAsUser").is_some_and(|v| !v.is_null());
+    match integer(sc, "runAsUser", path, ctx) {
         Some(0) => ctx.weaker(
             Rule::RunAsRoot,
             &join(path, "runAsUser"),
@@ -292,6 +509,7 @@ fn run_as_user(sc: &mut Map, path: &str, ctx: &mut Ctx, set_missing: bool) {
             sc.insert("runAsUser", Node::int(ctx.profile.uid))
         }
         Some(_) => {}
+        None if present => {}
         None if set_missing && !ctx.allows(Rule::RunAsRoot) => {
             sc.insert("runAsUser", Node::int(ctx.profile.uid))
         }
@@ -300,17 +518,35 @@ fn run_as_user(sc: &mut Map, path: &str, ctx: &mut Ctx, set_missing: bool) {
 }
 
 fn seccomp(sc: &mut Map, path: &str, ctx: &mut Ctx, set_missing: bool) {
-    let kind = sc
-        .get("seccompProfile")
-        .and_then(|s| s.get_path(&["type"]))
-        .and_then(Node::as_str)
-        .map(str::to_string);
+    let present = sc.get("seccompProfile").is_some_and(|v| !v.is_null());
+    let kind = match sc.get("seccompProfile").filter(|v| !v.is_null()) {
+        None => None,
+        Some(p) => match p.as_map() {
+            None => {
+                ctx.errors.push(format!(
+                    "{}: must be a mapping, not {}",
+                    join(path, "seccompProfile"),
+                    p.type_name()
+                ));
+                return;
+            }
+            Some(m) => {
+                let m = m.clone();
+                string(&m, "type", &join(path, "seccompProfile"), ctx).map(str::to_string)
+            }
+        },
+    };
     match kind.as_deref() {
         Some("RuntimeDefault" | "Localhost") => {}
         Some(other) => ctx.weaker(
             Rule::Seccomp,
             &join(path, "seccompProfile.type"),
             &format!("`{other}`"),
+        ),
+        None if present => ctx.weaker(
+            Rule::Seccomp,
+            &join(path, "seccompProfile.type"),
+            "no seccomp profile type",
         ),
         None if set_missing && !ctx.allows(Rule::Seccomp) => {
             let mut m = Map::default();
@@ -322,23 +558,35 @@ fn seccomp(sc: &mut Map, path: &str, ctx: &mut Ctx, set_missing: bool) {
 }
 
 fn harden_container(c: &mut Map, path: &str, ctx: &mut Ctx) {
-    if let Some(ports) = c.get("ports").and_then(Node::as_seq) {
-        for (i, p) in ports.iter().enumerate() {
-            if p.get_path(&["hostPort"])
-                .and_then(Node::as_i64)
-                .is_some_and(|h| h != 0)
-            {
-                ctx.weaker(
-                    Rule::HostPorts,
-                    &join(&index(&join(path, "ports"), i), "hostPort"),
-                    "a host port",
-                );
+    if let Some(ports) = c.get("ports").filter(|v| !v.is_null()) {
+        let at = join(path, "ports");
+        match ports.as_seq() {
+            None => ctx
+                .errors
+                .push(format!("{at}: must be a list, not {}", ports.type_name())),
+            Some(list) => {
+                for (i, p) in list.clone().iter().enumerate() {
+                    let Some(p) = p.as_map() else {
+                        ctx.errors.push(format!(
+                            "{}: must be a mapping, not {}",
+                            index(&at, i),
+                            p.type_name()
+                        ));
+                        continue;
+                    };
+                    if integer(p, "hostPort", &index(&at, i), ctx).is_some_and(|h| h != 0) {
+                        ctx.weaker(
+                            Rule::HostPorts,
+                            &join(&index(&at, i), "hostPort"),
+                            "a host port",
+                        );
+                    }
+                }
             }
         }
     }
     let sc_path = join(path, "securityContext");
-    let Some(sc) = c.entry_map("securityContext").as_map_mut() else {
-        ctx.errors.push(format!("{sc_path}: must be a mapping"));
+    let Some(sc) = mapping(c, "securityContext", path, ctx) else {
         return;
     };
     default_false_or_error(
@@ -359,19 +607,60 @@ fn harden_container(c: &mut Map, path: &str, ctx: &mut Ctx) {
     default_true_or_error(sc, "runAsNonRoot", &sc_path, Rule::RunAsRoot, ctx);
     run_as_user(sc, &sc_path, ctx, false);
     seccomp(sc, &sc_path, ctx, false);
+    if let Some(p) = string(sc, "procMount", &sc_path, ctx)
+        && p != "Default"
+    {
+        let p = p.to_string();
+        ctx.weaker(Rule::ProcMount, &join(&sc_path, "procMount"), &format!("`{p}`"));
+    }
+    baseline_options(sc, &sc_path, ctx);
     capabilities(sc, &sc_path, ctx);
+}
+
+/// Knative: what the pod-level securityContext would carry goes on each container.
+fn harden_knative_container(c: &mut Map, path: &str, ctx: &mut Ctx) {
+    let sc_path = join(path, "securityContext");
+    let Some(sc) = c.get_mut("securityContext").and_then(Node::as_map_mut) else {
+        return;
+    };
+    run_as_user(sc, &sc_path, ctx, true);
+    if integer(sc, "runAsGroup", &sc_path, ctx).is_none()
+        && !sc.get("runAsGroup").is_some_and(|v| !v.is_null())
+    {
+        sc.insert("runAsGroup", Node::int(ctx.profile.uid));
+    }
+    seccomp(sc, &sc_path, ctx, true);
 }
 
 fn capabilities(sc: &mut Map, path: &str, ctx: &mut Ctx) {
     let cap_path = join(path, "capabilities");
     let allow = ctx.allows(Rule::Capabilities);
-    let Some(caps) = sc.entry_map("capabilities").as_map_mut() else {
-        ctx.errors.push(format!("{cap_path}: must be a mapping"));
+    let Some(caps) = mapping(sc, "capabilities", path, ctx) else {
         return;
     };
+    for field in ["add", "drop"] {
+        if let Some(v) = caps.get(field).filter(|v| !v.is_null()) {
+            match v.as_seq() {
+                None => ctx.errors.push(format!(
+                    "{}: must be a list, not {}",
+                    join(&cap_path, field),
+                    v.type_name()
+                )),
+                Some(list) => {
+                    if let Some((i, bad)) = list.iter().enumerate().find(|(_, c)| c.as_str().is_none()) {
+                        ctx.errors.push(format!(
+                            "{}: must be a string, not {}",
+                            index(&join(&cap_path, field), i),
+                            bad.type_name()
+                        ));
+                    }
+                }
+            }
+        }
+    }
     if let Some(add) = caps.get("add").and_then(Node::as_seq) {
-        for (i, a) in add.iter().enumerate() {
-            let name = a.as_str().unwrap_or("");
+        for (i, a) in add.clone().iter().enumerate() {
+            let Some(name) = a.as_str() else { continue };
             if name != "NET_BIND_SERVICE" {
                 ctx.weaker(
                     Rule::Capabilities,

@@ -10,12 +10,12 @@
 
 pub mod chart_check;
 pub mod harden;
-mod pod;
+pub mod pod;
 pub use pod::name_of;
 pub mod rollout_hash;
 
 use crate::limits::{MAX_DOCUMENT_BYTES, MAX_STREAM_BYTES, mib};
-use crate::manifest::{RawDoc, header, source_comment, split, top_level_kind};
+use crate::manifest::{RawDoc, header, source_comment, split};
 use crate::yaml::{Node, emit_document, parse_document};
 pub use harden::Profile;
 use rollout_hash::DataIndex;
@@ -90,6 +90,12 @@ impl fmt::Display for PostRenderError {
 impl std::error::Error for PostRenderError {}
 
 /// Post-renders a whole stream. On error nothing is returned: callers print nothing to stdout.
+///
+/// Every document is read once, as Go reads it. The first pass records the data of every
+/// ConfigMap and Secret (for the hashes) and keeps the documents that hold pod specs or
+/// ServiceAccounts; the second runs the filters on those. A document no filter changes is copied
+/// byte for byte, whatever it holds (merge keys, tags, anchors): Go reads it as the filters did.
+/// A changed one is written from Go's reading, so it keeps every value as Kubernetes saw it.
 pub fn post_render<'a>(input: &'a str, options: &Options) -> Result<Outcome<'a>, PostRenderError> {
     if input.len() > MAX_STREAM_BYTES {
         return Err(stream_error(format!(
@@ -98,49 +104,71 @@ pub fn post_render<'a>(input: &'a str, options: &Options) -> Result<Outcome<'a>,
             mib(MAX_STREAM_BYTES)
         )));
     }
-    let docs = split(input);
-    let data = index_data(&docs)?;
+    let docs = split(input).map_err(|e| PostRenderError {
+        document: e.document,
+        source: None,
+        line: e.line,
+        reasons: vec![e.message],
+    })?;
+    let mut data = DataIndex::default();
+    let mut objects = 0;
+    let mut unverified: Option<String> = None;
+    // The documents the filters may change, by position.
+    let mut held: Vec<Option<Node>> = Vec::with_capacity(docs.len());
+    for doc in &docs {
+        let Some(mut node) = parse(doc)? else {
+            held.push(None);
+            continue;
+        };
+        let mut holds_pods = false;
+        for obj in objects_mut(&mut node).map_err(|r| fail(doc, &node_source(doc), vec![r]))? {
+            objects += 1;
+            data.record(obj);
+            if unverified.is_none() {
+                unverified = chart_check::unverified_version(obj);
+            }
+            holds_pods |= pod::kind_of(obj) == Some("ServiceAccount")
+                || pod::pod_specs(obj).map_or(true, |s| !s.is_empty());
+        }
+        held.push(holds_pods.then_some(node));
+    }
+    if objects == 0 {
+        return Err(stream_error(
+            "no Kubernetes objects on stdin; refusing to print an empty manifest (Helm 3 would delete every resource of the release on upgrade). Note: `helm template --output-dir` sends post-renderers nothing".into(),
+        ));
+    }
     let mut out = Outcome {
         segments: Vec::with_capacity(docs.len()),
         ..Outcome::default()
     };
-    let mut unverified: Option<String> = None;
-    let mut objects = 0;
     let mut written = 0;
-    for doc in &docs {
-        let Some(mut node) = parse(doc)? else {
+    for (doc, node) in docs.iter().zip(held) {
+        let Some(mut node) = node else {
             out.segments.push(Cow::Borrowed(doc.text));
             continue;
         };
         let original = node.clone();
-        let fail = |reasons: Vec<String>| PostRenderError {
-            document: doc.index,
-            source: source_of(doc, &original),
-            line: doc.start_line,
-            reasons,
-        };
+        let source = source_of(doc, &original);
         let mut errors = Vec::new();
-        for obj in objects_mut(&mut node).map_err(|r| fail(vec![r]))? {
-            objects += 1;
-            if let Err(e) = harden::harden(obj, options.profile) {
-                let name = format!(
-                    "{} {}",
-                    pod::kind_of(obj).unwrap_or("object"),
-                    pod::name_of(obj)
-                );
-                errors.extend(e.into_iter().map(|r| format!("{name}: {r}")));
-            }
-            if let Some(path) = pod::kind_of(obj).and_then(pod::template_path)
-                && let Some(t) = pod::template_mut(obj, path)
-            {
-                rollout_hash::stamp(t, &data);
-            }
-            if unverified.is_none() {
-                unverified = chart_check::unverified_version(obj);
+        for obj in objects_mut(&mut node).map_err(|r| fail(doc, &source, vec![r]))? {
+            let name = format!(
+                "{} {}",
+                pod::kind_of(obj).unwrap_or("object"),
+                pod::name_of(obj)
+            );
+            match harden::harden(obj, options.profile) {
+                Err(e) => errors.extend(e.into_iter().map(|r| format!("{name}: {r}"))),
+                Ok(specs) => {
+                    for at in specs {
+                        if let Some(t) = at.template.and_then(|t| pod::get_mut(obj, &t)) {
+                            rollout_hash::stamp(t, &data);
+                        }
+                    }
+                }
             }
         }
         if !errors.is_empty() {
-            return Err(fail(errors));
+            return Err(fail(doc, &source, errors));
         }
         if node == original {
             out.segments.push(Cow::Borrowed(doc.text));
@@ -150,7 +178,7 @@ pub fn post_render<'a>(input: &'a str, options: &Options) -> Result<Outcome<'a>,
             // A rewritten document is written in block style with aliases expanded, so it can
             // outgrow its input (compact flow collections nested deep, many aliases).
             if text.len() > MAX_DOCUMENT_BYTES {
-                return Err(fail(vec![format!(
+                return Err(fail(doc, &source, vec![format!(
                     "written back it would be {}, more than the {} a document may have (README \"Input limits\")",
                     mib(text.len()),
                     mib(MAX_DOCUMENT_BYTES)
@@ -166,11 +194,6 @@ pub fn post_render<'a>(input: &'a str, options: &Options) -> Result<Outcome<'a>,
             )));
         }
     }
-    if objects == 0 {
-        return Err(stream_error(
-            "no Kubernetes objects on stdin; refusing to print an empty manifest (Helm 3 would delete every resource of the release on upgrade). Note: `helm template --output-dir` sends post-renderers nothing".into(),
-        ));
-    }
     if let Some(v) = unverified {
         let lock = crate::lock::chart_lock();
         let msg = format!(
@@ -185,22 +208,17 @@ pub fn post_render<'a>(input: &'a str, options: &Options) -> Result<Outcome<'a>,
     Ok(out)
 }
 
-/// First pass: the data of every ConfigMap and Secret, so a pod template before its ConfigMap
-/// in the stream still gets the right hash. Only documents that may hold them are parsed.
-fn index_data(docs: &[RawDoc]) -> Result<DataIndex, PostRenderError> {
-    let mut index = DataIndex::default();
-    for doc in docs {
-        if matches!(top_level_kind(doc.text), Some(k) if !matches!(k, "ConfigMap" | "Secret" | "List"))
-        {
-            continue;
-        }
-        if let Some(mut node) = parse(doc)?
-            && let Ok(objs) = objects_mut(&mut node)
-        {
-            objs.for_each(|o| index.record(o));
-        }
+fn fail(doc: &RawDoc, source: &Option<String>, reasons: Vec<String>) -> PostRenderError {
+    PostRenderError {
+        document: doc.index,
+        source: source.clone(),
+        line: doc.start_line,
+        reasons,
     }
-    Ok(index)
+}
+
+fn node_source(doc: &RawDoc) -> Option<String> {
+    source_comment(doc.text).map(str::to_string)
 }
 
 /// An error about the stream as a whole (document 0).

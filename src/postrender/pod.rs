@@ -1,6 +1,17 @@
-//! Where pod templates live in each workload kind.
+//! Where pods live in an object. A pod spec is found by its shape in any kind: a mapping whose
+//! `containers` is a list (a Pod's `spec`, a workload's `spec.template.spec`, a PodTemplate's
+//! `template.spec`, an Argo Rollout's, a Knative Service's, a KEDA ScaledJob's
+//! `spec.jobTargetRef.template.spec`, or any custom resource's). At the places known kinds keep
+//! their pod template, the template must be well formed (a malformed one is refused, never
+//! passed on unhardened). A custom resource field shaped like a pod spec that is not one can be
+//! named in the object's `locust.project-planton.org/not-pod-specs` annotation.
 
 use crate::yaml::Node;
+
+pub const NOT_POD_SPECS_ANNOTATION: &str = "locust.project-planton.org/not-pod-specs";
+
+/// The container lists of a pod spec, with their field names.
+pub const CONTAINER_FIELDS: &[&str] = &["initContainers", "containers", "ephemeralContainers"];
 
 pub fn kind_of(obj: &Node) -> Option<&str> {
     obj.get_path(&["kind"]).and_then(Node::as_str)
@@ -12,25 +23,307 @@ pub fn name_of(obj: &Node) -> &str {
         .unwrap_or("<unnamed>")
 }
 
-/// The path from the object to its pod template (`metadata` + `spec`); empty for a Pod.
-pub fn template_path(kind: &str) -> Option<&'static [&'static str]> {
-    match kind {
-        "Pod" => Some(&[]),
-        "Deployment"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "ReplicaSet"
-        | "ReplicationController"
-        | "Job" => Some(&["spec", "template"]),
-        "CronJob" => Some(&["spec", "jobTemplate", "spec", "template"]),
-        _ => None,
+/// The API group of an object (`apps` for `apps/v1`, empty for the core group).
+fn group_of(obj: &Node) -> &str {
+    obj.get_path(&["apiVersion"])
+        .and_then(Node::as_str)
+        .and_then(|v| v.rsplit_once('/').map(|(g, _)| g))
+        .unwrap_or("")
+}
+
+/// One step of a path into an object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// `spec.template.spec`, `spec.workers[0].template.spec`.
+pub fn display(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => out = crate::diag::join(&out, k),
+            Seg::Index(i) => out = crate::diag::index(&out, *i),
+        }
+    }
+    out
+}
+
+pub fn get_mut<'a>(node: &'a mut Node, path: &[Seg]) -> Option<&'a mut Node> {
+    path.iter().try_fold(node, |n, seg| match seg {
+        Seg::Key(k) => n.as_map_mut()?.get_mut(k),
+        Seg::Index(i) => n.as_seq_mut()?.get_mut(*i),
+    })
+}
+
+pub fn get<'a>(node: &'a Node, path: &[Seg]) -> Option<&'a Node> {
+    path.iter().try_fold(node, |n, seg| match seg {
+        Seg::Key(k) => n.as_map()?.get(k),
+        Seg::Index(i) => n.as_seq()?.get(*i),
+    })
+}
+
+/// Which admission rules the kind's controller puts on its pod spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// Core workloads and anything else: every pod spec field is accepted.
+    Kubernetes,
+    /// Knative Serving admits a pod-level `securityContext` only behind a feature flag and has
+    /// no `automountServiceAccountToken`: the hardening goes on each container instead.
+    Knative,
+}
+
+/// A pod spec in an object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodSpecAt {
+    /// From the object to the pod spec (the mapping holding `containers`).
+    pub spec: Vec<Seg>,
+    /// From the object to its pod template (`metadata` + this `spec`), when it has one.
+    pub template: Option<Vec<Seg>>,
+    pub family: Family,
+}
+
+/// Where known kinds keep their pod template (`metadata` + `spec`).
+fn known_template(group: &str, kind: &str) -> Option<&'static [&'static str]> {
+    Some(match (group, kind) {
+        ("", "Pod") => &[],
+        ("", "PodTemplate") => &["template"],
+        ("serving.knative.dev", "Revision") => &[],
+        ("serving.knative.dev", "Service" | "Configuration") => &["spec", "template"],
+        ("batch", "CronJob") => &["spec", "jobTemplate", "spec", "template"],
+        ("keda.sh", "ScaledJob") => &["spec", "jobTargetRef", "template"],
+        (
+            _,
+            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController"
+            | "Job" | "Rollout",
+        ) => &["spec", "template"],
+        _ => return None,
+    })
+}
+
+fn keys(path: &[&str]) -> Vec<Seg> {
+    path.iter().map(|k| Seg::Key(k.to_string())).collect()
+}
+
+/// Every pod spec in `obj`, or why the object cannot be read as holding well-formed ones.
+pub fn pod_specs(obj: &Node) -> Result<Vec<PodSpecAt>, Vec<String>> {
+    let kind = kind_of(obj).unwrap_or("");
+    // Their data is strings only: nothing there is a pod Kubernetes would run.
+    if matches!(kind, "ConfigMap" | "Secret") {
+        return Ok(Vec::new());
+    }
+    let group = group_of(obj);
+    let family = if group == "serving.knative.dev" {
+        Family::Knative
+    } else {
+        Family::Kubernetes
+    };
+    let skipped: Vec<String> = obj
+        .get_path(&["metadata", "annotations", NOT_POD_SPECS_ANNOTATION])
+        .and_then(Node::as_str)
+        .map(|s| s.split(',').map(|p| p.trim().to_string()).collect())
+        .unwrap_or_default();
+    let mut errors = Vec::new();
+    let mut found: Vec<PodSpecAt> = Vec::new();
+    if let Some(template) = known_template(group, kind) {
+        let template = keys(template);
+        if let Some(t) = get(obj, &template).filter(|t| !t.is_null()) {
+            let tpath = display(&template);
+            match t.as_map().map(|m| m.get("spec")) {
+                None => errors.push(format!(
+                    "{}: the pod template must be a mapping, not {}",
+                    if tpath.is_empty() { "(root)" } else { &tpath },
+                    t.type_name()
+                )),
+                Some(Some(spec)) if spec.as_map().is_none() && !spec.is_null() => {
+                    errors.push(format!(
+                        "{}: the pod spec must be a mapping, not {}",
+                        crate::diag::join(&tpath, "spec"),
+                        spec.type_name()
+                    ))
+                }
+                Some(Some(spec)) if spec.as_map().is_some() => {
+                    let mut spec_path = template.clone();
+                    spec_path.push(Seg::Key("spec".into()));
+                    check_container_lists(spec, &display(&spec_path), true, &mut errors);
+                    found.push(PodSpecAt {
+                        spec: spec_path,
+                        template: Some(template),
+                        family,
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    let mut path = Vec::new();
+    walk(obj, &mut path, &mut |at: &[Seg], node: &Node| {
+        let shown = display(at);
+        if found.iter().any(|f| f.spec == at) || skipped.contains(&shown) {
+            return;
+        }
+        check_container_lists(node, &shown, false, &mut errors);
+        let template = match at.last() {
+            Some(Seg::Key(k)) if k == "spec" => Some(at[..at.len() - 1].to_vec()),
+            _ => None,
+        };
+        found.push(PodSpecAt {
+            spec: at.to_vec(),
+            template,
+            family,
+        });
+    });
+    if errors.is_empty() {
+        Ok(found)
+    } else {
+        Err(errors)
     }
 }
 
-pub fn template_mut<'a>(obj: &'a mut Node, path: &[&str]) -> Option<&'a mut Node> {
-    path.iter()
-        .try_fold(obj, |node, key| node.as_map_mut()?.get_mut(key))
+/// Calls `found` for every mapping whose `containers` is a list; does not look inside those.
+fn walk(node: &Node, path: &mut Vec<Seg>, found: &mut dyn FnMut(&[Seg], &Node)) {
+    match node {
+        Node::Map(m) => {
+            if m.get("containers").and_then(Node::as_seq).is_some() {
+                found(path, node);
+                return;
+            }
+            for (k, v) in m.iter() {
+                if matches!(v, Node::Scalar(_)) {
+                    continue;
+                }
+                path.push(Seg::Key(k.key_text()));
+                walk(v, path, found);
+                path.pop();
+            }
+        }
+        Node::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(Seg::Index(i));
+                walk(item, path, found);
+                path.pop();
+            }
+        }
+        Node::Scalar(_) => {}
+    }
 }
 
-/// The container lists of a pod spec, with their field names.
-pub const CONTAINER_FIELDS: &[&str] = &["initContainers", "containers", "ephemeralContainers"];
+/// Each container list must be a list of mappings (absent or null is fine, except `containers`
+/// at a known place, which Kubernetes requires).
+fn check_container_lists(spec: &Node, path: &str, known: bool, errors: &mut Vec<String>) {
+    for field in CONTAINER_FIELDS {
+        let at = crate::diag::join(path, field);
+        match spec.get_path(&[field]) {
+            None => {
+                if known && *field == "containers" {
+                    errors.push(format!("{at}: a pod spec needs a list of containers"));
+                }
+            }
+            Some(v) if v.is_null() => {}
+            Some(Node::Seq(items)) => {
+                for (i, c) in items.iter().enumerate() {
+                    if c.as_map().is_none() {
+                        errors.push(format!(
+                            "{}: a container must be a mapping, not {}",
+                            crate::diag::index(&at, i),
+                            c.type_name()
+                        ));
+                    }
+                }
+            }
+            Some(other) => errors.push(format!(
+                "{at}: must be a list of containers, not {} (malformed pod spec)",
+                other.type_name()
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse_single;
+
+    fn specs(text: &str) -> Result<Vec<(String, Option<String>)>, Vec<String>> {
+        pod_specs(&parse_single(text).unwrap()).map(|v| {
+            v.into_iter()
+                .map(|p| (display(&p.spec), p.template.map(|t| display(&t))))
+                .collect()
+        })
+    }
+
+    fn one(spec: &str, template: &str) -> Result<Vec<(String, Option<String>)>, Vec<String>> {
+        Ok(vec![(spec.to_string(), Some(template.to_string()))])
+    }
+
+    #[test]
+    fn pod_specs_by_kind_and_by_shape() {
+        let c = "{containers: [{name: c}]}";
+        let table: &[(String, Result<Vec<(String, Option<String>)>, Vec<String>>)] = &[
+            (format!("kind: Pod\napiVersion: v1\nspec: {c}\n"), one("spec", "")),
+            (
+                format!("kind: Deployment\napiVersion: apps/v1\nspec: {{template: {{spec: {c}}}}}\n"),
+                one("spec.template.spec", "spec.template"),
+            ),
+            (
+                format!("kind: CronJob\napiVersion: batch/v1\nspec: {{jobTemplate: {{spec: {{template: {{spec: {c}}}}}}}}}\n"),
+                one("spec.jobTemplate.spec.template.spec", "spec.jobTemplate.spec.template"),
+            ),
+            (
+                format!("kind: PodTemplate\napiVersion: v1\ntemplate: {{spec: {c}}}\n"),
+                one("template.spec", "template"),
+            ),
+            (
+                format!("kind: Rollout\napiVersion: argoproj.io/v1alpha1\nspec: {{template: {{spec: {c}}}}}\n"),
+                one("spec.template.spec", "spec.template"),
+            ),
+            (
+                format!("kind: ScaledJob\napiVersion: keda.sh/v1alpha1\nspec: {{jobTargetRef: {{template: {{spec: {c}}}}}}}\n"),
+                one("spec.jobTargetRef.template.spec", "spec.jobTargetRef.template"),
+            ),
+            (
+                format!("kind: Thing\napiVersion: x.io/v1\nspec: {{workers: [{{template: {{spec: {c}}}}}]}}\n"),
+                one("spec.workers[0].template.spec", "spec.workers[0].template"),
+            ),
+            (
+                format!("kind: Thing\napiVersion: x.io/v1\nspec: {{pod: {c}}}\n"),
+                Ok(vec![("spec.pod".into(), None)]),
+            ),
+            // Data and schemas are not pods.
+            ("kind: ConfigMap\napiVersion: v1\ndata: {containers: x}\n".into(), Ok(vec![])),
+            (
+                "kind: CustomResourceDefinition\napiVersion: apiextensions.k8s.io/v1\nspec: {properties: {containers: {type: array}}}\n".into(),
+                Ok(vec![]),
+            ),
+            // Named as not a pod spec.
+            (
+                format!("kind: Thing\napiVersion: x.io/v1\nmetadata: {{annotations: {{{NOT_POD_SPECS_ANNOTATION}: spec.pod}}}}\nspec: {{pod: {c}}}\n"),
+                Ok(vec![]),
+            ),
+            // Malformed at a known place, and by shape.
+            (
+                "kind: Deployment\napiVersion: apps/v1\nspec: {template: {spec: {containers: {name: c}}}}\n".into(),
+                Err(vec!["spec.template.spec.containers: must be a list of containers, not a mapping (malformed pod spec)".into()]),
+            ),
+            (
+                "kind: Deployment\napiVersion: apps/v1\nspec: {template: {spec: {initContainers: []}}}\n".into(),
+                Err(vec!["spec.template.spec.containers: a pod spec needs a list of containers".into()]),
+            ),
+            (
+                "kind: Pod\napiVersion: v1\nspec: {containers: [x], initContainers: {a: b}}\n".into(),
+                Err(vec![
+                    "spec.initContainers: must be a list of containers, not a mapping (malformed pod spec)".into(),
+                    "spec.containers[0]: a container must be a mapping, not a string".into(),
+                ]),
+            ),
+            (
+                "kind: Job\napiVersion: batch/v1\nspec: {template: [1]}\n".into(),
+                Err(vec!["spec.template: the pod template must be a mapping, not a list".into()]),
+            ),
+        ];
+        for (text, want) in table {
+            assert_eq!(&specs(text), want, "{text}");
+        }
+    }
+}
