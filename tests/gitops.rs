@@ -30,7 +30,8 @@ fn crd_schema(file: &str, version: &str) -> Value {
 }
 
 fn documents(text: &str) -> Vec<Value> {
-    locust_planton::manifest::split(text).unwrap()
+    locust_planton::manifest::split(text)
+        .unwrap()
         .iter()
         .filter_map(|d| parse_document(d.text).unwrap())
         .map(|n: Node| n.to_json())

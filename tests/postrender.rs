@@ -533,16 +533,8 @@ fn check_rendered(text: &str, what: &str, hooks_post_rendered: bool) {
         for i in items {
             let v = restricted::violations(i);
             assert!(v.is_empty(), "{what}: {v:#?}");
-            if restricted::pod_spec(i).is_some() {
-                let t = if i["kind"] == "Pod" {
-                    i.clone()
-                } else if i["kind"] == "CronJob" {
-                    i.pointer("/spec/jobTemplate/spec/template")
-                        .unwrap()
-                        .clone()
-                } else {
-                    i["spec"]["template"].clone()
-                };
+            for (_, template) in restricted::pod_specs(i) {
+                let t = template.expect("every pod spec here has a template");
                 assert!(
                     t["metadata"]["annotations"]["locust.project-planton.org/scripts-sha256"]
                         .is_string(),

@@ -134,7 +134,8 @@ fn strip_owned(mut o: Value) -> Value {
 }
 
 fn objects_of(text: &str) -> Vec<Value> {
-    locust_planton::manifest::split(text).unwrap()
+    locust_planton::manifest::split(text)
+        .unwrap()
         .iter()
         .filter_map(|d| parse_document(d.text).unwrap())
         .map(|n| n.to_json())

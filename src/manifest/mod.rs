@@ -122,9 +122,17 @@ mod tests {
         for bad in ["a: 1\n----\nb: 1\n", "a: 1\n--- {b: 1}\n", "a: 1\n---x\n"] {
             let e = split(bad).unwrap_err();
             assert_eq!((e.document, e.line), (2, 2), "{bad}");
-            assert!(e.message.contains("invalid YAML document separator"), "{e:?}");
+            assert!(
+                e.message.contains("invalid YAML document separator"),
+                "{e:?}"
+            );
         }
-        assert_eq!(split("a: 1\n--- # note\nb: 1\n---\t\nc: 1\n").unwrap().len(), 3);
+        assert_eq!(
+            split("a: 1\n--- # note\nb: 1\n---\t\nc: 1\n")
+                .unwrap()
+                .len(),
+            3
+        );
     }
 
     #[test]

@@ -330,7 +330,8 @@ fn harden_pod_spec(spec: &mut Map, path: &str, ctx: &mut Ctx) {
     check_volume_types(spec, path, ctx);
     // Knative Serving admits a pod-level securityContext only behind a feature flag: an
     // existing one is checked, none is added (each container gets the settings instead).
-    if ctx.family == Family::Kubernetes || spec.get("securityContext").is_some_and(|s| !s.is_null()) {
+    if ctx.family == Family::Kubernetes || spec.get("securityContext").is_some_and(|s| !s.is_null())
+    {
         harden_pod_security_context(spec, path, ctx);
     }
     let writable = !ctx.allows(Rule::WritableRootFs);
@@ -377,7 +378,10 @@ fn check_volume_types(spec: &Map, path: &str, ctx: &mut Ctx) {
             if src.get_path(&["serviceAccountToken"]).is_some() {
                 ctx.weaker(
                     Rule::ServiceAccountToken,
-                    &format!("{}.projected.sources[{j}].serviceAccountToken", index(&join(path, "volumes"), i)),
+                    &format!(
+                        "{}.projected.sources[{j}].serviceAccountToken",
+                        index(&join(path, "volumes"), i)
+                    ),
                     "a projected service-account token",
                 );
             }
@@ -404,7 +408,8 @@ fn harden_pod_security_context(spec: &mut Map, path: &str, ctx: &mut Ctx) {
     let uid = ctx.profile.uid;
     run_as_user(sc, &sc_path, ctx, true);
     for field in ["runAsGroup", "fsGroup"] {
-        if integer(sc, field, &sc_path, ctx).is_none() && !sc.get(field).is_some_and(|v| !v.is_null()) {
+        if integer(sc, field, &sc_path, ctx).is_none() && sc.get(field).is_none_or(|v| v.is_null())
+        {
             sc.insert(field, Node::int(uid));
         }
     }
@@ -420,14 +425,24 @@ fn harden_pod_security_context(spec: &mut Map, path: &str, ctx: &mut Ctx) {
                 let names: Vec<(usize, String)> = list
                     .iter()
                     .enumerate()
-                    .map(|(i, s)| (i, s.get_path(&["name"]).and_then(Node::as_str).unwrap_or("").to_string()))
+                    .map(|(i, s)| {
+                        (
+                            i,
+                            s.get_path(&["name"])
+                                .and_then(Node::as_str)
+                                .unwrap_or("")
+                                .to_string(),
+                        )
+                    })
                     .collect();
                 for (i, name) in names {
                     if !SAFE_SYSCTLS.contains(&name.as_str()) {
                         ctx.weaker(
                             Rule::Sysctls,
                             &join(&index(&at, i), "name"),
-                            &format!("the sysctl `{name}` (outside the baseline profile's safe set)"),
+                            &format!(
+                                "the sysctl `{name}` (outside the baseline profile's safe set)"
+                            ),
                         );
                     }
                 }
@@ -450,7 +465,11 @@ fn baseline_options(sc: &mut Map, path: &str, ctx: &mut Ctx) {
                 if let Some(t) = string(&se, "type", &at, ctx).filter(|t| !t.is_empty())
                     && !SELINUX_TYPES.contains(&t)
                 {
-                    ctx.weaker(Rule::SeLinux, &join(&at, "type"), &format!("the SELinux type `{t}`"));
+                    ctx.weaker(
+                        Rule::SeLinux,
+                        &join(&at, "type"),
+                        &format!("the SELinux type `{t}`"),
+                    );
                 }
                 for field in ["user", "role"] {
                     if let Some(v) = string(&se, field, &at, ctx).filter(|v| !v.is_empty()) {
@@ -489,7 +508,11 @@ fn baseline_options(sc: &mut Map, path: &str, ctx: &mut Ctx) {
             Some(w) => {
                 let w = w.clone();
                 if boolean(&w, "hostProcess", &at, ctx) == Some(true) {
-                    ctx.weaker(Rule::HostProcess, &join(&at, "hostProcess"), "`hostProcess: true`");
+                    ctx.weaker(
+                        Rule::HostProcess,
+                        &join(&at, "hostProcess"),
+                        "`hostProcess: true`",
+                    );
                 }
             }
         }
@@ -611,7 +634,11 @@ fn harden_container(c: &mut Map, path: &str, ctx: &mut Ctx) {
         && p != "Default"
     {
         let p = p.to_string();
-        ctx.weaker(Rule::ProcMount, &join(&sc_path, "procMount"), &format!("`{p}`"));
+        ctx.weaker(
+            Rule::ProcMount,
+            &join(&sc_path, "procMount"),
+            &format!("`{p}`"),
+        );
     }
     baseline_options(sc, &sc_path, ctx);
     capabilities(sc, &sc_path, ctx);
@@ -625,7 +652,7 @@ fn harden_knative_container(c: &mut Map, path: &str, ctx: &mut Ctx) {
     };
     run_as_user(sc, &sc_path, ctx, true);
     if integer(sc, "runAsGroup", &sc_path, ctx).is_none()
-        && !sc.get("runAsGroup").is_some_and(|v| !v.is_null())
+        && sc.get("runAsGroup").is_none_or(|v| v.is_null())
     {
         sc.insert("runAsGroup", Node::int(ctx.profile.uid));
     }
@@ -647,7 +674,9 @@ fn capabilities(sc: &mut Map, path: &str, ctx: &mut Ctx) {
                     v.type_name()
                 )),
                 Some(list) => {
-                    if let Some((i, bad)) = list.iter().enumerate().find(|(_, c)| c.as_str().is_none()) {
+                    if let Some((i, bad)) =
+                        list.iter().enumerate().find(|(_, c)| c.as_str().is_none())
+                    {
                         ctx.errors.push(format!(
                             "{}: must be a string, not {}",
                             index(&join(&cap_path, field), i),

@@ -178,11 +178,15 @@ pub fn post_render<'a>(input: &'a str, options: &Options) -> Result<Outcome<'a>,
             // A rewritten document is written in block style with aliases expanded, so it can
             // outgrow its input (compact flow collections nested deep, many aliases).
             if text.len() > MAX_DOCUMENT_BYTES {
-                return Err(fail(doc, &source, vec![format!(
-                    "written back it would be {}, more than the {} a document may have (README \"Input limits\")",
-                    mib(text.len()),
-                    mib(MAX_DOCUMENT_BYTES)
-                )]));
+                return Err(fail(
+                    doc,
+                    &source,
+                    vec![format!(
+                        "written back it would be {}, more than the {} a document may have (README \"Input limits\")",
+                        mib(text.len()),
+                        mib(MAX_DOCUMENT_BYTES)
+                    )],
+                ));
             }
             out.segments.push(Cow::Owned(text));
         }

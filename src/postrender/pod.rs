@@ -95,8 +95,13 @@ fn known_template(group: &str, kind: &str) -> Option<&'static [&'static str]> {
         ("keda.sh", "ScaledJob") => &["spec", "jobTargetRef", "template"],
         (
             _,
-            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController"
-            | "Job" | "Rollout",
+            "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicaSet"
+            | "ReplicationController"
+            | "Job"
+            | "Rollout",
         ) => &["spec", "template"],
         _ => return None,
     })
@@ -245,7 +250,10 @@ mod tests {
     use super::*;
     use crate::yaml::parse_single;
 
-    fn specs(text: &str) -> Result<Vec<(String, Option<String>)>, Vec<String>> {
+    /// (pod spec path, template path) of each pod spec, or the errors.
+    type Found = Result<Vec<(String, Option<String>)>, Vec<String>>;
+
+    fn specs(text: &str) -> Found {
         pod_specs(&parse_single(text).unwrap()).map(|v| {
             v.into_iter()
                 .map(|p| (display(&p.spec), p.template.map(|t| display(&t))))
@@ -253,14 +261,14 @@ mod tests {
         })
     }
 
-    fn one(spec: &str, template: &str) -> Result<Vec<(String, Option<String>)>, Vec<String>> {
+    fn one(spec: &str, template: &str) -> Found {
         Ok(vec![(spec.to_string(), Some(template.to_string()))])
     }
 
     #[test]
     fn pod_specs_by_kind_and_by_shape() {
         let c = "{containers: [{name: c}]}";
-        let table: &[(String, Result<Vec<(String, Option<String>)>, Vec<String>>)] = &[
+        let table: &[(String, Found)] = &[
             (format!("kind: Pod\napiVersion: v1\nspec: {c}\n"), one("spec", "")),
             (
                 format!("kind: Deployment\napiVersion: apps/v1\nspec: {{template: {{spec: {c}}}}}\n"),

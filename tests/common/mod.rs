@@ -110,37 +110,55 @@ pub fn helm_cmd(helm: &Path, home: &Path) -> std::process::Command {
     cmd
 }
 
-/// Removes what the post-renderer is meant to change, so the rest can be compared exactly.
+/// Removes what the post-renderer is meant to change, so the rest can be compared exactly:
+/// a ServiceAccount's token setting, and in every pod spec (found by shape, as
+/// `restricted::pod_specs` finds them) the security settings, the writable emptyDirs and the
+/// script hash on its template.
 pub fn strip_intended(obj: &mut serde_json::Value) {
     if obj["kind"] == "ServiceAccount" {
         obj.as_object_mut()
             .unwrap()
             .remove("automountServiceAccountToken");
     }
-    if obj["kind"] == "List" {
-        for item in obj["items"].as_array_mut().unwrap() {
-            strip_intended(item);
-        }
+    if matches!(obj["kind"].as_str(), Some("ConfigMap" | "Secret")) {
         return;
     }
-    let template: Option<&mut serde_json::Value> = match obj["kind"].as_str() {
-        Some("Pod") => Some(obj),
-        Some("CronJob") => obj.pointer_mut("/spec/jobTemplate/spec/template"),
-        _ => obj.pointer_mut("/spec/template"),
-    };
-    let Some(t) = template else { return };
-    if let Some(a) = t
-        .pointer_mut("/metadata/annotations")
-        .and_then(serde_json::Value::as_object_mut)
-    {
-        a.remove("locust.project-planton.org/scripts-sha256");
-        if a.is_empty() {
-            t["metadata"].as_object_mut().unwrap().remove("annotations");
+    strip_pods(obj);
+}
+
+fn strip_pods(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => {
+            if m.get("containers").is_some_and(Value::is_array) {
+                strip_pod_spec(m);
+                return;
+            }
+            if m.get("spec").is_some_and(|s| s["containers"].is_array())
+                && let Some(a) = m
+                    .get_mut("metadata")
+                    .and_then(|md| md.get_mut("annotations"))
+                    .and_then(Value::as_object_mut)
+            {
+                a.remove("locust.project-planton.org/scripts-sha256");
+                if a.is_empty() {
+                    m["metadata"].as_object_mut().unwrap().remove("annotations");
+                }
+                // A template that had no metadata gets some only for the hash.
+                if m["metadata"].as_object().is_some_and(|md| md.is_empty()) {
+                    m.remove("metadata");
+                }
+            }
+            for (_, child) in m.iter_mut() {
+                strip_pods(child);
+            }
         }
+        Value::Array(items) => items.iter_mut().for_each(strip_pods),
+        _ => {}
     }
-    let Some(spec) = t.get_mut("spec").and_then(serde_json::Value::as_object_mut) else {
-        return;
-    };
+}
+
+fn strip_pod_spec(spec: &mut serde_json::Map<String, serde_json::Value>) {
     for f in [
         "securityContext",
         "automountServiceAccountToken",
@@ -165,7 +183,7 @@ pub fn strip_intended(obj: &mut serde_json::Value) {
             .into_iter()
             .flatten()
         {
-            let c = c.as_object_mut().unwrap();
+            let Some(c) = c.as_object_mut() else { continue };
             c.remove("securityContext");
             if let Some(m) = c
                 .get_mut("volumeMounts")
