@@ -370,6 +370,7 @@ impl PostRenderArgs {
 impl DeployOpts {
     fn args(self, json: bool) -> commands::deploy::DeployArgs {
         commands::deploy::DeployArgs {
+            post_render_options: self.post_render.options(),
             post_render_args: self.post_render.forwarded_args(),
             file: self.file,
             chart: self.chart,

@@ -446,3 +446,59 @@ fn helm_is_found_on_path_or_through_helm_env() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Helm 3 prints chart hooks without ever sending them to the post-renderer: `template` checks
+/// helm's complete output and refuses an unhardened hook pod; Helm 4 post-renders hooks.
+#[test]
+fn template_refuses_unhardened_hooks_on_helm3() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("hooks.yaml");
+    let text = std::fs::read_to_string(example()).unwrap();
+    assert!(text.contains("  helmValues:\n"));
+    // The test chart renders a hook Job (and more) when `testExtras` is set.
+    std::fs::write(
+        &spec,
+        text.replacen(
+            "  helmValues:\n",
+            "  helmValues:\n    testExtras: \"true\"\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let run = |helm: &std::path::Path| {
+        lp(dir.path())
+            .args(["template", "-f"])
+            .arg(&spec)
+            .args(["--chart", &mini_chart(), "--helm"])
+            .arg(helm)
+            .output()
+            .unwrap()
+    };
+    let out = run(&helm3());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains("Helm 3 does not send chart hooks to post-renderers")
+            && stderr.contains("locust/templates/test-extras.yaml"),
+        "{stderr}"
+    );
+    let out = run(&helm4());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let objs = kubectl_objects(&String::from_utf8(out.stdout).unwrap());
+    assert!(
+        objs.iter()
+            .any(|o| o["metadata"]["annotations"]["helm.sh/hook"] == "pre-install")
+    );
+    for o in &objs {
+        assert!(
+            restricted::violations(o).is_empty(),
+            "{:?}",
+            restricted::violations(o)
+        );
+    }
+}

@@ -18,6 +18,8 @@ pub struct DeployArgs {
     pub print_command: bool,
     /// Extra post-renderer flags (`--high-uid`, `--strict-chart`, `--uid N`).
     pub post_render_args: Vec<String>,
+    /// The same flags, read: helm's complete output is checked with them.
+    pub post_render_options: crate::postrender::Options,
     pub json: bool,
 }
 
@@ -177,6 +179,9 @@ pub fn template(a: &DeployArgs) -> Result<(Vec<u8>, String), Failure> {
         vec!["template".into(), p.release.clone()],
         Vec::new(),
     )?;
+    if !a.print_command {
+        check_complete_output(&out, &a.post_render_options)?;
+    }
     let mut stderr = p.warnings.clone();
     if !a.print_command {
         stderr.push_str(
@@ -188,6 +193,41 @@ pub fn template(a: &DeployArgs) -> Result<(Vec<u8>, String), Failure> {
         );
     }
     Ok((out, stderr))
+}
+
+/// Helm 3 never sends chart hooks to a post-renderer but prints them with the rest, so a hook
+/// (or anything else) the post-renderer did not see reaches the output unhardened. The
+/// complete output must therefore be the post-renderer's fixed point: post-rendering it again
+/// changes nothing. Anything else is refused, naming what would have been changed or refused.
+fn check_complete_output(out: &[u8], options: &crate::postrender::Options) -> Result<(), Failure> {
+    let text = String::from_utf8_lossy(out);
+    let refuse = |why: String| {
+        Failure::failed(format!(
+            "helm's output holds objects the post-renderer never saw (Helm 3 does not send chart hooks to post-renderers) and they are not hardened: {why}; refusing to print it (render with Helm 4, which post-renders hooks, or remove the hooks)"
+        ))
+    };
+    match crate::postrender::post_render(&text, options) {
+        Err(e) => Err(refuse(e.to_string())),
+        Ok(again) => {
+            let again = again.text();
+            if again == text {
+                return Ok(());
+            }
+            let split = |t: &str| -> Vec<String> {
+                crate::manifest::split(t)
+                    .map(|d| d.iter().map(|d| d.text.to_string()).collect())
+                    .unwrap_or_default()
+            };
+            let before = split(&text);
+            let changed: Vec<String> = split(&again)
+                .iter()
+                .zip(&before)
+                .filter(|(a, b)| a != b)
+                .filter_map(|(_, b)| crate::manifest::source_comment(b).map(str::to_string))
+                .collect();
+            Err(refuse(format!("{} would be changed", changed.join(", "))))
+        }
+    }
 }
 
 pub fn install(a: &DeployArgs, i: &InstallArgs) -> Result<(Vec<u8>, String), Failure> {
