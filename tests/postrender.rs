@@ -628,3 +628,112 @@ fn helm4_template_through_the_plugin() {
     let only = run(&["--show-only", "templates/deployments.yaml"]);
     assert_eq!(kubectl_objects(&only).len(), 2);
 }
+
+/// Values the chart interpolates bare can carry YAML into the rendered pod (a line break and a
+/// field, a merge key, a repeated key). `check` refuses such values (tests/check.rs fixtures
+/// `helm-values-*`); here they are given to real Helm 3 and Helm 4 anyway, with the post-renderer
+/// on, and no weaker pod may come out: helm fails with the post-renderer's refusal, or kubectl
+/// reads a compliant output.
+#[test]
+fn bare_value_injection_never_yields_a_weaker_pod() {
+    let home = tempfile::tempdir().unwrap();
+    let values = example_values(home.path());
+    let chart = repo().join("tests/charts/locust-mini");
+    let plugins = home.path().join("plugins/locust-planton");
+    std::fs::create_dir_all(&plugins).unwrap();
+    std::fs::copy(repo().join("plugin.yaml"), plugins.join("plugin.yaml")).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin().parent().unwrap().display(),
+        std::env::var("PATH").unwrap()
+    );
+    // The test chart renders the pod through `include … | nindent 4`, which indents injected
+    // lines too: pod fields sit 2 spaces in, container fields 4.
+    // (value, payload, the field a refusal names, whether it must be refused: a repeated key
+    // that the chart's own later key overrides leaves a compliant pod, which may pass).
+    let injections = [
+        (
+            "master.restartPolicy",
+            "Always\n  hostPID: true",
+            "hostPID",
+            true,
+        ),
+        (
+            "master.restartPolicy",
+            "Always\n  <<: {hostNetwork: true}",
+            "hostNetwork",
+            true,
+        ),
+        (
+            "image.pullPolicy",
+            "IfNotPresent\n    securityContext: {privileged: true}",
+            "privileged",
+            false,
+        ),
+        (
+            "image.pullPolicy",
+            "IfNotPresent\n    ports: [{containerPort: 80, hostPort: 8e1}]",
+            "hostPort",
+            true,
+        ),
+        (
+            "worker.restartPolicy",
+            "Always\n  automountServiceAccountToken: !!bool yes",
+            "automountServiceAccountToken",
+            true,
+        ),
+    ];
+    for (key, payload, field, must_refuse) in injections {
+        let extra = home.path().join("inject.yaml");
+        let (parent, leaf) = key.split_once('.').unwrap();
+        std::fs::write(
+            &extra,
+            format!(
+                "{parent}:\n  {leaf}: {}\n",
+                serde_json::Value::String(payload.into())
+            ),
+        )
+        .unwrap();
+        for helm in ["helm3", "helm4"] {
+            let mut cmd = helm_cmd(
+                &if helm == "helm3" { helm3() } else { helm4() },
+                home.path(),
+            );
+            cmd.args(["template", "demo"])
+                .arg(&chart)
+                .arg("-f")
+                .arg(&values)
+                .arg("-f")
+                .arg(&extra)
+                .arg("--post-renderer");
+            if helm == "helm3" {
+                cmd.arg(bin());
+            } else {
+                cmd.arg("locust-planton")
+                    .env("HELM_PLUGINS", home.path().join("plugins"))
+                    .env("PATH", &path);
+            }
+            cmd.env("LOCUST_PLANTON_LOG", home.path().join("log"));
+            let out = cmd.output().unwrap();
+            let what = format!("{helm} {key}={payload:?}");
+            if out.status.success() {
+                for o in kubectl_objects(&String::from_utf8(out.stdout).unwrap()) {
+                    let v = restricted::violations(&o);
+                    assert!(v.is_empty(), "{what}: BYPASS {v:?}");
+                }
+                assert!(
+                    !must_refuse,
+                    "{what}: a weaker explicit setting must be refused"
+                );
+            } else {
+                // Helm 4 hides the post-renderer's stderr; the log file has the reason.
+                let reason = format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out.stderr),
+                    std::fs::read_to_string(home.path().join("log")).unwrap_or_default()
+                );
+                assert!(reason.contains(field), "{what}: {reason}");
+            }
+        }
+    }
+}

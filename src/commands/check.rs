@@ -11,8 +11,17 @@ pub enum Format {
 /// Returns (stdout text, exit code).
 pub fn run(path: &str, format: Format) -> Result<(String, u8), Failure> {
     let input = read_input(path)?;
+    // A valid spec is also synthesized and checked as `install` would check it, so `check`
+    // fails on everything `install` would refuse.
     let findings = match crate::spec::read(&input.text) {
-        Ok((_, warnings)) => warnings,
+        Ok((spec, mut findings)) => {
+            let s = crate::values::synthesize(&spec);
+            findings.items.extend(s.findings.items);
+            findings
+                .items
+                .extend(super::preflight::findings(&s.values, &spec.helm_values).items);
+            findings
+        }
         Err(findings) => findings,
     };
     let code = if findings.has_errors() {

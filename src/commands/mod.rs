@@ -7,6 +7,7 @@ pub mod gitops;
 pub mod local;
 pub mod ops;
 pub mod post_render;
+pub mod preflight;
 pub mod values;
 
 use crate::diag::Findings;
@@ -104,6 +105,9 @@ impl Loaded {
         warnings
             .items
             .extend(synthesized.findings.items.iter().cloned());
+        warnings
+            .items
+            .extend(preflight::findings(&synthesized.values, &spec.helm_values).items);
         if warnings.has_errors() {
             return Err(findings_failure(&warnings, &input.label));
         }

@@ -36,6 +36,37 @@ pub fn apply(values: &mut Node, overrides: &[(String, String)], d: &mut Findings
     }
 }
 
+/// Values the chart writes into its YAML without quoting (`chart_keys::BARE`) must be of their
+/// type, or text that reads back as itself; each problem is named at the `helmValues` key that
+/// set the value.
+pub fn check_bare(values: &Node, overrides: &[(String, String)], d: &mut Findings) {
+    for (path, kind) in super::chart_keys::BARE {
+        let parts: Vec<&str> = path.split('.').collect();
+        let Some(value) = values.get_path(&parts) else {
+            continue;
+        };
+        let Some(problem) = super::chart_keys::bare_problem(value, *kind) else {
+            continue;
+        };
+        d.error(
+            set_by(overrides, path),
+            format!("chart value `{path}`: {problem}"),
+        );
+    }
+}
+
+/// The finding path of the `helmValues` key that set the chart value `path` (or something
+/// inside or around it); `spec` when the value came from the spec itself.
+pub fn set_by(overrides: &[(String, String)], path: &str) -> String {
+    overrides
+        .iter()
+        .rev()
+        .find(|(o, _)| {
+            o == path || o.starts_with(&format!("{path}.")) || path.starts_with(&format!("{o}."))
+        })
+        .map_or_else(|| "spec".to_string(), |(o, _)| join("spec.helmValues", o))
+}
+
 /// Sets a dotted path, creating mappings on the way (a non-mapping in the way is replaced, as
 /// `helm --set` does) and deep-merging when both sides are mappings.
 pub fn set_path(values: &mut Node, path: &str, value: Node) {

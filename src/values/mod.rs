@@ -69,6 +69,7 @@ pub fn synthesize(spec: &LoadTestSpec) -> Synthesized {
     v.insert("extraObjects", Node::Seq(objects));
     let mut values = Node::Map(v);
     helm_values::apply(&mut values, &spec.helm_values, &mut findings);
+    helm_values::check_bare(&values, &spec.helm_values, &mut findings);
     warn_about_overrides(&spec.helm_values, &mut findings);
     Synthesized {
         values,

@@ -17,6 +17,8 @@ spec:
   securityContext:
     {{- toYaml $root.Values.podSecurityContext | nindent 4 }}
   serviceAccountName: {{ include "mini.fullname" $root }}-{{ $role }}
+  {{- /* Interpolated bare, as the DeliveryHero chart does (no quote, no toYaml). */}}
+  restartPolicy: {{ $v.restartPolicy }}
   {{- with $v.initContainers }}
   initContainers:
     {{- toYaml . | nindent 4 }}
@@ -24,6 +26,7 @@ spec:
   containers:
   - name: locust
     image: "{{ $root.Values.image.repository }}:{{ $root.Values.image.tag }}"
+    imagePullPolicy: {{ $root.Values.image.pullPolicy }}
     securityContext:
       {{- toYaml $root.Values.securityContext | nindent 6 }}
     {{- with $v.command }}

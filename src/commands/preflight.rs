@@ -1,0 +1,136 @@
+//! What `install` would refuse, found before Helm runs (`check`, `values`, `template`,
+//! `install`): the post-renderer's own rules applied to the pods the values describe — the
+//! chart's master and worker, as the pinned chart builds them from `podSecurityContext`,
+//! `securityContext`, the role's annotations, init containers and volumes — and to every
+//! `extraObjects` item; and no pod in a Helm hook, since Helm 3 never sends hooks to a
+//! post-renderer.
+
+use crate::diag::Findings;
+use crate::postrender::{Options, pod::pod_specs, post_render};
+use crate::values::helm_values::set_by;
+use crate::yaml::{Node, emit_document};
+
+/// The chart's pod for `role` (`master`/`worker`), reduced to the fields values can set that
+/// the post-renderer judges.
+fn role_pod(values: &Node, role: &str) -> Node {
+    let get = |path: &[&str]| values.get_path(path).cloned().unwrap_or_else(Node::null);
+    let container = Node::map_of(vec![
+        ("name", Node::string("locust")),
+        ("image", Node::string("locust")),
+        ("securityContext", get(&["securityContext"])),
+        ("volumeMounts", get(&[role, "extraVolumeMounts"])),
+    ]);
+    let spec = Node::map_of(vec![
+        ("securityContext", get(&["podSecurityContext"])),
+        ("initContainers", get(&[role, "initContainers"])),
+        ("containers", Node::Seq(vec![container])),
+        ("volumes", get(&[role, "extraVolumes"])),
+    ]);
+    Node::map_of(vec![
+        ("apiVersion", Node::string("apps/v1")),
+        ("kind", Node::string("Deployment")),
+        (
+            "metadata",
+            Node::map_of(vec![
+                ("name", Node::string(role)),
+                ("annotations", get(&[role, "deploymentAnnotations"])),
+            ]),
+        ),
+        (
+            "spec",
+            Node::map_of(vec![(
+                "template",
+                Node::map_of(vec![
+                    (
+                        "metadata",
+                        Node::map_of(vec![("annotations", get(&[role, "annotations"]))]),
+                    ),
+                    ("spec", spec),
+                ]),
+            )]),
+        ),
+    ])
+}
+
+/// A post-render reason about the role's skeleton, in the chart's value names.
+fn in_value_names(reason: &str, role: &str) -> (String, String) {
+    let reason = reason
+        .strip_prefix(&format!("Deployment {role}: "))
+        .unwrap_or(reason);
+    let table = [
+        (
+            "spec.template.spec.containers[0].securityContext",
+            "securityContext".to_string(),
+        ),
+        (
+            "spec.template.spec.securityContext",
+            "podSecurityContext".to_string(),
+        ),
+        (
+            "spec.template.spec.initContainers",
+            format!("{role}.initContainers"),
+        ),
+        ("spec.template.spec.volumes", format!("{role}.extraVolumes")),
+        (
+            "spec.template.metadata.annotations",
+            format!("{role}.annotations"),
+        ),
+        (
+            "metadata.annotations",
+            format!("{role}.deploymentAnnotations"),
+        ),
+    ];
+    for (field, value) in table {
+        if let Some(rest) = reason.strip_prefix(field) {
+            return (value.clone(), format!("{value}{rest}"));
+        }
+    }
+    (String::new(), reason.to_string())
+}
+
+pub fn findings(values: &Node, overrides: &[(String, String)]) -> Findings {
+    let mut d = Findings::default();
+    let options = Options::default();
+    for role in ["master", "worker"] {
+        let text = emit_document(&role_pod(values, role));
+        if let Err(e) = post_render(&text, &options) {
+            for reason in &e.reasons {
+                let (value, reason) = in_value_names(reason, role);
+                d.error(
+                    set_by(overrides, &value),
+                    format!(
+                        "the chart's {role} pod would be refused by the post-renderer: {reason}"
+                    ),
+                );
+            }
+        }
+    }
+    let items = values
+        .get_path(&["extraObjects"])
+        .and_then(Node::as_seq)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let at = set_by(overrides, "extraObjects");
+    for (i, item) in items.iter().enumerate() {
+        let is_hook = item
+            .get_path(&["metadata", "annotations", "helm.sh/hook"])
+            .is_some();
+        if is_hook && pod_specs(item).map_or(true, |s| !s.is_empty()) {
+            d.error(
+                &at,
+                format!(
+                    "extraObjects[{i}] is a Helm hook with a pod: Helm 3 never sends hooks to a post-renderer, so it would run unhardened; drop the `helm.sh/hook` annotation"
+                ),
+            );
+        }
+        if let Err(e) = post_render(&emit_document(item), &options) {
+            for reason in &e.reasons {
+                d.error(
+                    &at,
+                    format!("extraObjects[{i}] would be refused by the post-renderer: {reason}"),
+                );
+            }
+        }
+    }
+    d
+}
