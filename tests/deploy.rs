@@ -502,3 +502,158 @@ fn template_refuses_unhardened_hooks_on_helm3() {
         );
     }
 }
+
+/// A spec with `createNamespace`, with helmValues adding the opt-outs given.
+fn namespace_spec(dir: &std::path::Path, helm_values: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(repo().join("examples/kubernetes-locust.yaml")).unwrap();
+    assert!(text.contains("create_namespace: true"));
+    let text = if helm_values.is_empty() {
+        text
+    } else {
+        format!("{}\n  helm_values:\n{helm_values}", text.trim_end())
+    };
+    let p = dir.join("ns.yaml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// The namespace the spec creates carries Pod Security Admission labels at the strictest level
+/// the opt-outs allow; the printed kubectl step is exact, and its manifest is valid to kubectl
+/// and to the strict schema.
+#[test]
+fn created_namespaces_enforce_pod_security_at_the_level_opt_outs_allow() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("", "restricted", None),
+        (
+            "    master.annotations: '{locust.project-planton.org/allow-run-as-root: \"true\"}'\n",
+            "baseline",
+            Some("master.annotations opts out of `run-as-root`"),
+        ),
+        (
+            "    worker.annotations: '{locust.project-planton.org/allow-privileged: \"true\"}'\n    master.annotations: '{locust.project-planton.org/allow-writable-root-fs: \"true\"}'\n",
+            "privileged",
+            Some("worker.annotations opts out of `privileged`"),
+        ),
+    ];
+    for (values, level, why) in cases {
+        let spec = namespace_spec(dir.path(), values);
+        let out = lp(dir.path())
+            .args(["install", "-f"])
+            .arg(&spec)
+            .args(["--print-command", "--kube-context", "ci", "--helm"])
+            .arg(helm3())
+            .env("KUBECTL", "kubectl")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(out.status.success(), "{stderr}");
+        let (kubectl_step, rest) = stdout.split_once("EOF\n").unwrap();
+        let manifest = kubectl_step
+            .strip_prefix("kubectl --context ci apply -f - <<'EOF'\n")
+            .unwrap_or_else(|| panic!("{stdout}"));
+        assert!(rest.contains(" upgrade --install search-load "), "{rest}");
+        let objs = kubectl_objects(manifest);
+        assert_eq!(objs.len(), 1);
+        let labels = &objs[0]["metadata"]["labels"];
+        for mode in ["enforce", "warn", "audit"] {
+            assert_eq!(
+                labels[format!("pod-security.kubernetes.io/{mode}")],
+                level,
+                "{values}"
+            );
+        }
+        let f = dir.path().join("ns-manifest.yaml");
+        std::fs::write(&f, manifest).unwrap();
+        validate_strict(&[f]);
+        let note = format!("# namespace load-tests: Pod Security Admission enforces `{level}`");
+        assert!(stderr.contains(&note), "{stderr}");
+        if let Some(why) = why {
+            assert!(
+                stderr.contains(&format!("not `restricted`: {why}")),
+                "{stderr}"
+            );
+        }
+    }
+    // A namespace the spec does not create: the label command to run.
+    let out = lp(dir.path())
+        .args(["install", "-f", &example(), "--print-command", "--helm"])
+        .arg(helm3())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!String::from_utf8(out.stdout).unwrap().contains("kubectl"));
+    assert!(
+        stderr.contains("kubectl label namespace load-tests pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/warn=restricted pod-security.kubernetes.io/audit=restricted"),
+        "{stderr}"
+    );
+}
+
+/// `install` applies the labelled namespace through kubectl before helm runs: a recording
+/// stand-in kubectl (no cluster here) shows the exact arguments and manifest; real kubectl
+/// against an unreachable API server stops the install before helm.
+#[test]
+fn install_applies_the_labelled_namespace_before_helm() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = namespace_spec(dir.path(), "");
+    let record = dir.path().join("kubectl-record");
+    let stand_in = dir.path().join("kubectl");
+    std::fs::write(
+        &stand_in,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > {r}.args\ncat > {r}.stdin\n",
+            r = record.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &stand_in,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: \"https://127.0.0.1:9\"}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\nusers:\n- name: u\n  user: {token: t}\n",
+    )
+    .unwrap();
+    let install = |kubectl: &std::path::Path, extra: &[&str]| {
+        lp(dir.path())
+            .args(["install", "-f"])
+            .arg(&spec)
+            .args(["--chart", &mini_chart(), "--kube-context", "c"])
+            .args(extra)
+            .arg("--helm")
+            .arg(helm3())
+            .env("KUBECTL", kubectl)
+            .env("KUBECONFIG", &kubeconfig)
+            .output()
+            .unwrap()
+    };
+    // The stand-in succeeds; then real helm fails against the unreachable API server.
+    let out = install(&stand_in, &["--dry-run"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("helm failed"), "{stderr}");
+    let args = std::fs::read_to_string(record.with_extension("args")).unwrap();
+    assert_eq!(args, "--context\nc\napply\n-f\n-\n--dry-run=client\n");
+    let manifest = std::fs::read_to_string(record.with_extension("stdin")).unwrap();
+    let ns = &kubectl_objects(&manifest)[0];
+    assert_eq!(ns["kind"], "Namespace");
+    assert_eq!(ns["metadata"]["name"], "load-tests");
+    assert_eq!(
+        ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+        "restricted"
+    );
+    // Real kubectl cannot reach the API server: the install stops there, helm never runs.
+    let out = install(&kubectl(), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("kubectl failed creating namespace load-tests")
+            && !stderr.contains("helm failed"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}

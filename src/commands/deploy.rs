@@ -97,6 +97,8 @@ struct Prepared {
     namespace: String,
     values: tempfile::NamedTempFile,
     warnings: String,
+    /// The Pod Security Admission level the namespace can enforce, and why not `restricted`.
+    admission: (&'static str, Option<String>),
 }
 
 fn prepare(a: &DeployArgs) -> Result<Prepared, Failure> {
@@ -111,6 +113,7 @@ fn prepare(a: &DeployArgs) -> Result<Prepared, Failure> {
     std::io::Write::write_all(&mut values, render_values(&l.synthesized.values).as_bytes())
         .map_err(|e| Failure::failed(e.to_string()))?;
     Ok(Prepared {
+        admission: super::preflight::admission(&l.synthesized.values),
         release: a.release.clone().unwrap_or_else(|| l.spec.name.clone()),
         namespace,
         warnings: l.warning_text(),
@@ -230,8 +233,103 @@ fn check_complete_output(out: &[u8], options: &crate::postrender::Options) -> Re
     }
 }
 
+/// The release's namespace with Pod Security Admission enforcing `level` (and warning and
+/// auditing at it), so the API server itself rejects a pod that got past the post-renderer.
+pub fn namespace_manifest(name: &str, level: &str) -> String {
+    let mut labels = crate::yaml::Map::default();
+    for mode in ["enforce", "warn", "audit"] {
+        labels.insert(
+            &format!("pod-security.kubernetes.io/{mode}"),
+            crate::yaml::Node::string(level),
+        );
+        labels.insert(
+            &format!("pod-security.kubernetes.io/{mode}-version"),
+            crate::yaml::Node::string("latest"),
+        );
+    }
+    crate::yaml::emit_document(&crate::yaml::Node::map_of(vec![
+        ("apiVersion", crate::yaml::Node::string("v1")),
+        ("kind", crate::yaml::Node::string("Namespace")),
+        (
+            "metadata",
+            crate::yaml::Node::map_of(vec![
+                ("name", crate::yaml::Node::string(name)),
+                ("labels", crate::yaml::Node::Map(labels)),
+            ]),
+        ),
+    ]))
+}
+
+/// `kubectl apply` of the labelled namespace, before helm creates anything in it.
+fn namespace_step(
+    p: &Prepared,
+    i: &InstallArgs,
+    print_only: bool,
+) -> Result<(String, String), Failure> {
+    let (level, why) = &p.admission;
+    let manifest = namespace_manifest(&p.namespace, level);
+    let kubectl = std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".into());
+    let mut args: Vec<String> = Vec::new();
+    if let Some(c) = &i.kube_context {
+        args.extend(["--context".into(), c.clone()]);
+    }
+    args.extend(["apply".into(), "-f".into(), "-".into()]);
+    if i.dry_run {
+        args.push("--dry-run=client".into());
+    }
+    let note = match why {
+        None => format!(
+            "# namespace {}: Pod Security Admission enforces `{level}`\n",
+            p.namespace
+        ),
+        Some(why) => format!(
+            "# namespace {}: Pod Security Admission enforces `{level}`, not `restricted`: {why}\n",
+            p.namespace
+        ),
+    };
+    let line = format!(
+        "{} <<'EOF'\n{manifest}EOF\n",
+        shell_line(&[], &kubectl, &args)
+    );
+    if print_only {
+        return Ok((line, note));
+    }
+    let out = duct::cmd(&kubectl, &args)
+        .stdin_bytes(manifest)
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .map_err(|e| {
+            Failure::failed(format!(
+                "kubectl not found ({kubectl}: {e}); it labels the namespace the spec creates (createNamespace) for Pod Security Admission; install kubectl or point $KUBECTL at it"
+            ))
+        })?;
+    if !out.status.success() {
+        return Err(Failure::new(
+            exit::TOOL_FAILED,
+            format!(
+                "kubectl failed creating namespace {}:\n{}",
+                p.namespace,
+                String::from_utf8_lossy(&out.stderr).trim_end()
+            ),
+        ));
+    }
+    Ok((String::new(), note))
+}
+
 pub fn install(a: &DeployArgs, i: &InstallArgs) -> Result<(Vec<u8>, String), Failure> {
     let p = prepare(a)?;
+    let (printed, notes) = if p.spec.create_namespace {
+        namespace_step(&p, i, a.print_command)?
+    } else {
+        let (level, _) = p.admission;
+        let hint = format!(
+            "# namespace {ns} is not created by locust-planton; to have the API server enforce the same profile:\n#   kubectl label namespace {ns} pod-security.kubernetes.io/enforce={level} pod-security.kubernetes.io/warn={level} pod-security.kubernetes.io/audit={level}\n",
+            ns = p.namespace
+        );
+        (String::new(), hint)
+    };
     let mut tail = Vec::new();
     if p.spec.create_namespace {
         tail.push("--create-namespace".into());
@@ -263,9 +361,12 @@ pub fn install(a: &DeployArgs, i: &InstallArgs) -> Result<(Vec<u8>, String), Fai
         tail,
     )?;
     if a.print_command {
-        return Ok((helm_out, p.warnings));
+        let mut out = printed.into_bytes();
+        out.extend(helm_out);
+        return Ok((out, format!("{}{notes}", p.warnings)));
     }
     let mut stderr = p.warnings.clone();
+    stderr.push_str(&notes);
     stderr.push_str(&String::from_utf8_lossy(&helm_out));
     Ok((
         Outputs::new(&p.spec, &p.release, &p.namespace)

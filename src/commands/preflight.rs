@@ -6,6 +6,7 @@
 //! post-renderer.
 
 use crate::diag::Findings;
+use crate::postrender::harden::{Rule, admission_level, rule_name, rule_of_annotation};
 use crate::postrender::{Options, pod::pod_specs, post_render};
 use crate::values::helm_values::set_by;
 use crate::yaml::{Node, emit_document};
@@ -133,4 +134,67 @@ pub fn findings(values: &Node, overrides: &[(String, String)]) -> Findings {
         }
     }
     d
+}
+
+/// Every opt-out annotation the values set (`true` only), with where: the roles' pod and
+/// Deployment annotations and any `annotations` mapping inside an `extraObjects` item.
+pub fn opt_outs(values: &Node) -> Vec<(String, Rule)> {
+    fn annotations(a: &Node, at: &str, out: &mut Vec<(String, Rule)>) {
+        for (k, v) in a.as_map().into_iter().flat_map(|m| m.iter()) {
+            if let Some(rule) = rule_of_annotation(&k.key_text())
+                && v.as_str() == Some("true")
+            {
+                out.push((at.to_string(), rule));
+            }
+        }
+    }
+    fn scan(node: &Node, at: &str, out: &mut Vec<(String, Rule)>) {
+        match node {
+            Node::Map(m) => {
+                for (k, v) in m.iter() {
+                    let here = crate::diag::join(at, &k.key_text());
+                    if k.key_text() == "annotations" {
+                        annotations(v, &here, out);
+                    } else {
+                        scan(v, &here, out);
+                    }
+                }
+            }
+            Node::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    scan(item, &crate::diag::index(at, i), out);
+                }
+            }
+            Node::Scalar(_) => {}
+        }
+    }
+    let mut out = Vec::new();
+    for role in ["master", "worker"] {
+        for field in ["annotations", "deploymentAnnotations"] {
+            if let Some(a) = values.get_path(&[role, field]) {
+                annotations(a, &format!("{role}.{field}"), &mut out);
+            }
+        }
+    }
+    if let Some(items) = values.get_path(&["extraObjects"]) {
+        scan(items, "extraObjects", &mut out);
+    }
+    out
+}
+
+/// The Pod Security Admission level the release's namespace can enforce, and why it is not
+/// `restricted` when it is not.
+pub fn admission(values: &Node) -> (&'static str, Option<String>) {
+    let found = opt_outs(values);
+    let rules: Vec<Rule> = found.iter().map(|(_, r)| *r).collect();
+    let level = admission_level(&rules);
+    let why = (level != "restricted").then(|| {
+        let reasons: Vec<String> = found
+            .iter()
+            .filter(|(_, r)| admission_level(&[*r]) != "restricted")
+            .map(|(at, r)| format!("{at} opts out of `{}`", rule_name(*r)))
+            .collect();
+        reasons.join(", ")
+    });
+    (level, why)
 }

@@ -78,7 +78,44 @@ const SELINUX_TYPES: &[&str] = &[
 
 const APPARMOR_ANNOTATION_PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";
 
-fn rule_name(rule: Rule) -> &'static str {
+/// The strictest Pod Security Admission level (`restricted`, `baseline`, `privileged`) that pods
+/// with these rules opted out can still meet. The tool's own rules (read-only root file system,
+/// no service-account token) are in neither profile; opting out of a rule the baseline profile
+/// has (or of one whose field can also carry what baseline forbids: volume types admit
+/// `hostPath`, seccomp admits `Unconfined`) leaves only `privileged`.
+pub fn admission_level(opted_out: &[Rule]) -> &'static str {
+    use Rule::*;
+    let baseline_breaking = [
+        Privileged,
+        HostNamespaces,
+        HostPorts,
+        VolumeTypes,
+        Seccomp,
+        ProcMount,
+        SeLinux,
+        AppArmor,
+        Sysctls,
+        HostProcess,
+    ];
+    if opted_out.iter().any(|r| baseline_breaking.contains(r)) {
+        "privileged"
+    } else if opted_out
+        .iter()
+        .any(|r| matches!(r, RunAsRoot | PrivilegeEscalation | Capabilities))
+    {
+        "baseline"
+    } else {
+        "restricted"
+    }
+}
+
+/// The rules an annotation key opts out of (`locust.project-planton.org/allow-<rule>`).
+pub fn rule_of_annotation(key: &str) -> Option<Rule> {
+    let name = key.strip_prefix(OPT_OUT_PREFIX)?;
+    RULES.iter().find(|(_, n)| *n == name).map(|(r, _)| *r)
+}
+
+pub fn rule_name(rule: Rule) -> &'static str {
     RULES
         .iter()
         .find(|(r, _)| *r == rule)
