@@ -491,67 +491,54 @@ fn harden_pod_security_context(spec: &mut Map, path: &str, ctx: &mut Ctx) {
 /// Settings the baseline profile restricts at pod and container level: SELinux options,
 /// AppArmor, Windows host processes.
 fn baseline_options(sc: &mut Map, path: &str, ctx: &mut Ctx) {
-    if let Some(se) = sc.get("seLinuxOptions").filter(|v| !v.is_null()) {
-        let at = join(path, "seLinuxOptions");
-        match se.as_map() {
-            None => ctx
-                .errors
-                .push(format!("{at}: must be a mapping, not {}", se.type_name())),
-            Some(se) => {
-                let se = se.clone();
-                if let Some(t) = string(&se, "type", &at, ctx).filter(|t| !t.is_empty())
-                    && !SELINUX_TYPES.contains(&t)
-                {
-                    ctx.weaker(
-                        Rule::SeLinux,
-                        &join(&at, "type"),
-                        &format!("the SELinux type `{t}`"),
-                    );
-                }
-                for field in ["user", "role"] {
-                    if let Some(v) = string(&se, field, &at, ctx).filter(|v| !v.is_empty()) {
-                        ctx.weaker(
-                            Rule::SeLinux,
-                            &join(&at, field),
-                            &format!("setting the SELinux {field} (`{v}`)"),
-                        );
-                    }
-                }
+    if let Some((at, se)) = sub_map(sc, "seLinuxOptions", path, ctx) {
+        if let Some(t) = string(&se, "type", &at, ctx).filter(|t| !t.is_empty())
+            && !SELINUX_TYPES.contains(&t)
+        {
+            ctx.weaker(
+                Rule::SeLinux,
+                &join(&at, "type"),
+                &format!("the SELinux type `{t}`"),
+            );
+        }
+        for field in ["user", "role"] {
+            if let Some(v) = string(&se, field, &at, ctx).filter(|v| !v.is_empty()) {
+                ctx.weaker(
+                    Rule::SeLinux,
+                    &join(&at, field),
+                    &format!("setting the SELinux {field} (`{v}`)"),
+                );
             }
         }
     }
-    if let Some(aa) = sc.get("appArmorProfile").filter(|v| !v.is_null()) {
-        let at = join(path, "appArmorProfile");
-        match aa.as_map() {
-            None => ctx
-                .errors
-                .push(format!("{at}: must be a mapping, not {}", aa.type_name())),
-            Some(aa) => {
-                let aa = aa.clone();
-                if let Some(t) = string(&aa, "type", &at, ctx)
-                    && !matches!(t, "RuntimeDefault" | "Localhost")
-                {
-                    ctx.weaker(Rule::AppArmor, &join(&at, "type"), &format!("`{t}`"));
-                }
-            }
-        }
+    if let Some((at, aa)) = sub_map(sc, "appArmorProfile", path, ctx)
+        && let Some(t) = string(&aa, "type", &at, ctx)
+        && !matches!(t, "RuntimeDefault" | "Localhost")
+    {
+        ctx.weaker(Rule::AppArmor, &join(&at, "type"), &format!("`{t}`"));
     }
-    if let Some(w) = sc.get("windowsOptions").filter(|v| !v.is_null()) {
-        let at = join(path, "windowsOptions");
-        match w.as_map() {
-            None => ctx
-                .errors
-                .push(format!("{at}: must be a mapping, not {}", w.type_name())),
-            Some(w) => {
-                let w = w.clone();
-                if boolean(&w, "hostProcess", &at, ctx) == Some(true) {
-                    ctx.weaker(
-                        Rule::HostProcess,
-                        &join(&at, "hostProcess"),
-                        "`hostProcess: true`",
-                    );
-                }
-            }
+    if let Some((at, w)) = sub_map(sc, "windowsOptions", path, ctx)
+        && boolean(&w, "hostProcess", &at, ctx) == Some(true)
+    {
+        ctx.weaker(
+            Rule::HostProcess,
+            &join(&at, "hostProcess"),
+            "`hostProcess: true`",
+        );
+    }
+}
+
+/// A mapping that is present (not null) at `field`, copied out with its path; an error when it
+/// is something else.
+fn sub_map(m: &Map, field: &str, path: &str, ctx: &mut Ctx) -> Option<(String, Map)> {
+    let v = m.get(field).filter(|v| !v.is_null())?;
+    let at = join(path, field);
+    match v.as_map() {
+        Some(inner) => Some((at, inner.clone())),
+        None => {
+            ctx.errors
+                .push(format!("{at}: must be a mapping, not {}", v.type_name()));
+            None
         }
     }
 }
@@ -579,23 +566,12 @@ fn run_as_user(sc: &mut Map, path: &str, ctx: &mut Ctx, set_missing: bool) {
 
 fn seccomp(sc: &mut Map, path: &str, ctx: &mut Ctx, set_missing: bool) {
     let present = sc.get("seccompProfile").is_some_and(|v| !v.is_null());
-    let kind = match sc.get("seccompProfile").filter(|v| !v.is_null()) {
-        None => None,
-        Some(p) => match p.as_map() {
-            None => {
-                ctx.errors.push(format!(
-                    "{}: must be a mapping, not {}",
-                    join(path, "seccompProfile"),
-                    p.type_name()
-                ));
-                return;
-            }
-            Some(m) => {
-                let m = m.clone();
-                string(&m, "type", &join(path, "seccompProfile"), ctx).map(str::to_string)
-            }
-        },
-    };
+    if present && sc.get("seccompProfile").and_then(Node::as_map).is_none() {
+        sub_map(sc, "seccompProfile", path, ctx);
+        return;
+    }
+    let kind = sub_map(sc, "seccompProfile", path, ctx)
+        .and_then(|(at, p)| string(&p, "type", &at, ctx).map(str::to_string));
     match kind.as_deref() {
         Some("RuntimeDefault" | "Localhost") => {}
         Some(other) => ctx.weaker(
