@@ -365,6 +365,58 @@ fn children_of(pid: u32) -> Vec<i32> {
     .collect()
 }
 
+/// `pid` and every process below it.
+fn process_tree(pid: u32) -> Vec<u32> {
+    let mut all = vec![pid];
+    let mut i = 0;
+    while i < all.len() {
+        all.extend(children_of(all[i]).into_iter().map(|c| c as u32));
+        i += 1;
+    }
+    all
+}
+
+/// Whether a process in `pid`'s tree listens on TCP `port`: `None` when that cannot be told
+/// (another user's process files are unreadable). Asking who holds the socket, not whether
+/// something answers, tells our master from another run's on the same port.
+fn tree_listens_on(pid: u32, port: u16) -> Option<bool> {
+    let mut inodes = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let local_port = f
+                .get(1)
+                .and_then(|a| a.rsplit_once(':'))
+                .and_then(|(_, p)| u16::from_str_radix(p, 16).ok());
+            // State 0A: LISTEN.
+            if local_port == Some(port) && f.get(3) == Some(&"0A") {
+                inodes.extend(f.get(9).map(|i| format!("socket:[{i}]")));
+            }
+        }
+    }
+    if inodes.is_empty() {
+        return Some(false);
+    }
+    let mut readable = false;
+    for p in process_tree(pid) {
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{p}/fd")) else {
+            continue;
+        };
+        readable = true;
+        for fd in fds.filter_map(Result::ok) {
+            if std::fs::read_link(fd.path())
+                .is_ok_and(|l| inodes.iter().any(|i| l.as_os_str() == i.as_str()))
+            {
+                return Some(true);
+            }
+        }
+    }
+    readable.then_some(false)
+}
+
 fn stop(procs: &mut [Proc], grace: Duration) {
     for p in procs.iter() {
         // bwrap dies on SIGTERM and SIGKILLs what it runs: signal the sandboxed process itself.
@@ -745,9 +797,14 @@ fn run_once(
         Ok((reported != NO_RESULT).then_some(reported))
     };
     // Workers wait until the master holds its port: started earlier, they could join another
-    // run's master on the same port. A master that logs nothing (log level above INFO) gets
-    // the benefit of the doubt after a while.
-    let deadline = Instant::now() + Duration::from_secs(20);
+    // run's master on the same port. The UI is announced once the master holds that port too
+    // (it binds it a moment after the worker port; when taken, the master exits and the run
+    // starts again on the next port). Where sockets cannot be attributed, Locust's own log
+    // lines (written after it binds the worker port) and a short wait decide; a master that
+    // logs nothing (level above INFO) gets the benefit of the doubt after a while.
+    let start = Instant::now();
+    let master_pid = procs[0].child.id();
+    let mut logged_at: Option<Instant> = None;
     let early = loop {
         if interrupted.load(Ordering::SeqCst) {
             break Some(130);
@@ -755,7 +812,17 @@ fn run_once(
         if let Some(code) = finished(&mut procs)? {
             break Some(code);
         }
-        if watch.ready.load(Ordering::SeqCst) || Instant::now() > deadline {
+        if watch.ready.load(Ordering::SeqCst) && logged_at.is_none() {
+            logged_at = Some(Instant::now());
+        }
+        let holds = |port| tree_listens_on(master_pid, port);
+        let ready = match (holds(master_port), headless) {
+            (Some(true), true) => true,
+            (Some(true), false) => holds(web_port) != Some(false),
+            (None, _) => logged_at.is_some_and(|t| t.elapsed() > Duration::from_secs(2)),
+            (Some(false), _) => false,
+        };
+        if ready || start.elapsed() > Duration::from_secs(30) {
             break None;
         }
         std::thread::sleep(Duration::from_millis(50));
