@@ -163,8 +163,11 @@ enum Command {
         after_help = "Examples:\n  locust-planton local -f examples/checkout.yaml --host http://127.0.0.1:8080\n  \
         locust-planton local -f examples/checkout.yaml --workers 2 --headless --users 20 --spawn-rate 5 --run-time 30s\n  \
         locust-planton local -f test.yaml --headless --users 5 --run-time 10s -- --csv results\n\n\
-        Writes the ConfigMaps as files under a temporary root, runs the pip init container, then the master\n\
-        and workers with the pods' command, args and env (master host 127.0.0.1). Output is prefixed by role.\n\
+        Writes each pod's ConfigMaps and emptyDirs under a temporary directory, runs the pip init container,\n\
+        then the master and workers with the pods' command, args and env (master host 127.0.0.1). Output is\n\
+        prefixed by role. Where bubblewrap (`bwrap`) works, every process runs sandboxed as the pod would: its\n\
+        UID/GID, read-only root, volumes at the pod's paths, no capabilities, no new privileges, the pod's env.\n\
+        Default ports (5557, 8089) move to the next free one when taken; a port you pass must be free.\n\
         Needs Python with Locust (`python3 -m locust`); --install-locust makes a cached virtualenv.\n\
         Exit code: headless, the master's (Locust exits 1 when requests failed); otherwise 0 after Ctrl-C."
     )]
