@@ -23,7 +23,7 @@ spec:
   {{- end }}
   containers:
   - name: locust
-    image: "{{ $root.Values.image.repository }}:{{ $root.Values.image.tag }}"
+    image: "{{ if $v.image }}{{ $v.image }}{{ else }}{{ $root.Values.image.repository }}:{{ $root.Values.image.tag }}{{ end }}"
     securityContext:
       {{- toYaml $root.Values.securityContext | nindent 6 }}
     {{- with $v.command }}
