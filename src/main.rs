@@ -196,7 +196,8 @@ enum Command {
         /// The Python with Locust [default: $LOCUST_PLANTON_PYTHON, else python3].
         #[arg(long, value_name = "PATH")]
         python: Option<String>,
-        /// Use (and create if needed) a cached virtualenv with the chart's Locust version.
+        /// Use (and create if needed) a cached virtualenv with the pods' Locust version
+        /// (spec.loadTest.locustVersion or the image tag; else the chart's).
         #[arg(long)]
         install_locust: bool,
         /// Port the master listens on for workers [default: 5557, or the next free one].
@@ -561,6 +562,8 @@ fn main() -> ExitCode {
                 master_port: local_port(master_port, 5557),
                 web_port: local_port(web_port, 8089),
                 master_args,
+                // The spec's version replaces it (`commands::local`).
+                locust_version: String::new(),
                 sandbox: if no_sandbox {
                     SandboxMode::Off
                 } else {

@@ -728,3 +728,89 @@ fn a_taken_default_web_port_moves_and_a_chosen_one_fails() {
         "no worker started: {stderr}"
     );
 }
+
+/// `--install-locust` installs the spec's Locust (from PyPI, cached per version under
+/// `$XDG_CACHE_HOME`, kept in the target directory so reruns reuse it) and runs it; the test
+/// venv's 2.32.2 is named as differing.
+#[test]
+fn install_locust_runs_the_version_the_spec_asks_for() {
+    let port = target();
+    let cache = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache");
+    let text = spec(port, "/ok", "", "").replace(
+        "    mainPyContent: |",
+        "    locustVersion: \"2.37.0\"\n    mainPyContent: |",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("spec.yaml");
+    std::fs::write(&f, &text).unwrap();
+    let out = Command::new(bin())
+        .args(["local", "-f"])
+        .arg(&f)
+        .args([
+            "--install-locust",
+            "--workers",
+            "2",
+            "--sandbox",
+            "required",
+        ])
+        .args(headless("3s"))
+        .env("XDG_CACHE_HOME", &cache)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let venv = cache.join("locust-planton/venv-locust-2.37.0");
+    assert!(
+        stderr.contains(&format!(
+            "locust-planton: Locust 2.37.0 ({}/bin/python)",
+            venv.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("[master] ") && l.contains("Starting Locust 2.37.0")),
+        "{stderr}"
+    );
+    let version = Command::new(venv.join("bin/locust"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    let version = String::from_utf8_lossy(&version.stdout);
+    assert!(version.starts_with("locust 2.37.0 "), "{version}");
+
+    // The test venv has 2.32.2: the run goes on, with the difference named.
+    let r = local(&text, &headless("2s"));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "locust-planton: warning: {} has Locust 2.32.2, but the pods run Locust 2.37.0 (image locustio/locust:2.37.0); results may differ — --install-locust runs 2.37.0",
+            venv_bin("python").display()
+        )),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_custom_image_says_its_locust_is_unknown() {
+    let port = target();
+    let text = format!(
+        "{}  helmValues: {{master.image: \"registry.example.com/team/locust:custom\"}}\n",
+        spec(port, "/ok", "", "")
+    );
+    let r = local(&text, &headless("2s"));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "locust-planton: warning: the pods run image `registry.example.com/team/locust:custom`, whose Locust version cannot be known (not locustio/locust with a release tag, or pinned by digest); local runs {}'s Locust",
+            venv_bin("python").display()
+        )),
+        "{}",
+        r.stderr
+    );
+}

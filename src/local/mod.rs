@@ -49,6 +49,8 @@ pub struct LocalOptions {
     /// Extra arguments for the master (after `--`), e.g. `--csv out`.
     pub master_args: Vec<String>,
     pub sandbox: SandboxMode,
+    /// The Locust release the pods run (named when this Python has none).
+    pub locust_version: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,9 +87,21 @@ pub fn has_locust(python: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// A cached virtualenv with the chart's Locust version: `$XDG_CACHE_HOME/locust-planton/venv-locust-<v>`.
-pub fn install_locust() -> Result<String, LocalError> {
-    let version = &crate::lock::chart_lock().app_version;
+/// The Locust version `python` imports.
+pub fn installed_locust(python: &str) -> Option<String> {
+    let out = Command::new(python)
+        .args(["-c", "import locust; print(locust.__version__)"])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// A cached virtualenv with Locust `version`:
+/// `$XDG_CACHE_HOME/locust-planton/venv-locust-<version>`, one per version.
+pub fn install_locust(version: &str) -> Result<String, LocalError> {
     let cache = crate::helm::chart::cache_dir()
         .ok_or_else(|| io("no cache directory (set XDG_CACHE_HOME or HOME)"))?;
     let venv = cache
@@ -95,7 +109,7 @@ pub fn install_locust() -> Result<String, LocalError> {
         .unwrap_or(&cache)
         .join(format!("venv-locust-{version}"));
     let python = venv.join("bin/python").display().to_string();
-    if has_locust(&python) {
+    if installed_locust(&python).as_deref() == Some(version) {
         return Ok(python);
     }
     let ok = |c: &mut Command| {
@@ -107,12 +121,17 @@ pub fn install_locust() -> Result<String, LocalError> {
             }
         })
     };
+    eprintln!(
+        "locust-planton: installing Locust {version} into {}",
+        venv.display()
+    );
     ok(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
     ok(Command::new(&python).args([
         "-m",
         "pip",
         "install",
         "--quiet",
+        "--disable-pip-version-check",
         &format!("locust=={version}"),
     ]))?;
     Ok(python)
@@ -631,7 +650,7 @@ pub fn run(
     if !has_locust(&opts.python) {
         return Err(LocalError::NoLocust {
             python: opts.python.clone(),
-            version: crate::lock::chart_lock().app_version.clone(),
+            version: opts.locust_version.clone(),
         });
     }
     let sandbox = choose_sandbox(opts.sandbox)?;
