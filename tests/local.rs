@@ -599,6 +599,8 @@ fn every_example_runs_headless_in_the_sandbox_with_lib_and_pip() {
             "{name}: {all}"
         );
         assert!(all.contains("pods sandboxed (bubblewrap)"), "{name}");
+        // pip wrote to the pod's /opt/locust-pip inside its sandbox, never to this machine's.
+        assert!(!std::path::Path::new("/opt/locust-pip").exists(), "{name}");
         assert!(leftovers(r.ports.0).is_empty(), "{name}");
     }
 }
@@ -812,5 +814,67 @@ fn a_custom_image_says_its_locust_is_unknown() {
         )),
         "{}",
         r.stderr
+    );
+}
+
+/// Without bwrap on PATH: `auto` warns once and runs unsandboxed (the invoking user, re-rooted
+/// paths); `required` refuses before starting anything.
+#[test]
+fn without_bubblewrap_auto_warns_once_and_required_refuses() {
+    let port = target();
+    let empty = tempfile::tempdir().unwrap();
+    let text = spec(port, "/ok", PROBE, "");
+    let r = local_with(
+        &text,
+        &headless("2s"),
+        true,
+        &[("PATH", empty.path().to_str().unwrap())],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let warning = "locust-planton: warning: bubblewrap (`bwrap`) is not installed (Linux: `apt-get install bubblewrap`, `dnf install bubblewrap`); the pods run unsandboxed (as you, with a writable root and your capabilities). --sandbox=required refuses instead; --no-sandbox silences this.";
+    assert_eq!(r.stderr.matches(warning).count(), 1, "{}", r.stderr);
+    // SAFETY: a plain getter.
+    let uid = unsafe { libc::geteuid() };
+    assert!(
+        probe_line(&r.stdout, "master").starts_with(&format!("uid={uid} ")),
+        "{}",
+        r.stdout
+    );
+
+    let mut args = headless("2s");
+    args.extend(["--sandbox", "required"]);
+    let r = local_with(
+        &text,
+        &args,
+        true,
+        &[("PATH", empty.path().to_str().unwrap())],
+    );
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("--sandbox=required: bubblewrap (`bwrap`) is not installed"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains("PROBE"), "nothing ran: {}", r.stdout);
+}
+
+/// The sandbox takes the UID from the rendered pod, not a constant: a `helmValues` override of
+/// the container's `runAsUser` is what the processes see.
+#[test]
+fn the_sandbox_follows_the_pods_run_as_user() {
+    let port = target();
+    let text = format!(
+        "{}  helmValues: {{securityContext.runAsUser: \"2000\"}}\n",
+        spec(port, "/ok", PROBE, "")
+    );
+    let mut args = headless("2s");
+    args.extend(["--sandbox", "required"]);
+    let r = local(&text, &args);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        probe_line(&r.stdout, "worker-1").starts_with("uid=2000 gid=1000 root=EROFS tmp=yes "),
+        "{}",
+        r.stdout
     );
 }

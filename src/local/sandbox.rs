@@ -113,9 +113,13 @@ impl Sandbox {
         );
         push(&["--unshare-user", "--uid", &uid, "--gid", &gid]);
         push(&["--die-with-parent", "--cap-drop", "ALL"]);
-        for cap in &c.security.add_caps {
-            let cap = cap.trim_start_matches("CAP_");
-            push(&["--cap-add", &format!("CAP_{cap}")]);
+        // The restricted profile (and the post-renderer) allow adding back this one only.
+        if c.security
+            .add_caps
+            .iter()
+            .any(|cap| cap.trim_start_matches("CAP_") == "NET_BIND_SERVICE")
+        {
+            push(&["--cap-add", "CAP_NET_BIND_SERVICE"]);
         }
         push(&["--clearenv"]);
         for (k, v) in view.env {
