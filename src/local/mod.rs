@@ -400,10 +400,12 @@ fn process_tree(pid: u32) -> Vec<u32> {
 /// something answers, tells our master from another run's on the same port.
 fn tree_listens_on(pid: u32, port: u16) -> Option<bool> {
     let mut inodes = Vec::new();
+    let mut tables = 0;
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
         let Ok(text) = std::fs::read_to_string(table) else {
             continue;
         };
+        tables += 1;
         for line in text.lines().skip(1) {
             let f: Vec<&str> = line.split_whitespace().collect();
             let local_port = f
@@ -415,6 +417,9 @@ fn tree_listens_on(pid: u32, port: u16) -> Option<bool> {
                 inodes.extend(f.get(9).map(|i| format!("socket:[{i}]")));
             }
         }
+    }
+    if tables == 0 {
+        return None;
     }
     if inodes.is_empty() {
         return Some(false);

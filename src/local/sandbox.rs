@@ -154,9 +154,9 @@ impl Sandbox {
             let d = d.display().to_string();
             a.extend(["--bind".to_string(), d.clone(), d]);
         }
-        if c.security.read_only_root {
-            a.extend(["--remount-ro", "/"].map(String::from));
-        }
+        // Always: a writable root here would be a fresh tmpfs, not the image's root the pod
+        // would write over (`local` warns about containers with readOnlyRootFilesystem: false).
+        a.extend(["--remount-ro", "/"].map(String::from));
         a.extend(["--chdir".to_string(), view.cwd.display().to_string()]);
         a.push("--".into());
         a.extend(inner.iter().cloned());
