@@ -274,6 +274,83 @@ mod tests {
         assert_eq!(read_only_path("Permission denied: '/x'"), None);
     }
 
+    fn window(a: &[String], items: &[&str]) -> Option<usize> {
+        a.windows(items.len())
+            .position(|w| w.iter().zip(items).all(|(x, y)| x == y))
+    }
+
+    #[test]
+    fn argv_puts_the_pod_volumes_at_their_paths_over_a_read_only_root() {
+        use super::super::pod::{Mount, Security};
+        let c = ContainerView {
+            name: "locust".into(),
+            command: vec![],
+            args: vec![],
+            env: vec![],
+            mounts: vec![
+                Mount {
+                    path: "/mnt/locust/lib".into(),
+                    source: Source::ConfigMap(vec![]),
+                },
+                Mount {
+                    path: "/mnt/locust".into(),
+                    source: Source::ConfigMap(vec![]),
+                },
+                Mount {
+                    path: "/tmp".into(),
+                    source: Source::EmptyDir,
+                },
+            ],
+            security: Security {
+                run_as_user: 1000,
+                run_as_group: 3000,
+                read_only_root: true,
+                add_caps: vec!["SYS_ADMIN".into()],
+            },
+        };
+        let sb = Sandbox {
+            bwrap: "/usr/bin/bwrap".into(),
+        };
+        let env = vec![("A".to_string(), "b".to_string())];
+        let view = View {
+            pod_root: Path::new("/pods/master"),
+            python_dirs: &[],
+            writable: &[PathBuf::from("/tmp/results")],
+            cwd: Path::new("/"),
+            env: &env,
+        };
+        let a = sb.argv(
+            &c,
+            &view,
+            &["python".to_string(), "-m".into(), "locust".into()],
+        );
+        assert!(window(&a, &["--uid", "1000", "--gid", "3000"]).is_some());
+        assert!(window(&a, &["--cap-drop", "ALL"]).is_some());
+        // Only NET_BIND_SERVICE may be added back.
+        assert!(!a.iter().any(|x| x == "--cap-add"), "{a:?}");
+        assert!(window(&a, &["--clearenv", "--setenv", "A", "b"]).is_some());
+        // The host's /tmp is not mirrored: the pod's volume takes its place.
+        assert!(
+            window(&a, &["--ro-bind-try", "/tmp", "/tmp"]).is_none(),
+            "{a:?}"
+        );
+        let parent = window(&a, &["--ro-bind", "/pods/master/mnt/locust", "/mnt/locust"]).unwrap();
+        let child = window(
+            &a,
+            &[
+                "--ro-bind",
+                "/pods/master/mnt/locust/lib",
+                "/mnt/locust/lib",
+            ],
+        )
+        .unwrap();
+        let tmp = window(&a, &["--bind", "/pods/master/tmp", "/tmp"]).unwrap();
+        let results = window(&a, &["--bind", "/tmp/results", "/tmp/results"]).unwrap();
+        let ro = window(&a, &["--remount-ro", "/"]).unwrap();
+        assert!(parent < child && tmp < results && results < ro, "{a:?}");
+        assert!(a.ends_with(&["--".into(), "python".into(), "-m".into(), "locust".into()]));
+    }
+
     #[test]
     fn mount_prefixes() {
         assert!(under("/mnt/locust/lib", "/mnt/locust") && under("/tmp", "/tmp"));
