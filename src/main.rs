@@ -2,6 +2,7 @@
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use locust_planton::commands::{self, Failure, exit};
+use locust_planton::local::sandbox::SandboxMode;
 use locust_planton::postrender::harden::HIGH_UID;
 use locust_planton::postrender::{Options, Profile};
 use locust_planton::values::RUN_AS_USER;
@@ -162,8 +163,11 @@ enum Command {
         after_help = "Examples:\n  locust-planton local -f examples/checkout.yaml --host http://127.0.0.1:8080\n  \
         locust-planton local -f examples/checkout.yaml --workers 2 --headless --users 20 --spawn-rate 5 --run-time 30s\n  \
         locust-planton local -f test.yaml --headless --users 5 --run-time 10s -- --csv results\n\n\
-        Writes the ConfigMaps as files under a temporary root, runs the pip init container, then the master\n\
-        and workers with the pods' command, args and env (master host 127.0.0.1). Output is prefixed by role.\n\
+        Writes each pod's ConfigMaps and emptyDirs under a temporary directory, runs the pip init container,\n\
+        then the master and workers with the pods' command, args and env (master host 127.0.0.1). Output is\n\
+        prefixed by role. Where bubblewrap (`bwrap`) works, every process runs sandboxed as the pod would: its\n\
+        UID/GID, read-only root, volumes at the pod's paths, no capabilities, no new privileges, the pod's env.\n\
+        Default ports (5557, 8089) move to the next free one when taken; a port you pass must be free.\n\
         Needs Python with Locust (`python3 -m locust`); --install-locust makes a cached virtualenv.\n\
         Exit code: headless, the master's (Locust exits 1 when requests failed); otherwise 0 after Ctrl-C."
     )]
@@ -192,15 +196,23 @@ enum Command {
         /// The Python with Locust [default: $LOCUST_PLANTON_PYTHON, else python3].
         #[arg(long, value_name = "PATH")]
         python: Option<String>,
-        /// Use (and create if needed) a cached virtualenv with the chart's Locust version.
+        /// Use (and create if needed) a cached virtualenv with the pods' Locust version
+        /// (spec.loadTest.locustVersion or the image tag; else the chart's).
         #[arg(long)]
         install_locust: bool,
-        /// Port the master listens on for workers.
-        #[arg(long, default_value_t = 5557)]
-        master_port: u16,
-        /// Port of the web UI (on 127.0.0.1).
-        #[arg(long, default_value_t = 8089)]
-        web_port: u16,
+        /// Port the master listens on for workers [default: 5557, or the next free one].
+        #[arg(long, value_name = "PORT")]
+        master_port: Option<u16>,
+        /// Port of the web UI (on 127.0.0.1) [default: 8089, or the next free one].
+        #[arg(long, value_name = "PORT")]
+        web_port: Option<u16>,
+        /// Run each pod process in a bubblewrap sandbox with the pod's security context:
+        /// `auto` where bwrap works (else a warning), `required` refuses to run without it.
+        #[arg(long, value_enum, value_name = "MODE", default_value = "auto")]
+        sandbox: SandboxArg,
+        /// Same as --sandbox off.
+        #[arg(long, conflicts_with = "sandbox")]
+        no_sandbox: bool,
         /// Extra Locust arguments for the master.
         #[arg(last = true, value_name = "LOCUST ARGS")]
         master_args: Vec<String>,
@@ -409,6 +421,22 @@ struct PostRenderArgs {
     strict_chart: bool,
 }
 
+/// `local --sandbox`.
+#[derive(Clone, Copy, ValueEnum)]
+enum SandboxArg {
+    Auto,
+    Required,
+    Off,
+}
+
+/// A `local` port: the user's (fails when taken) or the default (moves to a free one).
+fn local_port(chosen: Option<u16>, default: u16) -> locust_planton::local::Port {
+    locust_planton::local::Port {
+        port: chosen.unwrap_or(default),
+        explicit: chosen.is_some(),
+    }
+}
+
 #[derive(Clone, Copy, Default, ValueEnum)]
 enum OutputFormat {
     #[default]
@@ -514,6 +542,8 @@ fn main() -> ExitCode {
             install_locust,
             master_port,
             web_port,
+            sandbox,
+            no_sandbox,
             master_args,
         } => commands::local::local(commands::local::LocalArgs {
             file,
@@ -530,9 +560,20 @@ fn main() -> ExitCode {
                 python: python
                     .or_else(|| std::env::var("LOCUST_PLANTON_PYTHON").ok())
                     .unwrap_or_else(|| "python3".into()),
-                master_port,
-                web_port,
+                master_port: local_port(master_port, 5557),
+                web_port: local_port(web_port, 8089),
                 master_args,
+                // The spec's version replaces it (`commands::local`).
+                locust_version: String::new(),
+                sandbox: if no_sandbox {
+                    SandboxMode::Off
+                } else {
+                    match sandbox {
+                        SandboxArg::Auto => SandboxMode::Auto,
+                        SandboxArg::Required => SandboxMode::Required,
+                        SandboxArg::Off => SandboxMode::Off,
+                    }
+                },
             },
         }),
         Command::Status { target, output } => {

@@ -30,8 +30,19 @@ fn serve(stream: TcpStream) {
             return;
         }
         let mut line = String::new();
+        let mut body = 0usize;
         while reader.read_line(&mut line).unwrap_or(0) > 2 {
+            if let Some((k, v)) = line.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                body = v.trim().parse().unwrap_or(0);
+            }
             line.clear();
+        }
+        // POST bodies (the examples' checkout) are read, not mistaken for the next request.
+        let mut skip = vec![0u8; body];
+        if std::io::Read::read_exact(&mut reader, &mut skip).is_err() {
+            return;
         }
         let path = request.split_whitespace().nth(1).unwrap_or("/");
         let status = if path.starts_with("/fail") {
@@ -97,27 +108,19 @@ struct Run {
 }
 
 fn local(spec_text: &str, extra: &[&str]) -> Run {
+    local_with(spec_text, extra, true, &[])
+}
+
+/// `local` on a spec with two workers; `explicit_ports` passes free ports, otherwise the
+/// defaults (5557, 8089, moved when taken) are used and `Run::ports` is (0, 0).
+fn local_with(spec_text: &str, extra: &[&str], explicit_ports: bool, env: &[(&str, &str)]) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("spec.yaml");
     std::fs::write(&f, spec_text).unwrap();
-    let ports = (free_port(), free_port());
+    let (mut cmd, ports) = local_command(&f, extra, explicit_ports);
+    cmd.envs(env.iter().copied());
     let start = Instant::now();
-    let out = Command::new(bin())
-        .args(["local", "-f"])
-        .arg(&f)
-        .args([
-            "--python",
-            venv_bin("python").to_str().unwrap(),
-            "--workers",
-            "2",
-            "--master-port",
-            &ports.0.to_string(),
-            "--web-port",
-            &ports.1.to_string(),
-        ])
-        .args(extra)
-        .output()
-        .unwrap();
+    let out = cmd.output().unwrap();
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into(),
@@ -125,6 +128,34 @@ fn local(spec_text: &str, extra: &[&str]) -> Run {
         elapsed: start.elapsed(),
         ports,
     }
+}
+
+fn local_command(
+    spec: &std::path::Path,
+    extra: &[&str],
+    explicit_ports: bool,
+) -> (Command, (u16, u16)) {
+    let mut cmd = Command::new(bin());
+    cmd.args(["local", "-f"]).arg(spec).args([
+        "--python",
+        venv_bin("python").to_str().unwrap(),
+        "--workers",
+        "2",
+    ]);
+    let ports = if explicit_ports {
+        let ports = (free_port(), free_port());
+        cmd.args([
+            "--master-port",
+            &ports.0.to_string(),
+            "--web-port",
+            &ports.1.to_string(),
+        ]);
+        ports
+    } else {
+        (0, 0)
+    };
+    cmd.args(extra);
+    (cmd, ports)
 }
 
 /// Processes whose command line mentions this run's master port: none may survive.
@@ -312,4 +343,538 @@ fn spec_headless_run_reports_through_the_wrapper() {
         );
         assert!(leftovers(r.ports.0).is_empty());
     }
+}
+
+// ---- The sandbox (bubblewrap): these tests fail when bwrap is missing (`--sandbox required`);
+// scripts/install-tools.sh installs it.
+
+/// A locustfile that reports what its process sees: UID/GID, whether `/` and the pod's `/tmp`
+/// take a write, its effective capabilities, no_new_privs, and where the script lives.
+const PROBE: &str = r#"      import os
+      def _probe():
+          def writes(path):
+              try:
+                  with open(path, "w") as f:
+                      f.write("x")
+                  os.remove(path)
+                  return "yes"
+              except OSError as e:
+                  return "EROFS" if e.errno == 30 else f"errno{e.errno}"
+          status = dict(l.split(":", 1) for l in open("/proc/self/status"))
+          print("PROBE uid=%d gid=%d root=%s tmp=%s capeff=%s nnp=%s file=%s" % (
+              os.getuid(), os.getgid(), writes("/lp-probe-%d" % os.getpid()),
+              writes("/tmp/lp-probe"), status["CapEff"].strip(), status["NoNewPrivs"].strip(),
+              __file__), flush=True)
+      _probe()
+"#;
+
+fn probe_line(out: &str, role: &str) -> String {
+    out.lines()
+        .find(|l| l.starts_with(&format!("[{role}] PROBE ")))
+        .unwrap_or_else(|| panic!("no probe line from {role}:\n{out}"))
+        .split_once("PROBE ")
+        .unwrap()
+        .1
+        .to_string()
+}
+
+fn headless(seconds: &str) -> Vec<&str> {
+    vec![
+        "--headless",
+        "--users",
+        "2",
+        "--spawn-rate",
+        "2",
+        "--run-time",
+        seconds,
+    ]
+}
+
+#[test]
+fn the_sandbox_runs_the_pods_as_the_cluster_would() {
+    let port = target();
+    let text = spec(port, "/ok", PROBE, "");
+    let mut args = headless("3s");
+    args.extend(["--sandbox", "required"]);
+    let r = local(&text, &args);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    for role in ["master", "worker-1", "worker-2"] {
+        assert_eq!(
+            probe_line(&r.stdout, role),
+            "uid=1000 gid=1000 root=EROFS tmp=yes capeff=0000000000000000 nnp=1 file=/mnt/locust/main.py",
+            "{role}"
+        );
+    }
+    assert!(
+        r.stderr.contains("pods sandboxed (bubblewrap)"),
+        "{}",
+        r.stderr
+    );
+
+    // The same run unsandboxed: the invoking user, the re-rooted script, the host's root.
+    let mut args = headless("2s");
+    args.push("--no-sandbox");
+    let r = local(&text, &args);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let line = probe_line(&r.stdout, "master");
+    // SAFETY: plain getters.
+    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    assert!(line.starts_with(&format!("uid={uid} gid={gid} ")), "{line}");
+    assert!(!line.contains("file=/mnt/locust/main.py"), "{line}");
+    if uid == 0 {
+        assert!(
+            line.contains("root=yes") && !line.contains("capeff=0000000000000000"),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn a_write_outside_the_pod_volumes_fails_naming_path_and_setting() {
+    let port = target();
+    let text = spec(
+        port,
+        "/ok",
+        "      open(\"/results.txt\", \"w\").write(\"x\")\n",
+        "",
+    );
+    let mut args = headless("3s");
+    args.extend(["--sandbox", "required"]);
+    let r = local(&text, &args);
+    assert_ne!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("locust-planton: master cannot write /results.txt: the pod's root file system is read-only (securityContext.readOnlyRootFilesystem: true); in the cluster it fails the same way. Writable here: /tmp, /home/locust"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        r.stderr.matches("cannot write /results.txt").count(),
+        1,
+        "said once"
+    );
+    assert!(leftovers(r.ports.0).is_empty());
+    // The script's ConfigMap volume is read-only too, and named as such.
+    let text = spec(
+        port,
+        "/ok",
+        "      open(\"/mnt/locust/out.txt\", \"w\").write(\"x\")\n",
+        "",
+    );
+    let r = local(&text, &args);
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("cannot write /mnt/locust/out.txt: it is on the ConfigMap volume mounted at /mnt/locust (ConfigMap volumes are read-only)"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// A wheel `lpcheck-1.0` in a fresh directory outside /tmp (the pods' /tmp is their own), so
+/// pip installs it offline (`PIP_NO_INDEX`, `PIP_FIND_LINKS`).
+fn local_wheel() -> tempfile::TempDir {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let script = r#"
+import base64, hashlib, sys, zipfile
+files = {
+    "lpcheck/__init__.py": "print('LPCHECK from ' + __file__, flush=True)\n",
+    "lpcheck-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: lpcheck\nVersion: 1.0\n",
+    "lpcheck-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+}
+record = []
+with zipfile.ZipFile(sys.argv[1] + "/lpcheck-1.0-py3-none-any.whl", "w") as z:
+    for name, text in files.items():
+        data = text.encode()
+        z.writestr(name, data)
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{name},sha256={digest},{len(data)}")
+    record.append("lpcheck-1.0.dist-info/RECORD,,")
+    z.writestr("lpcheck-1.0.dist-info/RECORD", "\n".join(record) + "\n")
+"#;
+    let st = Command::new(venv_bin("python"))
+        .args(["-c", script])
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    dir
+}
+
+/// An example with a lib file and the local wheel added (or swapped for its package), both
+/// imported by its locustfile, and a short, small headless `run` when it has one.
+fn example_with_lib_and_pip(text: &str) -> String {
+    let snake = text.contains("load_test:");
+    let key = |camel: &str, snake_name: &str| {
+        if snake {
+            snake_name.to_string()
+        } else {
+            camel.to_string()
+        }
+    };
+    let mut out = String::new();
+    let lib_key = format!("    {}:\n", key("libFilesContent", "lib_files_content"));
+    let pip_key = format!("    {}:\n", key("pipPackages", "pip_packages"));
+    let main_key = format!("    {}: |\n", key("mainPyContent", "main_py_content"));
+    let has_lib = text.contains(&lib_key);
+    let has_pip = text.contains(&pip_key);
+    let mut in_pip = false;
+    for line in text.lines() {
+        if in_pip {
+            if line.starts_with("      - ") {
+                continue;
+            }
+            in_pip = false;
+        }
+        let line = line
+            .replace("runTime: 10m", "runTime: 4s")
+            .replace("users: 300", "users: 2")
+            .replace("spawnRate: 30", "spawnRate: 2")
+            .replace("replicas: 3", "replicas: 1")
+            .replace("replicas: 4", "replicas: 2");
+        out.push_str(&line);
+        out.push('\n');
+        if format!("{line}\n") == main_key {
+            out.push_str("      import lpcheck, lib.lpcheck_lib\n");
+        }
+        if format!("{line}\n") == lib_key {
+            out.push_str("      lpcheck_lib.py: \"print('LPLIB from ' + __file__, flush=True)\"\n");
+        }
+        if format!("{line}\n") == pip_key {
+            out.push_str("      - lpcheck==1.0\n");
+            in_pip = true;
+        }
+        if line.starts_with("    name: ") && !has_lib {
+            out.push_str(&lib_key);
+            out.push_str("      lpcheck_lib.py: \"print('LPLIB from ' + __file__, flush=True)\"\n");
+        }
+        if line.starts_with("    name: ") && !has_pip {
+            out.push_str(&pip_key);
+            out.push_str("      - lpcheck==1.0\n");
+        }
+    }
+    out
+}
+
+#[test]
+fn every_example_runs_headless_in_the_sandbox_with_lib_and_pip() {
+    let port = target();
+    let wheels = local_wheel();
+    let host = format!("http://127.0.0.1:{port}");
+    let mut examples: Vec<_> = std::fs::read_dir(repo().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    examples.sort();
+    assert!(examples.len() >= 4, "{examples:?}");
+    for example in examples {
+        let text = example_with_lib_and_pip(&read(&example));
+        let has_run = text.contains("\n    run:\n");
+        let mut args = vec!["--host", &host, "--sandbox", "required"];
+        if !has_run {
+            args.extend(headless("3s"));
+        }
+        let r = local_with(
+            &text,
+            &args,
+            true,
+            &[
+                ("PIP_NO_INDEX", "1"),
+                ("PIP_FIND_LINKS", wheels.path().to_str().unwrap()),
+            ],
+        );
+        let name = example.display();
+        assert_eq!(r.code, 0, "{name}\n{text}\n{}\n{}", r.stdout, r.stderr);
+        let all = format!("{}{}", r.stdout, r.stderr);
+        assert!(
+            all.contains("[init pip-install] Successfully installed lpcheck-1.0"),
+            "{name}: {all}"
+        );
+        assert!(
+            all.contains("[master] LPCHECK from /opt/locust-pip/lpcheck/__init__.py")
+                && all.contains("[worker-1] LPCHECK from /opt/locust-pip/lpcheck/__init__.py"),
+            "{name}: the pip package at the pod's path in master and workers: {all}"
+        );
+        assert!(
+            all.contains("[master] LPLIB from /mnt/locust/lib/lpcheck_lib.py"),
+            "{name}: {all}"
+        );
+        assert!(all.contains("pods sandboxed (bubblewrap)"), "{name}");
+        // pip wrote to the pod's /opt/locust-pip inside its sandbox, never to this machine's.
+        assert!(!std::path::Path::new("/opt/locust-pip").exists(), "{name}");
+        assert!(leftovers(r.ports.0).is_empty(), "{name}");
+    }
+}
+
+fn master_port_of(stderr: &str) -> u16 {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("locust-planton: master listens for workers on 127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no master port line:\n{stderr}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn two_runs_at_once_on_default_ports_both_pass() {
+    let port = target();
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("spec.yaml");
+    std::fs::write(&f, spec(port, "/ok", "", "")).unwrap();
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            let (mut cmd, _) = local_command(&f, &headless("4s"), false);
+            cmd.stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let mut ports = Vec::new();
+    for o in &outs {
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}\n{stderr}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+        ports.push(master_port_of(&stderr));
+    }
+    assert_ne!(ports[0], ports[1], "each run has its own master port");
+    assert!(ports.iter().all(|p| *p >= 5557), "{ports:?}");
+    let both = outs
+        .iter()
+        .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+        .collect::<String>();
+    assert!(
+        both.contains("is in use; trying"),
+        "a taken default port moved: {both}"
+    );
+    for p in ports {
+        assert!(leftovers(p).is_empty());
+    }
+}
+
+#[test]
+fn a_taken_default_web_port_moves_and_a_chosen_one_fails() {
+    let port = target();
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("spec.yaml");
+    std::fs::write(&f, spec(port, "/ok", "", "")).unwrap();
+    // Hold the default web port (when someone else already does, it is taken all the same).
+    let _held = TcpListener::bind("127.0.0.1:8089");
+    let (mut cmd, _) = local_command(&f, &[], false);
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let mut ui = None;
+    for line in stderr.lines().map_while(Result::ok) {
+        seen.push_str(&line);
+        seen.push('\n');
+        if let Some(rest) = line.strip_prefix("locust-planton: web UI on http://127.0.0.1:") {
+            ui = rest.split('/').next().map(|p| p.parse::<u16>().unwrap());
+            break;
+        }
+    }
+    let ui = ui.unwrap_or_else(|| panic!("no web UI line:\n{seen}"));
+    assert!(ui > 8089, "{seen}");
+    assert!(
+        seen.contains("port 8089 is in use; trying 8090 for the web UI"),
+        "{seen}"
+    );
+    // The UI answers on the port it printed.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", ui)) {
+            s.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+            let mut first = String::new();
+            BufReader::new(s).read_line(&mut first).unwrap();
+            if first.contains("200") {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "web UI never answered on {ui}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+
+    // A port the user chose is never moved.
+    let held = TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = held.local_addr().unwrap().port().to_string();
+    let out = Command::new(bin())
+        .args(["local", "-f"])
+        .arg(&f)
+        .args(["--python", venv_bin("python").to_str().unwrap()])
+        .args(["--workers", "1", "--master-port", &taken])
+        .args(headless("3s"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("--master-port {taken}: the port is in use by another process; choose a free one, or leave --master-port out")),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("[worker-1]"),
+        "no worker started: {stderr}"
+    );
+}
+
+/// `--install-locust` installs the spec's Locust (from PyPI, cached per version under
+/// `$XDG_CACHE_HOME`, kept in the target directory so reruns reuse it) and runs it; the test
+/// venv's 2.32.2 is named as differing.
+#[test]
+fn install_locust_runs_the_version_the_spec_asks_for() {
+    let port = target();
+    let cache = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache");
+    let text = spec(port, "/ok", "", "").replace(
+        "    mainPyContent: |",
+        "    locustVersion: \"2.37.0\"\n    mainPyContent: |",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("spec.yaml");
+    std::fs::write(&f, &text).unwrap();
+    let out = Command::new(bin())
+        .args(["local", "-f"])
+        .arg(&f)
+        .args([
+            "--install-locust",
+            "--workers",
+            "2",
+            "--sandbox",
+            "required",
+        ])
+        .args(headless("3s"))
+        .env("XDG_CACHE_HOME", &cache)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let venv = cache.join("locust-planton/venv-locust-2.37.0");
+    assert!(
+        stderr.contains(&format!(
+            "locust-planton: Locust 2.37.0 ({}/bin/python)",
+            venv.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("[master] ") && l.contains("Starting Locust 2.37.0")),
+        "{stderr}"
+    );
+    let version = Command::new(venv.join("bin/locust"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    let version = String::from_utf8_lossy(&version.stdout);
+    assert!(version.starts_with("locust 2.37.0 "), "{version}");
+
+    // The test venv has 2.32.2: the run goes on, with the difference named.
+    let r = local(&text, &headless("2s"));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "locust-planton: warning: {} has Locust 2.32.2, but the pods run Locust 2.37.0 (image locustio/locust:2.37.0); results may differ — --install-locust runs 2.37.0",
+            venv_bin("python").display()
+        )),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_custom_image_says_its_locust_is_unknown() {
+    let port = target();
+    let text = format!(
+        "{}  helmValues: {{master.image: \"registry.example.com/team/locust:custom\"}}\n",
+        spec(port, "/ok", "", "")
+    );
+    let r = local(&text, &headless("2s"));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "locust-planton: warning: the pods run image `registry.example.com/team/locust:custom`, whose Locust version cannot be known (not locustio/locust with a release tag, or pinned by digest); local runs {}'s Locust",
+            venv_bin("python").display()
+        )),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Without bwrap on PATH: `auto` warns once and runs unsandboxed (the invoking user, re-rooted
+/// paths); `required` refuses before starting anything.
+#[test]
+fn without_bubblewrap_auto_warns_once_and_required_refuses() {
+    let port = target();
+    let empty = tempfile::tempdir().unwrap();
+    let text = spec(port, "/ok", PROBE, "");
+    let r = local_with(
+        &text,
+        &headless("2s"),
+        true,
+        &[("PATH", empty.path().to_str().unwrap())],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let warning = "locust-planton: warning: bubblewrap (`bwrap`) is not installed (Linux: `apt-get install bubblewrap`, `dnf install bubblewrap`); the pods run unsandboxed (as you, with a writable root and your capabilities). --sandbox=required refuses instead; --no-sandbox silences this.";
+    assert_eq!(r.stderr.matches(warning).count(), 1, "{}", r.stderr);
+    // SAFETY: a plain getter.
+    let uid = unsafe { libc::geteuid() };
+    assert!(
+        probe_line(&r.stdout, "master").starts_with(&format!("uid={uid} ")),
+        "{}",
+        r.stdout
+    );
+
+    let mut args = headless("2s");
+    args.extend(["--sandbox", "required"]);
+    let r = local_with(
+        &text,
+        &args,
+        true,
+        &[("PATH", empty.path().to_str().unwrap())],
+    );
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("--sandbox=required: bubblewrap (`bwrap`) is not installed"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains("PROBE"), "nothing ran: {}", r.stdout);
+}
+
+/// The sandbox takes the UID from the rendered pod, not a constant: a `helmValues` override of
+/// the container's `runAsUser` is what the processes see.
+#[test]
+fn the_sandbox_follows_the_pods_run_as_user() {
+    let port = target();
+    let text = format!(
+        "{}  helmValues: {{securityContext.runAsUser: \"2000\"}}\n",
+        spec(port, "/ok", PROBE, "")
+    );
+    let mut args = headless("2s");
+    args.extend(["--sandbox", "required"]);
+    let r = local(&text, &args);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        probe_line(&r.stdout, "worker-1").starts_with("uid=2000 gid=1000 root=EROFS tmp=yes "),
+        "{}",
+        r.stdout
+    );
 }

@@ -1,7 +1,7 @@
 //! `local`: the rendered pods as local processes (see `crate::local`).
 
 use super::{Failure, Loaded};
-use crate::local::{LocalOptions, install_locust, pod::pod_view, run};
+use crate::local::{LocalOptions, install_locust, installed_locust, pod::pod_view, run};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -38,8 +38,34 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
             (spec.worker.replicas.max(1) as usize).min(cpus)
         }
     };
+    // The pods' Locust: what `--install-locust` installs and what this Python is compared with.
+    let chart_version = &crate::lock::chart_lock().app_version;
+    let wanted = match &s.locust.version {
+        Some(v) => v.clone(),
+        None => {
+            eprintln!(
+                "locust-planton: warning: the pods run image `{}`, whose Locust version cannot be known (not locustio/locust with a release tag, or pinned by digest); local runs {}",
+                s.locust.image,
+                if a.install_locust {
+                    format!("Locust {chart_version} (the chart's)")
+                } else {
+                    format!("{}'s Locust", options.python)
+                }
+            );
+            chart_version.clone()
+        }
+    };
+    options.locust_version = wanted.clone();
     if a.install_locust {
-        options.python = install_locust().map_err(|e| Failure::failed(e.to_string()))?;
+        options.python = install_locust(&wanted).map_err(|e| Failure::failed(e.to_string()))?;
+    }
+    match installed_locust(&options.python) {
+        Some(v) if s.locust.version.as_ref().is_some_and(|w| *w != v) => eprintln!(
+            "locust-planton: warning: {} has Locust {v}, but the pods run Locust {wanted} (image {}); results may differ — --install-locust runs {wanted}",
+            options.python, s.locust.image
+        ),
+        Some(v) => eprintln!("locust-planton: Locust {v} ({})", options.python),
+        None => {}
     }
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = interrupted.clone();

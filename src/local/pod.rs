@@ -18,6 +18,18 @@ pub struct Mount {
     pub source: Source,
 }
 
+/// The parts of a container's security context `local` enforces (pod values filled in where the
+/// container leaves them out, then the post-renderer's defaults).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Security {
+    pub run_as_user: i64,
+    pub run_as_group: i64,
+    pub read_only_root: bool,
+    /// Capabilities added back after `drop: [ALL]` (the restricted profile allows only
+    /// NET_BIND_SERVICE).
+    pub add_caps: Vec<String>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContainerView {
     pub name: String,
@@ -25,6 +37,7 @@ pub struct ContainerView {
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
     pub mounts: Vec<Mount>,
+    pub security: Security,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,6 +122,27 @@ fn mounts_of(
         .collect()
 }
 
+/// A container's security context from its own `securityContext`, then the pod's, then what the
+/// post-renderer sets when both leave a field out (UID 1000, read-only root).
+fn security(container: Option<&Node>, pod: Option<&Node>) -> Security {
+    let int = |k: &str| {
+        container
+            .and_then(|c| c.get_path(&[k]))
+            .or_else(|| pod.and_then(|p| p.get_path(&[k])))
+            .and_then(Node::as_i64)
+    };
+    let uid = int("runAsUser").unwrap_or(crate::values::RUN_AS_USER);
+    Security {
+        run_as_user: uid,
+        run_as_group: int("runAsGroup").unwrap_or(uid),
+        read_only_root: container
+            .and_then(|c| c.get_path(&["readOnlyRootFilesystem"]))
+            .and_then(Node::as_bool)
+            .unwrap_or(true),
+        add_caps: strings(container.and_then(|c| c.get_path(&["capabilities", "add"]))),
+    }
+}
+
 /// The master or worker pod for synthesized values.
 pub fn pod_view(s: &Synthesized, role: &'static str) -> PodView {
     let v = &s.values;
@@ -163,6 +197,7 @@ pub fn pod_view(s: &Synthesized, role: &'static str) -> PodView {
     env.extend(env_map(v.get_path(&[role, "environment"])));
     let mut args = vec![format!("--{role}")];
     args.extend(strings(v.get_path(&[role, "args"])));
+    let pod_sc = v.get_path(&["podSecurityContext"]);
     let init_containers = v
         .get_path(&[role, "initContainers"])
         .and_then(Node::as_seq)
@@ -185,6 +220,7 @@ pub fn pod_view(s: &Synthesized, role: &'static str) -> PodView {
                 })
                 .collect(),
             mounts: mounts_of(v, role, c.get_path(&["volumeMounts"]), &s.configmaps),
+            security: security(c.get_path(&["securityContext"]), pod_sc),
         })
         .collect();
     PodView {
@@ -196,6 +232,7 @@ pub fn pod_view(s: &Synthesized, role: &'static str) -> PodView {
             args,
             env,
             mounts,
+            security: security(v.get_path(&["securityContext"]), pod_sc),
         },
     }
 }

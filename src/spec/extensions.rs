@@ -2,6 +2,7 @@
 //! fields". Each is optional; every other unknown field stays an error.
 //!
 //! - `spec.loadTest.run`: a headless run with a completion status;
+//! - `spec.loadTest.locustVersion`: the Locust release every container runs;
 //! - `spec.metrics.prometheus.enabled`: a Locust exporter and a ServiceMonitor;
 //! - `spec.networkPolicy`: fences master and workers;
 //! - `spec.workerContainer.spot`: workers on spot nodes.
@@ -44,6 +45,8 @@ pub enum Spot {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Extensions {
     pub run: Option<Run>,
+    /// The Locust release (`X.Y.Z`) of the image every Locust container runs.
+    pub locust_version: Option<String>,
     pub prometheus: bool,
     pub network_policy: Option<NetworkPolicy>,
     pub spot: Option<Spot>,
@@ -162,6 +165,41 @@ pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
         exclude_tags,
         processes,
     })
+}
+
+/// A release number `X.Y.Z` (digits only, no leading zeros but `0`): what Locust publishes and
+/// `locustio/locust` tags.
+pub fn valid_release(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() == 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.len() <= 6
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && (p == &"0" || !p.starts_with('0'))
+        })
+}
+
+/// `X.Y.Z` as numbers, for ordering releases.
+pub fn release_key(s: &str) -> Option<(u32, u32, u32)> {
+    if !valid_release(s) {
+        return None;
+    }
+    let mut it = s.split('.').map(|p| p.parse::<u32>().ok());
+    Some((it.next()??, it.next()??, it.next()??))
+}
+
+pub fn read_locust_version(f: &Fields, d: &mut Findings) -> Option<String> {
+    let v = f.string("locustVersion", d)?;
+    if valid_release(&v) {
+        Some(v)
+    } else {
+        d.error(
+            f.path("locustVersion"),
+            format!("`{v}` is not a Locust release such as `2.32.2` (X.Y.Z, as on PyPI and the locustio/locust tags)"),
+        );
+        None
+    }
 }
 
 pub fn read_metrics(node: &Node, d: &mut Findings) -> bool {
@@ -283,6 +321,28 @@ mod tests {
         for bad in ["", "5", "m", "5 m", "-5m", "5x", "1.5m"] {
             assert!(!valid_duration(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn releases() {
+        for ok in ["2.32.2", "2.37.0", "0.0.1", "10.20.30"] {
+            assert!(valid_release(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "2.37",
+            "2.37.0.1",
+            "v2.37.0",
+            "2.37.0rc1",
+            "2.037.0",
+            "latest",
+            "2..0",
+            "2.37.0 ",
+        ] {
+            assert!(!valid_release(bad), "{bad}");
+        }
+        assert!(release_key("2.9.0") < release_key("2.32.2"));
+        assert!(release_key("2.37.0") > release_key("2.32.2"));
     }
 
     #[test]

@@ -111,6 +111,11 @@ pub fn read(text: &str) -> Result<(LoadTestSpec, Findings), Findings> {
         }
     };
     let spec = read_root(&root, &mut d);
+    // The image every Locust container runs is decided by several fields together; its errors
+    // and warnings belong to the spec (so `check` shows them), the values only use the result.
+    if let Some(spec) = &spec {
+        crate::values::image::resolve(spec, &mut d);
+    }
     match spec {
         Some(spec) if !d.has_errors() => Ok((spec, d)),
         _ => Err(d),
@@ -319,14 +324,14 @@ fn read_spec(node: &Node, kind: Kind, d: &mut Findings) -> Option<LoadTestSpec> 
         );
     }
     let ingress_host = s.node("ingress").and_then(|n| read_ingress(n, kind, d));
-    let (load_test, run) = match s.node("loadTest") {
-        Some(n) => read_load_test(n, d).map_or((None, None), |(l, r)| (Some(l), r)),
+    let (load_test, run, locust_version) = match s.node("loadTest") {
+        Some(n) => read_load_test(n, d).map_or((None, None, None), |(l, r, v)| (Some(l), r, v)),
         None => {
             d.error(
                 "spec.loadTest",
                 "required (`name` and `mainPyContent` at least)",
             );
-            (None, None)
+            (None, None, None)
         }
     };
     let prometheus = s
@@ -343,6 +348,7 @@ fn read_spec(node: &Node, kind: Kind, d: &mut Findings) -> Option<LoadTestSpec> 
         .and_then(|n| extensions::read_network_policy(n, d));
     let extensions = Extensions {
         run,
+        locust_version,
         prometheus,
         network_policy,
         spot,
@@ -504,7 +510,10 @@ fn read_ingress(node: &Node, kind: Kind, d: &mut Findings) -> Option<String> {
     }
 }
 
-fn read_load_test(node: &Node, d: &mut Findings) -> Option<(LoadTest, Option<extensions::Run>)> {
+/// The load test, its headless run and its Locust release (extension fields).
+type LoadTestParts = (LoadTest, Option<extensions::Run>, Option<String>);
+
+fn read_load_test(node: &Node, d: &mut Findings) -> Option<LoadTestParts> {
     let f = fields(
         node,
         "spec.loadTest",
@@ -515,6 +524,7 @@ fn read_load_test(node: &Node, d: &mut Findings) -> Option<(LoadTest, Option<ext
             "pipPackages",
             "host",
             "run",
+            "locustVersion",
         ],
         &[],
         d,
@@ -582,6 +592,7 @@ fn read_load_test(node: &Node, d: &mut Findings) -> Option<(LoadTest, Option<ext
     let run = f
         .node("run")
         .and_then(|n| extensions::read_run(n, &f.path("run"), d));
+    let locust_version = extensions::read_locust_version(&f, d);
     Some((
         LoadTest {
             name: name?,
@@ -591,6 +602,7 @@ fn read_load_test(node: &Node, d: &mut Findings) -> Option<(LoadTest, Option<ext
             host,
         },
         run,
+        locust_version,
     ))
 }
 

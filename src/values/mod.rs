@@ -6,6 +6,7 @@ pub mod chart_keys;
 pub mod configmaps;
 pub mod extensions;
 pub mod helm_values;
+pub mod image;
 mod security;
 
 use crate::diag::Findings;
@@ -31,6 +32,8 @@ pub const PIP_INIT_CONTAINER: &str = "pip-install";
 pub struct Synthesized {
     pub values: Node,
     pub configmaps: Vec<ScriptConfigMap>,
+    /// The one image every Locust container runs (and the Locust inside, when known).
+    pub locust: image::LocustImage,
     /// Warnings (and errors from `helmValues`).
     pub findings: Findings,
 }
@@ -38,11 +41,19 @@ pub struct Synthesized {
 pub fn synthesize(spec: &LoadTestSpec) -> Synthesized {
     let configmaps = script_configmaps(spec);
     let mut findings = Findings::default();
+    // Its findings were reported when the spec was read.
+    let locust = image::resolve(spec, &mut Findings::default());
     let mut v = Map::default();
     v.insert("fullnameOverride", Node::string(&spec.name));
+    if let Some((repository, tag)) = &locust.repository_tag {
+        let mut i = Map::default();
+        i.insert("repository", Node::string(repository));
+        i.insert("tag", Node::string(tag));
+        v.insert("image", Node::Map(i));
+    }
     v.insert("loadtest", loadtest_values(spec, &configmaps));
-    v.insert("master", role_values(spec, &spec.master, true));
-    v.insert("worker", role_values(spec, &spec.worker, false));
+    v.insert("master", role_values(spec, &spec.master, true, &locust));
+    v.insert("worker", role_values(spec, &spec.worker, false, &locust));
     v.insert("podSecurityContext", pod_security_context(RUN_AS_USER));
     v.insert("securityContext", container_security_context(RUN_AS_USER));
     if let Some(host) = &spec.ingress_host {
@@ -69,11 +80,13 @@ pub fn synthesize(spec: &LoadTestSpec) -> Synthesized {
     v.insert("extraObjects", Node::Seq(objects));
     let mut values = Node::Map(v);
     helm_values::apply(&mut values, &spec.helm_values, &mut findings);
+    image::write(&mut values, &locust);
     helm_values::check_bare(&values, &spec.helm_values, &mut findings);
     warn_about_overrides(&spec.helm_values, &mut findings);
     Synthesized {
         values,
         configmaps,
+        locust,
         findings,
     }
 }
@@ -116,7 +129,12 @@ fn loadtest_values(spec: &LoadTestSpec, configmaps: &[ScriptConfigMap]) -> Node 
     Node::Map(m)
 }
 
-fn role_values(spec: &LoadTestSpec, c: &Container, master: bool) -> Node {
+fn role_values(
+    spec: &LoadTestSpec,
+    c: &Container,
+    master: bool,
+    locust: &image::LocustImage,
+) -> Node {
     let mut m = Map::default();
     m.insert("replicas", Node::int(c.replicas));
     m.insert("resources", resources(c));
@@ -130,7 +148,10 @@ fn role_values(spec: &LoadTestSpec, c: &Container, master: bool) -> Node {
     if has_pip {
         m.insert(
             "initContainers",
-            Node::Seq(vec![pip_init_container(&spec.load_test.pip_packages)]),
+            Node::Seq(vec![pip_init_container(
+                &spec.load_test.pip_packages,
+                &locust.image,
+            )]),
         );
     }
     let mut volumes = vec![TMP_VOLUME, HOME_VOLUME];
@@ -185,7 +206,7 @@ fn tcp_readiness_probe() -> Node {
 }
 
 /// pip with each requirement as its own argument (no shell), into an emptyDir.
-fn pip_init_container(packages: &[String]) -> Node {
+fn pip_init_container(packages: &[String], image: &str) -> Node {
     let mut command = vec![
         PIP_BIN,
         "install",
@@ -205,7 +226,7 @@ fn pip_init_container(packages: &[String]) -> Node {
     env_home.insert("value", Node::string(TMP_VOLUME.1));
     let mut m = Map::default();
     m.insert("name", Node::string(PIP_INIT_CONTAINER));
-    m.insert("image", Node::string(&chart_lock().image));
+    m.insert("image", Node::string(image));
     m.insert("imagePullPolicy", Node::string("IfNotPresent"));
     m.insert("command", Node::Seq(command));
     m.insert("env", Node::Seq(vec![Node::Map(env_home)]));

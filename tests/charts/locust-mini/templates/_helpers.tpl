@@ -25,7 +25,7 @@ spec:
   {{- end }}
   containers:
   - name: locust
-    image: "{{ $root.Values.image.repository }}:{{ $root.Values.image.tag }}"
+    image: "{{ if $v.image }}{{ $v.image }}{{ else }}{{ $root.Values.image.repository }}:{{ $root.Values.image.tag }}{{ end }}"
     imagePullPolicy: {{ $root.Values.image.pullPolicy }}
     securityContext:
       {{- toYaml $root.Values.securityContext | nindent 6 }}

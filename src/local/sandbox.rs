@@ -1,0 +1,359 @@
+//! The pod's security context for a local process, through bubblewrap: the pod's UID/GID (a user
+//! namespace maps them to the invoking user), a read-only root with the pod's volumes at the
+//! pod's own paths (ConfigMaps read-only, emptyDirs writable), all capabilities dropped, no new
+//! privileges (bwrap always sets it), and only the pod's environment.
+//!
+//! The root is the host's file system, read-only: every top-level entry is bound read-only onto
+//! bwrap's own tmpfs root, except directories that lead to a pod mount path, which are recreated
+//! on the tmpfs (their other entries bound read-only) so the mount point can be made; the tmpfs
+//! root is then remounted read-only. The host's Python (a venv) stays usable that way.
+
+use super::pod::{ContainerView, Source};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SandboxMode {
+    /// Sandbox where bubblewrap works; otherwise say so once and run unsandboxed.
+    Auto,
+    /// Refuse to run without the sandbox.
+    Required,
+    Off,
+}
+
+#[derive(Clone, Debug)]
+pub struct Sandbox {
+    bwrap: PathBuf,
+}
+
+/// Variables from the invoking environment a pod process still gets: the machine's way out to
+/// the network and to a package index (a pod gets these from its cluster; locally only the
+/// invoking shell knows them).
+pub const PASSTHROUGH_ENV: &[&str] = &[
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_FIND_LINKS",
+    "PIP_NO_INDEX",
+    "PIP_TRUSTED_HOST",
+    "PIP_CERT",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+];
+
+fn find_in_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Why the sandbox cannot be used here, or the sandbox.
+pub fn detect() -> Result<Sandbox, String> {
+    let bwrap = find_in_path("bwrap").ok_or_else(|| {
+        "bubblewrap (`bwrap`) is not installed (Linux: `apt-get install bubblewrap`, `dnf install bubblewrap`)".to_string()
+    })?;
+    // User namespaces can be disabled (sysctl, container runtimes): try the smallest sandbox.
+    let out = Command::new(&bwrap)
+        .args([
+            "--ro-bind",
+            "/",
+            "/",
+            "--unshare-user",
+            "--cap-drop",
+            "ALL",
+            "--",
+            "true",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("{}: {e}", bwrap.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} cannot create a sandbox here: {}",
+            bwrap.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(Sandbox { bwrap })
+}
+
+fn under(path: &str, dir: &str) -> bool {
+    let dir = dir.trim_end_matches('/');
+    path == dir || dir.is_empty() || path.starts_with(&format!("{dir}/"))
+}
+
+/// What one sandboxed process sees, beyond the container itself.
+pub struct View<'a> {
+    /// The pod's own directory on the host: a mount path `/p` is `<pod_root>/p`.
+    pub pod_root: &'a Path,
+    /// Host directories the Python lives in (venv and base installation).
+    pub python_dirs: &'a [PathBuf],
+    /// Host directories the run writes to (results), bound read-write over everything.
+    pub writable: &'a [PathBuf],
+    pub cwd: &'a Path,
+    pub env: &'a [(String, String)],
+}
+
+impl Sandbox {
+    /// bwrap's command line running `inner` as the container would run.
+    pub fn argv(&self, c: &ContainerView, view: &View, inner: &[String]) -> Vec<String> {
+        let mut a: Vec<String> = vec![self.bwrap.display().to_string()];
+        let mut push = |items: &[&str]| a.extend(items.iter().map(|s| s.to_string()));
+        let (uid, gid) = (
+            c.security.run_as_user.to_string(),
+            c.security.run_as_group.to_string(),
+        );
+        push(&["--unshare-user", "--uid", &uid, "--gid", &gid]);
+        push(&["--die-with-parent", "--cap-drop", "ALL"]);
+        // The restricted profile (and the post-renderer) allow adding back this one only.
+        if c.security
+            .add_caps
+            .iter()
+            .any(|cap| cap.trim_start_matches("CAP_") == "NET_BIND_SERVICE")
+        {
+            push(&["--cap-add", "CAP_NET_BIND_SERVICE"]);
+        }
+        push(&["--clearenv"]);
+        for (k, v) in view.env {
+            push(&["--setenv", k, v]);
+        }
+        let mut mounts: Vec<&super::pod::Mount> = c.mounts.iter().collect();
+        // Parents before children (`/mnt/locust` before `/mnt/locust/lib`).
+        mounts.sort_by_key(|m| m.path.matches('/').count());
+        let targets: Vec<&str> = mounts.iter().map(|m| m.path.as_str()).collect();
+        mirror(Path::new("/"), &targets, &mut a);
+        a.extend(["--dev", "/dev", "--proc", "/proc"].map(String::from));
+        for m in &mounts {
+            let host = view.pod_root.join(m.path.trim_start_matches('/'));
+            let kind = match m.source {
+                Source::ConfigMap(_) => "--ro-bind",
+                Source::EmptyDir => "--bind",
+            };
+            a.extend([kind.to_string(), host.display().to_string(), m.path.clone()]);
+        }
+        let hidden = |p: &Path| {
+            let p = p.to_string_lossy();
+            targets.iter().any(|t| under(&p, t))
+        };
+        // A venv or cwd under a pod mount path would be hidden by the volume: bind it back.
+        for d in view.python_dirs.iter().chain([&view.cwd.to_path_buf()]) {
+            if hidden(d) {
+                let d = d.display().to_string();
+                a.extend(["--ro-bind-try".to_string(), d.clone(), d]);
+            }
+        }
+        for d in view.writable {
+            let d = d.display().to_string();
+            a.extend(["--bind".to_string(), d.clone(), d]);
+        }
+        // Always: a writable root here would be a fresh tmpfs, not the image's root the pod
+        // would write over (`local` warns about containers with readOnlyRootFilesystem: false).
+        a.extend(["--remount-ro", "/"].map(String::from));
+        a.extend(["--chdir".to_string(), view.cwd.display().to_string()]);
+        a.push("--".into());
+        a.extend(inner.iter().cloned());
+        a
+    }
+}
+
+/// Binds the host's `dir` read-only entry by entry; directories leading to a mount target are
+/// made on the tmpfs root instead (and mirrored one level down), targets themselves are left
+/// for their volume.
+fn mirror(dir: &Path, targets: &[&str], a: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
+    paths.sort();
+    for p in paths {
+        let s = p.display().to_string();
+        if s == "/proc" || s == "/dev" || targets.contains(&s.as_str()) {
+            continue;
+        }
+        let is_link = p.symlink_metadata().is_ok_and(|m| m.is_symlink());
+        let leads_to_target = targets.iter().any(|t| t.starts_with(&format!("{s}/")));
+        if is_link {
+            if let Ok(to) = std::fs::read_link(&p) {
+                a.extend(["--symlink".to_string(), to.display().to_string(), s]);
+            }
+        } else if leads_to_target && p.is_dir() {
+            a.extend(["--dir".to_string(), s]);
+            mirror(&p, targets, a);
+        } else {
+            a.extend(["--ro-bind-try".to_string(), s.clone(), s]);
+        }
+    }
+}
+
+/// The host directories a master argument names as outputs (`--csv`, `--html`, `--logfile`,
+/// `--json-file`): they must stay writable whatever the pod mounts over them.
+pub fn output_dirs(args: &[String], cwd: &Path) -> Vec<PathBuf> {
+    const OUTPUTS: &[&str] = &["--csv", "--html", "--logfile", "--json-file"];
+    let mut out: Vec<PathBuf> = Vec::new();
+    let mut it = args.iter().peekable();
+    while let Some(arg) = it.next() {
+        let value = match arg.split_once('=') {
+            Some((k, v)) if OUTPUTS.contains(&k) => Some(v.to_string()),
+            _ if OUTPUTS.contains(&arg.as_str()) => it.next().cloned(),
+            _ => None,
+        };
+        let Some(value) = value else { continue };
+        let file = cwd.join(value);
+        if let Some(parent) = file.parent().filter(|p| p.is_dir() && *p != Path::new("/")) {
+            let parent = parent.to_path_buf();
+            if !out.contains(&parent) {
+                out.push(parent);
+            }
+        }
+    }
+    out
+}
+
+/// The `path` of an `[Errno 30] Read-only file system: 'path'` line.
+pub fn read_only_path(line: &str) -> Option<&str> {
+    let rest = line.split_once("Read-only file system: '")?.1;
+    rest.split_once('\'').map(|(p, _)| p)
+}
+
+/// Why the pod cannot write `path`, naming the pod setting.
+pub fn read_only_hint(c: &ContainerView, label: &str, path: &str) -> String {
+    let writable: Vec<&str> = c
+        .mounts
+        .iter()
+        .filter(|m| m.source == Source::EmptyDir)
+        .map(|m| m.path.as_str())
+        .collect();
+    let cause = match c
+        .mounts
+        .iter()
+        .find(|m| matches!(m.source, Source::ConfigMap(_)) && under(path, &m.path))
+    {
+        Some(m) => format!(
+            "it is on the ConfigMap volume mounted at {} (ConfigMap volumes are read-only)",
+            m.path
+        ),
+        None => {
+            "the pod's root file system is read-only (securityContext.readOnlyRootFilesystem: true)"
+                .into()
+        }
+    };
+    format!(
+        "locust-planton: {label} cannot write {path}: {cause}; in the cluster it fails the same way. Writable here: {}",
+        writable.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_dirs_of_master_args() {
+        let cwd = std::env::temp_dir();
+        let args: Vec<String> = ["--csv", "run", "--html=x/report.html", "--users", "3"]
+            .map(String::from)
+            .to_vec();
+        // `x/` does not exist: Locust could not write there either, nothing is bound.
+        assert_eq!(output_dirs(&args, &cwd), vec![cwd.clone()]);
+    }
+
+    #[test]
+    fn read_only_lines() {
+        assert_eq!(
+            read_only_path("OSError: [Errno 30] Read-only file system: '/data/out.txt'"),
+            Some("/data/out.txt")
+        );
+        assert_eq!(read_only_path("Permission denied: '/x'"), None);
+    }
+
+    fn window(a: &[String], items: &[&str]) -> Option<usize> {
+        a.windows(items.len())
+            .position(|w| w.iter().zip(items).all(|(x, y)| x == y))
+    }
+
+    #[test]
+    fn argv_puts_the_pod_volumes_at_their_paths_over_a_read_only_root() {
+        use super::super::pod::{Mount, Security};
+        let c = ContainerView {
+            name: "locust".into(),
+            command: vec![],
+            args: vec![],
+            env: vec![],
+            mounts: vec![
+                Mount {
+                    path: "/mnt/locust/lib".into(),
+                    source: Source::ConfigMap(vec![]),
+                },
+                Mount {
+                    path: "/mnt/locust".into(),
+                    source: Source::ConfigMap(vec![]),
+                },
+                Mount {
+                    path: "/tmp".into(),
+                    source: Source::EmptyDir,
+                },
+            ],
+            security: Security {
+                run_as_user: 1000,
+                run_as_group: 3000,
+                read_only_root: true,
+                add_caps: vec!["SYS_ADMIN".into()],
+            },
+        };
+        let sb = Sandbox {
+            bwrap: "/usr/bin/bwrap".into(),
+        };
+        let env = vec![("A".to_string(), "b".to_string())];
+        let view = View {
+            pod_root: Path::new("/pods/master"),
+            python_dirs: &[],
+            writable: &[PathBuf::from("/tmp/results")],
+            cwd: Path::new("/"),
+            env: &env,
+        };
+        let a = sb.argv(
+            &c,
+            &view,
+            &["python".to_string(), "-m".into(), "locust".into()],
+        );
+        assert!(window(&a, &["--uid", "1000", "--gid", "3000"]).is_some());
+        assert!(window(&a, &["--cap-drop", "ALL"]).is_some());
+        // Only NET_BIND_SERVICE may be added back.
+        assert!(!a.iter().any(|x| x == "--cap-add"), "{a:?}");
+        assert!(window(&a, &["--clearenv", "--setenv", "A", "b"]).is_some());
+        // The host's /tmp is not mirrored: the pod's volume takes its place.
+        assert!(
+            window(&a, &["--ro-bind-try", "/tmp", "/tmp"]).is_none(),
+            "{a:?}"
+        );
+        let parent = window(&a, &["--ro-bind", "/pods/master/mnt/locust", "/mnt/locust"]).unwrap();
+        let child = window(
+            &a,
+            &[
+                "--ro-bind",
+                "/pods/master/mnt/locust/lib",
+                "/mnt/locust/lib",
+            ],
+        )
+        .unwrap();
+        let tmp = window(&a, &["--bind", "/pods/master/tmp", "/tmp"]).unwrap();
+        let results = window(&a, &["--bind", "/tmp/results", "/tmp/results"]).unwrap();
+        let ro = window(&a, &["--remount-ro", "/"]).unwrap();
+        assert!(parent < child && tmp < results && results < ro, "{a:?}");
+        assert!(a.ends_with(&["--".into(), "python".into(), "-m".into(), "locust".into()]));
+    }
+
+    #[test]
+    fn mount_prefixes() {
+        assert!(under("/mnt/locust/lib", "/mnt/locust") && under("/tmp", "/tmp"));
+        assert!(!under("/tmpx", "/tmp"));
+    }
+}

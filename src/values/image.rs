@@ -1,0 +1,227 @@
+//! One Locust image for every container that runs Locust or installs packages for it: master,
+//! workers, both pip init containers (and so the headless wrapper, which runs in master and
+//! workers). Packages installed by one Python and imported by another break in subtle ways, and
+//! a test should run the Locust its spec names.
+//!
+//! Precedence: `spec.loadTest.locustVersion` (the tag; `image.repository` still chooses the
+//! registry) wins; otherwise `master.image`/`worker.image` (the chart's per-component full image
+//! strings), otherwise `image.repository:image.tag`, otherwise the chart's default image. The
+//! Locust version is known when the image is `locustio/locust` with an `X.Y.Z` tag (or from
+//! `locustVersion`); a custom image or a digest is used as given, its Locust unknown.
+
+use crate::diag::{Findings, join};
+use crate::lock::chart_lock;
+use crate::spec::LoadTestSpec;
+use crate::spec::extensions::{release_key, valid_release};
+use crate::yaml::{Node, parse_document};
+
+const LOCUST_REPOSITORY: &str = "locustio/locust";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocustImage {
+    /// The full reference every container uses.
+    pub image: String,
+    /// `image.repository` / `image.tag` for the chart (None for a digest-only reference).
+    pub repository_tag: Option<(String, String)>,
+    /// The chart's per-component strings must carry the image too (a component override was
+    /// given, or the reference has no tag to split).
+    pub per_component: bool,
+    /// The Locust release inside, when known.
+    pub version: Option<String>,
+}
+
+/// The overrides of the image in `spec.helmValues`, as their text.
+#[derive(Default)]
+struct Overrides {
+    repository: Option<String>,
+    tag: Option<String>,
+    master: Option<String>,
+    worker: Option<String>,
+}
+
+fn scalar_text(n: &Node) -> Option<String> {
+    n.as_scalar()
+        .map(|s| s.text.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+fn overrides(spec: &LoadTestSpec) -> Overrides {
+    let mut o = Overrides::default();
+    for (path, raw) in &spec.helm_values {
+        let Ok(Some(node)) = parse_document(raw) else {
+            continue;
+        };
+        // Later entries win, as when Helm merges them.
+        match path.as_str() {
+            "image" => {
+                if let Some(r) = node.get_path(&["repository"]).and_then(scalar_text) {
+                    o.repository = Some(r);
+                }
+                if let Some(t) = node.get_path(&["tag"]).and_then(scalar_text) {
+                    o.tag = Some(t);
+                }
+            }
+            "image.repository" => o.repository = scalar_text(&node),
+            "image.tag" => o.tag = scalar_text(&node),
+            // Empty means "not set" to the chart (`if .Values.master.image`).
+            "master.image" => o.master = scalar_text(&node),
+            "worker.image" => o.worker = scalar_text(&node),
+            _ => {}
+        }
+    }
+    o
+}
+
+/// (name, tag, digest) of an image reference: the tag is after the last `:` that follows the last
+/// `/` (a registry port is not a tag).
+fn split_reference(image: &str) -> (&str, Option<&str>, Option<&str>) {
+    let (rest, digest) = match image.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (image, None),
+    };
+    let slash = rest.rfind('/').map_or(0, |i| i + 1);
+    match rest[slash..].rfind(':') {
+        Some(i) => (&rest[..slash + i], Some(&rest[slash + i + 1..]), digest),
+        None => (rest, None, digest),
+    }
+}
+
+/// The Locust release of an image: `locustio/locust` (on Docker Hub, however spelled) with a
+/// release tag and no digest.
+pub fn locust_version_of(image: &str) -> Option<String> {
+    let (name, tag, digest) = split_reference(image);
+    let name = name
+        .trim_start_matches("docker.io/")
+        .trim_start_matches("index.docker.io/");
+    (digest.is_none() && name == LOCUST_REPOSITORY)
+        .then_some(tag?)
+        .filter(|t| valid_release(t))
+        .map(str::to_string)
+}
+
+pub fn resolve(spec: &LoadTestSpec, d: &mut Findings) -> LocustImage {
+    let lock = chart_lock();
+    let (default_repo, _, _) = split_reference(&lock.image);
+    let o = overrides(spec);
+    let hv = |k: &str| join("spec.helmValues", k);
+    let repository = o.repository.clone().unwrap_or(default_repo.to_string());
+    let resolved = if let Some(v) = &spec.extensions.locust_version {
+        for (given, key) in [
+            (o.tag.as_ref().filter(|t| *t != v), "image.tag"),
+            (o.master.as_ref(), "master.image"),
+            (o.worker.as_ref(), "worker.image"),
+        ] {
+            if let Some(given) = given {
+                d.warn(
+                    hv(key),
+                    format!("`{given}` is not used: spec.loadTest.locustVersion ({v}) decides the image of every Locust container ({repository}:{v})"),
+                );
+            }
+        }
+        LocustImage {
+            image: format!("{repository}:{v}"),
+            repository_tag: Some((repository.clone(), v.clone())),
+            per_component: o.master.is_some() || o.worker.is_some(),
+            version: Some(v.clone()),
+        }
+    } else {
+        if let (Some(m), Some(w)) = (&o.master, &o.worker)
+            && m != w
+        {
+            d.error(
+                hv("worker.image"),
+                format!("`{w}` differs from master.image `{m}`: master, workers and the pip init containers run one Locust image; set one of them, image.repository/image.tag, or spec.loadTest.locustVersion"),
+            );
+        }
+        let tag = o.tag.clone().unwrap_or(lock.app_version.clone());
+        let image = o
+            .master
+            .clone()
+            .or(o.worker.clone())
+            .unwrap_or(format!("{repository}:{tag}"));
+        let (name, tag, digest) = split_reference(&image);
+        let repository_tag = match (tag, digest) {
+            (Some(t), None) => Some((name.to_string(), t.to_string())),
+            _ => None,
+        };
+        LocustImage {
+            per_component: o.master.is_some() || o.worker.is_some() || repository_tag.is_none(),
+            version: locust_version_of(&image),
+            repository_tag,
+            image,
+        }
+    };
+    if let Some(v) = &resolved.version
+        && release_key(v) < release_key(&lock.app_version)
+    {
+        let at = if spec.extensions.locust_version.is_some() {
+            "spec.loadTest.locustVersion".to_string()
+        } else if o.master.is_some() || o.worker.is_some() {
+            hv(if o.master.is_some() {
+                "master.image"
+            } else {
+                "worker.image"
+            })
+        } else {
+            hv("image.tag")
+        };
+        d.warn(
+            at,
+            format!(
+                "Locust {v} is older than {}, the version chart {} {} is tested with; its flags and locust-planton's headless wrapper may not work with it",
+                lock.app_version, lock.name, lock.version
+            ),
+        );
+    }
+    resolved
+}
+
+/// Writes the image into the values (after `spec.helmValues`, so the resolution wins).
+pub fn write(values: &mut Node, image: &LocustImage) {
+    if let Some((repository, tag)) = &image.repository_tag {
+        super::helm_values::set_path(values, "image.repository", Node::string(repository));
+        super::helm_values::set_path(values, "image.tag", Node::string(tag));
+    }
+    if image.per_component {
+        for role in ["master", "worker"] {
+            super::helm_values::set_path(
+                values,
+                &format!("{role}.image"),
+                Node::string(&image.image),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references() {
+        assert_eq!(
+            split_reference("locustio/locust:2.37.0"),
+            ("locustio/locust", Some("2.37.0"), None)
+        );
+        assert_eq!(
+            split_reference("registry:5000/team/locust"),
+            ("registry:5000/team/locust", None, None)
+        );
+        assert_eq!(
+            split_reference("registry:5000/locust:1.0@sha256:ab"),
+            ("registry:5000/locust", Some("1.0"), Some("sha256:ab"))
+        );
+        assert_eq!(
+            locust_version_of("docker.io/locustio/locust:2.37.0").as_deref(),
+            Some("2.37.0")
+        );
+        for unknown in [
+            "locustio/locust:latest",
+            "locustio/locust:2.37.0@sha256:ab",
+            "example.com/locust:2.37.0",
+            "locustio/locust",
+        ] {
+            assert_eq!(locust_version_of(unknown), None, "{unknown}");
+        }
+    }
+}
