@@ -657,6 +657,16 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut cli_command(), "locust-planton", &mut script);
             String::from_utf8(script)
                 .map_err(|e| Failure::failed(format!("completion script: {e}")))
+                .map(|s| match shell {
+                    // clap_complete 4.6 names the bash cases of subcommands after the binary
+                    // with its `-` turned into the subcommand separator (`locust__subcmd__planton__subcmd__init`)
+                    // but dispatches to `locust__planton__subcmd__init`, so no subcommand's flags
+                    // would complete; tests/cli_tools.rs completes `init --out` in a real bash.
+                    clap_complete::Shell::Bash => {
+                        s.replace("locust__subcmd__planton", "locust__planton")
+                    }
+                    _ => s,
+                })
                 .and_then(|s| commands::write_output(None, &s))
                 .map(|_| exit::OK)
         }
