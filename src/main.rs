@@ -124,7 +124,9 @@ enum Command {
     /// A helmfile release for the manifest.   e.g. locust-planton helmfile -f test.yaml > helmfile.yaml
     #[command(
         after_help = "Examples:\n  locust-planton values -f test.yaml -o checkout-load.values.yaml\n  \
-        locust-planton helmfile -f test.yaml > helmfile.yaml && helmfile apply\n\n\
+        locust-planton helmfile -f test.yaml > helmfile.yaml && helmfile apply\n  \
+        locust-planton helmfile -f test.yaml --exec-values > helmfile.yaml   (values rendered from test.yaml on every run)\n  \
+        locust-planton helmfile -f test.yaml --print-exec-values > checkout-load.values.yaml.gotmpl\n\n\
         postRenderer: locust-planton works on Helm 3 (binary on PATH) and Helm 4 (the plugin)."
     )]
     Helmfile {
@@ -137,6 +139,16 @@ enum Command {
         /// Namespace [default: from the manifest].
         #[arg(short = 'n', long, value_name = "NS")]
         namespace: Option<String>,
+        /// A local chart directory or archive instead of the pinned OCI chart (air-gapped use).
+        #[arg(long, value_name = "DIR|TGZ")]
+        chart: Option<String>,
+        /// Values from a `.gotmpl` file that runs `locust-planton values` through helmfile's
+        /// `exec` on every run, so they never go stale [default file: <metadata.name>.values.yaml.gotmpl].
+        #[arg(long)]
+        exec_values: bool,
+        /// Print the one line of that `.gotmpl` values file instead of the release.
+        #[arg(long, conflicts_with_all = ["exec_values", "values_file", "chart", "namespace"])]
+        print_exec_values: bool,
     },
     /// Flux OCIRepository + HelmRelease with the hardening as kustomize patches.   e.g. locust-planton flux -f test.yaml
     #[command(
@@ -572,8 +584,18 @@ fn main() -> ExitCode {
             file,
             values_file,
             namespace,
+            chart,
+            exec_values,
+            print_exec_values,
         } => emit(
-            commands::gitops::helmfile(&file, values_file.as_deref(), namespace.as_deref()),
+            commands::gitops::helmfile(
+                &file,
+                values_file.as_deref(),
+                namespace.as_deref(),
+                chart.as_deref(),
+                exec_values,
+                print_exec_values,
+            ),
             None,
         ),
         Command::Flux {
