@@ -145,10 +145,96 @@ fn invalid_fixtures_fail_unless_listed_as_beyond_a_schema() {
                         !e.is_empty(),
                         "{name}: the reader rejects it but the schema accepts it; make the schema say the rule, or list it in SCHEMA_CANNOT_REJECT with a NOT_EXPRESSIBLE reason"
                     );
+                    same_place(name, &text, &v, &instance);
                 }
             }
         }
     }
+}
+
+/// `spec.helmValues["a.b"].x[0]` → `spec`, `helmValues`, `a.b`, `x`, `0`; `(root)` → nothing.
+fn reader_segments(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = path.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '.' => out.push(std::mem::take(&mut cur)),
+            '[' => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                let quoted = chars.peek() == Some(&'"');
+                if quoted {
+                    chars.next();
+                }
+                for c in chars.by_ref() {
+                    if (quoted && c == '"') || (!quoted && c == ']') {
+                        break;
+                    }
+                    cur.push(c);
+                }
+                if quoted {
+                    chars.next(); // ]
+                }
+                out.push(std::mem::take(&mut cur));
+                if chars.peek() == Some(&'.') {
+                    chars.next();
+                }
+            }
+            _ => cur.push(c),
+        }
+    }
+    if !cur.is_empty() && cur != "(root)" {
+        out.push(cur);
+    }
+    out
+}
+
+/// The schema fails the fixture where the reader does: at the same field, or one level apart
+/// (a missing or unknown field is the schema's error on the mapping holding it).
+fn same_place(name: &str, text: &str, v: &jsonschema::Validator, instance: &Value) {
+    let camel = |s: &str| {
+        let mut out = String::new();
+        let mut upper = false;
+        for c in s.chars() {
+            match c {
+                '_' => upper = true,
+                c if upper => {
+                    out.extend(c.to_uppercase());
+                    upper = false;
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    };
+    let reader: Vec<Vec<String>> = locust_planton::spec::read(text)
+        .unwrap_err()
+        .items
+        .iter()
+        .filter(|i| i.severity == locust_planton::diag::Severity::Error)
+        .map(|i| reader_segments(&i.path).iter().map(|s| camel(s)).collect())
+        .collect();
+    let schema: Vec<Vec<String>> = v
+        .iter_errors(instance)
+        .map(|e| {
+            e.instance_path()
+                .to_string()
+                .split('/')
+                .skip(1)
+                .map(|s| camel(&s.replace("~1", "/").replace("~0", "~")))
+                .collect()
+        })
+        .collect();
+    let related = |a: &[String], b: &[String]| {
+        let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+        long.len() - short.len() <= 1 && long.starts_with(short)
+    };
+    assert!(
+        reader.iter().any(|r| schema.iter().any(|s| related(r, s))),
+        "{name}: the reader fails it at {reader:?}, the schema at {schema:?}"
+    );
 }
 
 /// A schema pointer's pattern, checked like the validator does.

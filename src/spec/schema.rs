@@ -130,22 +130,41 @@ fn required(name: &'static str, description: &'static str, schema: Value) -> Fie
 }
 
 /// An optional field may also be null: protobuf JSON reads null as "not set", and so does the
-/// reader (an empty `libFilesContent:` is no lib files).
+/// reader (an empty `libFilesContent:` is no lib files). Objects (`$defs` included) allow null
+/// themselves, so no `anyOf` wraps a field and editors report errors at the field at fault.
 fn or_null(schema: Value) -> Value {
-    match schema.get("type").cloned() {
-        Some(Value::String(t)) => {
-            let mut s = schema;
-            s["type"] = json!([t, "null"]);
-            s
-        }
+    let mut s = schema;
+    match s.get("type").cloned() {
+        Some(Value::String(t)) => s["type"] = json!([t, "null"]),
         Some(Value::Array(mut ts)) => {
-            ts.push(json!("null"));
-            let mut s = schema;
+            if !ts.contains(&json!("null")) {
+                ts.push(json!("null"));
+            }
             s["type"] = Value::Array(ts);
-            s
         }
-        _ => json!({"anyOf": [schema, {"type": "null"}]}),
+        // A `$ref` to an object, which allows null already; `{}` allows anything.
+        _ => {}
     }
+    s
+}
+
+/// A required field is never null (the reader reports a null required field as missing).
+fn not_null(schema: Value) -> Value {
+    let mut s = schema;
+    match s.get("type").cloned() {
+        Some(Value::Array(ts)) => {
+            let kept: Vec<Value> = ts.into_iter().filter(|t| t != "null").collect();
+            s["type"] = if kept.len() == 1 {
+                kept[0].clone()
+            } else {
+                Value::Array(kept)
+            };
+        }
+        Some(_) => {}
+        None if s.get("$ref").is_some() => s["type"] = json!("object"),
+        None => {}
+    }
+    s
 }
 
 /// A mapping of known fields: each under both spellings, at most one of them, unknown fields
@@ -156,7 +175,7 @@ fn object(description: &str, fields: Vec<Field>, extra: Vec<Value>) -> Value {
     for f in fields {
         let snake = camel_to_snake(f.name);
         let mut s = if f.required {
-            f.schema
+            not_null(f.schema)
         } else {
             or_null(f.schema)
         };
@@ -175,7 +194,7 @@ fn object(description: &str, fields: Vec<Field>, extra: Vec<Value>) -> Value {
         }
     }
     let mut o = json!({
-        "type": "object",
+        "type": ["object", "null"],
         "description": description,
         "properties": properties,
         "additionalProperties": false,
@@ -355,18 +374,16 @@ fn spec(kind_specific: Vec<Field>, ingress_def: &str) -> Value {
         ),
     ];
     fields.extend(kind_specific);
-    // A headless run serves no web UI, which the exporter scrapes.
-    let metrics_on = either_spelling(
-        "metrics",
-        json!({"type": "object", "properties": {"prometheus": {"type": "object", "properties": {"enabled": {"const": true}}, "required": ["enabled"]}}, "required": ["prometheus"]}),
-    );
-    let no_run = either_spelling("loadTest", json!({"properties": {"run": {"type": "null"}}}));
+    // A headless run serves no web UI, which the exporter scrapes. Stated from the run's side,
+    // so the error lands on `metrics.prometheus.enabled`, where the reader reports it too.
+    let run_set = |name: &str| json!({"required": [name], "properties": {name: {"type": "object", "required": ["run"], "properties": {"run": {"type": "object"}}}}});
+    let exporter_off = json!({"properties": {"metrics": {"properties": {"prometheus": {"properties": {"enabled": {"not": {"const": true}}}}}}}});
     object(
         "the load test and how it is deployed",
         fields,
         vec![json!({
-            "if": {"allOf": [metrics_on, present("metrics")]},
-            "then": no_run,
+            "if": {"anyOf": [run_set("loadTest"), run_set("load_test")]},
+            "then": exporter_off,
         })],
     )
 }
@@ -548,7 +565,7 @@ fn defs() -> Map<String, Value> {
     d.insert(
         "helmValues".into(),
         json!({
-            "type": "object",
+            "type": ["object", "null"],
             "description": "dotted chart-value paths → values written as strings",
             "propertyNames": {"pattern": HELM_VALUE_PATH},
             "additionalProperties": {"type": "string"},
@@ -719,6 +736,8 @@ pub fn json() -> Value {
     if let Value::Object(m) = top {
         root.extend(m);
     }
+    // The document itself must be a mapping.
+    root.insert("type".into(), json!("object"));
     root.insert("$defs".into(), Value::Object(defs()));
     sorted(Value::Object(root))
 }
