@@ -185,7 +185,8 @@ fn object(description: &str, fields: Vec<Field>, extra: Vec<Value>) -> Value {
         properties.insert(f.name.into(), s.clone());
         if snake != f.name {
             properties.insert(snake.clone(), s);
-            all_of.push(json!({"not": {"required": [f.name, snake]}}));
+            // `type` keeps a null mapping (no fields at all) from failing the `not`.
+            all_of.push(json!({"not": {"type": "object", "required": [f.name, snake]}}));
             if f.required {
                 all_of.push(json!({"anyOf": [{"required": [f.name]}, {"required": [snake]}]}));
             }
@@ -211,13 +212,14 @@ fn either_spelling(name: &str, schema: Value) -> Value {
     json!({"properties": {name: schema.clone(), snake: schema}})
 }
 
-/// Required in either spelling.
+/// Given, in either spelling, and not null (the reader reads a null field as absent).
 fn present(name: &str) -> Value {
+    let given = |n: &str| json!({"required": [n], "properties": {n: {"not": {"type": "null"}}}});
     let snake = camel_to_snake(name);
     if snake == name {
-        json!({"required": [name]})
+        given(name)
     } else {
-        json!({"anyOf": [{"required": [name]}, {"required": [snake]}]})
+        json!({"anyOf": [given(name), given(&snake)]})
     }
 }
 
