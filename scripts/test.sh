@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-tools.sh
 # shellcheck disable=SC1091
 source .tools/env
-export LP_HELM3 LP_HELM4 LP_KUBECTL LP_VENV
+export LP_HELM3 LP_HELM4 LP_KUBECTL LP_VENV LP_HELMFILE LP_HELMFILE_HELM LP_YLS
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
 cargo test

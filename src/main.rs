@@ -1,6 +1,6 @@
 //! The `locust-planton` binary: parses arguments, calls the library, maps failures to exit codes.
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use locust_planton::commands::{self, Failure, exit};
 use locust_planton::local::sandbox::SandboxMode;
 use locust_planton::postrender::harden::HIGH_UID;
@@ -125,7 +125,9 @@ enum Command {
     /// A helmfile release for the manifest.   e.g. locust-planton helmfile -f test.yaml > helmfile.yaml
     #[command(
         after_help = "Examples:\n  locust-planton values -f test.yaml -o checkout-load.values.yaml\n  \
-        locust-planton helmfile -f test.yaml > helmfile.yaml && helmfile apply\n\n\
+        locust-planton helmfile -f test.yaml > helmfile.yaml && helmfile apply\n  \
+        locust-planton helmfile -f test.yaml --exec-values > helmfile.yaml   (values rendered from test.yaml on every run)\n  \
+        locust-planton helmfile -f test.yaml --print-exec-values > checkout-load.values.yaml.gotmpl\n\n\
         postRenderer: locust-planton works on Helm 3 (binary on PATH) and Helm 4 (the plugin)."
     )]
     Helmfile {
@@ -138,6 +140,16 @@ enum Command {
         /// Namespace [default: from the manifest].
         #[arg(short = 'n', long, value_name = "NS")]
         namespace: Option<String>,
+        /// A local chart directory or archive instead of the pinned OCI chart (air-gapped use).
+        #[arg(long, value_name = "DIR|TGZ")]
+        chart: Option<String>,
+        /// Values from a `.gotmpl` file that runs `locust-planton values` through helmfile's
+        /// `exec` on every run, so they never go stale [default file: <metadata.name>.values.yaml.gotmpl].
+        #[arg(long)]
+        exec_values: bool,
+        /// Print the one line of that `.gotmpl` values file instead of the release.
+        #[arg(long, conflicts_with_all = ["exec_values", "values_file", "chart", "namespace"])]
+        print_exec_values: bool,
     },
     /// Flux OCIRepository + HelmRelease with the hardening as kustomize patches.   e.g. locust-planton flux -f test.yaml
     #[command(
@@ -270,6 +282,60 @@ enum Command {
         /// Write to FILE instead of stdout (atomically).
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<String>,
+    },
+    /// The manifest's JSON Schema, for editors.   e.g. locust-planton schema -o locust-kubernetes.schema.json
+    #[command(
+        after_help = "Examples:\n  locust-planton schema -o locust-kubernetes.schema.json\n\n\
+        JSON Schema draft 2020-12 of a LocustKubernetes/KubernetesLocust manifest (both spellings of every\n\
+        field, the extension fields). Put `# yaml-language-server: $schema=locust-kubernetes.schema.json`\n\
+        at the top of a manifest and editors with the YAML language server complete and validate it.\n\
+        `check` remains the authority: README \"Schema\" lists the rules a schema cannot express."
+    )]
+    Schema {
+        /// Write to FILE instead of stdout (atomically).
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<String>,
+    },
+    /// Start a manifest: a commented, working NAME.yaml.   e.g. locust-planton init checkout-load
+    #[command(
+        after_help = "Examples:\n  locust-planton init checkout-load\n  locust-planton init checkout-load --output-file load/checkout.yaml\n  \
+        locust-planton init checkout-load --output-file - | less\n\n\
+        The manifest passes `check` and runs with `local --headless`. An existing file is never overwritten\n\
+        (exit 1, nothing written)."
+    )]
+    Init {
+        /// metadata.name and loadTest.name: a DNS-1123 label of at most 47 characters.
+        name: String,
+        /// Where to write it [default: ./NAME.yaml]; `-` is stdout.
+        #[arg(long = "output-file", value_name = "PATH")]
+        output_file: Option<String>,
+    },
+    /// Shell completion script.   e.g. locust-planton completion bash > ~/.local/share/bash-completion/completions/locust-planton
+    #[command(
+        after_help = "Examples:\n  locust-planton completion bash > ~/.local/share/bash-completion/completions/locust-planton\n  \
+        locust-planton completion zsh > ~/.zfunc/_locust-planton\n  \
+        locust-planton completion fish > ~/.config/fish/completions/locust-planton.fish\n  \
+        locust-planton completion powershell >> $PROFILE"
+    )]
+    Completion {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Man pages for the tool and each subcommand.   e.g. locust-planton man --dir /usr/local/share/man/man1
+    #[command(
+        after_help = "Examples:\n  locust-planton man --dir ~/.local/share/man/man1 && man locust-planton\n\n\
+        Writes locust-planton.1 and locust-planton-<subcommand>.1 (each atomically), creating DIR."
+    )]
+    Man {
+        /// The directory to write the pages to (created when missing).
+        #[arg(long, value_name = "DIR")]
+        dir: String,
+    },
+    /// Version, commit, pinned chart and supported Helm.   e.g. locust-planton version -o json
+    #[command(after_help = "Examples:\n  locust-planton version\n  locust-planton version -o json")]
+    Version {
+        #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
     },
 }
 
@@ -465,15 +531,50 @@ fn bytes_out(result: Result<(Vec<u8>, String), Failure>) -> Result<u8, Failure> 
     Ok(exit::OK)
 }
 
+/// The command line, with the version texts that name the commit and the pinned chart.
+fn cli_command() -> clap::Command {
+    Cli::command()
+        .version(commands::version::short())
+        .long_version(commands::version::long().trim_end().to_string())
+}
+
+/// Man pages: the tool's and one per visible subcommand, each written atomically into `dir`.
+fn man_pages(dir: &str) -> Result<u8, Failure> {
+    std::fs::create_dir_all(dir).map_err(|e| Failure::failed(format!("{dir}: {e}")))?;
+    let root = cli_command();
+    let mut pages = vec![("locust-planton".to_string(), root.clone())];
+    for sub in root.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("locust-planton-{}", sub.get_name());
+        pages.push((
+            name.clone(),
+            sub.clone()
+                .name(name)
+                .version(root.get_version().unwrap_or_default().to_string()),
+        ));
+    }
+    for (name, cmd) in pages {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(cmd)
+            .render(&mut page)
+            .map_err(|e| Failure::failed(format!("{name}.1: {e}")))?;
+        let text =
+            String::from_utf8(page).map_err(|e| Failure::failed(format!("{name}.1: {e}")))?;
+        let path = std::path::Path::new(dir).join(format!("{name}.1"));
+        commands::write_output(Some(&path.to_string_lossy()), &text)?;
+    }
+    Ok(exit::OK)
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = cli_command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let command = match cli.command {
         Some(c) => c,
         None if !std::io::stdin().is_terminal() => Command::PostRender {
             args: cli.post_render,
         },
         None => {
-            let _ = Cli::command().print_help();
+            let _ = cli_command().print_help();
             return ExitCode::from(exit::USAGE);
         }
     };
@@ -512,8 +613,18 @@ fn main() -> ExitCode {
             file,
             values_file,
             namespace,
+            chart,
+            exec_values,
+            print_exec_values,
         } => emit(
-            commands::gitops::helmfile(&file, values_file.as_deref(), namespace.as_deref()),
+            commands::gitops::helmfile(
+                &file,
+                values_file.as_deref(),
+                namespace.as_deref(),
+                chart.as_deref(),
+                exec_values,
+                print_exec_values,
+            ),
             None,
         ),
         Command::Flux {
@@ -595,6 +706,41 @@ fn main() -> ExitCode {
         }
         Command::Configmaps { file, output } => {
             emit(commands::values::configmaps(&file), output.as_deref())
+        }
+        Command::Schema { output } => {
+            commands::write_output(output.as_deref(), &locust_planton::spec::schema::text())
+                .map(|_| exit::OK)
+        }
+        Command::Init { name, output_file } => commands::init::run(&name, output_file.as_deref())
+            .map(|note| {
+                eprint!("{note}");
+                exit::OK
+            }),
+        Command::Completion { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cli_command(), "locust-planton", &mut script);
+            String::from_utf8(script)
+                .map_err(|e| Failure::failed(format!("completion script: {e}")))
+                .map(|s| match shell {
+                    // clap_complete 4.6 names the bash cases of subcommands after the binary
+                    // with its `-` turned into the subcommand separator (`locust__subcmd__planton__subcmd__init`)
+                    // but dispatches to `locust__planton__subcmd__init`, so no subcommand's flags
+                    // would complete; tests/cli_tools.rs completes `init --out` in a real bash.
+                    clap_complete::Shell::Bash => {
+                        s.replace("locust__subcmd__planton", "locust__planton")
+                    }
+                    _ => s,
+                })
+                .and_then(|s| commands::write_output(None, &s))
+                .map(|_| exit::OK)
+        }
+        Command::Man { dir } => man_pages(&dir),
+        Command::Version { output } => {
+            let text = match output {
+                OutputFormat::Text => format!("locust-planton {}", commands::version::long()),
+                OutputFormat::Json => commands::version::json(),
+            };
+            commands::write_output(None, &text).map(|_| exit::OK)
         }
     };
     match result {

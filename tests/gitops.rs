@@ -297,30 +297,295 @@ fn flux_hash_changes_with_the_scripts() {
     );
 }
 
-/// The command helmfile runs for the example release, as `helm template` on a local chart
-/// (no registry here), with `--post-renderer locust-planton` resolved by Helm 3 from PATH and by
-/// Helm 4 as the plugin.
-#[test]
-fn helmfile_release_command_works_on_helm3_and_helm4() {
-    let generated = Command::new(bin())
-        .args(["helmfile", "-f", "checkout.yaml"])
-        .current_dir(repo().join("examples/helmfile"))
+/// helmfile, installed by scripts/install-tools.sh (`LP_HELMFILE`); missing, the test fails.
+fn helmfile_bin() -> std::path::PathBuf {
+    let path = std::env::var_os("LP_HELMFILE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repo().join(".tools/helmfile/helmfile"));
+    assert!(
+        path.exists(),
+        "helmfile not found at {} (set LP_HELMFILE or run scripts/install-tools.sh)",
+        path.display()
+    );
+    path
+}
+
+/// The Helm 3 that comes with that helmfile (`LP_HELMFILE_HELM`).
+fn helmfile_helm() -> std::path::PathBuf {
+    let path = std::env::var_os("LP_HELMFILE_HELM")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repo().join(".tools/helmfile/helm"));
+    assert!(
+        path.exists(),
+        "{} not found (set LP_HELMFILE_HELM or run scripts/install-tools.sh)",
+        path.display()
+    );
+    path
+}
+
+fn path_with_bin() -> String {
+    format!(
+        "{}:{}",
+        bin().parent().unwrap().display(),
+        std::env::var("PATH").unwrap()
+    )
+}
+
+fn generate(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(bin())
+        .arg("helmfile")
+        .args(args)
+        .current_dir(dir)
         .output()
         .unwrap();
-    assert!(generated.status.success());
-    assert_eq!(
-        String::from_utf8(generated.stdout).unwrap(),
-        read(repo().join("examples/helmfile/helmfile.yaml")),
-        "the example is what the command generates"
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
-    let entry = parse_single(&read(repo().join("examples/helmfile/helmfile.yaml")))
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Real helmfile on the state in `dir`: `helmfile --helm-binary HELM <args>`, helm's homes in
+/// `dir`, this binary first on PATH (the release's `postRenderer: locust-planton`).
+fn run_helmfile(dir: &Path, helm: &Path, args: &[&str]) -> std::process::Output {
+    helm_cmd(&helmfile_bin(), &dir.join("helm-home"))
+        .arg("--helm-binary")
+        .arg(helm)
+        .args(args)
+        .current_dir(dir)
+        .env("PATH", path_with_bin())
+        .output()
+        .unwrap()
+}
+
+fn rendered(out: &std::process::Output) -> Vec<Value> {
+    assert!(
+        out.status.success(),
+        "helmfile: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    kubectl_objects(&String::from_utf8(out.stdout.clone()).unwrap())
+}
+
+/// What only the post-renderer makes: restricted pods, the scripts hash, no SA token.
+fn assert_post_rendered(objs: &[Value], what: &str) {
+    for o in objs {
+        assert!(
+            restricted::violations(o).is_empty(),
+            "{what}: {:?}",
+            restricted::violations(o)
+        );
+    }
+    let master = find(objs, "Deployment", "checkout-load-master");
+    assert!(
+        master["spec"]["template"]["metadata"]["annotations"][HASH].is_string(),
+        "{what}: the scripts hash"
+    );
+    let sa = find(objs, "ServiceAccount", "checkout-load-master");
+    assert_eq!(sa["automountServiceAccountToken"], false, "{what}");
+}
+
+/// The main-script ConfigMap's name and the master's scripts hash.
+fn script_identity(objs: &[Value]) -> (String, String) {
+    let cm = objs
+        .iter()
+        .find(|o| {
+            o["kind"] == "ConfigMap"
+                && o["metadata"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("checkout-load-main-"))
+        })
+        .expect("the main script ConfigMap");
+    let master = find(objs, "Deployment", "checkout-load-master");
+    (
+        cm["metadata"]["name"].as_str().unwrap().to_string(),
+        master["spec"]["template"]["metadata"]["annotations"][HASH]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    )
+}
+
+#[test]
+fn helmfile_examples_are_what_the_command_generates() {
+    let dir = repo().join("examples/helmfile");
+    for (file, args) in [
+        ("helmfile.yaml", &["-f", "checkout.yaml"][..]),
+        (
+            "helmfile.exec.yaml",
+            &["-f", "checkout.yaml", "--exec-values"][..],
+        ),
+        (
+            "checkout-load.values.yaml.gotmpl",
+            &["-f", "checkout.yaml", "--print-exec-values"][..],
+        ),
+    ] {
+        assert_eq!(
+            generate(&dir, args),
+            read(dir.join(file)),
+            "examples/helmfile/{file} is what `locust-planton helmfile {}` prints",
+            args.join(" ")
+        );
+    }
+    let entry = parse_single(&read(dir.join("helmfile.yaml")))
         .unwrap()
         .to_json();
-    let release = &entry["releases"][0];
-    assert_eq!(release["postRenderer"], "locust-planton");
-    assert_eq!(release["version"], "0.35.0");
-    let home = tempfile::tempdir().unwrap();
-    let values = home.path().join(release["values"][0].as_str().unwrap());
+    assert_eq!(entry["releases"][0]["postRenderer"], "locust-planton");
+    assert_eq!(entry["releases"][0]["version"], "0.35.0");
+}
+
+/// The example state, with `--chart` pointing at a local chart (no registry here), rendered and
+/// linted by real helmfile with Helm 3.15.3 (its own) and 3.17.2; the post-renderer runs as the
+/// release's `postRenderer: locust-planton`, found on PATH.
+#[test]
+fn real_helmfile_renders_the_release_through_the_post_renderer() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::copy(
+        repo().join("examples/helmfile/checkout.yaml"),
+        d.join("checkout.yaml"),
+    )
+    .unwrap();
+    let chart = repo().join("tests/charts/locust-mini");
+    let state = generate(
+        d,
+        &["-f", "checkout.yaml", "--chart", chart.to_str().unwrap()],
+    );
+    // The same release as the committed example, but for the chart and its repository.
+    let mut local = parse_single(&state).unwrap().to_json();
+    let mut example = parse_single(&read(repo().join("examples/helmfile/helmfile.yaml")))
+        .unwrap()
+        .to_json();
+    assert_eq!(local["releases"][0]["chart"], chart.to_str().unwrap());
+    local["releases"][0]["chart"] = Value::Null;
+    example["releases"][0]["chart"] = Value::Null;
+    assert_eq!(local["releases"], example["releases"]);
+    assert!(local.get("repositories").is_none());
+    std::fs::write(d.join("helmfile.yaml"), &state).unwrap();
+    let out = Command::new(bin())
+        .args([
+            "values",
+            "-f",
+            "checkout.yaml",
+            "-o",
+            "checkout-load.values.yaml",
+        ])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    for helm in [helmfile_helm(), helm3()] {
+        let objs = rendered(&run_helmfile(d, &helm, &["template", "--skip-deps"]));
+        assert_post_rendered(&objs, &helm.display().to_string());
+        let lint = run_helmfile(d, &helm, &["lint", "--skip-deps"]);
+        assert!(
+            lint.status.success(),
+            "helmfile lint: {}{}",
+            String::from_utf8_lossy(&lint.stdout),
+            String::from_utf8_lossy(&lint.stderr)
+        );
+        assert!(String::from_utf8_lossy(&lint.stdout).contains("0 chart(s) failed"));
+    }
+}
+
+/// `--exec-values`: helmfile runs `locust-planton values` on every run, so the release follows
+/// the manifest with nothing regenerated; an invalid manifest stops helmfile with our message.
+#[test]
+fn real_helmfile_exec_values_render_from_the_manifest_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let spec = read(repo().join("examples/helmfile/checkout.yaml"));
+    std::fs::write(d.join("checkout.yaml"), &spec).unwrap();
+    let chart = repo().join("tests/charts/locust-mini");
+    std::fs::write(
+        d.join("helmfile.yaml"),
+        generate(
+            d,
+            &[
+                "-f",
+                "checkout.yaml",
+                "--exec-values",
+                "--chart",
+                chart.to_str().unwrap(),
+            ],
+        ),
+    )
+    .unwrap();
+    std::fs::copy(
+        repo().join("examples/helmfile/checkout-load.values.yaml.gotmpl"),
+        d.join("checkout-load.values.yaml.gotmpl"),
+    )
+    .unwrap();
+    let template = |d: &Path| run_helmfile(d, &helmfile_helm(), &["template", "--skip-deps"]);
+    let first = rendered(&template(d));
+    assert_post_rendered(&first, "exec values");
+    // The values helmfile got are exactly `locust-planton values`'s.
+    let values = Command::new(bin())
+        .args(["values", "-f", "checkout.yaml"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    let values = parse_single(&String::from_utf8(values.stdout).unwrap())
+        .unwrap()
+        .to_json();
+    let (cm, hash) = script_identity(&first);
+    assert_eq!(
+        values["loadtest"]["locust_locustfile_configmap"],
+        cm.as_str()
+    );
+    // Edit the script only: the next helmfile run rolls the pods.
+    std::fs::write(
+        d.join("checkout.yaml"),
+        spec.replace("between(1, 2)", "between(1, 4)"),
+    )
+    .unwrap();
+    let (cm2, hash2) = script_identity(&rendered(&template(d)));
+    assert_ne!(cm, cm2);
+    assert_ne!(hash, hash2);
+    // An invalid manifest: helmfile fails and shows why.
+    std::fs::write(
+        d.join("checkout.yaml"),
+        spec.replace(
+            "limits: {cpu: 1000m, memory: 1Gi}\n      requests: {cpu: 250m",
+            "limits: {cpu: 1, memory: 1Gi}\n      requests: {cpu: 250m",
+        ),
+    )
+    .unwrap();
+    let out = template(d);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("spec.masterContainer.resources.limits.cpu: must be a string"),
+        "{err}"
+    );
+}
+
+/// helmfile 0.166 cannot drive Helm 4 (it asks `helm version --client`, a flag Helm 4 dropped),
+/// so for Helm 4 this runs the command helmfile would: `--post-renderer locust-planton` then
+/// names the plugin (the repository's plugin.yaml through HELM_PLUGINS).
+#[test]
+fn helm4_takes_the_release_post_renderer_name_as_the_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    // The limitation itself, so this test says when a newer helmfile lifts it.
+    std::fs::write(
+        dir.path().join("helmfile.yaml"),
+        "releases:\n- name: x\n  chart: ./chart\n",
+    )
+    .unwrap();
+    let out = run_helmfile(dir.path(), &helm4(), &["template", "--skip-deps"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unknown flag: --client"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let release = &parse_single(&read(repo().join("examples/helmfile/helmfile.yaml")))
+        .unwrap()
+        .to_json()["releases"][0];
+    let home = dir.path();
+    let values = home.join(release["values"][0].as_str().unwrap());
     let out = Command::new(bin())
         .args(["values", "-f"])
         .arg(repo().join("examples/helmfile/checkout.yaml"))
@@ -329,47 +594,34 @@ fn helmfile_release_command_works_on_helm3_and_helm4() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let plugins = home.path().join("plugins/locust-planton");
+    let plugins = home.join("plugins/locust-planton");
     std::fs::create_dir_all(&plugins).unwrap();
     std::fs::copy(repo().join("plugin.yaml"), plugins.join("plugin.yaml")).unwrap();
-    let path = format!(
-        "{}:{}",
-        bin().parent().unwrap().display(),
-        std::env::var("PATH").unwrap()
+    let out = helm_cmd(&helm4(), home)
+        .args(["template", release["name"].as_str().unwrap()])
+        .arg(repo().join("tests/charts/locust-mini"))
+        .args([
+            "--version",
+            release["version"].as_str().unwrap(),
+            "--namespace",
+            release["namespace"].as_str().unwrap(),
+        ])
+        .arg("--values")
+        .arg(&values)
+        .args(["--post-renderer", release["postRenderer"].as_str().unwrap()])
+        .env("PATH", path_with_bin())
+        .env("HELM_PLUGINS", home.join("plugins"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
-    for helm in [helm3(), helm4()] {
-        let mut c = helm_cmd(&helm, home.path());
-        c.args(["template", release["name"].as_str().unwrap()])
-            .arg(repo().join("tests/charts/locust-mini"))
-            .args([
-                "--version",
-                release["version"].as_str().unwrap(),
-                "--namespace",
-                release["namespace"].as_str().unwrap(),
-            ])
-            .arg("--values")
-            .arg(&values)
-            .args(["--post-renderer", release["postRenderer"].as_str().unwrap()])
-            .env("PATH", &path)
-            .env("HELM_PLUGINS", home.path().join("plugins"));
-        let out = c.output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}: {}",
-            helm.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let objs = kubectl_objects(&String::from_utf8(out.stdout).unwrap());
-        assert!(
-            objs.iter().all(|o| restricted::violations(o).is_empty()),
-            "{}",
-            helm.display()
-        );
-        assert!(objs.iter().any(|o| {
-            o.pointer("/spec/template/metadata/annotations")
-                .is_some_and(|a| a[HASH].is_string())
-        }));
-    }
+    assert_post_rendered(
+        &kubectl_objects(&String::from_utf8(out.stdout).unwrap()),
+        "helm 4",
+    );
 }
 
 /// The Argo CD plugin's `generate` command, run as the repo-server sidecar would run it.

@@ -4,11 +4,13 @@
 pub mod check;
 pub mod deploy;
 pub mod gitops;
+pub mod init;
 pub mod local;
 pub mod ops;
 pub mod post_render;
 pub mod preflight;
 pub mod values;
+pub mod version;
 
 use crate::diag::Findings;
 use crate::limits::{MAX_DOCUMENT_BYTES, read_bounded};
@@ -151,21 +153,42 @@ pub fn write_output(path: Option<&str>, content: &str) -> Result<(), Failure> {
                 .and_then(|_| out.flush())
                 .map_err(|e| Failure::failed(format!("stdout: {e}")))
         }
-        Some(p) => {
-            let target = std::path::Path::new(p);
-            let dir = target
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)
-                .map_err(|e| Failure::failed(format!("{p}: {e}")))?;
-            tmp.write_all(content.as_bytes())
-                .map_err(|e| Failure::failed(format!("{p}: {e}")))?;
-            tmp.persist(target)
-                .map_err(|e| Failure::failed(format!("{p}: {}", e.error)))?;
-            Ok(())
-        }
+        Some(p) => write_file(p, content, true),
     }
+}
+
+/// Writes `content` to a new file at `path` atomically; fails, writing nothing, when something
+/// is already there (`init` never overwrites a user's manifest).
+pub fn write_new_file(path: &str, content: &str) -> Result<(), Failure> {
+    write_file(path, content, false)
+}
+
+fn write_file(p: &str, content: &str, overwrite: bool) -> Result<(), Failure> {
+    use std::io::Write;
+    let target = std::path::Path::new(p);
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(dir).map_err(|e| Failure::failed(format!("{p}: {e}")))?;
+    tmp.write_all(content.as_bytes())
+        .map_err(|e| Failure::failed(format!("{p}: {e}")))?;
+    if overwrite {
+        tmp.persist(target)
+            .map_err(|e| Failure::failed(format!("{p}: {}", e.error)))?;
+    } else {
+        tmp.persist_noclobber(target).map_err(|e| {
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                Failure::failed(format!(
+                    "{p}: already exists; nothing written (remove it or choose another path)"
+                ))
+            } else {
+                Failure::failed(format!("{p}: {}", e.error))
+            }
+        })?;
+    }
+    Ok(())
 }
 
 /// `chart`: the pinned chart, as YAML (the lock file) or JSON.

@@ -1,7 +1,8 @@
 //! `status`, `wait` (through kubectl) and `plan`.
 
 use super::{Failure, exit};
-use crate::ops::{Phase, Status, evaluate, final_stats, parse_duration};
+use crate::ops::{Phase, Status, evaluate, final_stats};
+use crate::spec::duration;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -120,18 +121,21 @@ fn render(s: &Status, json: bool) -> String {
 /// Polls until the run ends. Returns (stdout, exit code): 0 passed, 1 requests failed,
 /// 3 timeout or infrastructure failure.
 pub fn wait(t: &Target, timeout: &str, interval: &str) -> Result<(String, u8), Failure> {
-    let limit = parse_duration(timeout).ok_or_else(|| {
+    let limit = duration::parse(timeout).map_err(|_| {
         Failure::new(
             exit::USAGE,
             format!("--timeout {timeout}: use a duration such as 30s, 10m, 1h"),
         )
     })?;
-    let every = parse_duration(interval).filter(|s| *s > 0).ok_or_else(|| {
-        Failure::new(
-            exit::USAGE,
-            format!("--interval {interval}: use a duration such as 5s"),
-        )
-    })?;
+    let every = duration::parse(interval)
+        .ok()
+        .filter(|s| *s > 0)
+        .ok_or_else(|| {
+            Failure::new(
+                exit::USAGE,
+                format!("--interval {interval}: use a duration such as 5s"),
+            )
+        })?;
     let start = Instant::now();
     loop {
         let (s, log) = t.observe()?;

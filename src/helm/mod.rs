@@ -155,19 +155,15 @@ pub fn run(helm: &Helm, args: &[String], env: &[(String, String)]) -> Result<Vec
     }
 }
 
-/// A command line as a user would type it (POSIX shell quoting).
+/// A command line as a user would type it, quoted for POSIX shells by `shlex`.
 pub fn shell_line(env: &[(String, String)], program: &str, args: &[String]) -> String {
-    let quote = |s: &str| {
+    let quote = |s: &str| -> String {
         // `<…>` placeholders stand for temporary files and are shown as they are.
-        let placeholder = s.starts_with('<') && s.ends_with('>') && !s.contains(['\'', ' ']);
-        let safe = !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+".contains(c));
-        if placeholder || safe {
-            s.to_string()
-        } else {
-            format!("'{}'", s.replace('\'', "'\\''"))
+        if s.starts_with('<') && s.ends_with('>') && !s.contains(['\'', ' ']) {
+            return s.to_string();
         }
+        // Only a NUL byte cannot be quoted, and no argument or environment value holds one.
+        shlex::try_quote(s).map_or_else(|_| s.escape_default().to_string(), |q| q.into_owned())
     };
     env.iter()
         .map(|(k, v)| format!("{k}={}", quote(v)))
@@ -193,7 +189,48 @@ mod tests {
                 "<values.yaml>".into(),
             ],
         );
-        assert_eq!(line, "helm 'a b' 'it'\\''s' --x=1 <values.yaml>");
+        assert_eq!(line, "helm 'a b' \"it's\" '--x=1' <values.yaml>");
+    }
+
+    /// A real shell reads the quoted line back into the same arguments.
+    #[test]
+    fn quoting_round_trips_through_sh() {
+        let args: Vec<String> = [
+            "a b",
+            "it's",
+            "\"quoted\"",
+            "$HOME",
+            "`id`",
+            "x;y",
+            "tab\there",
+            "new\nline",
+            "",
+            "ünïcode",
+            "--set=a.b[0]=c",
+            "*",
+            "~",
+            "!x",
+        ]
+        .map(String::from)
+        .to_vec();
+        // The program is a shell function printing each argument NUL-terminated; the
+        // environment value must reach it too.
+        let line = shell_line(&[("E".into(), "v w'x".into())], "show", &args);
+        let script = format!(
+            "show() {{ printf '%s\\0' \"$E\"; for a in \"$@\"; do printf '%s\\0' \"$a\"; done; }}\n{line}"
+        );
+        let out = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let got: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .split_terminator('\0')
+            .map(String::from)
+            .collect();
+        assert_eq!(got[0], "v w'x");
+        assert_eq!(&got[1..], &args[..]);
     }
 
     #[test]

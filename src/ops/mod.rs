@@ -196,35 +196,9 @@ pub fn evaluate(master_pods: &Value, worker_pods: &Value, master_log: Option<&st
     status
 }
 
-/// `30s`, `5m`, `1h30m` → seconds.
-pub fn parse_duration(s: &str) -> Option<u64> {
-    if !crate::spec::extensions::valid_duration(s) {
-        return None;
-    }
-    let mut total = 0;
-    let mut n = 0;
-    for c in s.chars() {
-        match c {
-            '0'..='9' => n = n * 10 + c.to_digit(10).unwrap() as u64,
-            'h' => (total, n) = (total + n * 3600, 0),
-            'm' => (total, n) = (total + n * 60, 0),
-            's' => (total, n) = (total + n, 0),
-            _ => return None,
-        }
-    }
-    Some(total)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("1h30m"), Some(5400));
-        assert_eq!(parse_duration("45s"), Some(45));
-        assert_eq!(parse_duration("5"), None);
-    }
 
     #[test]
     fn result_line() {

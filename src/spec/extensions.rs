@@ -52,21 +52,6 @@ pub struct Extensions {
     pub spot: Option<Spot>,
 }
 
-/// `30s`, `5m`, `1h30m`, `2h`: Locust's `--run-time` syntax.
-pub fn valid_duration(s: &str) -> bool {
-    let mut rest = s;
-    let mut any = false;
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 || !matches!(rest.as_bytes().get(digits), Some(b'h' | b'm' | b's')) {
-            return false;
-        }
-        rest = &rest[digits + 1..];
-        any = true;
-    }
-    any
-}
-
 pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
     let f = fields(
         node,
@@ -110,12 +95,10 @@ pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
         },
     };
     let run_time = match f.string("runTime", d) {
-        Some(t) if valid_duration(&t) => t,
         Some(t) => {
-            d.error(
-                f.path("runTime"),
-                format!("`{t}` is not a duration such as `30s`, `5m` or `1h30m`"),
-            );
+            if let Err(e) = super::duration::parse(&t) {
+                d.error(f.path("runTime"), e);
+            }
             t
         }
         None => {
@@ -312,16 +295,6 @@ pub fn read_spot(f: &Fields, d: &mut Findings) -> Option<Spot> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        for ok in ["30s", "5m", "1h30m", "2h", "1h2m3s"] {
-            assert!(valid_duration(ok), "{ok}");
-        }
-        for bad in ["", "5", "m", "5 m", "-5m", "5x", "1.5m"] {
-            assert!(!valid_duration(bad), "{bad}");
-        }
-    }
 
     #[test]
     fn releases() {

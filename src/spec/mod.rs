@@ -2,11 +2,13 @@
 //! into the typed [`LoadTestSpec`] every other stage uses. All problems are collected, each with
 //! its canonical field path; see README "Spec reference" for the rules.
 
+pub mod duration;
 pub mod extensions;
 mod names;
 pub mod pep508;
 mod reader;
 pub mod rules;
+pub mod schema;
 pub mod sizing;
 
 use crate::diag::Findings;

@@ -101,7 +101,7 @@ pub fn normalize(name: &str) -> String {
     out
 }
 
-const MARKER_VARS: &[&str] = &[
+pub(crate) const MARKER_VARS: &[&str] = &[
     "python_version",
     "python_full_version",
     "os_name",
