@@ -65,6 +65,26 @@ enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<String>,
     },
+    /// Every problem the post-renderer would find in a rendered stream, at once.   e.g. helm template x chart | locust-planton lint
+    #[command(
+        after_help = "Examples:\n  helm template prom prometheus-community/prometheus | locust-planton lint\n  \
+        locust-planton lint -f manifests.yaml -o json | jq '.[] | select(.optOut) | .optOut'\n\n\
+        Prints one line per finding (document, source, object, field, reason, the opt-out that allows it);\n\
+        warnings say `warning:` (e.g. a ServiceAccount a RoleBinding binds keeps its token). Writes no manifest.\n\
+        -o json: an array of {document, line, source, kind, name, namespace, field, rule, message, severity, optOut}.\n\
+        Setting every optOut listed (value \"true\") on its object makes post-render pass.\n\
+        Exit codes: 0 post-render would pass, 1 it would refuse, 2 usage error."
+    )]
+    Lint {
+        /// The rendered stream (`-`: stdin).
+        #[arg(short = 'f', long = "file", value_name = "FILE", default_value = "-")]
+        file: String,
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+        #[command(flatten)]
+        args: PostRenderArgs,
+    },
     /// Helm post-renderer: harden and stamp the manifests on stdin.   e.g. helm install x chart --post-renderer locust-planton
     #[command(
         after_help = "Examples:\n  helm install load oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 -f values.yaml --post-renderer locust-planton   (Helm 3)\n  \
@@ -585,6 +605,16 @@ fn main() -> ExitCode {
                 OutputFormat::Json => commands::check::Format::Json,
             };
             commands::check::run(&file, format).and_then(|(out, code)| {
+                commands::write_output(None, &out)?;
+                Ok(code)
+            })
+        }
+        Command::Lint { file, output, args } => {
+            let format = match output {
+                OutputFormat::Text => commands::lint::Format::Text,
+                OutputFormat::Json => commands::lint::Format::Json,
+            };
+            commands::lint::run(&file, &args.options(), format).and_then(|(out, code)| {
                 commands::write_output(None, &out)?;
                 Ok(code)
             })

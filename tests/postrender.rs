@@ -231,69 +231,80 @@ fn deployment_with(extra_pod: &str, extra_container: &str, annotations: &str) ->
 
 #[test]
 fn weaker_settings_fail_unless_that_one_rule_is_opted_out() {
-    let cases = [
+    // (pod, container, rule, message, the companion opt-outs it is useless without)
+    let cases: [(&str, &str, &str, &str, &[&str]); 10] = [
         (
             "",
             "        securityContext: {privileged: true}\n",
             "privileged",
             "spec.template.spec.containers[0].securityContext.privileged: `privileged: true`",
+            &["privilege-escalation", "run-as-root"],
         ),
         (
             "      securityContext: {runAsUser: 0}\n",
             "",
             "run-as-root",
             "spec.template.spec.securityContext.runAsUser: `runAsUser: 0` (root)",
+            &[],
         ),
         (
             "      hostNetwork: true\n",
             "",
             "host-namespaces",
             "spec.template.spec.hostNetwork: `hostNetwork: true`",
+            &[],
         ),
         (
             "      volumes:\n      - name: h\n        hostPath: {path: /}\n",
             "",
             "volume-types",
             "spec.template.spec.volumes[0]: a `hostPath` volume",
+            &[],
         ),
         (
             "",
             "        securityContext: {capabilities: {add: [SYS_ADMIN]}}\n",
             "capabilities",
             "spec.template.spec.containers[0].securityContext.capabilities.add[0]: adding capability `SYS_ADMIN`",
+            &["run-as-root"],
         ),
         (
             "",
             "        securityContext: {allowPrivilegeEscalation: true}\n",
             "privilege-escalation",
             "allowPrivilegeEscalation: true",
+            &[],
         ),
         (
             "",
             "        securityContext: {readOnlyRootFilesystem: false}\n",
             "writable-root-fs",
             "readOnlyRootFilesystem: false",
+            &[],
         ),
         (
             "      automountServiceAccountToken: true\n",
             "",
             "service-account-token",
             "automountServiceAccountToken: true",
+            &[],
         ),
         (
             "",
             "        ports: [{containerPort: 80, hostPort: 80}]\n",
             "host-ports",
             "a host port",
+            &[],
         ),
         (
             "      securityContext: {seccompProfile: {type: Unconfined}}\n",
             "",
             "seccomp",
             "`Unconfined`",
+            &[],
         ),
     ];
-    for (pod, container, rule, message) in cases {
+    for (pod, container, rule, message, companions) in cases {
         let bad = deployment_with(pod, container, "");
         let out = post_render(&bad, &[]);
         let stderr = String::from_utf8(out.stderr).unwrap();
@@ -310,16 +321,34 @@ fn weaker_settings_fail_unless_that_one_rule_is_opted_out() {
             )),
             "{stderr}"
         );
-        // Opting out of exactly this rule keeps the setting …
-        let allowed = deployment_with(
-            pod,
-            container,
-            &format!("  annotations:\n    locust.project-planton.org/allow-{rule}: \"true\"\n"),
-        );
+        let annotate = |rules: &[&str]| {
+            let lines: String = rules
+                .iter()
+                .map(|r| format!("    locust.project-planton.org/allow-{r}: \"true\"\n"))
+                .collect();
+            format!("  annotations:\n{lines}")
+        };
+        // An opt-out that is useless without another names the other as a finding of its own …
+        if !companions.is_empty() {
+            let out = post_render(&deployment_with(pod, container, &annotate(&[rule])), &[]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{rule}: {stderr}");
+            for c in companions {
+                assert!(
+                    stderr.contains(&format!("locust.project-planton.org/allow-{c}: \"true\"")),
+                    "{rule} needs {c}: {stderr}"
+                );
+            }
+        }
+        // … and opting out of this rule (with its companions) keeps the setting …
+        let mut rules = vec![rule];
+        rules.extend(companions);
+        let allowed = deployment_with(pod, container, &annotate(&rules));
         let out = ok(&allowed, &[]);
         // … while every other rule is still enforced.
         assert!(
-            out.contains("allowPrivilegeEscalation: false") || rule == "privilege-escalation",
+            out.contains("allowPrivilegeEscalation: false")
+                || rules.contains(&"privilege-escalation"),
             "{rule}:\n{out}"
         );
         assert!(
@@ -327,11 +356,7 @@ fn weaker_settings_fail_unless_that_one_rule_is_opted_out() {
             "{rule}:\n{out}"
         );
         let other = "      hostPID: true\n";
-        let both = deployment_with(
-            &format!("{pod}{other}"),
-            container,
-            &format!("  annotations:\n    locust.project-planton.org/allow-{rule}: \"true\"\n"),
-        );
+        let both = deployment_with(&format!("{pod}{other}"), container, &annotate(&rules));
         if rule != "host-namespaces" {
             assert_eq!(
                 post_render(&both, &[]).status.code(),

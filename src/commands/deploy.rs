@@ -170,7 +170,30 @@ fn helm_with_post_renderer(
     let mut args = chart_arg(chart.display().to_string());
     args.extend(["--values".into(), p.values.path().display().to_string()]);
     args.extend(wiring.args.clone());
-    helm::run(&p.helm, &args, &wiring.env).map_err(helm_failure)
+    // The post-renderer logs to a file of this run's own, named after the release, so that a
+    // refusal can be shown here: Helm 4 discards a post-renderer's stderr.
+    let log = tempfile::Builder::new()
+        .prefix("locust-planton-post-render")
+        .suffix(".log")
+        .tempfile()
+        .map_err(|e| Failure::failed(e.to_string()))?;
+    let mut env = wiring.env.clone();
+    env.push((
+        "LOCUST_PLANTON_LOG".into(),
+        log.path().display().to_string(),
+    ));
+    env.push(("LOCUST_PLANTON_RELEASE".into(), p.release.clone()));
+    helm::run(&p.helm, &args, &env).map_err(|e| {
+        let reason = std::fs::read_to_string(log.path()).unwrap_or_default();
+        let mut f = helm_failure(e);
+        if reason.contains("post-render failed") && !f.message.contains("post-render failed") {
+            f.message.push_str(&format!(
+                "\nthe post-renderer's reason:\n{}",
+                reason.trim_end()
+            ));
+        }
+        f
+    })
 }
 
 /// Returns (stdout, stderr text).

@@ -5,6 +5,7 @@ pub mod check;
 pub mod deploy;
 pub mod gitops;
 pub mod init;
+pub mod lint;
 pub mod local;
 pub mod ops;
 pub mod post_render;

@@ -20,20 +20,29 @@ pub fn log_path() -> Option<PathBuf> {
     Some(state.join("locust-planton/post-render.log"))
 }
 
+/// The log keeps the newest entries under this size: older ones are dropped whole.
+pub const LOG_LIMIT: usize = 1024 * 1024;
+
 /// Post-renders stdin to stdout; returns the warnings for stderr. Nothing reaches stdout unless
-/// the whole stream was processed.
+/// the whole stream was processed. Every run appends an entry to the log (README
+/// "Post-renderer errors"): the reasons of a failure, or the warnings and a success line, with
+/// the UTC time and the release, so the newest entry is always this run's.
 pub fn run(options: &Options) -> Result<String, Failure> {
     // Bounded: a runaway stream is refused before it is all in memory.
     let bytes = read_bounded(std::io::stdin(), MAX_STREAM_BYTES)
-        .map_err(|e| fail(format!("stdin: {e}")))?;
+        .map_err(|e| fail("", format!("stdin: {e}")))?;
     let input = String::from_utf8(bytes).map_err(|e| {
-        fail(format!(
-            "stdin is not UTF-8 text (byte {})",
-            e.utf8_error().valid_up_to()
-        ))
+        fail(
+            "",
+            format!(
+                "stdin is not UTF-8 text (byte {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
     })?;
-    let outcome =
-        post_render(&input, options).map_err(|e| fail(format!("post-render failed: {e}")))?;
+    let release = release_of(&input);
+    let outcome = post_render(&input, options)
+        .map_err(|e| fail(&release, format!("post-render failed:\n{e}")))?;
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     outcome
         .segments
@@ -41,22 +50,93 @@ pub fn run(options: &Options) -> Result<String, Failure> {
         .try_for_each(|s| stdout.write_all(s.as_bytes()))
         .and_then(|_| stdout.flush())
         .map_err(|e| Failure::failed(format!("stdout: {e}")))?;
-    Ok(outcome
+    let warnings: String = outcome
         .warnings
         .iter()
         .map(|w| format!("locust-planton: warning: {w}\n"))
-        .collect())
+        .collect();
+    log(
+        &release,
+        &format!(
+            "post-rendered {} document(s)\n{warnings}",
+            outcome.segments.len()
+        ),
+    );
+    Ok(warnings)
 }
 
-/// A failure, recorded in the log file too; the message says where.
-fn fail(message: String) -> Failure {
-    let logged = log_path().and_then(|path| {
-        let dir = path.parent()?;
-        std::fs::create_dir_all(dir).ok()?;
-        std::fs::write(&path, format!("{message}\n")).ok()?;
-        Some(path)
-    });
-    match logged {
+/// The release, for the log: `$LOCUST_PLANTON_RELEASE` (set by `template`/`install`), else the
+/// first `app.kubernetes.io/instance` label in the stream (Helm tells a post-renderer nothing
+/// about the release: Helm 4 passes a plugin only `HELM_PLUGIN_NAME` and `HELM_PLUGIN_DIR`).
+fn release_of(input: &str) -> String {
+    if let Ok(r) = std::env::var("LOCUST_PLANTON_RELEASE")
+        && !r.is_empty()
+    {
+        return r;
+    }
+    input
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("app.kubernetes.io/instance:"))
+        .map(|v| v.trim().trim_matches(['"', '\'']).to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Appends an entry; the file is cut to its newest entries past [`LOG_LIMIT`]. Returns the
+/// log's path when the entry was written.
+fn log(release: &str, text: &str) -> Option<PathBuf> {
+    let path = log_path()?;
+    std::fs::create_dir_all(path.parent()?).ok()?;
+    let entry = format!("--- {} release={release}\n{}\n", utc_now(), text.trim_end());
+    let mut content = std::fs::read_to_string(&path).unwrap_or_default();
+    content.push_str(&entry);
+    if content.len() > LOG_LIMIT {
+        // Keep whole entries: cut at the first entry start past the excess.
+        let excess = content.len() - LOG_LIMIT / 2;
+        let cut = content[excess..]
+            .find("\n--- ")
+            .map_or(excess, |i| excess + i + 1);
+        content = content[cut..].to_string();
+    }
+    // Replaced atomically: parallel post-renderers each leave a whole file.
+    let dir = path.parent()?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).ok()?;
+    tmp.write_all(content.as_bytes()).ok()?;
+    tmp.persist(&path).ok()?;
+    Some(path)
+}
+
+/// `2026-11-29T12:00:00Z`.
+pub fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Days since 1970-01-01 to a civil date (proleptic Gregorian).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// A failure, logged too; the message says where.
+fn fail(release: &str, message: String) -> Failure {
+    let release = if release.is_empty() {
+        "unknown"
+    } else {
+        release
+    };
+    match log(release, &message) {
         Some(p) => Failure::failed(format!("{message}\n(also written to {})", p.display())),
         None => Failure::failed(message),
     }

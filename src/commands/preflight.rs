@@ -95,8 +95,8 @@ pub fn findings(values: &Node, overrides: &[(String, String)]) -> Findings {
     for role in ["master", "worker"] {
         let text = emit_document(&role_pod(values, role));
         if let Err(e) = post_render(&text, &options) {
-            for reason in &e.reasons {
-                let (value, reason) = in_value_names(reason, role);
+            for finding in &e.findings {
+                let (value, reason) = in_value_names(&finding.reason(), role);
                 d.error(
                     set_by(overrides, &value),
                     format!(
@@ -125,10 +125,13 @@ pub fn findings(values: &Node, overrides: &[(String, String)]) -> Findings {
             );
         }
         if let Err(e) = post_render(&emit_document(item), &options) {
-            for reason in &e.reasons {
+            for finding in &e.findings {
                 d.error(
                     &at,
-                    format!("extraObjects[{i}] would be refused by the post-renderer: {reason}"),
+                    format!(
+                        "extraObjects[{i}] would be refused by the post-renderer: {}",
+                        finding.reason()
+                    ),
                 );
             }
         }

@@ -13,7 +13,7 @@
 //!   annotations have no effect.
 
 use crate::lock::chart_lock;
-use crate::postrender::harden::{Profile, harden};
+use crate::postrender::harden::{BoundAccounts, Profile, harden};
 use crate::postrender::rollout_hash::{DataIndex, stamp};
 use crate::spec::LoadTestSpec;
 use crate::values::{PIP_INIT_CONTAINER, ScriptConfigMap};
@@ -63,7 +63,8 @@ pub fn patches(release: &str, with_pip: bool, scripts: &[Node], profile: Profile
             map(vec![("template", map(vec![("spec", Node::Map(pod))]))]),
         ),
     ]);
-    harden(&mut deployment, profile).expect("a skeleton has nothing weaker to reject");
+    let (_, found) = harden(&mut deployment, profile, &BoundAccounts::default());
+    assert!(found.is_empty(), "a skeleton has nothing weaker to reject");
     let template = deployment
         .as_map_mut()
         .unwrap()
@@ -90,7 +91,8 @@ pub fn patches(release: &str, with_pip: bool, scripts: &[Node], profile: Profile
         ("kind", Node::string("ServiceAccount")),
         ("metadata", map(vec![("name", Node::string("any"))])),
     ]);
-    harden(&mut service_account, profile).expect("a skeleton has nothing weaker to reject");
+    let (_, found) = harden(&mut service_account, profile, &BoundAccounts::default());
+    assert!(found.is_empty(), "a skeleton has nothing weaker to reject");
     let entry = |kind: &str, patch: &Node| {
         map(vec![
             ("patch", Node::string(emit_document(patch))),

@@ -143,40 +143,186 @@ pub struct Profile {
     pub high_uid: bool,
 }
 
+/// Which set of rules a rule belongs to, for messages.
+pub fn rule_source(rule: Rule) -> &'static str {
+    use Rule::*;
+    match rule {
+        Privileged | HostNamespaces | HostPorts | ProcMount | SeLinux | AppArmor | Sysctls
+        | HostProcess => "the Pod Security Standards' baseline profile",
+        RunAsRoot | PrivilegeEscalation | Capabilities | VolumeTypes | Seccomp => {
+            "the Pod Security Standards' restricted profile"
+        }
+        WritableRootFs | ServiceAccountToken => {
+            "locust-planton's own rules (not part of the Pod Security Standards)"
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem (or, as a warning, one thing a user must know) with an object's pods.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The field path from the object.
+    pub field: String,
+    /// The rule, when an opt-out can allow it.
+    pub rule: Option<Rule>,
+    pub message: String,
+    pub severity: Severity,
+}
+
+impl Violation {
+    /// The annotation that allows it, when one does.
+    pub fn opt_out(&self) -> Option<String> {
+        self.rule
+            .map(|r| format!("{OPT_OUT_PREFIX}{}", rule_name(r)))
+    }
+}
+
+/// ServiceAccounts that a RoleBinding or ClusterRoleBinding in the same stream binds: their pods
+/// call the API, so they keep their token.
+#[derive(Clone, Debug, Default)]
+pub struct BoundAccounts {
+    /// (namespace, name) of the account → the bindings naming it (`RoleBinding x`).
+    bound: Vec<(Option<String>, String, String)>,
+}
+
+impl BoundAccounts {
+    /// Records the ServiceAccount subjects of a binding object.
+    pub fn record(&mut self, obj: &Node) {
+        let kind = super::pod::kind_of(obj).unwrap_or("");
+        if !matches!(kind, "RoleBinding" | "ClusterRoleBinding") {
+            return;
+        }
+        let own_ns = obj
+            .get_path(&["metadata", "namespace"])
+            .and_then(Node::as_str)
+            .map(str::to_string);
+        let binding = format!("{kind} {}", name_of(obj));
+        for subject in obj
+            .get_path(&["subjects"])
+            .and_then(Node::as_seq)
+            .into_iter()
+            .flatten()
+        {
+            if subject.get_path(&["kind"]).and_then(Node::as_str) != Some("ServiceAccount") {
+                continue;
+            }
+            let Some(name) = subject.get_path(&["name"]).and_then(Node::as_str) else {
+                continue;
+            };
+            let ns = subject
+                .get_path(&["namespace"])
+                .and_then(Node::as_str)
+                .map(str::to_string)
+                .or_else(|| own_ns.clone());
+            self.bound.push((ns, name.to_string(), binding.clone()));
+        }
+    }
+
+    /// The bindings of this account (a missing namespace matches any: Helm fills in the
+    /// release's).
+    pub fn bindings_of(&self, namespace: Option<&str>, name: &str) -> Vec<String> {
+        self.bound
+            .iter()
+            .filter(|(ns, n, _)| {
+                n == name
+                    && match (ns.as_deref(), namespace) {
+                        (Some(a), Some(b)) => a == b,
+                        _ => true,
+                    }
+            })
+            .map(|(_, _, b)| b.clone())
+            .collect()
+    }
+}
+
 struct Ctx<'a> {
     allowed: Vec<Rule>,
     profile: Profile,
     family: Family,
-    errors: &'a mut Vec<String>,
+    out: &'a mut Vec<Violation>,
 }
 
 impl Ctx<'_> {
     fn allows(&self, rule: Rule) -> bool {
         self.allowed.contains(&rule)
     }
+    /// A weaker explicit setting: an error unless its rule is opted out.
     fn weaker(&mut self, rule: Rule, path: &str, what: &str) {
         if !self.allows(rule) {
-            self.errors.push(format!(
-                "{path}: {what} is not allowed by the restricted profile; to keep it, annotate the object with `{OPT_OUT_PREFIX}{}: \"true\"`",
-                rule_name(rule)
-            ));
+            self.out.push(Violation {
+                field: path.to_string(),
+                rule: Some(rule),
+                message: format!("{what} is not allowed by {}", rule_source(rule)),
+                severity: Severity::Error,
+            });
         }
+    }
+    /// A field this filter cannot judge (wrong type, malformed): an error no opt-out allows.
+    fn malformed(&mut self, path: impl Into<String>, message: String) {
+        self.out.push(Violation {
+            field: path.into(),
+            rule: None,
+            message,
+            severity: Severity::Error,
+        });
+    }
+    /// An opt-out that is useless without another: the other one is a finding of its own.
+    fn companion(&mut self, rule: Rule, path: &str, why: String) {
+        if !self.allows(rule) {
+            self.out.push(Violation {
+                field: path.to_string(),
+                rule: Some(rule),
+                message: why,
+                severity: Severity::Error,
+            });
+        }
+    }
+    fn warn(&mut self, path: &str, message: String) {
+        self.out.push(Violation {
+            field: path.to_string(),
+            rule: None,
+            message,
+            severity: Severity::Warning,
+        });
     }
 }
 
 /// Hardens one object (anything holding pod specs, or a ServiceAccount). Returns where its pod
-/// specs are; errors name the field.
-pub fn harden(obj: &mut Node, profile: Profile) -> Result<Vec<PodSpecAt>, Vec<String>> {
-    let mut errors = Vec::new();
+/// specs are, and every violation (errors and warnings), each naming the field.
+pub fn harden(
+    obj: &mut Node,
+    profile: Profile,
+    bound: &BoundAccounts,
+) -> (Vec<PodSpecAt>, Vec<Violation>) {
+    let mut out = Vec::new();
+    let namespace = obj
+        .get_path(&["metadata", "namespace"])
+        .and_then(Node::as_str)
+        .map(str::to_string);
     if super::pod::kind_of(obj) == Some("ServiceAccount") {
-        let allowed = opt_outs(obj, None, &mut errors);
+        let allowed = opt_outs(obj, None, &mut out);
+        let bindings = bound.bindings_of(namespace.as_deref(), name_of(obj));
         let mut ctx = Ctx {
             allowed,
             profile,
             family: Family::Kubernetes,
-            errors: &mut errors,
+            out: &mut out,
         };
-        if let Some(m) = obj.as_map_mut() {
+        if !bindings.is_empty() {
+            ctx.warn(
+                "automountServiceAccountToken",
+                format!(
+                    "the token is kept: {} binds this ServiceAccount to a role, so its pods call the API",
+                    bindings.join(", ")
+                ),
+            );
+        } else if let Some(m) = obj.as_map_mut() {
             default_false_or_error(
                 m,
                 "automountServiceAccountToken",
@@ -185,41 +331,80 @@ pub fn harden(obj: &mut Node, profile: Profile) -> Result<Vec<PodSpecAt>, Vec<St
                 &mut ctx,
             );
         }
-        return if errors.is_empty() {
-            Ok(Vec::new())
-        } else {
-            Err(errors)
-        };
+        return (Vec::new(), out);
     }
-    let specs = pod_specs(obj)?;
+    let specs = match pod_specs(obj) {
+        Ok(specs) => specs,
+        Err(errors) => {
+            for e in errors {
+                let (field, message) = e.split_once(": ").unwrap_or(("", &e));
+                out.push(Violation {
+                    field: field.to_string(),
+                    rule: None,
+                    message: message.to_string(),
+                    severity: Severity::Error,
+                });
+            }
+            return (Vec::new(), out);
+        }
+    };
     for at in &specs {
+        // A Pod is its own template: its annotations are read once.
         let template_annotations = at
+            .template
+            .as_ref()
+            .filter(|t| !t.is_empty())
+            .and_then(|t| get(obj, t))
+            .and_then(|t| t.get_path(&["metadata", "annotations"]))
+            .cloned();
+        let allowed = opt_outs(obj, template_annotations.as_ref(), &mut out);
+        let account = at_spec_account(obj, at);
+        let bindings = account
+            .as_deref()
+            .map(|a| bound.bindings_of(namespace.as_deref(), a))
+            .unwrap_or_default();
+        let mut ctx = Ctx {
+            allowed,
+            profile,
+            family: at.family,
+            out: &mut out,
+        };
+        let own_annotations = at
             .template
             .as_ref()
             .and_then(|t| get(obj, t))
             .and_then(|t| t.get_path(&["metadata", "annotations"]))
             .cloned();
-        let allowed = opt_outs(obj, template_annotations.as_ref(), &mut errors);
-        let mut ctx = Ctx {
-            allowed,
-            profile,
-            family: at.family,
-            errors: &mut errors,
-        };
-        if let Some(a) = &template_annotations {
+        if let Some(a) = &own_annotations {
             check_apparmor_annotations(a, at, &mut ctx);
         }
         let path = display(&at.spec);
+        if !bindings.is_empty() {
+            ctx.warn(
+                &join(&path, "automountServiceAccountToken"),
+                format!(
+                    "the service-account token is kept: the pod runs as ServiceAccount {}, which {} binds to a role",
+                    account.as_deref().unwrap_or_default(),
+                    bindings.join(", ")
+                ),
+            );
+            ctx.allowed.push(Rule::ServiceAccountToken);
+        }
         if let Some(spec) = get_mut(obj, &at.spec).and_then(Node::as_map_mut) {
             harden_pod_spec(spec, &path, &mut ctx);
         }
     }
-    if errors.is_empty() {
-        Ok(specs)
-    } else {
-        errors.dedup();
-        Err(errors)
-    }
+    out.dedup();
+    (specs, out)
+}
+
+/// The ServiceAccount a pod spec runs as (`serviceAccountName`, or the older `serviceAccount`).
+fn at_spec_account(obj: &Node, at: &PodSpecAt) -> Option<String> {
+    let spec = get(obj, &at.spec)?;
+    ["serviceAccountName", "serviceAccount"]
+        .iter()
+        .find_map(|f| spec.get_path(&[f]).and_then(Node::as_str))
+        .map(str::to_string)
 }
 
 /// The AppArmor annotation (before the `appArmorProfile` field): `unconfined` is refused.
@@ -245,7 +430,7 @@ fn check_apparmor_annotations(annotations: &Node, at: &PodSpecAt, ctx: &mut Ctx)
 fn opt_outs(
     obj: &Node,
     template_annotations: Option<&Node>,
-    errors: &mut Vec<String>,
+    out: &mut Vec<Violation>,
 ) -> Vec<Rule> {
     let mut rules = Vec::new();
     let own = obj.get_path(&["metadata", "annotations"]);
@@ -258,17 +443,24 @@ fn opt_outs(
             let Some(rule) = key.strip_prefix(OPT_OUT_PREFIX) else {
                 continue;
             };
-            match RULES.iter().find(|(_, n)| *n == rule) {
-                Some((r, _)) if v.as_str() == Some("true") => rules.push(*r),
-                Some(_) => errors.push(format!(
-                    "metadata.annotations[\"{key}\"]: must be \"true\" to opt out"
-                )),
-                None => errors.push(format!(
-                    "metadata.annotations[\"{key}\"]: unknown opt-out `{rule}` on {}; known: {}",
-                    name_of(obj),
+            let field = format!("metadata.annotations[\"{key}\"]");
+            let message = match RULES.iter().find(|(_, n)| *n == rule) {
+                Some((r, _)) if v.as_str() == Some("true") => {
+                    rules.push(*r);
+                    continue;
+                }
+                Some(_) => "must be \"true\" to opt out".to_string(),
+                None => format!(
+                    "unknown opt-out `{rule}`; known: {}",
                     RULES.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(", ")
-                )),
-            }
+                ),
+            };
+            out.push(Violation {
+                field,
+                rule: None,
+                message,
+                severity: Severity::Error,
+            });
         }
     }
     rules
@@ -299,11 +491,10 @@ fn typed<'m, T>(
     let v = m.get(field).filter(|v| !v.is_null())?;
     let got = read(v);
     if got.is_none() {
-        ctx.errors.push(format!(
-            "{}: must be {what}, not {}",
+        ctx.malformed(
             join(path, field),
-            v.type_name()
-        ));
+            format!("must be {what}, not {}", v.type_name()),
+        );
     }
     got
 }
@@ -315,10 +506,10 @@ fn mapping<'m>(m: &'m mut Map, field: &str, path: &str, ctx: &mut Ctx) -> Option
     let type_name = v.type_name();
     let got = v.as_map_mut();
     if got.is_none() {
-        ctx.errors.push(format!(
-            "{}: must be a mapping, not {type_name}",
-            join(path, field)
-        ));
+        ctx.malformed(
+            join(path, field),
+            format!("must be a mapping, not {type_name}"),
+        );
     }
     got
 }
@@ -400,11 +591,10 @@ fn check_volume_types(spec: &Map, path: &str, ctx: &mut Ctx) {
     };
     for (i, v) in volumes.iter().enumerate() {
         let Some(m) = v.as_map() else {
-            ctx.errors.push(format!(
-                "{}: a volume must be a mapping, not {}",
+            ctx.malformed(
                 index(&join(path, "volumes"), i),
-                v.type_name()
-            ));
+                format!("a volume must be a mapping, not {}", v.type_name()),
+            );
             continue;
         };
         let sources = m
@@ -444,8 +634,12 @@ fn harden_pod_security_context(spec: &mut Map, path: &str, ctx: &mut Ctx) {
     default_true_or_error(sc, "runAsNonRoot", &sc_path, Rule::RunAsRoot, ctx);
     let uid = ctx.profile.uid;
     run_as_user(sc, &sc_path, ctx, true);
+    // With `run-as-root` allowed, the groups stay as the chart set them: the opt-out relaxes the
+    // user, and nothing it does not itself force.
     for field in ["runAsGroup", "fsGroup"] {
-        if integer(sc, field, &sc_path, ctx).is_none() && sc.get(field).is_none_or(|v| v.is_null())
+        if integer(sc, field, &sc_path, ctx).is_none()
+            && sc.get(field).is_none_or(|v| v.is_null())
+            && !ctx.allows(Rule::RunAsRoot)
         {
             sc.insert(field, Node::int(uid));
         }
@@ -455,9 +649,7 @@ fn harden_pod_security_context(spec: &mut Map, path: &str, ctx: &mut Ctx) {
     if let Some(sysctls) = sc.get("sysctls").filter(|v| !v.is_null()) {
         let at = join(&sc_path, "sysctls");
         match sysctls.as_seq() {
-            None => ctx
-                .errors
-                .push(format!("{at}: must be a list, not {}", sysctls.type_name())),
+            None => ctx.malformed(at, format!("must be a list, not {}", sysctls.type_name())),
             Some(list) => {
                 let names: Vec<(usize, String)> = list
                     .iter()
@@ -536,8 +728,7 @@ fn sub_map(m: &Map, field: &str, path: &str, ctx: &mut Ctx) -> Option<(String, M
     match v.as_map() {
         Some(inner) => Some((at, inner.clone())),
         None => {
-            ctx.errors
-                .push(format!("{at}: must be a mapping, not {}", v.type_name()));
+            ctx.malformed(at, format!("must be a mapping, not {}", v.type_name()));
             None
         }
     }
@@ -597,17 +788,14 @@ fn harden_container(c: &mut Map, path: &str, ctx: &mut Ctx) {
     if let Some(ports) = c.get("ports").filter(|v| !v.is_null()) {
         let at = join(path, "ports");
         match ports.as_seq() {
-            None => ctx
-                .errors
-                .push(format!("{at}: must be a list, not {}", ports.type_name())),
+            None => ctx.malformed(at, format!("must be a list, not {}", ports.type_name())),
             Some(list) => {
                 for (i, p) in list.clone().iter().enumerate() {
                     let Some(p) = p.as_map() else {
-                        ctx.errors.push(format!(
-                            "{}: must be a mapping, not {}",
+                        ctx.malformed(
                             index(&at, i),
-                            p.type_name()
-                        ));
+                            format!("must be a mapping, not {}", p.type_name()),
+                        );
                         continue;
                     };
                     if integer(p, "hostPort", &index(&at, i), ctx).is_some_and(|h| h != 0) {
@@ -655,6 +843,53 @@ fn harden_container(c: &mut Map, path: &str, ctx: &mut Ctx) {
     }
     baseline_options(sc, &sc_path, ctx);
     capabilities(sc, &sc_path, ctx);
+    companions(sc, &sc_path, ctx);
+}
+
+/// Opt-outs that are useless without another: the other is a finding of its own, with its
+/// opt-out, saying why (an opt-out never silently implies another).
+fn companions(sc: &Map, path: &str, ctx: &mut Ctx) {
+    let forced_non_root = !ctx.allows(Rule::RunAsRoot);
+    if ctx.allows(Rule::Privileged) && sc.get("privileged").and_then(Node::as_bool) == Some(true) {
+        ctx.companion(
+            Rule::PrivilegeEscalation,
+            &join(path, "allowPrivilegeEscalation"),
+            "`privileged: true` is allowed, but Kubernetes rejects a privileged container with `allowPrivilegeEscalation: false`, which is set unless `privilege-escalation` is allowed too".into(),
+        );
+        if forced_non_root {
+            ctx.companion(
+                Rule::RunAsRoot,
+                &join(path, "runAsUser"),
+                format!(
+                    "`privileged: true` is allowed, but the container is forced to run as UID {} (not root), where privileged mode grants no effective capabilities; allow `run-as-root` too",
+                    ctx.profile.uid
+                ),
+            );
+        }
+    }
+    if ctx.allows(Rule::Capabilities) && forced_non_root {
+        let added: Vec<String> = sc
+            .get("capabilities")
+            .and_then(|c| c.get_path(&["add"]))
+            .and_then(Node::as_seq)
+            .into_iter()
+            .flatten()
+            .filter_map(Node::as_str)
+            .filter(|c| *c != "NET_BIND_SERVICE")
+            .map(str::to_string)
+            .collect();
+        if !added.is_empty() {
+            ctx.companion(
+                Rule::RunAsRoot,
+                &join(path, "runAsUser"),
+                format!(
+                    "adding {} is allowed, but the container is forced to run as UID {} (not root), and a non-root process gets no effective capabilities from `add`; allow `run-as-root` too",
+                    added.join(", "),
+                    ctx.profile.uid
+                ),
+            );
+        }
+    }
 }
 
 /// Knative: what the pod-level securityContext would carry goes on each container.
@@ -666,6 +901,7 @@ fn harden_knative_container(c: &mut Map, path: &str, ctx: &mut Ctx) {
     run_as_user(sc, &sc_path, ctx, true);
     if integer(sc, "runAsGroup", &sc_path, ctx).is_none()
         && sc.get("runAsGroup").is_none_or(|v| v.is_null())
+        && !ctx.allows(Rule::RunAsRoot)
     {
         sc.insert("runAsGroup", Node::int(ctx.profile.uid));
     }
@@ -681,20 +917,18 @@ fn capabilities(sc: &mut Map, path: &str, ctx: &mut Ctx) {
     for field in ["add", "drop"] {
         if let Some(v) = caps.get(field).filter(|v| !v.is_null()) {
             match v.as_seq() {
-                None => ctx.errors.push(format!(
-                    "{}: must be a list, not {}",
+                None => ctx.malformed(
                     join(&cap_path, field),
-                    v.type_name()
-                )),
+                    format!("must be a list, not {}", v.type_name()),
+                ),
                 Some(list) => {
                     if let Some((i, bad)) =
                         list.iter().enumerate().find(|(_, c)| c.as_str().is_none())
                     {
-                        ctx.errors.push(format!(
-                            "{}: must be a string, not {}",
+                        ctx.malformed(
                             index(&join(&cap_path, field), i),
-                            bad.type_name()
-                        ));
+                            format!("must be a string, not {}", bad.type_name()),
+                        );
                     }
                 }
             }

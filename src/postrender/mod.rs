@@ -58,45 +58,157 @@ impl Outcome<'_> {
     }
 }
 
-/// Why the stream was rejected; `Display` names the document, its source, line and reasons.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PostRenderError {
+/// One finding about the stream: a problem the post-renderer refuses (an error), or something a
+/// user must know about what it did (a warning). `lint` prints them all; `post-render` refuses
+/// the stream with every error at once.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
     /// 1-based document number (0: the stream as a whole).
     pub document: usize,
-    pub source: Option<String>,
-    /// 1-based line in the input stream.
+    /// 1-based line in the input stream where the document starts.
     pub line: usize,
-    pub reasons: Vec<String>,
+    /// The `# Source:` line (Helm 3) or the filename annotation (Helm 4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The field path within the object.
+    pub field: String,
+    /// The rule (`privileged`, `run-as-root`, …), or `malformed`/`yaml`/`stream`/`chart`.
+    pub rule: String,
+    pub message: String,
+    pub severity: Severity,
+    /// The annotation that allows it (value `"true"`), when one does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opt_out: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Finding {
+    /// The object and field with the reason, without the document: `Deployment x: spec.…: …`.
+    pub fn reason(&self) -> String {
+        let mut s = String::new();
+        if let (Some(k), Some(n)) = (&self.kind, &self.name) {
+            s.push_str(&format!("{k} {n}: "));
+        }
+        if !self.field.is_empty() {
+            s.push_str(&format!("{}: ", self.field));
+        }
+        s.push_str(&self.message);
+        if let Some(opt) = &self.opt_out {
+            let kind = self.kind.as_deref().unwrap_or("object");
+            let target = if matches!(kind, "Pod" | "ServiceAccount") {
+                format!("the {kind}")
+            } else {
+                format!("the {kind} or its pod template (`podAnnotations` in most charts)")
+            };
+            s.push_str(&format!(
+                "; to allow it, annotate {target} with `{opt}: \"true\"`"
+            ));
+        }
+        s
+    }
+
+    fn stream(message: String, severity: Severity, rule: &str) -> Finding {
+        Finding {
+            document: 0,
+            line: 0,
+            source: None,
+            kind: None,
+            name: None,
+            namespace: None,
+            field: String::new(),
+            rule: rule.into(),
+            message,
+            severity,
+            opt_out: None,
+        }
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.severity == Severity::Warning {
+            write!(f, "warning: ")?;
+        }
+        if self.document > 0 {
+            write!(f, "document {} (line {}", self.document, self.line)?;
+            if let Some(s) = &self.source {
+                write!(f, ", {s}")?;
+            }
+            write!(f, "): ")?;
+        }
+        write!(f, "{}", self.reason())
+    }
+}
+
+/// Why the stream was rejected: every error, one per line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostRenderError {
+    pub findings: Vec<Finding>,
 }
 
 impl fmt::Display for PostRenderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.document == 0 {
-            return write!(f, "{}", self.reasons.join("; "));
-        }
-        write!(f, "document {} (line {}", self.document, self.line)?;
-        if let Some(s) = &self.source {
-            write!(f, ", {s}")?;
-        }
-        write!(f, "): ")?;
-        if self.reasons.len() == 1 {
-            write!(f, "{}", self.reasons[0])
-        } else {
-            self.reasons.iter().try_for_each(|r| write!(f, "\n  - {r}"))
-        }
+        let lines: Vec<String> = self.findings.iter().map(Finding::to_string).collect();
+        write!(f, "{}", lines.join("\n"))
     }
 }
 
 impl std::error::Error for PostRenderError {}
 
-/// Post-renders a whole stream. On error nothing is returned: callers print nothing to stdout.
+impl From<Finding> for PostRenderError {
+    fn from(f: Finding) -> Self {
+        PostRenderError { findings: vec![f] }
+    }
+}
+
+/// Post-renders a whole stream. On error nothing is returned (callers print nothing to stdout),
+/// and the error holds every problem of the stream, not only the first.
+pub fn post_render<'a>(input: &'a str, options: &Options) -> Result<Outcome<'a>, PostRenderError> {
+    let (segments, findings) = run(input, options)?;
+    let (errors, warnings): (Vec<Finding>, Vec<Finding>) = findings
+        .into_iter()
+        .partition(|f| f.severity == Severity::Error);
+    if !errors.is_empty() {
+        return Err(PostRenderError { findings: errors });
+    }
+    Ok(Outcome {
+        segments,
+        warnings: warnings.iter().map(Finding::reason).collect(),
+    })
+}
+
+/// Every finding post-rendering the stream would make, errors and warnings; nothing written.
+pub fn lint(input: &str, options: &Options) -> Result<Vec<Finding>, PostRenderError> {
+    run(input, options).map(|(_, findings)| findings)
+}
+
+/// The stream post-rendered, with every finding. Err only when the stream as a whole cannot be
+/// read (too large, a separator Kubernetes refuses, no objects).
 ///
 /// Every document is read once, as Go reads it. The first pass records the data of every
-/// ConfigMap and Secret (for the hashes) and keeps the documents that hold pod specs or
-/// ServiceAccounts; the second runs the filters on those. A document no filter changes is copied
-/// byte for byte, whatever it holds (merge keys, tags, anchors): Go reads it as the filters did.
-/// A changed one is written from Go's reading, so it keeps every value as Kubernetes saw it.
-pub fn post_render<'a>(input: &'a str, options: &Options) -> Result<Outcome<'a>, PostRenderError> {
+/// ConfigMap and Secret (for the hashes) and the ServiceAccounts that bindings name, and keeps
+/// the documents that hold pod specs or ServiceAccounts; the second runs the filters on those. A
+/// document no filter changes is copied byte for byte, whatever it holds (merge keys, tags,
+/// anchors): Go reads it as the filters did. A changed one is written from Go's reading, so it
+/// keeps every value as Kubernetes saw it.
+#[allow(clippy::type_complexity)]
+fn run<'a>(
+    input: &'a str,
+    options: &Options,
+) -> Result<(Vec<Cow<'a, str>>, Vec<Finding>), PostRenderError> {
     if input.len() > MAX_STREAM_BYTES {
         return Err(stream_error(format!(
             "the stream is {}, more than the {} locust-planton post-renders (README \"Input limits\")",
@@ -104,93 +216,137 @@ pub fn post_render<'a>(input: &'a str, options: &Options) -> Result<Outcome<'a>,
             mib(MAX_STREAM_BYTES)
         )));
     }
-    let docs = split(input).map_err(|e| PostRenderError {
+    let docs = split(input).map_err(|e| Finding {
         document: e.document,
-        source: None,
         line: e.line,
-        reasons: vec![e.message],
+        rule: "yaml".into(),
+        ..Finding::stream(e.message, Severity::Error, "yaml")
     })?;
+    let mut findings = Vec::new();
     let mut data = DataIndex::default();
+    let mut bound = harden::BoundAccounts::default();
     let mut objects = 0;
     let mut unverified: Option<String> = None;
     // The documents the filters may change, by position.
     let mut held: Vec<Option<Node>> = Vec::with_capacity(docs.len());
     for doc in &docs {
-        let Some(mut node) = parse(doc)? else {
-            held.push(None);
-            continue;
+        let mut node = match parse(doc) {
+            Ok(Some(node)) => node,
+            Ok(None) => {
+                held.push(None);
+                continue;
+            }
+            Err(f) => {
+                findings.push(*f);
+                held.push(None);
+                continue;
+            }
         };
         let mut holds_pods = false;
-        for obj in objects_mut(&mut node).map_err(|r| fail(doc, &node_source(doc), vec![r]))? {
-            objects += 1;
-            data.record(obj);
-            if unverified.is_none() {
-                unverified = chart_check::unverified_version(obj);
+        match objects_mut(&mut node) {
+            Err(r) => {
+                findings.push(doc_finding(
+                    doc,
+                    &source_of(doc, &Node::map()),
+                    "malformed",
+                    r,
+                ));
+                held.push(None);
+                continue;
             }
-            holds_pods |= pod::kind_of(obj) == Some("ServiceAccount")
-                || pod::pod_specs(obj).map_or(true, |s| !s.is_empty());
+            Ok(objs) => {
+                for obj in objs {
+                    objects += 1;
+                    data.record(obj);
+                    bound.record(obj);
+                    if unverified.is_none() {
+                        unverified = chart_check::unverified_version(obj);
+                    }
+                    holds_pods |= pod::kind_of(obj) == Some("ServiceAccount")
+                        || pod::pod_specs(obj).map_or(true, |s| !s.is_empty());
+                }
+            }
         }
         held.push(holds_pods.then_some(node));
     }
-    if objects == 0 {
+    if objects == 0 && findings.is_empty() {
         return Err(stream_error(
             "no Kubernetes objects on stdin; refusing to print an empty manifest (Helm 3 would delete every resource of the release on upgrade). Note: `helm template --output-dir` sends post-renderers nothing".into(),
         ));
     }
-    let mut out = Outcome {
-        segments: Vec::with_capacity(docs.len()),
-        ..Outcome::default()
-    };
+    let mut segments = Vec::with_capacity(docs.len());
     let mut written = 0;
     for (doc, node) in docs.iter().zip(held) {
         let Some(mut node) = node else {
-            out.segments.push(Cow::Borrowed(doc.text));
+            segments.push(Cow::Borrowed(doc.text));
             continue;
         };
         let original = node.clone();
         let source = source_of(doc, &original);
-        let mut errors = Vec::new();
-        for obj in objects_mut(&mut node).map_err(|r| fail(doc, &source, vec![r]))? {
-            let name = format!(
-                "{} {}",
-                pod::kind_of(obj).unwrap_or("object"),
-                pod::name_of(obj)
-            );
-            match harden::harden(obj, options.profile) {
-                Err(e) => errors.extend(e.into_iter().map(|r| format!("{name}: {r}"))),
-                Ok(specs) => {
-                    for at in specs {
-                        if let Some(t) = at.template.and_then(|t| pod::get_mut(obj, &t)) {
-                            rollout_hash::stamp(t, &data);
-                        }
-                    }
+        let before = findings.len();
+        for obj in objects_mut(&mut node).expect("checked in the first pass") {
+            let (specs, violations) = harden::harden(obj, options.profile, &bound);
+            let fails = violations
+                .iter()
+                .any(|v| v.severity == harden::Severity::Error);
+            for v in violations {
+                findings.push(Finding {
+                    document: doc.index,
+                    line: doc.start_line,
+                    source: source.clone(),
+                    kind: pod::kind_of(obj).map(str::to_string),
+                    name: Some(pod::name_of(obj).to_string()),
+                    namespace: obj
+                        .get_path(&["metadata", "namespace"])
+                        .and_then(Node::as_str)
+                        .map(str::to_string),
+                    rule: v.rule.map_or("malformed", harden::rule_name).to_string(),
+                    opt_out: v.opt_out(),
+                    field: v.field,
+                    message: v.message,
+                    severity: match v.severity {
+                        harden::Severity::Error => Severity::Error,
+                        harden::Severity::Warning => Severity::Warning,
+                    },
+                });
+            }
+            if fails {
+                continue;
+            }
+            for at in specs {
+                if let Some(t) = at.template.and_then(|t| pod::get_mut(obj, &t)) {
+                    rollout_hash::stamp(t, &data);
                 }
             }
         }
-        if !errors.is_empty() {
-            return Err(fail(doc, &source, errors));
+        if findings[before..]
+            .iter()
+            .any(|f| f.severity == Severity::Error)
+            || node == original
+        {
+            segments.push(Cow::Borrowed(doc.text));
+            continue;
         }
-        if node == original {
-            out.segments.push(Cow::Borrowed(doc.text));
-        } else {
-            let mut text = String::with_capacity(doc.text.len() + 512);
-            write_changed(doc.text, &node, &mut text);
-            // A rewritten document is written in block style with aliases expanded, so it can
-            // outgrow its input (compact flow collections nested deep, many aliases).
-            if text.len() > MAX_DOCUMENT_BYTES {
-                return Err(fail(
-                    doc,
-                    &source,
-                    vec![format!(
-                        "written back it would be {}, more than the {} a document may have (README \"Input limits\")",
-                        mib(text.len()),
-                        mib(MAX_DOCUMENT_BYTES)
-                    )],
-                ));
-            }
-            out.segments.push(Cow::Owned(text));
+        let mut text = String::with_capacity(doc.text.len() + 512);
+        write_changed(doc.text, &node, &mut text);
+        // A rewritten document is written in block style with aliases expanded, so it can
+        // outgrow its input (compact flow collections nested deep, many aliases).
+        if text.len() > MAX_DOCUMENT_BYTES {
+            findings.push(doc_finding(
+                doc,
+                &source,
+                "limits",
+                format!(
+                    "written back it would be {}, more than the {} a document may have (README \"Input limits\")",
+                    mib(text.len()),
+                    mib(MAX_DOCUMENT_BYTES)
+                ),
+            ));
+            segments.push(Cow::Borrowed(doc.text));
+            continue;
         }
-        written += out.segments.last().map_or(0, |s| s.len());
+        written += text.len();
+        segments.push(Cow::Owned(text));
         if written > MAX_STREAM_BYTES {
             return Err(stream_error(format!(
                 "the post-rendered stream would be more than {} (README \"Input limits\")",
@@ -204,65 +360,54 @@ pub fn post_render<'a>(input: &'a str, options: &Options) -> Result<Outcome<'a>,
             "chart locust-{v} is not verified with this locust-planton (verified: {})",
             lock.verified_versions.join(", ")
         );
-        if options.strict_chart {
-            return Err(stream_error(format!("{msg} (--strict-chart)")));
-        }
-        out.warnings.push(msg);
+        findings.push(if options.strict_chart {
+            Finding::stream(format!("{msg} (--strict-chart)"), Severity::Error, "chart")
+        } else {
+            Finding::stream(msg, Severity::Warning, "chart")
+        });
     }
-    Ok(out)
-}
-
-fn fail(doc: &RawDoc, source: &Option<String>, reasons: Vec<String>) -> PostRenderError {
-    PostRenderError {
-        document: doc.index,
-        source: source.clone(),
-        line: doc.start_line,
-        reasons,
-    }
-}
-
-fn node_source(doc: &RawDoc) -> Option<String> {
-    source_comment(doc.text).map(str::to_string)
+    Ok((segments, findings))
 }
 
 /// An error about the stream as a whole (document 0).
 fn stream_error(reason: String) -> PostRenderError {
-    PostRenderError {
-        document: 0,
-        source: None,
-        line: 0,
-        reasons: vec![reason],
-    }
+    Finding::stream(reason, Severity::Error, "stream").into()
 }
 
-/// An error about one document, at `line` of the stream.
-fn document_error(doc: &RawDoc, line: usize, reason: String) -> PostRenderError {
-    PostRenderError {
+/// An error about one document.
+fn doc_finding(doc: &RawDoc, source: &Option<String>, rule: &str, message: String) -> Finding {
+    Finding {
         document: doc.index,
-        source: source_comment(doc.text).map(str::to_string),
-        line,
-        reasons: vec![reason],
+        line: doc.start_line,
+        source: source.clone(),
+        ..Finding::stream(message, Severity::Error, rule)
     }
 }
 
-fn parse(doc: &RawDoc) -> Result<Option<Node>, PostRenderError> {
+fn parse(doc: &RawDoc) -> Result<Option<Node>, Box<Finding>> {
+    let source = source_comment(doc.text).map(str::to_string);
     if doc.text.len() > MAX_DOCUMENT_BYTES {
-        return Err(document_error(
+        return Err(Box::new(doc_finding(
             doc,
-            doc.start_line,
+            &source,
+            "limits",
             format!(
                 "the document is {}, more than the {} a document may have (Kubernetes stores objects of at most 1.5 MiB; README \"Input limits\")",
                 mib(doc.text.len()),
                 mib(MAX_DOCUMENT_BYTES)
             ),
-        ));
+        )));
     }
     parse_document(doc.text).map_err(|e| {
-        document_error(
-            doc,
-            doc.start_line + e.line - 1,
-            format!("invalid YAML at column {}: {}", e.column, e.message),
-        )
+        Box::new(Finding {
+            line: doc.start_line + e.line - 1,
+            ..doc_finding(
+                doc,
+                &source,
+                "yaml",
+                format!("invalid YAML at column {}: {}", e.column, e.message),
+            )
+        })
     })
 }
 

@@ -66,6 +66,12 @@ fn fail(raw: &Raw, path: &[String], message: impl AsRef<str>) -> ParseError {
 }
 
 fn value(raw: &Raw, path: &mut Vec<String>) -> Result<Node, ParseError> {
+    // Two frames a level, up to `MAX_DEPTH` levels: more than a test thread's 2 MiB of stack
+    // holds in a debug build, so the stack grows on demand instead.
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || value_on_stack(raw, path))
+}
+
+fn value_on_stack(raw: &Raw, path: &mut Vec<String>) -> Result<Node, ParseError> {
     match &raw.kind {
         RawKind::Scalar {
             value,
@@ -170,7 +176,7 @@ impl GoMap {
                     describe(&key)
                 )));
             }
-            map.insert(&text, value);
+            map.push_unique(&text, value);
         }
         Ok(Node::Map(map))
     }

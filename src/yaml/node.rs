@@ -263,6 +263,12 @@ impl Map {
         }
     }
 
+    /// Appends an entry whose key is known to be new (the Go decoder has already made keys
+    /// unique): no scan, so a wide mapping is built in linear time.
+    pub(crate) fn push_unique(&mut self, key: &str, value: Node) {
+        self.entries.push((Node::string(key), value));
+    }
+
     pub fn remove(&mut self, key: &str) -> Option<Node> {
         self.position(key).map(|i| self.entries.remove(i).1)
     }
