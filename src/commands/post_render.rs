@@ -81,27 +81,29 @@ fn release_of(input: &str) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// Appends an entry; the file is cut to its newest entries past [`LOG_LIMIT`]. Returns the
-/// log's path when the entry was written.
+/// Appends an entry in one write to a file opened for appending, so that post-renderers running
+/// in parallel (helm-diff, Helm 4's strategies, several releases) each leave their entry whole.
+/// Past [`LOG_LIMIT`] the file is renamed to `<log>.1` (replacing an older one): the newest
+/// entries are always in the log, and the two files together stay under twice the limit.
+/// Returns the log's path when the entry was written.
 fn log(release: &str, text: &str) -> Option<PathBuf> {
     let path = log_path()?;
     std::fs::create_dir_all(path.parent()?).ok()?;
     let entry = format!("--- {} release={release}\n{}\n", utc_now(), text.trim_end());
-    let mut content = std::fs::read_to_string(&path).unwrap_or_default();
-    content.push_str(&entry);
-    if content.len() > LOG_LIMIT {
-        // Keep whole entries: cut at the first entry start past the excess.
-        let excess = content.len() - LOG_LIMIT / 2;
-        let cut = content[excess..]
-            .find("\n--- ")
-            .map_or(excess, |i| excess + i + 1);
-        content = content[cut..].to_string();
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
+    file.write_all(entry.as_bytes()).ok()?;
+    if file.metadata().is_ok_and(|m| m.len() > LOG_LIMIT as u64) {
+        let mut old = path.clone().into_os_string();
+        old.push(".1");
+        // A concurrent run may have rotated it already; either way the entry is kept.
+        if std::fs::rename(&path, &old).is_ok() {
+            return Some(PathBuf::from(old));
+        }
     }
-    // Replaced atomically: parallel post-renderers each leave a whole file.
-    let dir = path.parent()?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).ok()?;
-    tmp.write_all(content.as_bytes()).ok()?;
-    tmp.persist(&path).ok()?;
     Some(path)
 }
 

@@ -171,6 +171,8 @@ pub struct Violation {
     pub field: String,
     /// The rule, when an opt-out can allow it.
     pub rule: Option<Rule>,
+    /// What it is about, for reports: the rule's name, or `malformed`.
+    pub topic: &'static str,
     pub message: String,
     pub severity: Severity,
 }
@@ -258,6 +260,7 @@ impl Ctx<'_> {
             self.out.push(Violation {
                 field: path.to_string(),
                 rule: Some(rule),
+                topic: rule_name(rule),
                 message: format!("{what} is not allowed by {}", rule_source(rule)),
                 severity: Severity::Error,
             });
@@ -268,25 +271,29 @@ impl Ctx<'_> {
         self.out.push(Violation {
             field: path.into(),
             rule: None,
+            topic: "malformed",
             message,
             severity: Severity::Error,
         });
     }
     /// An opt-out that is useless without another: the other one is a finding of its own.
     fn companion(&mut self, rule: Rule, path: &str, why: String) {
-        if !self.allows(rule) {
+        // Named once: a rule already reported for this object needs no second finding.
+        if !self.allows(rule) && !self.out.iter().any(|v| v.rule == Some(rule)) {
             self.out.push(Violation {
                 field: path.to_string(),
                 rule: Some(rule),
+                topic: rule_name(rule),
                 message: why,
                 severity: Severity::Error,
             });
         }
     }
-    fn warn(&mut self, path: &str, message: String) {
+    fn warn(&mut self, path: &str, topic: Rule, message: String) {
         self.out.push(Violation {
             field: path.to_string(),
             rule: None,
+            topic: rule_name(topic),
             message,
             severity: Severity::Warning,
         });
@@ -317,6 +324,7 @@ pub fn harden(
         if !bindings.is_empty() {
             ctx.warn(
                 "automountServiceAccountToken",
+                Rule::ServiceAccountToken,
                 format!(
                     "the token is kept: {} binds this ServiceAccount to a role, so its pods call the API",
                     bindings.join(", ")
@@ -341,6 +349,7 @@ pub fn harden(
                 out.push(Violation {
                     field: field.to_string(),
                     rule: None,
+                    topic: "malformed",
                     message: message.to_string(),
                     severity: Severity::Error,
                 });
@@ -382,6 +391,7 @@ pub fn harden(
         if !bindings.is_empty() {
             ctx.warn(
                 &join(&path, "automountServiceAccountToken"),
+                Rule::ServiceAccountToken,
                 format!(
                     "the service-account token is kept: the pod runs as ServiceAccount {}, which {} binds to a role",
                     account.as_deref().unwrap_or_default(),
@@ -416,9 +426,14 @@ fn check_apparmor_annotations(annotations: &Node, at: &PodSpecAt, ctx: &mut Ctx)
     for (k, v) in map.iter() {
         let key = k.key_text();
         if key.starts_with(APPARMOR_ANNOTATION_PREFIX) && v.as_str() == Some("unconfined") {
+            let annotations = if template.is_empty() {
+                "metadata.annotations".to_string()
+            } else {
+                format!("{template}.metadata.annotations")
+            };
             ctx.weaker(
                 Rule::AppArmor,
-                &crate::diag::join(&crate::diag::join(&template, "metadata.annotations"), &key),
+                &crate::diag::join(&annotations, &key),
                 "`unconfined`",
             );
         }
@@ -458,6 +473,7 @@ fn opt_outs(
             out.push(Violation {
                 field,
                 rule: None,
+                topic: "malformed",
                 message,
                 severity: Severity::Error,
             });
@@ -767,12 +783,12 @@ fn seccomp(sc: &mut Map, path: &str, ctx: &mut Ctx, set_missing: bool) {
         Some("RuntimeDefault" | "Localhost") => {}
         Some(other) => ctx.weaker(
             Rule::Seccomp,
-            &join(path, "seccompProfile.type"),
+            &join(&join(path, "seccompProfile"), "type"),
             &format!("`{other}`"),
         ),
         None if present => ctx.weaker(
             Rule::Seccomp,
-            &join(path, "seccompProfile.type"),
+            &join(&join(path, "seccompProfile"), "type"),
             "no seccomp profile type",
         ),
         None if set_missing && !ctx.allows(Rule::Seccomp) => {
@@ -849,25 +865,26 @@ fn harden_container(c: &mut Map, path: &str, ctx: &mut Ctx) {
 /// Opt-outs that are useless without another: the other is a finding of its own, with its
 /// opt-out, saying why (an opt-out never silently implies another).
 fn companions(sc: &Map, path: &str, ctx: &mut Ctx) {
+    // Named whether or not the first rule is opted out yet, so one round of opt-outs suffices.
     let forced_non_root = !ctx.allows(Rule::RunAsRoot);
-    if ctx.allows(Rule::Privileged) && sc.get("privileged").and_then(Node::as_bool) == Some(true) {
+    if sc.get("privileged").and_then(Node::as_bool) == Some(true) {
         ctx.companion(
             Rule::PrivilegeEscalation,
             &join(path, "allowPrivilegeEscalation"),
-            "`privileged: true` is allowed, but Kubernetes rejects a privileged container with `allowPrivilegeEscalation: false`, which is set unless `privilege-escalation` is allowed too".into(),
+            "`privileged: true` needs `privilege-escalation` allowed too: Kubernetes rejects a privileged container with `allowPrivilegeEscalation: false`, which is set otherwise".into(),
         );
         if forced_non_root {
             ctx.companion(
                 Rule::RunAsRoot,
                 &join(path, "runAsUser"),
                 format!(
-                    "`privileged: true` is allowed, but the container is forced to run as UID {} (not root), where privileged mode grants no effective capabilities; allow `run-as-root` too",
+                    "`privileged: true` needs `run-as-root` allowed too: the container is otherwise forced to run as UID {}, where privileged mode grants no effective capabilities",
                     ctx.profile.uid
                 ),
             );
         }
     }
-    if ctx.allows(Rule::Capabilities) && forced_non_root {
+    if forced_non_root {
         let added: Vec<String> = sc
             .get("capabilities")
             .and_then(|c| c.get_path(&["add"]))
@@ -883,7 +900,7 @@ fn companions(sc: &Map, path: &str, ctx: &mut Ctx) {
                 Rule::RunAsRoot,
                 &join(path, "runAsUser"),
                 format!(
-                    "adding {} is allowed, but the container is forced to run as UID {} (not root), and a non-root process gets no effective capabilities from `add`; allow `run-as-root` too",
+                    "adding {} needs `run-as-root` allowed too: the container is otherwise forced to run as UID {}, and a non-root process gets no effective capabilities from `add`",
                     added.join(", "),
                     ctx.profile.uid
                 ),
@@ -892,7 +909,6 @@ fn companions(sc: &Map, path: &str, ctx: &mut Ctx) {
     }
 }
 
-/// Knative: what the pod-level securityContext would carry goes on each container.
 fn harden_knative_container(c: &mut Map, path: &str, ctx: &mut Ctx) {
     let sc_path = join(path, "securityContext");
     let Some(sc) = c.get_mut("securityContext").and_then(Node::as_map_mut) else {

@@ -300,7 +300,7 @@ fn run<'a>(
                         .get_path(&["metadata", "namespace"])
                         .and_then(Node::as_str)
                         .map(str::to_string),
-                    rule: v.rule.map_or("malformed", harden::rule_name).to_string(),
+                    rule: v.topic.to_string(),
                     opt_out: v.opt_out(),
                     field: v.field,
                     message: v.message,

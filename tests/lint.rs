@@ -1,0 +1,421 @@
+//! Real charts bring many problems at once. A chart of our own (`tests/charts/violations`: several
+//! violations per workload, six kinds, RBAC-bound ServiceAccounts) rendered by real Helm 3 and
+//! Helm 4: `lint` lists everything in one run, one round of the opt-outs it names makes
+//! post-rendering pass, each opt-out relaxes exactly its row, bound ServiceAccounts keep their
+//! token and say so, and the log keeps every entry.
+
+mod common;
+#[path = "common/restricted.rs"]
+mod restricted;
+
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn chart() -> PathBuf {
+    repo().join("tests/charts/violations")
+}
+
+/// The chart value holding each workload's pod-template annotations.
+fn annotations_value(name: &str) -> &'static str {
+    match name {
+        "controller" => "controller.podAnnotations",
+        "dns" => "dns.podAnnotations",
+        "webhook-patch" => "webhook.podAnnotations",
+        "store" => "store.podAnnotations",
+        "cleanup" => "cleanup.podAnnotations",
+        "probe" => "probe.annotations",
+        other => panic!("no annotations value for {other}"),
+    }
+}
+
+/// `helm template` of the chart, with extra values and optionally the post-renderer.
+fn render(
+    helm: &Path,
+    home: &Path,
+    values: Option<&Path>,
+    post_render: bool,
+) -> std::process::Output {
+    let mut cmd = helm_cmd(helm, home);
+    cmd.args(["template", "rel"])
+        .arg(chart())
+        .args(["-n", "ns"]);
+    if let Some(v) = values {
+        cmd.arg("-f").arg(v);
+    }
+    cmd.env("LOCUST_PLANTON_LOG", home.join("post-render.log"));
+    if post_render {
+        if helm == helm3() {
+            cmd.arg("--post-renderer").arg(bin());
+        } else {
+            let plugins = home.join("plugins/locust-planton");
+            std::fs::create_dir_all(&plugins).unwrap();
+            std::fs::copy(repo().join("plugin.yaml"), plugins.join("plugin.yaml")).unwrap();
+            cmd.args(["--post-renderer", "locust-planton"])
+                .env("HELM_PLUGINS", home.join("plugins"))
+                .env(
+                    "PATH",
+                    format!(
+                        "{}:{}",
+                        bin().parent().unwrap().display(),
+                        std::env::var("PATH").unwrap()
+                    ),
+                );
+        }
+    }
+    cmd.output().unwrap()
+}
+
+fn lint_json(stream: &[u8]) -> (Vec<Value>, i32) {
+    let out = assert_cmd::Command::new(bin())
+        .args(["lint", "-o", "json"])
+        .write_stdin(stream.to_vec())
+        .output()
+        .unwrap();
+    (
+        serde_json::from_slice(&out.stdout).unwrap(),
+        out.status.code().unwrap(),
+    )
+}
+
+/// Which `restricted` violation lines an opted-out rule explains.
+fn explained_by(rule: &str) -> &'static [&'static str] {
+    match rule {
+        "privileged" => &["privileged"],
+        "host-namespaces" => &["hostNetwork", "hostPID", "hostIPC"],
+        "host-ports" => &["hostPort"],
+        "capabilities" => &["adds", "capabilities not dropped"],
+        "run-as-root" => &["runAsNonRoot not set", "no numeric non-root runAsUser"],
+        "privilege-escalation" => &["allowPrivilegeEscalation"],
+        "volume-types" => &["volume type"],
+        "writable-root-fs" => &["root file system writable"],
+        "seccomp" => &["seccomp"],
+        "proc-mount" => &["procMount"],
+        "apparmor" => &["AppArmor"],
+        "sysctls" => &["sysctl"],
+        "service-account-token" => &["service-account token", "mounts a token"],
+        other => panic!("unknown rule {other}"),
+    }
+}
+
+#[test]
+fn one_lint_and_one_round_of_opt_outs_on_helm3_and_helm4() {
+    for helm in [helm3(), helm4()] {
+        let home = tempfile::tempdir().unwrap();
+        let what = helm.display().to_string();
+        let raw = render(&helm, home.path(), None, false);
+        assert!(raw.status.success(), "{what}");
+        // Every problem at once.
+        let (findings, code) = lint_json(&raw.stdout);
+        assert_eq!(code, 1, "{what}");
+        let errors: Vec<&Value> = findings
+            .iter()
+            .filter(|f| f["severity"] == "error")
+            .collect();
+        let rules: std::collections::BTreeSet<&str> =
+            errors.iter().map(|f| f["rule"].as_str().unwrap()).collect();
+        for r in [
+            "privileged",
+            "privilege-escalation",
+            "run-as-root",
+            "host-namespaces",
+            "host-ports",
+            "capabilities",
+            "volume-types",
+            "writable-root-fs",
+            "seccomp",
+            "proc-mount",
+            "apparmor",
+            "sysctls",
+        ] {
+            assert!(rules.contains(r), "{what}: no {r} finding in {rules:?}");
+        }
+        for f in &errors {
+            for key in [
+                "kind", "name", "field", "rule", "message", "severity", "optOut",
+            ] {
+                assert!(f.get(key).is_some(), "{what}: {key} missing in {f}");
+            }
+        }
+        // post-render refuses with exactly these errors, one line each, nothing on stdout.
+        let out = assert_cmd::Command::new(bin())
+            .arg("post-render")
+            .env("LOCUST_PLANTON_LOG", home.path().join("log"))
+            .write_stdin(raw.stdout.clone())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stderr
+                .lines()
+                .filter(|l| l.starts_with("document "))
+                .count(),
+            errors.len(),
+            "{what}: {stderr}"
+        );
+        // Bound ServiceAccounts keep their token, and lint says so.
+        let warnings: Vec<String> = findings
+            .iter()
+            .filter(|f| f["severity"] == "warning")
+            .map(|f| format!("{} {}: {}", f["kind"], f["name"], f["message"]))
+            .collect();
+        for (object, binding) in [
+            (
+                "\"ServiceAccount\" \"controller\"",
+                "ClusterRoleBinding rel-controller",
+            ),
+            ("\"ServiceAccount\" \"webhook\"", "RoleBinding webhook"),
+            (
+                "\"Deployment\" \"controller\"",
+                "ClusterRoleBinding rel-controller",
+            ),
+            ("\"Job\" \"webhook-patch\"", "RoleBinding webhook"),
+        ] {
+            assert!(
+                warnings
+                    .iter()
+                    .any(|w| w.starts_with(object) && w.contains(binding)),
+                "{what}: {object}: {warnings:#?}"
+            );
+        }
+        // One round: every optOut lint named, on its object's pod template.
+        let mut values = serde_json::Map::new();
+        let mut opted: Vec<(String, String)> = Vec::new();
+        for f in &errors {
+            let name = f["name"].as_str().unwrap();
+            let (top, leaf) = annotations_value(name).split_once('.').unwrap();
+            let opt = f["optOut"].as_str().unwrap_or_else(|| panic!("{f}"));
+            values
+                .entry(top)
+                .or_insert_with(|| serde_json::json!({}))
+                .as_object_mut()
+                .unwrap()
+                .entry(leaf)
+                .or_insert_with(|| serde_json::json!({}))[opt] = "true".into();
+            opted.push((name.to_string(), f["rule"].as_str().unwrap().to_string()));
+        }
+        let values_file = home.path().join("opt-outs.json");
+        std::fs::write(&values_file, serde_json::to_string(&values).unwrap()).unwrap();
+        let (again, code) =
+            lint_json(&render(&helm, home.path(), Some(&values_file), false).stdout);
+        assert_eq!(code, 0, "{what}: {again:#?}");
+        let done = render(&helm, home.path(), Some(&values_file), true);
+        assert!(
+            done.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        let objs = kubectl_objects(&String::from_utf8(done.stdout).unwrap());
+        // Go's reading of the output: what remains weaker is exactly what was opted out.
+        for o in &objs {
+            let name = o["metadata"]["name"].as_str().unwrap().to_string();
+            let allowed: Vec<&str> = opted
+                .iter()
+                .filter(|(n, _)| *n == name)
+                .flat_map(|(_, r)| explained_by(r).iter().copied())
+                .chain(
+                    match name.as_str() {
+                        // The bound accounts' token is kept by design.
+                        "controller" | "webhook" | "webhook-patch" => {
+                            explained_by("service-account-token")
+                        }
+                        _ => &[],
+                    }
+                    .iter()
+                    .copied(),
+                )
+                .collect();
+            for v in restricted::violations(o) {
+                assert!(
+                    allowed.iter().any(|a| v.contains(a)),
+                    "{what}: {v} is not explained by {name}'s opt-outs {allowed:?}"
+                );
+            }
+        }
+        let find = |kind: &str, name: &str| common::find(&objs, kind, name).clone();
+        // Each opt-out relaxes its own row only.
+        let dns = find("DaemonSet", "dns");
+        let sc = &dns["spec"]["template"]["spec"]["containers"][0]["securityContext"];
+        assert_eq!(sc["capabilities"]["add"], serde_json::json!(["NET_ADMIN"]));
+        assert!(sc["capabilities"].get("drop").is_none(), "{what}: {sc}");
+        assert_eq!(
+            sc["readOnlyRootFilesystem"], true,
+            "{what}: other rules still hold"
+        );
+        let psc = &dns["spec"]["template"]["spec"]["securityContext"];
+        for f in ["runAsUser", "runAsGroup", "fsGroup"] {
+            assert!(
+                psc.get(f).is_none(),
+                "{what}: run-as-root leaves {f} as the chart set it: {psc}"
+            );
+        }
+        let controller = find("Deployment", "controller");
+        let spec = &controller["spec"]["template"]["spec"];
+        assert_eq!(spec["securityContext"]["runAsUser"], 0);
+        assert!(
+            spec.get("automountServiceAccountToken").is_none(),
+            "{what}: token kept"
+        );
+        let csc = &spec["containers"][0]["securityContext"];
+        assert_eq!(csc["privileged"], true);
+        assert!(
+            csc.get("allowPrivilegeEscalation").is_none(),
+            "{what}: {csc}"
+        );
+        let store = find("StatefulSet", "store");
+        let ssc = &store["spec"]["template"]["spec"];
+        assert_eq!(
+            ssc["containers"][0]["securityContext"]["readOnlyRootFilesystem"],
+            false
+        );
+        assert_eq!(
+            ssc["securityContext"]["runAsUser"], 1000,
+            "{what}: other rules still hold"
+        );
+        assert!(
+            find("ServiceAccount", "controller")
+                .get("automountServiceAccountToken")
+                .is_none()
+        );
+        assert_eq!(
+            find("ServiceAccount", "plain")["automountServiceAccountToken"],
+            false
+        );
+        assert_eq!(
+            find("Job", "webhook-patch")["spec"]["template"]["spec"]["automountServiceAccountToken"],
+            true
+        );
+    }
+}
+
+#[test]
+fn kept_tokens_are_said_on_stderr_and_in_the_log() {
+    let home = tempfile::tempdir().unwrap();
+    let values = home.path().join("v.yaml");
+    // Everything opted out but the tokens, so post-render passes and only warnings remain.
+    let all = "{locust.project-planton.org/allow-privileged: 'true', locust.project-planton.org/allow-privilege-escalation: 'true', locust.project-planton.org/allow-run-as-root: 'true', locust.project-planton.org/allow-host-namespaces: 'true', locust.project-planton.org/allow-host-ports: 'true', locust.project-planton.org/allow-capabilities: 'true', locust.project-planton.org/allow-volume-types: 'true', locust.project-planton.org/allow-writable-root-fs: 'true', locust.project-planton.org/allow-seccomp: 'true', locust.project-planton.org/allow-proc-mount: 'true', locust.project-planton.org/allow-apparmor: 'true', locust.project-planton.org/allow-sysctls: 'true'}";
+    std::fs::write(
+        &values,
+        format!(
+            "controller: {{podAnnotations: {all}}}\ndns: {{podAnnotations: {all}}}\nwebhook: {{podAnnotations: {all}}}\nstore: {{podAnnotations: {all}}}\ncleanup: {{podAnnotations: {all}}}\nprobe: {{annotations: {all}}}\n"
+        ),
+    )
+    .unwrap();
+    let raw = render(&helm3(), home.path(), Some(&values), false);
+    assert!(raw.status.success());
+    let log = home.path().join("state/post-render.log");
+    let out = assert_cmd::Command::new(bin())
+        .arg("post-render")
+        .env("LOCUST_PLANTON_LOG", &log)
+        .write_stdin(raw.stdout)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("locust-planton: warning: ServiceAccount controller: automountServiceAccountToken: the token is kept: ClusterRoleBinding rel-controller binds"),
+        "{stderr}"
+    );
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.starts_with("--- 20") && logged.contains("Z release=rel\n"),
+        "{logged}"
+    );
+    assert!(
+        logged.contains("the token is kept: RoleBinding webhook"),
+        "{logged}"
+    );
+}
+
+#[test]
+fn the_log_keeps_every_entry_with_time_and_release_and_stays_bounded() {
+    let home = tempfile::tempdir().unwrap();
+    let log = home.path().join("post-render.log");
+    let bad = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels:\n    app.kubernetes.io/instance: load\nspec: {hostPID: true, containers: [{name: c, image: i}]}\n";
+    // Twenty failures at once: twenty whole entries.
+    let runs: Vec<_> = (0..20)
+        .map(|_| {
+            let mut c = std::process::Command::new(bin());
+            c.arg("post-render")
+                .env("LOCUST_PLANTON_LOG", &log)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null());
+            let mut child = c.spawn().unwrap();
+            std::io::Write::write_all(&mut child.stdin.take().unwrap(), bad.as_bytes()).unwrap();
+            child
+        })
+        .collect();
+    for mut r in runs {
+        assert_eq!(r.wait().unwrap().code(), Some(1));
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.matches("\n--- ").count() + 1, 20, "{text}");
+    assert_eq!(
+        text.matches("release=load\npost-render failed:").count(),
+        20
+    );
+    // A success is logged too, so the newest entry is always the latest run's.
+    let good = bad.replace("hostPID: true, ", "");
+    let out = assert_cmd::Command::new(bin())
+        .arg("post-render")
+        .env("LOCUST_PLANTON_LOG", &log)
+        .write_stdin(good)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.trim_end().ends_with("post-rendered 1 document(s)"),
+        "{text}"
+    );
+    // Bounded: past 1 MiB the log moves to `.1` and starts again.
+    std::fs::write(&log, "--- old\n".repeat(150_000)).unwrap();
+    let out = assert_cmd::Command::new(bin())
+        .arg("post-render")
+        .env("LOCUST_PLANTON_LOG", &log)
+        .write_stdin(bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let rotated = log.with_extension("log.1");
+    assert!(rotated.exists());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains(&format!("(also written to {})", rotated.display()))
+    );
+    let out = assert_cmd::Command::new(bin())
+        .arg("post-render")
+        .env("LOCUST_PLANTON_LOG", &log)
+        .write_stdin(bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(std::fs::metadata(&log).unwrap().len() < 4096);
+}
+
+#[test]
+fn template_on_helm4_shows_the_post_renderers_reason() {
+    let home = tempfile::tempdir().unwrap();
+    for helm in [helm3(), helm4()] {
+        let out = lp(home.path())
+            .args(["template", "-f"])
+            .arg(repo().join("examples/checkout.yaml"))
+            .arg("--chart")
+            .arg(chart())
+            .arg("--helm")
+            .arg(&helm)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{stderr}");
+        assert!(out.stdout.is_empty());
+        assert!(
+            stderr.contains("Deployment controller: spec.template.spec.hostNetwork"),
+            "{}: {stderr}",
+            helm.display()
+        );
+    }
+}
