@@ -594,9 +594,7 @@ fn helm4_takes_the_release_post_renderer_name_as_the_plugin() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let plugins = home.join("plugins/locust-planton");
-    std::fs::create_dir_all(&plugins).unwrap();
-    std::fs::copy(repo().join("plugin.yaml"), plugins.join("plugin.yaml")).unwrap();
+    let plugin_env = helm4_plugin_env(home);
     let out = helm_cmd(&helm4(), home)
         .args(["template", release["name"].as_str().unwrap()])
         .arg(repo().join("tests/charts/locust-mini"))
@@ -609,8 +607,7 @@ fn helm4_takes_the_release_post_renderer_name_as_the_plugin() {
         .arg("--values")
         .arg(&values)
         .args(["--post-renderer", release["postRenderer"].as_str().unwrap()])
-        .env("PATH", path_with_bin())
-        .env("HELM_PLUGINS", home.join("plugins"))
+        .envs(plugin_env)
         .output()
         .unwrap();
     assert!(

@@ -48,19 +48,8 @@ fn render(
         if helm == helm3() {
             cmd.arg("--post-renderer").arg(bin());
         } else {
-            let plugins = home.join("plugins/locust-planton");
-            std::fs::create_dir_all(&plugins).unwrap();
-            std::fs::copy(repo().join("plugin.yaml"), plugins.join("plugin.yaml")).unwrap();
             cmd.args(["--post-renderer", "locust-planton"])
-                .env("HELM_PLUGINS", home.join("plugins"))
-                .env(
-                    "PATH",
-                    format!(
-                        "{}:{}",
-                        bin().parent().unwrap().display(),
-                        std::env::var("PATH").unwrap()
-                    ),
-                );
+                .envs(helm4_plugin_env(home));
         }
     }
     cmd.output().unwrap()

@@ -611,15 +611,8 @@ fn helm3_template_with_post_renderer_path() {
 fn helm4_template_through_the_plugin() {
     let home = tempfile::tempdir().unwrap();
     let values = example_values(home.path());
-    let plugins = home.path().join("plugins/locust-planton");
-    std::fs::create_dir_all(&plugins).unwrap();
     // The repository's own plugin manifest, with locust-planton found on PATH.
-    std::fs::copy(repo().join("plugin.yaml"), plugins.join("plugin.yaml")).unwrap();
-    let path = format!(
-        "{}:{}",
-        bin().parent().unwrap().display(),
-        std::env::var("PATH").unwrap()
-    );
+    let plugin_env = helm4_plugin_env(home.path());
     let chart = repo().join("tests/charts/locust-mini");
     let run = |extra: &[&str]| {
         let mut cmd = helm_cmd(&helm4(), home.path());
@@ -634,8 +627,7 @@ fn helm4_template_through_the_plugin() {
                 "locust-planton",
             ])
             .args(extra);
-        cmd.env("HELM_PLUGINS", home.path().join("plugins"))
-            .env("PATH", &path);
+        cmd.envs(plugin_env.clone());
         let out = cmd.output().unwrap();
         assert!(
             out.status.success(),
@@ -664,14 +656,7 @@ fn bare_value_injection_never_yields_a_weaker_pod() {
     let home = tempfile::tempdir().unwrap();
     let values = example_values(home.path());
     let chart = repo().join("tests/charts/locust-mini");
-    let plugins = home.path().join("plugins/locust-planton");
-    std::fs::create_dir_all(&plugins).unwrap();
-    std::fs::copy(repo().join("plugin.yaml"), plugins.join("plugin.yaml")).unwrap();
-    let path = format!(
-        "{}:{}",
-        bin().parent().unwrap().display(),
-        std::env::var("PATH").unwrap()
-    );
+    let plugin_env = helm4_plugin_env(home.path());
     // The test chart renders the pod through `include … | nindent 4`, which indents injected
     // lines too: pod fields sit 2 spaces in, container fields 4.
     // (value, payload, the field a refusal names, whether it must be refused: a repeated key
@@ -734,9 +719,7 @@ fn bare_value_injection_never_yields_a_weaker_pod() {
             if helm == "helm3" {
                 cmd.arg(bin());
             } else {
-                cmd.arg("locust-planton")
-                    .env("HELM_PLUGINS", home.path().join("plugins"))
-                    .env("PATH", &path);
+                cmd.arg("locust-planton").envs(plugin_env.clone());
             }
             cmd.env("LOCUST_PLANTON_LOG", home.path().join("log"));
             let out = cmd.output().unwrap();

@@ -1023,3 +1023,127 @@ fn ensure_empty_dir(spec: &mut Map, (volume, _): (&str, &str)) {
         list.push(Node::Map(m));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse_single;
+
+    const PROFILE: Profile = Profile {
+        uid: 1000,
+        high_uid: false,
+    };
+
+    /// Hardens a Pod whose spec is `spec` (flow YAML) with the object annotations given;
+    /// returns Go's reading of the result and the violations as `rule field`.
+    fn pod(spec: &str, annotations: &str) -> (serde_json::Value, Vec<String>) {
+        let mut obj = parse_single(&format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p, annotations: {{{annotations}}}}}\nspec: {spec}\n"
+        ))
+        .unwrap();
+        let (_, found) = harden(&mut obj, PROFILE, &BoundAccounts::default());
+        let v = found
+            .iter()
+            .map(|v| format!("{} {}", v.topic, v.field))
+            .collect();
+        (obj.to_json()["spec"].clone(), v)
+    }
+
+    fn allow(rules: &[&str]) -> String {
+        rules
+            .iter()
+            .map(|r| format!("{OPT_OUT_PREFIX}{r}: 'true'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    #[test]
+    fn fills_in_the_defaults() {
+        let (spec, v) = pod("{containers: [{name: locust, image: i}]}", "");
+        assert!(v.is_empty(), "{v:?}");
+        assert_eq!(
+            spec["securityContext"],
+            serde_json::json!({"runAsNonRoot": true, "runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000, "seccompProfile": {"type": "RuntimeDefault"}})
+        );
+        assert_eq!(spec["automountServiceAccountToken"], false);
+        assert_eq!(spec["enableServiceLinks"], false);
+        let c = &spec["containers"][0];
+        assert_eq!(
+            c["securityContext"],
+            serde_json::json!({"allowPrivilegeEscalation": false, "privileged": false, "readOnlyRootFilesystem": true, "runAsNonRoot": true, "capabilities": {"drop": ["ALL"]}})
+        );
+        assert_eq!(
+            c["volumeMounts"],
+            serde_json::json!([{"name": "lp-tmp", "mountPath": "/tmp"}, {"name": "lp-home", "mountPath": "/home/locust"}])
+        );
+    }
+
+    /// (spec, opt-outs, the violations as `rule field`)
+    #[test]
+    fn each_rule_and_its_companions() {
+        let c = |sc: &str| format!("{{containers: [{{name: c, image: i, securityContext: {sc}}}]}}");
+        let cases: Vec<(String, Vec<&str>, Vec<&str>)> = vec![
+            (c("{privileged: true}"), vec![], vec![
+                "privileged spec.containers[0].securityContext.privileged",
+                "privilege-escalation spec.containers[0].securityContext.allowPrivilegeEscalation",
+                "run-as-root spec.containers[0].securityContext.runAsUser",
+            ]),
+            (c("{privileged: true}"), vec!["privileged", "privilege-escalation", "run-as-root"], vec![]),
+            (c("{capabilities: {add: [NET_ADMIN]}}"), vec!["capabilities"], vec![
+                "run-as-root spec.containers[0].securityContext.runAsUser",
+            ]),
+            (c("{capabilities: {add: [NET_BIND_SERVICE]}}"), vec![], vec![]),
+            (c("{procMount: Unmasked}"), vec![], vec!["proc-mount spec.containers[0].securityContext.procMount"]),
+            (c("{privileged: 'true'}"), vec![], vec!["malformed spec.containers[0].securityContext.privileged"]),
+            ("{hostPID: yes, containers: [{name: c}]}".into(), vec![], vec!["host-namespaces spec.hostPID"]),
+            ("{securityContext: {sysctls: [{name: kernel.shm_rmid_forced}, {name: kernel.msgmax}]}, containers: [{name: c}]}".into(), vec![], vec!["sysctls spec.securityContext.sysctls[1].name"]),
+            ("{containers: [{name: c}], volumes: [{name: t, projected: {sources: [{serviceAccountToken: {path: t}}]}}]}".into(), vec![], vec!["service-account-token spec.volumes[0].projected.sources[0].serviceAccountToken"]),
+        ];
+        for (spec, rules, want) in cases {
+            let (_, got) = pod(&spec, &allow(&rules));
+            assert_eq!(got, want, "{spec} with {rules:?}");
+        }
+    }
+
+    #[test]
+    fn run_as_root_leaves_the_groups_as_set() {
+        let (spec, v) = pod(
+            "{securityContext: {runAsUser: 0}, containers: [{name: c}]}",
+            &allow(&["run-as-root"]),
+        );
+        assert!(v.is_empty(), "{v:?}");
+        let sc = &spec["securityContext"];
+        assert_eq!(sc["runAsUser"], 0);
+        assert!(sc.get("runAsGroup").is_none() && sc.get("fsGroup").is_none(), "{sc}");
+        assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault", "other rules hold");
+    }
+
+    #[test]
+    fn a_pods_opt_out_errors_are_reported_once() {
+        let (_, v) = pod("{containers: [{name: c}]}", &allow(&["everything"]));
+        assert_eq!(v, ["malformed metadata.annotations[\"locust.project-planton.org/allow-everything\"]"]);
+    }
+
+    #[test]
+    fn bound_accounts_keep_their_token() {
+        let mut bound = BoundAccounts::default();
+        bound.record(&parse_single("kind: RoleBinding\nmetadata: {name: b, namespace: ns}\nsubjects: [{kind: ServiceAccount, name: sa}]\n").unwrap());
+        let mut sa = parse_single("kind: ServiceAccount\nmetadata: {name: sa, namespace: ns}\n").unwrap();
+        let (_, v) = harden(&mut sa, PROFILE, &bound);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].severity, Severity::Warning);
+        assert!(sa.get_path(&["automountServiceAccountToken"]).is_none());
+        let mut other = parse_single("kind: ServiceAccount\nmetadata: {name: sa, namespace: other}\n").unwrap();
+        let (_, v) = harden(&mut other, PROFILE, &bound);
+        assert!(v.is_empty());
+        assert_eq!(other.get_path(&["automountServiceAccountToken"]).and_then(Node::as_bool), Some(false));
+    }
+
+    #[test]
+    fn admission_levels() {
+        assert_eq!(admission_level(&[]), "restricted");
+        assert_eq!(admission_level(&[Rule::WritableRootFs, Rule::ServiceAccountToken]), "restricted");
+        assert_eq!(admission_level(&[Rule::RunAsRoot]), "baseline");
+        assert_eq!(admission_level(&[Rule::Capabilities, Rule::HostPorts]), "privileged");
+    }
+}

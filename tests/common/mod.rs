@@ -101,6 +101,25 @@ pub fn kubectl_objects(text: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The repository's Helm 4 plugin (plugin.yaml) under `home/plugins`, with this binary first on
+/// PATH: the environment (`HELM_PLUGINS`, `PATH`) a Helm 4 command needs to post-render through it.
+pub fn helm4_plugin_env(home: &Path) -> [(&'static str, String); 2] {
+    let plugins = home.join("plugins/locust-planton");
+    std::fs::create_dir_all(&plugins).unwrap();
+    std::fs::copy(repo().join("plugin.yaml"), plugins.join("plugin.yaml")).unwrap();
+    [
+        ("HELM_PLUGINS", home.join("plugins").display().to_string()),
+        (
+            "PATH",
+            format!(
+                "{}:{}",
+                bin().parent().unwrap().display(),
+                std::env::var("PATH").unwrap()
+            ),
+        ),
+    ]
+}
+
 /// Helm with its own cache/config/data homes under `home` (tests never share Helm state).
 pub fn helm_cmd(helm: &Path, home: &Path) -> std::process::Command {
     let mut cmd = std::process::Command::new(helm);
