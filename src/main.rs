@@ -181,7 +181,9 @@ enum Command {
         UID/GID, read-only root, volumes at the pod's paths, no capabilities, no new privileges, the pod's env.\n\
         Default ports (5557, 8089) move to the next free one when taken; a port you pass must be free.\n\
         Needs Python with Locust (`python3 -m locust`); --install-locust makes a cached virtualenv.\n\
-        Exit code: headless, the master's (Locust exits 1 when requests failed); otherwise 0 after Ctrl-C."
+        Headless runs leave Locust's HTML report, its CSVs, summary.json and junit.xml in --results-dir\n\
+        (default locust-results/<name>-<UTC time>/) and print a summary; spec.loadTest.run.thresholds decide.\n\
+        Exit code: headless, the run's (1 when requests failed or a threshold was missed); otherwise 0 after Ctrl-C."
     )]
     Local {
         /// The manifest (`-` reads stdin).
@@ -225,6 +227,10 @@ enum Command {
         /// Same as --sandbox off.
         #[arg(long, conflicts_with = "sandbox")]
         no_sandbox: bool,
+        /// Headless runs: the folder receiving the HTML report, CSVs, summary.json and junit.xml
+        /// (created; must be empty) [default: a new locust-results/<name>-<UTC time>/ here].
+        #[arg(long, value_name = "DIR")]
+        results_dir: Option<String>,
         /// Extra Locust arguments for the master.
         #[arg(last = true, value_name = "LOCUST ARGS")]
         master_args: Vec<String>,
@@ -655,11 +661,13 @@ fn main() -> ExitCode {
             web_port,
             sandbox,
             no_sandbox,
+            results_dir,
             master_args,
         } => commands::local::local(commands::local::LocalArgs {
             file,
             workers: workers.map(usize::from),
             install_locust,
+            results_dir,
             options: locust_planton::local::LocalOptions {
                 workers: 0,
                 host,
@@ -676,6 +684,9 @@ fn main() -> ExitCode {
                 master_args,
                 // The spec's version replaces it (`commands::local`).
                 locust_version: String::new(),
+                // `commands::local` fills these in.
+                results_dir: None,
+                name: String::new(),
                 sandbox: if no_sandbox {
                     SandboxMode::Off
                 } else {

@@ -8,24 +8,43 @@ use crate::spec::LoadTestSpec;
 use crate::spec::extensions::{NetworkPolicy, Run, Spot};
 use crate::yaml::{Map, Node};
 
-/// Locust's container command for a headless run. It runs Locust with the chart's arguments,
-/// prints one `locust-planton-result {"exitCode": N}` line when Locust exits, and then stays up,
-/// so the Deployment does not start the test again and the result stays in the logs (`wait`,
-/// `status`). SIGTERM (rollout, uninstall) stops both.
+/// Locust's container command for a headless run: `run_wrapper.py` (read it for the details).
+/// On the master it empties the results folder, runs Locust with the chart's arguments plus
+/// `--html`/`--csv` into it, judges the thresholds, writes `summary.json` and `junit.xml`, prints
+/// one `locust-planton-result {"exitCode": N, …}` line and then stays up, so the Deployment does
+/// not start the test again and the result stays in the logs (`wait`, `status`) and the files in
+/// the pod (`report`). SIGTERM (rollout, uninstall) stops both. `local` runs the same text.
 pub const RESULT_MARKER: &str = "locust-planton-result ";
-pub const HEADLESS_WRAPPER: &str = r#"import json, signal, subprocess, sys, time
-p = subprocess.Popen([sys.executable, "-m", "locust", *sys.argv[1:]])
-def stop(*_):
-    if p.poll() is None:
-        p.terminate()
-        p.wait()
-    sys.exit(0)
-signal.signal(signal.SIGTERM, stop)
-code = p.wait()
-print("locust-planton-result " + json.dumps({"exitCode": code}), flush=True)
-while True:
-    time.sleep(3600)
-"#;
+pub const HEADLESS_WRAPPER: &str = include_str!("run_wrapper.py");
+/// Where the master writes a run's results: in its home emptyDir (`HOME_VOLUME`), so nothing
+/// is added to the pod and the files live as long as the pod.
+pub const RESULTS_DIR: &str = "/home/locust/results";
+/// Files every headless run leaves in its results folder (Locust writes the CSVs only when it
+/// got as far as running).
+pub const RESULT_FILES: &[&str] = &[
+    "report.html",
+    "locust_stats.csv",
+    "locust_stats_history.csv",
+    "locust_failures.csv",
+    "locust_exceptions.csv",
+    "summary.json",
+    "junit.xml",
+];
+
+/// The wrapper's command: `python -c WRAPPER RESULTS_DIR CONFIG`; the chart's args follow.
+/// Workers get an empty results folder (they write none).
+pub fn wrapper_command(results_dir: &str, name: &str, run: Option<&Run>) -> Vec<String> {
+    let thresholds = run.map_or_else(|| serde_json::json!({}), |r| r.thresholds.to_json());
+    let config = serde_json::json!({"name": name, "thresholds": thresholds});
+    vec![
+        PYTHON_BIN.to_string(),
+        "-c".into(),
+        HEADLESS_WRAPPER.into(),
+        results_dir.into(),
+        config.to_string(),
+    ]
+}
+
 pub const PYTHON_BIN: &str = "/opt/venv/bin/python";
 pub const EXPORTER_IMAGE: &str = "containersol/locust_exporter:v0.5.0";
 pub const EXPORTER_PORT: i64 = 9646;
@@ -49,8 +68,15 @@ fn role_map<'a>(values: &'a mut Map, role: &str) -> &'a mut Map {
 
 /// Headless flags on the master (one argument each: no shell splits them), processes on the
 /// workers, and the wrapper as both containers' command.
-pub fn apply_run(values: &mut Map, run: &Run, worker_replicas: i64) {
-    let wrapper = strings(&[PYTHON_BIN, "-c", HEADLESS_WRAPPER]);
+pub fn apply_run(values: &mut Map, name: &str, run: &Run, worker_replicas: i64) {
+    let command = |dir: &str| {
+        Node::Seq(
+            wrapper_command(dir, name, Some(run))
+                .into_iter()
+                .map(Node::string)
+                .collect(),
+        )
+    };
     let mut args: Vec<String> = vec![
         "--headless".into(),
         "--users".into(),
@@ -71,13 +97,13 @@ pub fn apply_run(values: &mut Map, run: &Run, worker_replicas: i64) {
         args.extend(run.exclude_tags.iter().cloned());
     }
     let master = role_map(values, "master");
-    master.insert("command", wrapper.clone());
+    master.insert("command", command(RESULTS_DIR));
     master.insert(
         "args",
         Node::Seq(args.into_iter().map(Node::string).collect()),
     );
     let worker = role_map(values, "worker");
-    worker.insert("command", wrapper);
+    worker.insert("command", command(""));
     if run.processes > 1 {
         worker.insert(
             "args",
