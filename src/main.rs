@@ -243,26 +243,59 @@ enum Command {
     )]
     Status {
         #[command(flatten)]
-        target: TargetOpts,
+        target: RunTargetOpts,
         #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
     },
     /// Wait for a headless run to finish.   e.g. locust-planton wait checkout-load -n load-tests --timeout 30m
     #[command(
         after_help = "Examples:\n  locust-planton install -f ci.yaml --wait && locust-planton wait ci-run -n perf --timeout 20m\n\n\
-        Prints Locust's final statistics. Exit codes: 0 passed, 1 requests failed, 3 timeout or the cluster\n\
+        Prints Locust's final statistics, the run (master pod, script hash, rerun time) and each threshold's\n\
+        verdict. Only the current run counts: a master pod of an earlier pod template (an outgoing pod after a\n\
+        spec change or rerun) is never read. Exit codes: 0 passed, 1 requests failed or a threshold missed,\n\
+        3 timeout or the cluster\n\
         could not run the test (unschedulable pods, image pull errors, failed pip install: the reason is printed),\n\
         4 kubectl failed."
     )]
     Wait {
         #[command(flatten)]
-        target: TargetOpts,
+        target: RunTargetOpts,
         /// Give up after this long.
         #[arg(long, default_value = "30m")]
         timeout: String,
         /// How often to look.
         #[arg(long, default_value = "5s")]
         interval: String,
+        /// Output format (json: the final status, with the threshold verdicts and the run).
+        #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
+    /// Copy a finished run's results from the master pod.   e.g. locust-planton report -f test.yaml --results-dir results
+    #[command(
+        after_help = "Examples:\n  locust-planton report -f ci.yaml --results-dir locust-results/ci\n  locust-planton report ci-run -n perf\n\n\
+        Copies Locust's HTML report, its CSVs, summary.json and junit.xml of the current run from the master\n\
+        pod (kubectl exec with the image's Python; no tar needed) into a new or empty folder [default:\n\
+        locust-results/<release>-<UTC time>/], after checking they are the current run's. A new run (a spec\n\
+        change, `rerun`) replaces the previous run's results in the pod. Exit codes: 0 copied, 1 no finished run\n\
+        or no results, 4 kubectl failed."
+    )]
+    Report {
+        #[command(flatten)]
+        target: RunTargetOpts,
+        /// The folder to copy the results into (created; must be empty).
+        #[arg(long, value_name = "DIR")]
+        results_dir: Option<String>,
+    },
+    /// Start a new run of an unchanged spec (rollout restart).   e.g. locust-planton rerun -f test.yaml
+    #[command(
+        after_help = "Examples:\n  locust-planton rerun -f ci.yaml && locust-planton wait -f ci.yaml\n\n\
+        `helm upgrade` of an unchanged spec rolls nothing, so the previous run stays the current one. rerun\n\
+        restarts the release's Deployments (kubectl rollout restart): new master and workers, a new run\n\
+        identity (kubectl.kubernetes.io/restartedAt), new results. Exit codes: 0, 4 kubectl failed."
+    )]
+    Rerun {
+        #[command(flatten)]
+        target: RunTargetOpts,
     },
     /// Suggest workers and resources for a load.   e.g. locust-planton plan --users 20000 --rps 15000
     #[command(
@@ -370,32 +403,6 @@ struct DeployOpts {
     print_command: bool,
     #[command(flatten)]
     post_render: PostRenderArgs,
-}
-
-#[derive(Args, Clone, Default)]
-struct TargetOpts {
-    /// The release (metadata.name unless installed under another name).
-    release: String,
-    /// Namespace [default: the kubeconfig context's].
-    #[arg(short = 'n', long, value_name = "NS")]
-    namespace: Option<String>,
-    /// kubeconfig context.
-    #[arg(long, value_name = "NAME")]
-    context: Option<String>,
-    /// The kubectl binary [default: $KUBECTL, else kubectl on PATH].
-    #[arg(long, value_name = "PATH")]
-    kubectl: Option<String>,
-}
-
-impl TargetOpts {
-    fn target(self) -> commands::ops::Target {
-        commands::ops::Target {
-            release: self.release,
-            namespace: self.namespace,
-            context: self.context,
-            kubectl: self.kubectl,
-        }
-    }
 }
 
 #[derive(Args, Clone, Default)]
@@ -698,16 +705,37 @@ fn main() -> ExitCode {
                 },
             },
         }),
-        Command::Status { target, output } => {
-            commands::ops::status(&target.target(), matches!(output, OutputFormat::Json))
-                .and_then(|out| commands::write_output(None, &out).map(|_| exit::OK))
-        }
+        Command::Status { target, output } => target
+            .target()
+            .and_then(|t| commands::ops::status(&t, matches!(output, OutputFormat::Json)))
+            .and_then(|out| commands::write_output(None, &out).map(|_| exit::OK)),
         Command::Wait {
             target,
             timeout,
             interval,
-        } => commands::ops::wait(&target.target(), &timeout, &interval)
+            output,
+        } => target
+            .target()
+            .and_then(|t| {
+                commands::ops::wait(
+                    &t,
+                    &timeout,
+                    &interval,
+                    matches!(output, OutputFormat::Json),
+                )
+            })
             .and_then(|(out, code)| commands::write_output(None, &out).map(|_| code)),
+        Command::Report {
+            target,
+            results_dir,
+        } => target
+            .target()
+            .and_then(|t| commands::ops::report(&t, results_dir.as_deref()))
+            .and_then(|out| commands::write_output(None, &out).map(|_| exit::OK)),
+        Command::Rerun { target } => target
+            .target()
+            .and_then(|t| commands::ops::rerun(&t))
+            .and_then(|out| commands::write_output(None, &out).map(|_| exit::OK)),
         Command::Plan { users, rps } => {
             commands::write_output(None, &locust_planton::spec::sizing::plan(users, rps))
                 .map(|_| exit::OK)
