@@ -405,6 +405,48 @@ struct DeployOpts {
     post_render: PostRenderArgs,
 }
 
+/// A release named directly or by its manifest (`-f`: metadata.name and the manifest's namespace).
+#[derive(Args, Clone, Default)]
+struct RunTargetOpts {
+    /// The release (metadata.name unless installed under another name).
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    release: Option<String>,
+    /// The manifest: its metadata.name is the release, its namespace the namespace.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    file: Option<String>,
+    /// Namespace [default: the manifest's with -f, else the kubeconfig context's].
+    #[arg(short = 'n', long, value_name = "NS")]
+    namespace: Option<String>,
+    /// kubeconfig context.
+    #[arg(long, value_name = "NAME")]
+    context: Option<String>,
+    /// The kubectl binary [default: $KUBECTL, else kubectl on PATH].
+    #[arg(long, value_name = "PATH")]
+    kubectl: Option<String>,
+}
+
+impl RunTargetOpts {
+    fn target(self) -> Result<commands::ops::Target, Failure> {
+        let (release, namespace) = match (&self.file, self.release) {
+            (Some(f), _) => {
+                let (_, spec, _) = commands::load_spec(f)?;
+                let ns = self
+                    .namespace
+                    .or_else(|| spec.namespace_value().map(str::to_string));
+                (spec.name, ns)
+            }
+            (None, Some(r)) => (r, self.namespace),
+            (None, None) => unreachable!("clap requires a release or -f"),
+        };
+        Ok(commands::ops::Target {
+            release,
+            namespace,
+            context: self.context,
+            kubectl: self.kubectl,
+        })
+    }
+}
+
 #[derive(Args, Clone, Default)]
 struct InstallOpts {
     /// Wait until the pods are ready.
