@@ -221,9 +221,11 @@ fn limit(node: &crate::yaml::Node, path: &str, max: Option<f64>, d: &mut Finding
     match value {
         Some(v) if v >= 0.0 && max.is_none_or(|m| v <= m) => Some(v),
         _ => {
-            let got = node
-                .as_scalar()
-                .map_or_else(|| node.type_name().to_string(), |s| format!("`{}`", s.text));
+            let got = match (node.as_str(), node.as_scalar()) {
+                (Some(text), _) => format!("the string \"{text}\"; write the number unquoted"),
+                (None, Some(s)) => format!("`{}`", s.text),
+                (None, None) => node.type_name().to_string(),
+            };
             d.error(path, format!("must be {range}, got {got}"));
             None
         }
