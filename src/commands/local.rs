@@ -97,7 +97,12 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
             ),
             None => eprintln!("locust-planton: the run left no summary.json (it did not finish)"),
         }
-        eprintln!("locust-planton: results in {}", dir.display());
+        // A run that wrote nothing leaves no empty folder behind.
+        if std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_none()) {
+            let _ = std::fs::remove_dir(dir);
+        } else {
+            eprintln!("locust-planton: results in {}", dir.display());
+        }
     }
     match result {
         Ok(code) => Ok(u8::try_from(code).unwrap_or(1)),

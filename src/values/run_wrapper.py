@@ -152,6 +152,37 @@ def summarize(results, thresholds, locust_code, run):
     return summary
 
 
+def split_outputs(args):
+    """Locust arguments without `--csv`/`--html` (the wrapper sets both), and what they asked for."""
+    rest, wanted, i = [], {}, 0
+    while i < len(args):
+        a = args[i]
+        for flag in ("--csv", "--html"):
+            if a == flag and i + 1 < len(args):
+                wanted[flag] = args[i + 1]
+                i += 2
+                break
+            if a.startswith(flag + "="):
+                wanted[flag] = a.split("=", 1)[1]
+                i += 1
+                break
+        else:
+            rest.append(a)
+            i += 1
+    return rest, wanted
+
+
+def copy_outputs(results, wanted):
+    """Also writes the CSVs and report where the user's own `--csv`/`--html` asked for them."""
+    import shutil
+    if "--csv" in wanted:
+        for n in sorted(os.listdir(results)):
+            if n.startswith(PREFIX + "_") and n.endswith(".csv"):
+                shutil.copyfile(os.path.join(results, n), wanted["--csv"] + n[len(PREFIX):])
+    if "--html" in wanted and os.path.exists(os.path.join(results, "report.html")):
+        shutil.copyfile(os.path.join(results, "report.html"), wanted["--html"])
+
+
 def now():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -182,6 +213,7 @@ def main():
            "pod": os.environ.get("HOSTNAME") or socket.gethostname(),
            "startedAt": now()}
     csv_prefix = os.path.join(results, PREFIX)
+    args, wanted = split_outputs(args)
     p = subprocess.Popen([sys.executable, "-m", "locust", *args,
                           "--csv", csv_prefix, "--html", os.path.join(results, "report.html")])
 
@@ -194,6 +226,10 @@ def main():
     signal.signal(signal.SIGTERM, stop)
     code = p.wait()
     run["finishedAt"] = now()
+    try:
+        copy_outputs(results, wanted)
+    except OSError as e:
+        print("locust-planton: cannot copy results to the --csv/--html paths: %s" % e, flush=True)
     try:
         s = summarize(results, thresholds, code, run)
         line = {"exitCode": s["exitCode"], "locustExitCode": code, "pod": run["pod"],
