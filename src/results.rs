@@ -35,21 +35,27 @@ fn stamp_of(secs: u64) -> String {
 /// The folder for a run's results: `dir` (created; it must be empty, so no earlier run's files
 /// mix with this one's), or a new `locust-results/<name>-<UTC time>` under `cwd`.
 pub fn prepare_dir(dir: Option<&str>, name: &str, cwd: &Path) -> Result<PathBuf, String> {
-    let path = match dir {
-        Some(d) => cwd.join(d),
-        None => {
-            let base = cwd
-                .join("locust-results")
-                .join(format!("{name}-{}", utc_stamp()));
-            let mut p = base.clone();
-            let mut n = 2;
-            while p.exists() {
-                p = PathBuf::from(format!("{}-{n}", base.display()));
-                n += 1;
+    let Some(d) = dir else {
+        // `create_dir` claims a name atomically: two runs started in the same second get two
+        // folders.
+        let parent = cwd.join("locust-results");
+        std::fs::create_dir_all(&parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        let base = parent.join(format!("{name}-{}", utc_stamp()));
+        for n in 1.. {
+            let p = if n == 1 {
+                base.clone()
+            } else {
+                PathBuf::from(format!("{}-{n}", base.display()))
+            };
+            match std::fs::create_dir(&p) {
+                Ok(()) => return Ok(p),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(format!("{}: {e}", p.display())),
             }
-            p
         }
+        unreachable!("the loop returns")
     };
+    let path = cwd.join(d);
     if path.exists() {
         if !path.is_dir() {
             return Err(format!("{}: exists and is not a folder", path.display()));
