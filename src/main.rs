@@ -237,8 +237,9 @@ enum Command {
     },
     /// Show the state of a release's test.   e.g. locust-planton status checkout-load -n load-tests
     #[command(
-        after_help = "Examples:\n  locust-planton status checkout-load -n load-tests\n  locust-planton status checkout-load -n load-tests -o json\n\n\
-        Reads the master and worker pods and the master's log through kubectl.\n\
+        after_help = "Examples:\n  locust-planton status checkout-load -n load-tests\n  locust-planton status -f test.yaml -o json\n\n\
+        Reads the master Deployment, the master and worker pods and the current master's log through kubectl\n\
+        (only the current pod template's master counts: see `wait`). With thresholds, shows each verdict.\n\
         Phases: Pending, Running, Completed, Failed (with the reason). Exit codes: 0, 4 kubectl failed."
     )]
     Status {

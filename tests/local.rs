@@ -988,6 +988,7 @@ fn check_results(dir: &std::path::Path) -> (serde_json::Value, Vec<(String, Opti
         .expect("Locust's report data");
     let args: serde_json::Value = serde_json::from_str(args).unwrap();
     assert_eq!(args["is_report"], true);
+    // Locust samples the history every 5 s while the test runs: runs here last 7 s.
     assert!(
         !args["history"].as_array().unwrap().is_empty(),
         "the charts have points"
@@ -1047,7 +1048,7 @@ fn thresholds_met_pass_and_leave_every_result() {
             "met",
             port,
             false,
-            "4s",
+            "7s",
             r#"{maxFailRatio: 0, max_avg_response_time_ms: 5000, maxPercentileResponseTimeMs: {"95": 5000, "99.9": 10000}, minRps: 1}"#,
         ),
         &[],
@@ -1088,7 +1089,7 @@ fn a_missed_threshold_fails_the_run_and_is_named() {
             "missed",
             port,
             true,
-            "4s",
+            "7s",
             "{maxFailRatio: 0.5, minRps: 100000}",
         ),
         &[],
@@ -1130,7 +1131,7 @@ fn a_command_line_headless_run_leaves_results_in_a_new_folder_here() {
     let (code, stderr, folder) = results_run(
         dir.path(),
         &spec,
-        &["--headless", "--users", "2", "--run-time", "3s"],
+        &["--headless", "--users", "2", "--run-time", "7s"],
         false,
     );
     assert_eq!(code, 1, "requests failed: {stderr}");
