@@ -15,6 +15,7 @@ pub mod lock;
 pub mod manifest;
 pub mod ops;
 pub mod postrender;
+pub mod results;
 pub mod spec;
 pub mod values;
 pub mod yaml;

@@ -201,7 +201,9 @@ enum Command {
         UID/GID, read-only root, volumes at the pod's paths, no capabilities, no new privileges, the pod's env.\n\
         Default ports (5557, 8089) move to the next free one when taken; a port you pass must be free.\n\
         Needs Python with Locust (`python3 -m locust`); --install-locust makes a cached virtualenv.\n\
-        Exit code: headless, the master's (Locust exits 1 when requests failed); otherwise 0 after Ctrl-C."
+        Headless runs leave Locust's HTML report, its CSVs, summary.json and junit.xml in --results-dir\n\
+        (default locust-results/<name>-<UTC time>/) and print a summary; spec.loadTest.run.thresholds decide.\n\
+        Exit code: headless, the run's (1 when requests failed or a threshold was missed); otherwise 0 after Ctrl-C."
     )]
     Local {
         /// The manifest (`-` reads stdin).
@@ -245,38 +247,76 @@ enum Command {
         /// Same as --sandbox off.
         #[arg(long, conflicts_with = "sandbox")]
         no_sandbox: bool,
+        /// Headless runs: the folder receiving the HTML report, CSVs, summary.json and junit.xml
+        /// (created; must be empty) [default: a new locust-results/<name>-<UTC time>/ here].
+        #[arg(long, value_name = "DIR")]
+        results_dir: Option<String>,
         /// Extra Locust arguments for the master.
         #[arg(last = true, value_name = "LOCUST ARGS")]
         master_args: Vec<String>,
     },
     /// Show the state of a release's test.   e.g. locust-planton status checkout-load -n load-tests
     #[command(
-        after_help = "Examples:\n  locust-planton status checkout-load -n load-tests\n  locust-planton status checkout-load -n load-tests -o json\n\n\
-        Reads the master and worker pods and the master's log through kubectl.\n\
+        after_help = "Examples:\n  locust-planton status checkout-load -n load-tests\n  locust-planton status -f test.yaml -o json\n\n\
+        Reads the master Deployment, the master and worker pods and the current master's log through kubectl\n\
+        (only the current pod template's master counts: see `wait`). With thresholds, shows each verdict.\n\
         Phases: Pending, Running, Completed, Failed (with the reason). Exit codes: 0, 4 kubectl failed."
     )]
     Status {
         #[command(flatten)]
-        target: TargetOpts,
+        target: RunTargetOpts,
         #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
     },
     /// Wait for a headless run to finish.   e.g. locust-planton wait checkout-load -n load-tests --timeout 30m
     #[command(
         after_help = "Examples:\n  locust-planton install -f ci.yaml --wait && locust-planton wait ci-run -n perf --timeout 20m\n\n\
-        Prints Locust's final statistics. Exit codes: 0 passed, 1 requests failed, 3 timeout or the cluster\n\
+        Prints Locust's final statistics, the run (master pod, script hash, rerun time) and each threshold's\n\
+        verdict. Only the current run counts: a master pod of an earlier pod template (an outgoing pod after a\n\
+        spec change or rerun) is never read. Exit codes: 0 passed, 1 requests failed or a threshold missed,\n\
+        3 timeout or the cluster\n\
         could not run the test (unschedulable pods, image pull errors, failed pip install: the reason is printed),\n\
         4 kubectl failed."
     )]
     Wait {
         #[command(flatten)]
-        target: TargetOpts,
+        target: RunTargetOpts,
         /// Give up after this long.
         #[arg(long, default_value = "30m")]
         timeout: String,
         /// How often to look.
         #[arg(long, default_value = "5s")]
         interval: String,
+        /// Output format (json: the final status, with the threshold verdicts and the run).
+        #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
+    /// Copy a finished run's results from the master pod.   e.g. locust-planton report -f test.yaml --results-dir results
+    #[command(
+        after_help = "Examples:\n  locust-planton report -f ci.yaml --results-dir locust-results/ci\n  locust-planton report ci-run -n perf\n\n\
+        Copies Locust's HTML report, its CSVs, summary.json and junit.xml of the current run from the master\n\
+        pod (kubectl exec with the image's Python; no tar needed) into a new or empty folder [default:\n\
+        locust-results/<release>-<UTC time>/], after checking they are the current run's. A new run (a spec\n\
+        change, `rerun`) replaces the previous run's results in the pod. Exit codes: 0 copied, 1 no finished run\n\
+        or no results, 4 kubectl failed."
+    )]
+    Report {
+        #[command(flatten)]
+        target: RunTargetOpts,
+        /// The folder to copy the results into (created; must be empty).
+        #[arg(long, value_name = "DIR")]
+        results_dir: Option<String>,
+    },
+    /// Start a new run of an unchanged spec (rollout restart).   e.g. locust-planton rerun -f test.yaml
+    #[command(
+        after_help = "Examples:\n  locust-planton rerun -f ci.yaml && locust-planton wait -f ci.yaml\n\n\
+        `helm upgrade` of an unchanged spec rolls nothing, so the previous run stays the current one. rerun\n\
+        restarts the release's Deployments (kubectl rollout restart): new master and workers, a new run\n\
+        identity (kubectl.kubernetes.io/restartedAt), new results. Exit codes: 0, 4 kubectl failed."
+    )]
+    Rerun {
+        #[command(flatten)]
+        target: RunTargetOpts,
     },
     /// Suggest workers and resources for a load.   e.g. locust-planton plan --users 20000 --rps 15000
     #[command(
@@ -386,11 +426,16 @@ struct DeployOpts {
     post_render: PostRenderArgs,
 }
 
+/// A release named directly or by its manifest (`-f`: metadata.name and the manifest's namespace).
 #[derive(Args, Clone, Default)]
-struct TargetOpts {
+struct RunTargetOpts {
     /// The release (metadata.name unless installed under another name).
-    release: String,
-    /// Namespace [default: the kubeconfig context's].
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    release: Option<String>,
+    /// The manifest: its metadata.name is the release, its namespace the namespace.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    file: Option<String>,
+    /// Namespace [default: the manifest's with -f, else the kubeconfig context's].
     #[arg(short = 'n', long, value_name = "NS")]
     namespace: Option<String>,
     /// kubeconfig context.
@@ -401,14 +446,25 @@ struct TargetOpts {
     kubectl: Option<String>,
 }
 
-impl TargetOpts {
-    fn target(self) -> commands::ops::Target {
-        commands::ops::Target {
-            release: self.release,
-            namespace: self.namespace,
+impl RunTargetOpts {
+    fn target(self) -> Result<commands::ops::Target, Failure> {
+        let (release, namespace) = match (&self.file, self.release) {
+            (Some(f), _) => {
+                let (_, spec, _) = commands::load_spec(f)?;
+                let ns = self
+                    .namespace
+                    .or_else(|| spec.namespace_value().map(str::to_string));
+                (spec.name, ns)
+            }
+            (None, Some(r)) => (r, self.namespace),
+            (None, None) => unreachable!("clap requires a release or -f"),
+        };
+        Ok(commands::ops::Target {
+            release,
+            namespace,
             context: self.context,
             kubectl: self.kubectl,
-        }
+        })
     }
 }
 
@@ -685,11 +741,13 @@ fn main() -> ExitCode {
             web_port,
             sandbox,
             no_sandbox,
+            results_dir,
             master_args,
         } => commands::local::local(commands::local::LocalArgs {
             file,
             workers: workers.map(usize::from),
             install_locust,
+            results_dir,
             options: locust_planton::local::LocalOptions {
                 workers: 0,
                 host,
@@ -706,6 +764,9 @@ fn main() -> ExitCode {
                 master_args,
                 // The spec's version replaces it (`commands::local`).
                 locust_version: String::new(),
+                // `commands::local` fills these in.
+                results_dir: None,
+                name: String::new(),
                 sandbox: if no_sandbox {
                     SandboxMode::Off
                 } else {
@@ -717,16 +778,37 @@ fn main() -> ExitCode {
                 },
             },
         }),
-        Command::Status { target, output } => {
-            commands::ops::status(&target.target(), matches!(output, OutputFormat::Json))
-                .and_then(|out| commands::write_output(None, &out).map(|_| exit::OK))
-        }
+        Command::Status { target, output } => target
+            .target()
+            .and_then(|t| commands::ops::status(&t, matches!(output, OutputFormat::Json)))
+            .and_then(|out| commands::write_output(None, &out).map(|_| exit::OK)),
         Command::Wait {
             target,
             timeout,
             interval,
-        } => commands::ops::wait(&target.target(), &timeout, &interval)
+            output,
+        } => target
+            .target()
+            .and_then(|t| {
+                commands::ops::wait(
+                    &t,
+                    &timeout,
+                    &interval,
+                    matches!(output, OutputFormat::Json),
+                )
+            })
             .and_then(|(out, code)| commands::write_output(None, &out).map(|_| code)),
+        Command::Report {
+            target,
+            results_dir,
+        } => target
+            .target()
+            .and_then(|t| commands::ops::report(&t, results_dir.as_deref()))
+            .and_then(|out| commands::write_output(None, &out).map(|_| exit::OK)),
+        Command::Rerun { target } => target
+            .target()
+            .and_then(|t| commands::ops::rerun(&t))
+            .and_then(|out| commands::write_output(None, &out).map(|_| exit::OK)),
         Command::Plan { users, rps } => {
             commands::write_output(None, &locust_planton::spec::sizing::plan(users, rps))
                 .map(|_| exit::OK)

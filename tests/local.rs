@@ -136,6 +136,8 @@ fn local_command(
     explicit_ports: bool,
 ) -> (Command, (u16, u16)) {
     let mut cmd = Command::new(bin());
+    // Headless runs leave a results folder in the current directory: the test's own.
+    cmd.current_dir(spec.parent().unwrap());
     cmd.args(["local", "-f"]).arg(spec).args([
         "--python",
         venv_bin("python").to_str().unwrap(),
@@ -274,6 +276,7 @@ fn ctrl_c_stops_every_process() {
     std::fs::write(&f, spec(port, "/ok", "", "")).unwrap();
     let (mp, wp) = (free_port(), free_port());
     let mut child = Command::new(bin())
+        .current_dir(f.parent().unwrap())
         .args(["local", "-f"])
         .arg(&f)
         .args([
@@ -314,6 +317,7 @@ fn missing_locust_says_how_to_get_it() {
     let f = dir.path().join("spec.yaml");
     std::fs::write(&f, spec(9, "/ok", "", "")).unwrap();
     let out = Command::new(bin())
+        .current_dir(f.parent().unwrap())
         .args(["local", "-f"])
         .arg(&f)
         .args(["--python", "/bin/false"])
@@ -528,6 +532,8 @@ fn example_with_lib_and_pip(text: &str) -> String {
             .replace("runTime: 10m", "runTime: 4s")
             .replace("users: 300", "users: 2")
             .replace("spawnRate: 30", "spawnRate: 2")
+            // Two users cannot reach a cluster's rate; the thresholds are judged all the same.
+            .replace("minRps: 100", "minRps: 0.1")
             .replace("replicas: 3", "replicas: 1")
             .replace("replicas: 4", "replicas: 2");
         out.push_str(&line);
@@ -712,6 +718,7 @@ fn a_taken_default_web_port_moves_and_a_chosen_one_fails() {
     let held = TcpListener::bind("127.0.0.1:0").unwrap();
     let taken = held.local_addr().unwrap().port().to_string();
     let out = Command::new(bin())
+        .current_dir(f.parent().unwrap())
         .args(["local", "-f"])
         .arg(&f)
         .args(["--python", venv_bin("python").to_str().unwrap()])
@@ -746,6 +753,7 @@ fn install_locust_runs_the_version_the_spec_asks_for() {
     let f = dir.path().join("spec.yaml");
     std::fs::write(&f, &text).unwrap();
     let out = Command::new(bin())
+        .current_dir(f.parent().unwrap())
         .args(["local", "-f"])
         .arg(&f)
         .args([
@@ -877,4 +885,278 @@ fn the_sandbox_follows_the_pods_run_as_user() {
         "{}",
         r.stdout
     );
+}
+
+/// `local` of a headless spec with its results in `dir/results` (or the default folder when
+/// `results_dir` is false), explicit free ports; (exit code, stderr, results folder).
+fn results_run(
+    dir: &std::path::Path,
+    spec_text: &str,
+    extra: &[&str],
+    results_dir: bool,
+) -> (i32, String, std::path::PathBuf) {
+    let f = dir.join("spec.yaml");
+    std::fs::write(&f, spec_text).unwrap();
+    let (mut cmd, _) = local_command(&f, extra, true);
+    cmd.current_dir(dir);
+    let results = dir.join("results");
+    if results_dir {
+        cmd.arg("--results-dir").arg(&results);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let folder = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("locust-planton: results in "))
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| panic!("no results folder printed:\n{stderr}"));
+    (out.status.code().unwrap_or(-1), stderr, folder)
+}
+
+fn json_file(p: std::path::PathBuf) -> serde_json::Value {
+    serde_json::from_str(&read(p)).unwrap()
+}
+
+/// The Aggregated row of Locust's stats CSV: header → value.
+fn aggregated_row(dir: &std::path::Path) -> std::collections::HashMap<String, String> {
+    let text = read(dir.join("locust_stats.csv"));
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row = lines.find(|l| l.starts_with(",Aggregated,")).unwrap();
+    header
+        .iter()
+        .map(|h| h.to_string())
+        .zip(row.split(',').map(str::to_string))
+        .collect()
+}
+
+/// Checks the folder holds every result file and that they agree with each other: summary.json
+/// is the stats CSV's Aggregated row, the HTML report is Locust's (its charts' data and the
+/// same request count), junit.xml parses and has one failure per missed threshold. Returns
+/// (summary, parsed junit test cases as (name, failure message)).
+fn check_results(dir: &std::path::Path) -> (serde_json::Value, Vec<(String, Option<String>)>) {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "junit.xml",
+            "locust_exceptions.csv",
+            "locust_failures.csv",
+            "locust_stats.csv",
+            "locust_stats_history.csv",
+            "report.html",
+            "summary.json"
+        ]
+    );
+    let summary = json_file(dir.join("summary.json"));
+    let row = aggregated_row(dir);
+    let n = |k: &str| row[k].parse::<f64>().unwrap();
+    let t = &summary["totals"];
+    assert_eq!(t["requests"].as_f64().unwrap(), n("Request Count"));
+    assert_eq!(t["failures"].as_f64().unwrap(), n("Failure Count"));
+    assert_eq!(t["rps"].as_f64().unwrap(), n("Requests/s"));
+    assert_eq!(
+        t["avgResponseTimeMs"].as_f64().unwrap(),
+        n("Average Response Time")
+    );
+    assert_eq!(summary["percentiles"]["95"].as_f64().unwrap(), n("95%"));
+    assert!(n("Request Count") > 0.0);
+    // The history CSV (written every few seconds) counts up to at most the final totals.
+    let history = read(dir.join("locust_stats_history.csv"));
+    let header: Vec<&str> = history.lines().next().unwrap().split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "Total Request Count")
+        .unwrap();
+    let counts: Vec<f64> = history
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(col).unwrap().parse().unwrap())
+        .collect();
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+    assert!(*counts.last().unwrap() <= n("Request Count"));
+    // Locust's HTML report: its data (charts' history, request statistics) in templateArgs.
+    let html = read(dir.join("report.html"));
+    assert!(html.contains("echarts"), "the chart library is embedded");
+    let args = html
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("window.templateArgs = "))
+        .expect("Locust's report data");
+    let args: serde_json::Value = serde_json::from_str(args).unwrap();
+    assert_eq!(args["is_report"], true);
+    // Locust samples the history every 5 s while the test runs: runs here last 7 s.
+    assert!(
+        !args["history"].as_array().unwrap().is_empty(),
+        "the charts have points"
+    );
+    let total: f64 = args["requests_statistics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["name"] != "Aggregated")
+        .map(|r| r["num_requests"].as_f64().unwrap())
+        .sum();
+    assert_eq!(
+        total,
+        n("Request Count"),
+        "the report counts the same requests"
+    );
+    // JUnit: valid XML, one test case per threshold (or "no request failed").
+    let xml = read(dir.join("junit.xml"));
+    let doc = roxmltree::Document::parse(&xml).expect("junit.xml is XML");
+    let suites = doc.root_element();
+    assert_eq!(suites.tag_name().name(), "testsuites");
+    let cases: Vec<(String, Option<String>)> = suites
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .map(|c| {
+            let failure = c
+                .children()
+                .find(|n| n.has_tag_name("failure"))
+                .map(|f| f.attribute("message").unwrap().to_string());
+            (c.attribute("name").unwrap().to_string(), failure)
+        })
+        .collect();
+    let failed = cases.iter().filter(|(_, f)| f.is_some()).count();
+    assert_eq!(suites.attribute("tests").unwrap(), cases.len().to_string());
+    assert_eq!(suites.attribute("failures").unwrap(), failed.to_string());
+    let thresholds = summary["thresholds"].as_array().unwrap();
+    if !thresholds.is_empty() {
+        assert_eq!(cases.len(), thresholds.len());
+        for (t, (name, failure)) in thresholds.iter().zip(&cases) {
+            assert_eq!(t["name"], name.as_str());
+            assert_eq!(t["passed"] == true, failure.is_none(), "{name}");
+            if let Some(m) = failure {
+                assert_eq!(t["text"], m.as_str());
+            }
+        }
+    }
+    (summary, cases)
+}
+
+#[test]
+fn thresholds_met_pass_and_leave_every_result() {
+    let port = http_target();
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stderr, folder) = results_run(
+        dir.path(),
+        &results_spec(
+            "met",
+            port,
+            false,
+            "7s",
+            r#"{maxFailRatio: 0, max_avg_response_time_ms: 5000, maxPercentileResponseTimeMs: {"95": 5000, "99.9": 10000}, minRps: 1}"#,
+        ),
+        &[],
+        true,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(folder, dir.path().join("results"));
+    let (summary, cases) = check_results(&folder);
+    assert_eq!(summary["exitCode"], 0);
+    assert_eq!(summary["name"], "met");
+    assert_eq!(
+        cases.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        [
+            "maxFailRatio",
+            "maxAvgResponseTimeMs",
+            "maxPercentileResponseTimeMs[95]",
+            "maxPercentileResponseTimeMs[99.9]",
+            "minRps"
+        ]
+    );
+    assert!(cases.iter().all(|(_, f)| f.is_none()));
+    // The summary table on stderr.
+    assert!(
+        stderr.contains("locust-planton: results of met:\nrequests ")
+            && stderr.contains("PASS maxFailRatio: 0 <= 0\n")
+            && stderr.contains("exit code 0 (Locust's 0)\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_missed_threshold_fails_the_run_and_is_named() {
+    let port = http_target();
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stderr, folder) = results_run(
+        dir.path(),
+        &results_spec(
+            "missed",
+            port,
+            true,
+            "7s",
+            "{maxFailRatio: 0.5, minRps: 100000}",
+        ),
+        &[],
+        true,
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let (summary, cases) = check_results(&folder);
+    // Failures below maxFailRatio are tolerated; minRps is missed.
+    assert_eq!(cases[0], ("maxFailRatio".to_string(), None));
+    let rps = summary["totals"]["rps"].as_f64().unwrap();
+    let (name, message) = &cases[1];
+    let message = message.as_deref().expect("minRps failed");
+    assert_eq!(name, "minRps");
+    // Named with its measured value: `minRps: 31.5 < 100000`.
+    let shown: f64 = message
+        .strip_prefix("minRps: ")
+        .and_then(|m| m.strip_suffix(" < 100000"))
+        .unwrap_or_else(|| panic!("{message}"))
+        .parse()
+        .unwrap();
+    assert!((shown - rps).abs() < 0.006, "{shown} vs {rps}");
+    assert!(stderr.contains(&format!("FAIL {message}\n")), "{stderr}");
+    assert!(summary["totals"]["failures"].as_u64().unwrap() > 0);
+    assert_eq!(
+        summary["locustExitCode"], 1,
+        "Locust itself saw failed requests"
+    );
+}
+
+#[test]
+fn a_command_line_headless_run_leaves_results_in_a_new_folder_here() {
+    let port = http_target();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = results_spec("adhoc", port, true, "3s", "").replace(
+        "    run:\n      users: 3\n      spawnRate: 3\n      runTime: 3s\n",
+        "",
+    );
+    assert!(!spec.contains("run:"));
+    let (code, stderr, folder) = results_run(
+        dir.path(),
+        &spec,
+        &["--headless", "--users", "2", "--run-time", "7s"],
+        false,
+    );
+    assert_eq!(code, 1, "requests failed: {stderr}");
+    let name = folder.file_name().unwrap().to_string_lossy().into_owned();
+    assert_eq!(folder.parent().unwrap(), dir.path().join("locust-results"));
+    assert!(name.starts_with("adhoc-2") && name.ends_with('Z'), "{name}");
+    let (_, cases) = check_results(&folder);
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0].0, "no request failed");
+    assert!(
+        cases[0]
+            .1
+            .as_ref()
+            .unwrap()
+            .contains("requests failed; Locust exited 1")
+    );
+
+    // A folder that is not empty is refused before anything runs.
+    let (mut cmd, _) = local_command(&dir.path().join("spec.yaml"), &["--headless"], true);
+    let out = cmd.arg("--results-dir").arg(&folder).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--results-dir ") && stderr.contains("not empty"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("[master]"), "nothing ran: {stderr}");
 }

@@ -1,6 +1,7 @@
-//! `status` and `wait` against recorded kubectl outputs (fixtures/kubectl/, labelled
-//! recordings: no cluster runs here), replayed by a stand-in kubectl that also logs the exact
-//! arguments it was called with.
+//! `status`, `wait`, `report` and `rerun` against recorded kubectl outputs (fixtures/kubectl/,
+//! labelled recordings: no cluster runs here), replayed by a stand-in kubectl that also logs the
+//! exact arguments it was called with. `report`'s `kubectl exec` is played by running the very
+//! script it sends with real Python on a results folder a real `local` run wrote.
 
 mod common;
 use assert_cmd::Command;
@@ -9,13 +10,27 @@ use std::path::{Path, PathBuf};
 
 /// A stand-in kubectl replaying `scenario`; returns (its path, the file it logs arguments to).
 fn stand_in(dir: &Path, scenario: &str) -> (PathBuf, PathBuf) {
+    stand_in_with_results(dir, scenario, None)
+}
+
+/// As `stand_in`; `kubectl exec` (positional: `--context C --namespace N exec POD -c locust --
+/// PYTHON -c SCRIPT DIR`) runs SCRIPT with the test venv's Python on `results` instead of DIR.
+fn stand_in_with_results(dir: &Path, scenario: &str, results: Option<&Path>) -> (PathBuf, PathBuf) {
     let rec = fixture(&format!("kubectl/{scenario}"));
     let log = dir.join("kubectl-args.log");
     let script = dir.join("kubectl");
+    let exec = match results {
+        Some(r) => format!(
+            "  *' exec '*) exec '{}' -c \"${{12}}\" '{}' ;;\n",
+            venv_bin("python").display(),
+            r.display()
+        ),
+        None => String::new(),
+    };
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{log}'\ncase \"$*\" in\n  *' get pods -l '*'component=master -o json') cat '{rec}/pods-master.json' ;;\n  *' get pods -l '*'component=worker -o json') cat '{rec}/pods-worker.json' ;;\n  *' logs '*) cat '{rec}/logs-master.txt' ;;\n  *) echo \"stand-in kubectl: unexpected arguments: $*\" >&2; exit 1 ;;\nesac\n",
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{log}'\ncase \"$*\" in\n  *' get deployments -l '*'component=master -o json') cat '{rec}/deployments-master.json' ;;\n  *' get pods -l '*'component=master -o json') cat '{rec}/pods-master.json' ;;\n  *' get pods -l '*'component=worker -o json') cat '{rec}/pods-worker.json' ;;\n  *' logs '*) cat '{rec}/logs-master.txt' ;;\n  *' rollout restart deployments -l '*) echo 'deployment.apps/ci-run-master restarted'; echo 'deployment.apps/ci-run-worker restarted' ;;\n{exec}  *) echo \"stand-in kubectl: unexpected arguments: $*\" >&2; exit 1 ;;\nesac\n",
             log = log.display(),
             rec = rec.display()
         ),
@@ -29,13 +44,23 @@ fn stand_in(dir: &Path, scenario: &str) -> (PathBuf, PathBuf) {
 fn run(scenario: &str, args: &[&str]) -> (String, String, i32, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let (kubectl, log) = stand_in(dir.path(), scenario);
+    run_with(&kubectl, &log, dir.path(), args)
+}
+
+fn run_with(
+    kubectl: &Path,
+    log: &Path,
+    cwd: &Path,
+    args: &[&str],
+) -> (String, String, i32, Vec<String>) {
     let out = Command::new(bin())
+        .current_dir(cwd)
         .args(args)
         .arg("--kubectl")
-        .arg(&kubectl)
+        .arg(kubectl)
         .output()
         .unwrap();
-    let calls = std::fs::read_to_string(&log)
+    let calls = std::fs::read_to_string(log)
         .unwrap_or_default()
         .lines()
         .map(str::to_string)
@@ -48,6 +73,7 @@ fn run(scenario: &str, args: &[&str]) -> (String, String, i32, Vec<String>) {
     )
 }
 
+const DEPLOYMENT_CALL: &str = "--context perf --namespace perf-ci get deployments -l app.kubernetes.io/instance=ci-run,component=master -o json";
 const MASTER_CALL: &str = "--context perf --namespace perf-ci get pods -l app.kubernetes.io/instance=ci-run,component=master -o json";
 const WORKER_CALL: &str = "--context perf --namespace perf-ci get pods -l app.kubernetes.io/instance=ci-run,component=worker -o json";
 const LOGS_CALL: &str =
@@ -62,7 +88,11 @@ fn recordings_are_valid_pods() {
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_dir())
     {
-        for f in ["pods-master.json", "pods-worker.json"] {
+        for f in [
+            "pods-master.json",
+            "pods-worker.json",
+            "deployments-master.json",
+        ] {
             let list: serde_json::Value = serde_json::from_str(&read(scenario.join(f))).unwrap();
             for pod in list["items"].as_array().unwrap() {
                 n += 1;
@@ -127,8 +157,8 @@ fn status_reports_each_phase() {
         assert_eq!(v["phase"], phase, "{scenario}");
         assert_eq!(v["reason"], reason, "{scenario}");
         assert_eq!(
-            &calls[..2],
-            [MASTER_CALL, WORKER_CALL],
+            &calls[..3],
+            [DEPLOYMENT_CALL, MASTER_CALL, WORKER_CALL],
             "{scenario}: exact kubectl arguments"
         );
     }
@@ -149,7 +179,10 @@ fn wait_exit_codes_and_final_stats() {
         stdout.contains("POST     /cart/checkout") && stdout.contains("phase: Completed"),
         "{stdout}"
     );
-    assert_eq!(calls, [MASTER_CALL, WORKER_CALL, LOGS_CALL]);
+    assert_eq!(
+        calls,
+        [DEPLOYMENT_CALL, MASTER_CALL, WORKER_CALL, LOGS_CALL]
+    );
 
     let (stdout, _, code, _) = run(
         "completed-fail",
@@ -211,4 +244,318 @@ fn kubectl_failures_and_bad_flags() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("kubectl not found"));
     let (_, stderr, code, _) = run("running", &["wait", "ci-run", "--timeout", "soon"]);
     assert_eq!(code, 2, "{stderr}");
+}
+
+const TARGET: [&str; 5] = ["ci-run", "-n", "perf-ci", "--context", "perf"];
+
+fn with_target(cmd: &str, extra: &[&str]) -> Vec<String> {
+    std::iter::once(cmd)
+        .chain(TARGET)
+        .chain(extra.iter().copied())
+        .map(String::from)
+        .collect()
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn only_the_current_run_is_read() {
+    // A rollout in progress (after a spec change or rerun): the previous master, with its result
+    // line, is still up. No log is read, the run is not over.
+    let (stdout, stderr, code, calls) = run(
+        "rolling-out",
+        &strs(&with_target("status", &["-o", "json"])),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["phase"], "Pending");
+    assert_eq!(
+        v["reason"],
+        "a new master is rolling out (1 of 2 master pods current); the previous run's master is still up"
+    );
+    assert_eq!(calls, [DEPLOYMENT_CALL, MASTER_CALL, WORKER_CALL]);
+    let (_, _, code, _) = run(
+        "rolling-out",
+        &strs(&with_target(
+            "wait",
+            &["--timeout", "1s", "--interval", "1s"],
+        )),
+    );
+    assert_eq!(code, 3, "the old result line does not end the wait");
+
+    // The outgoing master is terminating: the new one (its template's restartedAt) is read.
+    let (stdout, _, code, calls) = run("outgoing-terminating", &strs(&with_target("status", &[])));
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("phase: Running\n"), "{stdout}");
+    assert!(
+        stdout.contains("run: master pod ci-run-master-8d2f4, scripts 4f1c2a9e8b7d, rerun 2026-11-28T03:00:00Z\n"),
+        "{stdout}"
+    );
+    assert_eq!(
+        calls.last().unwrap(),
+        "--context perf --namespace perf-ci logs ci-run-master-8d2f4 -c locust --tail=500"
+    );
+}
+
+#[test]
+fn wait_names_missed_thresholds_and_fails() {
+    // The log and result line of a real local run (fixtures/kubectl/README.md).
+    let (stdout, _, code, calls) = run("thresholds-missed", &strs(&with_target("wait", &[])));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("reason: threshold missed: maxFailRatio: 0.0575 > 0.05\n")
+            && stdout.contains("threshold: FAIL maxFailRatio: 0.0575 > 0.05\n")
+            && stdout.contains("threshold: PASS minRps: 35.19 >= 10\n")
+            && stdout.contains("exitCode: 1\n"),
+        "{stdout}"
+    );
+    assert_eq!(
+        calls,
+        [DEPLOYMENT_CALL, MASTER_CALL, WORKER_CALL, LOGS_CALL]
+    );
+    let (stdout, _, code, _) = run(
+        "thresholds-missed",
+        &strs(&with_target("wait", &["-o", "json"])),
+    );
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["phase"], "Failed");
+    assert_eq!(v["thresholds"].as_array().unwrap().len(), 5);
+    assert_eq!(v["thresholds"][0]["name"], "maxFailRatio");
+    assert_eq!(v["thresholds"][0]["passed"], false);
+    assert_eq!(v["thresholds"][0]["measured"], 0.05747126436781609);
+    assert_eq!(v["run"]["masterPod"], "ci-run-master-5c7b9");
+    // Without thresholds the result is as before: status of a passing run.
+    let (stdout, _, _, _) = run(
+        "completed-pass",
+        &strs(&with_target("status", &["-o", "json"])),
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(v.get("thresholds").is_none(), "{v}");
+}
+
+#[test]
+fn rerun_restarts_the_release_deployments() {
+    let (stdout, stderr, code, calls) = run("completed-pass", &strs(&with_target("rerun", &[])));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        calls,
+        [
+            "--context perf --namespace perf-ci rollout restart deployments -l app.kubernetes.io/instance=ci-run"
+        ]
+    );
+    assert!(
+        stdout.contains("locust-planton wait ci-run -n perf-ci"),
+        "{stdout}"
+    );
+    // By manifest: its name is the release, its namespace label the namespace.
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("ci.yaml");
+    std::fs::write(
+        &spec,
+        results_spec("ci-run", 9, false, "5s", "").replace(
+            "metadata: {name: ci-run}",
+            "metadata: {name: ci-run, labels: {kubernetes.project-planton.org/namespace: perf-ci}}",
+        ),
+    )
+    .unwrap();
+    let (kubectl, log) = stand_in(dir.path(), "completed-pass");
+    let (_, stderr, code, calls) = run_with(
+        &kubectl,
+        &log,
+        dir.path(),
+        &["rerun", "-f", spec.to_str().unwrap(), "--context", "perf"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        calls,
+        [
+            "--context perf --namespace perf-ci rollout restart deployments -l app.kubernetes.io/instance=ci-run"
+        ]
+    );
+    let out = Command::new(bin())
+        .args(["rerun", "ci-run", "-f", "x.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a release and -f conflict");
+}
+
+/// A real headless run of `ci-run` whose summary names the recorded master pod (its HOSTNAME,
+/// as Kubernetes sets it; unsandboxed so the variable reaches the wrapper). Returns the folder.
+fn real_results(dir: &Path) -> PathBuf {
+    let port = http_target();
+    let spec = dir.join("ci.yaml");
+    std::fs::write(
+        &spec,
+        results_spec(
+            "ci-run",
+            port,
+            true,
+            "3s",
+            "{maxFailRatio: 0.01, minRps: 1}",
+        ),
+    )
+    .unwrap();
+    let results = dir.join("pod-results");
+    let out = std::process::Command::new(bin())
+        .current_dir(dir)
+        .env("HOSTNAME", "ci-run-master-5c7b9")
+        .args(["local", "-f"])
+        .arg(&spec)
+        .args(["--no-sandbox", "--python"])
+        .arg(venv_bin("python"))
+        .args([
+            "--master-port",
+            &free_port().to_string(),
+            "--web-port",
+            &free_port().to_string(),
+        ])
+        .arg("--results-dir")
+        .arg(&results)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "maxFailRatio is missed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    results
+}
+
+#[test]
+fn report_copies_the_current_runs_results_from_the_master_pod() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = real_results(dir.path());
+    let (kubectl, log) = stand_in_with_results(dir.path(), "thresholds-missed", Some(&results));
+    let (stdout, stderr, code, calls) = run_with(
+        &kubectl,
+        &log,
+        dir.path(),
+        &strs(&with_target("report", &["--results-dir", "copied"])),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let exec = format!(
+        "--context perf --namespace perf-ci exec ci-run-master-5c7b9 -c locust -- /opt/venv/bin/python -c {} /home/locust/results",
+        locust_planton::commands::ops::EXPORT_SCRIPT
+    );
+    assert_eq!(
+        calls,
+        [
+            DEPLOYMENT_CALL,
+            MASTER_CALL,
+            WORKER_CALL,
+            LOGS_CALL,
+            exec.as_str()
+        ]
+    );
+    let copied = dir.path().join("copied");
+    let mut names: Vec<String> = std::fs::read_dir(&copied)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "junit.xml",
+            "locust_exceptions.csv",
+            "locust_failures.csv",
+            "locust_stats.csv",
+            "locust_stats_history.csv",
+            "report.html",
+            "summary.json"
+        ]
+    );
+    for n in &names {
+        assert_eq!(
+            std::fs::read(copied.join(n)).unwrap(),
+            std::fs::read(results.join(n)).unwrap(),
+            "{n} copied byte for byte"
+        );
+    }
+    assert!(
+        stdout.starts_with("run: master pod ci-run-master-5c7b9, scripts 4f1c2a9e8b7d\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("FAIL maxFailRatio: "), "{stdout}");
+    assert!(
+        stdout.ends_with(&format!("results in {}\n", copied.display())),
+        "{stdout}"
+    );
+
+    // The folder must be empty: nothing of another run mixes in, nothing is written.
+    let (_, stderr, code, _) = run_with(
+        &kubectl,
+        &log,
+        dir.path(),
+        &strs(&with_target("report", &["--results-dir", "copied"])),
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("not empty"), "{stderr}");
+
+    // Default folder: locust-results/<release>-<UTC time>.
+    let (stdout, stderr, code, _) = run_with(
+        &kubectl,
+        &log,
+        dir.path(),
+        &strs(&with_target("report", &[])),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let made = stdout
+        .lines()
+        .last()
+        .unwrap()
+        .strip_prefix("results in ")
+        .unwrap();
+    assert!(
+        made.starts_with(&format!("{}/locust-results/ci-run-", dir.path().display())),
+        "{made}"
+    );
+}
+
+#[test]
+fn report_refuses_results_of_another_run_and_unfinished_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = real_results(dir.path());
+    // The folder in the pod holds files an earlier pod wrote.
+    let summary = results.join("summary.json");
+    let text = std::fs::read_to_string(&summary).unwrap();
+    std::fs::write(
+        &summary,
+        text.replace("ci-run-master-5c7b9", "ci-run-master-0ld00"),
+    )
+    .unwrap();
+    let (kubectl, log) = stand_in_with_results(dir.path(), "thresholds-missed", Some(&results));
+    let (_, stderr, code, _) = run_with(
+        &kubectl,
+        &log,
+        dir.path(),
+        &strs(&with_target("report", &["--results-dir", "out"])),
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("the results were written by \"ci-run-master-0ld00\", not this run's master; nothing copied"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists(), "nothing written");
+
+    // A run still going: nothing is copied, kubectl exec is never called.
+    let second = dir.path().join("second");
+    std::fs::create_dir(&second).unwrap();
+    let (kubectl, log) = stand_in_with_results(&second, "running", Some(&results));
+    let (_, stderr, code, calls) = run_with(
+        &kubectl,
+        &log,
+        dir.path(),
+        &strs(&with_target("report", &[])),
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("no finished run to report (phase Running"),
+        "{stderr}"
+    );
+    assert!(!calls.iter().any(|c| c.contains(" exec ")), "{calls:?}");
 }

@@ -9,6 +9,8 @@ pub struct LocalArgs {
     pub file: String,
     pub workers: Option<usize>,
     pub install_locust: bool,
+    /// `--results-dir` (headless runs).
+    pub results_dir: Option<String>,
     pub options: LocalOptions,
 }
 
@@ -71,9 +73,38 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
     let flag = interrupted.clone();
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
         .map_err(|e| Failure::failed(format!("cannot handle Ctrl-C: {e}")))?;
+    let headless = options.headless.is_some() || spec.extensions.run.is_some();
+    options.name = spec.name.clone();
+    if headless {
+        let cwd = std::env::current_dir().map_err(|e| Failure::failed(e.to_string()))?;
+        let dir = crate::results::prepare_dir(a.results_dir.as_deref(), &spec.name, &cwd)
+            .map_err(|e| Failure::failed(format!("--results-dir {e}")))?;
+        options.results_dir = Some(dir);
+    } else if a.results_dir.is_some() {
+        eprintln!(
+            "locust-planton: warning: --results-dir applies to headless runs only (--headless or spec.loadTest.run); this run has the web UI"
+        );
+    }
     let master = pod_view(s, "master");
     let worker = pod_view(s, "worker");
-    match run(&master, &worker, &options, interrupted) {
+    let result = run(&master, &worker, &options, interrupted);
+    if let Some(dir) = &options.results_dir {
+        match crate::results::read_summary(dir) {
+            Some(summary) => eprint!(
+                "locust-planton: results of {}:\n{}",
+                spec.name,
+                crate::results::table(&summary)
+            ),
+            None => eprintln!("locust-planton: the run left no summary.json (it did not finish)"),
+        }
+        // A run that wrote nothing leaves no empty folder behind.
+        if std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_none()) {
+            let _ = std::fs::remove_dir(dir);
+        } else {
+            eprintln!("locust-planton: results in {}", dir.display());
+        }
+    }
+    match result {
         Ok(code) => Ok(u8::try_from(code).unwrap_or(1)),
         Err(e) => Err(Failure::failed(e.to_string())),
     }

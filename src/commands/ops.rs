@@ -1,8 +1,9 @@
-//! `status`, `wait` (through kubectl) and `plan`.
+//! `status`, `wait`, `report` and `rerun` (through kubectl).
 
 use super::{Failure, exit};
-use crate::ops::{Phase, Status, evaluate, final_stats};
+use crate::ops::{Phase, Status, current_master, evaluate, final_stats};
 use crate::spec::duration;
+use crate::values::extensions::{PYTHON_BIN, RESULTS_DIR};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -48,39 +49,30 @@ impl Target {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
-    fn pods(&self, component: &str) -> Result<Value, Failure> {
+    fn list(&self, kind: &str, component: &str) -> Result<Value, Failure> {
         let selector = format!(
             "app.kubernetes.io/instance={},component={component}",
             self.release
         );
         let text = self.kubectl(&[
             "get".into(),
-            "pods".into(),
+            kind.into(),
             "-l".into(),
             selector,
             "-o".into(),
             "json".into(),
         ])?;
         serde_json::from_str(&text)
-            .map_err(|e| Failure::failed(format!("kubectl returned no pod list: {e}")))
+            .map_err(|e| Failure::failed(format!("kubectl returned no {kind} list: {e}")))
     }
 
-    /// One observation: pods, and the master's log when its container has started.
+    /// One observation: the master Deployment, pods, and the current master's log when its
+    /// container has started.
     pub fn observe(&self) -> Result<(Status, Option<String>), Failure> {
-        let masters = self.pods("master")?;
-        let workers = self.pods("worker")?;
-        let pod = masters["items"]
-            .as_array()
-            .and_then(|a| a.first())
-            .and_then(|p| {
-                let started = p["status"]["containerStatuses"]
-                    .as_array()?
-                    .iter()
-                    .any(|c| c["name"] == "locust" && !c["state"]["waiting"].is_object());
-                started
-                    .then(|| p["metadata"]["name"].as_str().map(str::to_string))
-                    .flatten()
-            });
+        let deployments = self.list("deployments", "master")?;
+        let masters = self.list("pods", "master")?;
+        let workers = self.list("pods", "worker")?;
+        let pod = current_master(&deployments, &masters);
         let log = match pod {
             Some(name) => Some(self.kubectl(&[
                 "logs".into(),
@@ -91,7 +83,10 @@ impl Target {
             ])?),
             None => None,
         };
-        Ok((evaluate(&masters, &workers, log.as_deref()), log))
+        Ok((
+            evaluate(&deployments, &masters, &workers, log.as_deref()),
+            log,
+        ))
     }
 }
 
@@ -115,12 +110,23 @@ fn render(s: &Status, json: bool) -> String {
         out.push_str(&format!("masterPod: {p}\n"));
     }
     out.push_str(&format!("workersReady: {}\n", s.workers_ready));
+    if let Some(r) = &s.run {
+        out.push_str(&format!("run: {}\n", r.text()));
+    }
+    for line in crate::results::verdict_lines(&Value::Array(s.thresholds.clone())).lines() {
+        out.push_str(&format!("threshold: {line}\n"));
+    }
     out
 }
 
-/// Polls until the run ends. Returns (stdout, exit code): 0 passed, 1 requests failed,
-/// 3 timeout or infrastructure failure.
-pub fn wait(t: &Target, timeout: &str, interval: &str) -> Result<(String, u8), Failure> {
+/// Polls until the run ends. Returns (stdout, exit code): 0 passed, 1 requests failed or a
+/// threshold missed, 3 timeout or infrastructure failure.
+pub fn wait(
+    t: &Target,
+    timeout: &str,
+    interval: &str,
+    json: bool,
+) -> Result<(String, u8), Failure> {
     let limit = duration::parse(timeout).map_err(|_| {
         Failure::new(
             exit::USAGE,
@@ -147,10 +153,21 @@ pub fn wait(t: &Target, timeout: &str, interval: &str) -> Result<(String, u8), F
                 } else {
                     exit::FAILED
                 };
+                if json {
+                    return Ok((render(&s, true), code));
+                }
                 return Ok((format!("{stats}{}", render(&s, false)), code));
             }
-            Phase::Failed => return Ok((render(&s, false), exit::TIMEOUT)),
+            Phase::Failed => return Ok((render(&s, json), exit::TIMEOUT)),
             _ if start.elapsed() >= Duration::from_secs(limit) => {
+                if json {
+                    let mut v = serde_json::to_value(&s).unwrap();
+                    v["timedOut"] = Value::Bool(true);
+                    return Ok((
+                        format!("{}\n", serde_json::to_string_pretty(&v).unwrap()),
+                        exit::TIMEOUT,
+                    ));
+                }
                 let mut out = render(&s, false);
                 out.push_str(&format!("timed out after {timeout}\n"));
                 return Ok((out, exit::TIMEOUT));
@@ -161,4 +178,110 @@ pub fn wait(t: &Target, timeout: &str, interval: &str) -> Result<(String, u8), F
             )),
         }
     }
+}
+
+/// Run in the master pod by `report`: prints the results folder's files as one JSON object of
+/// name → base64 (only Python, which the Locust image has; `kubectl cp` would need `tar`). One
+/// line, no quotes of its own kind, so it passes through `kubectl exec` as one argument.
+pub const EXPORT_SCRIPT: &str = "import base64,json,os,sys;d=sys.argv[1];f=sorted(n for n in os.listdir(d) if os.path.isfile(os.path.join(d,n))) if os.path.isdir(d) else [];print(json.dumps({n:base64.b64encode(open(os.path.join(d,n),'rb').read()).decode() for n in f}))";
+
+/// Copies the current run's results from its master pod into a new local folder. Returns the
+/// text to print (the summary table and the folder).
+pub fn report(t: &Target, results_dir: Option<&str>) -> Result<String, Failure> {
+    let (s, _) = t.observe()?;
+    let finished = matches!(s.phase, Phase::Completed | Phase::Failed) && s.exit_code.is_some();
+    let Some(run) = s.run.as_ref().filter(|_| finished) else {
+        return Err(Failure::failed(format!(
+            "release {}: no finished run to report (phase {:?}: {}); `locust-planton wait` first",
+            t.release,
+            s.phase,
+            s.reason.as_deref().unwrap_or("")
+        )));
+    };
+    let text = t.kubectl(&[
+        "exec".into(),
+        run.master_pod.clone(),
+        "-c".into(),
+        "locust".into(),
+        "--".into(),
+        PYTHON_BIN.into(),
+        "-c".into(),
+        EXPORT_SCRIPT.into(),
+        RESULTS_DIR.into(),
+    ])?;
+    let files: serde_json::Map<String, Value> = serde_json::from_str(text.trim())
+        .map_err(|e| Failure::failed(format!("pod {}: unreadable results: {e}", run.master_pod)))?;
+    use base64::Engine;
+    let mut decoded: Vec<(String, Vec<u8>)> = Vec::new();
+    for (name, b64) in &files {
+        // Names come from the pod: plain file names only, never a path.
+        if name.is_empty() || name.contains('/') || name.starts_with('.') {
+            return Err(Failure::failed(format!(
+                "pod {}: refusing results file name {name:?}",
+                run.master_pod
+            )));
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().unwrap_or_default())
+            .map_err(|e| Failure::failed(format!("pod {}: {name}: {e}", run.master_pod)))?;
+        decoded.push((name.clone(), bytes));
+    }
+    let summary: Value = decoded
+        .iter()
+        .find(|(n, _)| n == "summary.json")
+        .and_then(|(_, b)| serde_json::from_slice(b).ok())
+        .ok_or_else(|| {
+            Failure::failed(format!(
+                "pod {}: no summary.json in {RESULTS_DIR} (the run left no results)",
+                run.master_pod
+            ))
+        })?;
+    // The files must be this run's: written by this pod (a pod's hostname is its name).
+    let written_by = summary["run"]["pod"].as_str().unwrap_or("");
+    if written_by != run.master_pod {
+        return Err(Failure::failed(format!(
+            "pod {}: the results were written by {written_by:?}, not this run's master; nothing copied",
+            run.master_pod
+        )));
+    }
+    let cwd = std::env::current_dir().map_err(|e| Failure::failed(e.to_string()))?;
+    let dir = crate::results::prepare_dir(results_dir, &t.release, &cwd)
+        .map_err(|e| Failure::failed(format!("--results-dir {e}")))?;
+    for (name, bytes) in &decoded {
+        if let Err(e) = std::fs::write(dir.join(name), bytes) {
+            // Nothing half-written: a partial folder is removed.
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(Failure::failed(format!(
+                "{}: {e}",
+                dir.join(name).display()
+            )));
+        }
+    }
+    Ok(format!(
+        "run: {}\n{}results in {}\n",
+        run.text(),
+        crate::results::table(&summary),
+        dir.display()
+    ))
+}
+
+/// Starts a new run of an unchanged spec: a rollout restart of the release's Deployments (master
+/// and workers), which stamps a new `kubectl.kubernetes.io/restartedAt` on their pod templates.
+/// The master then writes new results in its new pod; the previous run's pod and files go.
+pub fn rerun(t: &Target) -> Result<String, Failure> {
+    let out = t.kubectl(&[
+        "rollout".into(),
+        "restart".into(),
+        "deployments".into(),
+        "-l".into(),
+        format!("app.kubernetes.io/instance={}", t.release),
+    ])?;
+    Ok(format!(
+        "{out}new run started; follow it with: locust-planton wait {}{}\n",
+        t.release,
+        t.namespace
+            .as_deref()
+            .map(|n| format!(" -n {n}"))
+            .unwrap_or_default()
+    ))
 }

@@ -51,6 +51,11 @@ pub struct LocalOptions {
     pub sandbox: SandboxMode,
     /// The Locust release the pods run (named when this Python has none).
     pub locust_version: String,
+    /// Where a headless run's results are copied (README "Results and thresholds"); set by
+    /// `commands::local` for headless runs.
+    pub results_dir: Option<PathBuf>,
+    /// metadata.name, for the results' summary.
+    pub name: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -227,6 +232,29 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         } else {
             std::fs::copy(&src, &dst)?;
         }
+    }
+    Ok(())
+}
+
+/// Whether a container runs the headless run wrapper.
+fn is_wrapper(c: &ContainerView) -> bool {
+    c.command.get(1).map(String::as_str) == Some("-c")
+        && c.command.get(2).map(String::as_str) == Some(crate::values::extensions::HEADLESS_WRAPPER)
+}
+
+/// Copies the master's results folder (files only: the wrapper writes no subfolders) to `dest`.
+fn copy_results(from: &Path, dest: &Path) -> Result<(), LocalError> {
+    let Ok(entries) = std::fs::read_dir(from) else {
+        return Ok(());
+    };
+    let mut names: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && !p.to_string_lossy().ends_with(".tmp"))
+        .collect();
+    names.sort();
+    for p in names {
+        let to = dest.join(p.file_name().unwrap_or_default());
+        std::fs::copy(&p, &to).map_err(|e| io(format!("{}: {e}", to.display())))?;
     }
     Ok(())
 }
@@ -732,6 +760,21 @@ pub fn run(
     }
     let headless =
         opts.headless.is_some() || master.container.args.iter().any(|a| a == "--headless");
+    // A spec's run already has the wrapper as the master's command; a headless run asked for on
+    // the command line gets it too, so every headless run leaves the same results.
+    let wrapped;
+    let master = if headless && opts.results_dir.is_some() && !is_wrapper(&master.container) {
+        let mut m = master.clone();
+        m.container.command = crate::values::extensions::wrapper_command(
+            crate::values::extensions::RESULTS_DIR,
+            &opts.name,
+            None,
+        );
+        wrapped = m;
+        &wrapped
+    } else {
+        master
+    };
     let mut ports = (opts.master_port.port, opts.web_port.port);
     loop {
         let watch = Arc::new(Watch::new(ports));
@@ -758,6 +801,10 @@ pub fn run(
         )?;
         if moved && code != 130 {
             continue;
+        }
+        if headless && let Some(dest) = &opts.results_dir {
+            let from = master_dir.host_path(crate::values::extensions::RESULTS_DIR);
+            copy_results(&from, dest)?;
         }
         return Ok(if code == 130 && !headless { 0 } else { code });
     }

@@ -1,7 +1,14 @@
-//! `status` and `wait`: the state of a headless run, read through kubectl (pods of the release's
-//! master and workers, the master's log). The evaluation is a pure function of what kubectl
-//! returns, so it is tested on recorded outputs.
+//! `status`, `wait` and `report`: the state of a headless run, read through kubectl (the master
+//! Deployment, the pods of the release's master and workers, the master's log). The evaluation
+//! is a pure function of what kubectl returns, so it is tested on recorded outputs.
+//!
+//! Run identity: a run is the master pod of the master Deployment's current pod template. Its
+//! template carries the post-renderer's script hash and, after `rerun` (a rollout restart),
+//! `kubectl.kubernetes.io/restartedAt`; a master pod whose annotations differ, or that is
+//! terminating, belongs to an earlier run and is never read. While the Deployment has not
+//! finished replacing its pods (a spec change, a `rerun`), there is no current run yet.
 
+use crate::postrender::rollout_hash::ANNOTATION as SCRIPTS_ANNOTATION;
 use crate::values::extensions::RESULT_MARKER;
 use serde::Serialize;
 use serde_json::Value;
@@ -28,6 +35,88 @@ pub struct Status {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub master_pod: Option<String>,
     pub workers_ready: String,
+    /// The run read: its master pod and the pod template's identity annotations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunIdentity>,
+    /// Threshold verdicts from the result line (`spec.loadTest.run.thresholds`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<Value>,
+}
+
+/// Annotations that tell one run's pod template from another's.
+pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunIdentity {
+    pub master_pod: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scripts_sha256: Option<String>,
+    /// Set by `rerun` (a rollout restart).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restarted_at: Option<String>,
+}
+
+impl RunIdentity {
+    pub fn text(&self) -> String {
+        let mut out = format!("master pod {}", self.master_pod);
+        if let Some(h) = &self.scripts_sha256 {
+            out.push_str(&format!(", scripts {}", &h[..h.len().min(12)]));
+        }
+        if let Some(r) = &self.restarted_at {
+            out.push_str(&format!(", rerun {r}"));
+        }
+        out
+    }
+}
+
+fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
+    obj["annotations"][key].as_str()
+}
+
+/// The master pods of the Deployment's current pod template (not terminating), and why the
+/// run is not current yet when the Deployment is still replacing an earlier run's master.
+fn current_masters<'a>(
+    deployments: &Value,
+    pods: &[&'a Value],
+) -> (Vec<&'a Value>, Option<String>) {
+    let Some(d) = items(deployments).first().copied() else {
+        return (
+            Vec::new(),
+            Some("no master Deployment (is the release installed in this namespace?)".into()),
+        );
+    };
+    let template = &d["spec"]["template"]["metadata"];
+    let matching: Vec<&Value> = pods
+        .iter()
+        .copied()
+        .filter(|p| {
+            let meta = &p["metadata"];
+            meta["deletionTimestamp"].is_null()
+                && [SCRIPTS_ANNOTATION, RESTARTED_AT]
+                    .iter()
+                    .all(|k| annotation(meta, k) == annotation(template, k))
+        })
+        .collect();
+    let generation = d["metadata"]["generation"].as_i64().unwrap_or(0);
+    let observed = d["status"]["observedGeneration"].as_i64().unwrap_or(0);
+    if observed < generation {
+        return (
+            matching,
+            Some("the master Deployment changed; its new pods are not created yet".into()),
+        );
+    }
+    let total = d["status"]["replicas"].as_i64().unwrap_or(0);
+    let updated = d["status"]["updatedReplicas"].as_i64().unwrap_or(0);
+    if total > updated {
+        return (
+            matching,
+            Some(format!(
+                "a new master is rolling out ({updated} of {total} master pods current); the previous run's master is still up"
+            )),
+        );
+    }
+    (matching, None)
 }
 
 /// Why a pod cannot run, if it cannot: image pulls, config errors, failed init containers.
@@ -94,11 +183,16 @@ fn unschedulable(pod: &Value) -> Option<String> {
 }
 
 /// The run's result line in the master's log, if Locust has finished.
-pub fn result_in_log(log: &str) -> Option<i64> {
+pub fn result_line(log: &str) -> Option<Value> {
     log.lines().rev().find_map(|l| {
         let json = l.trim().strip_prefix(RESULT_MARKER.trim_end())?;
-        serde_json::from_str::<Value>(json.trim()).ok()?["exitCode"].as_i64()
+        let v = serde_json::from_str::<Value>(json.trim()).ok()?;
+        v["exitCode"].is_i64().then_some(v)
     })
+}
+
+pub fn result_in_log(log: &str) -> Option<i64> {
+    result_line(log)?["exitCode"].as_i64()
 }
 
 /// Locust's final statistics: the last stats table before the result line.
@@ -122,10 +216,37 @@ fn items(list: &Value) -> Vec<&Value> {
         .unwrap_or_default()
 }
 
-/// Evaluates `kubectl get pods -o json` for master and workers and the master's log.
-pub fn evaluate(master_pods: &Value, worker_pods: &Value, master_log: Option<&str>) -> Status {
-    let masters = items(master_pods);
-    let workers = items(worker_pods);
+/// The master pod of the current run whose log to read (its container has started), if any.
+pub fn current_master(deployments: &Value, master_pods: &Value) -> Option<String> {
+    let pods = items(master_pods);
+    let (masters, not_current) = current_masters(deployments, &pods);
+    if not_current.is_some() {
+        return None;
+    }
+    let p = masters.first()?;
+    let started = p["status"]["containerStatuses"]
+        .as_array()?
+        .iter()
+        .any(|c| c["name"] == "locust" && !c["state"]["waiting"].is_object());
+    started
+        .then(|| p["metadata"]["name"].as_str().map(str::to_string))
+        .flatten()
+}
+
+/// Evaluates `kubectl get deployments/pods -o json` for the master Deployment, master and worker
+/// pods, and the current master's log.
+pub fn evaluate(
+    deployments: &Value,
+    master_pods: &Value,
+    worker_pods: &Value,
+    master_log: Option<&str>,
+) -> Status {
+    let all_masters = items(master_pods);
+    let (masters, not_current) = current_masters(deployments, &all_masters);
+    let workers: Vec<&Value> = items(worker_pods)
+        .into_iter()
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+        .collect();
     let ready = workers
         .iter()
         .filter(|p| {
@@ -146,21 +267,52 @@ pub fn evaluate(master_pods: &Value, worker_pods: &Value, master_log: Option<&st
             .and_then(|p| p["metadata"]["name"].as_str())
             .map(str::to_string),
         workers_ready: format!("{ready}/{}", workers.len()),
+        run: masters.first().and_then(|p| {
+            let meta = &p["metadata"];
+            Some(RunIdentity {
+                master_pod: meta["name"].as_str()?.to_string(),
+                scripts_sha256: annotation(meta, SCRIPTS_ANNOTATION).map(str::to_string),
+                restarted_at: annotation(meta, RESTARTED_AT).map(str::to_string),
+            })
+        }),
+        thresholds: Vec::new(),
     };
+
     if let Some(blocker) = masters.iter().chain(&workers).find_map(|p| pod_blocker(p)) {
         status.phase = Phase::Failed;
         status.reason = Some(blocker);
         status.infrastructure_failure = true;
         return status;
     }
-    if let Some(code) = master_log.and_then(result_in_log) {
+    if let Some(why) = not_current {
+        status.reason = Some(why);
+        return status;
+    }
+    if let Some(line) = master_log
+        .filter(|_| !masters.is_empty())
+        .and_then(result_line)
+    {
+        let code = line["exitCode"].as_i64().unwrap_or(1);
         status.exit_code = Some(code);
+        status.thresholds = line["thresholds"].as_array().cloned().unwrap_or_default();
+        let missed: Vec<&str> = status
+            .thresholds
+            .iter()
+            .filter(|t| t["passed"] != true)
+            .filter_map(|t| t["text"].as_str())
+            .collect();
         status.phase = if code == 0 {
             Phase::Completed
         } else {
             Phase::Failed
         };
-        status.reason = Some(if code == 0 {
+        status.reason = Some(if let Some(e) = line["error"].as_str() {
+            format!("Locust finished with exit code {code}: {e}")
+        } else if !missed.is_empty() {
+            format!("threshold missed: {}", missed.join("; "))
+        } else if code == 0 && !status.thresholds.is_empty() {
+            "Locust finished; every threshold met".into()
+        } else if code == 0 {
             "Locust finished; every request passed".into()
         } else {
             format!("Locust finished with exit code {code}: requests failed")
@@ -168,7 +320,11 @@ pub fn evaluate(master_pods: &Value, worker_pods: &Value, master_log: Option<&st
         return status;
     }
     if masters.is_empty() {
-        status.reason = Some("no master pod yet".into());
+        status.reason = Some(if all_masters.is_empty() {
+            "no master pod yet".into()
+        } else {
+            "no master pod of the current run yet (only an earlier run's)".into()
+        });
         return status;
     }
     if let Some(u) = masters

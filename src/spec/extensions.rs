@@ -20,6 +20,57 @@ pub struct Run {
     pub exclude_tags: Vec<String>,
     /// Locust processes per worker pod (`--processes`).
     pub processes: u32,
+    /// Limits on the run's aggregated statistics; one missed fails the run.
+    pub thresholds: Thresholds,
+}
+
+/// Percentiles Locust reports in its statistics (`--csv`, the HTML report), as spelled in the
+/// `maxPercentileResponseTimeMs` keys and in Locust's CSV column names (with `%`).
+pub const PERCENTILES: &[&str] = &[
+    "50", "66", "75", "80", "90", "95", "98", "99", "99.9", "99.99", "100",
+];
+
+/// `spec.loadTest.run.thresholds`, judged on Locust's aggregated statistics (every request name
+/// together) at the end of the run. Empty when none is set.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Thresholds {
+    pub max_fail_ratio: Option<f64>,
+    pub max_avg_response_time_ms: Option<f64>,
+    /// Percentile (a [`PERCENTILES`] entry) → milliseconds, in document order.
+    pub max_percentile_response_time_ms: Vec<(String, f64)>,
+    pub min_rps: Option<f64>,
+}
+
+impl Thresholds {
+    pub fn is_empty(&self) -> bool {
+        *self == Thresholds::default()
+    }
+
+    /// The JSON the run wrapper reads (README "Results and thresholds"): the spec's names.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        if let Some(v) = self.max_fail_ratio {
+            m.insert("maxFailRatio".into(), serde_json::json!(v));
+        }
+        if let Some(v) = self.max_avg_response_time_ms {
+            m.insert("maxAvgResponseTimeMs".into(), serde_json::json!(v));
+        }
+        if !self.max_percentile_response_time_ms.is_empty() {
+            let p: serde_json::Map<String, serde_json::Value> = self
+                .max_percentile_response_time_ms
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::json!(v)))
+                .collect();
+            m.insert(
+                "maxPercentileResponseTimeMs".into(),
+                serde_json::Value::Object(p),
+            );
+        }
+        if let Some(v) = self.min_rps {
+            m.insert("minRps".into(), serde_json::json!(v));
+        }
+        serde_json::Value::Object(m)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,6 +114,7 @@ pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
             "tags",
             "excludeTags",
             "processes",
+            "thresholds",
         ],
         &[],
         d,
@@ -140,6 +192,10 @@ pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
             1
         }
     };
+    let thresholds = f
+        .node("thresholds")
+        .map(|n| read_thresholds(n, &f.path("thresholds"), d))
+        .unwrap_or_default();
     Some(Run {
         users,
         spawn_rate,
@@ -147,7 +203,94 @@ pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
         tags,
         exclude_tags,
         processes,
+        thresholds,
     })
+}
+
+/// A number (integer or float, not a string) at least 0, and at most `max` when given.
+fn limit(node: &crate::yaml::Node, path: &str, max: Option<f64>, d: &mut Findings) -> Option<f64> {
+    let value = match node.resolved() {
+        Some(crate::yaml::Resolved::Int(i)) => Some(i as f64),
+        Some(crate::yaml::Resolved::Float(x)) if x.is_finite() => Some(x),
+        _ => None,
+    };
+    let range = match max {
+        Some(m) => format!("a number from 0 to {m}"),
+        None => "a number, 0 or more".to_string(),
+    };
+    match value {
+        Some(v) if v >= 0.0 && max.is_none_or(|m| v <= m) => Some(v),
+        _ => {
+            let got = match (node.as_str(), node.as_scalar()) {
+                (Some(text), _) => format!("the string \"{text}\"; write the number unquoted"),
+                (None, Some(s)) => format!("`{}`", s.text),
+                (None, None) => node.type_name().to_string(),
+            };
+            d.error(path, format!("must be {range}, got {got}"));
+            None
+        }
+    }
+}
+
+fn read_thresholds(node: &crate::yaml::Node, path: &str, d: &mut Findings) -> Thresholds {
+    let Some(f) = fields(
+        node,
+        path,
+        &[
+            "maxFailRatio",
+            "maxAvgResponseTimeMs",
+            "maxPercentileResponseTimeMs",
+            "minRps",
+        ],
+        &[],
+        d,
+    ) else {
+        return Thresholds::default();
+    };
+    let one = |name: &str, max: Option<f64>, d: &mut Findings| {
+        f.node(name).and_then(|n| limit(n, &f.path(name), max, d))
+    };
+    let max_fail_ratio = one("maxFailRatio", Some(1.0), d);
+    let max_avg_response_time_ms = one("maxAvgResponseTimeMs", None, d);
+    let min_rps = one("minRps", None, d);
+    let mut percentiles = Vec::new();
+    if let Some(n) = f.node("maxPercentileResponseTimeMs") {
+        let p = f.path("maxPercentileResponseTimeMs");
+        match n.as_map() {
+            None => d.error(
+                &p,
+                format!(
+                    "must be a mapping of percentiles to milliseconds (`\"95\": 800`), got {}",
+                    n.type_name()
+                ),
+            ),
+            Some(m) => {
+                for (k, v) in m.iter() {
+                    let key = k.key_text();
+                    let kp = crate::diag::join(&p, &key);
+                    if !PERCENTILES.contains(&key.as_str()) {
+                        d.error(
+                            &kp,
+                            format!(
+                                "`{key}` is not a percentile Locust reports; use one of {}",
+                                PERCENTILES.join(", ")
+                            ),
+                        );
+                        continue;
+                    }
+                    if let Some(ms) = limit(v, &kp, None, d) {
+                        percentiles.push((key, ms));
+                    }
+                }
+            }
+        }
+    }
+    Thresholds {
+        max_fail_ratio,
+        max_avg_response_time_ms,
+        max_percentile_response_time_ms: percentiles,
+        min_rps,
+    }
 }
 
 /// A release number `X.Y.Z` (digits only, no leading zeros but `0`): what Locust publishes and

@@ -569,6 +569,45 @@ fn defs() -> Map<String, Value> {
                         "^\\+?0*([1-9][0-9]?|1[0-9]{2}|2[0-4][0-9]|25[0-6])$",
                     ),
                 ),
+                field(
+                    "thresholds",
+                    "limits on the run's aggregated statistics; a missed one fails the run (exit 1)",
+                    reference("thresholds"),
+                ),
+            ],
+            vec![],
+        ),
+    );
+    let at_least_0 = || json!({"type": "number", "minimum": 0});
+    d.insert(
+        "thresholds".into(),
+        object(
+            "extension: limits on Locust's aggregated statistics at the end of a headless run",
+            vec![
+                field(
+                    "maxFailRatio",
+                    "failed requests / requests, at most (0 to 1)",
+                    json!({"type": "number", "minimum": 0, "maximum": 1}),
+                ),
+                field(
+                    "maxAvgResponseTimeMs",
+                    "average response time in milliseconds, at most",
+                    at_least_0(),
+                ),
+                field(
+                    "maxPercentileResponseTimeMs",
+                    "percentile (as Locust reports it: `\"95\"`, `\"99.9\"`) → response time in milliseconds, at most",
+                    json!({
+                        "type": "object",
+                        "propertyNames": {"enum": crate::spec::extensions::PERCENTILES},
+                        "additionalProperties": at_least_0(),
+                    }),
+                ),
+                field(
+                    "minRps",
+                    "requests per second over the run, at least",
+                    at_least_0(),
+                ),
             ],
             vec![],
         ),

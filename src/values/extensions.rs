@@ -8,24 +8,43 @@ use crate::spec::LoadTestSpec;
 use crate::spec::extensions::{NetworkPolicy, Run, Spot};
 use crate::yaml::{Map, Node};
 
-/// Locust's container command for a headless run. It runs Locust with the chart's arguments,
-/// prints one `locust-planton-result {"exitCode": N}` line when Locust exits, and then stays up,
-/// so the Deployment does not start the test again and the result stays in the logs (`wait`,
-/// `status`). SIGTERM (rollout, uninstall) stops both.
+/// Locust's container command for a headless run: `run_wrapper.py` (read it for the details).
+/// On the master it empties the results folder, runs Locust with the chart's arguments plus
+/// `--html`/`--csv` into it, judges the thresholds, writes `summary.json` and `junit.xml`, prints
+/// one `locust-planton-result {"exitCode": N, …}` line and then stays up, so the Deployment does
+/// not start the test again and the result stays in the logs (`wait`, `status`) and the files in
+/// the pod (`report`). SIGTERM (rollout, uninstall) stops both. `local` runs the same text.
 pub const RESULT_MARKER: &str = "locust-planton-result ";
-pub const HEADLESS_WRAPPER: &str = r#"import json, signal, subprocess, sys, time
-p = subprocess.Popen([sys.executable, "-m", "locust", *sys.argv[1:]])
-def stop(*_):
-    if p.poll() is None:
-        p.terminate()
-        p.wait()
-    sys.exit(0)
-signal.signal(signal.SIGTERM, stop)
-code = p.wait()
-print("locust-planton-result " + json.dumps({"exitCode": code}), flush=True)
-while True:
-    time.sleep(3600)
-"#;
+pub const HEADLESS_WRAPPER: &str = include_str!("run_wrapper.py");
+/// Where the master writes a run's results: in its home emptyDir (`HOME_VOLUME`), so nothing
+/// is added to the pod and the files live as long as the pod.
+pub const RESULTS_DIR: &str = "/home/locust/results";
+/// Files every headless run leaves in its results folder (Locust writes the CSVs only when it
+/// got as far as running).
+pub const RESULT_FILES: &[&str] = &[
+    "report.html",
+    "locust_stats.csv",
+    "locust_stats_history.csv",
+    "locust_failures.csv",
+    "locust_exceptions.csv",
+    "summary.json",
+    "junit.xml",
+];
+
+/// The wrapper's command: `python -c WRAPPER RESULTS_DIR CONFIG`; the chart's args follow.
+/// Workers get an empty results folder (they write none).
+pub fn wrapper_command(results_dir: &str, name: &str, run: Option<&Run>) -> Vec<String> {
+    let thresholds = run.map_or_else(|| serde_json::json!({}), |r| r.thresholds.to_json());
+    let config = serde_json::json!({"name": name, "thresholds": thresholds});
+    vec![
+        PYTHON_BIN.to_string(),
+        "-c".into(),
+        HEADLESS_WRAPPER.into(),
+        results_dir.into(),
+        config.to_string(),
+    ]
+}
+
 pub const PYTHON_BIN: &str = "/opt/venv/bin/python";
 pub const EXPORTER_IMAGE: &str = "containersol/locust_exporter:v0.5.0";
 pub const EXPORTER_PORT: i64 = 9646;
@@ -49,8 +68,15 @@ fn role_map<'a>(values: &'a mut Map, role: &str) -> &'a mut Map {
 
 /// Headless flags on the master (one argument each: no shell splits them), processes on the
 /// workers, and the wrapper as both containers' command.
-pub fn apply_run(values: &mut Map, run: &Run, worker_replicas: i64) {
-    let wrapper = strings(&[PYTHON_BIN, "-c", HEADLESS_WRAPPER]);
+pub fn apply_run(values: &mut Map, name: &str, run: &Run, worker_replicas: i64) {
+    let command = |dir: &str| {
+        Node::Seq(
+            wrapper_command(dir, name, Some(run))
+                .into_iter()
+                .map(Node::string)
+                .collect(),
+        )
+    };
     let mut args: Vec<String> = vec![
         "--headless".into(),
         "--users".into(),
@@ -71,13 +97,13 @@ pub fn apply_run(values: &mut Map, run: &Run, worker_replicas: i64) {
         args.extend(run.exclude_tags.iter().cloned());
     }
     let master = role_map(values, "master");
-    master.insert("command", wrapper.clone());
+    master.insert("command", command(RESULTS_DIR));
     master.insert(
         "args",
         Node::Seq(args.into_iter().map(Node::string).collect()),
     );
     let worker = role_map(values, "worker");
-    worker.insert("command", wrapper);
+    worker.insert("command", command(""));
     if run.processes > 1 {
         worker.insert(
             "args",
@@ -429,4 +455,225 @@ pub fn network_policies(spec: &LoadTestSpec, np: &NetworkPolicy) -> Vec<Node> {
         ),
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+    use std::path::{Path, PathBuf};
+
+    fn fixture() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/results/ci-run")
+    }
+
+    /// The wrapper's `--evaluate` mode on a copy of `fixtures/results/ci-run`'s CSVs (a real
+    /// Locust 2.32.2 run): (summary.json, junit.xml, result line).
+    fn evaluate(config: Value, locust_code: i32) -> (Value, String, Value) {
+        let dir = tempfile::tempdir().unwrap();
+        for e in std::fs::read_dir(fixture()).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "csv") {
+                std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+            }
+        }
+        let out = std::process::Command::new("python3")
+            .args(["-c", HEADLESS_WRAPPER, "--evaluate"])
+            .arg(dir.path())
+            .arg(config.to_string())
+            .arg(locust_code.to_string())
+            .output()
+            .expect("python3 runs the wrapper");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let line = stdout.trim().strip_prefix(RESULT_MARKER).unwrap();
+        let summary = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("summary.json")).unwrap(),
+        )
+        .unwrap();
+        let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
+        (summary, junit, serde_json::from_str(line).unwrap())
+    }
+
+    /// The container command `values` gives a role for `fixtures/results/ci-run.spec.yaml`.
+    fn command_of(role: &str) -> Vec<String> {
+        let spec = crate::spec::read(
+            &std::fs::read_to_string(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/results/ci-run.spec.yaml"),
+            )
+            .unwrap(),
+        )
+        .unwrap()
+        .0;
+        let s = crate::values::synthesize(&spec);
+        s.values
+            .get_path(&[role, "command"])
+            .and_then(crate::yaml::Node::as_seq)
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect()
+    }
+
+    fn master_command() -> Vec<String> {
+        command_of("master")
+    }
+
+    /// The Aggregated row of the fixture's stats CSV, read here independently of the wrapper.
+    fn aggregated() -> Vec<(String, String)> {
+        let text = std::fs::read_to_string(fixture().join("locust_stats.csv")).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let row: Vec<&str> = lines
+            .find(|l| l.starts_with(",Aggregated,"))
+            .unwrap()
+            .split(',')
+            .collect();
+        header
+            .iter()
+            .zip(row)
+            .map(|(h, v)| (h.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn col(row: &[(String, String)], name: &str) -> f64 {
+        row.iter()
+            .find(|(h, _)| h == name)
+            .unwrap()
+            .1
+            .parse()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_wrapper_judges_real_locust_csvs_as_the_run_did() {
+        let committed: Value =
+            serde_json::from_str(&std::fs::read_to_string(fixture().join("summary.json")).unwrap())
+                .unwrap();
+        // The configuration the spec that made the fixture gives the master.
+        let config: Value = serde_json::from_str(&master_command()[4]).unwrap();
+        let (summary, junit, line) = evaluate(config, 1);
+        // Same verdicts and measurements as the run that wrote the fixture.
+        assert_eq!(summary["thresholds"], committed["thresholds"]);
+        assert_eq!(summary["totals"], committed["totals"]);
+        assert_eq!(summary["percentiles"], committed["percentiles"]);
+        assert_eq!(summary["exitCode"], 1);
+        assert_eq!(line["exitCode"], 1);
+        assert_eq!(line["thresholds"], summary["thresholds"]);
+        // And the numbers are the CSV's Aggregated row.
+        let row = aggregated();
+        let t = &summary["totals"];
+        assert_eq!(t["requests"], col(&row, "Request Count") as i64);
+        assert_eq!(t["failures"], col(&row, "Failure Count") as i64);
+        assert_eq!(t["rps"].as_f64().unwrap(), col(&row, "Requests/s"));
+        assert_eq!(
+            summary["percentiles"]["95"].as_f64().unwrap(),
+            col(&row, "95%")
+        );
+        let ratio = col(&row, "Failure Count") / col(&row, "Request Count");
+        let missed = &summary["thresholds"][0];
+        assert_eq!(missed["name"], "maxFailRatio");
+        assert_eq!(missed["measured"].as_f64().unwrap(), ratio);
+        assert_eq!(missed["passed"], false);
+        assert_eq!(missed["text"], "maxFailRatio: 0.0575 > 0.05");
+        assert!(
+            summary["thresholds"].as_array().unwrap()[1..]
+                .iter()
+                .all(|t| t["passed"] == true)
+        );
+        assert!(junit.contains(r#"tests="5" failures="1""#), "{junit}");
+        assert!(
+            junit
+                .contains(r#"<failure message="maxFailRatio: 0.0575 &gt; 0.05" type="threshold">"#),
+            "{junit}"
+        );
+    }
+
+    #[test]
+    fn thresholds_decide_over_locust_exit_code_and_none_means_no_failure() {
+        // Failures tolerated by the thresholds: the run passes although Locust exited 1.
+        let (summary, _, _) = evaluate(
+            json!({"name": "ci-run", "thresholds": {"maxFailRatio": 0.1, "minRps": 35.19}}),
+            1,
+        );
+        assert_eq!(summary["exitCode"], 0, "{summary}");
+        assert_eq!(summary["locustExitCode"], 1);
+        assert_eq!(summary["thresholds"][1]["text"], "minRps: 35.19 >= 35.19");
+        // A missed minimum reads `measured < limit`.
+        let (summary, _, _) = evaluate(json!({"thresholds": {"minRps": 50}}), 0);
+        assert_eq!(summary["thresholds"][0]["text"], "minRps: 35.19 < 50");
+        assert_eq!(summary["exitCode"], 1);
+        // No thresholds: one test case, "no request failed", failed here (10 failures).
+        let (summary, junit, _) = evaluate(json!({"name": "ci-run", "thresholds": {}}), 1);
+        assert_eq!(summary["exitCode"], 1);
+        assert!(
+            junit.contains(r#"name="no request failed""#)
+                && junit.contains("10 of 174 requests failed; Locust exited 1"),
+            "{junit}"
+        );
+        // Locust's own errors (2: bad arguments) are never hidden by met thresholds.
+        let (summary, _, _) = evaluate(json!({"thresholds": {"maxFailRatio": 1}}), 2);
+        assert_eq!(summary["exitCode"], 2);
+    }
+
+    #[test]
+    fn no_statistics_fail_every_threshold() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new("python3")
+            .args(["-c", HEADLESS_WRAPPER, "--evaluate"])
+            .arg(dir.path())
+            .arg(json!({"thresholds": {"maxAvgResponseTimeMs": 5}}).to_string())
+            .arg("0")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let summary: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("summary.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(summary["exitCode"], 1, "Locust wrote no statistics");
+        assert_eq!(summary["totals"], Value::Null);
+        assert_eq!(
+            summary["thresholds"][0]["text"],
+            "maxAvgResponseTimeMs: no requests were made (limit 5)"
+        );
+    }
+
+    #[test]
+    fn the_master_runs_the_wrapper_with_the_thresholds_and_workers_without_results() {
+        let spec = crate::spec::read(
+            &std::fs::read_to_string(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/results/ci-run.spec.yaml"),
+            )
+            .unwrap(),
+        )
+        .unwrap()
+        .0;
+        let s = crate::values::synthesize(&spec);
+        let cmd = |role: &str| -> Vec<String> {
+            s.values
+                .get_path(&[role, "command"])
+                .and_then(crate::yaml::Node::as_seq)
+                .unwrap()
+                .iter()
+                .map(|n| n.as_str().unwrap().to_string())
+                .collect()
+        };
+        let master = cmd("master");
+        assert_eq!(master[..3], [PYTHON_BIN, "-c", HEADLESS_WRAPPER]);
+        assert_eq!(master[3], RESULTS_DIR);
+        let config: Value = serde_json::from_str(&master[4]).unwrap();
+        assert_eq!(
+            config,
+            json!({"name": "ci-run", "thresholds": {"maxFailRatio": 0.05, "maxAvgResponseTimeMs": 500.0,
+                "maxPercentileResponseTimeMs": {"95": 800.0, "99": 1500.0}, "minRps": 10.0}})
+        );
+        assert!(RESULTS_DIR.starts_with(crate::values::HOME_VOLUME.1));
+        let worker = command_of("worker");
+        assert_eq!(worker[3], "", "workers write no results");
+    }
 }

@@ -61,7 +61,7 @@ pub fn synthesize(spec: &LoadTestSpec) -> Synthesized {
     }
     let ext = &spec.extensions;
     if let Some(run) = &ext.run {
-        extensions::apply_run(&mut v, run, spec.worker.replicas);
+        extensions::apply_run(&mut v, &spec.name, run, spec.worker.replicas);
     }
     if let Some(spot) = &ext.spot {
         extensions::apply_spot(&mut v, spot);

@@ -277,3 +277,103 @@ pub fn lp(home: &Path) -> assert_cmd::Command {
         .env("LOCUST_PLANTON_LOG", home.join("post-render.log"));
     c
 }
+
+/// A keep-alive HTTP/1.1 server on 127.0.0.1 for real Locust runs: `/fail…` and `/missing…`
+/// answer 500, anything else 200. Lives as long as the test process; returns its port.
+pub fn http_target() -> u16 {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().map_while(Result::ok) {
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut out = stream;
+                loop {
+                    let mut request = String::new();
+                    if reader.read_line(&mut request).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let (mut line, mut body) = (String::new(), 0usize);
+                    while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                        if let Some((k, v)) = line.split_once(':')
+                            && k.eq_ignore_ascii_case("content-length")
+                        {
+                            body = v.trim().parse().unwrap_or(0);
+                        }
+                        line.clear();
+                    }
+                    if reader.read_exact(&mut vec![0u8; body]).is_err() {
+                        return;
+                    }
+                    let path = request.split_whitespace().nth(1).unwrap_or("/");
+                    let status = if path.starts_with("/fail") || path.starts_with("/missing") {
+                        "500 Internal Server Error"
+                    } else {
+                        "200 OK"
+                    };
+                    let reply = format!(
+                        "HTTP/1.1 {status}\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
+                    );
+                    if out.write_all(reply.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// A free loopback port (for `local --master-port/--web-port`).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A headless spec `name` against `127.0.0.1:port`: one request in ten to `/missing` (which
+/// fails) when `failing`, run for `run_time`, with `thresholds` (YAML flow mapping, may be
+/// empty).
+pub fn results_spec(
+    name: &str,
+    port: u16,
+    failing: bool,
+    run_time: &str,
+    thresholds: &str,
+) -> String {
+    let missing = if failing {
+        "          @task(1)\n          def missing(self):\n              self.client.get(\"/missing\")\n"
+    } else {
+        ""
+    };
+    let thresholds = if thresholds.is_empty() {
+        String::new()
+    } else {
+        format!("      thresholds: {thresholds}\n")
+    };
+    format!(
+        r#"apiVersion: kubernetes.project-planton.org/v1
+kind: LocustKubernetes
+metadata: {{name: {name}}}
+spec:
+  workerContainer: {{replicas: 1}}
+  loadTest:
+    name: {name}
+    host: http://127.0.0.1:{port}
+    mainPyContent: |
+      from locust import HttpUser, task, constant
+      class Shopper(HttpUser):
+          wait_time = constant(0.05)
+          @task(9)
+          def home(self):
+              self.client.get("/")
+{missing}    run:
+      users: 3
+      spawnRate: 3
+      runTime: {run_time}
+{thresholds}"#
+    )
+}
