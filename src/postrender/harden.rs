@@ -1081,7 +1081,8 @@ mod tests {
     /// (spec, opt-outs, the violations as `rule field`)
     #[test]
     fn each_rule_and_its_companions() {
-        let c = |sc: &str| format!("{{containers: [{{name: c, image: i, securityContext: {sc}}}]}}");
+        let c =
+            |sc: &str| format!("{{containers: [{{name: c, image: i, securityContext: {sc}}}]}}");
         let cases: Vec<(String, Vec<&str>, Vec<&str>)> = vec![
             (c("{privileged: true}"), vec![], vec![
                 "privileged spec.containers[0].securityContext.privileged",
@@ -1114,36 +1115,58 @@ mod tests {
         assert!(v.is_empty(), "{v:?}");
         let sc = &spec["securityContext"];
         assert_eq!(sc["runAsUser"], 0);
-        assert!(sc.get("runAsGroup").is_none() && sc.get("fsGroup").is_none(), "{sc}");
-        assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault", "other rules hold");
+        assert!(
+            sc.get("runAsGroup").is_none() && sc.get("fsGroup").is_none(),
+            "{sc}"
+        );
+        assert_eq!(
+            sc["seccompProfile"]["type"], "RuntimeDefault",
+            "other rules hold"
+        );
     }
 
     #[test]
     fn a_pods_opt_out_errors_are_reported_once() {
         let (_, v) = pod("{containers: [{name: c}]}", &allow(&["everything"]));
-        assert_eq!(v, ["malformed metadata.annotations[\"locust.project-planton.org/allow-everything\"]"]);
+        assert_eq!(
+            v,
+            ["malformed metadata.annotations[\"locust.project-planton.org/allow-everything\"]"]
+        );
     }
 
     #[test]
     fn bound_accounts_keep_their_token() {
         let mut bound = BoundAccounts::default();
         bound.record(&parse_single("kind: RoleBinding\nmetadata: {name: b, namespace: ns}\nsubjects: [{kind: ServiceAccount, name: sa}]\n").unwrap());
-        let mut sa = parse_single("kind: ServiceAccount\nmetadata: {name: sa, namespace: ns}\n").unwrap();
+        let mut sa =
+            parse_single("kind: ServiceAccount\nmetadata: {name: sa, namespace: ns}\n").unwrap();
         let (_, v) = harden(&mut sa, PROFILE, &bound);
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].severity, Severity::Warning);
         assert!(sa.get_path(&["automountServiceAccountToken"]).is_none());
-        let mut other = parse_single("kind: ServiceAccount\nmetadata: {name: sa, namespace: other}\n").unwrap();
+        let mut other =
+            parse_single("kind: ServiceAccount\nmetadata: {name: sa, namespace: other}\n").unwrap();
         let (_, v) = harden(&mut other, PROFILE, &bound);
         assert!(v.is_empty());
-        assert_eq!(other.get_path(&["automountServiceAccountToken"]).and_then(Node::as_bool), Some(false));
+        assert_eq!(
+            other
+                .get_path(&["automountServiceAccountToken"])
+                .and_then(Node::as_bool),
+            Some(false)
+        );
     }
 
     #[test]
     fn admission_levels() {
         assert_eq!(admission_level(&[]), "restricted");
-        assert_eq!(admission_level(&[Rule::WritableRootFs, Rule::ServiceAccountToken]), "restricted");
+        assert_eq!(
+            admission_level(&[Rule::WritableRootFs, Rule::ServiceAccountToken]),
+            "restricted"
+        );
         assert_eq!(admission_level(&[Rule::RunAsRoot]), "baseline");
-        assert_eq!(admission_level(&[Rule::Capabilities, Rule::HostPorts]), "privileged");
+        assert_eq!(
+            admission_level(&[Rule::Capabilities, Rule::HostPorts]),
+            "privileged"
+        );
     }
 }
