@@ -124,6 +124,13 @@ pub fn findings(values: &Node, overrides: &[(String, String)]) -> Findings {
                 ),
             );
         }
+        // Only objects the post-renderer would change can be refused by it (the script
+        // ConfigMaps, up to megabytes, are skipped rather than written out and read again).
+        let judged = item.get_path(&["kind"]).and_then(Node::as_str) == Some("ServiceAccount")
+            || pod_specs(item).map_or(true, |s| !s.is_empty());
+        if !judged {
+            continue;
+        }
         if let Err(e) = post_render(&emit_document(item), &options) {
             for finding in &e.findings {
                 d.error(
