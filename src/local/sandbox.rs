@@ -143,8 +143,16 @@ impl Sandbox {
             let p = p.to_string_lossy();
             targets.iter().any(|t| under(&p, t))
         };
-        // A venv or cwd under a pod mount path would be hidden by the volume: bind it back.
-        for d in view.python_dirs.iter().chain([&view.cwd.to_path_buf()]) {
+        // A venv, the cwd, or a local path the passed-through environment names (a wheel folder
+        // in PIP_FIND_LINKS, a CA bundle) under a pod mount path (`/tmp` above all) would be
+        // hidden by the volume: bind it back.
+        let env_paths = env_paths(view.env);
+        for d in view
+            .python_dirs
+            .iter()
+            .chain([&view.cwd.to_path_buf()])
+            .chain(env_paths.iter())
+        {
             if hidden(d) {
                 let d = d.display().to_string();
                 a.extend(["--ro-bind-try".to_string(), d.clone(), d]);
@@ -162,6 +170,28 @@ impl Sandbox {
         a.extend(inner.iter().cloned());
         a
     }
+}
+
+/// Local paths named by the environment passed into the sandbox: absolute paths and `file:`
+/// URLs in the pip and CA variables (PIP_FIND_LINKS may list several, space-separated).
+fn env_paths(env: &[(String, String)]) -> Vec<PathBuf> {
+    env.iter()
+        .filter(|(k, _)| {
+            matches!(
+                k.as_str(),
+                "PIP_FIND_LINKS"
+                    | "PIP_CERT"
+                    | "SSL_CERT_FILE"
+                    | "SSL_CERT_DIR"
+                    | "REQUESTS_CA_BUNDLE"
+            )
+        })
+        .flat_map(|(_, v)| v.split_whitespace())
+        .filter_map(|t| {
+            let t = t.strip_prefix("file://").unwrap_or(t);
+            t.starts_with('/').then(|| PathBuf::from(t))
+        })
+        .collect()
 }
 
 /// Binds the host's `dir` read-only entry by entry; directories leading to a mount target are
@@ -349,6 +379,26 @@ mod tests {
         let ro = window(&a, &["--remount-ro", "/"]).unwrap();
         assert!(parent < child && tmp < results && results < ro, "{a:?}");
         assert!(a.ends_with(&["--".into(), "python".into(), "-m".into(), "locust".into()]));
+    }
+
+    #[test]
+    fn env_paths_are_local_paths_of_the_pip_and_ca_variables() {
+        let env = [
+            (
+                "PIP_FIND_LINKS".to_string(),
+                "/tmp/wheels file:///tmp/more https://x/simple".to_string(),
+            ),
+            ("SSL_CERT_FILE".into(), "/etc/ssl/cert.pem".into()),
+            ("LOCUST_HOST".into(), "/not/a/path/var".into()),
+        ];
+        assert_eq!(
+            env_paths(&env),
+            [
+                PathBuf::from("/tmp/wheels"),
+                "/tmp/more".into(),
+                "/etc/ssl/cert.pem".into()
+            ]
+        );
     }
 
     #[test]
