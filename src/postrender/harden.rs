@@ -358,15 +358,19 @@ pub fn harden(
         }
     };
     for at in &specs {
-        // A Pod is its own template: its annotations are read once.
         let template_annotations = at
             .template
             .as_ref()
-            .filter(|t| !t.is_empty())
             .and_then(|t| get(obj, t))
             .and_then(|t| t.get_path(&["metadata", "annotations"]))
             .cloned();
-        let allowed = opt_outs(obj, template_annotations.as_ref(), &mut out);
+        // A Pod is its own template: its annotations are read for opt-outs once.
+        let is_own_template = at.template.as_ref().is_some_and(|t| t.is_empty());
+        let allowed = opt_outs(
+            obj,
+            template_annotations.as_ref().filter(|_| !is_own_template),
+            &mut out,
+        );
         let account = at_spec_account(obj, at);
         let bindings = account
             .as_deref()
@@ -378,13 +382,7 @@ pub fn harden(
             family: at.family,
             out: &mut out,
         };
-        let own_annotations = at
-            .template
-            .as_ref()
-            .and_then(|t| get(obj, t))
-            .and_then(|t| t.get_path(&["metadata", "annotations"]))
-            .cloned();
-        if let Some(a) = &own_annotations {
+        if let Some(a) = &template_annotations {
             check_apparmor_annotations(a, at, &mut ctx);
         }
         let path = display(&at.spec);
