@@ -3,7 +3,7 @@
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use locust_planton::commands::{self, Failure, exit};
 use locust_planton::local::sandbox::SandboxMode;
-use locust_planton::postrender::harden::HIGH_UID;
+use locust_planton::policy::harden::HIGH_UID;
 use locust_planton::postrender::{Options, Profile};
 use locust_planton::values::RUN_AS_USER;
 use std::io::IsTerminal;
@@ -461,9 +461,11 @@ impl RunTargetOpts {
         };
         Ok(commands::ops::Target {
             release,
-            namespace,
-            context: self.context,
-            kubectl: self.kubectl,
+            kubectl: locust_planton::kubectl::Kubectl::new(
+                self.kubectl.as_deref(),
+                self.context.as_deref(),
+                namespace.as_deref(),
+            ),
         })
     }
 }

@@ -30,7 +30,7 @@ fn crd_schema(file: &str, version: &str) -> Value {
 }
 
 fn documents(text: &str) -> Vec<Value> {
-    locust_planton::manifest::split(text)
+    locust_planton::stream::split(text)
         .unwrap()
         .iter()
         .filter_map(|d| parse_document(d.text).unwrap())

@@ -134,7 +134,7 @@ fn strip_owned(mut o: Value) -> Value {
 }
 
 fn objects_of(text: &str) -> Vec<Value> {
-    locust_planton::manifest::split(text)
+    locust_planton::stream::split(text)
         .unwrap()
         .iter()
         .filter_map(|d| parse_document(d.text).unwrap())

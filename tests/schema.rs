@@ -267,7 +267,8 @@ fn matches(schema: &Value, pointer: &str, s: &str) -> bool {
 
 #[test]
 fn patterns_agree_with_the_readers_rules() {
-    use locust_planton::spec::{duration, pep508, rules};
+    use locust_planton::duration;
+    use locust_planton::spec::{pep508, rules};
     let s = committed();
     let pip = "/$defs/loadTest/properties/pipPackages/items/pattern";
     for r in [

@@ -19,7 +19,7 @@ pub fn run(path: &str, format: Format) -> Result<(String, u8), Failure> {
             findings.items.extend(s.findings.items);
             findings
                 .items
-                .extend(super::preflight::findings(&s.values, &spec.helm_values).items);
+                .extend(crate::postrender::preflight::findings(&s.values, &spec.helm_values).items);
             findings
         }
         Err(findings) => findings,

@@ -3,6 +3,7 @@
 
 use super::{Failure, Loaded, exit, load_spec, namespace_for};
 use crate::helm::{self, Helm, HelmError, chart, shell_line, wire_post_renderer};
+use crate::kubectl::{Kubectl, KubectlError};
 use crate::spec::LoadTestSpec;
 use crate::values::render_values;
 use serde::Serialize;
@@ -113,7 +114,7 @@ fn prepare(a: &DeployArgs) -> Result<Prepared, Failure> {
     std::io::Write::write_all(&mut values, render_values(&l.synthesized.values).as_bytes())
         .map_err(|e| Failure::failed(e.to_string()))?;
     Ok(Prepared {
-        admission: super::preflight::admission(&l.synthesized.values),
+        admission: crate::postrender::preflight::admission(&l.synthesized.values),
         release: a.release.clone().unwrap_or_else(|| l.spec.name.clone()),
         namespace,
         warnings: l.warning_text(),
@@ -240,7 +241,7 @@ fn check_complete_output(out: &[u8], options: &crate::postrender::Options) -> Re
                 return Ok(());
             }
             let split = |t: &str| -> Vec<String> {
-                crate::manifest::split(t)
+                crate::stream::split(t)
                     .map(|d| d.iter().map(|d| d.text.to_string()).collect())
                     .unwrap_or_default()
             };
@@ -249,7 +250,7 @@ fn check_complete_output(out: &[u8], options: &crate::postrender::Options) -> Re
                 .iter()
                 .zip(&before)
                 .filter(|(a, b)| a != b)
-                .filter_map(|(_, b)| crate::manifest::source_comment(b).map(str::to_string))
+                .filter_map(|(_, b)| crate::stream::source_comment(b).map(str::to_string))
                 .collect();
             Err(refuse(format!("{} would be changed", changed.join(", "))))
         }
@@ -291,7 +292,7 @@ fn namespace_step(
 ) -> Result<(String, String), Failure> {
     let (level, why) = &p.admission;
     let manifest = namespace_manifest(&p.namespace, level);
-    let kubectl = std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".into());
+    let kubectl = Kubectl::new(None, None, None).program;
     let mut args: Vec<String> = Vec::new();
     if let Some(c) = &i.kube_context {
         args.extend(["--context".into(), c.clone()]);
@@ -317,27 +318,18 @@ fn namespace_step(
     if print_only {
         return Ok((line, note));
     }
-    let out = duct::cmd(&kubectl, &args)
-        .stdin_bytes(manifest)
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()
-        .map_err(|e| {
-            Failure::failed(format!(
-                "kubectl not found ({kubectl}: {e}); it labels the namespace the spec creates (createNamespace) for Pod Security Admission; install kubectl or point $KUBECTL at it"
-            ))
-        })?;
-    if !out.status.success() {
-        return Err(Failure::new(
-            exit::TOOL_FAILED,
-            format!(
-                "kubectl failed creating namespace {}:\n{}",
-                p.namespace,
-                String::from_utf8_lossy(&out.stderr).trim_end()
+    let runner = Kubectl::new(Some(&kubectl), None, None);
+    runner
+        .run(&args, Some(manifest.as_bytes()))
+        .map_err(|e| match e {
+            KubectlError::NotFound { program, source } => Failure::failed(format!(
+                "kubectl not found ({program}: {source}); it labels the namespace the spec creates (createNamespace) for Pod Security Admission; install kubectl or point $KUBECTL at it"
+            )),
+            KubectlError::Failed { stderr } => Failure::new(
+                exit::TOOL_FAILED,
+                format!("kubectl failed creating namespace {}:\n{stderr}", p.namespace),
             ),
-        ));
-    }
+        })?;
     Ok((String::new(), note))
 }
 

@@ -9,7 +9,6 @@ pub mod lint;
 pub mod local;
 pub mod ops;
 pub mod post_render;
-pub mod preflight;
 pub mod values;
 pub mod version;
 
@@ -108,9 +107,9 @@ impl Loaded {
         warnings
             .items
             .extend(synthesized.findings.items.iter().cloned());
-        warnings
-            .items
-            .extend(preflight::findings(&synthesized.values, &spec.helm_values).items);
+        warnings.items.extend(
+            crate::postrender::preflight::findings(&synthesized.values, &spec.helm_values).items,
+        );
         if warnings.has_errors() {
             return Err(findings_failure(&warnings, &input.label));
         }

@@ -1,52 +1,25 @@
 //! `status`, `wait`, `report` and `rerun` (through kubectl).
 
 use super::{Failure, exit};
+use crate::contract::{PYTHON_BIN, RESULTS_DIR};
+use crate::duration;
+use crate::kubectl::{Kubectl, KubectlError};
 use crate::ops::{Phase, Status, current_master, evaluate, final_stats};
-use crate::spec::duration;
-use crate::values::extensions::{PYTHON_BIN, RESULTS_DIR};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug, Default)]
 pub struct Target {
     pub release: String,
-    pub namespace: Option<String>,
-    pub context: Option<String>,
-    /// kubectl [default: $KUBECTL, else kubectl on PATH].
-    pub kubectl: Option<String>,
+    pub kubectl: Kubectl,
 }
 
 impl Target {
     fn kubectl(&self, args: &[String]) -> Result<String, Failure> {
-        let program = self
-            .kubectl
-            .clone()
-            .or_else(|| std::env::var("KUBECTL").ok())
-            .unwrap_or_else(|| "kubectl".into());
-        let mut full: Vec<String> = Vec::new();
-        if let Some(c) = &self.context {
-            full.extend(["--context".into(), c.clone()]);
-        }
-        if let Some(n) = &self.namespace {
-            full.extend(["--namespace".into(), n.clone()]);
-        }
-        full.extend(args.iter().cloned());
-        let out = duct::cmd(std::ffi::OsString::from(&program), &full)
-            .stdout_capture()
-            .stderr_capture()
-            .unchecked()
-            .run()
-            .map_err(|e| Failure::failed(format!("kubectl not found ({program}: {e}); install kubectl or point --kubectl / $KUBECTL at it")))?;
-        if !out.status.success() {
-            return Err(Failure::new(
-                exit::TOOL_FAILED,
-                format!(
-                    "kubectl failed:\n{}",
-                    String::from_utf8_lossy(&out.stderr).trim_end()
-                ),
-            ));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        self.kubectl.run(args, None).map_err(|e| match e {
+            KubectlError::NotFound { .. } => Failure::failed(e.to_string()),
+            KubectlError::Failed { .. } => Failure::new(exit::TOOL_FAILED, e.to_string()),
+        })
     }
 
     fn list(&self, kind: &str, component: &str) -> Result<Value, Failure> {
@@ -279,7 +252,8 @@ pub fn rerun(t: &Target) -> Result<String, Failure> {
     Ok(format!(
         "{out}new run started; follow it with: locust-planton wait {}{}\n",
         t.release,
-        t.namespace
+        t.kubectl
+            .namespace
             .as_deref()
             .map(|n| format!(" -n {n}"))
             .unwrap_or_default()

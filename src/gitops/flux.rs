@@ -13,8 +13,8 @@
 //!   annotations have no effect.
 
 use crate::lock::chart_lock;
-use crate::postrender::harden::{BoundAccounts, Profile, harden};
-use crate::postrender::rollout_hash::{DataIndex, stamp};
+use crate::policy::harden::{BoundAccounts, Profile, harden};
+use crate::policy::rollout_hash::{DataIndex, stamp};
 use crate::spec::LoadTestSpec;
 use crate::values::{PIP_INIT_CONTAINER, ScriptConfigMap};
 use crate::yaml::{Map, Node, emit_document};

@@ -107,7 +107,7 @@ pub fn installed_locust(python: &str) -> Option<String> {
 /// A cached virtualenv with Locust `version`:
 /// `$XDG_CACHE_HOME/locust-planton/venv-locust-<version>`, one per version.
 pub fn install_locust(version: &str) -> Result<String, LocalError> {
-    let cache = crate::helm::chart::cache_dir()
+    let cache = crate::contract::cache_root()
         .ok_or_else(|| io("no cache directory (set XDG_CACHE_HOME or HOME)"))?;
     let venv = cache
         .parent()
@@ -284,7 +284,7 @@ impl Watch {
     }
 
     fn observe(&self, line: &str) {
-        if let Some(json) = line.strip_prefix(crate::values::extensions::RESULT_MARKER) {
+        if let Some(json) = line.strip_prefix(crate::contract::RESULT_MARKER) {
             let code = serde_json::from_str::<serde_json::Value>(json)
                 .ok()
                 .and_then(|v| v["exitCode"].as_i64())
@@ -546,7 +546,7 @@ impl Exec<'_> {
                 _ => {}
             }
         }
-        let home = crate::values::HOME_VOLUME.1;
+        let home = crate::contract::HOME_VOLUME.1;
         if !env.iter().any(|(k, _)| k == "HOME") && pod.mount_paths.iter().any(|m| m == home) {
             let v = if sandboxed {
                 home.to_string()
@@ -583,7 +583,7 @@ impl Exec<'_> {
                 "PATH".to_string(),
                 format!("{venv_bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
             ),
-            ("HOME".into(), crate::values::HOME_VOLUME.1.into()),
+            ("HOME".into(), crate::contract::HOME_VOLUME.1.into()),
             ("LANG".into(), "C.UTF-8".into()),
         ];
         for k in sandbox::PASSTHROUGH_ENV {
@@ -766,7 +766,7 @@ pub fn run(
     let master = if headless && opts.results_dir.is_some() && !is_wrapper(&master.container) {
         let mut m = master.clone();
         m.container.command = crate::values::extensions::wrapper_command(
-            crate::values::extensions::RESULTS_DIR,
+            crate::contract::RESULTS_DIR,
             &opts.name,
             None,
         );
@@ -803,7 +803,7 @@ pub fn run(
             continue;
         }
         if headless && let Some(dest) = &opts.results_dir {
-            let from = master_dir.host_path(crate::values::extensions::RESULTS_DIR);
+            let from = master_dir.host_path(crate::contract::RESULTS_DIR);
             copy_results(&from, dest)?;
         }
         return Ok(if code == 130 && !headless { 0 } else { code });

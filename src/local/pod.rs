@@ -131,7 +131,7 @@ fn security(container: Option<&Node>, pod: Option<&Node>) -> Security {
             .or_else(|| pod.and_then(|p| p.get_path(&[k])))
             .and_then(Node::as_i64)
     };
-    let uid = int("runAsUser").unwrap_or(crate::values::RUN_AS_USER);
+    let uid = int("runAsUser").unwrap_or(crate::contract::RUN_AS_USER);
     Security {
         run_as_user: uid,
         run_as_group: int("runAsGroup").unwrap_or(uid),

@@ -8,8 +8,8 @@
 //! terminating, belongs to an earlier run and is never read. While the Deployment has not
 //! finished replacing its pods (a spec change, a `rerun`), there is no current run yet.
 
-use crate::postrender::rollout_hash::ANNOTATION as SCRIPTS_ANNOTATION;
-use crate::values::extensions::RESULT_MARKER;
+use crate::contract::RESULT_MARKER;
+use crate::policy::rollout_hash::ANNOTATION as SCRIPTS_ANNOTATION;
 use serde::Serialize;
 use serde_json::Value;
 

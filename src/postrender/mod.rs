@@ -9,20 +9,19 @@
 //! 3. [`chart_check`]: the chart version against `charts-lock/`.
 
 pub mod chart_check;
-pub mod harden;
-pub mod pod;
-pub use pod::name_of;
-pub mod rollout_hash;
+pub mod preflight;
+pub use crate::policy::pod::name_of;
 
 use crate::limits::{MAX_DOCUMENT_BYTES, MAX_STREAM_BYTES, mib};
-use crate::manifest::{RawDoc, header, source_comment, split};
+use crate::policy::harden;
+pub use crate::policy::harden::Profile;
+use crate::policy::rollout_hash::{self, DataIndex};
+use crate::stream::{RawDoc, header, source_comment, split};
 use crate::yaml::{Node, emit_document, parse_document};
-pub use harden::Profile;
-use rollout_hash::DataIndex;
 use std::borrow::Cow;
 use std::fmt;
 
-pub const FILENAME_ANNOTATION: &str = "postrenderer.helm.sh/postrender-filename";
+pub use crate::contract::FILENAME_ANNOTATION;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
@@ -35,7 +34,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             profile: Profile {
-                uid: crate::values::RUN_AS_USER,
+                uid: crate::contract::RUN_AS_USER,
                 high_uid: false,
             },
             strict_chart: false,
@@ -262,8 +261,8 @@ fn run<'a>(
                     if unverified.is_none() {
                         unverified = chart_check::unverified_version(obj);
                     }
-                    holds_pods |= pod::kind_of(obj) == Some("ServiceAccount")
-                        || pod::pod_specs(obj).map_or(true, |s| !s.is_empty());
+                    holds_pods |= crate::policy::pod::kind_of(obj) == Some("ServiceAccount")
+                        || crate::policy::pod::pod_specs(obj).map_or(true, |s| !s.is_empty());
                 }
             }
         }
@@ -294,8 +293,8 @@ fn run<'a>(
                     document: doc.index,
                     line: doc.start_line,
                     source: source.clone(),
-                    kind: pod::kind_of(obj).map(str::to_string),
-                    name: Some(pod::name_of(obj).to_string()),
+                    kind: crate::policy::pod::kind_of(obj).map(str::to_string),
+                    name: Some(crate::policy::pod::name_of(obj).to_string()),
                     namespace: obj
                         .get_path(&["metadata", "namespace"])
                         .and_then(Node::as_str)
@@ -314,7 +313,10 @@ fn run<'a>(
                 continue;
             }
             for at in specs {
-                if let Some(t) = at.template.and_then(|t| pod::get_mut(obj, &t)) {
+                if let Some(t) = at
+                    .template
+                    .and_then(|t| crate::policy::pod::get_mut(obj, &t))
+                {
                     rollout_hash::stamp(t, &data);
                 }
             }
@@ -419,7 +421,8 @@ fn objects_mut(node: &mut Node) -> Result<Box<dyn Iterator<Item = &mut Node> + '
             node.type_name()
         ));
     }
-    let is_list = pod::kind_of(node).is_some_and(|k| k == "List" || k.ends_with("List"))
+    let is_list = crate::policy::pod::kind_of(node)
+        .is_some_and(|k| k == "List" || k.ends_with("List"))
         && node.get_path(&["items"]).and_then(Node::as_seq).is_some();
     if !is_list {
         return Ok(Box::new(std::iter::once(node)));

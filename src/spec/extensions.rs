@@ -148,7 +148,7 @@ pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
     };
     let run_time = match f.string("runTime", d) {
         Some(t) => {
-            if let Err(e) = super::duration::parse(&t) {
+            if let Err(e) = crate::duration::parse(&t) {
                 d.error(f.path("runTime"), e);
             }
             t

@@ -2,8 +2,8 @@
 //! into the typed [`LoadTestSpec`] every other stage uses. All problems are collected, each with
 //! its canonical field path; see README "Spec reference" for the rules.
 
-pub mod duration;
 pub mod extensions;
+pub mod image;
 mod names;
 pub mod pep508;
 mod reader;
@@ -116,7 +116,7 @@ pub fn read(text: &str) -> Result<(LoadTestSpec, Findings), Findings> {
     // The image every Locust container runs is decided by several fields together; its errors
     // and warnings belong to the spec (so `check` shows them), the values only use the result.
     if let Some(spec) = &spec {
-        crate::values::image::resolve(spec, &mut d);
+        image::resolve(spec, &mut d);
     }
     match spec {
         Some(spec) if !d.has_errors() => Ok((spec, d)),

@@ -2,8 +2,10 @@
 //! completion status, the Prometheus exporter, NetworkPolicies, spot workers.
 
 use super::security::{container_security_context, pod_security_context};
-use super::{RUN_AS_USER, TMP_VOLUME};
-use crate::postrender::rollout_hash::{ANNOTATION, DataIndex};
+use crate::contract::{
+    PYTHON_BIN, RESULTS_DIR, RUN_AS_USER, SCRIPTS_ANNOTATION as ANNOTATION, TMP_VOLUME,
+};
+use crate::policy::rollout_hash::DataIndex;
 use crate::spec::LoadTestSpec;
 use crate::spec::extensions::{NetworkPolicy, Run, Spot};
 use crate::yaml::{Map, Node};
@@ -14,22 +16,7 @@ use crate::yaml::{Map, Node};
 /// one `locust-planton-result {"exitCode": N, …}` line and then stays up, so the Deployment does
 /// not start the test again and the result stays in the logs (`wait`, `status`) and the files in
 /// the pod (`report`). SIGTERM (rollout, uninstall) stops both. `local` runs the same text.
-pub const RESULT_MARKER: &str = "locust-planton-result ";
 pub const HEADLESS_WRAPPER: &str = include_str!("run_wrapper.py");
-/// Where the master writes a run's results: in its home emptyDir (`HOME_VOLUME`), so nothing
-/// is added to the pod and the files live as long as the pod.
-pub const RESULTS_DIR: &str = "/home/locust/results";
-/// Files every headless run leaves in its results folder (Locust writes the CSVs only when it
-/// got as far as running).
-pub const RESULT_FILES: &[&str] = &[
-    "report.html",
-    "locust_stats.csv",
-    "locust_stats_history.csv",
-    "locust_failures.csv",
-    "locust_exceptions.csv",
-    "summary.json",
-    "junit.xml",
-];
 
 /// The wrapper's command: `python -c WRAPPER RESULTS_DIR CONFIG`; the chart's args follow.
 /// Workers get an empty results folder (they write none).
@@ -45,7 +32,6 @@ pub fn wrapper_command(results_dir: &str, name: &str, run: Option<&Run>) -> Vec<
     ]
 }
 
-pub const PYTHON_BIN: &str = "/opt/venv/bin/python";
 pub const EXPORTER_IMAGE: &str = "containersol/locust_exporter:v0.5.0";
 pub const EXPORTER_PORT: i64 = 9646;
 /// Helm's `tpl` fills this in for objects shipped in `extraObjects`.
@@ -460,6 +446,7 @@ pub fn network_policies(spec: &LoadTestSpec, np: &NetworkPolicy) -> Vec<Node> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contract::RESULT_MARKER;
     use serde_json::{Value, json};
     use std::path::{Path, PathBuf};
 
@@ -672,7 +659,7 @@ mod tests {
             json!({"name": "ci-run", "thresholds": {"maxFailRatio": 0.05, "maxAvgResponseTimeMs": 500.0,
                 "maxPercentileResponseTimeMs": {"95": 800.0, "99": 1500.0}, "minRps": 10.0}})
         );
-        assert!(RESULTS_DIR.starts_with(crate::values::HOME_VOLUME.1));
+        assert!(RESULTS_DIR.starts_with(crate::contract::HOME_VOLUME.1));
         let worker = command_of("worker");
         assert_eq!(worker[3], "", "workers write no results");
     }

@@ -6,28 +6,19 @@ pub mod chart_keys;
 pub mod configmaps;
 pub mod extensions;
 pub mod helm_values;
-pub mod image;
 mod security;
 
 use crate::diag::Findings;
 use crate::lock::chart_lock;
-use crate::spec::{Container, LoadTestSpec};
+use crate::spec::{Container, LoadTestSpec, image};
 use crate::yaml::{Map, Node};
 pub use configmaps::{ScriptConfigMap, script_configmaps};
-pub use security::{RUN_AS_USER, container_security_context, pod_security_context};
+pub use security::{container_security_context, pod_security_context};
 
-/// Where the chart mounts the locustfile ConfigMap (its default); lib files go to `<this>/lib`.
-pub const LOCUSTFILE_PATH: &str = "/mnt/locust";
-/// Where the pip init container installs packages; the main container has it on PYTHONPATH.
-pub const PIP_TARGET: &str = "/opt/locust-pip";
-/// The image's Locust (the chart's `loadtest.locustCmd` default).
-pub const LOCUST_BIN: &str = "/opt/venv/bin/locust";
-pub const PIP_BIN: &str = "/opt/venv/bin/pip";
-/// Writable directories for a read-only root file system: (volume, mount path).
-pub const TMP_VOLUME: (&str, &str) = ("lp-tmp", "/tmp");
-pub const HOME_VOLUME: (&str, &str) = ("lp-home", "/home/locust");
-pub const PIP_VOLUME: (&str, &str) = ("lp-pip", PIP_TARGET);
-pub const PIP_INIT_CONTAINER: &str = "pip-install";
+pub use crate::contract::{
+    HOME_VOLUME, LOCUST_BIN, LOCUSTFILE_PATH, PIP_BIN, PIP_INIT_CONTAINER, PIP_TARGET, PIP_VOLUME,
+    RUN_AS_USER, TMP_VOLUME,
+};
 
 pub struct Synthesized {
     pub values: Node,
@@ -80,7 +71,7 @@ pub fn synthesize(spec: &LoadTestSpec) -> Synthesized {
     v.insert("extraObjects", Node::Seq(objects));
     let mut values = Node::Map(v);
     helm_values::apply(&mut values, &spec.helm_values, &mut findings);
-    image::write(&mut values, &locust);
+    write_image(&mut values, &locust);
     helm_values::check_bare(&values, &spec.helm_values, &mut findings);
     warn_about_overrides(&spec.helm_values, &mut findings);
     Synthesized {
@@ -344,4 +335,17 @@ pub fn render_configmaps(spec: &LoadTestSpec, configmaps: &[ScriptConfigMap]) ->
             format!("---\n{}", crate::yaml::emit_document(&cm))
         })
         .collect()
+}
+
+/// Writes the image into the values (after `spec.helmValues`, so the resolution wins).
+fn write_image(values: &mut Node, image: &image::LocustImage) {
+    if let Some((repository, tag)) = &image.repository_tag {
+        helm_values::set_path(values, "image.repository", Node::string(repository));
+        helm_values::set_path(values, "image.tag", Node::string(tag));
+    }
+    if image.per_component {
+        for role in ["master", "worker"] {
+            helm_values::set_path(values, &format!("{role}.image"), Node::string(&image.image));
+        }
+    }
 }

@@ -2,9 +2,6 @@
 
 use crate::yaml::{Map, Node};
 
-/// The image's `USER locust` is a name; kubelet needs a number to verify `runAsNonRoot`.
-pub const RUN_AS_USER: i64 = 1000;
-
 fn seccomp() -> Node {
     let mut m = Map::default();
     m.insert("type", Node::string("RuntimeDefault"));

@@ -8,13 +8,11 @@
 //! and this filter must never pass on what it could not judge.
 
 use super::pod::{CONTAINER_FIELDS, Family, PodSpecAt, display, get, get_mut, name_of, pod_specs};
+use crate::contract::{HOME_VOLUME, TMP_VOLUME};
 use crate::diag::{index, join};
-use crate::values::{HOME_VOLUME, TMP_VOLUME};
 use crate::yaml::{Map, Node};
 
-pub const OPT_OUT_PREFIX: &str = "locust.project-planton.org/allow-";
-/// The UID of the high-UID profile (`--high-uid`), for scanners that want ≥ 10000.
-pub const HIGH_UID: i64 = 10001;
+pub use crate::contract::{HIGH_UID, OPT_OUT_PREFIX};
 
 /// Rules a workload may opt out of, one annotation each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

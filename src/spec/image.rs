@@ -176,23 +176,6 @@ pub fn resolve(spec: &LoadTestSpec, d: &mut Findings) -> LocustImage {
     resolved
 }
 
-/// Writes the image into the values (after `spec.helmValues`, so the resolution wins).
-pub fn write(values: &mut Node, image: &LocustImage) {
-    if let Some((repository, tag)) = &image.repository_tag {
-        super::helm_values::set_path(values, "image.repository", Node::string(repository));
-        super::helm_values::set_path(values, "image.tag", Node::string(tag));
-    }
-    if image.per_component {
-        for role in ["master", "worker"] {
-            super::helm_values::set_path(
-                values,
-                &format!("{role}.image"),
-                Node::string(&image.image),
-            );
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use crate::yaml::Node;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-pub const ANNOTATION: &str = "locust.project-planton.org/scripts-sha256";
+pub use crate::contract::SCRIPTS_ANNOTATION as ANNOTATION;
 
 /// Canonical data of every ConfigMap and Secret in the stream, by (kind, name).
 #[derive(Default, Debug)]

@@ -5,9 +5,10 @@
 //! `extraObjects` item; and no pod in a Helm hook, since Helm 3 never sends hooks to a
 //! post-renderer.
 
+use super::{Options, post_render};
 use crate::diag::Findings;
-use crate::postrender::harden::{Rule, admission_level, rule_name, rule_of_annotation};
-use crate::postrender::{Options, pod::pod_specs, post_render};
+use crate::policy::harden::{Rule, admission_level, rule_name, rule_of_annotation};
+use crate::policy::pod::pod_specs;
 use crate::values::helm_values::set_by;
 use crate::yaml::{Node, emit_document};
 

@@ -8,7 +8,7 @@
 
 use crate::yaml::Node;
 
-pub const NOT_POD_SPECS_ANNOTATION: &str = "locust.project-planton.org/not-pod-specs";
+pub use crate::contract::NOT_POD_SPECS_ANNOTATION;
 
 /// The container lists of a pod spec, with their field names.
 pub const CONTAINER_FIELDS: &[&str] = &["initContainers", "containers", "ephemeralContainers"];
