@@ -7,6 +7,7 @@
 //! `policy`, `yaml`, …) hold what several stages share; `tests/architecture.rs` checks that
 //! no module imports one further down the flow. ARCHITECTURE.md has the map.
 
+pub mod cli;
 pub mod commands;
 pub mod contract;
 pub mod diag;
@@ -21,6 +22,7 @@ pub mod lock;
 pub mod ops;
 pub mod policy;
 pub mod postrender;
+pub mod progress;
 pub mod results;
 pub mod spec;
 pub mod stream;

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 /// Layers in data-flow order; a module may use any module of an earlier layer.
 const LAYERS: &[&[&str]] = &[
     // Leaves: shared names, limits, findings, durations, run results.
-    &["contract", "limits", "diag", "duration", "results"],
+    &[
+        "contract", "limits", "diag", "duration", "results", "progress",
+    ],
     // Go's reading of YAML.
     &["yaml"],
     // The pinned chart; what a hardened pod is.
@@ -21,6 +23,7 @@ const LAYERS: &[&[&str]] = &[
     // The sinks: each on its own, none imports another.
     &["helm", "kubectl", "gitops", "local", "ops", "invariants"],
     &["commands"],
+    &["cli"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

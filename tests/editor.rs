@@ -140,7 +140,7 @@ fn the_starter_manifest_is_clean_in_an_editor() {
     let dir = tempfile::tempdir().unwrap();
     for args in [
         &["init", "starter"][..],
-        &["schema", "-o", "locust-kubernetes.schema.json"][..],
+        &["schema", "--output-file", "locust-kubernetes.schema.json"][..],
     ] {
         let out = Command::new(bin())
             .args(args)

@@ -469,7 +469,7 @@ fn real_helmfile_renders_the_release_through_the_post_renderer() {
             "values",
             "-f",
             "checkout.yaml",
-            "-o",
+            "--output-file",
             "checkout-load.values.yaml",
         ])
         .current_dir(d)
@@ -589,7 +589,7 @@ fn helm4_takes_the_release_post_renderer_name_as_the_plugin() {
     let out = Command::new(bin())
         .args(["values", "-f"])
         .arg(repo().join("examples/helmfile/checkout.yaml"))
-        .arg("-o")
+        .arg("--output-file")
         .arg(&values)
         .output()
         .unwrap();

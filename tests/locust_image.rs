@@ -195,7 +195,7 @@ fn conflicting_or_bad_versions_are_refused_and_old_ones_warned() {
     let out = std::process::Command::new(bin())
         .args(["values", "-f"])
         .arg(&f)
-        .arg("-o")
+        .arg("--output-file")
         .arg(&out_file)
         .output()
         .unwrap();

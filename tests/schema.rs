@@ -80,7 +80,7 @@ fn committed_schema_is_what_the_command_prints() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.json");
     let out = Command::new(bin())
-        .args(["schema", "-o"])
+        .args(["schema", "--output-file"])
         .arg(&path)
         .output()
         .unwrap();

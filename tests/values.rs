@@ -60,7 +60,7 @@ fn output_is_deterministic_and_written_atomically() {
         "values",
         "-f",
         f.to_str().unwrap(),
-        "-o",
+        "--output-file",
         target.to_str().unwrap(),
     ]);
     assert!(out.status.success() && out.stdout.is_empty());
@@ -77,7 +77,7 @@ fn invalid_spec_writes_nothing() {
         "values",
         "-f",
         bad.to_str().unwrap(),
-        "-o",
+        "--output-file",
         target.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(1));

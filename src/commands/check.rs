@@ -1,15 +1,9 @@
 //! `check`: every problem in a manifest, one per line (or JSON), exit 1 when any is an error.
 
-use super::{Failure, exit, read_input};
+use super::{Failure, Output, ReportFormat, exit, read_input};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
-}
-
-/// Returns (stdout text, exit code).
-pub fn run(path: &str, format: Format) -> Result<(String, u8), Failure> {
+/// Every finding; exit 1 when any is an error.
+pub fn run(path: &str, format: ReportFormat) -> Result<Output, Failure> {
     let input = read_input(path)?;
     // A valid spec is also synthesized and checked as `install` would check it, so `check`
     // fails on everything `install` would refuse.
@@ -30,11 +24,11 @@ pub fn run(path: &str, format: Format) -> Result<(String, u8), Failure> {
         exit::OK
     };
     let out = match format {
-        Format::Text => findings.render(&input.label),
-        Format::Json => format!(
+        ReportFormat::Text => findings.render(&input.label),
+        ReportFormat::Json => format!(
             "{}\n",
             serde_json::to_string_pretty(&findings.to_json(&input.label)).unwrap()
         ),
     };
-    Ok((out, code))
+    Ok(Output::ok(out).with_code(code))
 }

@@ -1,9 +1,13 @@
 //! `template`, `install`, `uninstall`: synthesized values in a temporary file, the pinned chart,
 //! and helm with this binary as its post-renderer; then what Planton's stack outputs give.
 
-use super::{Failure, Loaded, exit, load_spec, namespace_for};
+use super::{
+    Failure, Loaded, ManifestFormat, Output, ReportFormat, exit, load_spec, manifests_as,
+    namespace_for,
+};
 use crate::helm::{self, Helm, HelmError, chart, shell_line, wire_post_renderer};
 use crate::kubectl::{Kubectl, KubectlError};
+use crate::progress::Progress;
 use crate::spec::LoadTestSpec;
 use crate::values::render_values;
 use serde::Serialize;
@@ -21,7 +25,10 @@ pub struct DeployArgs {
     pub post_render_args: Vec<String>,
     /// The same flags, read: helm's complete output is checked with them.
     pub post_render_options: crate::postrender::Options,
-    pub json: bool,
+    /// `-o` of `install`'s summary.
+    pub report: ReportFormat,
+    /// `-o` of `template`'s manifests.
+    pub manifests: ManifestFormat,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -62,8 +69,8 @@ impl Outputs {
         }
     }
 
-    pub fn render(&self, json: bool) -> String {
-        if json {
+    pub fn render(&self, format: ReportFormat) -> String {
+        if format == ReportFormat::Json {
             return format!("{}\n", serde_json::to_string_pretty(self).unwrap());
         }
         let mut s = format!(
@@ -197,8 +204,8 @@ fn helm_with_post_renderer(
     })
 }
 
-/// Returns (stdout, stderr text).
-pub fn template(a: &DeployArgs) -> Result<(Vec<u8>, String), Failure> {
+/// The hardened manifests (or the helm command line with `--print-command`).
+pub fn template(a: &DeployArgs) -> Result<Output, Failure> {
     let p = prepare(a)?;
     let out = helm_with_post_renderer(
         &p,
@@ -213,13 +220,20 @@ pub fn template(a: &DeployArgs) -> Result<(Vec<u8>, String), Failure> {
     if !a.print_command {
         stderr.push_str(
             &Outputs::new(&p.spec, &p.release, &p.namespace)
-                .render(false)
+                .render(ReportFormat::Text)
                 .lines()
                 .map(|l| format!("# {l}\n"))
                 .collect::<String>(),
         );
     }
-    Ok((out, stderr))
+    let text = String::from_utf8(out)
+        .map_err(|e| Failure::failed(format!("helm's output is not UTF-8 text: {e}")))?;
+    let stdout = if a.print_command {
+        text
+    } else {
+        manifests_as(a.manifests, &text, true)?
+    };
+    Ok(Output::ok(stdout).with_stderr(stderr))
 }
 
 /// Helm 3 never sends chart hooks to a post-renderer but prints them with the rest, so a hook
@@ -333,7 +347,7 @@ fn namespace_step(
     Ok((String::new(), note))
 }
 
-pub fn install(a: &DeployArgs, i: &InstallArgs) -> Result<(Vec<u8>, String), Failure> {
+pub fn install(a: &DeployArgs, i: &InstallArgs) -> Result<Output, Failure> {
     let p = prepare(a)?;
     let (printed, notes) = if p.spec.create_namespace {
         namespace_step(&p, i, a.print_command)?
@@ -369,29 +383,43 @@ pub fn install(a: &DeployArgs, i: &InstallArgs) -> Result<(Vec<u8>, String), Fai
     if i.dry_run {
         tail.push("--dry-run=client".into());
     }
+    let progress = (!a.print_command).then(|| {
+        Progress::start(format!(
+            "helm upgrade --install {} in {}{}",
+            p.release,
+            p.namespace,
+            if i.wait {
+                " (waiting for the pods)"
+            } else {
+                ""
+            }
+        ))
+    });
     let helm_out = helm_with_post_renderer(
         &p,
         a,
         vec!["upgrade".into(), "--install".into(), p.release.clone()],
         tail,
-    )?;
+    );
+    if let Some(progress) = progress {
+        progress.finish(None);
+    }
+    let helm_out = helm_out?;
     if a.print_command {
-        let mut out = printed.into_bytes();
-        out.extend(helm_out);
-        return Ok((out, format!("{}{notes}", p.warnings)));
+        let out = format!("{printed}{}", String::from_utf8_lossy(&helm_out));
+        return Ok(Output::ok(out).with_stderr(format!("{}{notes}", p.warnings)));
     }
     let mut stderr = p.warnings.clone();
     stderr.push_str(&notes);
     stderr.push_str(&String::from_utf8_lossy(&helm_out));
-    Ok((
-        Outputs::new(&p.spec, &p.release, &p.namespace)
-            .render(a.json)
-            .into_bytes(),
-        stderr,
-    ))
+    Ok(
+        Output::ok(Outputs::new(&p.spec, &p.release, &p.namespace).render(a.report))
+            .with_stderr(stderr),
+    )
 }
 
-pub fn uninstall(a: &DeployArgs, i: &InstallArgs) -> Result<(Vec<u8>, String), Failure> {
+/// `helm uninstall`; `--dry-run` is passed to helm, which then only simulates it.
+pub fn uninstall(a: &DeployArgs, i: &InstallArgs) -> Result<Output, Failure> {
     let (input, spec, _) = load_spec(&a.file)?;
     let namespace = namespace_for(&input.label, &spec, a.namespace.as_deref())?;
 
@@ -411,16 +439,15 @@ pub fn uninstall(a: &DeployArgs, i: &InstallArgs) -> Result<(Vec<u8>, String), F
     if let Some(c) = &i.kube_context {
         args.extend(["--kube-context".into(), c.clone()]);
     }
+    if i.dry_run {
+        args.push("--dry-run".into());
+    }
     if a.print_command {
-        return Ok((
-            format!(
-                "{}\n",
-                shell_line(&[], &helm.path.display().to_string(), &args)
-            )
-            .into_bytes(),
-            String::new(),
-        ));
+        return Ok(Output::ok(format!(
+            "{}\n",
+            shell_line(&[], &helm.path.display().to_string(), &args)
+        )));
     }
     let out = helm::run(&helm, &args, &[]).map_err(helm_failure)?;
-    Ok((out, String::new()))
+    Ok(Output::ok(String::from_utf8_lossy(&out)))
 }

@@ -1,9 +1,8 @@
 //! `helmfile` and `flux`: GitOps objects for a manifest.
 
-use super::{Failure, Loaded};
+use super::{Failure, Loaded, ManifestFormat, Output, manifests_as};
 use crate::postrender::Profile;
 
-/// Returns (stdout, warnings).
 pub fn helmfile(
     path: &str,
     values_file: Option<&str>,
@@ -11,13 +10,13 @@ pub fn helmfile(
     chart: Option<&str>,
     exec_values: bool,
     print_exec_values: bool,
-) -> Result<(String, String), Failure> {
+) -> Result<Output, Failure> {
     let l = Loaded::from_path(path)?;
     if print_exec_values {
-        return Ok((
-            crate::gitops::helmfile::exec_values_template(&l.label),
-            l.warning_text(),
-        ));
+        return Ok(
+            Output::ok(crate::gitops::helmfile::exec_values_template(&l.label))
+                .with_stderr(l.warning_text()),
+        );
     }
     let namespace = l.namespace(ns)?;
     let suffix = if exec_values { ".gotmpl" } else { "" };
@@ -31,10 +30,10 @@ pub fn helmfile(
         chart,
         exec_values,
     };
-    Ok((
-        crate::gitops::helmfile::release(&l.spec, &options),
-        l.warning_text(),
-    ))
+    Ok(
+        Output::ok(crate::gitops::helmfile::release(&l.spec, &options))
+            .with_stderr(l.warning_text()),
+    )
 }
 
 pub fn flux(
@@ -42,7 +41,8 @@ pub fn flux(
     ns: Option<&str>,
     interval: &str,
     profile: Profile,
-) -> Result<(String, String), Failure> {
+    format: ManifestFormat,
+) -> Result<Output, Failure> {
     let l = Loaded::from_path(path)?;
     let namespace = l.namespace(ns)?;
     let s = &l.synthesized;
@@ -54,5 +54,5 @@ pub fn flux(
         interval,
         profile,
     );
-    Ok((out, l.warning_text()))
+    Ok(Output::ok(manifests_as(format, &out, true)?).with_stderr(l.warning_text()))
 }

@@ -6,7 +6,7 @@ use crate::spec::{MAX_NAME_LEN, rules, schema};
 
 const TEMPLATE: &str = r#"# yaml-language-server: $schema=@SCHEMA@
 # A LocustKubernetes manifest, started with `locust-planton init @NAME@`.
-# Editor completion and validation: `locust-planton schema -o @SCHEMA@` next to this file.
+# Editor completion and validation: `locust-planton schema --output-file @SCHEMA@` next to this file.
 #   check it:    locust-planton check -f @FILE@
 #   try it here: locust-planton local -f @FILE@ --headless --users 5 --run-time 30s
 #   deploy it:   locust-planton install -f @FILE@ --wait

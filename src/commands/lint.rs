@@ -1,18 +1,12 @@
 //! `lint`: every finding the post-renderer would make on a rendered stream (errors and
 //! warnings), without writing a manifest. Exit 1 when `post-render` would refuse the stream.
 
-use super::{Failure, exit};
+use super::{Failure, Output, ReportFormat, exit};
 use crate::limits::{MAX_STREAM_BYTES, read_bounded};
 use crate::postrender::{Options, Severity, lint};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
-}
-
-/// Returns (stdout text, exit code).
-pub fn run(path: &str, options: &Options, format: Format) -> Result<(String, u8), Failure> {
+/// Every finding; exit 1 when post-render would refuse the stream.
+pub fn run(path: &str, options: &Options, format: ReportFormat) -> Result<Output, Failure> {
     let bytes = if path == "-" {
         read_bounded(std::io::stdin(), MAX_STREAM_BYTES)
     } else {
@@ -36,8 +30,8 @@ pub fn run(path: &str, options: &Options, format: Format) -> Result<(String, u8)
         exit::OK
     };
     let out = match format {
-        Format::Json => format!("{}\n", serde_json::to_string_pretty(&findings).unwrap()),
-        Format::Text => findings.iter().map(|f| format!("{f}\n")).collect(),
+        ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&findings).unwrap()),
+        ReportFormat::Text => findings.iter().map(|f| format!("{f}\n")).collect(),
     };
-    Ok((out, code))
+    Ok(Output::ok(out).with_code(code))
 }

@@ -8,9 +8,12 @@ pub mod init;
 pub mod lint;
 pub mod local;
 pub mod ops;
+pub mod output;
 pub mod post_render;
 pub mod values;
 pub mod version;
+
+pub use output::{ManifestFormat, Output, ReportFormat, manifests_as};
 
 use crate::diag::Findings;
 use crate::limits::{MAX_DOCUMENT_BYTES, read_bounded};
@@ -191,15 +194,35 @@ fn write_file(p: &str, content: &str, overwrite: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `plan`: workers and resources for a load; JSON gives the numbers and the spec fragment.
+pub fn plan(users: u64, rps: Option<f64>, format: ReportFormat) -> Result<Output, Failure> {
+    let text = crate::spec::sizing::plan(users, rps);
+    if format == ReportFormat::Text {
+        return Ok(Output::ok(text));
+    }
+    let fragment: String = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let spec = crate::yaml::parse_single(&fragment)
+        .map_err(|e| Failure::failed(format!("plan: {}", e.message)))?;
+    let v = serde_json::json!({"users": users, "rps": rps, "manifest": spec.to_json()});
+    Ok(Output::ok(format!(
+        "{}\n",
+        serde_json::to_string_pretty(&v).unwrap()
+    )))
+}
+
 /// `chart`: the pinned chart, as YAML (the lock file) or JSON.
-pub fn chart(json: bool) -> String {
-    if !json {
-        return crate::lock::LOCK_TEXT.to_string();
+pub fn chart(format: ReportFormat) -> Output {
+    if format == ReportFormat::Text {
+        return Output::ok(crate::lock::LOCK_TEXT);
     }
     let l = crate::lock::chart_lock();
     let v = serde_json::json!({
         "name": l.name, "repository": l.repository, "version": l.version, "appVersion": l.app_version,
         "digest": l.digest, "image": l.image, "verifiedVersions": l.verified_versions,
     });
-    format!("{}\n", serde_json::to_string_pretty(&v).unwrap())
+    Output::ok(format!("{}\n", serde_json::to_string_pretty(&v).unwrap()))
 }

@@ -1,10 +1,11 @@
 //! `status`, `wait`, `report` and `rerun` (through kubectl).
 
-use super::{Failure, exit};
+use super::{Failure, Output, ReportFormat, exit};
 use crate::contract::{PYTHON_BIN, RESULTS_DIR};
 use crate::duration;
 use crate::kubectl::{Kubectl, KubectlError};
 use crate::ops::{Phase, Status, current_master, evaluate, final_stats};
+use crate::progress::Progress;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -45,6 +46,19 @@ impl Target {
         let deployments = self.list("deployments", "master")?;
         let masters = self.list("pods", "master")?;
         let workers = self.list("pods", "worker")?;
+        if [&deployments, &masters, &workers]
+            .iter()
+            .all(|l| l["items"].as_array().is_none_or(Vec::is_empty))
+        {
+            return Err(Failure::failed(format!(
+                "release {} not found in namespace {}",
+                self.release,
+                self.kubectl
+                    .namespace
+                    .as_deref()
+                    .unwrap_or("(the kubeconfig context's namespace; pass -n or -f)")
+            )));
+        }
         let pod = current_master(&deployments, &masters);
         let log = match pod {
             Some(name) => Some(self.kubectl(&[
@@ -63,13 +77,13 @@ impl Target {
     }
 }
 
-pub fn status(t: &Target, json: bool) -> Result<String, Failure> {
+pub fn status(t: &Target, format: ReportFormat) -> Result<Output, Failure> {
     let (s, _) = t.observe()?;
-    Ok(render(&s, json))
+    Ok(Output::ok(render(&s, format)))
 }
 
-fn render(s: &Status, json: bool) -> String {
-    if json {
+fn render(s: &Status, format: ReportFormat) -> String {
+    if format == ReportFormat::Json {
         return format!("{}\n", serde_json::to_string_pretty(s).unwrap());
     }
     let mut out = format!("phase: {:?}\n", s.phase);
@@ -92,14 +106,57 @@ fn render(s: &Status, json: bool) -> String {
     out
 }
 
-/// Polls until the run ends. Returns (stdout, exit code): 0 passed, 1 requests failed or a
-/// threshold missed, 3 timeout or infrastructure failure.
+/// What a poll shows on stderr: the phase, workers, and from Locust's log the users and the
+/// latest aggregated requests, failures and requests/s.
+fn live_line(s: &Status, log: Option<&str>) -> String {
+    let mut line = format!("{:?}, workers ready {}", s.phase, s.workers_ready);
+    let log = log.unwrap_or("");
+    if let Some(users) = log.lines().rev().find_map(|l| {
+        let (before, _) = l.split_once(" total users)")?;
+        before.rsplit('(').next().map(str::trim).map(str::to_string)
+    }) {
+        line.push_str(&format!(", users {users}"));
+    }
+    if let Some(agg) = log
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with("Aggregated"))
+    {
+        let words: Vec<&str> = agg.split_whitespace().collect();
+        // `Aggregated <reqs> <fails>(<pct>) | … | <req/s> <failures/s>`
+        if let (Some(reqs), Some(fails), Some(rps)) = (
+            words.get(1),
+            words.get(2),
+            words.len().checked_sub(2).and_then(|i| words.get(i)),
+        ) {
+            line.push_str(&format!(", requests {reqs}, failures {fails}, {rps} req/s"));
+        }
+    }
+    line
+}
+
+/// Polls until the run ends, showing each poll on stderr. Exit code: 0 passed, 1 requests
+/// failed or a threshold missed, 3 timeout or infrastructure failure.
 pub fn wait(
     t: &Target,
     timeout: &str,
     interval: &str,
-    json: bool,
-) -> Result<(String, u8), Failure> {
+    format: ReportFormat,
+) -> Result<Output, Failure> {
+    let mut progress = Progress::start(format!("waiting for release {}", t.release));
+    let result = poll(t, timeout, interval, format, &mut progress);
+    progress.finish(None);
+    result
+}
+
+fn poll(
+    t: &Target,
+    timeout: &str,
+    interval: &str,
+    format: ReportFormat,
+    progress: &mut Progress,
+) -> Result<Output, Failure> {
+    let json = format == ReportFormat::Json;
     let limit = duration::parse(timeout).map_err(|_| {
         Failure::new(
             exit::USAGE,
@@ -118,6 +175,7 @@ pub fn wait(
     let start = Instant::now();
     loop {
         let (s, log) = t.observe()?;
+        progress.update(live_line(&s, log.as_deref()));
         match s.phase {
             Phase::Completed | Phase::Failed if !s.infrastructure_failure => {
                 let stats = log.as_deref().map(final_stats).unwrap_or_default();
@@ -127,23 +185,24 @@ pub fn wait(
                     exit::FAILED
                 };
                 if json {
-                    return Ok((render(&s, true), code));
+                    return Ok(Output::ok(render(&s, format)).with_code(code));
                 }
-                return Ok((format!("{stats}{}", render(&s, false)), code));
+                return Ok(Output::ok(format!("{stats}{}", render(&s, format))).with_code(code));
             }
-            Phase::Failed => return Ok((render(&s, json), exit::TIMEOUT)),
+            Phase::Failed => return Ok(Output::ok(render(&s, format)).with_code(exit::TIMEOUT)),
             _ if start.elapsed() >= Duration::from_secs(limit) => {
                 if json {
                     let mut v = serde_json::to_value(&s).unwrap();
                     v["timedOut"] = Value::Bool(true);
-                    return Ok((
-                        format!("{}\n", serde_json::to_string_pretty(&v).unwrap()),
-                        exit::TIMEOUT,
-                    ));
+                    return Ok(Output::ok(format!(
+                        "{}\n",
+                        serde_json::to_string_pretty(&v).unwrap()
+                    ))
+                    .with_code(exit::TIMEOUT));
                 }
-                let mut out = render(&s, false);
+                let mut out = render(&s, format);
                 out.push_str(&format!("timed out after {timeout}\n"));
-                return Ok((out, exit::TIMEOUT));
+                return Ok(Output::ok(out).with_code(exit::TIMEOUT));
             }
             _ => std::thread::sleep(Duration::from_secs(every).min(
                 Duration::from_secs(limit).saturating_sub(start.elapsed())
@@ -160,7 +219,7 @@ pub const EXPORT_SCRIPT: &str = "import base64,json,os,sys;d=sys.argv[1];f=sorte
 
 /// Copies the current run's results from its master pod into a new local folder. Returns the
 /// text to print (the summary table and the folder).
-pub fn report(t: &Target, results_dir: Option<&str>) -> Result<String, Failure> {
+pub fn report(t: &Target, results_dir: Option<&str>) -> Result<Output, Failure> {
     let (s, _) = t.observe()?;
     let finished = matches!(s.phase, Phase::Completed | Phase::Failed) && s.exit_code.is_some();
     let Some(run) = s.run.as_ref().filter(|_| finished) else {
@@ -230,18 +289,18 @@ pub fn report(t: &Target, results_dir: Option<&str>) -> Result<String, Failure> 
             )));
         }
     }
-    Ok(format!(
+    Ok(Output::ok(format!(
         "run: {}\n{}results in {}\n",
         run.text(),
         crate::results::table(&summary),
         dir.display()
-    ))
+    )))
 }
 
 /// Starts a new run of an unchanged spec: a rollout restart of the release's Deployments (master
 /// and workers), which stamps a new `kubectl.kubernetes.io/restartedAt` on their pod templates.
 /// The master then writes new results in its new pod; the previous run's pod and files go.
-pub fn rerun(t: &Target) -> Result<String, Failure> {
+pub fn rerun(t: &Target) -> Result<Output, Failure> {
     let out = t.kubectl(&[
         "rollout".into(),
         "restart".into(),
@@ -249,7 +308,7 @@ pub fn rerun(t: &Target) -> Result<String, Failure> {
         "-l".into(),
         format!("app.kubernetes.io/instance={}", t.release),
     ])?;
-    Ok(format!(
+    Ok(Output::ok(format!(
         "{out}new run started; follow it with: locust-planton wait {}{}\n",
         t.release,
         t.kubectl
@@ -257,5 +316,5 @@ pub fn rerun(t: &Target) -> Result<String, Failure> {
             .as_deref()
             .map(|n| format!(" -n {n}"))
             .unwrap_or_default()
-    ))
+    )))
 }

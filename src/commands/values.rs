@@ -1,18 +1,18 @@
 //! `values` and `configmaps`: the chart values and the script ConfigMaps for a manifest.
 
-use super::{Failure, Loaded};
+use super::{Failure, Loaded, ManifestFormat, Output, manifests_as};
 use crate::values::{render_configmaps, render_values};
 
-/// Returns (output text, warnings text for stderr).
-pub fn values(path: &str) -> Result<(String, String), Failure> {
+/// The chart values (one document); the spec's warnings on stderr.
+pub fn values(path: &str, format: ManifestFormat) -> Result<Output, Failure> {
     let l = Loaded::from_path(path)?;
-    Ok((render_values(&l.synthesized.values), l.warning_text()))
+    let text = manifests_as(format, &render_values(&l.synthesized.values), false)?;
+    Ok(Output::ok(text).with_stderr(l.warning_text()))
 }
 
-pub fn configmaps(path: &str) -> Result<(String, String), Failure> {
+/// The script ConfigMaps (a `List` in JSON).
+pub fn configmaps(path: &str, format: ManifestFormat) -> Result<Output, Failure> {
     let l = Loaded::from_path(path)?;
-    Ok((
-        render_configmaps(&l.spec, &l.synthesized.configmaps),
-        l.warning_text(),
-    ))
+    let yaml = render_configmaps(&l.spec, &l.synthesized.configmaps);
+    Ok(Output::ok(manifests_as(format, &yaml, true)?).with_stderr(l.warning_text()))
 }

@@ -59,6 +59,14 @@ pub fn long() -> String {
     )
 }
 
+/// `version`: the long text, or JSON.
+pub fn output(format: super::ReportFormat) -> super::Output {
+    super::Output::ok(match format {
+        super::ReportFormat::Text => format!("locust-planton {}", long()),
+        super::ReportFormat::Json => json(),
+    })
+}
+
 /// `version -o json`.
 pub fn json() -> String {
     let l = chart_lock();

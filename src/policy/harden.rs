@@ -1020,6 +1020,41 @@ fn ensure_empty_dir(spec: &mut Map, (volume, _): (&str, &str)) {
     }
 }
 
+/// The pod and container security contexts hardening gives a pod that sets none: what values
+/// write for the chart's pods and the exporter, so the defaults are stated only by the rules.
+pub fn default_security_contexts(profile: Profile) -> (Node, Node) {
+    let mut pod = Node::map_of(vec![
+        ("apiVersion", Node::string("v1")),
+        ("kind", Node::string("Pod")),
+        (
+            "metadata",
+            Node::map_of(vec![("name", Node::string("skeleton"))]),
+        ),
+        (
+            "spec",
+            Node::map_of(vec![(
+                "containers",
+                Node::Seq(vec![Node::map_of(vec![("name", Node::string("c"))])]),
+            )]),
+        ),
+    ]);
+    let (_, found) = harden(&mut pod, profile, &BoundAccounts::default());
+    assert!(found.is_empty(), "a skeleton has nothing weaker to reject");
+    let take = |path: &[&str]| {
+        pod.get_path(path)
+            .cloned()
+            .expect("hardening sets both security contexts")
+    };
+    let container = pod
+        .get_path(&["spec", "containers"])
+        .and_then(Node::as_seq)
+        .and_then(|c| c.first())
+        .and_then(|c| c.get_path(&["securityContext"]))
+        .cloned()
+        .expect("hardening sets the container's security context");
+    (take(&["spec", "securityContext"]), container)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1165,36 +1200,4 @@ mod tests {
             "privileged"
         );
     }
-}
-
-/// The pod and container security contexts hardening gives a pod that sets none: what values
-/// write for the chart's pods and the exporter, so the defaults are stated only by the rules.
-pub fn default_security_contexts(profile: Profile) -> (Node, Node) {
-    let mut pod = Node::map_of(vec![
-        ("apiVersion", Node::string("v1")),
-        ("kind", Node::string("Pod")),
-        ("metadata", Node::map_of(vec![("name", Node::string("skeleton"))])),
-        (
-            "spec",
-            Node::map_of(vec![(
-                "containers",
-                Node::Seq(vec![Node::map_of(vec![("name", Node::string("c"))])]),
-            )]),
-        ),
-    ]);
-    let (_, found) = harden(&mut pod, profile, &BoundAccounts::default());
-    assert!(found.is_empty(), "a skeleton has nothing weaker to reject");
-    let take = |path: &[&str]| {
-        pod.get_path(path)
-            .cloned()
-            .expect("hardening sets both security contexts")
-    };
-    let container = pod
-        .get_path(&["spec", "containers"])
-        .and_then(Node::as_seq)
-        .and_then(|c| c.first())
-        .and_then(|c| c.get_path(&["securityContext"]))
-        .cloned()
-        .expect("hardening sets the container's security context");
-    (take(&["spec", "securityContext"]), container)
 }

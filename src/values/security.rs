@@ -23,7 +23,11 @@ pub fn container_security_context(uid: i64) -> Node {
     let (pod, container) = default_security_contexts(profile(uid));
     let from_pod = |key: &str| pod.get_path(&[key]).cloned().expect("hardened pod context");
     let mut out = Map::default();
-    for (key, value) in container.as_map().expect("a security context is a mapping").iter() {
+    for (key, value) in container
+        .as_map()
+        .expect("a security context is a mapping")
+        .iter()
+    {
         out.insert_node(key.clone(), value.clone());
         if key.as_str() == Some("runAsNonRoot") {
             out.insert("runAsUser", from_pod("runAsUser"));

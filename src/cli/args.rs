@@ -1,0 +1,610 @@
+//! The command line: one struct of arguments per subcommand, so a flag a command cannot honour
+//! is a usage error (exit 2), never silently dropped. Shared groups are flattened where the
+//! meaning is the same (`-f`, the post-renderer's profile, the cluster flags).
+
+use crate::commands::{ManifestFormat, ReportFormat};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub const EXIT_CODES: &str = "Exit codes: 0 ok, 1 invalid input or failure, 2 usage error, 3 timeout, 4 helm/kubectl failed.";
+
+#[derive(Parser)]
+#[command(
+    name = "locust-planton",
+    version,
+    about = "Run Locust load tests on Kubernetes from one Project Planton LocustKubernetes manifest",
+    long_about = "Run Locust load tests on Kubernetes from one Project Planton LocustKubernetes manifest.\n\n\
+                  Turns the manifest into values for the DeliveryHero `locust` Helm chart, creates the\n\
+                  script ConfigMaps itself, and hardens what Helm renders as a post-renderer.",
+    after_help = "Examples:\n  \
+        locust-planton check -f examples/checkout.yaml\n  \
+        locust-planton values -f examples/checkout.yaml --output-file values.yaml\n  \
+        helm install checkout-load oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 -f values.yaml --post-renderer locust-planton\n\n\
+        -o/--output picks a format (yaml|json for manifests and values, text|json for reports);\n\
+        --output-file writes a file (atomically). Progress goes to stderr; --quiet silences it.\n\
+        Exit codes: 0 ok, 1 invalid input or failure, 2 usage error, 3 timeout, 4 helm/kubectl failed."
+)]
+pub struct Cli {
+    /// Without a subcommand and with stdin not a terminal, locust-planton post-renders (so
+    /// `--post-renderer locust-planton` needs no arguments).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Post-render flags, also accepted without the subcommand (`--post-renderer-args`).
+    #[command(flatten)]
+    pub post_render: ProfileArgs,
+    /// No progress on stderr (warnings and errors are still printed).
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Validate a manifest and list every problem.   e.g. locust-planton check -f test.yaml
+    #[command(
+        after_help = "Examples:\n  locust-planton check -f examples/checkout.yaml\n  locust-planton check -f - -o json < test.yaml\n\n\
+        Prints `FILE:LINE:COL: field.path: message` per problem (warnings say `warning:`).\n\
+        Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage error."
+    )]
+    Check(CheckArgs),
+    /// Chart values for a manifest.   e.g. locust-planton values -f test.yaml --output-file values.yaml
+    #[command(
+        after_help = "Examples:\n  locust-planton values -f examples/checkout.yaml\n  locust-planton values -f examples/checkout.yaml --output-file values.yaml\n  \
+        locust-planton values -f examples/checkout.yaml -o json | jq .master\n\n\
+        The values embed the script ConfigMaps (extraObjects), so the release owns them.\n\
+        Nothing is written unless the whole output is valid. Exit codes: 0 ok, 1 invalid, 2 usage."
+    )]
+    Values(GenerateArgs),
+    /// Every problem the post-renderer would find in a rendered stream, at once.   e.g. helm template x chart | locust-planton lint
+    #[command(
+        after_help = "Examples:\n  helm template prom prometheus-community/prometheus | locust-planton lint\n  \
+        locust-planton lint -f manifests.yaml -o json | jq '.[] | select(.optOut) | .optOut'\n\n\
+        Prints one line per finding (document, source, object, field, reason, the opt-out that allows it);\n\
+        warnings say `warning:` (e.g. a ServiceAccount a RoleBinding binds keeps its token). Writes no manifest.\n\
+        -o json: an array of {document, line, source, kind, name, namespace, field, rule, message, severity, optOut}.\n\
+        Setting every optOut listed (value \"true\") on its object makes post-render pass.\n\
+        Exit codes: 0 post-render would pass, 1 it would refuse, 2 usage error."
+    )]
+    Lint(LintArgs),
+    /// Helm post-renderer: harden and stamp the manifests on stdin.   e.g. helm install x chart --post-renderer locust-planton
+    #[command(
+        after_help = "Examples:\n  helm install load oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 -f values.yaml --post-renderer locust-planton   (Helm 3)\n  \
+        helm install load ... --post-renderer locust-planton   (Helm 4: the plugin; see docs/post-renderer.md)\n  \
+        helm template load chart -f values.yaml | locust-planton post-render --high-uid\n\n\
+        Opt out of one rule for one workload with the annotation locust.project-planton.org/allow-<rule>: \"true\".\n\
+        On failure: exit 1, nothing on stdout, the reason on stderr and in $LOCUST_PLANTON_LOG\n\
+        (default ~/.local/state/locust-planton/post-render.log), since Helm 4 hides stderr."
+    )]
+    PostRender(ProfileArgs),
+    /// Render the whole hardened deployment with helm.   e.g. locust-planton template -f test.yaml
+    #[command(
+        after_help = "Examples:\n  locust-planton template -f examples/checkout.yaml > manifests.yaml\n  \
+        locust-planton template -f examples/checkout.yaml --chart ./locust-0.35.0.tgz --release demo -n perf\n  \
+        locust-planton template -f examples/checkout.yaml -o json | jq '.items[].kind'\n  \
+        locust-planton template -f examples/checkout.yaml --print-command\n\n\
+        Runs `helm template` with generated values and this binary as post-renderer (Helm 3 or 4).\n\
+        Offline: --chart DIR|TGZ (an archive is checked against the pinned digest).\n\
+        Exit codes: 0 ok, 1 invalid input or helm missing, 2 usage, 4 helm failed (its stderr is shown)."
+    )]
+    Template(TemplateArgs),
+    /// Install or upgrade the release with helm.   e.g. locust-planton install -f test.yaml --wait
+    #[command(
+        after_help = "Examples:\n  locust-planton install -f examples/checkout.yaml --wait --timeout 5m\n  \
+        locust-planton install -f examples/checkout.yaml --print-command\n  \
+        locust-planton install -f examples/checkout.yaml -o json | jq -r .portForwardCommand\n\n\
+        Runs `helm upgrade --install` with generated values and this binary as post-renderer, then prints\n\
+        namespace, service, endpoint and port-forward command. --dry-run is helm's --dry-run=client.\n\
+        Exit codes: 0 ok, 1 invalid, 2 usage, 4 helm failed."
+    )]
+    Install(InstallArgs),
+    /// Uninstall the release (the script ConfigMaps go with it).   e.g. locust-planton uninstall -f test.yaml
+    #[command(
+        after_help = "Examples:\n  locust-planton uninstall -f examples/checkout.yaml\n  \
+        locust-planton uninstall -f examples/checkout.yaml --dry-run\n  \
+        locust-planton uninstall -f examples/checkout.yaml --print-command\n\n\
+        --dry-run is passed to helm (`helm uninstall --dry-run`): helm only simulates it.\n\
+        Exit codes: 0 ok, 1 invalid, 2 usage, 4 helm failed."
+    )]
+    Uninstall(UninstallArgs),
+    /// Print the pinned chart (charts-lock/).   e.g. locust-planton chart
+    #[command(after_help = "Examples:\n  locust-planton chart\n  locust-planton chart -o json")]
+    Chart(ReportArgs),
+    /// A helmfile release for the manifest.   e.g. locust-planton helmfile -f test.yaml > helmfile.yaml
+    #[command(
+        after_help = "Examples:\n  locust-planton values -f test.yaml --output-file checkout-load.values.yaml\n  \
+        locust-planton helmfile -f test.yaml --output-file helmfile.yaml && helmfile apply\n  \
+        locust-planton helmfile -f test.yaml --exec-values > helmfile.yaml   (values rendered from test.yaml on every run)\n  \
+        locust-planton helmfile -f test.yaml --print-exec-values > checkout-load.values.yaml.gotmpl\n\n\
+        postRenderer: locust-planton works on Helm 3 (binary on PATH) and Helm 4 (the plugin)."
+    )]
+    Helmfile(HelmfileArgs),
+    /// Flux OCIRepository + HelmRelease with the hardening as kustomize patches.   e.g. locust-planton flux -f test.yaml
+    #[command(
+        after_help = "Examples:\n  locust-planton flux -f examples/checkout.yaml --output-file clusters/perf/checkout-load.yaml\n  \
+        locust-planton flux -f examples/checkout.yaml --interval 1h --high-uid\n\n\
+        Flux cannot run a post-renderer binary; the patches do the same, within the limits the output's comment lists."
+    )]
+    Flux(FluxArgs),
+    /// Run the test locally, exactly as the pods would.   e.g. locust-planton local -f test.yaml --headless --users 10
+    #[command(
+        after_help = "Examples:\n  locust-planton local -f examples/checkout.yaml --host http://127.0.0.1:8080\n  \
+        locust-planton local -f examples/checkout.yaml --workers 2 --headless --users 20 --spawn-rate 5 --run-time 30s\n  \
+        locust-planton local -f test.yaml --headless --users 5 --run-time 10s -- --csv results\n\n\
+        Writes each pod's ConfigMaps and emptyDirs under a temporary directory, runs the pip init container,\n\
+        then the master and workers with the pods' command, args and env (master host 127.0.0.1). Output is\n\
+        prefixed by role. Where bubblewrap (`bwrap`) works, every process runs sandboxed as the pod would: its\n\
+        UID/GID, read-only root, volumes at the pod's paths, no capabilities, no new privileges, the pod's env.\n\
+        Default ports (5557, 8089) move to the next free one when taken; a port you pass must be free.\n\
+        Needs Python with Locust (`python3 -m locust`); --install-locust makes a cached virtualenv.\n\
+        Headless runs leave Locust's HTML report, its CSVs, summary.json and junit.xml in --results-dir\n\
+        (default locust-results/<name>-<UTC time>/) and print a summary; spec.loadTest.run.thresholds decide.\n\
+        Exit code: headless, the run's (1 when requests failed or a threshold was missed); otherwise 0 after Ctrl-C."
+    )]
+    Local(Box<LocalArgs>),
+    /// Show the state of a release's test.   e.g. locust-planton status -f test.yaml
+    #[command(
+        after_help = "Examples:\n  locust-planton status -f test.yaml\n  locust-planton status checkout-load -n load-tests -o json\n\n\
+        Reads the master Deployment, the master and worker pods and the current master's log through kubectl\n\
+        (only the current pod template's master counts: see `wait`). With thresholds, shows each verdict.\n\
+        Phases: Pending, Running, Completed, Failed (with the reason).\n\
+        Exit codes: 0, 1 the release has no objects in the namespace, 4 kubectl failed."
+    )]
+    Status(StatusArgs),
+    /// Wait for a headless run to finish.   e.g. locust-planton wait -f test.yaml --timeout 30m
+    #[command(
+        after_help = "Examples:\n  locust-planton install -f ci.yaml --wait && locust-planton wait -f ci.yaml --timeout 20m\n  \
+        locust-planton wait ci-run -n perf -o json\n\n\
+        Shows each poll on stderr (phase, workers, users, requests, failures, req/s). Prints Locust's final\n\
+        statistics, the run (master pod, script hash, rerun time) and each threshold's verdict. Only the\n\
+        current run counts: a master pod of an earlier pod template is never read. Exit codes: 0 passed,\n\
+        1 requests failed, a threshold missed, or no such release, 3 timeout or the cluster could not run the\n\
+        test (unschedulable pods, image pull errors, failed pip install: the reason is printed), 4 kubectl failed."
+    )]
+    Wait(WaitArgs),
+    /// Copy a finished run's results from the master pod.   e.g. locust-planton report -f test.yaml --results-dir results
+    #[command(
+        after_help = "Examples:\n  locust-planton report -f ci.yaml --results-dir locust-results/ci\n  locust-planton report ci-run -n perf\n\n\
+        Copies Locust's HTML report, its CSVs, summary.json and junit.xml of the current run from the master\n\
+        pod (kubectl exec with the image's Python; no tar needed) into a new or empty folder [default:\n\
+        locust-results/<release>-<UTC time>/], after checking they are the current run's. Exit codes: 0 copied,\n\
+        1 no finished run, no results or no such release, 4 kubectl failed."
+    )]
+    Report(ReportRunArgs),
+    /// Start a new run of an unchanged spec (rollout restart).   e.g. locust-planton rerun -f test.yaml
+    #[command(
+        after_help = "Examples:\n  locust-planton rerun -f ci.yaml && locust-planton wait -f ci.yaml\n\n\
+        `helm upgrade` of an unchanged spec rolls nothing, so the previous run stays the current one. rerun\n\
+        restarts the release's Deployments (kubectl rollout restart): new master and workers, a new run\n\
+        identity (kubectl.kubernetes.io/restartedAt), new results. Exit codes: 0, 1 no such release, 4 kubectl failed."
+    )]
+    Rerun(RunTarget),
+    /// Suggest workers and resources for a load.   e.g. locust-planton plan --users 20000 --rps 15000
+    #[command(
+        after_help = "Examples:\n  locust-planton plan --users 5000\n  locust-planton plan --users 20000 --rps 15000 -o json"
+    )]
+    Plan(PlanArgs),
+    /// The script ConfigMaps as plain manifests.   e.g. locust-planton configmaps -f test.yaml
+    #[command(
+        after_help = "Examples:\n  locust-planton configmaps -f examples/checkout.yaml | kubectl apply -f -\n\n\
+        For users who manage the ConfigMaps outside Helm; `values` already ships them in the release."
+    )]
+    Configmaps(GenerateArgs),
+    /// The manifest's JSON Schema, for editors.   e.g. locust-planton schema --output-file locust-kubernetes.schema.json
+    #[command(
+        after_help = "Examples:\n  locust-planton schema --output-file locust-kubernetes.schema.json\n\n\
+        JSON Schema draft 2020-12 of a LocustKubernetes/KubernetesLocust manifest (both spellings of every\n\
+        field, the extension fields). Put `# yaml-language-server: $schema=locust-kubernetes.schema.json`\n\
+        at the top of a manifest and editors with the YAML language server complete and validate it.\n\
+        `check` remains the authority: docs/spec.md \"Schema\" lists the rules a schema cannot express."
+    )]
+    Schema(FileOut),
+    /// Start a manifest: a commented, working NAME.yaml.   e.g. locust-planton init checkout-load
+    #[command(
+        after_help = "Examples:\n  locust-planton init checkout-load\n  locust-planton init checkout-load --output-file load/checkout.yaml\n  \
+        locust-planton init checkout-load --output-file - | less\n\n\
+        The manifest passes `check` and runs with `local --headless`. An existing file is never overwritten\n\
+        (exit 1, nothing written)."
+    )]
+    Init(InitArgs),
+    /// Shell completion script.   e.g. locust-planton completion bash > ~/.local/share/bash-completion/completions/locust-planton
+    #[command(
+        after_help = "Examples:\n  locust-planton completion bash > ~/.local/share/bash-completion/completions/locust-planton\n  \
+        locust-planton completion zsh > ~/.zfunc/_locust-planton\n  \
+        locust-planton completion fish > ~/.config/fish/completions/locust-planton.fish\n  \
+        locust-planton completion powershell >> $PROFILE"
+    )]
+    Completion(CompletionArgs),
+    /// Man pages for the tool and each subcommand.   e.g. locust-planton man --dir /usr/local/share/man/man1
+    #[command(
+        after_help = "Examples:\n  locust-planton man --dir ~/.local/share/man/man1 && man locust-planton\n\n\
+        Writes locust-planton.1 and locust-planton-<subcommand>.1 (each atomically), creating DIR."
+    )]
+    Man(ManArgs),
+    /// Version, commit, pinned chart and supported Helm.   e.g. locust-planton version -o json
+    #[command(after_help = "Examples:\n  locust-planton version\n  locust-planton version -o json")]
+    Version(ReportArgs),
+}
+
+/// `-o` as a format, with a hint for the old `-o FILE`: helm and kubectl users read `-o` as a
+/// format, so a file name there is a usage error that names `--output-file`.
+fn format_of<F: ValueEnum>(s: &str) -> Result<F, String> {
+    F::from_str(s, true).map_err(|_| {
+        let names: Vec<String> = F::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect();
+        format!(
+            "`{s}` is not a format ({}); to write a file use --output-file {s}",
+            names.join("|")
+        )
+    })
+}
+
+fn manifest_format(s: &str) -> Result<ManifestFormat, String> {
+    format_of(s)
+}
+
+fn report_format(s: &str) -> Result<ReportFormat, String> {
+    format_of(s)
+}
+
+/// `-f`: the manifest.
+#[derive(Args, Clone)]
+pub struct SpecFile {
+    /// The manifest (`-` reads stdin).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: String,
+}
+
+/// `--output-file`: write to a file instead of stdout.
+#[derive(Args, Clone, Default)]
+pub struct FileOut {
+    /// Write to PATH instead of stdout (atomically; `-` is stdout).
+    #[arg(long = "output-file", value_name = "PATH")]
+    pub output_file: Option<String>,
+}
+
+#[derive(Args, Clone)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub spec: SpecFile,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
+    pub output: ReportFormat,
+}
+
+/// `values`, `configmaps`: generated YAML (or JSON).
+#[derive(Args, Clone)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub spec: SpecFile,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_name = "yaml|json", value_parser = manifest_format, default_value = "yaml")]
+    pub output: ManifestFormat,
+    #[command(flatten)]
+    pub file_out: FileOut,
+}
+
+#[derive(Args, Clone)]
+pub struct LintArgs {
+    /// The rendered stream (`-`: stdin).
+    #[arg(short = 'f', long = "file", value_name = "FILE", default_value = "-")]
+    pub file: String,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
+    pub output: ReportFormat,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+/// The post-renderer's profile, shared by every command that hardens.
+#[derive(Args, Clone, Copy, Default)]
+pub struct ProfileArgs {
+    /// Run as UID/GID 10001 (and raise explicit UIDs below 10000), for scanners that demand it.
+    #[arg(long)]
+    pub high_uid: bool,
+    /// The UID/GID pods run as where none is set [default: 1000, the image's `locust` user].
+    #[arg(long, value_name = "UID", value_parser = clap::value_parser!(i64).range(1..))]
+    pub uid: Option<i64>,
+    /// Fail when the chart version is not one charts-lock/ lists as verified.
+    #[arg(long)]
+    pub strict_chart: bool,
+}
+
+/// Which release, found how: shared by `template`, `install`, `uninstall`.
+#[derive(Args, Clone)]
+pub struct ReleaseArgs {
+    #[command(flatten)]
+    pub spec: SpecFile,
+    /// Release name [default: metadata.name].
+    #[arg(long, value_name = "NAME")]
+    pub release: Option<String>,
+    /// Namespace [default: spec.namespace.value, the namespace label, or metadata.name].
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// The helm binary [default: $HELM, else helm on PATH].
+    #[arg(long, value_name = "PATH")]
+    pub helm: Option<String>,
+    /// Print the helm command line instead of running it.
+    #[arg(long)]
+    pub print_command: bool,
+}
+
+/// The chart and the post-renderer: `template` and `install`.
+#[derive(Args, Clone)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub release: ReleaseArgs,
+    /// A local chart directory, or an archive checked against charts-lock/'s digest (offline use).
+    #[arg(long, value_name = "DIR|TGZ")]
+    pub chart: Option<String>,
+    /// Pull the pinned chart from this classic chart repository (a mirror) instead of its OCI reference.
+    #[arg(long, value_name = "URL")]
+    pub chart_repo: Option<String>,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+#[derive(Args, Clone)]
+pub struct TemplateArgs {
+    #[command(flatten)]
+    pub render: RenderArgs,
+    /// Output format (json: a v1 List, as kubectl prints several objects).
+    #[arg(short = 'o', long = "output", value_name = "yaml|json", value_parser = manifest_format, default_value = "yaml")]
+    pub output: ManifestFormat,
+    #[command(flatten)]
+    pub file_out: FileOut,
+}
+
+/// `--kube-context` (kubectl's `--context` accepted too).
+#[derive(Args, Clone, Default)]
+pub struct ContextArg {
+    /// kubeconfig context [alias: --context].
+    #[arg(long = "kube-context", visible_alias = "context", value_name = "NAME")]
+    pub kube_context: Option<String>,
+}
+
+#[derive(Args, Clone)]
+pub struct InstallArgs {
+    #[command(flatten)]
+    pub render: RenderArgs,
+    #[command(flatten)]
+    pub context: ContextArg,
+    /// Wait until the pods are ready.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long helm waits (e.g. 5m).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Roll back on failure (Helm 3 --atomic, Helm 4 --rollback-on-failure).
+    #[arg(long)]
+    pub atomic: bool,
+    /// Render and validate client-side only (helm --dry-run=client; kubectl --dry-run=client).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format of the deployment summary.
+    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
+    pub output: ReportFormat,
+}
+
+#[derive(Args, Clone)]
+pub struct UninstallArgs {
+    #[command(flatten)]
+    pub release: ReleaseArgs,
+    #[command(flatten)]
+    pub context: ContextArg,
+    /// Wait until the release's objects are gone.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long helm waits (e.g. 5m).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Simulate the uninstall (passed to helm: `helm uninstall --dry-run`).
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `-o text|json` alone.
+#[derive(Args, Clone)]
+pub struct ReportArgs {
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
+    pub output: ReportFormat,
+}
+
+#[derive(Args, Clone)]
+pub struct HelmfileArgs {
+    #[command(flatten)]
+    pub spec: SpecFile,
+    /// The values file the release reads [default: <metadata.name>.values.yaml].
+    #[arg(long, value_name = "PATH")]
+    pub values_file: Option<String>,
+    /// Namespace [default: from the manifest].
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// A local chart directory or archive instead of the pinned OCI chart (air-gapped use).
+    #[arg(long, value_name = "DIR|TGZ")]
+    pub chart: Option<String>,
+    /// Values from a `.gotmpl` file that runs `locust-planton values` through helmfile's
+    /// `exec` on every run, so they never go stale [default file: <metadata.name>.values.yaml.gotmpl].
+    #[arg(long)]
+    pub exec_values: bool,
+    /// Print the one line of that `.gotmpl` values file instead of the release.
+    #[arg(long, conflicts_with_all = ["exec_values", "values_file", "chart", "namespace"])]
+    pub print_exec_values: bool,
+    #[command(flatten)]
+    pub file_out: FileOut,
+}
+
+#[derive(Args, Clone)]
+pub struct FluxArgs {
+    #[command(flatten)]
+    pub spec: SpecFile,
+    /// Namespace of the Flux objects and the release [default: from the manifest].
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Reconciliation interval.
+    #[arg(long, default_value = "10m")]
+    pub interval: String,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// Output format (json: a v1 List).
+    #[arg(short = 'o', long = "output", value_name = "yaml|json", value_parser = manifest_format, default_value = "yaml")]
+    pub output: ManifestFormat,
+    #[command(flatten)]
+    pub file_out: FileOut,
+}
+
+/// `local --sandbox`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SandboxArg {
+    Auto,
+    Required,
+    Off,
+}
+
+#[derive(Args, Clone)]
+pub struct LocalArgs {
+    #[command(flatten)]
+    pub spec: SpecFile,
+    /// Worker processes [default: the spec's worker replicas, at most one per CPU].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub workers: Option<u16>,
+    /// Target URL (overrides spec.loadTest.host).
+    #[arg(long, value_name = "URL")]
+    pub host: Option<String>,
+    /// Run without the web UI and exit with the master's exit code.
+    #[arg(long)]
+    pub headless: bool,
+    /// Users to simulate (headless).
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "headless",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub users: u32,
+    /// Users started per second (headless) [default: --users].
+    #[arg(long, value_name = "R", requires = "headless")]
+    pub spawn_rate: Option<f64>,
+    /// How long to run (headless), e.g. 30s, 5m.
+    #[arg(long, value_name = "T", default_value = "1m", requires = "headless")]
+    pub run_time: String,
+    /// The Python with Locust [default: $LOCUST_PLANTON_PYTHON, else python3].
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<String>,
+    /// Use (and create if needed) a cached virtualenv with the pods' Locust version
+    /// (spec.loadTest.locustVersion or the image tag; else the chart's).
+    #[arg(long)]
+    pub install_locust: bool,
+    /// Port the master listens on for workers [default: 5557, or the next free one].
+    #[arg(long, value_name = "PORT")]
+    pub master_port: Option<u16>,
+    /// Port of the web UI (on 127.0.0.1) [default: 8089, or the next free one].
+    #[arg(long, value_name = "PORT")]
+    pub web_port: Option<u16>,
+    /// Run each pod process in a bubblewrap sandbox with the pod's security context:
+    /// `auto` where bwrap works (else a warning), `required` refuses to run without it.
+    #[arg(long, value_enum, value_name = "MODE", default_value = "auto")]
+    pub sandbox: SandboxArg,
+    /// Same as --sandbox off.
+    #[arg(long, conflicts_with = "sandbox")]
+    pub no_sandbox: bool,
+    /// Headless runs: the folder receiving the HTML report, CSVs, summary.json and junit.xml
+    /// (created; must be empty) [default: a new locust-results/<name>-<UTC time>/ here].
+    #[arg(long, value_name = "DIR")]
+    pub results_dir: Option<String>,
+    /// Extra Locust arguments for the master.
+    #[arg(last = true, value_name = "LOCUST ARGS")]
+    pub master_args: Vec<String>,
+}
+
+/// A release named directly or by its manifest (`-f`: metadata.name and the manifest's namespace).
+#[derive(Args, Clone, Default)]
+pub struct RunTarget {
+    /// The release (metadata.name unless installed under another name).
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    pub release: Option<String>,
+    /// The manifest: its metadata.name is the release, its namespace the namespace.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<String>,
+    /// Namespace [default: the manifest's with -f, else the kubeconfig context's].
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub context: ContextArg,
+    /// The kubectl binary [default: $KUBECTL, else kubectl on PATH].
+    #[arg(long, value_name = "PATH")]
+    pub kubectl: Option<String>,
+}
+
+#[derive(Args, Clone)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub target: RunTarget,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
+    pub output: ReportFormat,
+}
+
+#[derive(Args, Clone)]
+pub struct WaitArgs {
+    #[command(flatten)]
+    pub target: RunTarget,
+    /// Give up after this long.
+    #[arg(long, default_value = "30m")]
+    pub timeout: String,
+    /// How often to look.
+    #[arg(long, default_value = "5s")]
+    pub interval: String,
+    /// Output format (json: the final status, with the threshold verdicts and the run).
+    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
+    pub output: ReportFormat,
+}
+
+#[derive(Args, Clone)]
+pub struct ReportRunArgs {
+    #[command(flatten)]
+    pub target: RunTarget,
+    /// The folder to copy the results into (created; must be empty).
+    #[arg(long, value_name = "DIR")]
+    pub results_dir: Option<String>,
+}
+
+fn positive_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!(
+            "`{s}` is not a positive number of requests per second"
+        )),
+    }
+}
+
+#[derive(Args, Clone)]
+pub struct PlanArgs {
+    /// Concurrent users to simulate (at least 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub users: u64,
+    /// Target requests per second (more than 0).
+    #[arg(long, value_name = "R", value_parser = positive_rate)]
+    pub rps: Option<f64>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
+    pub output: ReportFormat,
+}
+
+#[derive(Args, Clone)]
+pub struct InitArgs {
+    /// metadata.name and loadTest.name: a DNS-1123 label of at most 47 characters.
+    pub name: String,
+    /// Where to write it [default: ./NAME.yaml]; `-` is stdout.
+    #[arg(long = "output-file", value_name = "PATH")]
+    pub output_file: Option<String>,
+}
+
+#[derive(Args, Clone)]
+pub struct CompletionArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Clone)]
+pub struct ManArgs {
+    /// The directory to write the pages to (created when missing).
+    #[arg(long, value_name = "DIR")]
+    pub dir: String,
+}

@@ -1,0 +1,298 @@
+//! The command line ([`args`]) wired to the commands: each subcommand's arguments become the
+//! command's inputs, its [`Output`] goes to stdout or `--output-file`, notes to stderr.
+
+pub mod args;
+
+use crate::commands::{self, Failure, Output, exit};
+use crate::contract::{HIGH_UID, RUN_AS_USER};
+use crate::local::sandbox::SandboxMode;
+use crate::postrender::{Options, Profile};
+use args::*;
+use clap::CommandFactory;
+
+/// The command line, with the version texts that name the commit and the pinned chart.
+pub fn command() -> clap::Command {
+    Cli::command()
+        .version(commands::version::short())
+        .long_version(commands::version::long().trim_end().to_string())
+}
+
+/// Runs one parsed command line; returns the exit code.
+pub fn run(command: Command) -> Result<u8, Failure> {
+    match command {
+        Command::Local(a) => local(*a),
+        Command::Man(a) => man_pages(&a.dir).map(|_| exit::OK),
+        Command::Init(a) => commands::init::run(&a.name, a.output_file.as_deref()).map(|note| {
+            eprint!("{note}");
+            exit::OK
+        }),
+        Command::PostRender(p) => commands::post_render::run(&p.options()).map(|warnings| {
+            eprint!("{warnings}");
+            exit::OK
+        }),
+        other => {
+            let (output, file) = produce(other)?;
+            deliver(output, file.as_deref())
+        }
+    }
+}
+
+/// Commands whose whole result is an [`Output`], with the `--output-file` they were given.
+fn produce(command: Command) -> Result<(Output, Option<String>), Failure> {
+    let to_stdout = |o: Output| (o, None);
+    Ok(match command {
+        Command::Check(a) => to_stdout(commands::check::run(&a.spec.file, a.output)?),
+        Command::Lint(a) => to_stdout(commands::lint::run(
+            &a.file,
+            &a.profile.options(),
+            a.output,
+        )?),
+        Command::Values(a) => (
+            commands::values::values(&a.spec.file, a.output)?,
+            a.file_out.output_file,
+        ),
+        Command::Configmaps(a) => (
+            commands::values::configmaps(&a.spec.file, a.output)?,
+            a.file_out.output_file,
+        ),
+        Command::Template(a) => {
+            let mut d = deploy_args(&a.render);
+            d.manifests = a.output;
+            (commands::deploy::template(&d)?, a.file_out.output_file)
+        }
+        Command::Install(a) => {
+            let mut d = deploy_args(&a.render);
+            d.report = a.output;
+            let i = commands::deploy::InstallArgs {
+                wait: a.wait,
+                timeout: a.timeout,
+                atomic: a.atomic,
+                kube_context: a.context.kube_context,
+                dry_run: a.dry_run,
+            };
+            to_stdout(commands::deploy::install(&d, &i)?)
+        }
+        Command::Uninstall(a) => {
+            let d = release_args(&a.release);
+            let i = commands::deploy::InstallArgs {
+                wait: a.wait,
+                timeout: a.timeout,
+                kube_context: a.context.kube_context,
+                dry_run: a.dry_run,
+                ..Default::default()
+            };
+            to_stdout(commands::deploy::uninstall(&d, &i)?)
+        }
+        Command::Chart(a) => to_stdout(commands::chart(a.output)),
+        Command::Version(a) => to_stdout(commands::version::output(a.output)),
+        Command::Plan(a) => to_stdout(commands::plan(a.users, a.rps, a.output)?),
+        Command::Schema(f) => (Output::ok(crate::spec::schema::text()), f.output_file),
+        Command::Helmfile(a) => (
+            commands::gitops::helmfile(
+                &a.spec.file,
+                a.values_file.as_deref(),
+                a.namespace.as_deref(),
+                a.chart.as_deref(),
+                a.exec_values,
+                a.print_exec_values,
+            )?,
+            a.file_out.output_file,
+        ),
+        Command::Flux(a) => (
+            commands::gitops::flux(
+                &a.spec.file,
+                a.namespace.as_deref(),
+                &a.interval,
+                a.profile.options().profile,
+                a.output,
+            )?,
+            a.file_out.output_file,
+        ),
+        Command::Status(a) => to_stdout(commands::ops::status(&target(a.target)?, a.output)?),
+        Command::Wait(a) => to_stdout(commands::ops::wait(
+            &target(a.target)?,
+            &a.timeout,
+            &a.interval,
+            a.output,
+        )?),
+        Command::Report(a) => to_stdout(commands::ops::report(
+            &target(a.target)?,
+            a.results_dir.as_deref(),
+        )?),
+        Command::Rerun(t) => to_stdout(commands::ops::rerun(&target(t)?)?),
+        Command::Completion(a) => to_stdout(Output::ok(completion(a.shell)?)),
+        Command::Local(_) | Command::Man(_) | Command::Init(_) | Command::PostRender(_) => {
+            unreachable!("run() handles these")
+        }
+    })
+}
+
+/// Notes to stderr, then the output to stdout or the file; returns the exit code.
+fn deliver(output: Output, file: Option<&str>) -> Result<u8, Failure> {
+    eprint!("{}", output.stderr);
+    commands::write_output(file, &output.stdout)?;
+    Ok(output.code)
+}
+
+impl ProfileArgs {
+    pub fn options(&self) -> Options {
+        let uid = if self.high_uid {
+            HIGH_UID
+        } else {
+            self.uid.unwrap_or(RUN_AS_USER)
+        };
+        Options {
+            profile: Profile {
+                uid,
+                high_uid: self.high_uid,
+            },
+            strict_chart: self.strict_chart,
+        }
+    }
+
+    /// The same flags, as arguments for the post-renderer helm runs.
+    fn forwarded_args(&self) -> Vec<String> {
+        let mut a = Vec::new();
+        if self.high_uid {
+            a.push("--high-uid".into());
+        }
+        if let Some(u) = self.uid {
+            a.extend(["--uid".into(), u.to_string()]);
+        }
+        if self.strict_chart {
+            a.push("--strict-chart".into());
+        }
+        a
+    }
+}
+
+fn release_args(r: &ReleaseArgs) -> commands::deploy::DeployArgs {
+    commands::deploy::DeployArgs {
+        file: r.spec.file.clone(),
+        release: r.release.clone(),
+        namespace: r.namespace.clone(),
+        helm: r.helm.clone(),
+        print_command: r.print_command,
+        ..Default::default()
+    }
+}
+
+fn deploy_args(r: &RenderArgs) -> commands::deploy::DeployArgs {
+    commands::deploy::DeployArgs {
+        chart: r.chart.clone(),
+        chart_repo: r.chart_repo.clone(),
+        post_render_options: r.profile.options(),
+        post_render_args: r.profile.forwarded_args(),
+        ..release_args(&r.release)
+    }
+}
+
+/// The release and the kubectl that reaches it; with `-f`, from the manifest.
+fn target(t: RunTarget) -> Result<commands::ops::Target, Failure> {
+    let (release, namespace) = match (&t.file, t.release) {
+        (Some(f), _) => {
+            let (_, spec, _) = commands::load_spec(f)?;
+            let ns = t
+                .namespace
+                .or_else(|| spec.namespace_value().map(str::to_string));
+            (spec.name, ns)
+        }
+        (None, Some(r)) => (r, t.namespace),
+        (None, None) => unreachable!("clap requires a release or -f"),
+    };
+    Ok(commands::ops::Target {
+        release,
+        kubectl: crate::kubectl::Kubectl::new(
+            t.kubectl.as_deref(),
+            t.context.kube_context.as_deref(),
+            namespace.as_deref(),
+        ),
+    })
+}
+
+/// A `local` port: the user's (fails when taken) or the default (moves to a free one).
+fn local_port(chosen: Option<u16>, default: u16) -> crate::local::Port {
+    crate::local::Port {
+        port: chosen.unwrap_or(default),
+        explicit: chosen.is_some(),
+    }
+}
+
+fn local(a: LocalArgs) -> Result<u8, Failure> {
+    let sandbox = match (a.no_sandbox, a.sandbox) {
+        (true, _) | (_, SandboxArg::Off) => SandboxMode::Off,
+        (_, SandboxArg::Auto) => SandboxMode::Auto,
+        (_, SandboxArg::Required) => SandboxMode::Required,
+    };
+    let users = a.users;
+    commands::local::local(commands::local::LocalArgs {
+        file: a.spec.file,
+        workers: a.workers.map(usize::from),
+        install_locust: a.install_locust,
+        results_dir: a.results_dir,
+        options: crate::local::LocalOptions {
+            workers: 0,
+            host: a.host,
+            headless: a.headless.then(|| crate::local::Headless {
+                users,
+                spawn_rate: a.spawn_rate.unwrap_or(f64::from(users)),
+                run_time: a.run_time,
+            }),
+            python: a
+                .python
+                .or_else(|| std::env::var("LOCUST_PLANTON_PYTHON").ok())
+                .unwrap_or_else(|| "python3".into()),
+            master_port: local_port(a.master_port, 5557),
+            web_port: local_port(a.web_port, 8089),
+            master_args: a.master_args,
+            // The spec's version replaces it (`commands::local`).
+            locust_version: String::new(),
+            // `commands::local` fills these in.
+            results_dir: None,
+            name: String::new(),
+            sandbox,
+        },
+    })
+}
+
+fn completion(shell: clap_complete::Shell) -> Result<String, Failure> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command(), "locust-planton", &mut script);
+    let s = String::from_utf8(script)
+        .map_err(|e| Failure::failed(format!("completion script: {e}")))?;
+    Ok(match shell {
+        // clap_complete 4.6 names the bash cases of subcommands after the binary with its `-`
+        // turned into the subcommand separator (`locust__subcmd__planton__subcmd__init`) but
+        // dispatches to `locust__planton__subcmd__init`, so no subcommand's flags would
+        // complete; tests/cli_tools.rs completes `init --out` in a real bash.
+        clap_complete::Shell::Bash => s.replace("locust__subcmd__planton", "locust__planton"),
+        _ => s,
+    })
+}
+
+/// Man pages: the tool's and one per visible subcommand, each written atomically into `dir`.
+fn man_pages(dir: &str) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir).map_err(|e| Failure::failed(format!("{dir}: {e}")))?;
+    let root = command();
+    let mut pages = vec![("locust-planton".to_string(), root.clone())];
+    for sub in root.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("locust-planton-{}", sub.get_name());
+        pages.push((
+            name.clone(),
+            sub.clone()
+                .name(name)
+                .version(root.get_version().unwrap_or_default().to_string()),
+        ));
+    }
+    for (name, cmd) in pages {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(cmd)
+            .render(&mut page)
+            .map_err(|e| Failure::failed(format!("{name}.1: {e}")))?;
+        let text =
+            String::from_utf8(page).map_err(|e| Failure::failed(format!("{name}.1: {e}")))?;
+        let path = std::path::Path::new(dir).join(format!("{name}.1"));
+        commands::write_output(Some(&path.to_string_lossy()), &text)?;
+    }
+    Ok(())
+}
