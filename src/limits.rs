@@ -1,5 +1,5 @@
 //! Bounds on what locust-planton reads, so hostile or runaway input is refused with a clear
-//! message instead of using up memory or the stack (README "Input limits"). Each bound sits far
+//! message instead of using up memory or the stack (docs/limits.md). Each bound sits far
 //! above anything Kubernetes or Helm can store: etcd keeps an object of at most 1.5 MiB, and Helm
 //! keeps a whole release in one Secret of at most 1 MiB (compressed).
 

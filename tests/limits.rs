@@ -1,4 +1,4 @@
-//! Input limits (README "Input limits"): hostile or runaway input is refused with a message
+//! Input limits (docs/limits.md "Input limits"): hostile or runaway input is refused with a message
 //! naming the bound, nothing on stdout, before it can use up memory or the stack. Go's YAML
 //! reader (kubectl) is the oracle for the alias rule.
 

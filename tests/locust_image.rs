@@ -1,4 +1,4 @@
-//! One Locust image everywhere (README "Values mapping"): for each way a spec names the image,
+//! One Locust image everywhere (docs/values.md): for each way a spec names the image,
 //! real Helm 3 and Helm 4 renders (through `template`, post-renderer included) give the master,
 //! the workers and both pip init containers the same image.
 

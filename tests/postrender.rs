@@ -523,7 +523,8 @@ fn example_values(dir: &Path) -> PathBuf {
     p
 }
 
-/// Helm 3 sends hooks to no post-renderer (DESIGN §4): on Helm 3 a chart's hooks stay as the
+/// Helm 3 sends hooks to no post-renderer (docs/post-renderer.md "The Helm contract"): on Helm 3
+/// a chart's hooks stay as the
 /// chart wrote them. The DeliveryHero chart has none; the test chart has one to show the limit.
 fn check_rendered(text: &str, what: &str, hooks_post_rendered: bool) {
     let is_hook = |o: &Value| o["metadata"]["annotations"]["helm.sh/hook"].is_string();

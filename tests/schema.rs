@@ -142,7 +142,8 @@ fn invalid_fixtures_fail_unless_listed_as_beyond_a_schema() {
     for f in files {
         let name = f.file_name().unwrap().to_str().unwrap();
         let text = read(&f);
-        // `check` decides: rules on the chart values (README "Before Helm runs, and after") are
+        // `check` decides: rules on the chart values (docs/post-renderer.md "Before Helm runs, and
+        // after") are
         // applied after the reader, to the values the spec makes.
         let check = std::process::Command::new(bin())
             .args(["check", "-f"])

@@ -1,6 +1,7 @@
 //! `post-render`: stdin → hardened stdout, for `helm --post-renderer`. Helm 4 throws away a
-//! post-renderer's stderr, so a failure is also written to a log file (README "Post-renderer
-//! errors"): `$LOCUST_PLANTON_LOG`, else `$XDG_STATE_HOME/locust-planton/post-render.log`, else
+//! post-renderer's stderr, so a failure is also written to a log file (docs/post-renderer.md
+//! "Errors and the log"): `$LOCUST_PLANTON_LOG`, else
+//! `$XDG_STATE_HOME/locust-planton/post-render.log`, else
 //! `~/.local/state/locust-planton/post-render.log`.
 
 use super::Failure;
@@ -24,8 +25,8 @@ pub fn log_path() -> Option<PathBuf> {
 pub const LOG_LIMIT: usize = 1024 * 1024;
 
 /// Post-renders stdin to stdout; returns the warnings for stderr. Nothing reaches stdout unless
-/// the whole stream was processed. Every run appends an entry to the log (README
-/// "Post-renderer errors"): the reasons of a failure, or the warnings and a success line, with
+/// the whole stream was processed. Every run appends an entry to the log (docs/post-renderer.md
+/// "Errors and the log"): the reasons of a failure, or the warnings and a success line, with
 /// the UTC time and the release, so the newest entry is always this run's.
 pub fn run(options: &Options) -> Result<String, Failure> {
     // Bounded: a runaway stream is refused before it is all in memory.

@@ -3,7 +3,8 @@
 
 use crate::lock::chart_lock;
 
-/// Helm major versions locust-planton drives (README "Post-renderer"); Helm 3 needs 3.9+ for
+/// Helm major versions locust-planton drives (docs/post-renderer.md "The Helm contract"); Helm 3
+/// needs 3.9+ for
 /// `--post-renderer-args`.
 pub const HELM_SUPPORTED: &[&str] = &["3.9+", "4"];
 /// Helm releases the test suite runs (scripts/install-tools.sh).

@@ -51,7 +51,7 @@ pub struct LocalOptions {
     pub sandbox: SandboxMode,
     /// The Locust release the pods run (named when this Python has none).
     pub locust_version: String,
-    /// Where a headless run's results are copied (README "Results and thresholds"); set by
+    /// Where a headless run's results are copied (docs/local.md "Results of a local run"); set by
     /// `commands::local` for headless runs.
     pub results_dir: Option<PathBuf>,
     /// metadata.name, for the results' summary.

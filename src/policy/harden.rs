@@ -1,6 +1,6 @@
 //! Hardens pods to the Pod Security Standards "baseline" and "restricted" profiles and this
 //! tool's own rules (non-root UID, no service-account token, read-only root file system; the
-//! README's "Post-renderer" section lists them): missing settings are filled in, stricter ones
+//! docs/post-renderer.md lists them): missing settings are filled in, stricter ones
 //! kept, weaker explicit ones are errors unless the object or its pod template opts out of that
 //! one rule with `locust.project-planton.org/allow-<rule>: "true"`. Every pod spec the object
 //! holds is hardened, wherever it is ([`super::pod::pod_specs`]). A field of the wrong type

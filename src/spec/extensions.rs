@@ -1,5 +1,5 @@
-//! Extension fields: what users need beyond the Planton API, documented in README "Extension
-//! fields". Each is optional; every other unknown field stays an error.
+//! Extension fields: what users need beyond the Planton API, documented in docs/spec.md
+//! "Extension fields". Each is optional; every other unknown field stays an error.
 //!
 //! - `spec.loadTest.run`: a headless run with a completion status;
 //! - `spec.loadTest.locustVersion`: the Locust release every container runs;
@@ -46,7 +46,7 @@ impl Thresholds {
         *self == Thresholds::default()
     }
 
-    /// The JSON the run wrapper reads (README "Results and thresholds"): the spec's names.
+    /// The JSON the run wrapper reads (docs/operations.md "Thresholds"): the spec's names.
     pub fn to_json(&self) -> serde_json::Value {
         let mut m = serde_json::Map::new();
         if let Some(v) = self.max_fail_ratio {

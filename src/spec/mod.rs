@@ -1,6 +1,6 @@
 //! Reading and validating a Project Planton `LocustKubernetes` (or `KubernetesLocust`) manifest
 //! into the typed [`LoadTestSpec`] every other stage uses. All problems are collected, each with
-//! its canonical field path; see README "Spec reference" for the rules.
+//! its canonical field path; see docs/spec.md for the rules.
 
 pub mod extensions;
 pub mod image;
@@ -84,7 +84,7 @@ pub struct LoadTestSpec {
     pub load_test: LoadTest,
     /// Dotted chart-value paths → values as written, in document order.
     pub helm_values: Vec<(String, String)>,
-    /// Fields beyond the Planton API (README "Extension fields").
+    /// Fields beyond the Planton API (docs/spec.md "Extension fields").
     pub extensions: Extensions,
 }
 

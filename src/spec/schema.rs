@@ -4,7 +4,7 @@
 //! It states what the reader (`spec::read`) checks field by field: both kinds, both spellings
 //! of every field (one at a time), types, patterns, ranges, required fields, unknown fields
 //! rejected, and the cross-field rules a schema can say (`if`/`then`). What it cannot say is
-//! listed in [`NOT_EXPRESSIBLE`] and in README "Schema". The patterns are built from the same
+//! listed in [`NOT_EXPRESSIBLE`] and in docs/spec.md "Schema". The patterns are built from the same
 //! constants the reader uses ([`super::MAX_NAME_LEN`], [`super::API_VERSION`], …), and
 //! `tests/schema.rs` probes the reader with an unknown field in every object of this schema and
 //! compares the reader's list of known fields with the schema's, so neither can gain or lose a
@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 /// File name of the committed schema, under `schema/`.
 pub const FILE_NAME: &str = "locust-kubernetes.schema.json";
 
-/// Reader rules a JSON Schema cannot state, with the reason (README "Schema").
+/// Reader rules a JSON Schema cannot state, with the reason (docs/spec.md "Schema").
 pub const NOT_EXPRESSIBLE: &[(&str, &str)] = &[
     (
         "requests ≤ limits",

@@ -1,4 +1,4 @@
-//! Values and objects for the extension fields (README "Extension fields"): headless runs with a
+//! Values and objects for the extension fields (docs/spec.md): headless runs with a
 //! completion status, the Prometheus exporter, NetworkPolicies, spot workers.
 
 use super::security::{container_security_context, pod_security_context};

@@ -1,6 +1,6 @@
 //! Spec → values for the pinned DeliveryHero chart, plus the script ConfigMaps those values
 //! reference (shipped in the release through the chart's `extraObjects`). Pure functions.
-//! README "Values mapping" lists every spec field and the values it sets.
+//! docs/values.md "Values mapping" lists every spec field and the values it sets.
 
 pub mod chart_keys;
 pub mod configmaps;

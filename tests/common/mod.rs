@@ -217,7 +217,7 @@ fn strip_pod_spec(spec: &mut serde_json::Map<String, serde_json::Value>) {
     }
 }
 
-/// The checkov checks the restricted profile maps to (DESIGN §6).
+/// The checkov checks the restricted profile maps to (docs/testing.md "Oracles").
 pub const CHECKOV_CHECKS: &str = "CKV_K8S_20,CKV_K8S_22,CKV_K8S_23,CKV_K8S_28,CKV_K8S_29,CKV_K8S_30,CKV_K8S_31,CKV_K8S_37,CKV_K8S_38";
 
 /// Runs checkov on a directory (not hidden: checkov skips those); returns (checks evaluated,

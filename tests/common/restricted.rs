@@ -1,9 +1,11 @@
 //! An independent check of the Pod Security Standards "restricted" profile plus this project's
-//! bar (DESIGN §6), over objects as Kubernetes reads them (kubectl's JSON).
+//! bar (docs/post-renderer.md "What is set and checked"), over objects as Kubernetes reads them
+//! (kubectl's JSON).
 
 use serde_json::Value;
 
-/// Written out again from DESIGN §6 on purpose rather than imported from `src/postrender`: an
+/// Written out again from the Pod Security Standards on purpose (docs/testing.md "Oracles")
+/// rather than imported from `src/postrender`: an
 /// oracle that shares the implementation's list would agree with any mistake in it.
 const ALLOWED_VOLUMES: &[&str] = &[
     "configMap",
