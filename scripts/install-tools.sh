@@ -138,7 +138,7 @@ wait $pf
 wait $py
 
 cat > "$tools/env" <<ENV
-# Written by scripts/install-tools.sh. Tests read these variables (see README "Testing").
+# Written by scripts/install-tools.sh. Tests read these variables (see docs/testing.md).
 export LP_HELM3=$tools/helm3/helm
 export LP_HELM4=$tools/helm4/helm
 export LP_KUBECTL=$tools/helm4/kubectl

@@ -30,7 +30,7 @@ pub fn read_bounded(reader: impl std::io::Read, limit: usize) -> std::io::Result
     reader.take(limit as u64 + 1).read_to_end(&mut bytes)?;
     if bytes.len() > limit {
         return Err(std::io::Error::other(format!(
-            "larger than {}, the most locust-planton reads (README \"Input limits\")",
+            "larger than {}, the most locust-planton reads (docs/limits.md)",
             mib(limit)
         )));
     }

@@ -134,7 +134,7 @@ fn an_editor_marks_errors_and_completes_fields() {
 }
 
 /// `init`'s manifest names `locust-kubernetes.schema.json` beside it; with the file there
-/// (`locust-planton schema -o …`), an editor finds nothing to mark.
+/// (`locust-planton schema --output-file …`), an editor finds nothing to mark.
 #[test]
 fn the_starter_manifest_is_clean_in_an_editor() {
     let dir = tempfile::tempdir().unwrap();

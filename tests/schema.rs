@@ -72,7 +72,7 @@ fn committed_schema_is_what_the_command_prints() {
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         read(repo().join("schema").join(schema::FILE_NAME)),
-        "schema/{} is stale: run `locust-planton schema -o schema/{}`",
+        "schema/{} is stale: run `locust-planton schema --output-file schema/{}`",
         schema::FILE_NAME,
         schema::FILE_NAME
     );

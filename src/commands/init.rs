@@ -10,7 +10,7 @@ const TEMPLATE: &str = r#"# yaml-language-server: $schema=@SCHEMA@
 #   check it:    locust-planton check -f @FILE@
 #   try it here: locust-planton local -f @FILE@ --headless --users 5 --run-time 30s
 #   deploy it:   locust-planton install -f @FILE@ --wait
-# Every field is described in the README ("Spec reference", "Extension fields").
+# Every field is described in docs/spec.md of locust-planton.
 apiVersion: kubernetes.project-planton.org/v1
 kind: LocustKubernetes
 metadata:

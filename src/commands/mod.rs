@@ -18,7 +18,7 @@ pub use output::{ManifestFormat, Output, ReportFormat, manifests_as};
 use crate::diag::Findings;
 use crate::limits::{MAX_DOCUMENT_BYTES, read_bounded};
 
-/// Documented exit codes (README "Exit codes").
+/// Documented exit codes (README "Exit codes", docs/commands.md).
 pub mod exit {
     pub const OK: u8 = 0;
     /// Invalid input, or the operation failed.

@@ -210,7 +210,7 @@ fn run<'a>(
 ) -> Result<(Vec<Cow<'a, str>>, Vec<Finding>), PostRenderError> {
     if input.len() > MAX_STREAM_BYTES {
         return Err(stream_error(format!(
-            "the stream is {}, more than the {} locust-planton post-renders (README \"Input limits\")",
+            "the stream is {}, more than the {} locust-planton post-renders (docs/limits.md)",
             mib(input.len()),
             mib(MAX_STREAM_BYTES)
         )));
@@ -339,7 +339,7 @@ fn run<'a>(
                 &source,
                 "limits",
                 format!(
-                    "written back it would be {}, more than the {} a document may have (README \"Input limits\")",
+                    "written back it would be {}, more than the {} a document may have (docs/limits.md)",
                     mib(text.len()),
                     mib(MAX_DOCUMENT_BYTES)
                 ),
@@ -351,7 +351,7 @@ fn run<'a>(
         segments.push(Cow::Owned(text));
         if written > MAX_STREAM_BYTES {
             return Err(stream_error(format!(
-                "the post-rendered stream would be more than {} (README \"Input limits\")",
+                "the post-rendered stream would be more than {} (docs/limits.md)",
                 mib(MAX_STREAM_BYTES)
             )));
         }
@@ -394,7 +394,7 @@ fn parse(doc: &RawDoc) -> Result<Option<Node>, Box<Finding>> {
             &source,
             "limits",
             format!(
-                "the document is {}, more than the {} a document may have (Kubernetes stores objects of at most 1.5 MiB; README \"Input limits\")",
+                "the document is {}, more than the {} a document may have (Kubernetes stores objects of at most 1.5 MiB; docs/limits.md)",
                 mib(doc.text.len()),
                 mib(MAX_DOCUMENT_BYTES)
             ),

@@ -95,7 +95,7 @@ pub fn read(text: &str) -> Result<(LoadTestSpec, Findings), Findings> {
         d.error(
             "",
             format!(
-                "the manifest is {}; a manifest may be at most {} (README \"Input limits\")",
+                "the manifest is {}; a manifest may be at most {} (docs/limits.md)",
                 mib(text.len()),
                 mib(MAX_DOCUMENT_BYTES)
             ),

@@ -162,7 +162,7 @@ impl AliasBudget {
         }
         if self.total.bytes > MAX_DOCUMENT_BYTES {
             return Err(format!(
-                "with its aliases expanded the document would be more than {} (README \"Input limits\")",
+                "with its aliases expanded the document would be more than {} (docs/limits.md)",
                 crate::limits::mib(MAX_DOCUMENT_BYTES)
             ));
         }
@@ -182,7 +182,7 @@ fn open(
     if stack.len() >= MAX_DEPTH {
         return Err(ParseError::at(
             pos,
-            format!("nested more than {MAX_DEPTH} levels deep (README \"Input limits\")"),
+            format!("nested more than {MAX_DEPTH} levels deep (docs/limits.md)"),
         ));
     }
     stack.push(Frame {
