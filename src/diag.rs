@@ -18,6 +18,9 @@ pub struct Finding {
     /// YAML syntax errors.
     pub path: String,
     pub message: String,
+    /// Where the field is written (line, column; 1-based), when the reader knows it.
+    #[serde(skip)]
+    pub position: Option<(usize, usize)>,
 }
 
 /// Findings collected while reading one input. Readers keep going after an error so that a user
@@ -36,6 +39,7 @@ impl Findings {
             severity: Severity::Error,
             path,
             message: message.into(),
+            position: None,
         });
     }
 
@@ -44,6 +48,7 @@ impl Findings {
             severity: Severity::Warning,
             path: path.into(),
             message: message.into(),
+            position: None,
         });
     }
 
@@ -61,7 +66,15 @@ impl Findings {
             .filter(|f| f.severity == Severity::Warning)
     }
 
-    /// `FILE: path: message` lines (warnings say so), one per finding.
+    /// Gives each finding without a position the one `find` knows for its path.
+    pub fn locate(&mut self, find: impl Fn(&str) -> Option<(usize, usize)>) {
+        for f in self.items.iter_mut().filter(|f| f.position.is_none()) {
+            f.position = find(&f.path);
+        }
+    }
+
+    /// `FILE:LINE:COL: path: message` lines (`FILE: path: message` where the position is not
+    /// known; warnings say so), one per finding.
     pub fn render(&self, file: &str) -> String {
         self.items
             .iter()
@@ -69,12 +82,20 @@ impl Findings {
             .collect()
     }
 
-    /// The findings as a JSON array of `{file, severity, path, message}`.
+    /// The findings as a JSON array of `{file, line, column, severity, path, message}`
+    /// (`line`/`column` only where known).
     pub fn to_json(&self, file: &str) -> serde_json::Value {
         serde_json::Value::Array(
             self.items
                 .iter()
-                .map(|f| serde_json::json!({"file": file, "severity": f.severity, "path": f.path, "message": f.message}))
+                .map(|f| {
+                    let mut v = serde_json::json!({"file": file, "severity": f.severity, "path": f.path, "message": f.message});
+                    if let Some((line, column)) = f.position {
+                        v["line"] = line.into();
+                        v["column"] = column.into();
+                    }
+                    v
+                })
                 .collect(),
         )
     }
@@ -91,13 +112,19 @@ impl fmt::Display for Located<'_> {
             severity,
             path,
             message,
+            position,
         } = self.finding;
         let level = if *severity == Severity::Warning {
             "warning: "
         } else {
             ""
         };
-        write!(f, "{}: {}: {}{}", self.file, path, level, message)
+        match position {
+            Some((line, column)) => {
+                write!(f, "{}:{line}:{column}: {path}: {level}{message}", self.file)
+            }
+            None => write!(f, "{}: {}: {}{}", self.file, path, level, message),
+        }
     }
 }
 

@@ -16,6 +16,62 @@ fn check(path: &str) -> (String, String, i32) {
     )
 }
 
+/// `FILE:LINE:COL: path: message` → (the position, `FILE: path: message`).
+fn unlocated(label: &str, line: &str) -> (Option<(usize, usize)>, String) {
+    let rest = line
+        .strip_prefix(label)
+        .expect("a finding starts with its file");
+    if let Some(rest) = rest.strip_prefix(": ") {
+        return (None, format!("{label}: {rest}"));
+    }
+    let mut parts = rest[1..].splitn(3, ':');
+    let l = parts.next().unwrap().parse().expect("a line number");
+    let c = parts.next().unwrap().parse().expect("a column number");
+    let rest = parts.next().unwrap().strip_prefix(' ').unwrap();
+    (Some((l, c)), format!("{label}: {rest}"))
+}
+
+/// A finding's position points at its field's key, or at the key of a written ancestor (a
+/// missing field), in either spelling: the text at LINE:COL starts with one of the path's keys.
+fn assert_points_at_its_field(label: &str, text: &str, pos: (usize, usize), finding: &str) {
+    let line = text
+        .lines()
+        .nth(pos.0 - 1)
+        .unwrap_or_else(|| panic!("{label}: no line {}", pos.0));
+    let at: String = line.chars().skip(pos.1 - 1).collect();
+    let path = finding.split(": ").nth(1).unwrap();
+    // Keys: `a.b` and `a["b.c"]`; `[2]` is an index, not a key.
+    let keys: Vec<String> = path
+        .split('.')
+        .flat_map(|part| part.split('['))
+        .filter(|k| {
+            !k.is_empty() && !(k.ends_with(']') && k[..k.len() - 1].parse::<usize>().is_ok())
+        })
+        .map(|k| k.trim_end_matches(']').trim_matches('"').to_string())
+        .collect();
+    let snake = |k: &str| -> String {
+        k.chars()
+            .flat_map(|c| {
+                if c.is_ascii_uppercase() {
+                    vec!['_', c.to_ascii_lowercase()]
+                } else {
+                    vec![c]
+                }
+            })
+            .collect()
+    };
+    let item = path.ends_with(']') && !at.trim().is_empty();
+    assert!(
+        item || keys.iter().any(
+            |k| at.trim_start_matches(['"', '\'']).starts_with(k.as_str())
+                || at.trim_start_matches(['"', '\'']).starts_with(&snake(k))
+        ),
+        "{label}:{}:{}: `{at}` is not where {path} is written",
+        pos.0,
+        pos.1
+    );
+}
+
 fn corpus(dir: &str) -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(fixture(dir))
         .unwrap()
@@ -42,10 +98,14 @@ fn invalid_manifests_report_every_error_exactly() {
         assert!(!expected.is_empty(), "{label} has no `# expect:` line");
         let (stdout, stderr, code) = check(label);
         assert_eq!(code, 1, "{label}: exit code\n{stdout}{stderr}");
-        let errors: Vec<&str> = stdout
-            .lines()
-            .filter(|l| !l.contains(": warning: "))
-            .collect();
+        let mut errors = Vec::new();
+        for line in stdout.lines().filter(|l| !l.contains(": warning: ")) {
+            let (pos, finding) = unlocated(label, line);
+            if let Some(pos) = pos {
+                assert_points_at_its_field(label, &text, pos, &finding);
+            }
+            errors.push(finding);
+        }
         assert_eq!(errors, expected, "{label}");
     }
 }
@@ -62,7 +122,18 @@ fn valid_manifests_pass_with_their_warnings() {
             .collect();
         let (stdout, stderr, code) = check(label);
         assert_eq!(code, 0, "{label}\n{stdout}{stderr}");
-        assert_eq!(stdout.lines().collect::<Vec<_>>(), expected, "{label}");
+        let text = read(&f);
+        let found: Vec<String> = stdout
+            .lines()
+            .map(|line| {
+                let (pos, finding) = unlocated(label, line);
+                if let Some(pos) = pos {
+                    assert_points_at_its_field(label, &text, pos, &finding);
+                }
+                finding
+            })
+            .collect();
+        assert_eq!(found, expected, "{label}");
     }
 }
 
@@ -105,8 +176,8 @@ fn stdin_is_read_with_dash() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        "<stdin>: spec.ingress.isEnabled: unknown field (did you mean `enabled`?)\n\
-         <stdin>: spec.loadTest.host: warning: no target host: enter it in the web UI, or set `spec.loadTest.host` (a locust-planton extension field)\n"
+        "<stdin>:16:5: spec.ingress.isEnabled: unknown field (did you mean `enabled`?)\n\
+         <stdin>:7:3: spec.loadTest.host: warning: no target host: enter it in the web UI, or set `spec.loadTest.host` (a locust-planton extension field)\n"
     );
 }
 
@@ -148,5 +219,43 @@ fn help_lists_subcommands_with_examples_and_version_works() {
         String::from_utf8(out.stdout)
             .unwrap()
             .starts_with(&format!("locust-planton {}\n", env!("CARGO_PKG_VERSION")))
+    );
+}
+
+/// A YAML syntax error names the line kubectl names for the same file (kubectl is Go's reader).
+#[test]
+fn syntax_errors_name_the_line_kubectl_names() {
+    for name in ["tab-indent.yaml"] {
+        let f = fixture(&format!("specs/invalid/{name}"));
+        let text = read(&f);
+        let theirs = String::from_utf8(kubectl_read(&text, "json").stderr).unwrap();
+        let their_line: usize = theirs
+            .split("yaml: line ")
+            .nth(1)
+            .and_then(|r| r.split(':').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("kubectl named no line: {theirs}"));
+        let (ours, _, code) = check(f.to_str().unwrap());
+        assert_eq!(code, 1);
+        assert!(
+            ours.contains(&format!(": line {their_line} column ")),
+            "kubectl says line {their_line}: {theirs}\nwe say: {ours}"
+        );
+    }
+}
+
+/// Duplicate keys are errors naming both lines, wherever they are (Go keeps the last silently).
+#[test]
+fn duplicate_keys_name_both_lines_and_point_at_the_second() {
+    let f = fixture("specs/invalid/duplicate-key.yaml");
+    let (out, _, code) = check(f.to_str().unwrap());
+    assert_eq!(code, 1);
+    let label = f.to_str().unwrap();
+    assert!(out.contains(&format!("{label}:14:5: spec.loadTest.host: duplicate key: written at line 13 and again at line 14")), "{out}");
+    // What Go reads: the last one wins, which is why the spec refuses it.
+    let objs = kubectl_objects(&read(&f));
+    assert_eq!(
+        objs[0]["spec"]["loadTest"]["host"],
+        "http://production.internal"
     );
 }

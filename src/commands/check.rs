@@ -18,6 +18,8 @@ pub fn run(path: &str, format: ReportFormat) -> Result<Output, Failure> {
         }
         Err(findings) => findings,
     };
+    let mut findings = findings;
+    super::locate(&mut findings, &input.text);
     let code = if findings.has_errors() {
         exit::FAILED
     } else {

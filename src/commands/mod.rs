@@ -78,7 +78,17 @@ pub fn read_input(path: &str) -> Result<Input, Failure> {
     Ok(Input { label, text })
 }
 
-/// Every finding, as the message of a failure (`FILE: path: message` lines).
+/// Gives findings the line and column where their field is written in `text`.
+pub fn locate(findings: &mut Findings, text: &str) {
+    if findings.items.iter().all(|f| f.position.is_some()) {
+        return;
+    }
+    if let Ok(positions) = crate::yaml::Positions::of(text) {
+        findings.locate(|path| positions.find(path));
+    }
+}
+
+/// Every finding, as the message of a failure (`FILE:LINE:COL: path: message` lines).
 fn findings_failure(findings: &Findings, label: &str) -> Failure {
     let mut message = findings.render(label);
     message.pop();
@@ -89,8 +99,14 @@ fn findings_failure(findings: &Findings, label: &str) -> Failure {
 pub fn load_spec(path: &str) -> Result<(Input, crate::spec::LoadTestSpec, Findings), Failure> {
     let input = read_input(path)?;
     match crate::spec::read(&input.text) {
-        Ok((spec, warnings)) => Ok((input, spec, warnings)),
-        Err(findings) => Err(findings_failure(&findings, &input.label)),
+        Ok((spec, mut warnings)) => {
+            locate(&mut warnings, &input.text);
+            Ok((input, spec, warnings))
+        }
+        Err(mut findings) => {
+            locate(&mut findings, &input.text);
+            Err(findings_failure(&findings, &input.label))
+        }
     }
 }
 
@@ -113,6 +129,7 @@ impl Loaded {
         warnings.items.extend(
             crate::postrender::preflight::findings(&synthesized.values, &spec.helm_values).items,
         );
+        locate(&mut warnings, &input.text);
         if warnings.has_errors() {
             return Err(findings_failure(&warnings, &input.label));
         }

@@ -13,7 +13,7 @@ pub mod sizing;
 
 use crate::diag::Findings;
 use crate::limits::{MAX_DOCUMENT_BYTES, mib};
-use crate::yaml::{Node, parse_single};
+use crate::yaml::{Node, parse_single_with_positions};
 pub use extensions::Extensions;
 use reader::{Fields, expect_string, fields};
 
@@ -102,8 +102,8 @@ pub fn read(text: &str) -> Result<(LoadTestSpec, Findings), Findings> {
         );
         return Err(d);
     }
-    let root = match parse_single(text) {
-        Ok(root) => root,
+    let (root, positions) = match parse_single_with_positions(text) {
+        Ok(read) => read,
         Err(e) => {
             d.error(
                 format!("line {} column {}", e.line, e.column),
@@ -112,6 +112,19 @@ pub fn read(text: &str) -> Result<(LoadTestSpec, Findings), Findings> {
             return Err(d);
         }
     };
+    // Go keeps the last of a key written twice, silently; in a spec that is always a mistake.
+    for (path, first, again) in &positions.duplicates {
+        d.error(
+            path.as_str(),
+            format!(
+                "duplicate key: written at line {} and again at line {} (Kubernetes' reader would silently keep the last)",
+                first.0, again.0
+            ),
+        );
+        if let Some(f) = d.items.last_mut() {
+            f.position = Some(*again);
+        }
+    }
     let spec = read_root(&root, &mut d);
     // The image every Locust container runs is decided by several fields together; its errors
     // and warnings belong to the spec (so `check` shows them), the values only use the result.

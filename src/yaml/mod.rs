@@ -16,9 +16,11 @@ mod emit;
 pub mod go;
 mod node;
 mod parse;
+pub mod positions;
 mod resolve;
 
 pub use emit::{emit_document, emit_scalar_string, quote_double};
 pub use node::{Map, Node, Scalar, Style};
 pub use parse::{ParseError, parse_document, parse_single};
+pub use positions::{Positions, parse_single_with_positions};
 pub use resolve::{Resolved, resolve_plain};

@@ -1,0 +1,150 @@
+//! Where each field of a document is written, by field path, and which mapping keys are written
+//! twice. Read from the document as written (before Go's decoding merges or drops anything), so
+//! a finding can name `FILE:LINE:COL` and a duplicate key can name both of its lines.
+
+use super::parse::{Pos, Raw, RawKind, parse_raw};
+use super::{Node, ParseError};
+use std::collections::HashMap;
+
+/// Field path → (line, column) of the key (or the sequence item), 1-based.
+#[derive(Debug, Default)]
+pub struct Positions {
+    at: HashMap<String, (usize, usize)>,
+    /// (path of the key, first, second) for every key written again in the same mapping.
+    pub duplicates: Vec<(String, (usize, usize), (usize, usize))>,
+}
+
+/// `path.key`, or `path["key"]` when the key is not a simple name (as `diag::join` writes).
+fn join(path: &str, key: &str) -> String {
+    let simple = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    match (path.is_empty(), simple) {
+        (true, true) => key.to_string(),
+        (_, true) => format!("{path}.{key}"),
+        (_, false) => format!("{path}[{}]", serde_json::Value::String(key.to_string())),
+    }
+}
+
+/// `snake_case` → `lowerCamelCase`: the spec's canonical spelling of a protobuf field name.
+fn camel(key: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in key.chars() {
+        match (c, upper) {
+            ('_', _) => upper = true,
+            (c, true) => {
+                out.extend(c.to_uppercase());
+                upper = false;
+            }
+            (c, false) => out.push(c),
+        }
+    }
+    out
+}
+
+fn at(p: Pos) -> (usize, usize) {
+    (p.line, p.column)
+}
+
+/// A file holding one document: Go's reading of it (as [`super::parse_single`]) and where each
+/// field is written, from one parse.
+pub fn parse_single_with_positions(text: &str) -> Result<(Node, Positions), ParseError> {
+    let raw = parse_raw(text)?.ok_or_else(|| ParseError {
+        line: 1,
+        column: 1,
+        message: "the file holds no YAML document".into(),
+    })?;
+    let node = super::go::decode(&raw)?;
+    let mut p = Positions::default();
+    p.walk(&raw, "", "");
+    Ok((node, p))
+}
+
+impl Positions {
+    /// The positions in `text` (one document).
+    pub fn of(text: &str) -> Result<Positions, ParseError> {
+        let mut p = Positions::default();
+        if let Some(root) = parse_raw(text)? {
+            p.walk(&root, "", "");
+        }
+        Ok(p)
+    }
+
+    /// `path` as written and in canonical spelling both point at the same place.
+    fn walk(&mut self, node: &Raw, written: &str, canonical: &str) {
+        match &node.kind {
+            RawKind::Scalar { .. } => {}
+            RawKind::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let (w, c) = (format!("{written}[{i}]"), format!("{canonical}[{i}]"));
+                    self.record(&w, &c, item.pos);
+                    self.walk(item, &w, &c);
+                }
+            }
+            RawKind::Map(entries) => {
+                let mut seen: HashMap<&str, Pos> = HashMap::new();
+                for (key, value) in entries {
+                    let RawKind::Scalar { value: k, .. } = &key.kind else {
+                        continue;
+                    };
+                    if k == "<<" {
+                        continue;
+                    }
+                    let (w, c) = (join(written, k), join(canonical, &camel(k)));
+                    if let Some(first) = seen.insert(k, key.pos) {
+                        self.duplicates.push((w.clone(), at(first), at(key.pos)));
+                    }
+                    self.record(&w, &c, key.pos);
+                    self.walk(value, &w, &c);
+                }
+            }
+        }
+    }
+
+    fn record(&mut self, written: &str, canonical: &str, pos: Pos) {
+        self.at.entry(written.to_string()).or_insert(at(pos));
+        self.at.entry(canonical.to_string()).or_insert(at(pos));
+    }
+
+    /// Where `path` is written, or its nearest written ancestor (a missing field's parent).
+    pub fn find(&self, path: &str) -> Option<(usize, usize)> {
+        let mut p = path;
+        loop {
+            if let Some(found) = self.at.get(p) {
+                return Some(*found);
+            }
+            let cut = p.rfind(['.', '['])?;
+            p = &p[..cut];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_in_both_spellings_and_ancestors() {
+        let text = "spec:\n  load_test:\n    name: x\n    pip_packages:\n      - a\n      - b\n  helmValues:\n    a.b: 1\n";
+        let p = Positions::of(text).unwrap();
+        assert_eq!(p.find("spec.load_test.name"), Some((3, 5)));
+        assert_eq!(p.find("spec.loadTest.name"), Some((3, 5)));
+        assert_eq!(p.find("spec.loadTest.pipPackages[1]"), Some((6, 9)));
+        assert_eq!(p.find("spec.helmValues[\"a.b\"]"), Some((8, 5)));
+        // A missing field: its parent.
+        assert_eq!(p.find("spec.loadTest.host"), Some((2, 3)));
+        assert_eq!(p.find("kind"), None);
+        assert!(p.duplicates.is_empty());
+    }
+
+    #[test]
+    fn duplicate_keys_name_both_lines() {
+        let p = Positions::of("a:\n  b: 1\n  c: 2\n  b: 3\nd: [1]\nd: 2\n").unwrap();
+        assert_eq!(
+            p.duplicates,
+            [
+                ("a.b".to_string(), (2, 3), (4, 3)),
+                ("d".to_string(), (5, 1), (6, 1))
+            ]
+        );
+    }
+}
