@@ -18,6 +18,8 @@ const SCHEMA_CANNOT_REJECT: &[(&str, &str)] = &[
     ("request-over-limit.yaml", "requests ≤ limits"),
     ("pip-duplicate.yaml", "pip packages listed twice"),
     ("malformed-yaml.yaml", "YAML syntax"),
+    ("tab-indent.yaml", "YAML syntax"),
+    ("duplicate-key.yaml", "duplicate keys"),
     (
         "helm-values-bare-injection.yaml",
         "what the post-renderer would refuse",

@@ -559,3 +559,74 @@ fn report_refuses_results_of_another_run_and_unfinished_runs() {
     );
     assert!(!calls.iter().any(|c| c.contains(" exec ")), "{calls:?}");
 }
+
+/// A release with no objects is "not found", exit 1, at once: `status`, `wait` (no waiting for
+/// the timeout), `report`, with either spelling of the context flag.
+#[test]
+fn a_release_with_no_objects_is_not_found_at_once() {
+    for (command, context_flag) in [
+        ("status", "--context"),
+        ("wait", "--kube-context"),
+        ("report", "--context"),
+    ] {
+        let started = std::time::Instant::now();
+        let (stdout, stderr, code, calls) = run(
+            "not-installed",
+            &[command, "ci-run", "-n", "perf-ci", context_flag, "perf"],
+        );
+        assert_eq!(code, 1, "{command}: {stderr}");
+        assert!(stdout.is_empty(), "{command}: {stdout}");
+        // The message is the last line; `wait` shows its one poll before it.
+        assert!(
+            stderr.ends_with("locust-planton: release ci-run not found in namespace perf-ci\n"),
+            "{command}: {stderr}"
+        );
+        assert!(stderr.lines().count() <= 2, "{command}: {stderr}");
+        assert_eq!(
+            calls,
+            [DEPLOYMENT_CALL, MASTER_CALL, WORKER_CALL],
+            "{command}"
+        );
+        // `wait`'s default timeout is 30 minutes: one look, not a wait.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "{command}"
+        );
+    }
+}
+
+/// `wait` shows every poll on stderr (not a terminal: timestamped lines) with the phase,
+/// workers, users and Locust's latest aggregate; `--quiet` shows none; stdout is the same.
+#[test]
+fn wait_shows_progress_on_stderr_unless_quiet() {
+    let args = ["wait", "ci-run", "-n", "perf-ci", "--context", "perf"];
+    let (stdout, stderr, code, _) = run("completed-pass", &args);
+    assert_eq!(code, 0);
+    let polls: Vec<&str> = stderr.lines().collect();
+    assert!(!polls.is_empty(), "no progress: {stderr}");
+    for line in &polls {
+        let (clock, text) = line.split_once(' ').unwrap();
+        assert!(clock.len() == 9 && clock.ends_with('Z'), "{line}");
+        assert!(!text.is_empty());
+    }
+    let last = polls.last().unwrap();
+    assert!(last.contains("Completed, workers ready"), "{stderr}");
+    let log = read(fixture("kubectl/completed-pass/logs-master.txt"));
+    let aggregated = log
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with("Aggregated"))
+        .unwrap();
+    let reqs = aggregated.split_whitespace().nth(1).unwrap();
+    assert!(
+        last.contains(&format!("requests {reqs}, failures ")),
+        "{last}\n{aggregated}"
+    );
+
+    let mut quiet = args.to_vec();
+    quiet.push("--quiet");
+    let (quiet_stdout, quiet_stderr, code, _) = run("completed-pass", &quiet);
+    assert_eq!(code, 0);
+    assert_eq!(quiet_stderr, "");
+    assert_eq!(quiet_stdout, stdout);
+}

@@ -105,13 +105,21 @@ fn helm_values_warnings_and_errors() {
     );
     let out = Command::new(bin())
         .args(["values", "-f", "-"])
-        .write_stdin(spec_text)
+        .write_stdin(spec_text.clone())
         .output()
         .unwrap();
     assert!(out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("<stdin>: spec.helmValues[\"worker.hpa.enabled\"]: warning: worker autoscaling reacts only after load has started"), "{stderr}");
-    assert!(stderr.contains("<stdin>: spec.helmValues[\"worker.hpa.enable\"]: warning: chart locust 0.35.0 does not read `worker.hpa.enable`"), "{stderr}");
+    // Each warning names the line and column where its key is written.
+    let line_of = |key: &str| {
+        spec_text
+            .lines()
+            .position(|l| l.trim_start().starts_with(key))
+            .unwrap()
+            + 1
+    };
+    assert!(stderr.contains(&format!("<stdin>:{}:5: spec.helmValues[\"worker.hpa.enabled\"]: warning: worker autoscaling reacts only after load has started", line_of("worker.hpa.enabled:"))), "{stderr}");
+    assert!(stderr.contains(&format!("<stdin>:{}:5: spec.helmValues[\"worker.hpa.enable\"]: warning: chart locust 0.35.0 does not read `worker.hpa.enable`", line_of("worker.hpa.enable:"))), "{stderr}");
     let values =
         locust_planton::yaml::parse_single(&String::from_utf8(out.stdout).unwrap()).unwrap();
     assert_eq!(

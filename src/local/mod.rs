@@ -109,10 +109,7 @@ pub fn installed_locust(python: &str) -> Option<String> {
 pub fn install_locust(version: &str) -> Result<String, LocalError> {
     let cache = crate::contract::cache_root()
         .ok_or_else(|| io("no cache directory (set XDG_CACHE_HOME or HOME)"))?;
-    let venv = cache
-        .parent()
-        .unwrap_or(&cache)
-        .join(format!("venv-locust-{version}"));
+    let venv = cache.join(format!("venv-locust-{version}"));
     let python = venv.join("bin/python").display().to_string();
     if installed_locust(&python).as_deref() == Some(version) {
         return Ok(python);

@@ -35,6 +35,10 @@ pub const NOT_EXPRESSIBLE: &[(&str, &str)] = &[
         "a document that does not parse never reaches a schema",
     ),
     (
+        "duplicate keys",
+        "a schema judges the decoded object, in which a key written twice is already one key (the last)",
+    ),
+    (
         "what the post-renderer would refuse",
         "`helmValues` are strings of YAML set into the chart's values; whether the pods they shape pass the post-renderer, and whether a value the chart writes unquoted reads back as itself, is decided on the synthesized values",
     ),

@@ -6,12 +6,18 @@ use super::parse::{Pos, Raw, RawKind, parse_raw};
 use super::{Node, ParseError};
 use std::collections::HashMap;
 
+/// A (line, column) in the text, 1-based.
+pub type LineCol = (usize, usize);
+
+/// A key written twice in one mapping: its path, where first, where again.
+pub type Duplicate = (String, LineCol, LineCol);
+
 /// Field path → (line, column) of the key (or the sequence item), 1-based.
 #[derive(Debug, Default)]
 pub struct Positions {
-    at: HashMap<String, (usize, usize)>,
+    at: HashMap<String, LineCol>,
     /// (path of the key, first, second) for every key written again in the same mapping.
-    pub duplicates: Vec<(String, (usize, usize), (usize, usize))>,
+    pub duplicates: Vec<Duplicate>,
 }
 
 /// `path.key`, or `path["key"]` when the key is not a simple name (as `diag::join` writes).

@@ -1,0 +1,211 @@
+//! The command line as helm and kubectl users expect it: each subcommand takes only its own
+//! flags, `-o` is a format, files go through `--output-file`, dry runs are passed on, and
+//! nonsense is refused. Formats are judged against kubectl's reading of the YAML form.
+
+mod common;
+use assert_cmd::Command;
+use common::*;
+use std::path::{Path, PathBuf};
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(bin()).args(args).output().unwrap()
+}
+
+fn example() -> String {
+    repo().join("examples/checkout.yaml").display().to_string()
+}
+
+/// A helm that answers the version probe as `version` and logs every other call's arguments.
+fn recording_helm(dir: &Path, version: &str) -> (PathBuf, PathBuf) {
+    let log = dir.join("helm-args.log");
+    let script = dir.join("helm");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncase \"$1\" in\n  version) echo '{version}' ;;\n  *) printf '%s\\n' \"$*\" >> '{log}'; echo 'release \"checkout-load\" uninstalled' ;;\nesac\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script, log)
+}
+
+#[test]
+fn uninstall_dry_run_is_passed_to_helm_never_dropped() {
+    for version in ["v3.17.2", "v4.3.1"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (helm, log) = recording_helm(dir.path(), version);
+        let out = Command::new(bin())
+            .args([
+                "uninstall",
+                "-f",
+                &example(),
+                "--dry-run",
+                "--context",
+                "perf",
+            ])
+            .arg("--helm")
+            .arg(&helm)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            read(&log),
+            "uninstall checkout-load --namespace load-tests --kube-context perf --dry-run\n",
+            "{version}"
+        );
+    }
+}
+
+/// The real helms know `helm uninstall --dry-run`: against an unreachable API server they fail
+/// on the connection, not on the flag.
+#[test]
+fn real_helm_accepts_uninstall_dry_run() {
+    for helm in [helm3(), helm4()] {
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(
+            &kubeconfig,
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:9'}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\nusers:\n- name: u\n  user: {token: t}\n",
+        )
+        .unwrap();
+        let out = Command::new(bin())
+            .args(["uninstall", "-f", &example(), "--dry-run"])
+            .arg("--helm")
+            .arg(&helm)
+            .env("KUBECONFIG", &kubeconfig)
+            .env("HOME", dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{}: {stderr}", helm.display());
+        assert!(!stderr.contains("unknown flag"), "{stderr}");
+        assert!(stderr.contains("127.0.0.1:9"), "{stderr}");
+    }
+}
+
+#[test]
+fn flags_a_command_cannot_honour_are_usage_errors() {
+    let f = example();
+    for args in [
+        vec!["uninstall", "-f", &f, "--atomic"],
+        vec!["uninstall", "-f", &f, "--chart", "x.tgz"],
+        vec!["uninstall", "-f", &f, "-o", "json"],
+        vec!["uninstall", "-f", &f, "--high-uid"],
+        vec!["template", "-f", &f, "--wait"],
+        vec!["values", "-f", &f, "--namespace", "x"],
+        vec!["check", "-f", &f, "--output-file", "x"],
+        vec!["plan", "--users", "0"],
+        vec!["plan", "--users", "10", "--rps", "0"],
+        vec!["plan", "--users", "10", "--rps", "-5"],
+        vec!["local", "-f", &f, "--headless", "--users", "0"],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn dash_o_is_a_format_and_a_file_name_there_is_a_usage_error_naming_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(bin())
+        .current_dir(dir.path())
+        .args(["values", "-f", &example(), "-o", "values.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`values.yaml` is not a format (yaml|json); to write a file use --output-file values.yaml"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    for (command, formats) in [
+        ("check", "text|json"),
+        ("status", "text|json"),
+        ("wait", "text|json"),
+        ("plan", "text|json"),
+        ("chart", "text|json"),
+        ("lint", "text|json"),
+        ("install", "text|json"),
+        ("version", "text|json"),
+        ("values", "yaml|json"),
+        ("configmaps", "yaml|json"),
+        ("template", "yaml|json"),
+        ("flux", "yaml|json"),
+    ] {
+        let help = String::from_utf8(run(&[command, "--help"]).stdout).unwrap();
+        assert!(
+            help.contains(&format!("-o, --output <{formats}>")),
+            "{command}:\n{help}"
+        );
+    }
+}
+
+/// `-o json` is Go's reading of the YAML form: kubectl reads the YAML, and its JSON equals ours.
+#[test]
+fn json_output_is_what_kubectl_reads_from_the_yaml() {
+    let f = example();
+    // ConfigMaps and Flux objects: a List whose items are kubectl's objects.
+    for command in ["configmaps", "flux"] {
+        let yaml = String::from_utf8(run(&[command, "-f", &f]).stdout).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_slice(&run(&[command, "-f", &f, "-o", "json"]).stdout).unwrap();
+        assert_eq!(json["kind"], "List", "{command}");
+        let theirs = kubectl_objects(&yaml);
+        let ours = json["items"].as_array().unwrap();
+        assert_eq!(ours.len(), theirs.len(), "{command}");
+        for (o, t) in ours.iter().zip(&theirs) {
+            let mut t = t.clone();
+            t["metadata"]["labels"]
+                .as_object_mut()
+                .map(|l| l.remove("oracle"));
+            if t["metadata"]["labels"]
+                .as_object()
+                .is_some_and(|l| l.is_empty())
+            {
+                t["metadata"].as_object_mut().unwrap().remove("labels");
+            }
+            assert_eq!(o, &t, "{command}");
+        }
+    }
+    // Values: one object; kubectl reads it as the spec of an object of an unknown kind.
+    let yaml = String::from_utf8(run(&["values", "-f", &f]).stdout).unwrap();
+    let ours: serde_json::Value =
+        serde_json::from_slice(&run(&["values", "-f", &f, "-o", "json"]).stdout).unwrap();
+    let wrapped = format!(
+        "apiVersion: example.com/v1\nkind: Values\nmetadata:\n  name: v\nspec:\n{}",
+        yaml.lines().map(|l| format!("  {l}\n")).collect::<String>()
+    );
+    assert_eq!(kubectl_objects(&wrapped)[0]["spec"], ours);
+}
+
+#[test]
+fn report_formats_parse_as_json() {
+    for args in [
+        vec!["plan", "--users", "2500", "-o", "json"],
+        vec!["chart", "-o", "json"],
+        vec!["version", "-o", "json"],
+    ] {
+        let out = run(&args);
+        assert!(out.status.success(), "{args:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(v.is_object(), "{args:?}");
+    }
+    let plan: serde_json::Value =
+        serde_json::from_slice(&run(&["plan", "--users", "2500", "-o", "json"]).stdout).unwrap();
+    assert_eq!(plan["manifest"]["spec"]["workerContainer"]["replicas"], 3);
+    let text = String::from_utf8(run(&["plan", "--users", "2500"]).stdout).unwrap();
+    assert!(text.contains("replicas: 3"), "{text}");
+}
