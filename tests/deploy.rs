@@ -657,3 +657,55 @@ fn install_applies_the_labelled_namespace_before_helm() {
     );
     assert!(out.stdout.is_empty());
 }
+
+/// `template -o json` is the same objects as the YAML, as kubectl reads them (a `v1` `List`),
+/// and `--output-file` writes exactly what stdout would have carried.
+#[test]
+fn template_json_and_output_file_on_both_helms() {
+    for helm in [helm3(), helm4()] {
+        let home = tempfile::tempdir().unwrap();
+        let render = |extra: &[&str]| {
+            let out = lp(home.path())
+                .args([
+                    "template",
+                    "-f",
+                    &example(),
+                    "--chart",
+                    &mini_chart(),
+                    "--helm",
+                ])
+                .arg(&helm)
+                .args(extra)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let yaml = render(&[]);
+        let json: serde_json::Value = serde_json::from_str(&render(&["-o", "json"])).unwrap();
+        assert_eq!(json["kind"], "List");
+        let mut theirs = kubectl_objects(&yaml);
+        for o in &mut theirs {
+            let labels = o["metadata"]["labels"].as_object_mut().unwrap();
+            labels.remove("oracle");
+            if labels.is_empty() {
+                o["metadata"].as_object_mut().unwrap().remove("labels");
+            }
+        }
+        assert_eq!(
+            json["items"].as_array().unwrap(),
+            &theirs,
+            "{}",
+            helm.display()
+        );
+
+        let file = home.path().join("manifests.yaml");
+        let stdout = render(&["--output-file", file.to_str().unwrap()]);
+        assert!(stdout.is_empty());
+        assert_eq!(read(&file), yaml);
+    }
+}
