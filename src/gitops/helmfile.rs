@@ -72,7 +72,7 @@ pub fn release(spec: &LoadTestSpec, o: &Options) -> String {
         )
     } else {
         format!(
-            "# Values: locust-planton values -f {} -o {}\n",
+            "# Values: locust-planton values -f {} --output-file {}\n",
             o.source_file, o.values_file
         )
     };
