@@ -55,76 +55,83 @@ fn produce(command: Command) -> Result<(Output, Option<String>), Failure> {
             commands::values::configmaps(&a.spec.file, a.output)?,
             a.file_out.output_file,
         ),
-        Command::Template(a) => {
-            let mut d = deploy_args(&a.render);
-            d.manifests = a.output;
-            (commands::deploy::template(&d)?, a.file_out.output_file)
-        }
-        Command::Install(a) => {
-            let mut d = deploy_args(&a.render);
-            d.report = a.output;
-            let i = commands::deploy::InstallArgs {
-                wait: a.wait,
-                timeout: a.timeout,
-                atomic: a.atomic,
-                kube_context: a.context.kube_context,
-                dry_run: a.dry_run,
-            };
-            to_stdout(commands::deploy::install(&d, &i)?)
-        }
-        Command::Uninstall(a) => {
-            let d = release_args(&a.release);
-            let i = commands::deploy::InstallArgs {
-                wait: a.wait,
-                timeout: a.timeout,
-                kube_context: a.context.kube_context,
-                dry_run: a.dry_run,
-                ..Default::default()
-            };
-            to_stdout(commands::deploy::uninstall(&d, &i)?)
-        }
+        Command::Template(a) => template(a)?,
+        Command::Install(a) => to_stdout(install(a)?),
+        Command::Uninstall(a) => to_stdout(uninstall(a)?),
         Command::Chart(a) => to_stdout(commands::chart(a.output)),
         Command::Version(a) => to_stdout(commands::version::output(a.output)),
         Command::Plan(a) => to_stdout(commands::plan(a.users, a.rps, a.output)?),
         Command::Schema(f) => (Output::ok(crate::spec::schema::text()), f.output_file),
-        Command::Helmfile(a) => (
-            commands::gitops::helmfile(
-                &a.spec.file,
-                a.values_file.as_deref(),
-                a.namespace.as_deref(),
-                a.chart.as_deref(),
-                a.exec_values,
-                a.print_exec_values,
-            )?,
-            a.file_out.output_file,
-        ),
-        Command::Flux(a) => (
-            commands::gitops::flux(
-                &a.spec.file,
-                a.namespace.as_deref(),
-                &a.interval,
-                a.profile.options().profile,
-                a.output,
-            )?,
-            a.file_out.output_file,
-        ),
+        Command::Helmfile(a) => helmfile(a)?,
+        Command::Flux(a) => flux(a)?,
         Command::Status(a) => to_stdout(commands::ops::status(&target(a.target)?, a.output)?),
-        Command::Wait(a) => to_stdout(commands::ops::wait(
-            &target(a.target)?,
-            &a.timeout,
-            &a.interval,
-            a.output,
-        )?),
-        Command::Report(a) => to_stdout(commands::ops::report(
-            &target(a.target)?,
-            a.results_dir.as_deref(),
-        )?),
+        Command::Wait(a) => {
+            let t = target(a.target)?;
+            to_stdout(commands::ops::wait(&t, &a.timeout, &a.interval, a.output)?)
+        }
+        Command::Report(a) => {
+            let t = target(a.target)?;
+            to_stdout(commands::ops::report(&t, a.results_dir.as_deref())?)
+        }
         Command::Rerun(t) => to_stdout(commands::ops::rerun(&target(t)?)?),
         Command::Completion(a) => to_stdout(Output::ok(completion(a.shell)?)),
         Command::Local(_) | Command::Man(_) | Command::Init(_) | Command::PostRender(_) => {
             unreachable!("run() handles these")
         }
     })
+}
+
+fn template(a: TemplateArgs) -> Result<(Output, Option<String>), Failure> {
+    let mut d = deploy_args(&a.render);
+    d.manifests = a.output;
+    Ok((commands::deploy::template(&d)?, a.file_out.output_file))
+}
+
+fn install(a: InstallArgs) -> Result<Output, Failure> {
+    let mut d = deploy_args(&a.render);
+    d.report = a.output;
+    let i = commands::deploy::InstallArgs {
+        wait: a.wait,
+        timeout: a.timeout,
+        atomic: a.atomic,
+        kube_context: a.context.kube_context,
+        dry_run: a.dry_run,
+    };
+    commands::deploy::install(&d, &i)
+}
+
+fn uninstall(a: UninstallArgs) -> Result<Output, Failure> {
+    let i = commands::deploy::InstallArgs {
+        wait: a.wait,
+        timeout: a.timeout,
+        kube_context: a.context.kube_context,
+        dry_run: a.dry_run,
+        ..Default::default()
+    };
+    commands::deploy::uninstall(&release_args(&a.release), &i)
+}
+
+fn helmfile(a: HelmfileArgs) -> Result<(Output, Option<String>), Failure> {
+    let out = commands::gitops::helmfile(
+        &a.spec.file,
+        a.values_file.as_deref(),
+        a.namespace.as_deref(),
+        a.chart.as_deref(),
+        a.exec_values,
+        a.print_exec_values,
+    )?;
+    Ok((out, a.file_out.output_file))
+}
+
+fn flux(a: FluxArgs) -> Result<(Output, Option<String>), Failure> {
+    let out = commands::gitops::flux(
+        &a.spec.file,
+        a.namespace.as_deref(),
+        &a.interval,
+        a.profile.options().profile,
+        a.output,
+    )?;
+    Ok((out, a.file_out.output_file))
 }
 
 /// Notes to stderr, then the output to stdout or the file; returns the exit code.

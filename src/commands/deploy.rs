@@ -5,7 +5,9 @@ use super::{
     Failure, Loaded, ManifestFormat, Output, ReportFormat, exit, load_spec, manifests_as,
     namespace_for,
 };
-use crate::helm::{self, Helm, HelmError, chart, shell_line, wire_post_renderer};
+use crate::helm::{
+    self, Helm, HelmError, PostRendererWiring, chart, shell_line, wire_post_renderer,
+};
 use crate::kubectl::{Kubectl, KubectlError};
 use crate::progress::Progress;
 use crate::spec::LoadTestSpec;
@@ -150,48 +152,63 @@ fn helm_with_post_renderer(
         args
     };
     if a.print_command {
-        // Without --chart the tool pulls the pinned version and checks its digest; the
-        // equivalent helm invocation names the OCI reference and version.
-        let lock = crate::lock::chart_lock();
-        let mut args = match &a.chart {
-            Some(c) => chart_arg(c.clone()),
-            None => chart_arg(lock.repository.clone()),
-        };
-        if a.chart.is_none() {
-            args.extend(["--version".into(), lock.version.clone()]);
-        }
-        args.extend(["--values".into(), "<values.yaml>".into()]);
-        args.extend(wiring.args.clone());
-        let env: Vec<(String, String)> = wiring
-            .env
-            .iter()
-            .map(|(k, _)| (k.clone(), "<temporary-plugin-dir>".into()))
-            .collect();
-        return Ok(format!(
-            "{}\n",
-            shell_line(&env, &p.helm.path.display().to_string(), &args)
-        )
-        .into_bytes());
+        return Ok(printed_command(p, a, &wiring, chart_arg).into_bytes());
     }
     let chart = chart::resolve(&p.helm, a.chart.as_deref(), a.chart_repo.as_deref())
         .map_err(helm_failure)?;
     let mut args = chart_arg(chart.display().to_string());
     args.extend(["--values".into(), p.values.path().display().to_string()]);
     args.extend(wiring.args.clone());
-    // The post-renderer logs to a file of this run's own, named after the release, so that a
-    // refusal can be shown here: Helm 4 discards a post-renderer's stderr.
+    run_showing_post_render_reason(p, &args, wiring.env.clone())
+}
+
+/// The helm line `--print-command` shows. Without --chart the tool pulls the pinned version
+/// and checks its digest; the equivalent helm invocation names the OCI reference and version.
+fn printed_command(
+    p: &Prepared,
+    a: &DeployArgs,
+    wiring: &PostRendererWiring,
+    chart_arg: impl Fn(String) -> Vec<String>,
+) -> String {
+    let lock = crate::lock::chart_lock();
+    let mut args = match &a.chart {
+        Some(c) => chart_arg(c.clone()),
+        None => chart_arg(lock.repository.clone()),
+    };
+    if a.chart.is_none() {
+        args.extend(["--version".into(), lock.version.clone()]);
+    }
+    args.extend(["--values".into(), "<values.yaml>".into()]);
+    args.extend(wiring.args.clone());
+    let env: Vec<(String, String)> = wiring
+        .env
+        .iter()
+        .map(|(k, _)| (k.clone(), "<temporary-plugin-dir>".into()))
+        .collect();
+    format!(
+        "{}\n",
+        shell_line(&env, &p.helm.path.display().to_string(), &args)
+    )
+}
+
+/// Runs helm with the post-renderer logging to a file of this run's own, named after the
+/// release, so that a refusal can be shown here: Helm 4 discards a post-renderer's stderr.
+fn run_showing_post_render_reason(
+    p: &Prepared,
+    args: &[String],
+    mut env: Vec<(String, String)>,
+) -> Result<Vec<u8>, Failure> {
     let log = tempfile::Builder::new()
         .prefix("locust-planton-post-render")
         .suffix(".log")
         .tempfile()
         .map_err(|e| Failure::failed(e.to_string()))?;
-    let mut env = wiring.env.clone();
     env.push((
         "LOCUST_PLANTON_LOG".into(),
         log.path().display().to_string(),
     ));
     env.push(("LOCUST_PLANTON_RELEASE".into(), p.release.clone()));
-    helm::run(&p.helm, &args, &env).map_err(|e| {
+    helm::run(&p.helm, args, &env).map_err(|e| {
         let reason = std::fs::read_to_string(log.path()).unwrap_or_default();
         let mut f = helm_failure(e);
         if reason.contains("post-render failed") && !f.message.contains("post-render failed") {
@@ -352,13 +369,55 @@ pub fn install(a: &DeployArgs, i: &InstallArgs) -> Result<Output, Failure> {
     let (printed, notes) = if p.spec.create_namespace {
         namespace_step(&p, i, a.print_command)?
     } else {
-        let (level, _) = p.admission;
-        let hint = format!(
-            "# namespace {ns} is not created by locust-planton; to have the API server enforce the same profile:\n#   kubectl label namespace {ns} pod-security.kubernetes.io/enforce={level} pod-security.kubernetes.io/warn={level} pod-security.kubernetes.io/audit={level}\n",
-            ns = p.namespace
-        );
-        (String::new(), hint)
+        (String::new(), label_namespace_hint(&p))
     };
+    let tail = install_flags(&p, i);
+    let progress = (!a.print_command).then(|| {
+        let waiting = if i.wait {
+            " (waiting for the pods)"
+        } else {
+            ""
+        };
+        Progress::start(format!(
+            "helm upgrade --install {} in {}{waiting}",
+            p.release, p.namespace
+        ))
+    });
+    let helm_out = helm_with_post_renderer(
+        &p,
+        a,
+        vec!["upgrade".into(), "--install".into(), p.release.clone()],
+        tail,
+    );
+    if let Some(progress) = progress {
+        progress.finish(None);
+    }
+    let helm_out = helm_out?;
+    if a.print_command {
+        let out = format!("{printed}{}", String::from_utf8_lossy(&helm_out));
+        return Ok(Output::ok(out).with_stderr(format!("{}{notes}", p.warnings)));
+    }
+    let mut stderr = p.warnings.clone();
+    stderr.push_str(&notes);
+    stderr.push_str(&String::from_utf8_lossy(&helm_out));
+    Ok(
+        Output::ok(Outputs::new(&p.spec, &p.release, &p.namespace).render(a.report))
+            .with_stderr(stderr),
+    )
+}
+
+/// For a namespace locust-planton does not create: how to have the API server enforce the
+/// profile the opt-outs allow.
+fn label_namespace_hint(p: &Prepared) -> String {
+    let (level, _) = p.admission;
+    format!(
+        "# namespace {ns} is not created by locust-planton; to have the API server enforce the same profile:\n#   kubectl label namespace {ns} pod-security.kubernetes.io/enforce={level} pod-security.kubernetes.io/warn={level} pod-security.kubernetes.io/audit={level}\n",
+        ns = p.namespace
+    )
+}
+
+/// `helm upgrade --install`'s flags after the chart, as the user asked for them.
+fn install_flags(p: &Prepared, i: &InstallArgs) -> Vec<String> {
     let mut tail = Vec::new();
     if p.spec.create_namespace {
         tail.push("--create-namespace".into());
@@ -383,39 +442,7 @@ pub fn install(a: &DeployArgs, i: &InstallArgs) -> Result<Output, Failure> {
     if i.dry_run {
         tail.push("--dry-run=client".into());
     }
-    let progress = (!a.print_command).then(|| {
-        Progress::start(format!(
-            "helm upgrade --install {} in {}{}",
-            p.release,
-            p.namespace,
-            if i.wait {
-                " (waiting for the pods)"
-            } else {
-                ""
-            }
-        ))
-    });
-    let helm_out = helm_with_post_renderer(
-        &p,
-        a,
-        vec!["upgrade".into(), "--install".into(), p.release.clone()],
-        tail,
-    );
-    if let Some(progress) = progress {
-        progress.finish(None);
-    }
-    let helm_out = helm_out?;
-    if a.print_command {
-        let out = format!("{printed}{}", String::from_utf8_lossy(&helm_out));
-        return Ok(Output::ok(out).with_stderr(format!("{}{notes}", p.warnings)));
-    }
-    let mut stderr = p.warnings.clone();
-    stderr.push_str(&notes);
-    stderr.push_str(&String::from_utf8_lossy(&helm_out));
-    Ok(
-        Output::ok(Outputs::new(&p.spec, &p.release, &p.namespace).render(a.report))
-            .with_stderr(stderr),
-    )
+    tail
 }
 
 /// `helm uninstall`; `--dry-run` is passed to helm, which then only simulates it.

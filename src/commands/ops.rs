@@ -217,6 +217,53 @@ fn poll(
 /// line, no quotes of its own kind, so it passes through `kubectl exec` as one argument.
 pub const EXPORT_SCRIPT: &str = "import base64,json,os,sys;d=sys.argv[1];f=sorted(n for n in os.listdir(d) if os.path.isfile(os.path.join(d,n))) if os.path.isdir(d) else [];print(json.dumps({n:base64.b64encode(open(os.path.join(d,n),'rb').read()).decode() for n in f}))";
 
+/// The results folder of `pod`'s current run, file by file (plain names only).
+fn fetch_results(t: &Target, pod: &str) -> Result<Vec<(String, Vec<u8>)>, Failure> {
+    let text = t.kubectl(&[
+        "exec".into(),
+        pod.to_string(),
+        "-c".into(),
+        "locust".into(),
+        "--".into(),
+        PYTHON_BIN.into(),
+        "-c".into(),
+        EXPORT_SCRIPT.into(),
+        RESULTS_DIR.into(),
+    ])?;
+    let files: serde_json::Map<String, Value> = serde_json::from_str(text.trim())
+        .map_err(|e| Failure::failed(format!("pod {}: unreadable results: {e}", pod)))?;
+    use base64::Engine;
+    let mut decoded: Vec<(String, Vec<u8>)> = Vec::new();
+    for (name, b64) in &files {
+        // Names come from the pod: plain file names only, never a path.
+        if name.is_empty() || name.contains('/') || name.starts_with('.') {
+            return Err(Failure::failed(format!(
+                "pod {}: refusing results file name {name:?}",
+                pod
+            )));
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().unwrap_or_default())
+            .map_err(|e| Failure::failed(format!("pod {}: {name}: {e}", pod)))?;
+        decoded.push((name.clone(), bytes));
+    }
+    Ok(decoded)
+}
+
+/// Writes the files into `dir`; on a failure the partly written folder is removed.
+fn write_results(dir: &std::path::Path, files: &[(String, Vec<u8>)]) -> Result<(), Failure> {
+    for (name, bytes) in files {
+        if let Err(e) = std::fs::write(dir.join(name), bytes) {
+            let _ = std::fs::remove_dir_all(dir);
+            return Err(Failure::failed(format!(
+                "{}: {e}",
+                dir.join(name).display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Copies the current run's results from its master pod into a new local folder. Returns the
 /// text to print (the summary table and the folder).
 pub fn report(t: &Target, results_dir: Option<&str>) -> Result<Output, Failure> {
@@ -230,34 +277,7 @@ pub fn report(t: &Target, results_dir: Option<&str>) -> Result<Output, Failure> 
             s.reason.as_deref().unwrap_or("")
         )));
     };
-    let text = t.kubectl(&[
-        "exec".into(),
-        run.master_pod.clone(),
-        "-c".into(),
-        "locust".into(),
-        "--".into(),
-        PYTHON_BIN.into(),
-        "-c".into(),
-        EXPORT_SCRIPT.into(),
-        RESULTS_DIR.into(),
-    ])?;
-    let files: serde_json::Map<String, Value> = serde_json::from_str(text.trim())
-        .map_err(|e| Failure::failed(format!("pod {}: unreadable results: {e}", run.master_pod)))?;
-    use base64::Engine;
-    let mut decoded: Vec<(String, Vec<u8>)> = Vec::new();
-    for (name, b64) in &files {
-        // Names come from the pod: plain file names only, never a path.
-        if name.is_empty() || name.contains('/') || name.starts_with('.') {
-            return Err(Failure::failed(format!(
-                "pod {}: refusing results file name {name:?}",
-                run.master_pod
-            )));
-        }
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(b64.as_str().unwrap_or_default())
-            .map_err(|e| Failure::failed(format!("pod {}: {name}: {e}", run.master_pod)))?;
-        decoded.push((name.clone(), bytes));
-    }
+    let decoded = fetch_results(t, &run.master_pod)?;
     let summary: Value = decoded
         .iter()
         .find(|(n, _)| n == "summary.json")
@@ -279,16 +299,7 @@ pub fn report(t: &Target, results_dir: Option<&str>) -> Result<Output, Failure> 
     let cwd = std::env::current_dir().map_err(|e| Failure::failed(e.to_string()))?;
     let dir = crate::results::prepare_dir(results_dir, &t.release, &cwd)
         .map_err(|e| Failure::failed(format!("--results-dir {e}")))?;
-    for (name, bytes) in &decoded {
-        if let Err(e) = std::fs::write(dir.join(name), bytes) {
-            // Nothing half-written: a partial folder is removed.
-            let _ = std::fs::remove_dir_all(&dir);
-            return Err(Failure::failed(format!(
-                "{}: {e}",
-                dir.join(name).display()
-            )));
-        }
-    }
+    write_results(&dir, &decoded)?;
     Ok(Output::ok(format!(
         "run: {}\n{}results in {}\n",
         run.text(),
