@@ -251,6 +251,10 @@ enum Command {
         /// (created; must be empty) [default: a new locust-results/<name>-<UTC time>/ here].
         #[arg(long, value_name = "DIR")]
         results_dir: Option<String>,
+        /// Also run commands the spec set (helmValues: master.command, master.args,
+        /// master.initContainers, worker.command, …), printing each before it runs.
+        #[arg(long)]
+        allow_commands: bool,
         /// Extra Locust arguments for the master.
         #[arg(last = true, value_name = "LOCUST ARGS")]
         master_args: Vec<String>,
@@ -742,6 +746,7 @@ fn main() -> ExitCode {
             sandbox,
             no_sandbox,
             results_dir,
+            allow_commands,
             master_args,
         } => commands::local::local(commands::local::LocalArgs {
             file,
@@ -767,6 +772,7 @@ fn main() -> ExitCode {
                 // `commands::local` fills these in.
                 results_dir: None,
                 name: String::new(),
+                allow_commands,
                 sandbox: if no_sandbox {
                     SandboxMode::Off
                 } else {
