@@ -1672,12 +1672,12 @@ fn allow_commands_runs_them_and_prints_each_first() {
             .unwrap_or_else(|| panic!("`{needle}` not in:\n{all}"))
     };
     let printed_init = at(
-        "locust-planton: --allow-commands: init setup runs a command locust-planton did not generate (master.initContainers[0] (set by spec.helmValues[\"master.initContainers\"])): /bin/echo INIT-CMD\n",
+        "locust-planton: --allow-commands: init setup runs master.initContainers[0] (set by spec.helmValues[\"master.initContainers\"]): /bin/echo INIT-CMD\n",
     );
     let ran_init = at("[init setup] INIT-CMD\n");
-    let printed_master = at(&format!(
-        "locust-planton: --allow-commands: master runs a command locust-planton did not generate (master.command (set by spec.helmValues[\"master.command\"])): /bin/echo USER-CMD --master --master-bind-host 127.0.0.1 --master-bind-port "
-    ));
+    let printed_master = at(
+        "locust-planton: --allow-commands: master runs master.command (set by spec.helmValues[\"master.command\"]): /bin/echo USER-CMD --master --master-bind-host 127.0.0.1 --master-bind-port ",
+    );
     let ran_master = at("[master] USER-CMD --master --master-bind-host 127.0.0.1");
     assert!(
         printed_init < ran_init && ran_init < printed_master && printed_master < ran_master,

@@ -639,8 +639,8 @@ impl Exec<'_> {
             let mut inner = self.inner_command(pod, c);
             inner.extend(extra.iter().cloned());
             eprintln!(
-                "locust-planton: --allow-commands: {label} runs a command locust-planton did not generate ({}): {}",
-                c.foreign.join(", "),
+                "locust-planton: --allow-commands: {label} runs {}: {}",
+                c.foreign.join(" and "),
                 shell_line(&inner)
             );
         }
