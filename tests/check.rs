@@ -150,3 +150,30 @@ fn help_lists_subcommands_with_examples_and_version_works() {
             .starts_with(&format!("locust-planton {}\n", env!("CARGO_PKG_VERSION")))
     );
 }
+
+/// `check`'s table of Locust's direct requirements (`spec::pip::LOCUST_REQUIRES`) is what the
+/// test virtualenv's Locust (the pinned chart's release) declares.
+#[test]
+fn locust_requires_table_is_the_charts_locust() {
+    use locust_planton::spec::pip::{LOCUST_REQUIRES, LOCUST_REQUIRES_VERSION};
+    assert_eq!(
+        LOCUST_REQUIRES_VERSION,
+        locust_planton::lock::chart_lock().app_version
+    );
+    let out = std::process::Command::new(venv_bin("python"))
+        .args([
+            "-c",
+            "import importlib.metadata as m; print(m.version('locust')); print('\\n'.join(m.requires('locust')))",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some(LOCUST_REQUIRES_VERSION));
+    assert_eq!(lines.collect::<Vec<_>>(), LOCUST_REQUIRES);
+}
