@@ -271,3 +271,30 @@ fn duplicate_keys_name_both_lines_and_point_at_the_second() {
         "http://production.internal"
     );
 }
+
+/// `check`'s table of Locust's direct requirements (`spec::pip::LOCUST_REQUIRES`) is what the
+/// test virtualenv's Locust (the pinned chart's release) declares.
+#[test]
+fn locust_requires_table_is_the_charts_locust() {
+    use locust_planton::spec::pip::{LOCUST_REQUIRES, LOCUST_REQUIRES_VERSION};
+    assert_eq!(
+        LOCUST_REQUIRES_VERSION,
+        locust_planton::lock::chart_lock().app_version
+    );
+    let out = std::process::Command::new(venv_bin("python"))
+        .args([
+            "-c",
+            "import importlib.metadata as m; print(m.version('locust')); print('\\n'.join(m.requires('locust')))",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some(LOCUST_REQUIRES_VERSION));
+    assert_eq!(lines.collect::<Vec<_>>(), LOCUST_REQUIRES);
+}

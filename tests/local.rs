@@ -186,12 +186,13 @@ fn headless_run_with_lib_and_pip_package_passes_against_good_paths() {
     let port = target();
     let csv = tempfile::tempdir().unwrap();
     let prefix = csv.path().join("run");
-    let r = local(
+    let wheels = local_wheel();
+    let r = local_with(
         &spec(
             port,
             "/ok",
-            "      import six  # from the pip init container's target\n",
-            "    pipPackages: [\"six==1.16.0\"]\n",
+            "      import lpcheck  # from the pip init container's target\n",
+            "    pipPackages: [\"lpcheck==1.0\"]\n",
         ),
         &[
             "--headless",
@@ -205,12 +206,18 @@ fn headless_run_with_lib_and_pip_package_passes_against_good_paths() {
             "--csv",
             prefix.to_str().unwrap(),
         ],
+        true,
+        &[
+            ("PIP_NO_INDEX", "1"),
+            ("PIP_FIND_LINKS", wheels.path().to_str().unwrap()),
+        ],
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stdout.contains("[init pip-install] ") || r.stderr.contains("[init pip-install] "),
         "pip ran as the init container"
     );
+    assert!(r.stdout.contains("[master] LPCHECK from "), "{}", r.stdout);
     assert!(
         r.stderr.contains("[worker-1] ") && r.stderr.contains("[worker-2] "),
         "two workers ran"
@@ -477,30 +484,43 @@ fn a_write_outside_the_pod_volumes_fails_naming_path_and_setting() {
 /// pip installs it offline (`PIP_NO_INDEX`, `PIP_FIND_LINKS`).
 fn local_wheel() -> tempfile::TempDir {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    add_wheel(
+        dir.path(),
+        "lpcheck",
+        "1.0",
+        "print('LPCHECK from ' + __file__, flush=True)\n",
+    );
+    dir
+}
+
+/// Writes a pure-Python wheel `<name>-<version>` whose package `<name>` is `init_py`.
+fn add_wheel(dir: &std::path::Path, name: &str, version: &str, init_py: &str) {
     let script = r#"
 import base64, hashlib, sys, zipfile
+folder, name, version, init_py = sys.argv[1:]
+info = f"{name}-{version}.dist-info"
 files = {
-    "lpcheck/__init__.py": "print('LPCHECK from ' + __file__, flush=True)\n",
-    "lpcheck-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: lpcheck\nVersion: 1.0\n",
-    "lpcheck-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    f"{name}/__init__.py": init_py,
+    f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+    f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
 }
 record = []
-with zipfile.ZipFile(sys.argv[1] + "/lpcheck-1.0-py3-none-any.whl", "w") as z:
-    for name, text in files.items():
+with zipfile.ZipFile(f"{folder}/{name}-{version}-py3-none-any.whl", "w") as z:
+    for path, text in files.items():
         data = text.encode()
-        z.writestr(name, data)
+        z.writestr(path, data)
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{name},sha256={digest},{len(data)}")
-    record.append("lpcheck-1.0.dist-info/RECORD,,")
-    z.writestr("lpcheck-1.0.dist-info/RECORD", "\n".join(record) + "\n")
+        record.append(f"{path},sha256={digest},{len(data)}")
+    record.append(f"{info}/RECORD,,")
+    z.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
 "#;
     let st = Command::new(venv_bin("python"))
         .args(["-c", script])
-        .arg(dir.path())
+        .arg(dir)
+        .args([name, version, init_py])
         .status()
         .unwrap();
     assert!(st.success());
-    dir
 }
 
 /// An example with a lib file and the local wheel added (or swapped for its package), both
@@ -1159,4 +1179,509 @@ fn a_command_line_headless_run_leaves_results_in_a_new_folder_here() {
         "{stderr}"
     );
     assert!(!stderr.contains("[master]"), "nothing ran: {stderr}");
+}
+
+// ---- pip constraints (docs/local.md "pip packages never replace what Locust runs with") and confinement (docs/local.md "Confinement").
+
+/// The environment that makes pip install from `wheels` only.
+fn offline(wheels: &std::path::Path) -> [(&'static str, &str); 2] {
+    [
+        ("PIP_NO_INDEX", "1"),
+        ("PIP_FIND_LINKS", wheels.to_str().unwrap()),
+    ]
+}
+
+/// `python`'s version of the installed distribution `name`.
+fn installed_version(python: &std::path::Path, name: &str) -> String {
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import importlib.metadata, sys; print(importlib.metadata.version(sys.argv[1]))",
+        ])
+        .arg(name)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The bug this closes: `werkzeug==2.0.0` used to install into the pip target, which comes
+/// first on PYTHONPATH, and Locust then crashed on its own `import flask`. Now the pip step
+/// installs against the distributions of the Python that runs Locust as constraints: it fails,
+/// with pip's message naming werkzeug, and Locust never starts. (The wheel installs fine
+/// without the constraints: the failure is the constraint's.)
+#[test]
+fn a_pip_package_replacing_a_locust_dependency_fails_at_install_naming_it() {
+    let port = target();
+    let wheels = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    add_wheel(wheels.path(), "werkzeug", "2.0.0", "");
+    let unconstrained = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let st = Command::new(venv_bin("python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--target",
+        ])
+        .arg(unconstrained.path())
+        .arg("werkzeug==2.0.0")
+        .envs(offline(wheels.path()))
+        .status()
+        .unwrap();
+    assert!(st.success(), "the wheel installs without constraints");
+
+    let installed = installed_version(&venv_bin("python"), "werkzeug");
+    assert_ne!(installed, "2.0.0");
+    let text = spec(port, "/ok", "", "    pipPackages: [\"werkzeug==2.0.0\"]\n");
+    let mut args = headless("3s");
+    args.extend(["--sandbox", "required"]);
+    let r = local_with(&text, &args, true, &offline(wheels.path()));
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 1, "{all}");
+    assert!(
+        all.contains("[init pip-install] ERROR: Cannot install werkzeug==2.0.0 because these package versions have conflicting dependencies."),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!(
+            "[init pip-install]     The user requested (constraint) werkzeug=={installed}"
+        )),
+        "{all}"
+    );
+    assert!(
+        r.stderr
+            .contains("locust-planton: init container pip-install failed (exit 1)"),
+        "{}",
+        r.stderr
+    );
+    // `check`'s warning, shown by `local` too, named the package before anything ran.
+    assert!(
+        r.stderr.contains("spec.yaml: spec.loadTest.pipPackages[0]: warning: `werkzeug==2.0.0` names one of Locust's own dependencies (Locust 2.32.2 requires `Werkzeug (>=2.0.0)`)"),
+        "{}",
+        r.stderr
+    );
+    assert!(!all.contains("[master]"), "Locust never started: {all}");
+}
+
+/// A virtualenv standing in for an image that has `lpcheck 1.0` installed beside Locust (the
+/// test venv's packages through a `.pth` file): (its python, its folder).
+fn image_venv(wheels: &std::path::Path) -> (std::path::PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let venv = dir.path().join("venv");
+    let st = Command::new(venv_bin("python"))
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let purelib = |python: &std::path::Path| {
+        let out = Command::new(python)
+            .args([
+                "-c",
+                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+            ])
+            .output()
+            .unwrap();
+        std::path::PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    };
+    let python = venv.join("bin/python");
+    std::fs::write(
+        purelib(&python).join("lp-test-venv.pth"),
+        format!("{}\n", purelib(&venv_bin("python")).display()),
+    )
+    .unwrap();
+    let st = Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "lpcheck==1.0",
+        ])
+        .envs(offline(wheels))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_eq!(installed_version(&python, "lpcheck"), "1.0");
+    (python, dir)
+}
+
+/// `spec.loadTest.pipLiftPins`: the "image" has lpcheck 1.0; the spec asks for lpcheck 2.0. As
+/// a constraint, 1.0 fails the pip step naming lpcheck; with its pin lifted (warned about by
+/// `check` and `local`), pip installs 2.0 and master and workers import it from the pip target.
+#[test]
+fn a_lifted_pin_lets_pip_upgrade_an_installed_distribution_and_warns() {
+    let port = target();
+    let wheels = local_wheel();
+    add_wheel(
+        wheels.path(),
+        "lpcheck",
+        "2.0",
+        "print('LPCHECK 2.0 from ' + __file__, flush=True)\n",
+    );
+    let (python, _venv) = image_venv(wheels.path());
+    let base = spec(
+        port,
+        "/ok",
+        "      import lpcheck\n",
+        "    pipPackages: [\"lpcheck==2.0\"]\n",
+    );
+    let mut args = headless("3s");
+    args.extend(["--sandbox", "required"]);
+    // `local` with the "image" venv's Python instead of the test venv's.
+    let run = |text: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("spec.yaml");
+        std::fs::write(&f, text).unwrap();
+        let (mp, wp) = (free_port(), free_port());
+        let out = Command::new(bin())
+            .current_dir(dir.path())
+            .args(["local", "-f"])
+            .arg(&f)
+            .arg("--python")
+            .arg(&python)
+            .args(["--workers", "2", "--master-port", &mp.to_string()])
+            .args(["--web-port", &wp.to_string()])
+            .args(&args)
+            .envs(offline(wheels.path()))
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into(),
+            stderr: String::from_utf8_lossy(&out.stderr).into(),
+            elapsed: Duration::ZERO,
+            ports: (mp, wp),
+        }
+    };
+
+    let r = run(&base);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 1, "{all}");
+    assert!(
+        all.contains("[init pip-install] ERROR: Cannot install lpcheck==2.0 because these package versions have conflicting dependencies.")
+            && all.contains("[init pip-install]     The user requested (constraint) lpcheck==1.0"),
+        "{all}"
+    );
+
+    let lifted = base.replace(
+        "    pipPackages:",
+        "    pipLiftPins: [lpcheck]\n    pipPackages:",
+    );
+    let warning = "spec.loadTest.pipLiftPins[0]: warning: the image's installed `lpcheck` no longer constrains the pip packages: pip may put another version ahead of the one Locust runs with, and Locust may fail to start or behave differently; lift a pin only for a deliberate upgrade (a security fix) and try it with `local` first";
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("spec.yaml");
+    std::fs::write(&f, &lifted).unwrap();
+    let out = Command::new(bin())
+        .args(["check", "-f"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}: {warning}\n", f.display())
+    );
+    let r = run(&lifted);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 0, "{all}");
+    assert!(r.stderr.contains(warning), "{}", r.stderr);
+    assert!(
+        all.contains("; not constrained (spec.loadTest.pipLiftPins): lpcheck")
+            && all.contains("[init pip-install] Successfully installed lpcheck-2.0"),
+        "{all}"
+    );
+    for role in ["master", "worker-1", "worker-2"] {
+        assert!(
+            all.contains(&format!(
+                "[{role}] LPCHECK 2.0 from /opt/locust-pip/lpcheck/__init__.py"
+            )),
+            "{role}: {all}"
+        );
+    }
+    assert!(leftovers(r.ports.0).is_empty());
+}
+
+/// The pod's pip init container is the image's Python running locust-planton's script: no shell
+/// anywhere, each requirement its own argument, the lifted pins as `--lift`. The script, run as
+/// the pod runs it, writes the Python's installed distributions (less the lifted ones) as
+/// `name==version` constraints, the same on every run.
+#[test]
+fn the_pip_init_container_is_python_without_a_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("spec.yaml");
+    let text = spec(
+        9,
+        "/ok",
+        "",
+        "    pipLiftPins: [Werkzeug]\n    pipPackages: [\"lpcheck==1.0\", \"faker==19.0.0\"]\n",
+    );
+    std::fs::write(&f, &text).unwrap();
+    let out = Command::new(bin())
+        .args(["values", "-f"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let values =
+        locust_planton::yaml::parse_single(&String::from_utf8(out.stdout).unwrap()).unwrap();
+    let strings = |n: &locust_planton::yaml::Node| -> Vec<String> {
+        n.as_seq()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut script = String::new();
+    for role in ["master", "worker"] {
+        let inits = values
+            .get_path(&[role, "initContainers"])
+            .and_then(|n| n.as_seq())
+            .unwrap();
+        assert_eq!(inits.len(), 1);
+        let c = &inits[0];
+        assert_eq!(
+            c.get_path(&["name"]).and_then(|n| n.as_str()),
+            Some("pip-install")
+        );
+        assert!(
+            c.get_path(&["args"]).is_none(),
+            "{role}: the command is whole"
+        );
+        let command = strings(c.get_path(&["command"]).unwrap());
+        assert_eq!(command[..2], ["/opt/venv/bin/python", "-c"], "{role}");
+        assert_eq!(
+            command[3..],
+            [
+                "--target",
+                "/opt/locust-pip",
+                "--constraints",
+                "/tmp/locust-planton-pip-constraints.txt",
+                "--lift",
+                "Werkzeug",
+                "--",
+                "lpcheck==1.0",
+                "faker==19.0.0"
+            ],
+            "{role}"
+        );
+        for arg in &command {
+            let base = arg.rsplit('/').next().unwrap();
+            assert!(
+                !matches!(base, "sh" | "bash" | "dash" | "ash"),
+                "{role}: {arg}"
+            );
+        }
+        script = command[2].clone();
+        assert!(
+            script.contains("importlib.metadata.distributions()")
+                && script.contains("subprocess.call([sys.executable, \"-m\", \"pip\", \"install\"")
+                && !script.contains("shell=True")
+                && !script.contains("os.system")
+                && !script.contains("os.popen"),
+            "{script}"
+        );
+    }
+
+    // Run it as the pod does (with the test venv's Python, offline): twice the same constraints,
+    // the venv's own versions, werkzeug lifted.
+    let wheels = local_wheel();
+    let mut constraints = Vec::new();
+    for _ in 0..2 {
+        let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        let file = work.path().join("constraints.txt");
+        let out = Command::new(venv_bin("python"))
+            .args(["-c", &script, "--target"])
+            .arg(work.path().join("target"))
+            .arg("--constraints")
+            .arg(&file)
+            .args(["--lift", "Werkzeug", "--", "lpcheck==1.0"])
+            .envs(offline(wheels.path()))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains("Successfully installed lpcheck-1.0"),
+            "{stdout}"
+        );
+        constraints.push(read(&file));
+    }
+    assert_eq!(constraints[0], constraints[1]);
+    let lines: Vec<&str> = constraints[0].lines().collect();
+    let names: Vec<&str> = lines
+        .iter()
+        .map(|l| l.split_once("==").unwrap().0)
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(names, sorted, "sorted by name, one line each");
+    for name in ["locust", "flask", "gevent", "pyzmq"] {
+        let line = format!("{name}=={}", installed_version(&venv_bin("python"), name));
+        assert!(lines.contains(&line.as_str()), "{line} in {lines:?}");
+    }
+    assert!(
+        !lines.iter().any(|l| l.starts_with("werkzeug")),
+        "{lines:?}"
+    );
+}
+
+/// A spec whose `helmValues` set `extra` (YAML lines under `helmValues:`).
+fn spec_with_helm_values(port: u16, extra: &str) -> String {
+    format!("{}  helmValues:\n{extra}", spec(port, "/ok", "", ""))
+}
+
+/// Pod paths with `..` would make `local` write outside its temporary folder: `check` warns at
+/// the helmValues key (the cluster resolves them below `/`), `local` refuses them naming the
+/// chart value and that key, sandboxed or not, before anything runs or is written.
+#[test]
+fn pod_paths_climbing_out_are_refused_naming_the_field() {
+    let port = target();
+    let escape = format!("lp-escape-{}", std::process::id());
+    let text = spec_with_helm_values(
+        port,
+        &format!(
+            "    master.extraVolumeMounts: '[{{name: lp-tmp, mountPath: /tmp}}, {{name: lp-home, mountPath: \"/../../../{escape}\"}}]'\n    loadtest.locust_locustfile_path: /../../{escape}-script\n"
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("spec.yaml");
+    std::fs::write(&f, &text).unwrap();
+    let out = Command::new(bin())
+        .args(["check", "-f"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(&format!("spec.helmValues[\"master.extraVolumeMounts\"]: warning: `master.extraVolumeMounts[1].mountPath` is `/../../../{escape}`: a container resolves it to `/{escape}`, but `local` refuses a pod path with `..`")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("spec.helmValues[\"loadtest.locust_locustfile_path\"]: warning: `loadtest.locust_locustfile_path` is `/../../{escape}-script`")),
+        "{stdout}"
+    );
+    for sandbox in [["--sandbox", "required"], ["--sandbox", "off"]] {
+        let mut args = headless("2s");
+        args.extend(sandbox);
+        let r = local(&text, &args);
+        assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+        assert!(
+            r.stderr.contains(&format!("local refuses to run these pods:\nloadtest.locust_locustfile_path (set by spec.helmValues[\"loadtest.locust_locustfile_path\"]): `/../../{escape}-script` climbs out with `..`; local keeps every pod path inside its temporary folder and refuses it (a container resolves it to `/{escape}-script`: write that)\nmaster.extraVolumeMounts[1].mountPath (set by spec.helmValues[\"master.extraVolumeMounts\"]): `/../../../{escape}` climbs out with `..`")),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            !r.stderr.contains("pod files under"),
+            "nothing written: {}",
+            r.stderr
+        );
+        assert!(!r.stdout.contains("[master]") && !r.stderr.contains("[master]"));
+        for p in [
+            format!("/{escape}"),
+            format!("/{escape}-script"),
+            format!("/tmp/{escape}"),
+        ] {
+            assert!(!std::path::Path::new(&p).exists(), "{p}");
+        }
+    }
+}
+
+/// A spec whose helmValues set the master's command and add an init container.
+fn spec_with_user_commands(port: u16) -> String {
+    spec_with_helm_values(
+        port,
+        "    master.command: '[\"/bin/echo\", \"USER-CMD\"]'\n    master.initContainers: '[{name: setup, image: busybox, command: [/bin/echo, INIT-CMD]}]'\n",
+    )
+}
+
+/// `local` runs only what locust-planton generated; a command the spec set is refused, named by
+/// its chart value and the helmValues key, before anything runs.
+#[test]
+fn a_command_the_spec_set_is_refused_naming_the_field() {
+    let port = target();
+    let mut args = headless("2s");
+    args.extend(["--sandbox", "required"]);
+    let r = local(&spec_with_user_commands(port), &args);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("local refuses to run these pods:\nmaster.initContainers[0] (set by spec.helmValues[\"master.initContainers\"]): `/bin/echo INIT-CMD` is not a command locust-planton generated\nmaster.command (set by spec.helmValues[\"master.command\"]): `/bin/echo USER-CMD --master` is not a command locust-planton generated\nlocal runs only the chart's Locust, the pip step and its own run wrapper; --allow-commands runs these too, printing each before it runs"),
+        "{}",
+        r.stderr
+    );
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        !all.contains("INIT-CMD\n") && !all.contains("[init setup]") && !all.contains("[master]"),
+        "{all}"
+    );
+    assert!(!r.stderr.contains("pod files under"), "{}", r.stderr);
+
+    // Arguments count as much as commands: the worker's are the chart's plus locust-planton's.
+    let text = spec_with_helm_values(
+        port,
+        "    worker.args: '[\"--locustfile\", \"/etc/hostname\"]'\n",
+    );
+    let r = local(&text, &args);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("worker.args (set by spec.helmValues[\"worker.args\"]): `/opt/venv/bin/locust --worker --locustfile /etc/hostname` is not a command locust-planton generated"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// `--allow-commands` runs what the spec set, printing each command (as it runs here) on stderr
+/// before it runs: both streams go to one file, in order.
+#[test]
+fn allow_commands_runs_them_and_prints_each_first() {
+    let port = target();
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("spec.yaml");
+    std::fs::write(&f, spec_with_user_commands(port)).unwrap();
+    let (mut cmd, (_, web)) =
+        local_command(&f, &["--sandbox", "required", "--allow-commands"], true);
+    let log = dir.path().join("out.log");
+    let file = std::fs::File::create(&log).unwrap();
+    // Web UI mode: the master (here `echo`) exits at once and the run ends with it.
+    let status = cmd
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .status()
+        .unwrap();
+    let all = read(&log);
+    assert_eq!(status.code(), Some(0), "{all}");
+    let at = |needle: &str| {
+        all.find(needle)
+            .unwrap_or_else(|| panic!("`{needle}` not in:\n{all}"))
+    };
+    let printed_init = at(
+        "locust-planton: --allow-commands: init setup runs master.initContainers[0] (set by spec.helmValues[\"master.initContainers\"]): /bin/echo INIT-CMD\n",
+    );
+    let ran_init = at("[init setup] INIT-CMD\n");
+    let printed_master = at(
+        "locust-planton: --allow-commands: master runs master.command (set by spec.helmValues[\"master.command\"]): /bin/echo USER-CMD --master --master-bind-host 127.0.0.1 --master-bind-port ",
+    );
+    let ran_master = at("[master] USER-CMD --master --master-bind-host 127.0.0.1");
+    assert!(
+        printed_init < ran_init && ran_init < printed_master && printed_master < ran_master,
+        "{all}"
+    );
+    assert!(all.contains(&format!("--web-port {web}\n")), "{all}");
 }

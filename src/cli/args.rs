@@ -508,6 +508,10 @@ pub struct LocalArgs {
     /// (created; must be empty) [default: a new locust-results/<name>-<UTC time>/ here].
     #[arg(long, value_name = "DIR")]
     pub results_dir: Option<String>,
+    /// Also run commands the spec set (helmValues: master.command, master.args,
+    /// master.initContainers, worker.command, …), printing each before it runs.
+    #[arg(long)]
+    pub allow_commands: bool,
     /// Extra Locust arguments for the master.
     #[arg(last = true, value_name = "LOCUST ARGS")]
     pub master_args: Vec<String>,

@@ -257,6 +257,7 @@ fn local(a: LocalArgs) -> Result<u8, Failure> {
             // `commands::local` fills these in.
             results_dir: None,
             name: String::new(),
+            allow_commands: a.allow_commands,
             sandbox,
         },
     })

@@ -1,7 +1,11 @@
 //! `local`: the rendered pods as local processes (see `crate::local`).
 
 use super::{Failure, Loaded};
-use crate::local::{LocalOptions, install_locust, installed_locust, pod::pod_view, run};
+use crate::local::pod::{mark_foreign, pod_view};
+use crate::local::{
+    LocalError, LocalOptions, climbing_line, command_refusals, install_locust, installed_locust,
+    run,
+};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -20,6 +24,34 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
     eprint!("{}", l.warning_text());
     let (spec, s) = (&l.spec, &l.synthesized);
     let mut options = a.options;
+    // docs/local.md "Confinement": pod paths that climb out with `..` (named from the values, as
+    // `check` names them) and commands locust-planton did not generate (the pods of the same
+    // spec without helmValues are its own) are refused before anything runs or is written.
+    let mut refused: Vec<String> = crate::spec::rules::pod_paths(&s.values)
+        .into_iter()
+        .filter_map(|(field, path)| {
+            let resolved = crate::spec::rules::climbs_out(&path)?;
+            let key = field.split('[').next().unwrap_or(&field);
+            let by = crate::values::helm_values::set_by(&spec.helm_values, key);
+            Some(climbing_line(
+                &format!("{field} (set by {by})"),
+                &path,
+                &resolved,
+            ))
+        })
+        .collect();
+    let own = crate::values::synthesize(&crate::spec::LoadTestSpec {
+        helm_values: Vec::new(),
+        ..spec.clone()
+    });
+    let mut master = pod_view(s, "master");
+    let mut worker = pod_view(s, "worker");
+    mark_foreign(&mut master, &pod_view(&own, "master"), &spec.helm_values);
+    mark_foreign(&mut worker, &pod_view(&own, "worker"), &spec.helm_values);
+    refused.extend(command_refusals(&master, &worker, options.allow_commands));
+    if !refused.is_empty() {
+        return Err(Failure::failed(LocalError::Refused(refused).to_string()));
+    }
     // A headless spec run waits for exactly its worker pods (× processes): start that many.
     let spec_workers = spec
         .extensions
@@ -85,8 +117,6 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
             "locust-planton: warning: --results-dir applies to headless runs only (--headless or spec.loadTest.run); this run has the web UI"
         );
     }
-    let master = pod_view(s, "master");
-    let worker = pod_view(s, "worker");
     let result = run(&master, &worker, &options, interrupted);
     if let Some(dir) = &options.results_dir {
         match crate::results::read_summary(dir) {

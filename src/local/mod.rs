@@ -56,6 +56,9 @@ pub struct LocalOptions {
     pub results_dir: Option<PathBuf>,
     /// metadata.name, for the results' summary.
     pub name: String,
+    /// Run commands the spec set that locust-planton did not generate (each printed first);
+    /// without it they are refused (docs/local.md "Confinement").
+    pub allow_commands: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +79,9 @@ pub enum LocalError {
     NoFreePort { what: &'static str, from: u16 },
     #[error("{0}")]
     Io(String),
+    /// Everything in the pods `local` will not run, one line each.
+    #[error("local refuses to run these pods:\n{}", .0.join("\n"))]
+    Refused(Vec<String>),
 }
 
 fn io(e: impl std::fmt::Display) -> LocalError {
@@ -190,6 +196,8 @@ impl PodDir {
 }
 
 fn materialise(pod: &PodView, dir: &Path) -> Result<PodDir, LocalError> {
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let root = dir.canonicalize().map_err(io)?;
     let mut mount_paths = Vec::new();
     for c in pod
         .init_containers
@@ -199,6 +207,15 @@ fn materialise(pod: &PodView, dir: &Path) -> Result<PodDir, LocalError> {
         for m in &c.mounts {
             let target = dir.join(m.path.trim_start_matches('/'));
             std::fs::create_dir_all(&target).map_err(io)?;
+            // `refusals` turned down `..`; this also holds against anything else (a symlink).
+            if !target.canonicalize().map_err(io)?.starts_with(&root) {
+                return Err(LocalError::Refused(vec![format!(
+                    "{}: `{}` resolves outside the pod's folder {}",
+                    m.field,
+                    m.path,
+                    dir.display()
+                )]));
+            }
             if let Source::ConfigMap(files) = &m.source {
                 for (name, content) in files {
                     std::fs::write(target.join(name), content).map_err(io)?;
@@ -246,7 +263,11 @@ fn copy_results(from: &Path, dest: &Path) -> Result<(), LocalError> {
     };
     let mut names: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && !p.to_string_lossy().ends_with(".tmp"))
+        // Regular files only: a symlink the pod left would copy a file from outside its folder.
+        .filter(|p| {
+            p.symlink_metadata().is_ok_and(|m| m.is_file())
+                && !p.to_string_lossy().ends_with(".tmp")
+        })
         .collect();
     names.sort();
     for p in names {
@@ -611,6 +632,15 @@ impl Exec<'_> {
         master_port: u16,
         watch: Option<Arc<Watch>>,
     ) -> Result<Proc, LocalError> {
+        if !c.foreign.is_empty() {
+            let mut inner = self.inner_command(pod, c);
+            inner.extend(extra.iter().cloned());
+            eprintln!(
+                "locust-planton: --allow-commands: {label} runs {}: {}",
+                c.foreign.join(" and "),
+                shell_line(&inner)
+            );
+        }
         let (argv, env) = self.process(pod, c, extra, master_port);
         let hints = self.sandbox.as_ref().map(|_| Hints {
             container: c.clone(),
@@ -618,6 +648,83 @@ impl Exec<'_> {
         });
         spawn(label, &argv, &env, self.sandbox.is_some(), watch, hints)
     }
+}
+
+/// A command line as a shell would need it typed (for display only; nothing runs a shell).
+pub fn shell_line(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            let plain = !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+            if plain {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The containers `local` runs: the master's init containers, the master and the worker.
+fn running<'a>(master: &'a PodView, worker: &'a PodView) -> Vec<&'a ContainerView> {
+    master
+        .init_containers
+        .iter()
+        .chain([&master.container, &worker.container])
+        .collect()
+}
+
+/// Pod paths of what runs that climb out of the pod's folder with `..`, one line each (README
+/// "Confinement"; `commands::local` names them from the values first, as `check` does).
+pub fn path_refusals(master: &PodView, worker: &PodView) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in running(master, worker) {
+        for m in &c.mounts {
+            if let Some(resolved) = crate::spec::rules::climbs_out(&m.path) {
+                let line = climbing_line(&m.field, &m.path, &resolved);
+                if !out.contains(&line) {
+                    out.push(line);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Why a pod path with `..` is refused; `field` names the chart value (and who set it).
+pub fn climbing_line(field: &str, path: &str, resolved: &str) -> String {
+    format!(
+        "{field}: `{path}` climbs out with `..`; local keeps every pod path inside its temporary folder and refuses it (a container resolves it to `{resolved}`: write that)"
+    )
+}
+
+/// Without `--allow-commands`, the commands of what runs that locust-planton did not generate
+/// (marked by `pod::mark_foreign`), one line each, then what to do.
+pub fn command_refusals(master: &PodView, worker: &PodView, allow_commands: bool) -> Vec<String> {
+    if allow_commands {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = running(master, worker)
+        .into_iter()
+        .filter(|c| !c.foreign.is_empty())
+        .map(|c| {
+            let mut argv = c.command.clone();
+            argv.extend(c.args.iter().cloned());
+            format!(
+                "{}: `{}` is not a command locust-planton generated",
+                c.foreign.join(", "),
+                shell_line(&argv)
+            )
+        })
+        .collect();
+    if !out.is_empty() {
+        out.push(
+            "local runs only the chart's Locust, the pip step and its own run wrapper; --allow-commands runs these too, printing each before it runs".into(),
+        );
+    }
+    out
 }
 
 /// The sandbox to use, after saying once why there is none.
@@ -677,6 +784,32 @@ pub fn run(
     opts: &LocalOptions,
     interrupted: Arc<AtomicBool>,
 ) -> Result<i32, LocalError> {
+    let headless =
+        opts.headless.is_some() || master.container.args.iter().any(|a| a == "--headless");
+    // A spec's run already has the wrapper as the master's command; a headless run asked for on
+    // the command line gets it too, so every headless run leaves the same results (a command
+    // the spec set there does not run).
+    let wrapped;
+    let master = if headless && opts.results_dir.is_some() && !is_wrapper(&master.container) {
+        let mut m = master.clone();
+        m.container.command = crate::values::extensions::wrapper_command(
+            crate::contract::RESULTS_DIR,
+            &opts.name,
+            None,
+        );
+        m.container
+            .foreign
+            .retain(|f| !f.starts_with(&format!("{}.command ", m.role)));
+        wrapped = m;
+        &wrapped
+    } else {
+        master
+    };
+    let mut refused = path_refusals(master, worker);
+    refused.extend(command_refusals(master, worker, opts.allow_commands));
+    if !refused.is_empty() {
+        return Err(LocalError::Refused(refused));
+    }
     if !has_locust(&opts.python) {
         return Err(LocalError::NoLocust {
             python: opts.python.clone(),
@@ -755,23 +888,6 @@ pub fn run(
             }
         }
     }
-    let headless =
-        opts.headless.is_some() || master.container.args.iter().any(|a| a == "--headless");
-    // A spec's run already has the wrapper as the master's command; a headless run asked for on
-    // the command line gets it too, so every headless run leaves the same results.
-    let wrapped;
-    let master = if headless && opts.results_dir.is_some() && !is_wrapper(&master.container) {
-        let mut m = master.clone();
-        m.container.command = crate::values::extensions::wrapper_command(
-            crate::contract::RESULTS_DIR,
-            &opts.name,
-            None,
-        );
-        wrapped = m;
-        &wrapped
-    } else {
-        master
-    };
     let mut ports = (opts.master_port.port, opts.web_port.port);
     loop {
         let watch = Arc::new(Watch::new(ports));

@@ -16,6 +16,8 @@ pub enum Source {
 pub struct Mount {
     pub path: String,
     pub source: Source,
+    /// The chart value that set `path` (`master.extraVolumeMounts[0].mountPath`).
+    pub field: String,
 }
 
 /// The parts of a container's security context `local` enforces (pod values filled in where the
@@ -38,6 +40,9 @@ pub struct ContainerView {
     pub env: Vec<(String, String)>,
     pub mounts: Vec<Mount>,
     pub security: Security,
+    /// The chart values (with the `helmValues` key that set them) whose command or args
+    /// locust-planton did not generate ([`mark_foreign`]); empty for its own.
+    pub foreign: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,18 +110,20 @@ fn volume_source(
 fn mounts_of(
     values: &Node,
     role: &str,
-    list: Option<&Node>,
+    (list, at): (Option<&Node>, &str),
     configmaps: &[ScriptConfigMap],
 ) -> Vec<Mount> {
     list.and_then(Node::as_seq)
         .into_iter()
         .flatten()
-        .filter_map(|m| {
+        .enumerate()
+        .filter_map(|(i, m)| {
             let name = m.get_path(&["name"]).and_then(Node::as_str)?;
             let path = m.get_path(&["mountPath"]).and_then(Node::as_str)?;
             Some(Mount {
                 path: path.to_string(),
                 source: volume_source(values, role, name, configmaps)?,
+                field: format!("{at}[{i}].mountPath"),
             })
         })
         .collect()
@@ -159,18 +166,23 @@ pub fn pod_view(s: &Synthesized, role: &'static str) -> PodView {
         mounts.push(Mount {
             path: script_dir.clone(),
             source: Source::ConfigMap(data),
+            field: "loadtest.locust_locustfile_path".into(),
         });
     }
     if let Some(data) = by_name(lt("locust_lib_configmap")) {
         mounts.push(Mount {
             path: format!("{script_dir}/lib"),
             source: Source::ConfigMap(data),
+            field: "loadtest.locust_locustfile_path".into(),
         });
     }
     mounts.extend(mounts_of(
         v,
         role,
-        v.get_path(&[role, "extraVolumeMounts"]),
+        (
+            v.get_path(&[role, "extraVolumeMounts"]),
+            &format!("{role}.extraVolumeMounts"),
+        ),
         &s.configmaps,
     ));
     let mut env = vec![
@@ -203,7 +215,8 @@ pub fn pod_view(s: &Synthesized, role: &'static str) -> PodView {
         .and_then(Node::as_seq)
         .into_iter()
         .flatten()
-        .map(|c| ContainerView {
+        .enumerate()
+        .map(|(i, c)| ContainerView {
             name: str_at(c, &["name"]).unwrap_or("init").to_string(),
             command: strings(c.get_path(&["command"])),
             args: strings(c.get_path(&["args"])),
@@ -219,8 +232,17 @@ pub fn pod_view(s: &Synthesized, role: &'static str) -> PodView {
                     ))
                 })
                 .collect(),
-            mounts: mounts_of(v, role, c.get_path(&["volumeMounts"]), &s.configmaps),
+            mounts: mounts_of(
+                v,
+                role,
+                (
+                    c.get_path(&["volumeMounts"]),
+                    &format!("{role}.initContainers[{i}].volumeMounts"),
+                ),
+                &s.configmaps,
+            ),
             security: security(c.get_path(&["securityContext"]), pod_sc),
+            foreign: Vec::new(),
         })
         .collect();
     PodView {
@@ -233,6 +255,41 @@ pub fn pod_view(s: &Synthesized, role: &'static str) -> PodView {
             env,
             mounts,
             security: security(v.get_path(&["securityContext"]), pod_sc),
+            foreign: Vec::new(),
         },
+    }
+}
+
+/// Marks what in `pod` runs a command locust-planton did not generate: `own` is the same pod
+/// from the spec without `helmValues` (the chart's Locust, the pip step, the run wrapper).
+/// Init containers are compared by position; each difference names its chart value and the
+/// `helmValues` key that set it.
+pub fn mark_foreign(pod: &mut PodView, own: &PodView, overrides: &[(String, String)]) {
+    let role = pod.role;
+    let named = |field: String| {
+        let key = field.split('[').next().unwrap_or(&field).to_string();
+        let by = crate::values::helm_values::set_by(overrides, &key);
+        format!("{field} (set by {by})")
+    };
+    let c = &mut pod.container;
+    if c.command != own.container.command {
+        c.foreign.push(named(format!("{role}.command")));
+    }
+    if c.args != own.container.args {
+        c.foreign.push(named(format!("{role}.args")));
+    }
+    for (i, init) in pod.init_containers.iter_mut().enumerate() {
+        let at = format!("{role}.initContainers[{i}]");
+        match own.init_containers.get(i) {
+            Some(o) if o.name == init.name => {
+                if init.command != o.command {
+                    init.foreign.push(named(format!("{at}.command")));
+                }
+                if init.args != o.args {
+                    init.foreign.push(named(format!("{at}.args")));
+                }
+            }
+            _ => init.foreign.push(named(at)),
+        }
     }
 }

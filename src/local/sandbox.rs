@@ -321,14 +321,17 @@ mod tests {
                 Mount {
                     path: "/mnt/locust/lib".into(),
                     source: Source::ConfigMap(vec![]),
+                    field: String::new(),
                 },
                 Mount {
                     path: "/mnt/locust".into(),
                     source: Source::ConfigMap(vec![]),
+                    field: String::new(),
                 },
                 Mount {
                     path: "/tmp".into(),
                     source: Source::EmptyDir,
+                    field: String::new(),
                 },
             ],
             security: Security {
@@ -337,6 +340,7 @@ mod tests {
                 read_only_root: true,
                 add_caps: vec!["SYS_ADMIN".into()],
             },
+            foreign: Vec::new(),
         };
         let sb = Sandbox {
             bwrap: "/usr/bin/bwrap".into(),

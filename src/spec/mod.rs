@@ -6,6 +6,7 @@ pub mod extensions;
 pub mod image;
 mod names;
 pub mod pep508;
+pub mod pip;
 mod reader;
 pub mod rules;
 pub mod schema;
@@ -66,6 +67,9 @@ pub struct LoadTest {
     /// File name → content, in document order.
     pub lib_files: Vec<(String, String)>,
     pub pip_packages: Vec<String>,
+    /// Extension: distributions whose installed version does not constrain `pip_packages`
+    /// (`spec::pip`), as written.
+    pub lift_pins: Vec<String>,
     /// Extension: the target URL (`LOCUST_HOST`).
     pub host: Option<String>,
 }
@@ -370,6 +374,7 @@ fn read_spec(node: &Node, kind: Kind, d: &mut Findings) -> Option<LoadTestSpec> 
     };
     sizing::warn(&master, &worker, &extensions, d);
     let helm_values = read_helm_values(&s, d);
+    rules::warn_climbing_pod_paths(&helm_values, d);
     let (namespace, create_namespace) = match kind {
         Kind::KubernetesLocust => read_namespace(&s, d),
         Kind::LocustKubernetes => (Namespace::Reference, false),
@@ -540,6 +545,7 @@ fn read_load_test(node: &Node, d: &mut Findings) -> Option<LoadTestParts> {
             "host",
             "run",
             "locustVersion",
+            "pipLiftPins",
         ],
         &[],
         d,
@@ -591,7 +597,8 @@ fn read_load_test(node: &Node, d: &mut Findings) -> Option<LoadTestParts> {
             format!("scripts total {total} bytes; Helm keeps values and manifests of a release in one Secret (1 MiB after compression), which large scripts may exceed"),
         );
     }
-    let pip_packages = read_pip_packages(&f, d);
+    let lift_pins = pip::read_lift_pins(&f, d);
+    let pip_packages = read_pip_packages(&f, &lift_pins, d);
     let host = f.string("host", d);
     match &host {
         Some(h) => {
@@ -614,6 +621,7 @@ fn read_load_test(node: &Node, d: &mut Findings) -> Option<LoadTestParts> {
             main_py: main_py?,
             lib_files,
             pip_packages,
+            lift_pins,
             host,
         },
         run,
@@ -621,7 +629,8 @@ fn read_load_test(node: &Node, d: &mut Findings) -> Option<LoadTestParts> {
     ))
 }
 
-fn read_pip_packages(f: &Fields, d: &mut Findings) -> Vec<String> {
+fn read_pip_packages(f: &Fields, lift_pins: &[String], d: &mut Findings) -> Vec<String> {
+    let lifted: Vec<String> = lift_pins.iter().map(|l| pep508::normalize(l)).collect();
     let mut seen: Vec<(String, String)> = Vec::new();
     let mut out = Vec::new();
     for (path, req) in f.string_list("pipPackages", d) {
@@ -634,6 +643,7 @@ fn read_pip_packages(f: &Fields, d: &mut Findings) -> Vec<String> {
                 if !req.contains("==") && !req.contains('@') {
                     d.warn(&path, format!("`{req}` is not pinned (`name==version`): pods started at different times may get different versions"));
                 }
+                pip::warn_locust_dependency(&path, &req, &normalized, &lifted, d);
                 seen.push((path, normalized));
                 out.push(req);
             }

@@ -59,6 +59,8 @@ const HTTP_URL: &str = "^https?://[^/\\s\\x00-\\x1f\\x7f][^\\s\\x00-\\x1f\\x7f]*
 const DURATION: &str = "^([0-9]+h)?([0-9]+m)?([0-9]+s)?$";
 /// Flat file names, not `.`, `..` or starting with `..`.
 const FILE_NAME_KEY: &str = "^\\.?[-_a-zA-Z0-9][-._a-zA-Z0-9]*$";
+/// A distribution name (`spec::pip::valid_name`).
+const DIST_NAME: &str = "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$";
 const HELM_VALUE_PATH: &str = "^[^.\\s]+(\\.[^.\\s]+)*$";
 const TAG: &str = "^[^-\\s]\\S*$";
 const CIDR: &str = "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$|^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*/(12[0-8]|1[01][0-9]|[1-9]?[0-9])$";
@@ -514,6 +516,11 @@ fn defs() -> Map<String, Value> {
                     "pipPackages",
                     "PEP 508 requirements (`faker==19.0.0`), each installed as its own pip argument; no pip options, shell syntax or duplicates; pin them (`==`)",
                     json!({"type": "array", "uniqueItems": true, "items": {"type": "string", "pattern": pep508_pattern()}}),
+                ),
+                field(
+                    "pipLiftPins",
+                    "extension: distributions (names, no versions) whose version installed in the image does not constrain `pipPackages`, for a deliberate upgrade of one of Locust's dependencies (a security fix); `check` warns for each",
+                    json!({"type": "array", "uniqueItems": true, "items": {"type": "string", "pattern": DIST_NAME}}),
                 ),
                 field(
                     "host",

@@ -141,6 +141,7 @@ fn role_values(
             "initContainers",
             Node::Seq(vec![pip_init_container(
                 &spec.load_test.pip_packages,
+                &spec.load_test.lift_pins,
                 &locust.image,
             )]),
         );
@@ -196,21 +197,57 @@ fn tcp_readiness_probe() -> Node {
     Node::Map(m)
 }
 
-/// pip with each requirement as its own argument (no shell), into an emptyDir.
-fn pip_init_container(packages: &[String], image: &str) -> Node {
-    let mut command = vec![
-        PIP_BIN,
-        "install",
-        "--no-cache-dir",
-        "--disable-pip-version-check",
-        "--no-input",
+/// The pip step, in Python (no shell): every distribution the image's Python has is written as
+/// a constraint (`name==version`, sorted; `importlib.metadata`, the first of a name on
+/// `sys.path`), but for `--lift` names, then pip installs each requirement as its own argument
+/// into `--target` with those constraints, so a package that would replace a version Locust
+/// runs with fails here, named by pip. `local` runs the same text with its own Python.
+pub const PIP_INSTALL_SCRIPT: &str = r#"import argparse, importlib.metadata, re, subprocess, sys
+p = argparse.ArgumentParser(prog="locust-planton pip step")
+p.add_argument("--target", required=True)
+p.add_argument("--constraints", required=True)
+p.add_argument("--lift", action="append", default=[])
+p.add_argument("requirements", nargs="+")
+a = p.parse_args()
+def norm(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+lift = sorted({norm(n) for n in a.lift})
+pins = {}
+for d in importlib.metadata.distributions():
+    name = (d.metadata or {}).get("Name")
+    if name and d.version and norm(name) not in lift:
+        pins.setdefault(norm(name), d.version)
+pep440 = re.compile(r"([0-9]+!)?[0-9]+(\.[0-9]+)*((a|b|rc)[0-9]+)?(\.post[0-9]+)?(\.dev[0-9]+)?(\+[a-z0-9]+(\.[a-z0-9]+)*)?", re.I)
+with open(a.constraints, "w") as f:
+    for name, version in sorted(pins.items()):
+        f.write(name + ("==" if pep440.fullmatch(version) else "===") + version + "\n")
+print("locust-planton: pip installs with the %d distributions installed here as constraints (%s)%s" % (len(pins), a.constraints, "; not constrained (spec.loadTest.pipLiftPins): " + ", ".join(lift) if lift else ""), flush=True)
+sys.exit(subprocess.call([sys.executable, "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--no-input", "--target", a.target, "--constraint", a.constraints, "--"] + a.requirements))
+"#;
+
+/// Where the pip step writes its constraints: the init container's `/tmp` emptyDir.
+pub const PIP_CONSTRAINTS: &str = "/tmp/locust-planton-pip-constraints.txt";
+
+/// The pip init container: [`PIP_INSTALL_SCRIPT`] run by the image's Python, each requirement
+/// its own argument (no shell), into an emptyDir.
+fn pip_init_container(packages: &[String], lift: &[String], image: &str) -> Node {
+    let mut command: Vec<Node> = [
+        crate::contract::PYTHON_BIN,
+        "-c",
+        PIP_INSTALL_SCRIPT,
         "--target",
         PIP_TARGET,
-        "--",
+        "--constraints",
+        PIP_CONSTRAINTS,
     ]
     .into_iter()
     .map(Node::string)
-    .collect::<Vec<_>>();
+    .collect();
+    for l in lift {
+        command.push(Node::string("--lift"));
+        command.push(Node::string(l));
+    }
+    command.push(Node::string("--"));
     command.extend(packages.iter().map(Node::string));
     let mut env_home = Map::default();
     env_home.insert("name", Node::string("HOME"));
