@@ -27,10 +27,10 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
     // docs/local.md "Confinement": pod paths that climb out with `..` (named from the values, as
     // `check` names them) and commands locust-planton did not generate (the pods of the same
     // spec without helmValues are its own) are refused before anything runs or is written.
-    let mut refused: Vec<String> = crate::spec::rules::pod_paths(&s.values)
+    let mut refused: Vec<String> = crate::values::pod_paths::pod_paths(&s.values)
         .into_iter()
         .filter_map(|(field, path)| {
-            let resolved = crate::spec::rules::climbs_out(&path)?;
+            let resolved = crate::values::pod_paths::climbs_out(&path)?;
             let key = field.split('[').next().unwrap_or(&field);
             let by = crate::values::helm_values::set_by(&spec.helm_values, key);
             Some(climbing_line(

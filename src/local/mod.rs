@@ -682,7 +682,7 @@ pub fn path_refusals(master: &PodView, worker: &PodView) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for c in running(master, worker) {
         for m in &c.mounts {
-            if let Some(resolved) = crate::spec::rules::climbs_out(&m.path) {
+            if let Some(resolved) = crate::values::pod_paths::climbs_out(&m.path) {
                 let line = climbing_line(&m.field, &m.path, &resolved);
                 if !out.contains(&line) {
                     out.push(line);

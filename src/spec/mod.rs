@@ -374,7 +374,6 @@ fn read_spec(node: &Node, kind: Kind, d: &mut Findings) -> Option<LoadTestSpec> 
     };
     sizing::warn(&master, &worker, &extensions, d);
     let helm_values = read_helm_values(&s, d);
-    rules::warn_climbing_pod_paths(&helm_values, d);
     let (namespace, create_namespace) = match kind {
         Kind::KubernetesLocust => read_namespace(&s, d),
         Kind::LocustKubernetes => (Namespace::Reference, false),

@@ -6,6 +6,7 @@ pub mod chart_keys;
 pub mod configmaps;
 pub mod extensions;
 pub mod helm_values;
+pub mod pod_paths;
 mod security;
 
 use crate::diag::Findings;
@@ -74,6 +75,7 @@ pub fn synthesize(spec: &LoadTestSpec) -> Synthesized {
     write_image(&mut values, &locust);
     helm_values::check_bare(&values, &spec.helm_values, &mut findings);
     warn_about_overrides(&spec.helm_values, &mut findings);
+    pod_paths::warn_climbing_pod_paths(&spec.helm_values, &mut findings);
     Synthesized {
         values,
         configmaps,
