@@ -133,16 +133,22 @@ pub fn install_locust(version: &str) -> Result<String, LocalError> {
         "locust-planton: installing Locust {version} into {}",
         venv.display()
     );
-    ok(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
-    ok(Command::new(&python).args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        &format!("locust=={version}"),
-    ]))?;
-    Ok(python)
+    let mut progress = crate::progress::Progress::start("creating the virtualenv");
+    let installed = ok(Command::new("python3").arg("-m").arg("venv").arg(&venv)).and_then(|()| {
+        progress.update(format!(
+            "pip install locust=={version} (from the package index)"
+        ));
+        ok(Command::new(&python).args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            &format!("locust=={version}"),
+        ]))
+    });
+    progress.finish(installed.is_ok().then_some("Locust installed"));
+    installed.map(|()| python)
 }
 
 /// The host directories a Python lives in (`sys.prefix`, `sys.base_prefix`).
@@ -863,6 +869,10 @@ pub fn run(
         }
     }
     for init in &master.init_containers {
+        if !crate::progress::is_quiet() {
+            eprintln!("locust-planton: init container {} starts", init.name);
+        }
+        let started = std::time::Instant::now();
         let mut p = exec.spawn(
             format!("init {}", init.name),
             &master_dir,
@@ -878,6 +888,13 @@ pub fn run(
                 name: init.name.clone(),
                 code: status.code().unwrap_or(-1),
             });
+        }
+        if !crate::progress::is_quiet() {
+            eprintln!(
+                "locust-planton: init container {} done in {:.1}s",
+                init.name,
+                started.elapsed().as_secs_f64()
+            );
         }
     }
     // Each worker pod's init containers would write the same files: copy them.
