@@ -1262,7 +1262,7 @@ fn a_pip_package_replacing_a_locust_dependency_fails_at_install_naming_it() {
     );
     // `check`'s warning, shown by `local` too, named the package before anything ran.
     assert!(
-        r.stderr.contains("spec.yaml: spec.loadTest.pipPackages[0]: warning: `werkzeug==2.0.0` names one of Locust's own dependencies (Locust 2.32.2 requires `Werkzeug (>=2.0.0)`)"),
+        r.stderr.contains(": spec.loadTest.pipPackages[0]: warning: `werkzeug==2.0.0` names one of Locust's own dependencies (Locust 2.32.2 requires `Werkzeug (>=2.0.0)`)"),
         "{}",
         r.stderr
     );
@@ -1385,9 +1385,15 @@ fn a_lifted_pin_lets_pip_upgrade_an_installed_distribution_and_warns() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
+    // Named where the lifted name is written: `    pipLiftPins: [lpcheck]`.
+    let line = lifted
+        .lines()
+        .position(|l| l.contains("pipLiftPins: [lpcheck]"))
+        .unwrap()
+        + 1;
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        format!("{}: {warning}\n", f.display())
+        format!("{}:{line}:19: {warning}\n", f.display())
     );
     let r = run(&lifted);
     let all = format!("{}{}", r.stdout, r.stderr);
