@@ -17,6 +17,8 @@ pub mod go;
 mod node;
 mod parse;
 mod resolve;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use emit::{emit_document, emit_scalar_string, quote_double};
 pub use node::{Map, Node, Scalar, Style};
