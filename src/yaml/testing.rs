@@ -36,3 +36,23 @@ pub fn documents(text: &str) -> Vec<Node> {
         .map(|d| parse_single(d).unwrap_or_else(|e| panic!("a row's YAML: {e}\n{d}")))
         .collect()
 }
+
+/// [`at`], for changing the node there.
+pub fn at_mut<'a>(node: &'a mut Node, path: &str) -> Option<&'a mut Node> {
+    if path.is_empty() {
+        return Some(node);
+    }
+    path.split('.').try_fold(node, |n, part| {
+        let mut pieces = part.split('[');
+        let key = pieces.next().unwrap_or("");
+        let n = if key.is_empty() {
+            n
+        } else {
+            n.as_map_mut()?.get_mut(key)?
+        };
+        pieces.try_fold(n, |n, i| {
+            let i: usize = i.trim_end_matches(']').parse().ok()?;
+            n.as_seq_mut()?.get_mut(i)
+        })
+    })
+}
