@@ -7,7 +7,9 @@
 //! (`privileged: "true"`, a list where a mapping belongs) is refused: Kubernetes would reject it,
 //! and this filter must never pass on what it could not judge.
 
-use super::pod::{CONTAINER_FIELDS, Family, PodSpecAt, display, get, get_mut, name_of, pod_specs};
+use super::pod::{
+    CONTAINER_FIELDS, Family, Malformed, PodSpecAt, display, get, get_mut, name_of, pod_specs,
+};
 use crate::contract::{HOME_VOLUME, TMP_VOLUME};
 use crate::diag::{index, join};
 use crate::yaml::{Map, Node};
@@ -305,103 +307,130 @@ pub fn harden(
     profile: Profile,
     bound: &BoundAccounts,
 ) -> (Vec<PodSpecAt>, Vec<Violation>) {
-    let mut out = Vec::new();
     let namespace = obj
         .get_path(&["metadata", "namespace"])
         .and_then(Node::as_str)
         .map(str::to_string);
+    let on = Target {
+        profile,
+        bound,
+        namespace: namespace.as_deref(),
+    };
     if super::pod::kind_of(obj) == Some("ServiceAccount") {
-        let allowed = opt_outs(obj, None, &mut out);
-        let bindings = bound.bindings_of(namespace.as_deref(), name_of(obj));
-        let mut ctx = Ctx {
-            allowed,
-            profile,
-            family: Family::Kubernetes,
-            out: &mut out,
-        };
-        if !bindings.is_empty() {
-            ctx.warn(
-                "automountServiceAccountToken",
-                Rule::ServiceAccountToken,
-                format!(
-                    "the token is kept: {} binds this ServiceAccount to a role, so its pods call the API",
-                    bindings.join(", ")
-                ),
-            );
-        } else if let Some(m) = obj.as_map_mut() {
-            default_false_or_error(
-                m,
-                "automountServiceAccountToken",
-                "",
-                Rule::ServiceAccountToken,
-                &mut ctx,
-            );
-        }
-        return (Vec::new(), out);
+        return (Vec::new(), harden_service_account(obj, &on));
     }
     let specs = match pod_specs(obj) {
         Ok(specs) => specs,
-        Err(errors) => {
-            for e in errors {
-                let (field, message) = e.split_once(": ").unwrap_or(("", &e));
-                out.push(Violation {
-                    field: field.to_string(),
-                    rule: None,
-                    topic: "malformed",
-                    message: message.to_string(),
-                    severity: Severity::Error,
-                });
-            }
-            return (Vec::new(), out);
-        }
+        Err(errors) => return (Vec::new(), errors.into_iter().map(malformed).collect()),
     };
+    let mut out = Vec::new();
     for at in &specs {
-        let template_annotations = at
-            .template
-            .as_ref()
-            .and_then(|t| get(obj, t))
-            .and_then(|t| t.get_path(&["metadata", "annotations"]))
-            .cloned();
-        // A Pod is its own template: its annotations are read for opt-outs once.
-        let is_own_template = at.template.as_ref().is_some_and(|t| t.is_empty());
-        let allowed = opt_outs(
-            obj,
-            template_annotations.as_ref().filter(|_| !is_own_template),
-            &mut out,
-        );
-        let account = at_spec_account(obj, at);
-        let bindings = account
-            .as_deref()
-            .map(|a| bound.bindings_of(namespace.as_deref(), a))
-            .unwrap_or_default();
-        let mut ctx = Ctx {
-            allowed,
-            profile,
-            family: at.family,
-            out: &mut out,
-        };
-        if let Some(a) = &template_annotations {
-            check_apparmor_annotations(a, at, &mut ctx);
-        }
-        let path = display(&at.spec);
-        if !bindings.is_empty() {
-            ctx.warn(
-                &join(&path, "automountServiceAccountToken"),
-                Rule::ServiceAccountToken,
-                format!(
-                    "the service-account token is kept: the pod runs as ServiceAccount {}, which {} binds to a role",
-                    account.as_deref().unwrap_or_default(),
-                    bindings.join(", ")
-                ),
-            );
-            ctx.allowed.push(Rule::ServiceAccountToken);
-        }
-        if let Some(spec) = get_mut(obj, &at.spec).and_then(Node::as_map_mut) {
-            harden_pod_spec(spec, &path, &mut ctx);
-        }
+        harden_pod_spec_at(obj, at, &on, &mut out);
     }
     out.dedup();
     (specs, out)
+}
+
+/// What hardening an object's pods depends on besides the object: the profile, the accounts
+/// bindings in the stream name, and the object's namespace.
+struct Target<'a> {
+    profile: Profile,
+    bound: &'a BoundAccounts,
+    namespace: Option<&'a str>,
+}
+
+/// A malformed pod template, as a violation no opt-out allows.
+fn malformed(e: Malformed) -> Violation {
+    Violation {
+        field: e.field,
+        rule: None,
+        topic: "malformed",
+        message: e.message,
+        severity: Severity::Error,
+    }
+}
+
+/// A ServiceAccount mounts no token, unless a binding in the stream gives it a role.
+fn harden_service_account(obj: &mut Node, on: &Target) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let allowed = opt_outs(obj, None, &mut out);
+    let bindings = on.bound.bindings_of(on.namespace, name_of(obj));
+    let mut ctx = Ctx {
+        allowed,
+        profile: on.profile,
+        family: Family::Kubernetes,
+        out: &mut out,
+    };
+    if !bindings.is_empty() {
+        ctx.warn(
+            "automountServiceAccountToken",
+            Rule::ServiceAccountToken,
+            format!(
+                "the token is kept: {} binds this ServiceAccount to a role, so its pods call the API",
+                bindings.join(", ")
+            ),
+        );
+    } else if let Some(m) = obj.as_map_mut() {
+        default_false_or_error(
+            m,
+            "automountServiceAccountToken",
+            "",
+            Rule::ServiceAccountToken,
+            &mut ctx,
+        );
+    }
+    out
+}
+
+/// Hardens the pod spec at `at`, with the opt-outs of the object and of its pod template.
+fn harden_pod_spec_at(obj: &mut Node, at: &PodSpecAt, on: &Target, out: &mut Vec<Violation>) {
+    let template_annotations = at
+        .template
+        .as_ref()
+        .and_then(|t| get(obj, t))
+        .and_then(|t| t.get_path(&["metadata", "annotations"]))
+        .cloned();
+    // A Pod is its own template: its annotations are read for opt-outs once.
+    let is_own_template = at.template.as_ref().is_some_and(|t| t.is_empty());
+    let allowed = opt_outs(
+        obj,
+        template_annotations.as_ref().filter(|_| !is_own_template),
+        out,
+    );
+    let account = at_spec_account(obj, at);
+    let mut ctx = Ctx {
+        allowed,
+        profile: on.profile,
+        family: at.family,
+        out,
+    };
+    if let Some(a) = &template_annotations {
+        check_apparmor_annotations(a, at, &mut ctx);
+    }
+    let path = display(&at.spec);
+    if let Some(account) = account {
+        keep_a_bound_token(&account, on, &path, &mut ctx);
+    }
+    if let Some(spec) = get_mut(obj, &at.spec).and_then(Node::as_map_mut) {
+        harden_pod_spec(spec, &path, &mut ctx);
+    }
+}
+
+/// A pod running as an account a binding in the stream names keeps its token (with a warning).
+fn keep_a_bound_token(account: &str, on: &Target, path: &str, ctx: &mut Ctx) {
+    let bindings = on.bound.bindings_of(on.namespace, account);
+    if bindings.is_empty() {
+        return;
+    }
+    ctx.warn(
+        &join(path, "automountServiceAccountToken"),
+        Rule::ServiceAccountToken,
+        format!(
+            "the service-account token is kept: the pod runs as ServiceAccount {account}, which {} binds to a role",
+            bindings.join(", ")
+        ),
+    );
+    ctx.allowed.push(Rule::ServiceAccountToken);
 }
 
 /// The ServiceAccount a pod spec runs as (`serviceAccountName`, or the older `serviceAccount`).
@@ -796,13 +825,14 @@ fn seccomp(sc: &mut Map, path: &str, ctx: &mut Ctx, set_missing: bool) {
     }
 }
 
-fn harden_container(c: &mut Map, path: &str, ctx: &mut Ctx) {
+/// Host ports (other than 0) are refused; `ports` must be a list of mappings.
+fn check_host_ports(c: &Map, path: &str, ctx: &mut Ctx) {
     if let Some(ports) = c.get("ports").filter(|v| !v.is_null()) {
         let at = join(path, "ports");
         match ports.as_seq() {
             None => ctx.malformed(at, format!("must be a list, not {}", ports.type_name())),
             Some(list) => {
-                for (i, p) in list.clone().iter().enumerate() {
+                for (i, p) in list.iter().enumerate() {
                     let Some(p) = p.as_map() else {
                         ctx.malformed(
                             index(&at, i),
@@ -821,6 +851,10 @@ fn harden_container(c: &mut Map, path: &str, ctx: &mut Ctx) {
             }
         }
     }
+}
+
+fn harden_container(c: &mut Map, path: &str, ctx: &mut Ctx) {
+    check_host_ports(c, path, ctx);
     let sc_path = join(path, "securityContext");
     let Some(sc) = mapping(c, "securityContext", path, ctx) else {
         return;
@@ -1943,6 +1977,15 @@ spec:
                     "",
                     &[
                         "error malformed spec.template.spec.containers: must be a list of containers, not a mapping (malformed pod spec)",
+                    ],
+                ),
+                (
+                    "a field name holding `: ` stays in the field (pod::Malformed keeps them apart)",
+                    "kind: Thing\napiVersion: x.io/v1\nspec: {'a: b': {containers: [1]}}",
+                    "",
+                    "",
+                    &[
+                        "error malformed spec[\"a: b\"].containers[0]: a container must be a mapping, not an integer",
                     ],
                 ),
                 (
