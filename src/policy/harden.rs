@@ -109,7 +109,7 @@ pub fn admission_level(opted_out: &[Rule]) -> &'static str {
     }
 }
 
-/// The rules an annotation key opts out of (`locust.project-planton.org/allow-<rule>`).
+/// The rule an annotation key opts out of (`locust.project-planton.org/allow-<rule>`).
 pub fn rule_of_annotation(key: &str) -> Option<Rule> {
     let name = key.strip_prefix(OPT_OUT_PREFIX)?;
     RULES.iter().find(|(_, n)| *n == name).map(|(r, _)| *r)
