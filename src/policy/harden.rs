@@ -321,7 +321,12 @@ pub fn harden(
     }
     let specs = match pod_specs(obj) {
         Ok(specs) => specs,
-        Err(errors) => return (Vec::new(), errors.into_iter().map(malformed).collect()),
+        Err(errors) => {
+            return (
+                Vec::new(),
+                errors.into_iter().map(malformed_pod_spec).collect(),
+            );
+        }
     };
     let mut out = Vec::new();
     for at in &specs {
@@ -340,7 +345,7 @@ struct Target<'a> {
 }
 
 /// A malformed pod template, as a violation no opt-out allows.
-fn malformed(e: Malformed) -> Violation {
+fn malformed_pod_spec(e: Malformed) -> Violation {
     Violation {
         field: e.field,
         rule: None,
