@@ -24,45 +24,49 @@ pub const LIMITS_COMMENT: &str = "# Flux runs no post-renderer binary: the HelmR
 # (2) harden only the containers named `locust` and `pip-install`, (3) overwrite weaker settings\n\
 # instead of rejecting them (opt-out annotations do not apply).\n";
 
-fn map(entries: Vec<(&str, Node)>) -> Node {
-    Node::map_of(entries)
-}
-
 /// The kustomize patches (`spec.postRenderers[0].kustomize.patches`) for a release whose
 /// script ConfigMaps are `scripts` (full manifests).
 pub fn patches(release: &str, with_pip: bool, scripts: &[Node], profile: Profile) -> Vec<Node> {
     let selector = format!("app.kubernetes.io/name=locust,app.kubernetes.io/instance={release}");
+    let entry = |kind: &str, patch: &Node| {
+        Node::map_of(vec![
+            ("patch", Node::string(emit_document(patch))),
+            (
+                "target",
+                Node::map_of(vec![
+                    ("kind", Node::string(kind)),
+                    ("labelSelector", Node::string(&selector)),
+                ]),
+            ),
+        ])
+    };
+    vec![
+        entry("Deployment", &deployment_patch(with_pip, scripts, profile)),
+        entry("ServiceAccount", &service_account_patch(profile)),
+    ]
+}
+
+/// A skeleton Deployment of the chart's containers, hardened and stamped with the hash of the
+/// script ConfigMaps (mounted only to feed the hash: the chart mounts them itself).
+fn deployment_patch(with_pip: bool, scripts: &[Node], profile: Profile) -> Node {
     let mut index = DataIndex::default();
     let mut config_volumes = Vec::new();
     for cm in scripts {
         index.record(cm);
         let name = Node::string(crate::postrender::name_of(cm));
-        config_volumes.push(map(vec![
+        config_volumes.push(Node::map_of(vec![
             ("name", name.clone()),
-            ("configMap", map(vec![("name", name)])),
+            ("configMap", Node::map_of(vec![("name", name)])),
         ]));
     }
-    let mut pod = Map::default();
-    if with_pip {
-        pod.insert(
-            "initContainers",
-            Node::Seq(vec![map(vec![("name", Node::string(PIP_INIT_CONTAINER))])]),
-        );
-    }
-    pod.insert(
-        "containers",
-        Node::Seq(vec![map(vec![("name", Node::string("locust"))])]),
+    let mut deployment = skeleton(
+        "apps/v1",
+        "Deployment",
+        Some(Node::map_of(vec![(
+            "template",
+            Node::map_of(vec![("spec", skeleton_pod(with_pip, config_volumes))]),
+        )])),
     );
-    pod.insert("volumes", Node::Seq(config_volumes));
-    let mut deployment = map(vec![
-        ("apiVersion", Node::string("apps/v1")),
-        ("kind", Node::string("Deployment")),
-        ("metadata", map(vec![("name", Node::string("any"))])),
-        (
-            "spec",
-            map(vec![("template", map(vec![("spec", Node::Map(pod))]))]),
-        ),
-    ]);
     let (_, found) = harden(&mut deployment, profile, &BoundAccounts::default());
     assert!(found.is_empty(), "a skeleton has nothing weaker to reject");
     let template = deployment
@@ -86,29 +90,49 @@ pub fn patches(release: &str, with_pip: bool, scripts: &[Node], profile: Profile
     {
         vols.retain(|v| v.get_path(&["configMap"]).is_none());
     }
-    let mut service_account = map(vec![
-        ("apiVersion", Node::string("v1")),
-        ("kind", Node::string("ServiceAccount")),
-        ("metadata", map(vec![("name", Node::string("any"))])),
-    ]);
+    deployment
+}
+
+/// The chart's pod: the pip init container (with `pipPackages`), the `locust` container.
+fn skeleton_pod(with_pip: bool, volumes: Vec<Node>) -> Node {
+    let mut pod = Map::default();
+    if with_pip {
+        pod.insert(
+            "initContainers",
+            Node::Seq(vec![Node::map_of(vec![(
+                "name",
+                Node::string(PIP_INIT_CONTAINER),
+            )])]),
+        );
+    }
+    pod.insert(
+        "containers",
+        Node::Seq(vec![Node::map_of(vec![("name", Node::string("locust"))])]),
+    );
+    pod.insert("volumes", Node::Seq(volumes));
+    Node::Map(pod)
+}
+
+/// A skeleton ServiceAccount, hardened.
+fn service_account_patch(profile: Profile) -> Node {
+    let mut service_account = skeleton("v1", "ServiceAccount", None);
     let (_, found) = harden(&mut service_account, profile, &BoundAccounts::default());
     assert!(found.is_empty(), "a skeleton has nothing weaker to reject");
-    let entry = |kind: &str, patch: &Node| {
-        map(vec![
-            ("patch", Node::string(emit_document(patch))),
-            (
-                "target",
-                map(vec![
-                    ("kind", Node::string(kind)),
-                    ("labelSelector", Node::string(&selector)),
-                ]),
-            ),
-        ])
-    };
-    vec![
-        entry("Deployment", &deployment),
-        entry("ServiceAccount", &service_account),
-    ]
+    service_account
+}
+
+/// An object named `any` (the patches select by label), with this `spec` if any.
+fn skeleton(api_version: &str, kind: &str, spec: Option<Node>) -> Node {
+    let mut entries = vec![
+        ("apiVersion", Node::string(api_version)),
+        ("kind", Node::string(kind)),
+        (
+            "metadata",
+            Node::map_of(vec![("name", Node::string("any"))]),
+        ),
+    ];
+    entries.extend(spec.map(|s| ("spec", s)));
+    Node::map_of(entries)
 }
 
 /// The two Flux objects, as a YAML stream.
@@ -120,69 +144,23 @@ pub fn render(
     interval: &str,
     profile: Profile,
 ) -> String {
-    let manifests: Vec<Node> = scripts.iter().map(|c| c.manifest(spec)).collect();
     let lock = chart_lock();
     let source_name = format!("{}-chart", spec.name);
-    let meta = |name: &str| {
-        map(vec![
-            ("name", Node::string(name)),
-            ("namespace", Node::string(namespace)),
-        ])
-    };
-    let oci = map(vec![
+    let oci = Node::map_of(vec![
         ("apiVersion", Node::string("source.toolkit.fluxcd.io/v1")),
         ("kind", Node::string("OCIRepository")),
-        ("metadata", meta(&source_name)),
-        (
-            "spec",
-            map(vec![
-                ("interval", Node::string(interval)),
-                ("url", Node::string(&lock.repository)),
-                ("ref", map(vec![("tag", Node::string(&lock.version))])),
-                (
-                    "layerSelector",
-                    map(vec![
-                        (
-                            "mediaType",
-                            Node::string("application/vnd.cncf.helm.chart.content.v1.tar+gzip"),
-                        ),
-                        ("operation", Node::string("copy")),
-                    ]),
-                ),
-            ]),
-        ),
+        ("metadata", metadata(&source_name, namespace)),
+        ("spec", oci_repository_spec(interval)),
     ]);
-    let with_pip = !spec.load_test.pip_packages.is_empty();
-    let mut release_spec = vec![
-        ("interval", Node::string(interval)),
-        ("releaseName", Node::string(&spec.name)),
-        (
-            "chartRef",
-            map(vec![
-                ("kind", Node::string("OCIRepository")),
-                ("name", Node::string(&source_name)),
-            ]),
-        ),
-    ];
-    if spec.create_namespace {
-        release_spec.push(("install", map(vec![("createNamespace", Node::bool(true))])));
-    }
-    release_spec.push(("values", values.clone()));
-    release_spec.push((
-        "postRenderers",
-        Node::Seq(vec![map(vec![(
-            "kustomize",
-            map(vec![(
-                "patches",
-                Node::Seq(patches(&spec.name, with_pip, &manifests, profile)),
-            )]),
-        )])]),
-    ));
-    let hr = map(vec![
+    let manifests: Vec<Node> = scripts.iter().map(|c| c.manifest(spec)).collect();
+    let hr = Node::map_of(vec![
         ("apiVersion", Node::string("helm.toolkit.fluxcd.io/v2")),
         ("kind", Node::string("HelmRelease")),
-        ("metadata", meta(&spec.name)),
-        ("spec", map(release_spec)),
+        ("metadata", metadata(&spec.name, namespace)),
+        (
+            "spec",
+            release_spec(spec, values, &source_name, interval, &manifests, profile),
+        ),
     ]);
     format!(
         "# Flux objects for {}, generated by locust-planton {} (chart {} {}).\n{LIMITS_COMMENT}---\n{}---\n{}",
@@ -193,4 +171,76 @@ pub fn render(
         emit_document(&oci),
         emit_document(&hr)
     )
+}
+
+fn metadata(name: &str, namespace: &str) -> Node {
+    Node::map_of(vec![
+        ("name", Node::string(name)),
+        ("namespace", Node::string(namespace)),
+    ])
+}
+
+/// The pinned chart, as an OCI artifact.
+fn oci_repository_spec(interval: &str) -> Node {
+    let lock = chart_lock();
+    Node::map_of(vec![
+        ("interval", Node::string(interval)),
+        ("url", Node::string(&lock.repository)),
+        (
+            "ref",
+            Node::map_of(vec![("tag", Node::string(&lock.version))]),
+        ),
+        (
+            "layerSelector",
+            Node::map_of(vec![
+                (
+                    "mediaType",
+                    Node::string("application/vnd.cncf.helm.chart.content.v1.tar+gzip"),
+                ),
+                ("operation", Node::string("copy")),
+            ]),
+        ),
+    ])
+}
+
+/// The release of the chart from the OCIRepository, with the values and, as its
+/// post-renderer, the kustomize patches.
+fn release_spec(
+    spec: &LoadTestSpec,
+    values: &Node,
+    source_name: &str,
+    interval: &str,
+    manifests: &[Node],
+    profile: Profile,
+) -> Node {
+    let mut release_spec = vec![
+        ("interval", Node::string(interval)),
+        ("releaseName", Node::string(&spec.name)),
+        (
+            "chartRef",
+            Node::map_of(vec![
+                ("kind", Node::string("OCIRepository")),
+                ("name", Node::string(source_name)),
+            ]),
+        ),
+    ];
+    if spec.create_namespace {
+        release_spec.push((
+            "install",
+            Node::map_of(vec![("createNamespace", Node::bool(true))]),
+        ));
+    }
+    release_spec.push(("values", values.clone()));
+    let with_pip = !spec.load_test.pip_packages.is_empty();
+    release_spec.push((
+        "postRenderers",
+        Node::Seq(vec![Node::map_of(vec![(
+            "kustomize",
+            Node::map_of(vec![(
+                "patches",
+                Node::Seq(patches(&spec.name, with_pip, manifests, profile)),
+            )]),
+        )])]),
+    ));
+    Node::map_of(release_spec)
 }

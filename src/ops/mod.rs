@@ -43,7 +43,8 @@ pub struct Status {
     pub thresholds: Vec<Value>,
 }
 
-/// Annotations that tell one run's pod template from another's.
+/// The annotation `rerun` (a rollout restart) sets on the pod template; with the scripts hash it
+/// tells one run's pod template from another's.
 pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -247,37 +248,7 @@ pub fn evaluate(
         .into_iter()
         .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
         .collect();
-    let ready = workers
-        .iter()
-        .filter(|p| {
-            p["status"]["conditions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|c| c["type"] == "Ready" && c["status"] == "True")
-        })
-        .count();
-    let mut status = Status {
-        phase: Phase::Pending,
-        reason: None,
-        exit_code: None,
-        infrastructure_failure: false,
-        master_pod: masters
-            .first()
-            .and_then(|p| p["metadata"]["name"].as_str())
-            .map(str::to_string),
-        workers_ready: format!("{ready}/{}", workers.len()),
-        run: masters.first().and_then(|p| {
-            let meta = &p["metadata"];
-            Some(RunIdentity {
-                master_pod: meta["name"].as_str()?.to_string(),
-                scripts_sha256: annotation(meta, SCRIPTS_ANNOTATION).map(str::to_string),
-                restarted_at: annotation(meta, RESTARTED_AT).map(str::to_string),
-            })
-        }),
-        thresholds: Vec::new(),
-    };
-
+    let mut status = pending(&masters, &workers);
     if let Some(blocker) = masters.iter().chain(&workers).find_map(|p| pod_blocker(p)) {
         status.phase = Phase::Failed;
         status.reason = Some(blocker);
@@ -292,31 +263,7 @@ pub fn evaluate(
         .filter(|_| !masters.is_empty())
         .and_then(result_line)
     {
-        let code = line["exitCode"].as_i64().unwrap_or(1);
-        status.exit_code = Some(code);
-        status.thresholds = line["thresholds"].as_array().cloned().unwrap_or_default();
-        let missed: Vec<&str> = status
-            .thresholds
-            .iter()
-            .filter(|t| t["passed"] != true)
-            .filter_map(|t| t["text"].as_str())
-            .collect();
-        status.phase = if code == 0 {
-            Phase::Completed
-        } else {
-            Phase::Failed
-        };
-        status.reason = Some(if let Some(e) = line["error"].as_str() {
-            format!("Locust finished with exit code {code}: {e}")
-        } else if !missed.is_empty() {
-            format!("threshold missed: {}", missed.join("; "))
-        } else if code == 0 && !status.thresholds.is_empty() {
-            "Locust finished; every threshold met".into()
-        } else if code == 0 {
-            "Locust finished; every request passed".into()
-        } else {
-            format!("Locust finished with exit code {code}: requests failed")
-        });
+        finished(&mut status, &line);
         return status;
     }
     if masters.is_empty() {
@@ -335,12 +282,7 @@ pub fn evaluate(
         status.reason = Some(u);
         return status;
     }
-    let running = masters[0]["status"]["containerStatuses"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|c| c["name"] == "locust" && c["state"]["running"].is_object());
-    if running {
+    if locust_running(masters[0]) {
         status.phase = Phase::Running;
         status.reason = Some(format!(
             "test running, {} workers ready",
@@ -350,6 +292,80 @@ pub fn evaluate(
         status.reason = Some("master starting".into());
     }
     status
+}
+
+/// The status before anything is known of the run: pending, with the current master pod and the
+/// workers that are ready.
+fn pending(masters: &[&Value], workers: &[&Value]) -> Status {
+    let ready = workers
+        .iter()
+        .filter(|p| {
+            p["status"]["conditions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| c["type"] == "Ready" && c["status"] == "True")
+        })
+        .count();
+    Status {
+        phase: Phase::Pending,
+        reason: None,
+        exit_code: None,
+        infrastructure_failure: false,
+        master_pod: masters
+            .first()
+            .and_then(|p| p["metadata"]["name"].as_str())
+            .map(str::to_string),
+        workers_ready: format!("{ready}/{}", workers.len()),
+        run: masters.first().and_then(|p| {
+            let meta = &p["metadata"];
+            Some(RunIdentity {
+                master_pod: meta["name"].as_str()?.to_string(),
+                scripts_sha256: annotation(meta, SCRIPTS_ANNOTATION).map(str::to_string),
+                restarted_at: annotation(meta, RESTARTED_AT).map(str::to_string),
+            })
+        }),
+        thresholds: Vec::new(),
+    }
+}
+
+/// The run has finished: its exit code and threshold verdicts from the result line, and why it
+/// passed or failed.
+fn finished(status: &mut Status, line: &Value) {
+    let code = line["exitCode"].as_i64().unwrap_or(1);
+    status.exit_code = Some(code);
+    status.thresholds = line["thresholds"].as_array().cloned().unwrap_or_default();
+    let missed: Vec<&str> = status
+        .thresholds
+        .iter()
+        .filter(|t| t["passed"] != true)
+        .filter_map(|t| t["text"].as_str())
+        .collect();
+    status.phase = if code == 0 {
+        Phase::Completed
+    } else {
+        Phase::Failed
+    };
+    status.reason = Some(if let Some(e) = line["error"].as_str() {
+        format!("Locust finished with exit code {code}: {e}")
+    } else if !missed.is_empty() {
+        format!("threshold missed: {}", missed.join("; "))
+    } else if code == 0 && !status.thresholds.is_empty() {
+        "Locust finished; every threshold met".into()
+    } else if code == 0 {
+        "Locust finished; every request passed".into()
+    } else {
+        format!("Locust finished with exit code {code}: requests failed")
+    });
+}
+
+/// The master pod's `locust` container is running.
+fn locust_running(master: &Value) -> bool {
+    master["status"]["containerStatuses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| c["name"] == "locust" && c["state"]["running"].is_object())
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@
 //! (`privileged: "true"`, a list where a mapping belongs) is refused: Kubernetes would reject it,
 //! and this filter must never pass on what it could not judge.
 
-use super::pod::{CONTAINER_FIELDS, Family, PodSpecAt, display, get, get_mut, name_of, pod_specs};
+use super::pod::{
+    CONTAINER_FIELDS, Family, Malformed, PodSpecAt, display, get, get_mut, name_of, pod_specs,
+};
 use crate::contract::{HOME_VOLUME, TMP_VOLUME};
 use crate::diag::{index, join};
 use crate::yaml::{Map, Node};
@@ -107,7 +109,7 @@ pub fn admission_level(opted_out: &[Rule]) -> &'static str {
     }
 }
 
-/// The rules an annotation key opts out of (`locust.project-planton.org/allow-<rule>`).
+/// The rule an annotation key opts out of (`locust.project-planton.org/allow-<rule>`).
 pub fn rule_of_annotation(key: &str) -> Option<Rule> {
     let name = key.strip_prefix(OPT_OUT_PREFIX)?;
     RULES.iter().find(|(_, n)| *n == name).map(|(r, _)| *r)
@@ -305,103 +307,135 @@ pub fn harden(
     profile: Profile,
     bound: &BoundAccounts,
 ) -> (Vec<PodSpecAt>, Vec<Violation>) {
-    let mut out = Vec::new();
     let namespace = obj
         .get_path(&["metadata", "namespace"])
         .and_then(Node::as_str)
         .map(str::to_string);
+    let on = Target {
+        profile,
+        bound,
+        namespace: namespace.as_deref(),
+    };
     if super::pod::kind_of(obj) == Some("ServiceAccount") {
-        let allowed = opt_outs(obj, None, &mut out);
-        let bindings = bound.bindings_of(namespace.as_deref(), name_of(obj));
-        let mut ctx = Ctx {
-            allowed,
-            profile,
-            family: Family::Kubernetes,
-            out: &mut out,
-        };
-        if !bindings.is_empty() {
-            ctx.warn(
-                "automountServiceAccountToken",
-                Rule::ServiceAccountToken,
-                format!(
-                    "the token is kept: {} binds this ServiceAccount to a role, so its pods call the API",
-                    bindings.join(", ")
-                ),
-            );
-        } else if let Some(m) = obj.as_map_mut() {
-            default_false_or_error(
-                m,
-                "automountServiceAccountToken",
-                "",
-                Rule::ServiceAccountToken,
-                &mut ctx,
-            );
-        }
-        return (Vec::new(), out);
+        return (Vec::new(), harden_service_account(obj, &on));
     }
     let specs = match pod_specs(obj) {
         Ok(specs) => specs,
         Err(errors) => {
-            for e in errors {
-                let (field, message) = e.split_once(": ").unwrap_or(("", &e));
-                out.push(Violation {
-                    field: field.to_string(),
-                    rule: None,
-                    topic: "malformed",
-                    message: message.to_string(),
-                    severity: Severity::Error,
-                });
-            }
-            return (Vec::new(), out);
+            return (
+                Vec::new(),
+                errors.into_iter().map(malformed_pod_spec).collect(),
+            );
         }
     };
+    let mut out = Vec::new();
     for at in &specs {
-        let template_annotations = at
-            .template
-            .as_ref()
-            .and_then(|t| get(obj, t))
-            .and_then(|t| t.get_path(&["metadata", "annotations"]))
-            .cloned();
-        // A Pod is its own template: its annotations are read for opt-outs once.
-        let is_own_template = at.template.as_ref().is_some_and(|t| t.is_empty());
-        let allowed = opt_outs(
-            obj,
-            template_annotations.as_ref().filter(|_| !is_own_template),
-            &mut out,
-        );
-        let account = at_spec_account(obj, at);
-        let bindings = account
-            .as_deref()
-            .map(|a| bound.bindings_of(namespace.as_deref(), a))
-            .unwrap_or_default();
-        let mut ctx = Ctx {
-            allowed,
-            profile,
-            family: at.family,
-            out: &mut out,
-        };
-        if let Some(a) = &template_annotations {
-            check_apparmor_annotations(a, at, &mut ctx);
-        }
-        let path = display(&at.spec);
-        if !bindings.is_empty() {
-            ctx.warn(
-                &join(&path, "automountServiceAccountToken"),
-                Rule::ServiceAccountToken,
-                format!(
-                    "the service-account token is kept: the pod runs as ServiceAccount {}, which {} binds to a role",
-                    account.as_deref().unwrap_or_default(),
-                    bindings.join(", ")
-                ),
-            );
-            ctx.allowed.push(Rule::ServiceAccountToken);
-        }
-        if let Some(spec) = get_mut(obj, &at.spec).and_then(Node::as_map_mut) {
-            harden_pod_spec(spec, &path, &mut ctx);
-        }
+        harden_pod_spec_at(obj, at, &on, &mut out);
     }
     out.dedup();
     (specs, out)
+}
+
+/// What hardening an object's pods depends on besides the object: the profile, the accounts
+/// bindings in the stream name, and the object's namespace.
+struct Target<'a> {
+    profile: Profile,
+    bound: &'a BoundAccounts,
+    namespace: Option<&'a str>,
+}
+
+/// A malformed pod template, as a violation no opt-out allows.
+fn malformed_pod_spec(e: Malformed) -> Violation {
+    Violation {
+        field: e.field,
+        rule: None,
+        topic: "malformed",
+        message: e.message,
+        severity: Severity::Error,
+    }
+}
+
+/// A ServiceAccount mounts no token, unless a binding in the stream gives it a role.
+fn harden_service_account(obj: &mut Node, on: &Target) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let allowed = opt_outs(obj, None, &mut out);
+    let bindings = on.bound.bindings_of(on.namespace, name_of(obj));
+    let mut ctx = Ctx {
+        allowed,
+        profile: on.profile,
+        family: Family::Kubernetes,
+        out: &mut out,
+    };
+    if !bindings.is_empty() {
+        ctx.warn(
+            "automountServiceAccountToken",
+            Rule::ServiceAccountToken,
+            format!(
+                "the token is kept: {} binds this ServiceAccount to a role, so its pods call the API",
+                bindings.join(", ")
+            ),
+        );
+    } else if let Some(m) = obj.as_map_mut() {
+        default_false_or_error(
+            m,
+            "automountServiceAccountToken",
+            "",
+            Rule::ServiceAccountToken,
+            &mut ctx,
+        );
+    }
+    out
+}
+
+/// Hardens the pod spec at `at`, with the opt-outs of the object and of its pod template.
+fn harden_pod_spec_at(obj: &mut Node, at: &PodSpecAt, on: &Target, out: &mut Vec<Violation>) {
+    let template_annotations = at
+        .template
+        .as_ref()
+        .and_then(|t| get(obj, t))
+        .and_then(|t| t.get_path(&["metadata", "annotations"]))
+        .cloned();
+    // A Pod is its own template: its annotations are read for opt-outs once.
+    let is_own_template = at.template.as_ref().is_some_and(|t| t.is_empty());
+    let allowed = opt_outs(
+        obj,
+        template_annotations.as_ref().filter(|_| !is_own_template),
+        out,
+    );
+    let account = at_spec_account(obj, at);
+    let mut ctx = Ctx {
+        allowed,
+        profile: on.profile,
+        family: at.family,
+        out,
+    };
+    if let Some(a) = &template_annotations {
+        check_apparmor_annotations(a, at, &mut ctx);
+    }
+    let path = display(&at.spec);
+    if let Some(account) = account {
+        keep_a_bound_token(&account, on, &path, &mut ctx);
+    }
+    if let Some(spec) = get_mut(obj, &at.spec).and_then(Node::as_map_mut) {
+        harden_pod_spec(spec, &path, &mut ctx);
+    }
+}
+
+/// A pod running as an account a binding in the stream names keeps its token (with a warning).
+fn keep_a_bound_token(account: &str, on: &Target, path: &str, ctx: &mut Ctx) {
+    let bindings = on.bound.bindings_of(on.namespace, account);
+    if bindings.is_empty() {
+        return;
+    }
+    ctx.warn(
+        &join(path, "automountServiceAccountToken"),
+        Rule::ServiceAccountToken,
+        format!(
+            "the service-account token is kept: the pod runs as ServiceAccount {account}, which {} binds to a role",
+            bindings.join(", ")
+        ),
+    );
+    ctx.allowed.push(Rule::ServiceAccountToken);
 }
 
 /// The ServiceAccount a pod spec runs as (`serviceAccountName`, or the older `serviceAccount`).
@@ -796,13 +830,14 @@ fn seccomp(sc: &mut Map, path: &str, ctx: &mut Ctx, set_missing: bool) {
     }
 }
 
-fn harden_container(c: &mut Map, path: &str, ctx: &mut Ctx) {
+/// Host ports (other than 0) are refused; `ports` must be a list of mappings.
+fn check_host_ports(c: &Map, path: &str, ctx: &mut Ctx) {
     if let Some(ports) = c.get("ports").filter(|v| !v.is_null()) {
         let at = join(path, "ports");
         match ports.as_seq() {
             None => ctx.malformed(at, format!("must be a list, not {}", ports.type_name())),
             Some(list) => {
-                for (i, p) in list.clone().iter().enumerate() {
+                for (i, p) in list.iter().enumerate() {
                     let Some(p) = p.as_map() else {
                         ctx.malformed(
                             index(&at, i),
@@ -821,6 +856,10 @@ fn harden_container(c: &mut Map, path: &str, ctx: &mut Ctx) {
             }
         }
     }
+}
+
+fn harden_container(c: &mut Map, path: &str, ctx: &mut Ctx) {
+    check_host_ports(c, path, ctx);
     let sc_path = join(path, "securityContext");
     let Some(sc) = mapping(c, "securityContext", path, ctx) else {
         return;
@@ -1198,6 +1237,992 @@ mod tests {
         assert_eq!(
             admission_level(&[Rule::Capabilities, Rule::HostPorts]),
             "privileged"
+        );
+    }
+}
+
+/// The filter as a table, one row per rule and case: objects in (YAML), the hardened object's
+/// YAML out, or the findings that refuse it.
+#[cfg(test)]
+mod table {
+    use super::*;
+    use crate::yaml::emit_document;
+    use crate::yaml::testing::{at, documents, normalized};
+
+    const PLAIN: Profile = Profile {
+        uid: 1000,
+        high_uid: false,
+    };
+    const HIGH: Profile = Profile {
+        uid: HIGH_UID,
+        high_uid: true,
+    };
+
+    /// (what the row shows, the objects, a path in the hardened last object, the YAML there,
+    /// every finding). The objects are `---`-separated: every binding among them is recorded,
+    /// then the last one is hardened. The YAML is `""` when an error refuses the object. A
+    /// finding reads `error|warning <topic> <field>: <message>`, ending in ` [allow]` when an
+    /// opt-out allows it. In rows `lp/` stands for `locust.project-planton.org/`, and `{baseline}`,
+    /// `{restricted}`, `{own}` for the rule sets' names.
+    type Row = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static [&'static str],
+    );
+
+    fn expand(text: &str) -> String {
+        text.replace("lp/", "locust.project-planton.org/")
+            .replace("{baseline}", rule_source(Rule::Privileged))
+            .replace("{restricted}", rule_source(Rule::RunAsRoot))
+            .replace("{own}", rule_source(Rule::WritableRootFs))
+    }
+
+    fn finding(v: &Violation) -> String {
+        let severity = match v.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let allow = if v.rule.is_some() { " [allow]" } else { "" };
+        format!("{severity} {} {}: {}{allow}", v.topic, v.field, v.message)
+    }
+
+    /// Runs every row; fails naming each row whose output or findings differ.
+    fn check(rows: &[Row], profile: Profile) {
+        let mut failed = Vec::new();
+        for (what, input, path, want, want_findings) in rows {
+            let mut objects = documents(&expand(input));
+            let mut bound = BoundAccounts::default();
+            for o in &objects {
+                bound.record(o);
+            }
+            let obj = objects.last_mut().unwrap();
+            let (_, found) = harden(obj, profile, &bound);
+            let findings: Vec<String> = found.iter().map(finding).collect();
+            let refused = found.iter().any(|v| v.severity == Severity::Error);
+            let got = match at(obj, path) {
+                _ if refused => String::new(),
+                Some(n) => emit_document(n),
+                None => format!("(nothing at {path})"),
+            };
+            let want = if want.is_empty() {
+                String::new()
+            } else {
+                normalized(want)
+            };
+            let want_findings: Vec<String> = want_findings.iter().map(|f| expand(f)).collect();
+            if got != want || findings != want_findings {
+                failed.push(format!(
+                    "- {what}\n  {path}:\n{got}  findings: {findings:#?}"
+                ));
+            }
+        }
+        assert!(
+            failed.is_empty(),
+            "{} of {} rows failed:\n{}",
+            failed.len(),
+            rows.len(),
+            failed.join("\n")
+        );
+    }
+
+    const CONTAINER_DEFAULTS: &str = "{allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: {drop: [ALL]}}";
+
+    #[test]
+    fn missing_settings_are_filled_in() {
+        check(
+            &[
+                (
+                    "a bare pod gets every default; the locust container its home too",
+                    "kind: Pod\nspec: {containers: [{name: locust, image: i}]}",
+                    "",
+                    "kind: Pod
+spec:
+  containers:
+  - name: locust
+    image: i
+    securityContext: {allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: {drop: [ALL]}}
+    volumeMounts: [{name: lp-tmp, mountPath: /tmp}, {name: lp-home, mountPath: /home/locust}]
+  automountServiceAccountToken: false
+  enableServiceLinks: false
+  securityContext: {runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: {type: RuntimeDefault}}
+  volumes: [{name: lp-tmp, emptyDir: {}}, {name: lp-home, emptyDir: {}}]",
+                    &[],
+                ),
+                (
+                    "any other container gets /tmp only",
+                    "kind: Pod\nspec: {containers: [{name: c}]}",
+                    "spec.containers[0].volumeMounts",
+                    "[{name: lp-tmp, mountPath: /tmp}]",
+                    &[],
+                ),
+                (
+                    "init containers get /tmp and the defaults",
+                    "kind: Pod\nspec: {initContainers: [{name: i}], containers: [{name: c}]}",
+                    "spec.initContainers[0]",
+                    "{name: i, securityContext: {allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: {drop: [ALL]}}, volumeMounts: [{name: lp-tmp, mountPath: /tmp}]}",
+                    &[],
+                ),
+                (
+                    "ephemeral containers get the defaults, no mounts (Kubernetes refuses theirs)",
+                    "kind: Pod\nspec: {containers: [{name: c}], ephemeralContainers: [{name: e}]}",
+                    "spec.ephemeralContainers[0]",
+                    "{name: e, securityContext: {allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: {drop: [ALL]}}}",
+                    &[],
+                ),
+                (
+                    "a /tmp already mounted is kept, and no volume added for it",
+                    "kind: Pod\nspec: {containers: [{name: c, volumeMounts: [{name: scratch, mountPath: /tmp}]}], volumes: [{name: scratch, emptyDir: {medium: Memory}}]}",
+                    "spec",
+                    "{containers: [{name: c, volumeMounts: [{name: scratch, mountPath: /tmp}], securityContext: {allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: {drop: [ALL]}}}], volumes: [{name: scratch, emptyDir: {medium: Memory}}], automountServiceAccountToken: false, enableServiceLinks: false, securityContext: {runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: {type: RuntimeDefault}}}",
+                    &[],
+                ),
+                (
+                    "an lp-tmp volume the pod already has is not added twice",
+                    "kind: Pod\nspec: {containers: [{name: c}], volumes: [{name: lp-tmp, emptyDir: {sizeLimit: 1Gi}}]}",
+                    "spec.volumes",
+                    "[{name: lp-tmp, emptyDir: {sizeLimit: 1Gi}}]",
+                    &[],
+                ),
+                (
+                    "explicit service links are kept",
+                    "kind: Pod\nspec: {enableServiceLinks: true, containers: [{name: c}]}",
+                    "spec.enableServiceLinks",
+                    "true",
+                    &[],
+                ),
+                (
+                    "null settings count as missing",
+                    "kind: Pod\nspec: {securityContext: {runAsUser: null, seccompProfile: null}, containers: [{name: c, securityContext: {privileged: ~}}]}",
+                    "spec.securityContext",
+                    "{runAsUser: 1000, seccompProfile: {type: RuntimeDefault}, runAsNonRoot: true, runAsGroup: 1000, fsGroup: 1000}",
+                    &[],
+                ),
+                (
+                    "every pod spec of an object, wherever it is",
+                    "kind: Thing\napiVersion: x.io/v1\nspec: {workers: [{template: {spec: {containers: [{name: a}]}}}], sidecar: {containers: [{name: b}]}}",
+                    "spec.sidecar.containers[0].securityContext",
+                    CONTAINER_DEFAULTS,
+                    &[],
+                ),
+            ],
+            PLAIN,
+        );
+    }
+
+    /// One row per rule: the weaker setting is refused, naming the field and the rule.
+    #[test]
+    fn weaker_settings_are_refused() {
+        check(
+            &[
+                (
+                    "run-as-root: UID 0",
+                    "kind: Pod\nspec: {securityContext: {runAsUser: 0}, containers: [{name: c}]}",
+                    "",
+                    "",
+                    &[
+                        "error run-as-root spec.securityContext.runAsUser: `runAsUser: 0` (root) is not allowed by {restricted} [allow]",
+                    ],
+                ),
+                (
+                    "run-as-root: runAsNonRoot false",
+                    "kind: Pod\nspec: {containers: [{name: c, securityContext: {runAsNonRoot: false}}]}",
+                    "",
+                    "",
+                    &[
+                        "error run-as-root spec.containers[0].securityContext.runAsNonRoot: `runAsNonRoot: false` is not allowed by {restricted} [allow]",
+                    ],
+                ),
+                (
+                    "privileged",
+                    "kind: Pod\nspec: {containers: [{name: c, securityContext: {privileged: true}}]}",
+                    "",
+                    "",
+                    &[
+                        "error privileged spec.containers[0].securityContext.privileged: `privileged: true` is not allowed by {baseline} [allow]",
+                        "error privilege-escalation spec.containers[0].securityContext.allowPrivilegeEscalation: `privileged: true` needs `privilege-escalation` allowed too: Kubernetes rejects a privileged container with `allowPrivilegeEscalation: false`, which is set otherwise [allow]",
+                        "error run-as-root spec.containers[0].securityContext.runAsUser: `privileged: true` needs `run-as-root` allowed too: the container is otherwise forced to run as UID 1000, where privileged mode grants no effective capabilities [allow]",
+                    ],
+                ),
+                (
+                    "privilege-escalation",
+                    "kind: Pod\nspec: {containers: [{name: c, securityContext: {allowPrivilegeEscalation: true}}]}",
+                    "",
+                    "",
+                    &[
+                        "error privilege-escalation spec.containers[0].securityContext.allowPrivilegeEscalation: `allowPrivilegeEscalation: true` is not allowed by {restricted} [allow]",
+                    ],
+                ),
+                (
+                    "capabilities: any added but NET_BIND_SERVICE",
+                    "kind: Pod\nspec: {containers: [{name: c, securityContext: {capabilities: {add: [NET_BIND_SERVICE, SYS_ADMIN]}}}]}",
+                    "",
+                    "",
+                    &[
+                        "error capabilities spec.containers[0].securityContext.capabilities.add[1]: adding capability `SYS_ADMIN` is not allowed by {restricted} [allow]",
+                        "error run-as-root spec.containers[0].securityContext.runAsUser: adding SYS_ADMIN needs `run-as-root` allowed too: the container is otherwise forced to run as UID 1000, and a non-root process gets no effective capabilities from `add` [allow]",
+                    ],
+                ),
+                (
+                    "host-namespaces: each of the three",
+                    "kind: Pod\nspec: {hostNetwork: true, hostPID: true, hostIPC: true, containers: [{name: c}]}",
+                    "",
+                    "",
+                    &[
+                        "error host-namespaces spec.hostNetwork: `hostNetwork: true` is not allowed by {baseline} [allow]",
+                        "error host-namespaces spec.hostPID: `hostPID: true` is not allowed by {baseline} [allow]",
+                        "error host-namespaces spec.hostIPC: `hostIPC: true` is not allowed by {baseline} [allow]",
+                    ],
+                ),
+                (
+                    "host-ports",
+                    "kind: Pod\nspec: {containers: [{name: c, ports: [{containerPort: 80}, {containerPort: 81, hostPort: 8081}]}]}",
+                    "",
+                    "",
+                    &[
+                        "error host-ports spec.containers[0].ports[1].hostPort: a host port is not allowed by {baseline} [allow]",
+                    ],
+                ),
+                (
+                    "volume-types",
+                    "kind: Pod\nspec: {containers: [{name: c}], volumes: [{name: ok, configMap: {name: x}}, {name: h, hostPath: {path: /}}]}",
+                    "",
+                    "",
+                    &[
+                        "error volume-types spec.volumes[1]: a `hostPath` volume is not allowed by {restricted} [allow]",
+                    ],
+                ),
+                (
+                    "seccomp: Unconfined, pod and container",
+                    "kind: Pod\nspec: {securityContext: {seccompProfile: {type: Unconfined}}, containers: [{name: c, securityContext: {seccompProfile: {type: Unconfined}}}]}",
+                    "",
+                    "",
+                    &[
+                        "error seccomp spec.securityContext.seccompProfile.type: `Unconfined` is not allowed by {restricted} [allow]",
+                        "error seccomp spec.containers[0].securityContext.seccompProfile.type: `Unconfined` is not allowed by {restricted} [allow]",
+                    ],
+                ),
+                (
+                    "seccomp: a profile without a type",
+                    "kind: Pod\nspec: {securityContext: {seccompProfile: {}}, containers: [{name: c}]}",
+                    "",
+                    "",
+                    &[
+                        "error seccomp spec.securityContext.seccompProfile.type: no seccomp profile type is not allowed by {restricted} [allow]",
+                    ],
+                ),
+                (
+                    "writable-root-fs",
+                    "kind: Pod\nspec: {containers: [{name: c, securityContext: {readOnlyRootFilesystem: false}}]}",
+                    "",
+                    "",
+                    &[
+                        "error writable-root-fs spec.containers[0].securityContext.readOnlyRootFilesystem: `readOnlyRootFilesystem: false` is not allowed by {own} [allow]",
+                    ],
+                ),
+                (
+                    "service-account-token: mounted",
+                    "kind: Pod\nspec: {automountServiceAccountToken: true, containers: [{name: c}]}",
+                    "",
+                    "",
+                    &[
+                        "error service-account-token spec.automountServiceAccountToken: `automountServiceAccountToken: true` is not allowed by {own} [allow]",
+                    ],
+                ),
+                (
+                    "service-account-token: projected",
+                    "kind: Pod\nspec: {containers: [{name: c}], volumes: [{name: t, projected: {sources: [{configMap: {name: x}}, {serviceAccountToken: {path: t}}]}}]}",
+                    "",
+                    "",
+                    &[
+                        "error service-account-token spec.volumes[0].projected.sources[1].serviceAccountToken: a projected service-account token is not allowed by {own} [allow]",
+                    ],
+                ),
+                (
+                    "proc-mount",
+                    "kind: Pod\nspec: {containers: [{name: c, securityContext: {procMount: Unmasked}}]}",
+                    "",
+                    "",
+                    &[
+                        "error proc-mount spec.containers[0].securityContext.procMount: `Unmasked` is not allowed by {baseline} [allow]",
+                    ],
+                ),
+                (
+                    "selinux: a type outside the allowed ones, a user, a role",
+                    "kind: Pod\nspec: {securityContext: {seLinuxOptions: {type: spc_t, user: u, role: r, level: s0}}, containers: [{name: c}]}",
+                    "",
+                    "",
+                    &[
+                        "error selinux spec.securityContext.seLinuxOptions.type: the SELinux type `spc_t` is not allowed by {baseline} [allow]",
+                        "error selinux spec.securityContext.seLinuxOptions.user: setting the SELinux user (`u`) is not allowed by {baseline} [allow]",
+                        "error selinux spec.securityContext.seLinuxOptions.role: setting the SELinux role (`r`) is not allowed by {baseline} [allow]",
+                    ],
+                ),
+                (
+                    "apparmor: the field",
+                    "kind: Pod\nspec: {containers: [{name: c, securityContext: {appArmorProfile: {type: Unconfined}}}]}",
+                    "",
+                    "",
+                    &[
+                        "error apparmor spec.containers[0].securityContext.appArmorProfile.type: `Unconfined` is not allowed by {baseline} [allow]",
+                    ],
+                ),
+                (
+                    "apparmor: a Pod's annotation",
+                    "kind: Pod\nmetadata: {annotations: {container.apparmor.security.beta.kubernetes.io/c: unconfined}}\nspec: {containers: [{name: c}]}",
+                    "",
+                    "",
+                    &[
+                        "error apparmor metadata.annotations[\"container.apparmor.security.beta.kubernetes.io/c\"]: `unconfined` is not allowed by {baseline} [allow]",
+                    ],
+                ),
+                (
+                    "apparmor: a pod template's annotation",
+                    "kind: Deployment\napiVersion: apps/v1\nspec: {template: {metadata: {annotations: {container.apparmor.security.beta.kubernetes.io/c: unconfined}}, spec: {containers: [{name: c}]}}}",
+                    "",
+                    "",
+                    &[
+                        "error apparmor spec.template.metadata.annotations[\"container.apparmor.security.beta.kubernetes.io/c\"]: `unconfined` is not allowed by {baseline} [allow]",
+                    ],
+                ),
+                (
+                    "sysctls: outside the safe set",
+                    "kind: Pod\nspec: {securityContext: {sysctls: [{name: net.ipv4.tcp_syncookies, value: '1'}, {name: kernel.msgmax, value: '1'}]}, containers: [{name: c}]}",
+                    "",
+                    "",
+                    &[
+                        "error sysctls spec.securityContext.sysctls[1].name: the sysctl `kernel.msgmax` (outside the baseline profile's safe set) is not allowed by {baseline} [allow]",
+                    ],
+                ),
+                (
+                    "host-process",
+                    "kind: Pod\nspec: {containers: [{name: c, securityContext: {windowsOptions: {hostProcess: true}}}]}",
+                    "",
+                    "",
+                    &[
+                        "error host-process spec.containers[0].securityContext.windowsOptions.hostProcess: `hostProcess: true` is not allowed by {baseline} [allow]",
+                    ],
+                ),
+            ],
+            PLAIN,
+        );
+    }
+
+    /// The same settings, each with its rule's opt-out (and its companions'): kept as written.
+    #[test]
+    fn opted_out_settings_are_kept() {
+        check(
+            &[
+                (
+                    "run-as-root: the user and groups stay as set",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-run-as-root: 'true'}}\nspec: {securityContext: {runAsUser: 0}, containers: [{name: c}]}",
+                    "spec.securityContext",
+                    "{runAsUser: 0, seccompProfile: {type: RuntimeDefault}}",
+                    &[],
+                ),
+                (
+                    "run-as-root: runAsNonRoot false",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-run-as-root: 'true'}}\nspec: {containers: [{name: c, securityContext: {runAsNonRoot: false}}]}",
+                    "spec.containers[0].securityContext",
+                    "{runAsNonRoot: false, allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}",
+                    &[],
+                ),
+                (
+                    "privileged, with its companions",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-privileged: 'true', lp/allow-privilege-escalation: 'true', lp/allow-run-as-root: 'true'}}\nspec: {containers: [{name: c, securityContext: {privileged: true}}]}",
+                    "spec.containers[0].securityContext",
+                    "{privileged: true, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}",
+                    &[],
+                ),
+                (
+                    "privilege-escalation",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-privilege-escalation: 'true'}}\nspec: {containers: [{name: c, securityContext: {allowPrivilegeEscalation: true}}]}",
+                    "spec.containers[0].securityContext",
+                    "{allowPrivilegeEscalation: true, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: {drop: [ALL]}}",
+                    &[],
+                ),
+                (
+                    "capabilities, with run-as-root: nothing is dropped",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-capabilities: 'true', lp/allow-run-as-root: 'true'}}\nspec: {containers: [{name: c, securityContext: {capabilities: {add: [SYS_ADMIN]}}}]}",
+                    "spec.containers[0].securityContext",
+                    "{capabilities: {add: [SYS_ADMIN]}, allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true}",
+                    &[],
+                ),
+                (
+                    "capabilities alone: nothing is added, an empty mapping is",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-capabilities: 'true'}}\nspec: {containers: [{name: c}]}",
+                    "spec.containers[0].securityContext.capabilities",
+                    "{}",
+                    &[],
+                ),
+                (
+                    "host-namespaces",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-host-namespaces: 'true'}}\nspec: {hostNetwork: true, containers: [{name: c}]}",
+                    "spec.hostNetwork",
+                    "true",
+                    &[],
+                ),
+                (
+                    "host-ports",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-host-ports: 'true'}}\nspec: {containers: [{name: c, ports: [{containerPort: 81, hostPort: 8081}]}]}",
+                    "spec.containers[0].ports",
+                    "[{containerPort: 81, hostPort: 8081}]",
+                    &[],
+                ),
+                (
+                    "volume-types",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-volume-types: 'true'}}\nspec: {containers: [{name: c}], volumes: [{name: h, hostPath: {path: /}}]}",
+                    "spec.volumes",
+                    "[{name: h, hostPath: {path: /}}, {name: lp-tmp, emptyDir: {}}]",
+                    &[],
+                ),
+                (
+                    "seccomp: Unconfined kept, none added where missing",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-seccomp: 'true'}}\nspec: {containers: [{name: c, securityContext: {seccompProfile: {type: Unconfined}}}]}",
+                    "spec",
+                    "{containers: [{name: c, securityContext: {seccompProfile: {type: Unconfined}, allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: {drop: [ALL]}}, volumeMounts: [{name: lp-tmp, mountPath: /tmp}]}], automountServiceAccountToken: false, enableServiceLinks: false, securityContext: {runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000}, volumes: [{name: lp-tmp, emptyDir: {}}]}",
+                    &[],
+                ),
+                (
+                    "writable-root-fs: no read-only root, so no writable mounts either",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-writable-root-fs: 'true'}}\nspec: {containers: [{name: locust}]}",
+                    "spec",
+                    "{containers: [{name: locust, securityContext: {allowPrivilegeEscalation: false, privileged: false, runAsNonRoot: true, capabilities: {drop: [ALL]}}}], automountServiceAccountToken: false, enableServiceLinks: false, securityContext: {runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: {type: RuntimeDefault}}}",
+                    &[],
+                ),
+                (
+                    "writable-root-fs: an explicit false",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-writable-root-fs: 'true'}}\nspec: {containers: [{name: c, securityContext: {readOnlyRootFilesystem: false}}]}",
+                    "spec.containers[0].securityContext.readOnlyRootFilesystem",
+                    "false",
+                    &[],
+                ),
+                (
+                    "service-account-token: mounted, and none set where missing",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-service-account-token: 'true'}}\nspec: {containers: [{name: c}], volumes: [{name: t, projected: {sources: [{serviceAccountToken: {path: t}}]}}]}",
+                    "spec",
+                    "{containers: [{name: c, securityContext: {allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: {drop: [ALL]}}, volumeMounts: [{name: lp-tmp, mountPath: /tmp}]}], volumes: [{name: t, projected: {sources: [{serviceAccountToken: {path: t}}]}}, {name: lp-tmp, emptyDir: {}}], enableServiceLinks: false, securityContext: {runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: {type: RuntimeDefault}}}",
+                    &[],
+                ),
+                (
+                    "proc-mount",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-proc-mount: 'true'}}\nspec: {containers: [{name: c, securityContext: {procMount: Unmasked}}]}",
+                    "spec.containers[0].securityContext.procMount",
+                    "Unmasked",
+                    &[],
+                ),
+                (
+                    "selinux",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-selinux: 'true'}}\nspec: {securityContext: {seLinuxOptions: {type: spc_t, user: u}}, containers: [{name: c}]}",
+                    "spec.securityContext.seLinuxOptions",
+                    "{type: spc_t, user: u}",
+                    &[],
+                ),
+                (
+                    "apparmor: field and annotation",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-apparmor: 'true', container.apparmor.security.beta.kubernetes.io/c: unconfined}}\nspec: {containers: [{name: c, securityContext: {appArmorProfile: {type: Unconfined}}}]}",
+                    "spec.containers[0].securityContext.appArmorProfile",
+                    "{type: Unconfined}",
+                    &[],
+                ),
+                (
+                    "sysctls",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-sysctls: 'true'}}\nspec: {securityContext: {sysctls: [{name: kernel.msgmax, value: '1'}]}, containers: [{name: c}]}",
+                    "spec.securityContext.sysctls",
+                    "[{name: kernel.msgmax, value: '1'}]",
+                    &[],
+                ),
+                (
+                    "host-process",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-host-process: 'true'}}\nspec: {containers: [{name: c, securityContext: {windowsOptions: {hostProcess: true}}}]}",
+                    "spec.containers[0].securityContext.windowsOptions",
+                    "{hostProcess: true}",
+                    &[],
+                ),
+            ],
+            PLAIN,
+        );
+    }
+
+    /// Where opt-outs are read from, and what they cover.
+    #[test]
+    fn opt_out_annotations() {
+        check(
+            &[
+                (
+                    "on the workload",
+                    "kind: Deployment\napiVersion: apps/v1\nmetadata: {annotations: {lp/allow-host-namespaces: 'true'}}\nspec: {template: {spec: {hostPID: true, containers: [{name: c}]}}}",
+                    "spec.template.spec.hostPID",
+                    "true",
+                    &[],
+                ),
+                (
+                    "on its pod template",
+                    "kind: Deployment\napiVersion: apps/v1\nspec: {template: {metadata: {annotations: {lp/allow-host-namespaces: 'true'}}, spec: {hostPID: true, containers: [{name: c}]}}}",
+                    "spec.template.spec.hostPID",
+                    "true",
+                    &[],
+                ),
+                (
+                    "a pod template's opt-out covers that template only",
+                    "kind: Thing\napiVersion: x.io/v1\nspec: {workers: [{template: {metadata: {annotations: {lp/allow-host-namespaces: 'true'}}, spec: {hostPID: true, containers: [{name: a}]}}}, {template: {spec: {hostPID: true, containers: [{name: b}]}}}]}",
+                    "",
+                    "",
+                    &[
+                        "error host-namespaces spec.workers[1].template.spec.hostPID: `hostPID: true` is not allowed by {baseline} [allow]",
+                    ],
+                ),
+                (
+                    "an opt-out covers its one rule only",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-host-ports: 'true'}}\nspec: {hostPID: true, containers: [{name: c, ports: [{hostPort: 1}]}]}",
+                    "",
+                    "",
+                    &[
+                        "error host-namespaces spec.hostPID: `hostPID: true` is not allowed by {baseline} [allow]",
+                    ],
+                ),
+                (
+                    "an unknown rule is an error, not a silent default",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-everything: 'true'}}\nspec: {containers: [{name: c}]}",
+                    "",
+                    "",
+                    &[
+                        "error malformed metadata.annotations[\"lp/allow-everything\"]: unknown opt-out `everything`; known: run-as-root, privileged, privilege-escalation, capabilities, host-namespaces, host-ports, volume-types, seccomp, writable-root-fs, service-account-token, proc-mount, selinux, apparmor, sysctls, host-process",
+                    ],
+                ),
+                (
+                    "the value must be the string \"true\" (an unquoted true is a boolean)",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-privileged: true, lp/allow-seccomp: 'yes'}}\nspec: {containers: [{name: c}]}",
+                    "",
+                    "",
+                    &[
+                        "error malformed metadata.annotations[\"lp/allow-privileged\"]: must be \"true\" to opt out",
+                        "error malformed metadata.annotations[\"lp/allow-seccomp\"]: must be \"true\" to opt out",
+                    ],
+                ),
+                (
+                    "a bad opt-out on an object with two pod specs is reported once",
+                    "kind: Thing\napiVersion: x.io/v1\nmetadata: {annotations: {lp/allow-x: 'true'}}\nspec: {a: {containers: [{name: a}]}, b: {containers: [{name: b}]}}",
+                    "",
+                    "",
+                    &[
+                        "error malformed metadata.annotations[\"lp/allow-x\"]: unknown opt-out `x`; known: run-as-root, privileged, privilege-escalation, capabilities, host-namespaces, host-ports, volume-types, seccomp, writable-root-fs, service-account-token, proc-mount, selinux, apparmor, sysctls, host-process",
+                    ],
+                ),
+                (
+                    "other annotations are not opt-outs",
+                    "kind: Pod\nmetadata: {annotations: {lp/scripts-sha256: abc, example.com/allow-privileged: 'true'}}\nspec: {containers: [{name: c, securityContext: {privileged: false}}]}",
+                    "spec.containers[0].securityContext.privileged",
+                    "false",
+                    &[],
+                ),
+            ],
+            PLAIN,
+        );
+    }
+
+    /// An opt-out useless without another names the other as a finding of its own.
+    #[test]
+    fn companions() {
+        check(
+            &[
+                (
+                    "privileged alone: escalation and root still needed",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-privileged: 'true'}}\nspec: {containers: [{name: c, securityContext: {privileged: true}}]}",
+                    "",
+                    "",
+                    &[
+                        "error privilege-escalation spec.containers[0].securityContext.allowPrivilegeEscalation: `privileged: true` needs `privilege-escalation` allowed too: Kubernetes rejects a privileged container with `allowPrivilegeEscalation: false`, which is set otherwise [allow]",
+                        "error run-as-root spec.containers[0].securityContext.runAsUser: `privileged: true` needs `run-as-root` allowed too: the container is otherwise forced to run as UID 10001, where privileged mode grants no effective capabilities [allow]",
+                    ],
+                ),
+                (
+                    "privileged with root allowed: escalation still needed",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-privileged: 'true', lp/allow-run-as-root: 'true'}}\nspec: {containers: [{name: c, securityContext: {privileged: true}}]}",
+                    "",
+                    "",
+                    &[
+                        "error privilege-escalation spec.containers[0].securityContext.allowPrivilegeEscalation: `privileged: true` needs `privilege-escalation` allowed too: Kubernetes rejects a privileged container with `allowPrivilegeEscalation: false`, which is set otherwise [allow]",
+                    ],
+                ),
+                (
+                    "capabilities alone: root still needed",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-capabilities: 'true'}}\nspec: {containers: [{name: c, securityContext: {capabilities: {add: [NET_ADMIN, NET_RAW]}}}]}",
+                    "",
+                    "",
+                    &[
+                        "error run-as-root spec.containers[0].securityContext.runAsUser: adding NET_ADMIN, NET_RAW needs `run-as-root` allowed too: the container is otherwise forced to run as UID 10001, and a non-root process gets no effective capabilities from `add` [allow]",
+                    ],
+                ),
+                (
+                    "a rule already reported is not named again as a companion",
+                    "kind: Pod\nmetadata: {annotations: {lp/allow-privileged: 'true', lp/allow-privilege-escalation: 'true'}}\nspec: {containers: [{name: c, securityContext: {privileged: true, runAsUser: 0}}]}",
+                    "",
+                    "",
+                    &[
+                        "error run-as-root spec.containers[0].securityContext.runAsUser: `runAsUser: 0` (root) is not allowed by {restricted} [allow]",
+                    ],
+                ),
+                (
+                    "NET_BIND_SERVICE needs no companion",
+                    "kind: Pod\nspec: {containers: [{name: c, securityContext: {capabilities: {add: [NET_BIND_SERVICE]}}}]}",
+                    "spec.containers[0].securityContext.capabilities",
+                    "{add: [NET_BIND_SERVICE], drop: [ALL]}",
+                    &[],
+                ),
+            ],
+            HIGH,
+        );
+    }
+
+    /// A field of the wrong type is refused (no opt-out allows it): Kubernetes would reject
+    /// it, and the filter never passes on what it could not judge.
+    #[test]
+    fn wrong_types_are_refused() {
+        check(
+            &[
+                (
+                    "a boolean written as a string",
+                    "kind: Pod\nspec: {containers: [{name: c, securityContext: {privileged: 'true'}}]}",
+                    "",
+                    "",
+                    &[
+                        "error malformed spec.containers[0].securityContext.privileged: must be true or false, not a string",
+                    ],
+                ),
+                (
+                    "a host namespace flag written as a string",
+                    "kind: Pod\nspec: {hostNetwork: 'false', containers: [{name: c}]}",
+                    "",
+                    "",
+                    &["error malformed spec.hostNetwork: must be true or false, not a string"],
+                ),
+                (
+                    "a UID written as a string",
+                    "kind: Pod\nspec: {securityContext: {runAsUser: '1000'}, containers: [{name: c}]}",
+                    "",
+                    "",
+                    &[
+                        "error malformed spec.securityContext.runAsUser: must be an integer, not a string",
+                    ],
+                ),
+                (
+                    "a security context that is not a mapping, pod and container",
+                    "kind: Pod\nspec: {securityContext: [], containers: [{name: c, securityContext: x}]}",
+                    "",
+                    "",
+                    &[
+                        "error malformed spec.securityContext: must be a mapping, not a list",
+                        "error malformed spec.containers[0].securityContext: must be a mapping, not a string",
+                    ],
+                ),
+                (
+                    "capabilities: lists of strings",
+                    "kind: Pod\nspec: {containers: [{name: c, securityContext: {capabilities: {add: NET_ADMIN, drop: [ALL, 1]}}}]}",
+                    "",
+                    "",
+                    &[
+                        "error malformed spec.containers[0].securityContext.capabilities.add: must be a list, not a string",
+                        "error malformed spec.containers[0].securityContext.capabilities.drop[1]: must be a string, not an integer",
+                    ],
+                ),
+                (
+                    "capabilities: a mapping",
+                    "kind: Pod\nspec: {containers: [{name: c, securityContext: {capabilities: [ALL]}}]}",
+                    "",
+                    "",
+                    &[
+                        "error malformed spec.containers[0].securityContext.capabilities: must be a mapping, not a list",
+                    ],
+                ),
+                (
+                    "ports: a list of mappings, host ports integers",
+                    "kind: Pod\nspec: {containers: [{name: a, ports: {p: 1}}, {name: b, ports: [80, {hostPort: '80'}]}]}",
+                    "",
+                    "",
+                    &[
+                        "error malformed spec.containers[0].ports: must be a list, not a mapping",
+                        "error malformed spec.containers[1].ports[0]: must be a mapping, not an integer",
+                        "error malformed spec.containers[1].ports[1].hostPort: must be an integer, not a string",
+                    ],
+                ),
+                (
+                    "volumes: mappings",
+                    "kind: Pod\nspec: {containers: [{name: c}], volumes: [tmp]}",
+                    "",
+                    "",
+                    &["error malformed spec.volumes[0]: a volume must be a mapping, not a string"],
+                ),
+                (
+                    "seccomp, SELinux, AppArmor and Windows options: mappings with string types",
+                    "kind: Pod\nspec: {securityContext: {seccompProfile: Unconfined, seLinuxOptions: [], appArmorProfile: {type: 1}, windowsOptions: {hostProcess: 'no'}}, containers: [{name: c}]}",
+                    "",
+                    "",
+                    &[
+                        "error malformed spec.securityContext.seccompProfile: must be a mapping, not a string",
+                        "error malformed spec.securityContext.seLinuxOptions: must be a mapping, not a list",
+                        "error malformed spec.securityContext.appArmorProfile.type: must be a string, not an integer",
+                        "error malformed spec.securityContext.windowsOptions.hostProcess: must be true or false, not a string",
+                    ],
+                ),
+                (
+                    "sysctls: a list",
+                    "kind: Pod\nspec: {securityContext: {sysctls: {kernel.msgmax: 1}}, containers: [{name: c}]}",
+                    "",
+                    "",
+                    &[
+                        "error malformed spec.securityContext.sysctls: must be a list, not a mapping",
+                    ],
+                ),
+                (
+                    "a malformed pod template (from pod::pod_specs), with field and message apart",
+                    "kind: Deployment\napiVersion: apps/v1\nspec: {template: {spec: {containers: {name: c}}}}",
+                    "",
+                    "",
+                    &[
+                        "error malformed spec.template.spec.containers: must be a list of containers, not a mapping (malformed pod spec)",
+                    ],
+                ),
+                (
+                    "a field name holding `: ` stays in the field (pod::Malformed keeps them apart)",
+                    "kind: Thing\napiVersion: x.io/v1\nspec: {'a: b': {containers: [1]}}",
+                    "",
+                    "",
+                    &[
+                        "error malformed spec[\"a: b\"].containers[0]: a container must be a mapping, not an integer",
+                    ],
+                ),
+                (
+                    "a pod template that is not a mapping",
+                    "kind: Job\napiVersion: batch/v1\nspec: {template: [x]}",
+                    "",
+                    "",
+                    &[
+                        "error malformed spec.template: the pod template must be a mapping, not a list",
+                    ],
+                ),
+            ],
+            PLAIN,
+        );
+    }
+
+    /// Settings stricter than the defaults stay as written.
+    #[test]
+    fn stricter_settings_are_kept() {
+        check(
+            &[
+                (
+                    "a non-root UID, a Localhost seccomp profile, extra dropped capabilities",
+                    "kind: Pod\nspec: {securityContext: {runAsUser: 2000, runAsGroup: 3000, seccompProfile: {type: Localhost, localhostProfile: p.json}}, containers: [{name: c, securityContext: {capabilities: {drop: [NET_RAW, ALL]}}}]}",
+                    "spec",
+                    "{securityContext: {runAsUser: 2000, runAsGroup: 3000, seccompProfile: {type: Localhost, localhostProfile: p.json}, runAsNonRoot: true, fsGroup: 1000}, containers: [{name: c, securityContext: {capabilities: {drop: [NET_RAW, ALL]}, allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true}, volumeMounts: [{name: lp-tmp, mountPath: /tmp}]}], automountServiceAccountToken: false, enableServiceLinks: false, volumes: [{name: lp-tmp, emptyDir: {}}]}",
+                    &[],
+                ),
+                (
+                    "dropping some capabilities: ALL is added",
+                    "kind: Pod\nspec: {containers: [{name: c, securityContext: {capabilities: {drop: [NET_RAW]}}}]}",
+                    "spec.containers[0].securityContext.capabilities",
+                    "{drop: [NET_RAW, ALL]}",
+                    &[],
+                ),
+                (
+                    "the baseline's allowed values",
+                    "kind: Pod\nspec: {securityContext: {seLinuxOptions: {type: container_t, level: 's0:c1'}, sysctls: [{name: net.ipv4.ip_local_port_range, value: '1 2'}]}, containers: [{name: c, ports: [{containerPort: 80, hostPort: 0}], securityContext: {procMount: Default, appArmorProfile: {type: RuntimeDefault}, windowsOptions: {hostProcess: false}}}]}",
+                    "spec.containers[0].securityContext",
+                    "{procMount: Default, appArmorProfile: {type: RuntimeDefault}, windowsOptions: {hostProcess: false}, allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: {drop: [ALL]}}",
+                    &[],
+                ),
+                (
+                    "the explicit safe values",
+                    "kind: Pod\nspec: {automountServiceAccountToken: false, hostNetwork: false, containers: [{name: c, securityContext: {allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true}}]}",
+                    "spec.containers[0].securityContext",
+                    "{allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: {drop: [ALL]}}",
+                    &[],
+                ),
+            ],
+            PLAIN,
+        );
+    }
+
+    /// A ServiceAccount's token, and the accounts a binding in the stream keeps it for.
+    #[test]
+    fn service_account_tokens() {
+        check(
+            &[
+                (
+                    "an account's token is not mounted",
+                    "kind: ServiceAccount\nmetadata: {name: sa}",
+                    "",
+                    "{kind: ServiceAccount, metadata: {name: sa}, automountServiceAccountToken: false}",
+                    &[],
+                ),
+                (
+                    "an account that mounts it is refused",
+                    "kind: ServiceAccount\nmetadata: {name: sa}\nautomountServiceAccountToken: true",
+                    "",
+                    "",
+                    &[
+                        "error service-account-token automountServiceAccountToken: `automountServiceAccountToken: true` is not allowed by {own} [allow]",
+                    ],
+                ),
+                (
+                    "unless it opts out",
+                    "kind: ServiceAccount\nmetadata: {name: sa, annotations: {lp/allow-service-account-token: 'true'}}\nautomountServiceAccountToken: true",
+                    "automountServiceAccountToken",
+                    "true",
+                    &[],
+                ),
+                (
+                    "an account a RoleBinding binds keeps it, with a warning",
+                    "kind: RoleBinding\nmetadata: {name: b, namespace: ns}\nsubjects: [{kind: User, name: sa}, {kind: ServiceAccount, name: sa}]\n---\nkind: ServiceAccount\nmetadata: {name: sa, namespace: ns}",
+                    "",
+                    "{kind: ServiceAccount, metadata: {name: sa, namespace: ns}}",
+                    &[
+                        "warning service-account-token automountServiceAccountToken: the token is kept: RoleBinding b binds this ServiceAccount to a role, so its pods call the API",
+                    ],
+                ),
+                (
+                    "a ClusterRoleBinding's subject names its namespace",
+                    "kind: ClusterRoleBinding\nmetadata: {name: c}\nsubjects: [{kind: ServiceAccount, name: sa, namespace: ns}]\n---\nkind: RoleBinding\nmetadata: {name: r}\nsubjects: [{kind: ServiceAccount, name: sa}]\n---\nkind: ServiceAccount\nmetadata: {name: sa, namespace: ns}",
+                    "",
+                    "{kind: ServiceAccount, metadata: {name: sa, namespace: ns}}",
+                    &[
+                        "warning service-account-token automountServiceAccountToken: the token is kept: ClusterRoleBinding c, RoleBinding r binds this ServiceAccount to a role, so its pods call the API",
+                    ],
+                ),
+                (
+                    "a binding in another namespace, or of a User, binds nothing here",
+                    "kind: RoleBinding\nmetadata: {name: b, namespace: other}\nsubjects: [{kind: ServiceAccount, name: sa}]\n---\nkind: RoleBinding\nmetadata: {name: u, namespace: ns}\nsubjects: [{kind: User, name: sa}]\n---\nkind: ServiceAccount\nmetadata: {name: sa, namespace: ns}",
+                    "automountServiceAccountToken",
+                    "false",
+                    &[],
+                ),
+                (
+                    "a pod running as a bound account keeps its token",
+                    "kind: RoleBinding\nmetadata: {name: b}\nsubjects: [{kind: ServiceAccount, name: sa}]\n---\nkind: Deployment\napiVersion: apps/v1\nspec: {template: {spec: {serviceAccountName: sa, containers: [{name: c}]}}}",
+                    "spec.template.spec",
+                    "{serviceAccountName: sa, containers: [{name: c, securityContext: {allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: {drop: [ALL]}}, volumeMounts: [{name: lp-tmp, mountPath: /tmp}]}], enableServiceLinks: false, securityContext: {runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: {type: RuntimeDefault}}, volumes: [{name: lp-tmp, emptyDir: {}}]}",
+                    &[
+                        "warning service-account-token spec.template.spec.automountServiceAccountToken: the service-account token is kept: the pod runs as ServiceAccount sa, which RoleBinding b binds to a role",
+                    ],
+                ),
+                (
+                    "the older serviceAccount field counts too",
+                    "kind: RoleBinding\nmetadata: {name: b}\nsubjects: [{kind: ServiceAccount, name: sa}]\n---\nkind: Pod\nspec: {serviceAccount: sa, automountServiceAccountToken: true, containers: [{name: c}]}",
+                    "spec.automountServiceAccountToken",
+                    "true",
+                    &[
+                        "warning service-account-token spec.automountServiceAccountToken: the service-account token is kept: the pod runs as ServiceAccount sa, which RoleBinding b binds to a role",
+                    ],
+                ),
+                (
+                    "a pod of an unbound account does not mount it",
+                    "kind: RoleBinding\nmetadata: {name: b}\nsubjects: [{kind: ServiceAccount, name: other}]\n---\nkind: Pod\nspec: {serviceAccountName: sa, containers: [{name: c}]}",
+                    "spec.automountServiceAccountToken",
+                    "false",
+                    &[],
+                ),
+            ],
+            PLAIN,
+        );
+    }
+
+    /// `--high-uid`: UIDs of at least 10000 for scanners (CKV_K8S_40).
+    #[test]
+    fn high_uid_profile() {
+        check(
+            &[
+                (
+                    "missing: the high UID, and the groups",
+                    "kind: Pod\nspec: {containers: [{name: c}]}",
+                    "spec.securityContext",
+                    "{runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: {type: RuntimeDefault}}",
+                    &[],
+                ),
+                (
+                    "a low UID is raised, pod and container; the groups set stay",
+                    "kind: Pod\nspec: {securityContext: {runAsUser: 2000, runAsGroup: 2000}, containers: [{name: c, securityContext: {runAsUser: 9999}}]}",
+                    "spec",
+                    "{securityContext: {runAsUser: 10001, runAsGroup: 2000, runAsNonRoot: true, fsGroup: 10001, seccompProfile: {type: RuntimeDefault}}, containers: [{name: c, securityContext: {runAsUser: 10001, allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: {drop: [ALL]}}, volumeMounts: [{name: lp-tmp, mountPath: /tmp}]}], automountServiceAccountToken: false, enableServiceLinks: false, volumes: [{name: lp-tmp, emptyDir: {}}]}",
+                    &[],
+                ),
+                (
+                    "a high UID stays",
+                    "kind: Pod\nspec: {securityContext: {runAsUser: 10000}, containers: [{name: c}]}",
+                    "spec.securityContext.runAsUser",
+                    "10000",
+                    &[],
+                ),
+                (
+                    "root is still refused",
+                    "kind: Pod\nspec: {containers: [{name: c, securityContext: {runAsUser: 0}}]}",
+                    "",
+                    "",
+                    &[
+                        "error run-as-root spec.containers[0].securityContext.runAsUser: `runAsUser: 0` (root) is not allowed by {restricted} [allow]",
+                    ],
+                ),
+            ],
+            HIGH,
+        );
+        check(
+            &[(
+                "without it, a low non-root UID stays",
+                "kind: Pod\nspec: {securityContext: {runAsUser: 2000}, containers: [{name: c, securityContext: {runAsUser: 1}}]}",
+                "spec.containers[0].securityContext.runAsUser",
+                "1",
+                &[],
+            )],
+            PLAIN,
+        );
+    }
+
+    /// Knative Serving: no pod-level security context is added (it admits one only behind a
+    /// feature flag); each container gets the user, group and seccomp profile instead.
+    #[test]
+    fn knative_hardens_containers_only() {
+        check(
+            &[
+                (
+                    "a Service's template",
+                    "kind: Service\napiVersion: serving.knative.dev/v1\nspec: {template: {spec: {containers: [{name: c, image: i}]}}}",
+                    "spec.template.spec",
+                    "{containers: [{name: c, image: i, securityContext: {allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: {drop: [ALL]}, runAsUser: 1000, runAsGroup: 1000, seccompProfile: {type: RuntimeDefault}}, volumeMounts: [{name: lp-tmp, mountPath: /tmp}]}], automountServiceAccountToken: false, enableServiceLinks: false, volumes: [{name: lp-tmp, emptyDir: {}}]}",
+                    &[],
+                ),
+                (
+                    "a Revision is its own template",
+                    "kind: Revision\napiVersion: serving.knative.dev/v1\nspec: {containers: [{name: c}]}",
+                    "spec",
+                    "{containers: [{name: c, securityContext: {allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: {drop: [ALL]}, runAsUser: 1000, runAsGroup: 1000, seccompProfile: {type: RuntimeDefault}}, volumeMounts: [{name: lp-tmp, mountPath: /tmp}]}], automountServiceAccountToken: false, enableServiceLinks: false, volumes: [{name: lp-tmp, emptyDir: {}}]}",
+                    &[],
+                ),
+                (
+                    "a pod-level security context that is there is checked",
+                    "kind: Configuration\napiVersion: serving.knative.dev/v1\nspec: {template: {spec: {securityContext: {runAsUser: 0}, containers: [{name: c}]}}}",
+                    "",
+                    "",
+                    &[
+                        "error run-as-root spec.template.spec.securityContext.runAsUser: `runAsUser: 0` (root) is not allowed by {restricted} [allow]",
+                    ],
+                ),
+                (
+                    "a Knative container's own settings are kept",
+                    "kind: Service\napiVersion: serving.knative.dev/v1\nspec: {template: {spec: {containers: [{name: c, securityContext: {runAsUser: 2000, runAsGroup: 3000}}]}}}",
+                    "spec.template.spec.containers[0].securityContext",
+                    "{runAsUser: 2000, runAsGroup: 3000, allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}",
+                    &[],
+                ),
+                (
+                    "a Service of the core group is a Service, not a pod",
+                    "kind: Service\napiVersion: v1\nspec: {ports: [{port: 80}]}",
+                    "",
+                    "{kind: Service, apiVersion: v1, spec: {ports: [{port: 80}]}}",
+                    &[],
+                ),
+            ],
+            PLAIN,
         );
     }
 }

@@ -111,8 +111,30 @@ fn keys(path: &[&str]) -> Vec<Seg> {
     path.iter().map(|k| Seg::Key(k.to_string())).collect()
 }
 
+/// Why an object's pod spec cannot be read: the field (from the object) and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Malformed {
+    pub field: String,
+    pub message: String,
+}
+
+impl Malformed {
+    fn new(field: impl Into<String>, message: String) -> Malformed {
+        Malformed {
+            field: field.into(),
+            message,
+        }
+    }
+}
+
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
 /// Every pod spec in `obj`, or why the object cannot be read as holding well-formed ones.
-pub fn pod_specs(obj: &Node) -> Result<Vec<PodSpecAt>, Vec<String>> {
+pub fn pod_specs(obj: &Node) -> Result<Vec<PodSpecAt>, Vec<Malformed>> {
     let kind = kind_of(obj).unwrap_or("");
     // Their data is strings only: nothing there is a pod Kubernetes would run.
     if matches!(kind, "ConfigMap" | "Secret") {
@@ -124,44 +146,12 @@ pub fn pod_specs(obj: &Node) -> Result<Vec<PodSpecAt>, Vec<String>> {
     } else {
         Family::Kubernetes
     };
-    let skipped: Vec<String> = obj
-        .get_path(&["metadata", "annotations", NOT_POD_SPECS_ANNOTATION])
-        .and_then(Node::as_str)
-        .map(|s| s.split(',').map(|p| p.trim().to_string()).collect())
-        .unwrap_or_default();
     let mut errors = Vec::new();
-    let mut found: Vec<PodSpecAt> = Vec::new();
-    if let Some(template) = known_template(group, kind) {
-        let template = keys(template);
-        if let Some(t) = get(obj, &template).filter(|t| !t.is_null()) {
-            let tpath = display(&template);
-            match t.as_map().map(|m| m.get("spec")) {
-                None => errors.push(format!(
-                    "{}: the pod template must be a mapping, not {}",
-                    if tpath.is_empty() { "(root)" } else { &tpath },
-                    t.type_name()
-                )),
-                Some(Some(spec)) if spec.as_map().is_none() && !spec.is_null() => {
-                    errors.push(format!(
-                        "{}: the pod spec must be a mapping, not {}",
-                        crate::diag::join(&tpath, "spec"),
-                        spec.type_name()
-                    ))
-                }
-                Some(Some(spec)) if spec.as_map().is_some() => {
-                    let mut spec_path = template.clone();
-                    spec_path.push(Seg::Key("spec".into()));
-                    check_container_lists(spec, &display(&spec_path), true, &mut errors);
-                    found.push(PodSpecAt {
-                        spec: spec_path,
-                        template: Some(template),
-                        family,
-                    });
-                }
-                Some(_) => {}
-            }
-        }
-    }
+    let mut found: Vec<PodSpecAt> = known_template(group, kind)
+        .and_then(|template| at_known_template(obj, &keys(template), family, &mut errors))
+        .into_iter()
+        .collect();
+    let skipped = not_pod_specs(obj);
     let mut path = Vec::new();
     walk(obj, &mut path, &mut |at: &[Seg], node: &Node| {
         let shown = display(at);
@@ -169,20 +159,65 @@ pub fn pod_specs(obj: &Node) -> Result<Vec<PodSpecAt>, Vec<String>> {
             return;
         }
         check_container_lists(node, &shown, false, &mut errors);
-        let template = match at.last() {
-            Some(Seg::Key(k)) if k == "spec" => Some(at[..at.len() - 1].to_vec()),
-            _ => None,
-        };
-        found.push(PodSpecAt {
-            spec: at.to_vec(),
-            template,
-            family,
-        });
+        found.push(by_shape(at, family));
     });
     if errors.is_empty() {
         Ok(found)
     } else {
         Err(errors)
+    }
+}
+
+/// The paths the object's `not-pod-specs` annotation names.
+fn not_pod_specs(obj: &Node) -> Vec<String> {
+    obj.get_path(&["metadata", "annotations", NOT_POD_SPECS_ANNOTATION])
+        .and_then(Node::as_str)
+        .map(|s| s.split(',').map(|p| p.trim().to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// The pod spec at the place a known kind keeps its template, which must be well formed; none
+/// when the template is absent or null, or its `spec` is.
+fn at_known_template(
+    obj: &Node,
+    template: &[Seg],
+    family: Family,
+    errors: &mut Vec<Malformed>,
+) -> Option<PodSpecAt> {
+    let t = get(obj, template).filter(|t| !t.is_null())?;
+    let tpath = display(template);
+    let Some(t) = t.as_map() else {
+        let field = if tpath.is_empty() { "(root)" } else { &tpath };
+        let message = format!("the pod template must be a mapping, not {}", t.type_name());
+        errors.push(Malformed::new(field, message));
+        return None;
+    };
+    let spec = t.get("spec").filter(|s| !s.is_null())?;
+    if spec.as_map().is_none() {
+        let message = format!("the pod spec must be a mapping, not {}", spec.type_name());
+        errors.push(Malformed::new(crate::diag::join(&tpath, "spec"), message));
+        return None;
+    }
+    let mut spec_path = template.to_vec();
+    spec_path.push(Seg::Key("spec".into()));
+    check_container_lists(spec, &display(&spec_path), true, errors);
+    Some(PodSpecAt {
+        spec: spec_path,
+        template: Some(template.to_vec()),
+        family,
+    })
+}
+
+/// A pod spec found by its shape: its template is the mapping holding it as `spec`, if it is.
+fn by_shape(at: &[Seg], family: Family) -> PodSpecAt {
+    let template = match at.last() {
+        Some(Seg::Key(k)) if k == "spec" => Some(at[..at.len() - 1].to_vec()),
+        _ => None,
+    };
+    PodSpecAt {
+        spec: at.to_vec(),
+        template,
+        family,
     }
 }
 
@@ -216,30 +251,33 @@ fn walk(node: &Node, path: &mut Vec<Seg>, found: &mut dyn FnMut(&[Seg], &Node)) 
 
 /// Each container list must be a list of mappings (absent or null is fine, except `containers`
 /// at a known place, which Kubernetes requires).
-fn check_container_lists(spec: &Node, path: &str, known: bool, errors: &mut Vec<String>) {
+fn check_container_lists(spec: &Node, path: &str, known: bool, errors: &mut Vec<Malformed>) {
     for field in CONTAINER_FIELDS {
         let at = crate::diag::join(path, field);
         match spec.get_path(&[field]) {
             None => {
                 if known && *field == "containers" {
-                    errors.push(format!("{at}: a pod spec needs a list of containers"));
+                    let message = "a pod spec needs a list of containers".to_string();
+                    errors.push(Malformed::new(at.clone(), message));
                 }
             }
             Some(v) if v.is_null() => {}
             Some(Node::Seq(items)) => {
                 for (i, c) in items.iter().enumerate() {
                     if c.as_map().is_none() {
-                        errors.push(format!(
-                            "{}: a container must be a mapping, not {}",
+                        errors.push(Malformed::new(
                             crate::diag::index(&at, i),
-                            c.type_name()
+                            format!("a container must be a mapping, not {}", c.type_name()),
                         ));
                     }
                 }
             }
-            Some(other) => errors.push(format!(
-                "{at}: must be a list of containers, not {} (malformed pod spec)",
-                other.type_name()
+            Some(other) => errors.push(Malformed::new(
+                at,
+                format!(
+                    "must be a list of containers, not {} (malformed pod spec)",
+                    other.type_name()
+                ),
             )),
         }
     }
@@ -254,11 +292,13 @@ mod tests {
     type Found = Result<Vec<(String, Option<String>)>, Vec<String>>;
 
     fn specs(text: &str) -> Found {
-        pod_specs(&parse_single(text).unwrap()).map(|v| {
-            v.into_iter()
-                .map(|p| (display(&p.spec), p.template.map(|t| display(&t))))
-                .collect()
-        })
+        pod_specs(&parse_single(text).unwrap())
+            .map(|v| {
+                v.into_iter()
+                    .map(|p| (display(&p.spec), p.template.map(|t| display(&t))))
+                    .collect()
+            })
+            .map_err(|e| e.iter().map(Malformed::to_string).collect())
     }
 
     fn one(spec: &str, template: &str) -> Found {
@@ -333,5 +373,134 @@ mod tests {
         for (text, want) in table {
             assert_eq!(&specs(text), want, "{text}");
         }
+    }
+
+    /// Each pod spec as `<spec path> <- <template path> (<family>)` (`-`: no template,
+    /// `(object)`: the object is its own template), or
+    /// each error as `error <field>: <message>`.
+    fn found(text: &str) -> Vec<String> {
+        match pod_specs(&parse_single(text).unwrap()) {
+            Ok(specs) => specs
+                .iter()
+                .map(|p| {
+                    let template = match p.template.as_deref().map(display) {
+                        None => "-".to_string(),
+                        Some(t) if t.is_empty() => "(object)".to_string(),
+                        Some(t) => t,
+                    };
+                    format!("{} <- {template} ({:?})", display(&p.spec), p.family)
+                })
+                .collect(),
+            Err(errors) => errors
+                .iter()
+                .map(|e| format!("error {}: {}", e.field, e.message))
+                .collect(),
+        }
+    }
+
+    /// (what the row shows, an object, what `pod_specs` finds).
+    #[test]
+    fn pod_specs_table() {
+        let rows: &[(&str, &str, &[&str])] = &[
+            (
+                "the other workloads keep it at spec.template",
+                "kind: StatefulSet\napiVersion: apps/v1\nspec: {template: {spec: {containers: [{name: c}]}}}",
+                &["spec.template.spec <- spec.template (Kubernetes)"],
+            ),
+            (
+                "a Knative Service: its template, of the Knative family",
+                "kind: Service\napiVersion: serving.knative.dev/v1\nspec: {template: {spec: {containers: [{name: c}]}}}",
+                &["spec.template.spec <- spec.template (Knative)"],
+            ),
+            (
+                "a Knative Revision is its own template",
+                "kind: Revision\napiVersion: serving.knative.dev/v1\nspec: {containers: [{name: c}]}",
+                &["spec <- (object) (Knative)"],
+            ),
+            (
+                "a Knative-shaped pod spec in another group is not Knative",
+                "kind: Service\napiVersion: x.io/v1\nspec: {template: {spec: {containers: [{name: c}]}}}",
+                &["spec.template.spec <- spec.template (Kubernetes)"],
+            ),
+            (
+                "a core Service has no pod spec",
+                "kind: Service\napiVersion: v1\nspec: {ports: [{port: 80}]}",
+                &[],
+            ),
+            (
+                "a Secret's data is not a pod",
+                "kind: Secret\napiVersion: v1\nstringData: {containers: [x]}",
+                &[],
+            ),
+            (
+                "a known kind without a template, or a null one, has no pod spec",
+                "kind: Deployment\napiVersion: apps/v1\nspec: {replicas: 1, template: {spec: null}}",
+                &[],
+            ),
+            (
+                "a Pod without a spec has none",
+                "kind: Pod\napiVersion: v1\nmetadata: {name: p}",
+                &[],
+            ),
+            (
+                "a pod spec by shape beside a known template",
+                "kind: Deployment\napiVersion: apps/v1\nspec: {template: {spec: {containers: [{name: c}]}}, debug: {containers: [{name: d}]}}",
+                &[
+                    "spec.template.spec <- spec.template (Kubernetes)",
+                    "spec.debug <- - (Kubernetes)",
+                ],
+            ),
+            (
+                "pod specs inside a pod spec are not looked for",
+                "kind: Thing\napiVersion: x.io/v1\nspec: {containers: [{name: c}], inner: {containers: [{name: d}]}}",
+                &["spec <- (object) (Kubernetes)"],
+            ),
+            (
+                "not-pod-specs: several paths, spaces trimmed",
+                "kind: Thing\napiVersion: x.io/v1\nmetadata: {annotations: {locust.project-planton.org/not-pod-specs: 'spec.a , spec.b[0]'}}\nspec: {a: {containers: [x]}, b: [{containers: []}], c: {containers: []}}",
+                &["spec.c <- - (Kubernetes)"],
+            ),
+            (
+                "not-pod-specs cannot hide a known kind's template",
+                "kind: Deployment\napiVersion: apps/v1\nmetadata: {annotations: {locust.project-planton.org/not-pod-specs: spec.template.spec}}\nspec: {template: {spec: {containers: [{name: c}]}}}",
+                &["spec.template.spec <- spec.template (Kubernetes)"],
+            ),
+            (
+                "a Pod's spec that is not a mapping",
+                "kind: Pod\napiVersion: v1\nspec: [x]",
+                &["error spec: the pod spec must be a mapping, not a list"],
+            ),
+            (
+                "a malformed pod spec found by its shape",
+                "kind: Thing\napiVersion: x.io/v1\nspec: {pod: {containers: [{name: c}, 1], ephemeralContainers: x}}",
+                &[
+                    "error spec.pod.containers[1]: a container must be a mapping, not an integer",
+                    "error spec.pod.ephemeralContainers: must be a list of containers, not a string (malformed pod spec)",
+                ],
+            ),
+            (
+                "a field name holding `: ` stays in the field",
+                "kind: Thing\napiVersion: x.io/v1\nspec: {'a: b': {containers: [1]}}",
+                &[
+                    "error spec[\"a: b\"].containers[0]: a container must be a mapping, not an integer",
+                ],
+            ),
+            (
+                "a known place and a shape, both malformed: every error",
+                "kind: Deployment\napiVersion: apps/v1\nspec: {template: {spec: {containers: [1]}}, extra: {containers: [2]}}",
+                &[
+                    "error spec.template.spec.containers[0]: a container must be a mapping, not an integer",
+                    "error spec.extra.containers[0]: a container must be a mapping, not an integer",
+                ],
+            ),
+        ];
+        let mut failed = Vec::new();
+        for (what, input, want) in rows {
+            let got = found(input);
+            if got != *want {
+                failed.push(format!("- {what}: {got:#?}"));
+            }
+        }
+        assert!(failed.is_empty(), "{}", failed.join("\n"));
     }
 }

@@ -171,3 +171,203 @@ mod tests {
         assert_eq!(a.len(), 64);
     }
 }
+
+/// The filter as tables: what a pod spec references, which data changes the hash, and the
+/// annotation `stamp` writes.
+#[cfg(test)]
+mod table {
+    use super::*;
+    use crate::yaml::emit_document;
+    use crate::yaml::testing::{at, at_mut, documents, normalized};
+
+    /// (what the row shows, a pod spec, the references that feed the hash as `Kind/name`).
+    #[test]
+    fn references_by_place() {
+        let rows: &[(&str, &str, &[&str])] = &[
+            (
+                "volumes: a ConfigMap, a Secret",
+                "{volumes: [{name: a, configMap: {name: cm}}, {name: b, secret: {secretName: s}}, {name: c, emptyDir: {}}], containers: [{name: c}]}",
+                &["ConfigMap/cm", "Secret/s"],
+            ),
+            (
+                "projected sources",
+                "{volumes: [{name: p, projected: {sources: [{configMap: {name: cm}}, {secret: {name: s}}, {downwardAPI: {}}]}}], containers: [{name: c}]}",
+                &["ConfigMap/cm", "Secret/s"],
+            ),
+            (
+                "envFrom and env of every container list",
+                "{initContainers: [{name: i, envFrom: [{configMapRef: {name: a}}]}], containers: [{name: c, env: [{name: X, valueFrom: {secretKeyRef: {name: b, key: k}}}, {name: Y, value: v}]}], ephemeralContainers: [{name: e, envFrom: [{secretRef: {name: c}}], env: [{name: Z, valueFrom: {configMapKeyRef: {name: d, key: k}}}]}]}",
+                &["ConfigMap/a", "Secret/b", "Secret/c", "ConfigMap/d"],
+            ),
+            (
+                "the names Kubernetes does not read are not references",
+                "{volumes: [{name: a, secret: {name: wrong}}, {name: b, projected: {sources: [{secret: {secretName: wrong}}]}}], containers: [{name: c, envFrom: [{configMapRef: {key: k}}], env: [{name: X, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]}]}",
+                &[],
+            ),
+            (
+                "malformed lists are skipped, not refused (hardening refuses them)",
+                "{volumes: {a: b}, containers: {name: c}}",
+                &[],
+            ),
+        ];
+        let mut failed = Vec::new();
+        for (what, spec, want) in rows {
+            let got: Vec<String> = references(&documents(spec)[0])
+                .into_iter()
+                .map(|(k, n)| format!("{k}/{n}"))
+                .collect();
+            if got != *want {
+                failed.push(format!("- {what}: {got:?}"));
+            }
+        }
+        assert!(failed.is_empty(), "{}", failed.join("\n"));
+    }
+
+    /// Each row is a variant of one pod spec and stream (`SPEC`, `BASE`): (what the row shows,
+    /// its pod spec, its stream, whether its hash is the base's).
+    #[test]
+    fn what_changes_the_hash() {
+        const SPEC: &str = "{volumes: [{name: a, configMap: {name: scripts}}], containers: [{name: c, envFrom: [{secretRef: {name: creds}}]}]}";
+        const BASE: &str = "kind: ConfigMap\nmetadata: {name: scripts}\ndata: {main.py: x, lib.py: y}\n---\nkind: Secret\nmetadata: {name: creds}\ndata: {token: eA==}";
+        let rows: &[(&str, &str, &str, bool)] = &[
+            ("the base itself", SPEC, BASE, true),
+            (
+                "a script's content",
+                SPEC,
+                "kind: ConfigMap\nmetadata: {name: scripts}\ndata: {main.py: z, lib.py: y}\n---\nkind: Secret\nmetadata: {name: creds}\ndata: {token: eA==}",
+                false,
+            ),
+            (
+                "a Secret's data",
+                SPEC,
+                "kind: ConfigMap\nmetadata: {name: scripts}\ndata: {main.py: x, lib.py: y}\n---\nkind: Secret\nmetadata: {name: creds}\ndata: {token: eQ==}",
+                false,
+            ),
+            (
+                "binaryData counts",
+                SPEC,
+                "kind: ConfigMap\nmetadata: {name: scripts}\ndata: {main.py: x, lib.py: y}\nbinaryData: {b: AA==}\n---\nkind: Secret\nmetadata: {name: creds}\ndata: {token: eA==}",
+                false,
+            ),
+            (
+                "stringData counts",
+                SPEC,
+                "kind: ConfigMap\nmetadata: {name: scripts}\ndata: {main.py: x, lib.py: y}\n---\nkind: Secret\nmetadata: {name: creds}\ndata: {token: eA==}\nstringData: {s: t}",
+                false,
+            ),
+            (
+                "a referenced object leaving the stream",
+                SPEC,
+                "kind: ConfigMap\nmetadata: {name: scripts}\ndata: {main.py: x, lib.py: y}",
+                false,
+            ),
+            (
+                "a reference dropped from the pod",
+                "{volumes: [{name: a, configMap: {name: scripts}}], containers: [{name: c}]}",
+                BASE,
+                false,
+            ),
+            (
+                "key order, labels, annotations and the document order do not",
+                SPEC,
+                "kind: Secret\nmetadata: {name: creds, labels: {a: b}}\ndata: {token: eA==}\n---\nkind: ConfigMap\nmetadata: {name: scripts, annotations: {x: z}, labels: {l: v}}\ndata: {lib.py: y, main.py: x}",
+                true,
+            ),
+            (
+                "an object the pod does not reference does not",
+                SPEC,
+                "kind: ConfigMap\nmetadata: {name: scripts}\ndata: {main.py: x, lib.py: y}\n---\nkind: Secret\nmetadata: {name: creds}\ndata: {token: eA==}\n---\nkind: ConfigMap\nmetadata: {name: other}\ndata: {k: v}",
+                true,
+            ),
+            (
+                "a Secret named like a referenced ConfigMap does not",
+                SPEC,
+                "kind: ConfigMap\nmetadata: {name: scripts}\ndata: {main.py: x, lib.py: y}\n---\nkind: Secret\nmetadata: {name: creds}\ndata: {token: eA==}\n---\nkind: Secret\nmetadata: {name: scripts}\ndata: {k: dg==}",
+                true,
+            ),
+            (
+                "references in another place, order, or twice do not",
+                "{initContainers: [{name: i, env: [{name: T, valueFrom: {secretKeyRef: {name: creds, key: token}}}]}], containers: [{name: c, envFrom: [{secretRef: {name: creds}}, {configMapRef: {name: scripts}}]}]}",
+                BASE,
+                true,
+            ),
+            (
+                "another object's replicas or labels do not",
+                SPEC,
+                "kind: ConfigMap\nmetadata: {name: scripts}\ndata: {main.py: x, lib.py: y}\n---\nkind: Secret\nmetadata: {name: creds}\ndata: {token: eA==}\n---\nkind: Deployment\nmetadata: {name: d, labels: {a: b}}\nspec: {replicas: 3}",
+                true,
+            ),
+        ];
+        let hash = |spec: &str, stream: &str| {
+            let mut index = DataIndex::default();
+            for obj in documents(stream) {
+                index.record(&obj);
+            }
+            index.hash_for(&documents(spec)[0])
+        };
+        let base = hash(SPEC, BASE);
+        let mut failed = Vec::new();
+        for (what, spec, stream, same) in rows {
+            if (hash(spec, stream) == base) != *same {
+                failed.push(format!("- {what}"));
+            }
+        }
+        assert!(failed.is_empty(), "{}", failed.join("\n"));
+    }
+
+    /// (what the row shows, the stream, the pod template in its last object, the template's
+    /// metadata after `stamp`).
+    #[test]
+    fn stamp_writes_the_annotation() {
+        let rows: &[(&str, &str, &str, &str)] = &[
+            (
+                // sha256 of `[]`: the canonical JSON of what it uses (`printf '[]' | sha256sum`).
+                "no data referenced: the hash of nothing, metadata created",
+                "kind: Deployment\nspec: {template: {spec: {containers: [{name: c}]}}}",
+                "spec.template",
+                "{spec: {containers: [{name: c}]}, metadata: {annotations: {locust.project-planton.org/scripts-sha256: 4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945}}}",
+            ),
+            (
+                // printf '[{"data":{"data":{"main.py":"x"}},"kind":"ConfigMap","name":"scripts"}]' | sha256sum
+                "a referenced ConfigMap; labels and other annotations kept",
+                "kind: ConfigMap\nmetadata: {name: scripts}\ndata: {main.py: x}\n---\nkind: Deployment\nspec: {template: {metadata: {labels: {a: b}, annotations: {x: z}}, spec: {volumes: [{name: s, configMap: {name: scripts}}], containers: [{name: c}]}}}",
+                "spec.template.metadata",
+                "{labels: {a: b}, annotations: {x: z, locust.project-planton.org/scripts-sha256: d983ccf06a2d391e6fa6b608bb321743354d62ae7a002e0a81ec5564d84f6201}}",
+            ),
+            (
+                "an earlier stamp is replaced in place",
+                "kind: Deployment\nspec: {template: {metadata: {annotations: {locust.project-planton.org/scripts-sha256: old, z: z}}, spec: {containers: [{name: c}]}}}",
+                "spec.template.metadata.annotations",
+                "{locust.project-planton.org/scripts-sha256: 4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945, z: z}",
+            ),
+            (
+                "no pod spec: nothing to stamp",
+                "kind: Deployment\nspec: {template: {metadata: {labels: {a: b}}}}",
+                "spec.template",
+                "{metadata: {labels: {a: b}}}",
+            ),
+            (
+                "metadata or annotations that are not mappings are left alone",
+                "kind: Deployment\nspec: {template: {metadata: [x], spec: {containers: [{name: c}]}}}",
+                "spec.template.metadata",
+                "[x]",
+            ),
+        ];
+        let mut failed = Vec::new();
+        for (what, stream, path, want) in rows {
+            let mut objects = documents(stream);
+            let mut index = DataIndex::default();
+            for obj in &objects {
+                index.record(obj);
+            }
+            let obj = objects.last_mut().unwrap();
+            let template = at_mut(obj, "spec.template").unwrap();
+            stamp(template, &index);
+            let got = emit_document(at(obj, path).unwrap());
+            if got != normalized(want) {
+                failed.push(format!("- {what}:\n{got}"));
+            }
+        }
+        assert!(failed.is_empty(), "{}", failed.join("\n"));
+    }
+}

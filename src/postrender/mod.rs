@@ -221,132 +221,121 @@ fn run<'a>(
         rule: "yaml".into(),
         ..Finding::stream(e.message, Severity::Error, "yaml")
     })?;
-    let mut findings = Vec::new();
-    let mut data = DataIndex::default();
-    let mut bound = harden::BoundAccounts::default();
-    let mut objects = 0;
-    let mut unverified: Option<String> = None;
-    // The documents the filters may change, by position.
-    let mut held: Vec<Option<Node>> = Vec::with_capacity(docs.len());
-    for doc in &docs {
-        let mut node = match parse(doc) {
-            Ok(Some(node)) => node,
-            Ok(None) => {
-                held.push(None);
-                continue;
-            }
-            Err(f) => {
-                findings.push(*f);
-                held.push(None);
-                continue;
-            }
-        };
-        let mut holds_pods = false;
-        match objects_mut(&mut node) {
-            Err(r) => {
-                findings.push(doc_finding(
-                    doc,
-                    &source_of(doc, &Node::map()),
-                    "malformed",
-                    r,
-                ));
-                held.push(None);
-                continue;
-            }
-            Ok(objs) => {
-                for obj in objs {
-                    objects += 1;
-                    data.record(obj);
-                    bound.record(obj);
-                    if unverified.is_none() {
-                        unverified = chart_check::unverified_version(obj);
-                    }
-                    holds_pods |= crate::policy::pod::kind_of(obj) == Some("ServiceAccount")
-                        || crate::policy::pod::pod_specs(obj).map_or(true, |s| !s.is_empty());
-                }
-            }
-        }
-        held.push(holds_pods.then_some(node));
-    }
+    let FirstPass {
+        held,
+        mut findings,
+        data,
+        bound,
+        objects,
+        unverified,
+    } = read_stream(&docs);
     if objects == 0 && findings.is_empty() {
         return Err(stream_error(
             "no Kubernetes objects on stdin; refusing to print an empty manifest (Helm 3 would delete every resource of the release on upgrade). Note: `helm template --output-dir` sends post-renderers nothing".into(),
         ));
     }
+    let filters = Filters {
+        data: &data,
+        bound: &bound,
+        options,
+    };
+    let segments = write_stream(&docs, held, &filters, &mut findings)?;
+    if let Some(v) = unverified {
+        findings.push(unverified_chart(&v, options.strict_chart));
+    }
+    Ok((segments, findings))
+}
+
+/// What the first pass learns from the stream.
+#[derive(Default)]
+struct FirstPass {
+    /// The documents the filters may change, by position (`None`: copied as they are).
+    held: Vec<Option<Node>>,
+    findings: Vec<Finding>,
+    /// The data of every ConfigMap and Secret, for the hashes.
+    data: DataIndex,
+    /// The ServiceAccounts that bindings name.
+    bound: harden::BoundAccounts,
+    objects: usize,
+    /// The first unverified chart version a `helm.sh/chart` label names.
+    unverified: Option<String>,
+}
+
+impl FirstPass {
+    /// Records one object; true when the filters may change it (it is a ServiceAccount, or holds
+    /// pod specs or malformed ones).
+    fn record(&mut self, obj: &Node) -> bool {
+        self.objects += 1;
+        self.data.record(obj);
+        self.bound.record(obj);
+        if self.unverified.is_none() {
+            self.unverified = chart_check::unverified_version(obj);
+        }
+        crate::policy::pod::kind_of(obj) == Some("ServiceAccount")
+            || crate::policy::pod::pod_specs(obj).map_or(true, |s| !s.is_empty())
+    }
+}
+
+/// The first pass: every document read once, its objects recorded.
+fn read_stream(docs: &[RawDoc]) -> FirstPass {
+    let mut pass = FirstPass {
+        held: Vec::with_capacity(docs.len()),
+        ..FirstPass::default()
+    };
+    for doc in docs {
+        let node = read_document(doc, &mut pass);
+        pass.held.push(node);
+    }
+    pass
+}
+
+/// One document of the first pass: the document when the filters may change it.
+fn read_document(doc: &RawDoc, pass: &mut FirstPass) -> Option<Node> {
+    let mut node = match parse(doc) {
+        Ok(node) => node?,
+        Err(f) => {
+            pass.findings.push(*f);
+            return None;
+        }
+    };
+    let objs = match objects_mut(&mut node) {
+        Ok(objs) => objs,
+        Err(r) => {
+            let source = source_of(doc, &Node::map());
+            pass.findings
+                .push(doc_finding(doc, &source, "malformed", r));
+            return None;
+        }
+    };
+    let mut holds_pods = false;
+    for obj in objs {
+        holds_pods |= pass.record(obj);
+    }
+    holds_pods.then_some(node)
+}
+
+/// What the filters use besides the document.
+struct Filters<'s> {
+    data: &'s DataIndex,
+    bound: &'s harden::BoundAccounts,
+    options: &'s Options,
+}
+
+/// The second pass: the filters run on the held documents; every other one is copied.
+fn write_stream<'a>(
+    docs: &[RawDoc<'a>],
+    held: Vec<Option<Node>>,
+    filters: &Filters,
+    findings: &mut Vec<Finding>,
+) -> Result<Vec<Cow<'a, str>>, PostRenderError> {
     let mut segments = Vec::with_capacity(docs.len());
     let mut written = 0;
     for (doc, node) in docs.iter().zip(held) {
-        let Some(mut node) = node else {
+        let Some(text) = node.and_then(|node| rewrite_document(doc, node, filters, findings))
+        else {
             segments.push(Cow::Borrowed(doc.text));
             continue;
         };
-        let original = node.clone();
-        let source = source_of(doc, &original);
-        let before = findings.len();
-        for obj in objects_mut(&mut node).expect("checked in the first pass") {
-            let (specs, violations) = harden::harden(obj, options.profile, &bound);
-            let fails = violations
-                .iter()
-                .any(|v| v.severity == harden::Severity::Error);
-            for v in violations {
-                findings.push(Finding {
-                    document: doc.index,
-                    line: doc.start_line,
-                    source: source.clone(),
-                    kind: crate::policy::pod::kind_of(obj).map(str::to_string),
-                    name: Some(crate::policy::pod::name_of(obj).to_string()),
-                    namespace: obj
-                        .get_path(&["metadata", "namespace"])
-                        .and_then(Node::as_str)
-                        .map(str::to_string),
-                    rule: v.topic.to_string(),
-                    opt_out: v.opt_out(),
-                    field: v.field,
-                    message: v.message,
-                    severity: match v.severity {
-                        harden::Severity::Error => Severity::Error,
-                        harden::Severity::Warning => Severity::Warning,
-                    },
-                });
-            }
-            if fails {
-                continue;
-            }
-            for at in specs {
-                if let Some(t) = at
-                    .template
-                    .and_then(|t| crate::policy::pod::get_mut(obj, &t))
-                {
-                    rollout_hash::stamp(t, &data);
-                }
-            }
-        }
-        if findings[before..]
-            .iter()
-            .any(|f| f.severity == Severity::Error)
-            || node == original
-        {
-            segments.push(Cow::Borrowed(doc.text));
-            continue;
-        }
-        let mut text = String::with_capacity(doc.text.len() + 512);
-        write_changed(doc.text, &node, &mut text);
-        // A rewritten document is written in block style with aliases expanded, so it can
-        // outgrow its input (compact flow collections nested deep, many aliases).
-        if text.len() > MAX_DOCUMENT_BYTES {
-            findings.push(doc_finding(
-                doc,
-                &source,
-                "limits",
-                format!(
-                    "written back it would be {}, more than the {} a document may have (docs/limits.md)",
-                    mib(text.len()),
-                    mib(MAX_DOCUMENT_BYTES)
-                ),
-            ));
-            segments.push(Cow::Borrowed(doc.text));
-            continue;
-        }
         written += text.len();
         segments.push(Cow::Owned(text));
         if written > MAX_STREAM_BYTES {
@@ -356,19 +345,118 @@ fn run<'a>(
             )));
         }
     }
-    if let Some(v) = unverified {
-        let lock = crate::lock::chart_lock();
-        let msg = format!(
-            "chart locust-{v} is not verified with this locust-planton (verified: {})",
-            lock.verified_versions.join(", ")
-        );
-        findings.push(if options.strict_chart {
-            Finding::stream(format!("{msg} (--strict-chart)"), Severity::Error, "chart")
-        } else {
-            Finding::stream(msg, Severity::Warning, "chart")
-        });
+    Ok(segments)
+}
+
+/// A held document through the filters: its new text, or `None` when it is copied as it is
+/// (nothing changed, an error refuses it, or written back it would be too large).
+fn rewrite_document(
+    doc: &RawDoc,
+    mut node: Node,
+    filters: &Filters,
+    findings: &mut Vec<Finding>,
+) -> Option<String> {
+    let original = node.clone();
+    let source = source_of(doc, &original);
+    let before = findings.len();
+    for obj in objects_mut(&mut node).expect("checked in the first pass") {
+        filter_object(obj, doc, &source, filters, findings);
     }
-    Ok((segments, findings))
+    if findings[before..]
+        .iter()
+        .any(|f| f.severity == Severity::Error)
+        || node == original
+    {
+        return None;
+    }
+    let mut text = String::with_capacity(doc.text.len() + 512);
+    write_changed(doc.text, &node, &mut text);
+    // A rewritten document is written in block style with aliases expanded, so it can
+    // outgrow its input (compact flow collections nested deep, many aliases).
+    if text.len() > MAX_DOCUMENT_BYTES {
+        findings.push(doc_finding(
+            doc,
+            &source,
+            "limits",
+            format!(
+                "written back it would be {}, more than the {} a document may have (docs/limits.md)",
+                mib(text.len()),
+                mib(MAX_DOCUMENT_BYTES)
+            ),
+        ));
+        return None;
+    }
+    Some(text)
+}
+
+/// Hardens one object and, unless an error refuses it, stamps its pod templates.
+fn filter_object(
+    obj: &mut Node,
+    doc: &RawDoc,
+    source: &Option<String>,
+    filters: &Filters,
+    findings: &mut Vec<Finding>,
+) {
+    let (specs, violations) = harden::harden(obj, filters.options.profile, filters.bound);
+    let fails = violations
+        .iter()
+        .any(|v| v.severity == harden::Severity::Error);
+    for v in violations {
+        findings.push(violation_finding(v, doc, source, obj));
+    }
+    if fails {
+        return;
+    }
+    for at in specs {
+        if let Some(t) = at
+            .template
+            .and_then(|t| crate::policy::pod::get_mut(obj, &t))
+        {
+            rollout_hash::stamp(t, filters.data);
+        }
+    }
+}
+
+/// A hardening violation, located in the stream.
+fn violation_finding(
+    v: harden::Violation,
+    doc: &RawDoc,
+    source: &Option<String>,
+    obj: &Node,
+) -> Finding {
+    Finding {
+        document: doc.index,
+        line: doc.start_line,
+        source: source.clone(),
+        kind: crate::policy::pod::kind_of(obj).map(str::to_string),
+        name: Some(crate::policy::pod::name_of(obj).to_string()),
+        namespace: obj
+            .get_path(&["metadata", "namespace"])
+            .and_then(Node::as_str)
+            .map(str::to_string),
+        rule: v.topic.to_string(),
+        opt_out: v.opt_out(),
+        field: v.field,
+        message: v.message,
+        severity: match v.severity {
+            harden::Severity::Error => Severity::Error,
+            harden::Severity::Warning => Severity::Warning,
+        },
+    }
+}
+
+/// A chart version `charts-lock/` does not list: a warning, or with `--strict-chart` an error.
+fn unverified_chart(version: &str, strict: bool) -> Finding {
+    let lock = crate::lock::chart_lock();
+    let msg = format!(
+        "chart locust-{version} is not verified with this locust-planton (verified: {})",
+        lock.verified_versions.join(", ")
+    );
+    if strict {
+        Finding::stream(format!("{msg} (--strict-chart)"), Severity::Error, "chart")
+    } else {
+        Finding::stream(msg, Severity::Warning, "chart")
+    }
 }
 
 /// An error about the stream as a whole (document 0).

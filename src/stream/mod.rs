@@ -150,4 +150,132 @@ mod tests {
             "---\n# Source: t.yaml\n\n"
         );
     }
+
+    /// (what the row shows, a stream, each document as `<index>@<line>: <text>` or the error
+    /// as `error <document>@<line>: <message>`).
+    #[test]
+    fn split_table() {
+        let rows: &[(&str, &str, &[&str])] = &[
+            ("nothing", "", &[]),
+            (
+                "one document, no separator",
+                "a: 1\n",
+                &["1@1: \"a: 1\\n\""],
+            ),
+            (
+                "a leading separator starts the first document",
+                "---\na: 1\n",
+                &["1@1: \"---\\na: 1\\n\""],
+            ),
+            (
+                "content before the first separator is a document",
+                "# c\n---\na: 1\n",
+                &["1@1: \"# c\\n\"", "2@2: \"---\\na: 1\\n\""],
+            ),
+            (
+                "a separator with a comment, or white space",
+                "a: 1\n--- # x\nb: 1\n---\t\nc: 1\n",
+                &[
+                    "1@1: \"a: 1\\n\"",
+                    "2@2: \"--- # x\\nb: 1\\n\"",
+                    "3@4: \"---\\t\\nc: 1\\n\"",
+                ],
+            ),
+            (
+                "empty documents are kept",
+                "---\n---\n",
+                &["1@1: \"---\\n\"", "2@2: \"---\\n\""],
+            ),
+            (
+                "a last separator without a newline",
+                "a: 1\n---",
+                &["1@1: \"a: 1\\n\"", "2@2: \"---\""],
+            ),
+            (
+                "`---` inside a block scalar is content only when indented",
+                "a: |\n  ---\nb: 1\n",
+                &["1@1: \"a: |\\n  ---\\nb: 1\\n\""],
+            ),
+            (
+                "`...` and an indented `---` are not separators",
+                "a: 1\n...\n ---\n",
+                &["1@1: \"a: 1\\n...\\n ---\\n\""],
+            ),
+            (
+                "CRLF line ends",
+                "a: 1\r\n---\r\nb: 1\r\n",
+                &["1@1: \"a: 1\\r\\n\"", "2@2: \"---\\r\\nb: 1\\r\\n\""],
+            ),
+            (
+                "a byte-order mark is dropped",
+                "\u{feff}a: 1\n",
+                &["1@1: \"a: 1\\n\""],
+            ),
+            (
+                "content after the dashes is refused, naming the document it would start",
+                "a: 1\n---\nb: 1\n--- |\nc\n",
+                &[
+                    "error 3@4: line 4: invalid YAML document separator: `--- |` (Kubernetes' reader allows only a comment after `---`)",
+                ],
+            ),
+            (
+                "so are more dashes",
+                "----\n",
+                &[
+                    "error 2@1: line 1: invalid YAML document separator: `----` (Kubernetes' reader allows only a comment after `---`)",
+                ],
+            ),
+        ];
+        let mut failed = Vec::new();
+        for (what, input, want) in rows {
+            let got: Vec<String> = match split(input) {
+                Ok(docs) => docs
+                    .iter()
+                    .map(|d| format!("{}@{}: {:?}", d.index, d.start_line, d.text))
+                    .collect(),
+                Err(e) => vec![format!("error {}@{}: {}", e.document, e.line, e.message)],
+            };
+            if got != *want {
+                failed.push(format!("- {what}: {got:#?}"));
+            }
+        }
+        assert!(failed.is_empty(), "{}", failed.join("\n"));
+    }
+
+    /// (what the row shows, a document, the header a rewrite keeps, its `# Source:` path).
+    #[test]
+    fn header_table() {
+        let rows: &[(&str, &str, &str, Option<&str>)] = &[
+            ("no header", "a: 1\n", "", None),
+            (
+                "Helm 3's separator and source",
+                "---\n# Source: c/templates/d.yaml\na: 1\n",
+                "---\n# Source: c/templates/d.yaml\n",
+                Some("c/templates/d.yaml"),
+            ),
+            (
+                "blank lines and other comments belong to it",
+                "--- # n\n\n# x\n# Source: t.yaml  \r\na: 1\n# Source: not.yaml\n",
+                "--- # n\n\n# x\n# Source: t.yaml  \r\n",
+                Some("t.yaml"),
+            ),
+            (
+                "a source comment after the content is not the header's",
+                "a: 1\n# Source: t.yaml\n",
+                "",
+                None,
+            ),
+        ];
+        let mut failed = Vec::new();
+        for (what, doc, head, source) in rows {
+            if header(doc) != *head || source_comment(doc) != *source {
+                failed.push(format!(
+                    "- {what}: {:?} {:?}",
+                    header(doc),
+                    source_comment(doc)
+                ));
+            }
+        }
+        assert!(failed.is_empty(), "{}", failed.join("\n"));
+    }
 }

@@ -37,10 +37,6 @@ pub const EXPORTER_PORT: i64 = 9646;
 /// Helm's `tpl` fills this in for objects shipped in `extraObjects`.
 const RELEASE: &str = "{{ .Release.Name }}";
 
-fn map(entries: Vec<(&str, Node)>) -> Node {
-    Node::map_of(entries)
-}
-
 fn strings(items: &[&str]) -> Node {
     Node::Seq(items.iter().map(|s| Node::string(*s)).collect())
 }
@@ -118,17 +114,17 @@ fn spot_label(spot: &Spot) -> (String, String, bool) {
 }
 
 fn node_affinity(key: &str, operator: &str, value: &str) -> Node {
-    let expr = map(vec![
+    let expr = Node::map_of(vec![
         ("key", Node::string(key)),
         ("operator", Node::string(operator)),
         ("values", strings(&[value])),
     ]);
-    let term = map(vec![("matchExpressions", Node::Seq(vec![expr]))]);
-    map(vec![(
+    let term = Node::map_of(vec![("matchExpressions", Node::Seq(vec![expr]))]);
+    Node::map_of(vec![(
         "nodeAffinity",
-        map(vec![(
+        Node::map_of(vec![(
             "requiredDuringSchedulingIgnoredDuringExecution",
-            map(vec![("nodeSelectorTerms", Node::Seq(vec![term]))]),
+            Node::map_of(vec![("nodeSelectorTerms", Node::Seq(vec![term]))]),
         )]),
     )])
 }
@@ -139,7 +135,7 @@ pub fn apply_spot(values: &mut Map, spot: &Spot) {
     let worker = role_map(values, "worker");
     worker.insert("affinity", node_affinity(&key, "In", &value));
     if tainted {
-        let toleration = map(vec![
+        let toleration = Node::map_of(vec![
             ("key", Node::string(&key)),
             ("operator", Node::string("Equal")),
             ("value", Node::string(&value)),
@@ -151,7 +147,7 @@ pub fn apply_spot(values: &mut Map, spot: &Spot) {
 }
 
 fn labels(component: &str) -> Node {
-    map(vec![
+    Node::map_of(vec![
         ("app.kubernetes.io/name", Node::string("locust-exporter")),
         ("app.kubernetes.io/instance", Node::string(RELEASE)),
         ("component", Node::string(component)),
@@ -159,7 +155,7 @@ fn labels(component: &str) -> Node {
 }
 
 fn selector(component: &str) -> Node {
-    map(vec![
+    Node::map_of(vec![
         ("app.kubernetes.io/instance", Node::string(RELEASE)),
         ("component", Node::string(component)),
     ])
@@ -167,12 +163,12 @@ fn selector(component: &str) -> Node {
 
 /// One of the exporter's objects: named after the release, labelled as the metrics component.
 fn exporter_object(api_version: &str, kind: &str, name: &str, spec: Node) -> Node {
-    map(vec![
+    Node::map_of(vec![
         ("apiVersion", Node::string(api_version)),
         ("kind", Node::string(kind)),
         (
             "metadata",
-            map(vec![
+            Node::map_of(vec![
                 ("name", Node::string(name)),
                 ("labels", labels("metrics")),
             ]),
@@ -186,7 +182,17 @@ fn exporter_object(api_version: &str, kind: &str, name: &str, spec: Node) -> Nod
 pub fn metrics_objects(spec: &LoadTestSpec) -> Vec<Node> {
     let name = format!("{}-metrics", spec.name);
     let master_url = format!("http://{}:8089", spec.name);
-    let container = map(vec![
+    vec![
+        exporter_deployment(&name, exporter_pod_spec(&master_url)),
+        exporter_service(&name),
+        service_monitor(&name),
+    ]
+}
+
+/// The exporter's pod spec: one container scraping the master, hardened (a read-only root file
+/// system with a writable /tmp).
+fn exporter_pod_spec(master_url: &str) -> Node {
+    let container = Node::map_of(vec![
         ("name", Node::string("exporter")),
         ("image", Node::string(EXPORTER_IMAGE)),
         (
@@ -195,146 +201,159 @@ pub fn metrics_objects(spec: &LoadTestSpec) -> Vec<Node> {
         ),
         (
             "ports",
-            Node::Seq(vec![map(vec![
+            Node::Seq(vec![Node::map_of(vec![
                 ("name", Node::string("metrics")),
                 ("containerPort", Node::int(EXPORTER_PORT)),
             ])]),
         ),
-        (
-            "resources",
-            map(vec![
-                (
-                    "limits",
-                    map(vec![
-                        ("cpu", Node::string("100m")),
-                        ("memory", Node::string("64Mi")),
-                    ]),
-                ),
-                (
-                    "requests",
-                    map(vec![
-                        ("cpu", Node::string("10m")),
-                        ("memory", Node::string("32Mi")),
-                    ]),
-                ),
-            ]),
-        ),
+        ("resources", exporter_resources()),
         ("securityContext", container_security_context(RUN_AS_USER)),
         (
             "volumeMounts",
-            Node::Seq(vec![map(vec![
+            Node::Seq(vec![Node::map_of(vec![
                 ("name", Node::string(TMP_VOLUME.0)),
                 ("mountPath", Node::string(TMP_VOLUME.1)),
             ])]),
         ),
     ]);
-    let pod_spec = map(vec![
+    Node::map_of(vec![
         ("automountServiceAccountToken", Node::bool(false)),
         ("enableServiceLinks", Node::bool(false)),
         ("securityContext", pod_security_context(RUN_AS_USER)),
         ("containers", Node::Seq(vec![container])),
         (
             "volumes",
-            Node::Seq(vec![map(vec![
+            Node::Seq(vec![Node::map_of(vec![
                 ("name", Node::string(TMP_VOLUME.0)),
                 ("emptyDir", Node::map()),
             ])]),
         ),
-    ]);
-    // The hash the post-renderer would stamp: the exporter uses no ConfigMap or Secret.
+    ])
+}
+
+fn exporter_resources() -> Node {
+    let cpu_memory = |cpu: &str, memory: &str| {
+        Node::map_of(vec![
+            ("cpu", Node::string(cpu)),
+            ("memory", Node::string(memory)),
+        ])
+    };
+    Node::map_of(vec![
+        ("limits", cpu_memory("100m", "64Mi")),
+        ("requests", cpu_memory("10m", "32Mi")),
+    ])
+}
+
+/// The exporter's Deployment, its pod template stamped with the hash the post-renderer would
+/// stamp (the exporter uses no ConfigMap or Secret).
+fn exporter_deployment(name: &str, pod_spec: Node) -> Node {
     let hash = DataIndex::default().hash_for(&pod_spec);
-    let deployment = exporter_object(
+    exporter_object(
         "apps/v1",
         "Deployment",
-        &name,
-        map(vec![
+        name,
+        Node::map_of(vec![
             ("replicas", Node::int(1)),
-            ("selector", map(vec![("matchLabels", selector("metrics"))])),
+            (
+                "selector",
+                Node::map_of(vec![("matchLabels", selector("metrics"))]),
+            ),
             (
                 "template",
-                map(vec![
+                Node::map_of(vec![
                     (
                         "metadata",
-                        map(vec![
+                        Node::map_of(vec![
                             ("labels", labels("metrics")),
-                            ("annotations", map(vec![(ANNOTATION, Node::string(hash))])),
+                            (
+                                "annotations",
+                                Node::map_of(vec![(ANNOTATION, Node::string(hash))]),
+                            ),
                         ]),
                     ),
                     ("spec", pod_spec),
                 ]),
             ),
         ]),
-    );
-    let service = exporter_object(
+    )
+}
+
+fn exporter_service(name: &str) -> Node {
+    exporter_object(
         "v1",
         "Service",
-        &name,
-        map(vec![
+        name,
+        Node::map_of(vec![
             ("selector", selector("metrics")),
             (
                 "ports",
-                Node::Seq(vec![map(vec![
+                Node::Seq(vec![Node::map_of(vec![
                     ("name", Node::string("metrics")),
                     ("port", Node::int(EXPORTER_PORT)),
                     ("targetPort", Node::string("metrics")),
                 ])]),
             ),
         ]),
-    );
-    let monitor = exporter_object(
+    )
+}
+
+fn service_monitor(name: &str) -> Node {
+    exporter_object(
         "monitoring.coreos.com/v1",
         "ServiceMonitor",
-        &name,
-        map(vec![
-            ("selector", map(vec![("matchLabels", selector("metrics"))])),
+        name,
+        Node::map_of(vec![
+            (
+                "selector",
+                Node::map_of(vec![("matchLabels", selector("metrics"))]),
+            ),
             (
                 "endpoints",
-                Node::Seq(vec![map(vec![
+                Node::Seq(vec![Node::map_of(vec![
                     ("port", Node::string("metrics")),
                     ("interval", Node::string("15s")),
                     ("path", Node::string("/metrics")),
                 ])]),
             ),
         ]),
-    );
-    vec![deployment, service, monitor]
+    )
 }
 
 fn port(p: i64, protocol: &str) -> Node {
-    map(vec![
+    Node::map_of(vec![
         ("port", Node::int(p)),
         ("protocol", Node::string(protocol)),
     ])
 }
 
 fn pods(component: &str) -> Node {
-    map(vec![(
+    Node::map_of(vec![(
         "podSelector",
-        map(vec![("matchLabels", selector(component))]),
+        Node::map_of(vec![("matchLabels", selector(component))]),
     )])
 }
 
 fn dns_egress() -> Node {
-    map(vec![
+    Node::map_of(vec![
         (
             "to",
-            Node::Seq(vec![map(vec![("namespaceSelector", Node::map())])]),
+            Node::Seq(vec![Node::map_of(vec![("namespaceSelector", Node::map())])]),
         ),
         ("ports", Node::Seq(vec![port(53, "UDP"), port(53, "TCP")])),
     ])
 }
 
 fn policy(name: String, component: &str, ingress: Vec<Node>, egress: Vec<Node>) -> Node {
-    map(vec![
+    Node::map_of(vec![
         ("apiVersion", Node::string("networking.k8s.io/v1")),
         ("kind", Node::string("NetworkPolicy")),
-        ("metadata", map(vec![("name", Node::string(name))])),
+        ("metadata", Node::map_of(vec![("name", Node::string(name))])),
         (
             "spec",
-            map(vec![
+            Node::map_of(vec![
                 (
                     "podSelector",
-                    map(vec![("matchLabels", selector(component))]),
+                    Node::map_of(vec![("matchLabels", selector(component))]),
                 ),
                 ("policyTypes", strings(&["Ingress", "Egress"])),
                 ("ingress", Node::Seq(ingress)),
@@ -347,100 +366,116 @@ fn policy(name: String, component: &str, ingress: Vec<Node>, egress: Vec<Node>) 
 /// Master: 5557/5558 from this release's workers, 8089 from the named namespaces (or this one)
 /// and the exporter; egress DNS only. Workers: no ingress; egress DNS, the master, the targets.
 pub fn network_policies(spec: &LoadTestSpec, np: &NetworkPolicy) -> Vec<Node> {
-    let ui_from: Vec<Node> = if np.web_ui_from_namespaces.is_empty() {
-        vec![map(vec![("podSelector", Node::map())])]
-    } else {
-        np.web_ui_from_namespaces
-            .iter()
-            .map(|ns| {
-                map(vec![(
-                    "namespaceSelector",
-                    map(vec![(
-                        "matchLabels",
-                        map(vec![("kubernetes.io/metadata.name", Node::string(ns))]),
-                    )]),
-                )])
-            })
-            .collect()
-    };
-    let mut master_ingress = vec![
-        map(vec![
+    let mut out = vec![master_policy(spec, np), worker_policy(spec, np)];
+    if spec.extensions.prometheus {
+        out.push(metrics_policy(spec));
+    }
+    out
+}
+
+/// Ingress to the master from its workers, the web UI's namespaces and (with Prometheus) the
+/// exporter; egress DNS only.
+fn master_policy(spec: &LoadTestSpec, np: &NetworkPolicy) -> Node {
+    let mut ingress = vec![
+        Node::map_of(vec![
             ("from", Node::Seq(vec![pods("worker")])),
             (
                 "ports",
                 Node::Seq(vec![port(5557, "TCP"), port(5558, "TCP")]),
             ),
         ]),
-        map(vec![
-            ("from", Node::Seq(ui_from)),
+        Node::map_of(vec![
+            ("from", Node::Seq(web_ui_sources(np))),
             ("ports", Node::Seq(vec![port(8089, "TCP")])),
         ]),
     ];
-    let mut out = Vec::new();
     if spec.extensions.prometheus {
-        master_ingress.push(map(vec![
+        ingress.push(Node::map_of(vec![
             ("from", Node::Seq(vec![pods("metrics")])),
             ("ports", Node::Seq(vec![port(8089, "TCP")])),
         ]));
-        out.push(policy(
-            format!("{}-metrics", spec.name),
-            "metrics",
-            vec![map(vec![(
-                "ports",
-                Node::Seq(vec![port(EXPORTER_PORT, "TCP")]),
-            )])],
-            vec![
-                dns_egress(),
-                map(vec![
-                    ("to", Node::Seq(vec![pods("master")])),
-                    ("ports", Node::Seq(vec![port(8089, "TCP")])),
-                ]),
-            ],
-        ));
     }
-    let mut worker_egress = vec![
-        dns_egress(),
-        map(vec![
-            ("to", Node::Seq(vec![pods("master")])),
-            (
-                "ports",
-                Node::Seq(vec![port(5557, "TCP"), port(5558, "TCP")]),
-            ),
-        ]),
-    ];
-    worker_egress.push(if np.target_cidrs.is_empty() {
+    policy(
+        format!("{}-master", spec.name),
+        "master",
+        ingress,
+        vec![dns_egress()],
+    )
+}
+
+/// Where the web UI may be reached from: the named namespaces, or any pod of this one.
+fn web_ui_sources(np: &NetworkPolicy) -> Vec<Node> {
+    if np.web_ui_from_namespaces.is_empty() {
+        return vec![Node::map_of(vec![("podSelector", Node::map())])];
+    }
+    np.web_ui_from_namespaces
+        .iter()
+        .map(|ns| {
+            Node::map_of(vec![(
+                "namespaceSelector",
+                Node::map_of(vec![(
+                    "matchLabels",
+                    Node::map_of(vec![("kubernetes.io/metadata.name", Node::string(ns))]),
+                )]),
+            )])
+        })
+        .collect()
+}
+
+/// No ingress to the workers; egress DNS, the master, and the targets (anywhere when none are
+/// named).
+fn worker_policy(spec: &LoadTestSpec, np: &NetworkPolicy) -> Node {
+    let targets = if np.target_cidrs.is_empty() {
         // No `to`: the load may go anywhere.
         Node::map()
     } else {
-        map(vec![(
+        Node::map_of(vec![(
             "to",
             Node::Seq(
                 np.target_cidrs
                     .iter()
-                    .map(|c| map(vec![("ipBlock", map(vec![("cidr", Node::string(c))]))]))
+                    .map(|c| {
+                        Node::map_of(vec![(
+                            "ipBlock",
+                            Node::map_of(vec![("cidr", Node::string(c))]),
+                        )])
+                    })
                     .collect(),
             ),
         )])
-    });
-    out.insert(
-        0,
-        policy(
-            format!("{}-worker", spec.name),
-            "worker",
-            Vec::new(),
-            worker_egress,
+    };
+    let to_master = Node::map_of(vec![
+        ("to", Node::Seq(vec![pods("master")])),
+        (
+            "ports",
+            Node::Seq(vec![port(5557, "TCP"), port(5558, "TCP")]),
         ),
-    );
-    out.insert(
-        0,
-        policy(
-            format!("{}-master", spec.name),
-            "master",
-            master_ingress,
-            vec![dns_egress()],
-        ),
-    );
-    out
+    ]);
+    policy(
+        format!("{}-worker", spec.name),
+        "worker",
+        Vec::new(),
+        vec![dns_egress(), to_master, targets],
+    )
+}
+
+/// The exporter: scraped on its port; egress DNS and the master's web port.
+fn metrics_policy(spec: &LoadTestSpec) -> Node {
+    policy(
+        format!("{}-metrics", spec.name),
+        "metrics",
+        vec![Node::map_of(vec![(
+            "ports",
+            Node::Seq(vec![port(EXPORTER_PORT, "TCP")]),
+        )])],
+        vec![
+            dns_egress(),
+            Node::map_of(vec![
+                ("to", Node::Seq(vec![pods("master")])),
+                ("ports", Node::Seq(vec![port(8089, "TCP")])),
+            ]),
+        ],
+    )
 }
 
 #[cfg(test)]

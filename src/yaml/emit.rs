@@ -162,6 +162,8 @@ fn literal_block_is_exact(text: &str) -> bool {
         && body.split('\n').all(|l| !l.ends_with([' ', '\t']))
 }
 
+/// Characters YAML 1.1 reads as line breaks (and the byte-order mark), which neither a plain
+/// scalar nor a literal block may hold.
 fn is_special_break(c: char) -> bool {
     matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
 }
@@ -183,7 +185,8 @@ fn is_plain_safe_string(text: &str) -> bool {
 }
 
 /// A plain scalar seen in a document can be written back as plain text when it is on one line
-/// and has nothing that would end or change it in block context.
+/// and has nothing that would end or change it in block context, or when it is a number (a
+/// leading `-` or `.` does not make a number anything else).
 fn plain_is_reusable(text: &str) -> bool {
     // `---` and `...` at the start of a line are document markers.
     !text.starts_with("---")

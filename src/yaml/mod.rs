@@ -18,6 +18,8 @@ mod node;
 mod parse;
 pub mod positions;
 mod resolve;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use emit::{emit_document, emit_scalar_string, quote_double};
 pub use node::{Map, Node, Scalar, Style};

@@ -170,32 +170,6 @@ impl AliasBudget {
     }
 }
 
-/// Opens a collection (refusing one nested deeper than [`MAX_DEPTH`]: every walk over the tree
-/// recurses, and a deep enough input would overflow the stack).
-fn open(
-    stack: &mut Vec<Frame>,
-    budget: &mut AliasBudget,
-    pos: Pos,
-    anchor: Option<String>,
-    is_map: bool,
-) -> Result<Option<(Raw, Option<String>, Weight)>, ParseError> {
-    if stack.len() >= MAX_DEPTH {
-        return Err(ParseError::at(
-            pos,
-            format!("nested more than {MAX_DEPTH} levels deep (docs/limits.md)"),
-        ));
-    }
-    stack.push(Frame {
-        pos,
-        items: Vec::new(),
-        is_map,
-        anchor,
-        before: budget.total,
-    });
-    budget.collection();
-    Ok(None)
-}
-
 /// Parses text holding at most one document. `Ok(None)` for an empty or comment-only text.
 pub fn parse_document(text: &str) -> Result<Option<Node>, ParseError> {
     match parse_raw(text)? {
@@ -219,45 +193,73 @@ pub(super) fn parse_raw(text: &str) -> Result<Option<Raw>, ParseError> {
     let mut input = text.as_bytes();
     let mut parser = Parser::new();
     parser.set_input_string(&mut input);
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<String, (Raw, Weight)> = HashMap::new();
-    let mut budget = AliasBudget::default();
-    budget.new_document();
-    let mut docs: Vec<Raw> = Vec::new();
+    let mut tree = Builder::default();
+    tree.budget.new_document();
     let mut last = Pos::default();
     loop {
-        let event = parser.parse().map_err(|e| {
-            let pos = e.problem_mark().map(Pos::from).unwrap_or(last);
-            let message = match e.context() {
-                Some(c) => format!("{c}: {}", e.problem()),
-                None => e.problem().to_string(),
-            };
-            ParseError::at(pos, message)
-        })?;
+        let event = parser.parse().map_err(|e| parser_error(&e, last))?;
         let pos = Pos::from(event.start_mark);
         last = pos;
-        let finished: Option<(Raw, Option<String>, Weight)> = match event.data {
-            EventData::StreamEnd => break,
-            EventData::StreamStart { .. } | EventData::DocumentEnd { .. } => None,
+        if matches!(event.data, EventData::StreamEnd) {
+            break;
+        }
+        if let Some(finished) = tree.event(event.data, pos)? {
+            tree.attach(finished)?;
+        }
+    }
+    // `---` followed by nothing is an empty document, not a null value.
+    Ok(tree.docs.pop().filter(|d| {
+        !matches!(&d.kind, RawKind::Scalar { value, tag: None, implicit: true } if value.is_empty())
+    }))
+}
+
+/// libyaml's error, where it names a place (else at the last event read).
+fn parser_error(e: &libyaml_safer::Error, last: Pos) -> ParseError {
+    let pos = e.problem_mark().map(Pos::from).unwrap_or(last);
+    let message = match e.context() {
+        Some(c) => format!("{c}: {}", e.problem()),
+        None => e.problem().to_string(),
+    };
+    ParseError::at(pos, message)
+}
+
+/// A node an event completes, with its anchor and weight.
+struct Finished {
+    node: Raw,
+    anchor: Option<String>,
+    weight: Weight,
+}
+
+/// The raw tree being built from a text's events.
+#[derive(Default)]
+struct Builder {
+    /// The collections open around the next node.
+    stack: Vec<Frame>,
+    anchors: HashMap<String, (Raw, Weight)>,
+    budget: AliasBudget,
+    /// The documents finished (a second one is an error).
+    docs: Vec<Raw>,
+}
+
+impl Builder {
+    /// Takes one event (not the stream's end); returns the node it completes, if any.
+    fn event(&mut self, data: EventData, pos: Pos) -> Result<Option<Finished>, ParseError> {
+        Ok(match data {
+            EventData::StreamStart { .. }
+            | EventData::StreamEnd
+            | EventData::DocumentEnd { .. } => None,
             EventData::DocumentStart { .. } => {
-                if !docs.is_empty() {
+                if !self.docs.is_empty() {
                     return Err(ParseError::at(
                         pos,
                         "expected one YAML document, found several",
                     ));
                 }
-                budget.new_document();
-                anchors.clear();
+                self.budget.new_document();
+                self.anchors.clear();
                 None
             }
-            EventData::Alias { anchor } => {
-                let (node, target) = anchors
-                    .get(&anchor)
-                    .ok_or_else(|| ParseError::at(pos, format!("unknown anchor `{anchor}`")))?;
-                budget.expand(*target).map_err(|m| ParseError::at(pos, m))?;
-                // Only anchored nodes' weights are used, and an alias has no anchor.
-                Some((node.clone(), None, Weight::default()))
-            }
+            EventData::Alias { anchor } => Some(self.alias(&anchor, pos)?),
             EventData::Scalar {
                 anchor,
                 tag,
@@ -265,76 +267,120 @@ pub(super) fn parse_raw(text: &str) -> Result<Option<Raw>, ParseError> {
                 plain_implicit,
                 ..
             } => {
-                let weight = budget.scalar(&value);
-                Some((
-                    Raw {
-                        pos,
-                        kind: RawKind::Scalar {
-                            value,
-                            tag,
-                            implicit: plain_implicit,
-                        },
-                    },
+                let weight = self.budget.scalar(&value);
+                let kind = RawKind::Scalar {
+                    value,
+                    tag,
+                    implicit: plain_implicit,
+                };
+                Some(Finished {
+                    node: Raw { pos, kind },
                     anchor,
                     weight,
-                ))
+                })
             }
             EventData::SequenceStart { anchor, .. } => {
-                open(&mut stack, &mut budget, pos, anchor, false)?
+                self.open(pos, anchor, false)?;
+                None
             }
             EventData::MappingStart { anchor, .. } => {
-                open(&mut stack, &mut budget, pos, anchor, true)?
+                self.open(pos, anchor, true)?;
+                None
             }
-            EventData::SequenceEnd | EventData::MappingEnd => {
-                let frame = stack.pop().expect("libyaml balances collections");
-                let weight = budget.total.since(frame.before);
-                let kind = if frame.is_map {
-                    let mut items = frame.items.into_iter();
-                    let mut entries = Vec::with_capacity(items.len() / 2);
-                    while let (Some(k), Some(v)) = (items.next(), items.next()) {
-                        entries.push((k, v));
-                    }
-                    RawKind::Map(entries)
-                } else {
-                    RawKind::Seq(frame.items)
-                };
-                Some((
-                    Raw {
-                        pos: frame.pos,
-                        kind,
-                    },
-                    frame.anchor,
-                    weight,
-                ))
+            EventData::SequenceEnd | EventData::MappingEnd => Some(self.close()),
+        })
+    }
+
+    /// An alias: a copy of its anchor's node, counted against the alias budget.
+    fn alias(&mut self, anchor: &str, pos: Pos) -> Result<Finished, ParseError> {
+        let (node, target) = self
+            .anchors
+            .get(anchor)
+            .ok_or_else(|| ParseError::at(pos, format!("unknown anchor `{anchor}`")))?;
+        self.budget
+            .expand(*target)
+            .map_err(|m| ParseError::at(pos, m))?;
+        // Only anchored nodes' weights are used, and an alias has no anchor.
+        Ok(Finished {
+            node: node.clone(),
+            anchor: None,
+            weight: Weight::default(),
+        })
+    }
+
+    /// Opens a collection (refusing one nested deeper than [`MAX_DEPTH`]: every walk over the
+    /// tree recurses, and a deep enough input would overflow the stack).
+    fn open(&mut self, pos: Pos, anchor: Option<String>, is_map: bool) -> Result<(), ParseError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(ParseError::at(
+                pos,
+                format!("nested more than {MAX_DEPTH} levels deep (docs/limits.md)"),
+            ));
+        }
+        self.stack.push(Frame {
+            pos,
+            items: Vec::new(),
+            is_map,
+            anchor,
+            before: self.budget.total,
+        });
+        self.budget.collection();
+        Ok(())
+    }
+
+    /// Closes the innermost collection.
+    fn close(&mut self) -> Finished {
+        let frame = self.stack.pop().expect("libyaml balances collections");
+        let weight = self.budget.total.since(frame.before);
+        let kind = if frame.is_map {
+            let mut items = frame.items.into_iter();
+            let mut entries = Vec::with_capacity(items.len() / 2);
+            while let (Some(k), Some(v)) = (items.next(), items.next()) {
+                entries.push((k, v));
             }
+            RawKind::Map(entries)
+        } else {
+            RawKind::Seq(frame.items)
         };
-        if let Some((node, anchor, weight)) = finished {
-            if let Some(a) = anchor {
-                anchors.insert(a, (node.clone(), weight));
-            }
-            match stack.last_mut() {
-                None => docs.push(node),
-                Some(frame) => {
-                    // Kubernetes objects (and JSON) have only scalar keys; collection keys nested
-                    // in each other also blow up exponentially when written as text (AFL++ found it).
-                    if frame.is_map
-                        && frame.items.len() % 2 == 0
-                        && !matches!(node.kind, RawKind::Scalar { .. })
-                    {
-                        return Err(ParseError::at(
-                            node.pos,
-                            "a mapping key must be a scalar (Kubernetes objects have no list or mapping keys)",
-                        ));
-                    }
-                    frame.items.push(node);
-                }
-            }
+        Finished {
+            node: Raw {
+                pos: frame.pos,
+                kind,
+            },
+            anchor: frame.anchor,
+            weight,
         }
     }
-    // `---` followed by nothing is an empty document, not a null value.
-    Ok(docs.pop().filter(|d| {
-        !matches!(&d.kind, RawKind::Scalar { value, tag: None, implicit: true } if value.is_empty())
-    }))
+
+    /// Records a finished node's anchor and puts the node in its collection (or ends the
+    /// document with it).
+    fn attach(&mut self, finished: Finished) -> Result<(), ParseError> {
+        let Finished {
+            node,
+            anchor,
+            weight,
+        } = finished;
+        if let Some(a) = anchor {
+            self.anchors.insert(a, (node.clone(), weight));
+        }
+        let Some(frame) = self.stack.last_mut() else {
+            self.docs.push(node);
+            return Ok(());
+        };
+        // Kubernetes objects (and JSON) have only scalar keys; collection keys nested in each
+        // other also blow up exponentially when written as text (AFL++ found it).
+        if frame.is_map
+            && frame.items.len() % 2 == 0
+            && !matches!(node.kind, RawKind::Scalar { .. })
+        {
+            return Err(ParseError::at(
+                node.pos,
+                "a mapping key must be a scalar (Kubernetes objects have no list or mapping keys)",
+            ));
+        }
+        frame.items.push(node);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
