@@ -391,12 +391,82 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         dir: String,
     },
+    /// The Helm 4 post-renderer plugin (never into Helm 3).   e.g. locust-planton plugin install
+    #[command(
+        after_help = "Examples:\n  locust-planton plugin install --dry-run\n  locust-planton plugin install --helm /usr/local/bin/helm4\n  \
+        locust-planton plugin uninstall --helm helm   (also repairs Helm 3 after `helm plugin install <checkout>`)\n\n\
+        Only for running Helm 4 yourself (`helm install … --post-renderer locust-planton`): `template` and\n\
+        `install` need no plugin. Helm 3 cannot read a Helm 4 plugin and then loads none of its plugins, so\n\
+        install refuses Helm 3 and a plugins folder a Helm 3 here loads by default. Exit codes: 0, 1 refused\n\
+        or failed (the plugins folder is left as it was), 2 usage, 4 helm failed."
+    )]
+    Plugin {
+        #[command(subcommand)]
+        action: PluginAction,
+    },
     /// Version, commit, pinned chart and supported Helm.   e.g. locust-planton version -o json
     #[command(after_help = "Examples:\n  locust-planton version\n  locust-planton version -o json")]
     Version {
         #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
     },
+}
+
+/// `plugin install` / `plugin uninstall`.
+#[derive(Subcommand)]
+enum PluginAction {
+    /// Install the plugin into Helm 4's plugins folder (`helm env HELM_PLUGINS`).
+    Install {
+        #[command(flatten)]
+        common: PluginOpts,
+        /// A Helm 3 to check the plugins folder against [default: helm and helm3 on PATH, $HELM].
+        #[arg(long, value_name = "PATH")]
+        helm3: Option<String>,
+        /// Install even into a folder a Helm 3 here loads by default (it then fails to load any
+        /// plugin until `plugin uninstall`).
+        #[arg(long)]
+        share_with_helm3: bool,
+    },
+    /// Remove the plugin from the folder this helm loads (Helm 3 too, repairing it).
+    Uninstall {
+        #[command(flatten)]
+        common: PluginOpts,
+    },
+}
+
+#[derive(Args)]
+struct PluginOpts {
+    /// The helm binary [default: $HELM, else helm on PATH].
+    #[arg(long, value_name = "PATH")]
+    helm: Option<String>,
+    /// Print what would be done; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+impl PluginAction {
+    fn run(self) -> Result<u8, Failure> {
+        use commands::plugin::{PluginArgs, install, uninstall};
+        let report = match self {
+            PluginAction::Install {
+                common,
+                helm3,
+                share_with_helm3,
+            } => install(&PluginArgs {
+                helm: common.helm,
+                helm3,
+                dry_run: common.dry_run,
+                share_with_helm3,
+            }),
+            PluginAction::Uninstall { common } => uninstall(&PluginArgs {
+                helm: common.helm,
+                dry_run: common.dry_run,
+                ..PluginArgs::default()
+            }),
+        }?;
+        eprint!("{}", report.stderr);
+        commands::write_output(None, &report.stdout).map(|_| exit::OK)
+    }
 }
 
 #[derive(Args, Clone, Default)]
@@ -847,6 +917,7 @@ fn main() -> ExitCode {
                 .map(|_| exit::OK)
         }
         Command::Man { dir } => man_pages(&dir),
+        Command::Plugin { action } => action.run(),
         Command::Version { output } => {
             let text = match output {
                 OutputFormat::Text => format!("locust-planton {}", commands::version::long()),

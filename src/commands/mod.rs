@@ -9,6 +9,7 @@ pub mod lint;
 pub mod local;
 pub mod ops;
 pub mod output_file;
+pub mod plugin;
 pub mod post_render;
 pub mod preflight;
 pub mod values;
