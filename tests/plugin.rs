@@ -90,6 +90,22 @@ impl User {
     }
 }
 
+/// README.md and any docs/*.md, concatenated.
+fn documentation() -> String {
+    let mut text = read(repo().join("README.md"));
+    if let Ok(docs) = std::fs::read_dir(repo().join("docs")) {
+        let mut pages: Vec<_> = docs.map(|e| e.unwrap().path()).collect();
+        pages.sort();
+        for p in pages
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        {
+            text.push_str(&read(p));
+        }
+    }
+    text
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -209,17 +225,16 @@ fn a_broken_helm3_plugins_folder_is_recovered() {
 
         match how {
             "readme" => {
-                // README "Install": the recovery line, with Helm 3 as `helm` on PATH.
+                // The documented recovery line, with Helm 3 as `helm` on PATH.
+                let line = r#"for f in "$(helm env HELM_PLUGINS)"/*/plugin.yaml; do grep -q '^name: locust-planton$' "$f" && rm -r "${f%/plugin.yaml}"; done"#;
+                assert!(
+                    documentation().contains(&format!("$ {line}\n")),
+                    "the recovery line is no longer documented as tested here"
+                );
                 u.on_path(&helm3(), "helm");
                 let mut cmd = std::process::Command::new("sh");
                 u.env(&mut cmd);
-                let out = cmd
-                    .args([
-                        "-c",
-                        r#"for f in "$(helm env HELM_PLUGINS)"/*/plugin.yaml; do grep -q '^name: locust-planton$' "$f" && rm "${f%/plugin.yaml}"; done; true"#,
-                    ])
-                    .output()
-                    .unwrap();
+                let out = cmd.args(["-c", line]).output().unwrap();
                 assert!(out.status.success(), "{}", text(&out.stderr));
             }
             _ => {
