@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `locust-planton template` beside a bare `helm template` of the same chart and values, with
-# Helm 3 and Helm 4: median wall time of RUNS runs each (interleaved, so load drifts hit both).
+# Helm 3 and Helm 4: median wall time of RUNS runs each (interleaved, so load drifts hit all).
+# A third row, helm itself running this binary as post-renderer (Helm 3: the path; Helm 4: the
+# repository's plugin manifest through HELM_PLUGINS), shows what post-rendering costs inside helm.
 # Run: cargo build --release && source .tools/env && benches/template-overhead.sh [RUNS]
 # The chart is the local test chart (tests/charts/locust-mini): no network.
 set -euo pipefail
@@ -28,20 +30,34 @@ time_ms() { # command… -> elapsed ms (3 decimals)
     awk -v d=$((t1 - t0)) 'BEGIN {printf "%.3f\n", d / 1e6}'
 }
 
+# The Helm 4 plugin, naming this binary by its absolute path.
+mkdir -p "$work/plugins/locust-planton"
+sed "s|command: locust-planton|command: $(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")|" \
+    helm4-plugin/plugin.yaml >"$work/plugins/locust-planton/plugin.yaml"
+abs_bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+
 printf '%-8s %-34s %12s\n' helm command "median (ms)"
 for helm in "${LP_HELM3:?source .tools/env}" "${LP_HELM4:?source .tools/env}"; do
     v=$("$helm" version --template '{{.Version}}')
     # One warm-up each (page cache; the version probe's cache is filled here).
     "$helm" template "$release" "$chart" --namespace "$namespace" --values "$work/values.yaml" >/dev/null
     "$bin" template -f "$example" --chart "$chart" --helm "$helm" >/dev/null 2>&1
-    : >"$work/bare"; : >"$work/lp"
+    if "$helm" version --template '{{.Version}}' | grep -q '^v3'; then
+        pr=(--post-renderer "$abs_bin" --post-renderer-args post-render); pr_env=()
+    else
+        pr=(--post-renderer locust-planton); pr_env=(env "HELM_PLUGINS=$work/plugins")
+    fi
+    : >"$work/bare"; : >"$work/lp"; : >"$work/pr"
     for _ in $(seq "$runs"); do
         time_ms "$helm" template "$release" "$chart" --namespace "$namespace" --values "$work/values.yaml" >>"$work/bare"
         time_ms "$bin" template -f "$example" --chart "$chart" --helm "$helm" >>"$work/lp"
+        time_ms "${pr_env[@]}" "$helm" template "$release" "$chart" --namespace "$namespace" --values "$work/values.yaml" "${pr[@]}" >>"$work/pr"
     done
-    bare=$(median <"$work/bare"); lp=$(median <"$work/lp")
+    bare=$(median <"$work/bare"); lp=$(median <"$work/lp"); pr_t=$(median <"$work/pr")
     printf '%-8s %-34s %12s\n' "$v" "helm template (bare)" "$bare"
+    printf '%-8s %-34s %12s\n' "$v" "helm template --post-renderer" "$pr_t"
     printf '%-8s %-34s %12s\n' "$v" "locust-planton template" "$lp"
-    awk -v a="$lp" -v b="$bare" -v v="$v" 'BEGIN {printf "%-8s %-34s %12.3f\n", v, "ratio", a / b}'
+    awk -v a="$pr_t" -v b="$bare" -v v="$v" 'BEGIN {printf "%-8s %-34s %12.3f\n", v, "ratio helm+post-renderer / bare", a / b}'
+    awk -v a="$lp" -v b="$bare" -v v="$v" 'BEGIN {printf "%-8s %-34s %12.3f\n", v, "ratio locust-planton / bare", a / b}'
 done
 echo "($runs runs each, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg))"
