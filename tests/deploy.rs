@@ -709,3 +709,185 @@ fn template_json_and_output_file_on_both_helms() {
         assert_eq!(read(&file), yaml);
     }
 }
+
+/// A stand-in helm that appends its argv (`[arg]` per argument, one line per run) to `log`,
+/// answers `version` with `version`, runs `script` for `pull`, and passes anything else to
+/// the real `helm`.
+fn recording_helm(
+    dir: &Path,
+    version: &str,
+    helm: &Path,
+    pull: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let log = dir.join("argv.log");
+    let path = dir.join("helm");
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done >> '{log}'\necho >> '{log}'\ncase \"$1\" in\n  version) echo '{version}' ;;\n  pull) {pull} ;;\n  *) exec '{helm}' \"$@\" ;;\nesac\n",
+            log = log.display(),
+            helm = helm.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (path, log)
+}
+
+/// The runs the stand-in recorded since the log was last taken, with the temporary values
+/// file's path replaced by `<values>`.
+fn take_log(log: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    std::fs::remove_file(log).ok();
+    text.lines()
+        .map(|l| {
+            let mut out = String::new();
+            for a in l.trim_start_matches('[').trim_end_matches(']').split("][") {
+                let a = if a.contains("locust-planton-values") {
+                    "<values>"
+                } else {
+                    a
+                };
+                out.push_str(&format!("[{a}]"));
+            }
+            out
+        })
+        .collect()
+}
+
+/// `helm version` runs once per helm binary: the second `template` reads the version from the
+/// cache; touching the binary (a new mtime) probes it again; a corrupt cache is probed over and
+/// rewritten; an unusable cache folder only means probing every time.
+#[test]
+fn the_helm_version_probe_is_cached_per_binary() {
+    let home = tempfile::tempdir().unwrap();
+    let (helm, log) = recording_helm(home.path(), "v3.17.2+gcc0bbbd", &helm3(), "exit 1");
+    let template = |cache: &Path| {
+        let out = lp(home.path())
+            .env("XDG_CACHE_HOME", cache)
+            .args([
+                "template",
+                "-f",
+                &example(),
+                "--chart",
+                &mini_chart(),
+                "--helm",
+            ])
+            .arg(&helm)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .contains("scripts-sha256")
+        );
+    };
+    let probe = "[version][--template][{{.Version}}]".to_string();
+    let render = format!(
+        "[template][checkout-load][{}][--namespace][load-tests][--values][<values>][--post-renderer][{}][--post-renderer-args][post-render]",
+        mini_chart(),
+        bin().display()
+    );
+    let cache = home.path().join("xdg-cache");
+    template(&cache);
+    assert_eq!(take_log(&log), [probe.clone(), render.clone()]);
+    template(&cache);
+    assert_eq!(
+        take_log(&log),
+        vec![render.clone()],
+        "the second run probed again"
+    );
+    let file = cache.join("locust-planton/helm-versions.json");
+    let entry: serde_json::Value = serde_json::from_str(&read(&file)).unwrap();
+    assert_eq!(entry["entries"][0]["helmVersion"], "v3.17.2+gcc0bbbd");
+    assert_eq!(
+        entry["entries"][0]["key"]["path"],
+        std::fs::canonicalize(&helm).unwrap().display().to_string()
+    );
+
+    // A new mtime (same size, same content): probed again, then cached again.
+    let f = std::fs::File::options().write(true).open(&helm).unwrap();
+    f.set_modified(
+        std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000),
+    )
+    .unwrap();
+    drop(f);
+    template(&cache);
+    assert_eq!(take_log(&log), [probe.clone(), render.clone()]);
+    template(&cache);
+    assert_eq!(take_log(&log), vec![render.clone()]);
+
+    // Corrupt: probed, and the file is valid again afterwards.
+    std::fs::write(&file, "{\"entries\": [{\"path\": 12").unwrap();
+    template(&cache);
+    assert_eq!(take_log(&log), [probe.clone(), render.clone()]);
+    assert!(serde_json::from_str::<serde_json::Value>(&read(&file)).is_ok());
+
+    // The cache folder cannot exist (a file is in the way): every run probes, none fails.
+    let blocked = home.path().join("not-a-dir");
+    std::fs::write(&blocked, "").unwrap();
+    template(&blocked);
+    template(&blocked);
+    assert_eq!(
+        take_log(&log),
+        [probe.clone(), render.clone(), probe, render]
+    );
+}
+
+/// A failed pull (here: helm's DNS error, offline) keeps helm's message and exit 4, and adds
+/// how to work offline.
+#[test]
+fn a_failed_pull_says_how_to_work_offline() {
+    let home = tempfile::tempdir().unwrap();
+    let dns = "Error: failed to do request: Head \"https://ghcr.io/v2/deliveryhero/helm-charts/locust/manifests/0.35.0\": dial tcp: lookup ghcr.io on 127.0.0.53:53: server misbehaving";
+    let (helm, log) = recording_helm(
+        home.path(),
+        "v4.3.1+g1234",
+        &helm4(),
+        &format!("echo '{dns}' >&2; exit 1"),
+    );
+    for (extra, from) in [
+        (vec![], "oci://ghcr.io/deliveryhero/helm-charts/locust"),
+        (
+            vec!["--chart-repo", "https://mirror.example/charts"],
+            "https://mirror.example/charts",
+        ),
+    ] {
+        let out = lp(home.path())
+            .args(["template", "-f", &example()])
+            .args(&extra)
+            .arg("--helm")
+            .arg(&helm)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(4));
+        assert!(out.stdout.is_empty());
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains(dns), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "hint: without --chart, locust-planton pulls the pinned chart (locust 0.35.0 from {from}); to work offline, pass a local copy with --chart DIR|TGZ: a chart directory, or the archive `helm pull oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0` saves on a connected machine"
+            )),
+            "{stderr}"
+        );
+        let runs = take_log(&log);
+        let pull = runs.iter().find(|l| l.starts_with("[pull]")).unwrap();
+        let dest = pull.rsplit("][").next().unwrap().trim_end_matches(']');
+        let expected = match extra.as_slice() {
+            [] => format!(
+                "[pull][oci://ghcr.io/deliveryhero/helm-charts/locust][--version][0.35.0][--destination][{dest}]"
+            ),
+            _ => format!(
+                "[pull][locust][--repo][https://mirror.example/charts][--version][0.35.0][--destination][{dest}]"
+            ),
+        };
+        assert_eq!(pull, &expected);
+        assert!(Path::new(dest).is_absolute());
+    }
+}

@@ -564,7 +564,7 @@ fn real_helmfile_exec_values_render_from_the_manifest_itself() {
 
 /// helmfile 0.166 cannot drive Helm 4 (it asks `helm version --client`, a flag Helm 4 dropped),
 /// so for Helm 4 this runs the command helmfile would: `--post-renderer locust-planton` then
-/// names the plugin (the repository's plugin.yaml through HELM_PLUGINS).
+/// names the plugin (the repository's helm4-plugin/plugin.yaml through HELM_PLUGINS).
 #[test]
 fn helm4_takes_the_release_post_renderer_name_as_the_plugin() {
     let dir = tempfile::tempdir().unwrap();

@@ -218,6 +218,19 @@ pub enum Command {
         Writes locust-planton.1 and locust-planton-<subcommand>.1 (each atomically), creating DIR."
     )]
     Man(ManArgs),
+    /// The Helm 4 post-renderer plugin (never into Helm 3).   e.g. locust-planton plugin install
+    #[command(
+        after_help = "Examples:\n  locust-planton plugin install --dry-run\n  locust-planton plugin install --helm /usr/local/bin/helm4\n  \
+        locust-planton plugin uninstall --helm helm   (also repairs Helm 3 after `helm plugin install <checkout>`)\n\n\
+        Only for running Helm 4 yourself (`helm install … --post-renderer locust-planton`): `template` and\n\
+        `install` need no plugin. Helm 3 cannot read a Helm 4 plugin and then loads none of its plugins, so\n\
+        install refuses Helm 3 and a plugins folder a Helm 3 here loads by default. Exit codes: 0, 1 refused\n\
+        or failed (the plugins folder is left as it was), 2 usage, 4 helm failed."
+    )]
+    Plugin {
+        #[command(subcommand)]
+        action: PluginAction,
+    },
     /// Version, commit, pinned chart and supported Helm.   e.g. locust-planton version -o json
     #[command(after_help = "Examples:\n  locust-planton version\n  locust-planton version -o json")]
     Version(ReportArgs),
@@ -244,6 +257,38 @@ fn manifest_format(s: &str) -> Result<ManifestFormat, String> {
 
 fn report_format(s: &str) -> Result<ReportFormat, String> {
     format_of(s)
+}
+
+/// `plugin install` / `plugin uninstall`.
+#[derive(Subcommand, Clone)]
+pub enum PluginAction {
+    /// Install the plugin into Helm 4's plugins folder (`helm env HELM_PLUGINS`).
+    Install {
+        #[command(flatten)]
+        common: PluginOpts,
+        /// A Helm 3 to check the plugins folder against [default: helm and helm3 on PATH, $HELM].
+        #[arg(long, value_name = "PATH")]
+        helm3: Option<String>,
+        /// Install even into a folder a Helm 3 here loads by default (it then fails to load any
+        /// plugin until `plugin uninstall`).
+        #[arg(long)]
+        share_with_helm3: bool,
+    },
+    /// Remove the plugin from the folder this helm loads (Helm 3 too, repairing it).
+    Uninstall {
+        #[command(flatten)]
+        common: PluginOpts,
+    },
+}
+
+#[derive(Args, Clone)]
+pub struct PluginOpts {
+    /// The helm binary [default: $HELM, else helm on PATH].
+    #[arg(long, value_name = "PATH")]
+    pub helm: Option<String>,
+    /// Print what would be done; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `-f`: the manifest.

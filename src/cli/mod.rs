@@ -75,10 +75,32 @@ fn produce(command: Command) -> Result<(Output, Option<String>), Failure> {
         }
         Command::Rerun(t) => to_stdout(commands::ops::rerun(&target(t)?)?),
         Command::Completion(a) => to_stdout(Output::ok(completion(a.shell)?)),
+        Command::Plugin { action } => to_stdout(plugin(action)?),
         Command::Local(_) | Command::Man(_) | Command::Init(_) | Command::PostRender(_) => {
             unreachable!("run() handles these")
         }
     })
+}
+
+fn plugin(action: PluginAction) -> Result<Output, Failure> {
+    use commands::plugin::{PluginArgs, install, uninstall};
+    match action {
+        PluginAction::Install {
+            common,
+            helm3,
+            share_with_helm3,
+        } => install(&PluginArgs {
+            helm: common.helm,
+            helm3,
+            dry_run: common.dry_run,
+            share_with_helm3,
+        }),
+        PluginAction::Uninstall { common } => uninstall(&PluginArgs {
+            helm: common.helm,
+            dry_run: common.dry_run,
+            ..PluginArgs::default()
+        }),
+    }
 }
 
 fn template(a: TemplateArgs) -> Result<(Output, Option<String>), Failure> {

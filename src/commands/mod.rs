@@ -9,6 +9,8 @@ pub mod lint;
 pub mod local;
 pub mod ops;
 pub mod output;
+pub mod output_file;
+pub mod plugin;
 pub mod post_render;
 pub mod values;
 pub mod version;
@@ -163,7 +165,8 @@ pub fn namespace_for(
 }
 
 /// Writes `content` to `path` atomically (temp file in the same directory, then rename), so a
-/// failed run never leaves a half-written file; `-` or no path means stdout.
+/// failed run never leaves a half-written file; `-` or no path means stdout. Modes, links and
+/// errors as [`output_file`] says.
 pub fn write_output(path: Option<&str>, content: &str) -> Result<(), Failure> {
     use std::io::Write;
     match path {
@@ -173,42 +176,14 @@ pub fn write_output(path: Option<&str>, content: &str) -> Result<(), Failure> {
                 .and_then(|_| out.flush())
                 .map_err(|e| Failure::failed(format!("stdout: {e}")))
         }
-        Some(p) => write_file(p, content, true),
+        Some(p) => output_file::replace(p, content.as_bytes()),
     }
 }
 
 /// Writes `content` to a new file at `path` atomically; fails, writing nothing, when something
 /// is already there (`init` never overwrites a user's manifest).
 pub fn write_new_file(path: &str, content: &str) -> Result<(), Failure> {
-    write_file(path, content, false)
-}
-
-fn write_file(p: &str, content: &str, overwrite: bool) -> Result<(), Failure> {
-    use std::io::Write;
-    let target = std::path::Path::new(p);
-    let dir = target
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let mut tmp =
-        tempfile::NamedTempFile::new_in(dir).map_err(|e| Failure::failed(format!("{p}: {e}")))?;
-    tmp.write_all(content.as_bytes())
-        .map_err(|e| Failure::failed(format!("{p}: {e}")))?;
-    if overwrite {
-        tmp.persist(target)
-            .map_err(|e| Failure::failed(format!("{p}: {}", e.error)))?;
-    } else {
-        tmp.persist_noclobber(target).map_err(|e| {
-            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                Failure::failed(format!(
-                    "{p}: already exists; nothing written (remove it or choose another path)"
-                ))
-            } else {
-                Failure::failed(format!("{p}: {}", e.error))
-            }
-        })?;
-    }
-    Ok(())
+    output_file::create_new(path, content.as_bytes())
 }
 
 /// `plan`: workers and resources for a load; JSON gives the numbers and the spec fragment.

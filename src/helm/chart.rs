@@ -35,11 +35,7 @@ pub fn verify_archive(path: &Path) -> Result<(), HelmError> {
 
 /// Where verified pulls are cached: `$XDG_CACHE_HOME/locust-planton/charts` or `~/.cache/…`.
 pub fn cache_dir() -> Option<PathBuf> {
-    std::env::var_os("XDG_CACHE_HOME")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .map(|c| c.join("locust-planton/charts"))
+    super::cache_root().map(|c| c.join("charts"))
 }
 
 /// Resolves `--chart` (directory or archive), else pulls the pinned chart from its OCI
@@ -97,7 +93,7 @@ pub fn resolve(
             dest,
         ],
     };
-    run(helm, &args, &[])?;
+    run(helm, &args, &[]).map_err(|e| offline_hint(e, repo_url))?;
     let pulled = tmp.path().join(&file_name);
     if !pulled.is_file() {
         return Err(HelmError::Other(format!(
@@ -114,4 +110,25 @@ pub fn resolve(
     std::fs::copy(&pulled, &target)
         .map_err(|e| HelmError::Other(format!("{}: {e}", target.display())))?;
     Ok(target)
+}
+
+/// A failed pull (offline, a firewall, a registry outage: helm says only what went wrong) gets a
+/// last line saying how to do without the network.
+fn offline_hint(e: HelmError, repo_url: Option<&str>) -> HelmError {
+    let HelmError::Failed { code, stderr } = e else {
+        return e;
+    };
+    let lock = chart_lock();
+    let from = repo_url.unwrap_or(&lock.repository);
+    HelmError::Failed {
+        code,
+        stderr: format!(
+            "{}\nhint: without --chart, locust-planton pulls the pinned chart ({} {} from {from}); to work offline, pass a local copy with --chart DIR|TGZ: a chart directory, or the archive `helm pull {} --version {}` saves on a connected machine (checked against charts-lock/'s digest)\n",
+            stderr.trim_end(),
+            lock.name,
+            lock.version,
+            lock.repository,
+            lock.version,
+        ),
+    }
 }

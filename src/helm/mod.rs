@@ -1,7 +1,10 @@
-//! Running Helm: finding it, telling Helm 3 from Helm 4, wiring this binary in as the
-//! post-renderer the way each version wants it, and building the exact command lines.
+//! Running Helm: finding it, telling Helm 3 from Helm 4 (remembered per binary:
+//! [`version_cache`]), wiring this binary in as the post-renderer the way each version wants
+//! it, and building the exact command lines.
 
 pub mod chart;
+pub mod plugin;
+pub mod version_cache;
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +22,7 @@ pub enum HelmError {
         "helm not found ({0}); install Helm 3.9+ or 4 (https://helm.sh/docs/intro/install/), or point --helm / $HELM at it"
     )]
     Missing(String),
-    /// helm ran and failed: its stderr, verbatim.
+    /// helm ran and failed: its stderr, verbatim (a failed chart pull adds a hint line).
     #[error("helm failed (exit {code}):\n{stderr}")]
     Failed { code: i32, stderr: String },
     #[error("{0}")]
@@ -27,31 +30,32 @@ pub enum HelmError {
 }
 
 impl Helm {
-    /// `--helm`, else `$HELM`, else `helm` on PATH.
+    /// `--helm`, else `$HELM`, else `helm` on PATH. Its version comes from the version cache
+    /// when the binary is unchanged since it was last probed, else from `helm version`.
     pub fn find(explicit: Option<&str>) -> Result<Helm, HelmError> {
         let name = explicit
             .map(str::to_string)
             .or_else(|| std::env::var("HELM").ok())
             .unwrap_or_else(|| "helm".into());
-        let out = duct::cmd(&name, ["version", "--template", "{{.Version}}"])
-            .stdout_capture()
-            .stderr_capture()
-            .unchecked()
-            .run()
-            .map_err(|e| HelmError::Missing(format!("{name}: {e}")))?;
-        if !out.status.success() {
-            return Err(HelmError::Missing(format!(
-                "`{name} version` failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
-        let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        let major = version
-            .trim_start_matches('v')
-            .split('.')
-            .next()
-            .and_then(|m| m.parse().ok())
-            .unwrap_or(0);
+        Helm::at(&name)
+    }
+
+    /// The helm binary `name` (a path, or a name looked up in PATH).
+    pub fn at(name: &str) -> Result<Helm, HelmError> {
+        let key = version_cache::Key::of(std::ffi::OsStr::new(name));
+        let version = match key.as_ref().and_then(version_cache::lookup) {
+            Some(v) => v,
+            None => {
+                let v = probe_version(name)?;
+                if let Some(k) = &key
+                    && major_of(&v).is_some()
+                {
+                    version_cache::store(k, &v);
+                }
+                v
+            }
+        };
+        let major = major_of(&version).unwrap_or(0);
         if major != 3 && major != 4 {
             return Err(HelmError::Other(format!(
                 "{name} is Helm {version}; locust-planton drives Helm 3 (3.9+) and Helm 4"
@@ -64,6 +68,35 @@ impl Helm {
         })
     }
 }
+
+/// `helm version --template {{.Version}}`: one helm process.
+fn probe_version(name: &str) -> Result<String, HelmError> {
+    let out = duct::cmd(name, ["version", "--template", "{{.Version}}"])
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .map_err(|e| HelmError::Missing(format!("{name}: {e}")))?;
+    if !out.status.success() {
+        return Err(HelmError::Missing(format!(
+            "`{name} version` failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The major version of `v3.17.2+gcc0bbbd`.
+fn major_of(version: &str) -> Option<u32> {
+    version
+        .strip_prefix('v')
+        .unwrap_or(version)
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+}
+
+pub use crate::contract::cache_root;
 
 /// How helm reaches this binary as its post-renderer.
 pub struct PostRendererWiring {

@@ -101,12 +101,16 @@ pub fn kubectl_objects(text: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// The repository's Helm 4 plugin (plugin.yaml) under `home/plugins`, with this binary first on
+/// The repository's Helm 4 plugin (helm4-plugin/plugin.yaml) under `home/plugins`, with this binary first on
 /// PATH: the environment (`HELM_PLUGINS`, `PATH`) a Helm 4 command needs to post-render through it.
 pub fn helm4_plugin_env(home: &Path) -> [(&'static str, String); 2] {
     let plugins = home.join("plugins/locust-planton");
     std::fs::create_dir_all(&plugins).unwrap();
-    std::fs::copy(repo().join("plugin.yaml"), plugins.join("plugin.yaml")).unwrap();
+    std::fs::copy(
+        repo().join("helm4-plugin/plugin.yaml"),
+        plugins.join("plugin.yaml"),
+    )
+    .unwrap();
     [
         ("HELM_PLUGINS", home.join("plugins").display().to_string()),
         (
