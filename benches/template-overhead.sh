@@ -18,7 +18,7 @@ trap 'rm -rf "$work"' EXIT
 export HOME="$work/home" XDG_CACHE_HOME="$work/cache" XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data"
 export LOCUST_PLANTON_LOG="$work/post-render.log"
 mkdir -p "$HOME"
-"$bin" values -f "$example" -o "$work/values.yaml"
+"$bin" values -f "$example" --output-file "$work/values.yaml"
 release=$(sed -n 's/^fullnameOverride: //p' "$work/values.yaml")
 namespace=$("$bin" template -f "$example" --chart "$chart" --helm "${LP_HELM4:-helm}" 2>&1 >/dev/null | sed -n 's/^# namespace: //p')
 

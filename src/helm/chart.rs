@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// `sha256:<hex>` of a file.
 pub fn file_digest(path: &Path) -> Result<String, HelmError> {
-    let bytes =
-        std::fs::read(path).map_err(|e| HelmError::Other(format!("{}: {e}", path.display())))?;
+    let bytes = std::fs::read(path).map_err(HelmError::io(path.display()))?;
     let hex: String = Sha256::digest(&bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -22,7 +21,7 @@ pub fn verify_archive(path: &Path) -> Result<(), HelmError> {
     let lock = chart_lock();
     let got = file_digest(path)?;
     if got != lock.digest {
-        return Err(HelmError::Other(format!(
+        return Err(HelmError::Refused(format!(
             "chart archive {} has digest {got}, but charts-lock/locust.yaml pins {} {} to {}; refusing to use it",
             path.display(),
             lock.name,
@@ -51,7 +50,7 @@ pub fn resolve(
             return Ok(p);
         }
         if !p.is_file() {
-            return Err(HelmError::Other(format!(
+            return Err(HelmError::Refused(format!(
                 "--chart {c}: no such chart directory or archive"
             )));
         }
@@ -71,7 +70,7 @@ pub fn resolve(
         }
         let _ = std::fs::remove_file(&cached);
     }
-    let tmp = tempfile::tempdir().map_err(|e| HelmError::Other(e.to_string()))?;
+    let tmp = tempfile::tempdir().map_err(HelmError::io("a temporary folder for the pull"))?;
     let dest = tmp.path().display().to_string();
     let args: Vec<String> = match repo_url {
         Some(url) => vec![
@@ -96,19 +95,17 @@ pub fn resolve(
     run(helm, &args, &[]).map_err(|e| offline_hint(e, repo_url))?;
     let pulled = tmp.path().join(&file_name);
     if !pulled.is_file() {
-        return Err(HelmError::Other(format!(
+        return Err(HelmError::Refused(format!(
             "helm pull did not produce {file_name}"
         )));
     }
     verify_archive(&pulled)?;
     let dir = cache.ok_or_else(|| {
-        HelmError::Other("no cache directory (set XDG_CACHE_HOME or HOME)".into())
+        HelmError::Refused("no cache directory (set XDG_CACHE_HOME or HOME)".into())
     })?;
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| HelmError::Other(format!("{}: {e}", dir.display())))?;
+    std::fs::create_dir_all(&dir).map_err(HelmError::io(dir.display()))?;
     let target = dir.join(&file_name);
-    std::fs::copy(&pulled, &target)
-        .map_err(|e| HelmError::Other(format!("{}: {e}", target.display())))?;
+    std::fs::copy(&pulled, &target).map_err(HelmError::io(target.display()))?;
     Ok(target)
 }
 

@@ -25,8 +25,24 @@ pub enum HelmError {
     /// helm ran and failed: its stderr, verbatim (a failed chart pull adds a hint line).
     #[error("helm failed (exit {code}):\n{stderr}")]
     Failed { code: i32, stderr: String },
+    /// A file or folder locust-planton needed could not be used; `what` names it.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Refused before or after helm ran (an unsupported Helm, a chart digest that does not match).
     #[error("{0}")]
-    Other(String),
+    Refused(String),
+}
+
+impl HelmError {
+    /// An I/O failure on `what`, keeping the error as its source.
+    pub fn io(what: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> HelmError {
+        let what = what.to_string();
+        move |source| HelmError::Io { what, source }
+    }
 }
 
 impl Helm {
@@ -57,7 +73,7 @@ impl Helm {
         };
         let major = major_of(&version).unwrap_or(0);
         if major != 3 && major != 4 {
-            return Err(HelmError::Other(format!(
+            return Err(HelmError::Refused(format!(
                 "{name} is Helm {version}; locust-planton drives Helm 3 (3.9+) and Helm 4"
             )));
         }
@@ -135,14 +151,14 @@ pub fn wire_post_renderer(
     let dir = tempfile::Builder::new()
         .prefix("locust-planton-plugins")
         .tempdir()
-        .map_err(|e| HelmError::Other(e.to_string()))?;
+        .map_err(HelmError::io("a temporary plugins folder"))?;
     let plugin = dir.path().join("locust-planton");
-    std::fs::create_dir_all(&plugin).map_err(|e| HelmError::Other(e.to_string()))?;
+    std::fs::create_dir_all(&plugin).map_err(HelmError::io(plugin.display()))?;
     std::fs::write(
         plugin.join("plugin.yaml"),
         plugin_manifest(&exe.display().to_string(), extra_args),
     )
-    .map_err(|e| HelmError::Other(e.to_string()))?;
+    .map_err(HelmError::io(plugin.join("plugin.yaml").display()))?;
     Ok(PostRendererWiring {
         args: vec!["--post-renderer".into(), "locust-planton".into()],
         env: vec![("HELM_PLUGINS".into(), dir.path().display().to_string())],

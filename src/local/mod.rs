@@ -77,15 +77,24 @@ pub enum LocalError {
     PortInUse { flag: &'static str, port: u16 },
     #[error("no free port found from {from} for {what}")]
     NoFreePort { what: &'static str, from: u16 },
+    /// A file, folder or process `local` needed failed; `what` names it.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{0}")]
-    Io(String),
+    Other(String),
     /// Everything in the pods `local` will not run, one line each.
     #[error("local refuses to run these pods:\n{}", .0.join("\n"))]
     Refused(Vec<String>),
 }
 
-fn io(e: impl std::fmt::Display) -> LocalError {
-    LocalError::Io(e.to_string())
+/// An I/O failure on `what`, keeping the error as its source.
+fn io_at(what: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> LocalError {
+    let what = what.to_string();
+    move |source| LocalError::Io { what, source }
 }
 
 /// Whether `python` can import Locust.
@@ -113,19 +122,20 @@ pub fn installed_locust(python: &str) -> Option<String> {
 /// A cached virtualenv with Locust `version`:
 /// `$XDG_CACHE_HOME/locust-planton/venv-locust-<version>`, one per version.
 pub fn install_locust(version: &str) -> Result<String, LocalError> {
-    let cache = crate::contract::cache_root()
-        .ok_or_else(|| io("no cache directory (set XDG_CACHE_HOME or HOME)"))?;
+    let cache = crate::contract::cache_root().ok_or_else(|| {
+        LocalError::Other("no cache directory (set XDG_CACHE_HOME or HOME)".into())
+    })?;
     let venv = cache.join(format!("venv-locust-{version}"));
     let python = venv.join("bin/python").display().to_string();
     if installed_locust(&python).as_deref() == Some(version) {
         return Ok(python);
     }
     let ok = |c: &mut Command| {
-        c.status().map_err(io).and_then(|s| {
+        c.status().map_err(io_at(format!("{c:?}"))).and_then(|s| {
             if s.success() {
                 Ok(())
             } else {
-                Err(io(format!("{c:?} failed")))
+                Err(LocalError::Other(format!("{c:?} failed ({s})")))
             }
         })
     };
@@ -202,8 +212,8 @@ impl PodDir {
 }
 
 fn materialise(pod: &PodView, dir: &Path) -> Result<PodDir, LocalError> {
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let root = dir.canonicalize().map_err(io)?;
+    std::fs::create_dir_all(dir).map_err(io_at(dir.display()))?;
+    let root = dir.canonicalize().map_err(io_at(dir.display()))?;
     let mut mount_paths = Vec::new();
     for c in pod
         .init_containers
@@ -212,9 +222,13 @@ fn materialise(pod: &PodView, dir: &Path) -> Result<PodDir, LocalError> {
     {
         for m in &c.mounts {
             let target = dir.join(m.path.trim_start_matches('/'));
-            std::fs::create_dir_all(&target).map_err(io)?;
+            std::fs::create_dir_all(&target).map_err(io_at(target.display()))?;
             // `refusals` turned down `..`; this also holds against anything else (a symlink).
-            if !target.canonicalize().map_err(io)?.starts_with(&root) {
+            if !target
+                .canonicalize()
+                .map_err(io_at(target.display()))?
+                .starts_with(&root)
+            {
                 return Err(LocalError::Refused(vec![format!(
                     "{}: `{}` resolves outside the pod's folder {}",
                     m.field,
@@ -224,7 +238,8 @@ fn materialise(pod: &PodView, dir: &Path) -> Result<PodDir, LocalError> {
             }
             if let Source::ConfigMap(files) = &m.source {
                 for (name, content) in files {
-                    std::fs::write(target.join(name), content).map_err(io)?;
+                    let file = target.join(name);
+                    std::fs::write(&file, content).map_err(io_at(file.display()))?;
                 }
             }
             if !mount_paths.contains(&m.path) {
@@ -278,7 +293,7 @@ fn copy_results(from: &Path, dest: &Path) -> Result<(), LocalError> {
     names.sort();
     for p in names {
         let to = dest.join(p.file_name().unwrap_or_default());
-        std::fs::copy(&p, &to).map_err(|e| io(format!("{}: {e}", to.display())))?;
+        std::fs::copy(&p, &to).map_err(io_at(to.display()))?;
     }
     Ok(())
 }
@@ -385,7 +400,7 @@ fn spawn(
             Ok(())
         });
     }
-    let mut child = cmd.spawn().map_err(|e| io(format!("{}: {e}", argv[0])))?;
+    let mut child = cmd.spawn().map_err(io_at(&argv[0]))?;
     let out = child.stdout.take().unwrap();
     let err = child.stderr.take().unwrap();
     let reader = |stream: Box<dyn std::io::Read + Send>, to_stdout: bool| {
@@ -826,8 +841,8 @@ pub fn run(
     let tmp = tempfile::Builder::new()
         .prefix("locust-planton-local-")
         .tempdir()
-        .map_err(io)?;
-    let cwd = std::env::current_dir().map_err(io)?;
+        .map_err(io_at("a temporary folder for the pods"))?;
+    let cwd = std::env::current_dir().map_err(io_at("the current folder"))?;
     let exec = Exec {
         python_dirs: if sandbox.is_some() {
             python_dirs(&opts.python)
@@ -881,7 +896,10 @@ pub fn run(
             opts.master_port.port,
             None,
         )?;
-        let status = p.child.wait().map_err(io)?;
+        let status = p
+            .child
+            .wait()
+            .map_err(io_at(format!("init container {}", init.name)))?;
         p.threads.drain(..).for_each(|t| drop(t.join()));
         if !status.success() {
             return Err(LocalError::InitFailed {
@@ -901,7 +919,8 @@ pub fn run(
     for init in &master.init_containers {
         for m in init.mounts.iter().filter(|m| m.source == Source::EmptyDir) {
             for w in &worker_dirs {
-                copy_tree(&master_dir.host_path(&m.path), &w.host_path(&m.path)).map_err(io)?;
+                copy_tree(&master_dir.host_path(&m.path), &w.host_path(&m.path))
+                    .map_err(io_at(w.host_path(&m.path).display()))?;
             }
         }
     }
@@ -991,7 +1010,7 @@ fn run_once(
     )?;
     let mut procs = vec![master_proc];
     let finished = |procs: &mut Vec<Proc>| -> Result<Option<i32>, LocalError> {
-        if let Some(status) = procs[0].child.try_wait().map_err(io)? {
+        if let Some(status) = procs[0].child.try_wait().map_err(io_at("the master"))? {
             return Ok(Some(status.code().unwrap_or(1)));
         }
         let reported = watch.result.load(Ordering::SeqCst);
