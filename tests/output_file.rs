@@ -30,7 +30,7 @@ fn new_files_respect_the_umask_and_existing_ones_keep_their_mode() {
         let out = with_umask(
             d.path(),
             mask,
-            &format!("values -f '{}' -o v{mask}.yaml", example.display()),
+            &format!("values -f '{}' --output-file v{mask}.yaml", example.display()),
         );
         assert!(
             out.status.success(),
@@ -66,7 +66,7 @@ fn new_files_respect_the_umask_and_existing_ones_keep_their_mode() {
         let out = with_umask(
             d.path(),
             mask,
-            &format!("values -f '{}' -o keep{start:o}.yaml", example.display()),
+            &format!("values -f '{}' --output-file keep{start:o}.yaml", example.display()),
         );
         assert!(out.status.success());
         assert_eq!(mode(&p), start);
@@ -84,7 +84,7 @@ fn a_symlinked_output_is_written_through() {
     std::os::unix::fs::symlink("shared/values.yaml", d.path().join("values.yaml")).unwrap();
     let out = assert_cmd::Command::new(bin())
         .current_dir(d.path())
-        .args(["schema", "-o", "values.yaml"])
+        .args(["schema", "--output-file", "values.yaml"])
         .output()
         .unwrap();
     assert!(
@@ -110,7 +110,7 @@ fn a_failure_names_the_users_path() {
     let d = tempfile::tempdir().unwrap();
     let out = assert_cmd::Command::new(bin())
         .current_dir(d.path())
-        .args(["schema", "-o", "missing/dir/schema.json"])
+        .args(["schema", "--output-file", "missing/dir/schema.json"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

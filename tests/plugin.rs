@@ -154,7 +154,7 @@ fn assert_helm4_post_renders(u: &User, plugins: Option<&Path>) {
         "values",
         "-f",
         repo().join("examples/checkout.yaml").to_str().unwrap(),
-        "-o",
+        "--output-file",
         values.to_str().unwrap(),
     ]);
     assert!(out.status.success());

@@ -78,7 +78,7 @@ fn committed_schema_is_what_the_command_prints() {
         schema::FILE_NAME,
         schema::FILE_NAME
     );
-    // -o writes the same bytes.
+    // --output-file writes the same bytes.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.json");
     let out = Command::new(bin())
