@@ -789,10 +789,10 @@ fn the_helm_version_probe_is_cached_per_binary() {
         );
     };
     let probe = "[version][--template][{{.Version}}]".to_string();
+    // `template` runs helm without a post-renderer and post-renders its output itself.
     let render = format!(
-        "[template][checkout-load][{}][--namespace][load-tests][--values][<values>][--post-renderer][{}][--post-renderer-args][post-render]",
+        "[template][checkout-load][{}][--namespace][load-tests][--values][<values>]",
         mini_chart(),
-        bin().display()
     );
     let cache = home.path().join("xdg-cache");
     template(&cache);
@@ -889,5 +889,70 @@ fn a_failed_pull_says_how_to_work_offline() {
         };
         assert_eq!(pull, &expected);
         assert!(Path::new(dest).is_absolute());
+    }
+}
+
+/// `template` post-renders helm's output itself; what it prints is what helm prints with this
+/// binary as its post-renderer (Helm 3: the path; Helm 4: the repository's plugin), object for
+/// object as kubectl reads them, for every example and both profiles.
+#[test]
+fn template_equals_helm_running_the_post_renderer() {
+    for helm in [helm3(), helm4()] {
+        let home = tempfile::tempdir().unwrap();
+        let is_helm4 = helm == helm4();
+        for example in ["checkout.yaml", "ci-run.yaml", "metrics.yaml"] {
+            for profile in [&[][..], &["--high-uid"][..]] {
+                let spec = repo().join("examples").join(example);
+                let ours = lp(home.path())
+                    .args(["template", "-f"])
+                    .arg(&spec)
+                    .args(["--chart", &mini_chart(), "--helm"])
+                    .arg(&helm)
+                    .args(profile)
+                    .output()
+                    .unwrap();
+                assert!(ours.status.success(), "{}", String::from_utf8_lossy(&ours.stderr));
+                let values = home.path().join("values.yaml");
+                let out = lp(home.path())
+                    .args(["values", "-f"])
+                    .arg(&spec)
+                    .arg("--output-file")
+                    .arg(&values)
+                    .output()
+                    .unwrap();
+                assert!(out.status.success());
+                let ns = String::from_utf8_lossy(&ours.stderr)
+                    .lines()
+                    .find_map(|l| l.strip_prefix("# namespace: ").map(str::to_string))
+                    .unwrap();
+                let name = locust_planton::yaml::parse_single(&read(&values))
+                    .unwrap()
+                    .get_path(&["fullnameOverride"])
+                    .and_then(|n| n.as_str().map(str::to_string))
+                    .unwrap();
+                let mut cmd = helm_cmd(&helm, home.path());
+                cmd.args(["template", &name, &mini_chart(), "--namespace", &ns, "--values"])
+                    .arg(&values);
+                if is_helm4 {
+                    cmd.envs(helm4_plugin_env(home.path()))
+                        .args(["--post-renderer", "locust-planton"]);
+                } else {
+                    cmd.arg("--post-renderer")
+                        .arg(bin())
+                        .args(["--post-renderer-args", "post-render"]);
+                }
+                for flag in profile {
+                    cmd.args(["--post-renderer-args", flag]);
+                }
+                let theirs = cmd.env("HOME", home.path()).output().unwrap();
+                assert!(theirs.status.success(), "{}", String::from_utf8_lossy(&theirs.stderr));
+                assert_eq!(
+                    kubectl_objects(&String::from_utf8(ours.stdout).unwrap()),
+                    kubectl_objects(&String::from_utf8(theirs.stdout).unwrap()),
+                    "{} {example} {profile:?}",
+                    helm.display()
+                );
+            }
+        }
     }
 }

@@ -386,7 +386,7 @@ fn the_log_keeps_every_entry_with_time_and_release_and_stays_bounded() {
 }
 
 #[test]
-fn template_on_helm4_shows_the_post_renderers_reason() {
+fn template_shows_the_post_renderers_reason_on_both_helms() {
     let home = tempfile::tempdir().unwrap();
     for helm in [helm3(), helm4()] {
         let out = lp(home.path())
@@ -399,8 +399,11 @@ fn template_on_helm4_shows_the_post_renderers_reason() {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(4), "{stderr}");
+        // `template` post-renders helm's output itself: a refusal is the post-renderer's (exit
+        // 1, every finding), not a helm failure.
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert!(out.stdout.is_empty());
+        assert!(stderr.contains("post-render failed:"), "{stderr}");
         assert!(
             stderr.contains("Deployment controller: spec.template.spec.hostNetwork"),
             "{}: {stderr}",

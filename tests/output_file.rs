@@ -30,7 +30,10 @@ fn new_files_respect_the_umask_and_existing_ones_keep_their_mode() {
         let out = with_umask(
             d.path(),
             mask,
-            &format!("values -f '{}' --output-file v{mask}.yaml", example.display()),
+            &format!(
+                "values -f '{}' --output-file v{mask}.yaml",
+                example.display()
+            ),
         );
         assert!(
             out.status.success(),
@@ -66,7 +69,10 @@ fn new_files_respect_the_umask_and_existing_ones_keep_their_mode() {
         let out = with_umask(
             d.path(),
             mask,
-            &format!("values -f '{}' --output-file keep{start:o}.yaml", example.display()),
+            &format!(
+                "values -f '{}' --output-file keep{start:o}.yaml",
+                example.display()
+            ),
         );
         assert!(out.status.success());
         assert_eq!(mode(&p), start);

@@ -221,71 +221,120 @@ fn run_showing_post_render_reason(
     })
 }
 
-/// The hardened manifests (or the helm command line with `--print-command`).
+/// The hardened manifests (or the helm command line with `--print-command`). Helm renders
+/// without a post-renderer and the post-renderer runs here, on helm's whole output, as helm would
+/// run it: one helm process and one post-render, not helm starting this binary again.
 pub fn template(a: &DeployArgs) -> Result<Output, Failure> {
     let p = prepare(a)?;
-    let out = helm_with_post_renderer(
-        &p,
-        a,
-        vec!["template".into(), p.release.clone()],
-        Vec::new(),
-    )?;
-    if !a.print_command {
-        check_complete_output(&out, &a.post_render_options)?;
+    if a.print_command {
+        let line = helm_with_post_renderer(
+            &p,
+            a,
+            vec!["template".into(), p.release.clone()],
+            Vec::new(),
+        )?;
+        return Ok(Output::ok(String::from_utf8_lossy(&line)).with_stderr(p.warnings));
     }
-    let mut stderr = p.warnings.clone();
-    if !a.print_command {
-        stderr.push_str(
-            &Outputs::new(&p.spec, &p.release, &p.namespace)
-                .render(ReportFormat::Text)
-                .lines()
-                .map(|l| format!("# {l}\n"))
-                .collect::<String>(),
-        );
-    }
-    let text = String::from_utf8(out)
+    let bare = helm_bare(&p, a, vec!["template".into(), p.release.clone()])?;
+    let text = String::from_utf8(bare)
         .map_err(|e| Failure::failed(format!("helm's output is not UTF-8 text: {e}")))?;
-    let stdout = if a.print_command {
-        text
-    } else {
-        manifests_as(a.manifests, &text, true)?
-    };
-    Ok(Output::ok(stdout).with_stderr(stderr))
+    let (hardened, warnings) =
+        post_render_as_helm_does(&text, &a.post_render_options, p.helm.major)?;
+    let mut stderr = p.warnings.clone();
+    stderr.push_str(&warnings);
+    stderr.push_str(
+        &Outputs::new(&p.spec, &p.release, &p.namespace)
+            .render(ReportFormat::Text)
+            .lines()
+            .map(|l| format!("# {l}\n"))
+            .collect::<String>(),
+    );
+    Ok(Output::ok(manifests_as(a.manifests, &hardened, true)?).with_stderr(stderr))
 }
 
-/// Helm 3 never sends chart hooks to a post-renderer but prints them with the rest, so a hook
-/// (or anything else) the post-renderer did not see reaches the output unhardened. The
-/// complete output must therefore be the post-renderer's fixed point: post-rendering it again
-/// changes nothing. Anything else is refused, naming what would have been changed or refused.
-fn check_complete_output(out: &[u8], options: &crate::postrender::Options) -> Result<(), Failure> {
-    let text = String::from_utf8_lossy(out);
-    let refuse = |why: String| {
+/// Runs helm with `head`, the chart, namespace and values, without a post-renderer.
+fn helm_bare(p: &Prepared, a: &DeployArgs, mut args: Vec<String>) -> Result<Vec<u8>, Failure> {
+    let chart = chart::resolve(&p.helm, a.chart.as_deref(), a.chart_repo.as_deref())
+        .map_err(helm_failure)?;
+    args.push(chart.display().to_string());
+    args.extend(["--namespace".into(), p.namespace.clone()]);
+    args.extend(["--values".into(), p.values.path().display().to_string()]);
+    helm::run(&p.helm, &args, &[]).map_err(helm_failure)
+}
+
+/// The output of `helm template --post-renderer locust-planton` for helm's bare output `text`,
+/// and the post-renderer's warnings.
+/// Helm 4 post-renders every document; Helm 3 never sends chart hooks to a post-renderer but
+/// prints them with the rest, so on Helm 3 a hook the post-renderer would change reaches the
+/// cluster unhardened: that is refused, naming it.
+fn post_render_as_helm_does(
+    text: &str,
+    options: &crate::postrender::Options,
+    helm_major: u32,
+) -> Result<(String, String), Failure> {
+    let hooks = if helm_major >= 4 {
+        Vec::new()
+    } else {
+        hook_documents(text)
+    };
+    let refuse_hooks = |why: String| {
         Failure::failed(format!(
             "helm's output holds objects the post-renderer never saw (Helm 3 does not send chart hooks to post-renderers) and they are not hardened: {why}; refusing to print it (render with Helm 4, which post-renders hooks, or remove the hooks)"
         ))
     };
-    match crate::postrender::post_render(&text, options) {
-        Err(e) => Err(refuse(e.to_string())),
-        Ok(again) => {
-            let again = again.text();
-            if again == text {
-                return Ok(());
-            }
-            let split = |t: &str| -> Vec<String> {
-                crate::stream::split(t)
-                    .map(|d| d.iter().map(|d| d.text.to_string()).collect())
-                    .unwrap_or_default()
-            };
-            let before = split(&text);
-            let changed: Vec<String> = split(&again)
-                .iter()
-                .zip(&before)
-                .filter(|(a, b)| a != b)
-                .filter_map(|(_, b)| crate::stream::source_comment(b).map(str::to_string))
-                .collect();
-            Err(refuse(format!("{} would be changed", changed.join(", "))))
+    let outcome = crate::postrender::post_render(text, options).map_err(|e| {
+        let in_hooks = e.findings.iter().any(|f| hooks.contains(&f.document));
+        if in_hooks {
+            refuse_hooks(e.to_string())
+        } else {
+            Failure::failed(format!("post-render failed:\n{e}"))
+        }
+    })?;
+    let warnings: String = outcome
+        .warnings
+        .iter()
+        .map(|w| format!("locust-planton: warning: {w}\n"))
+        .collect();
+    let hardened = outcome.text();
+    if !hooks.is_empty() {
+        let before = crate::stream::split(text).unwrap_or_default();
+        let after = crate::stream::split(&hardened).unwrap_or_default();
+        let changed: Vec<String> = before
+            .iter()
+            .zip(&after)
+            .filter(|(b, a)| hooks.contains(&b.index) && b.text != a.text)
+            .map(|(b, _)| {
+                crate::stream::source_comment(b.text)
+                    .map_or_else(|| format!("document {}", b.index), str::to_string)
+            })
+            .collect();
+        if !changed.is_empty() {
+            return Err(refuse_hooks(format!(
+                "{} would be changed",
+                changed.join(", ")
+            )));
         }
     }
+    Ok((hardened, warnings))
+}
+
+/// The 1-based positions of the documents in `text` that are Helm hooks (Go's reading of their
+/// `metadata.annotations["helm.sh/hook"]`).
+fn hook_documents(text: &str) -> Vec<usize> {
+    crate::stream::split(text)
+        .unwrap_or_default()
+        .iter()
+        .filter(|d| {
+            crate::yaml::parse_document(d.text)
+                .ok()
+                .flatten()
+                .is_some_and(|n| {
+                    n.get_path(&["metadata", "annotations", "helm.sh/hook"])
+                        .is_some()
+                })
+        })
+        .map(|d| d.index)
+        .collect()
 }
 
 /// The release's namespace with Pod Security Admission enforcing `level` (and warning and
