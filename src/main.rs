@@ -1,6 +1,6 @@
 //! The `locust-planton` binary: parses the command line (`cli::args`), runs the command
 //! (`cli::run`) and maps a failure to its exit code. Exit codes: 0 ok, 1 invalid input or
-//! failure, 2 usage error, 3 timeout, 4 helm/kubectl failed (docs/operations.md).
+//! failure, 2 usage error, 3 timeout, 4 helm/kubectl failed (README "Exit codes").
 
 use clap::FromArgMatches;
 use locust_planton::cli::{self, args::Cli, args::Command};
@@ -13,6 +13,13 @@ fn main() -> ExitCode {
     let parsed = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     locust_planton::progress::set_quiet(parsed.quiet);
     let command = match parsed.command {
+        // Post-render flags before a subcommand would otherwise be dropped silently.
+        Some(_) if parsed.post_render != Default::default() => {
+            eprintln!(
+                "error: --high-uid, --uid and --strict-chart go after the subcommand (e.g. `locust-planton template --high-uid -f FILE`); before it they apply only to post-rendering stdin without a subcommand"
+            );
+            return ExitCode::from(exit::USAGE);
+        }
         Some(c) => c,
         // `--post-renderer locust-planton` runs the binary with no arguments and stdin piped.
         None if !std::io::stdin().is_terminal() => Command::PostRender(parsed.post_render),

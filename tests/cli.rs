@@ -209,3 +209,56 @@ fn report_formats_parse_as_json() {
     let text = String::from_utf8(run(&["plan", "--users", "2500"]).stdout).unwrap();
     assert!(text.contains("replicas: 3"), "{text}");
 }
+
+/// Post-render flags before a subcommand would apply to nothing: a usage error naming where
+/// they go, never a run without them. Without a subcommand they still configure post-render.
+#[test]
+fn profile_flags_before_a_subcommand_are_refused() {
+    let f = example();
+    for args in [
+        vec!["--high-uid", "values", "-f", &f],
+        vec!["--uid", "2000", "template", "-f", &f],
+        vec!["--strict-chart", "check", "-f", &f],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("go after the subcommand"),
+            "{args:?}"
+        );
+    }
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: x\n";
+    let out = Command::new(bin())
+        .arg("--high-uid")
+        .write_stdin(pod)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let objs = kubectl_objects(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(objs[0]["spec"]["securityContext"]["runAsUser"], 10001);
+}
+
+/// Nested subcommands have man pages too (`plugin install`), as their parents' SEE ALSO name them.
+#[test]
+fn man_pages_cover_nested_subcommands() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["man", "--dir", dir.path().to_str().unwrap()]);
+    assert!(out.status.success());
+    for page in [
+        "locust-planton-plugin-install.1",
+        "locust-planton-plugin-uninstall.1",
+    ] {
+        let text = read(dir.path().join(page));
+        assert!(
+            text.contains("share\\-with\\-helm3") || page.contains("uninstall"),
+            "{page}"
+        );
+        assert!(text.contains("dry\\-run"), "{page}");
+    }
+    let plugin = read(dir.path().join("locust-planton-plugin.1"));
+    assert!(
+        plugin.contains("locust\\-planton\\-plugin\\-install(1)"),
+        "{plugin}"
+    );
+}

@@ -911,7 +911,11 @@ fn template_equals_helm_running_the_post_renderer() {
                     .args(profile)
                     .output()
                     .unwrap();
-                assert!(ours.status.success(), "{}", String::from_utf8_lossy(&ours.stderr));
+                assert!(
+                    ours.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&ours.stderr)
+                );
                 let values = home.path().join("values.yaml");
                 let out = lp(home.path())
                     .args(["values", "-f"])
@@ -931,8 +935,15 @@ fn template_equals_helm_running_the_post_renderer() {
                     .and_then(|n| n.as_str().map(str::to_string))
                     .unwrap();
                 let mut cmd = helm_cmd(&helm, home.path());
-                cmd.args(["template", &name, &mini_chart(), "--namespace", &ns, "--values"])
-                    .arg(&values);
+                cmd.args([
+                    "template",
+                    &name,
+                    &mini_chart(),
+                    "--namespace",
+                    &ns,
+                    "--values",
+                ])
+                .arg(&values);
                 if is_helm4 {
                     cmd.envs(helm4_plugin_env(home.path()))
                         .args(["--post-renderer", "locust-planton"]);
@@ -945,7 +956,11 @@ fn template_equals_helm_running_the_post_renderer() {
                     cmd.args(["--post-renderer-args", flag]);
                 }
                 let theirs = cmd.env("HOME", home.path()).output().unwrap();
-                assert!(theirs.status.success(), "{}", String::from_utf8_lossy(&theirs.stderr));
+                assert!(
+                    theirs.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&theirs.stderr)
+                );
                 assert_eq!(
                     kubectl_objects(&String::from_utf8(ours.stdout).unwrap()),
                     kubectl_objects(&String::from_utf8(theirs.stdout).unwrap()),

@@ -341,7 +341,7 @@ pub struct LintArgs {
 }
 
 /// The post-renderer's profile, shared by every command that hardens.
-#[derive(Args, Clone, Copy, Default)]
+#[derive(Args, Clone, Copy, Default, PartialEq)]
 pub struct ProfileArgs {
     /// Run as UID/GID 10001 (and raise explicit UIDs below 10000), for scanners that demand it.
     #[arg(long)]
@@ -402,8 +402,8 @@ pub struct TemplateArgs {
 /// `--kube-context` (kubectl's `--context` accepted too).
 #[derive(Args, Clone, Default)]
 pub struct ContextArg {
-    /// kubeconfig context [alias: --context].
-    #[arg(long = "kube-context", visible_alias = "context", value_name = "NAME")]
+    /// kubeconfig context (kubectl's spelling `--context` is accepted too).
+    #[arg(long = "kube-context", alias = "context", value_name = "NAME")]
     pub kube_context: Option<String>,
 }
 
@@ -422,7 +422,8 @@ pub struct InstallArgs {
     /// Roll back on failure (Helm 3 --atomic, Helm 4 --rollback-on-failure).
     #[arg(long)]
     pub atomic: bool,
-    /// Render and validate client-side only (helm --dry-run=client; kubectl --dry-run=client).
+    /// Render and validate without changing the cluster (helm --dry-run=client; kubectl
+    /// --dry-run=client); helm still reads the release from the cluster.
     #[arg(long)]
     pub dry_run: bool,
     /// Output format of the deployment summary.

@@ -304,15 +304,21 @@ fn completion(shell: clap_complete::Shell) -> Result<String, Failure> {
 fn man_pages(dir: &str) -> Result<(), Failure> {
     std::fs::create_dir_all(dir).map_err(|e| Failure::failed(format!("{dir}: {e}")))?;
     let root = command();
+    let version = root.get_version().unwrap_or_default().to_string();
     let mut pages = vec![("locust-planton".to_string(), root.clone())];
-    for sub in root.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let name = format!("locust-planton-{}", sub.get_name());
-        pages.push((
-            name.clone(),
-            sub.clone()
-                .name(name)
-                .version(root.get_version().unwrap_or_default().to_string()),
-        ));
+    // One page per subcommand, and per subcommand of those (`plugin install`), as their SEE
+    // ALSO sections name them.
+    let mut todo: Vec<(String, clap::Command)> = root
+        .get_subcommands()
+        .map(|s| ("locust-planton".to_string(), s.clone()))
+        .collect();
+    while let Some((parent, sub)) = todo.pop() {
+        if sub.is_hide_set() || sub.get_name() == "help" {
+            continue;
+        }
+        let name = format!("{parent}-{}", sub.get_name());
+        todo.extend(sub.get_subcommands().map(|s| (name.clone(), s.clone())));
+        pages.push((name.clone(), sub.name(name).version(version.clone())));
     }
     for (name, cmd) in pages {
         let mut page = Vec::new();
