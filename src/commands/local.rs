@@ -1,11 +1,14 @@
 //! `local`: the rendered pods as local processes (see `crate::local`).
 
 use super::{Failure, Loaded};
-use crate::local::pod::{mark_foreign, pod_view};
+use crate::local::pod::{PodView, mark_foreign, pod_view};
 use crate::local::{
     LocalError, LocalOptions, climbing_line, command_refusals, install_locust, installed_locust,
     run,
 };
+use crate::spec::LoadTestSpec;
+use crate::values::Synthesized;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -24,83 +27,14 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
     eprint!("{}", l.warning_text());
     let (spec, s) = (&l.spec, &l.synthesized);
     let mut options = a.options;
-    // docs/local.md "Confinement": pod paths that climb out with `..` (named from the values, as
-    // `check` names them) and commands locust-planton did not generate (the pods of the same
-    // spec without helmValues are its own) are refused before anything runs or is written.
-    let mut refused: Vec<String> = crate::values::pod_paths::pod_paths(&s.values)
-        .into_iter()
-        .filter_map(|(field, path)| {
-            let resolved = crate::values::pod_paths::climbs_out(&path)?;
-            let key = field.split('[').next().unwrap_or(&field);
-            let by = crate::values::helm_values::set_by(&spec.helm_values, key);
-            Some(climbing_line(
-                &format!("{field} (set by {by})"),
-                &path,
-                &resolved,
-            ))
-        })
-        .collect();
-    let own = crate::values::synthesize(&crate::spec::LoadTestSpec {
-        helm_values: Vec::new(),
-        ..spec.clone()
-    });
-    let mut master = pod_view(s, "master");
-    let mut worker = pod_view(s, "worker");
-    mark_foreign(&mut master, &pod_view(&own, "master"), &spec.helm_values);
-    mark_foreign(&mut worker, &pod_view(&own, "worker"), &spec.helm_values);
-    refused.extend(command_refusals(&master, &worker, options.allow_commands));
-    if !refused.is_empty() {
-        return Err(Failure::failed(LocalError::Refused(refused).to_string()));
-    }
-    // A headless spec run waits for exactly its worker pods (× processes): start that many.
-    let spec_workers = spec
-        .extensions
-        .run
-        .as_ref()
-        .map(|_| spec.worker.replicas.max(1) as usize);
-    options.workers = match (a.workers, spec_workers) {
-        (Some(w), Some(expected)) if w != expected => {
-            eprintln!(
-                "locust-planton: warning: the spec's run expects {expected} worker pod(s); the master waits for them, so {expected} are started, not {w}"
-            );
-            expected
-        }
-        (Some(w), _) => w,
-        (None, Some(expected)) => expected,
-        (None, None) => {
-            let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-            (spec.worker.replicas.max(1) as usize).min(cpus)
-        }
-    };
-    // The pods' Locust: what `--install-locust` installs and what this Python is compared with.
-    let chart_version = &crate::lock::chart_lock().app_version;
-    let wanted = match &s.locust.version {
-        Some(v) => v.clone(),
-        None => {
-            eprintln!(
-                "locust-planton: warning: the pods run image `{}`, whose Locust version cannot be known (not locustio/locust with a release tag, or pinned by digest); local runs {}",
-                s.locust.image,
-                if a.install_locust {
-                    format!("Locust {chart_version} (the chart's)")
-                } else {
-                    format!("{}'s Locust", options.python)
-                }
-            );
-            chart_version.clone()
-        }
-    };
-    options.locust_version = wanted.clone();
+    let (master, worker) = confined_pods(spec, s, options.allow_commands)?;
+    options.workers = worker_count(a.workers, spec);
+    options.locust_version = pods_locust(s, a.install_locust, &options.python);
     if a.install_locust {
-        options.python = install_locust(&wanted).map_err(|e| Failure::failed(e.to_string()))?;
+        options.python =
+            install_locust(&options.locust_version).map_err(|e| Failure::failed(e.to_string()))?;
     }
-    match installed_locust(&options.python) {
-        Some(v) if s.locust.version.as_ref().is_some_and(|w| *w != v) => eprintln!(
-            "locust-planton: warning: {} has Locust {v}, but the pods run Locust {wanted} (image {}); results may differ — --install-locust runs {wanted}",
-            options.python, s.locust.image
-        ),
-        Some(v) => eprintln!("locust-planton: Locust {v} ({})", options.python),
-        None => {}
-    }
+    compare_installed_locust(s, &options);
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = interrupted.clone();
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
@@ -119,23 +53,121 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
     }
     let result = run(&master, &worker, &options, interrupted);
     if let Some(dir) = &options.results_dir {
-        match crate::results::read_summary(dir) {
-            Some(summary) => eprint!(
-                "locust-planton: results of {}:\n{}",
-                spec.name,
-                crate::results::table(&summary)
-            ),
-            None => eprintln!("locust-planton: the run left no summary.json (it did not finish)"),
-        }
-        // A run that wrote nothing leaves no empty folder behind.
-        if std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_none()) {
-            let _ = std::fs::remove_dir(dir);
-        } else {
-            eprintln!("locust-planton: results in {}", dir.display());
-        }
+        report_results(dir, &spec.name);
     }
     match result {
         Ok(code) => Ok(u8::try_from(code).unwrap_or(1)),
         Err(e) => Err(Failure::failed(e.to_string())),
+    }
+}
+
+/// The master and worker pods, refused (docs/local.md "Confinement") when a pod path climbs out
+/// with `..` (named from the values, as `check` names them) or a command is one locust-planton
+/// did not generate (the pods of the same spec without helmValues are its own), before anything
+/// runs or is written.
+fn confined_pods(
+    spec: &LoadTestSpec,
+    s: &Synthesized,
+    allow_commands: bool,
+) -> Result<(PodView, PodView), Failure> {
+    let mut refused: Vec<String> = crate::values::pod_paths::pod_paths(&s.values)
+        .into_iter()
+        .filter_map(|(field, path)| {
+            let resolved = crate::values::pod_paths::climbs_out(&path)?;
+            let key = field.split('[').next().unwrap_or(&field);
+            let by = crate::values::helm_values::set_by(&spec.helm_values, key);
+            Some(climbing_line(
+                &format!("{field} (set by {by})"),
+                &path,
+                &resolved,
+            ))
+        })
+        .collect();
+    let own = crate::values::synthesize(&LoadTestSpec {
+        helm_values: Vec::new(),
+        ..spec.clone()
+    });
+    let mut master = pod_view(s, "master");
+    let mut worker = pod_view(s, "worker");
+    mark_foreign(&mut master, &pod_view(&own, "master"), &spec.helm_values);
+    mark_foreign(&mut worker, &pod_view(&own, "worker"), &spec.helm_values);
+    refused.extend(command_refusals(&master, &worker, allow_commands));
+    if !refused.is_empty() {
+        return Err(Failure::failed(LocalError::Refused(refused).to_string()));
+    }
+    Ok((master, worker))
+}
+
+/// `--workers`, else the spec's worker replicas up to the CPUs here. A headless spec run waits
+/// for exactly its worker pods (× processes): that many are started whatever `--workers` says.
+fn worker_count(asked: Option<usize>, spec: &LoadTestSpec) -> usize {
+    let spec_workers = spec
+        .extensions
+        .run
+        .as_ref()
+        .map(|_| spec.worker.replicas.max(1) as usize);
+    match (asked, spec_workers) {
+        (Some(w), Some(expected)) if w != expected => {
+            eprintln!(
+                "locust-planton: warning: the spec's run expects {expected} worker pod(s); the master waits for them, so {expected} are started, not {w}"
+            );
+            expected
+        }
+        (Some(w), _) => w,
+        (None, Some(expected)) => expected,
+        (None, None) => {
+            let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+            (spec.worker.replicas.max(1) as usize).min(cpus)
+        }
+    }
+}
+
+/// The pods' Locust: what `--install-locust` installs and what `python` is compared with; the
+/// chart's when the image does not tell.
+fn pods_locust(s: &Synthesized, install_locust: bool, python: &str) -> String {
+    let chart_version = &crate::lock::chart_lock().app_version;
+    match &s.locust.version {
+        Some(v) => v.clone(),
+        None => {
+            eprintln!(
+                "locust-planton: warning: the pods run image `{}`, whose Locust version cannot be known (not locustio/locust with a release tag, or pinned by digest); local runs {}",
+                s.locust.image,
+                if install_locust {
+                    format!("Locust {chart_version} (the chart's)")
+                } else {
+                    format!("{python}'s Locust")
+                }
+            );
+            chart_version.clone()
+        }
+    }
+}
+
+/// Names the Locust that will run, warning when it is not the pods'.
+fn compare_installed_locust(s: &Synthesized, options: &LocalOptions) {
+    let wanted = &options.locust_version;
+    match installed_locust(&options.python) {
+        Some(v) if s.locust.version.as_ref().is_some_and(|w| *w != v) => eprintln!(
+            "locust-planton: warning: {} has Locust {v}, but the pods run Locust {wanted} (image {}); results may differ — --install-locust runs {wanted}",
+            options.python, s.locust.image
+        ),
+        Some(v) => eprintln!("locust-planton: Locust {v} ({})", options.python),
+        None => {}
+    }
+}
+
+fn report_results(dir: &Path, name: &str) {
+    match crate::results::read_summary(dir) {
+        Some(summary) => eprint!(
+            "locust-planton: results of {name}:\n{}",
+            crate::results::table(&summary)
+        ),
+        None => eprintln!("locust-planton: the run left no summary.json (it did not finish)"),
+    }
+    // A run that wrote nothing leaves no empty folder behind.
+    if std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_none()) {
+        let _ = std::fs::remove_dir(dir);
+    } else {
+        eprintln!("locust-planton: results in {}", dir.display());
     }
 }

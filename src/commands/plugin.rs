@@ -124,98 +124,20 @@ fn this_binary() -> Result<PathBuf, Failure> {
 }
 
 pub fn install(a: &PluginArgs) -> Result<Output, Failure> {
-    let helm = Helm::find(a.helm.as_deref()).map_err(helm_failure)?;
-    if helm.major != 4 {
-        return Err(Failure::failed(format!(
-            "{} is Helm {}: the plugin is a Helm 4 plugin (postrenderer/v1) and Helm 3 cannot read it; \
-             in Helm 3's plugins folder it would make every Helm 3 command fail to load its plugins. \
-             Nothing was installed. Helm 3 needs no plugin: `--post-renderer locust-planton` runs this binary from PATH. \
-             For Helm 4, point --helm or $HELM at it.",
-            helm.path.display(),
-            helm.version
-        )));
-    }
-    let dirs = plugin_dirs(&helm).map_err(helm_failure)?;
-    let Some(dir) = dirs.first().cloned() else {
-        return Err(Failure::failed(format!(
-            "`{} env HELM_PLUGINS` names no folder",
-            helm.path.display()
-        )));
-    };
-    let entry = dir.join(NAME);
-    let earlier = entries_claiming_the_name(&dirs);
-    if entry.symlink_metadata().is_ok() && !earlier.contains(&entry) {
-        return Err(Failure::failed(format!(
-            "{} exists and is not locust-planton's plugin; nothing was installed (move it away first)",
-            entry.display()
-        )));
-    }
-
-    let mut warnings = String::new();
-    let helm3s = helm3s(&helm, a.helm3.as_deref())?;
-    for h3 in &helm3s {
-        let who = format!("{} (Helm {})", h3.helm.path.display(), h3.helm.version);
-        if contains(&h3.default_dirs, &dir) {
-            let message = format!(
-                "{who} loads plugins from {} too, and cannot read a Helm 4 plugin: with this one there, \
-                 every Helm 3 command would print \"failed to load plugins\" and lose all its plugins \
-                 (helm-diff, and helmfile with it).",
-                dir.display()
-            );
-            if !a.share_with_helm3 {
-                return Err(Failure::failed(format!(
-                    "{message} Nothing was installed.\n{}\n  \
-                     - or install anyway with --share-with-helm3 (`locust-planton plugin uninstall --helm {}` repairs Helm 3 later).",
-                    how_to_avoid(&helm),
-                    h3.helm.path.display()
-                )));
-            }
-            warnings.push_str(&format!(
-                "locust-planton: warning: {message} Installing anyway (--share-with-helm3); `locust-planton plugin uninstall --helm {}` repairs it.\n",
-                h3.helm.path.display()
-            ));
-        } else if contains(&h3.dirs_here, &dir) {
-            warnings.push_str(&format!(
-                "locust-planton: warning: {who} loads plugins from {} too whenever HELM_PLUGINS is set as it is now, and then fails to load any. {}\n",
-                dir.display(),
-                how_to_avoid(&helm)
-            ));
-        }
-    }
-    if helm3s.is_empty() && std::env::var_os("HELM_PLUGINS").is_none() {
-        warnings.push_str(&format!(
-            "locust-planton: warning: {} is also where Helm 3 loads plugins from by default (no Helm 3 was found here: \
-             `helm` and `helm3` on PATH, $HELM); a Helm 3 run with this environment would fail to load any plugin. {}\n",
-            dir.display(),
-            how_to_avoid(&helm)
-        ));
-    }
-
+    let helm = helm4(a.helm.as_deref())?;
+    let (dir, earlier) = install_folder(&helm)?;
+    let warnings = check_helm3s(&helm, &dir, a)?;
     let exe = this_binary()?;
     let manifest = format!(
         "# Installed by `locust-planton plugin install`; `locust-planton plugin uninstall` removes it.\n{}",
         plugin_manifest(&exe.display().to_string(), &[])
     );
-    let mut plan = String::new();
-    for old in &earlier {
-        plan.push_str(&format!(
-            "replace {} (an earlier install of the plugin{})\n",
-            old.display(),
-            match std::fs::read_link(old) {
-                Ok(to) => format!(
-                    ", a link to {}; the link goes, {} stays",
-                    to.display(),
-                    to.display()
-                ),
-                Err(_) => String::new(),
-            }
-        ));
-    }
+    let plan = replace_plan(&earlier);
     if a.dry_run {
         return Ok(Output {
             stdout: format!(
                 "dry run, nothing changed; locust-planton plugin install would:\n{plan}write {}:\n{}",
-                entry.join("plugin.yaml").display(),
+                dir.join(NAME).join("plugin.yaml").display(),
                 manifest
                     .lines()
                     .map(|l| format!("  {l}\n"))
@@ -246,6 +168,109 @@ pub fn install(a: &PluginArgs) -> Result<Output, Failure> {
         stderr: warnings,
         ..Output::default()
     })
+}
+
+/// The helm to install for, refused unless it is Helm 4.
+fn helm4(explicit: Option<&str>) -> Result<Helm, Failure> {
+    let helm = Helm::find(explicit).map_err(helm_failure)?;
+    if helm.major != 4 {
+        return Err(Failure::failed(format!(
+            "{} is Helm {}: the plugin is a Helm 4 plugin (postrenderer/v1) and Helm 3 cannot read it; \
+             in Helm 3's plugins folder it would make every Helm 3 command fail to load its plugins. \
+             Nothing was installed. Helm 3 needs no plugin: `--post-renderer locust-planton` runs this binary from PATH. \
+             For Helm 4, point --helm or $HELM at it.",
+            helm.path.display(),
+            helm.version
+        )));
+    }
+    Ok(helm)
+}
+
+/// The folder Helm 4 installs plugins into, and the entries already claiming the name there or
+/// in its other plugins folders (they are replaced). Something else named like the plugin in
+/// that folder is refused, not replaced.
+fn install_folder(helm: &Helm) -> Result<(PathBuf, Vec<PathBuf>), Failure> {
+    let dirs = plugin_dirs(helm).map_err(helm_failure)?;
+    let Some(dir) = dirs.first().cloned() else {
+        return Err(Failure::failed(format!(
+            "`{} env HELM_PLUGINS` names no folder",
+            helm.path.display()
+        )));
+    };
+    let entry = dir.join(NAME);
+    let earlier = entries_claiming_the_name(&dirs);
+    if entry.symlink_metadata().is_ok() && !earlier.contains(&entry) {
+        return Err(Failure::failed(format!(
+            "{} exists and is not locust-planton's plugin; nothing was installed (move it away first)",
+            entry.display()
+        )));
+    }
+    Ok((dir, earlier))
+}
+
+/// Refuses `dir` when a Helm 3 here loads it by default (unless `--share-with-helm3`); the
+/// warnings for the ways a Helm 3 could still load it.
+fn check_helm3s(helm: &Helm, dir: &Path, a: &PluginArgs) -> Result<String, Failure> {
+    let mut warnings = String::new();
+    let helm3s = helm3s(helm, a.helm3.as_deref())?;
+    for h3 in &helm3s {
+        let who = format!("{} (Helm {})", h3.helm.path.display(), h3.helm.version);
+        if contains(&h3.default_dirs, dir) {
+            let message = format!(
+                "{who} loads plugins from {} too, and cannot read a Helm 4 plugin: with this one there, \
+                 every Helm 3 command would print \"failed to load plugins\" and lose all its plugins \
+                 (helm-diff, and helmfile with it).",
+                dir.display()
+            );
+            if !a.share_with_helm3 {
+                return Err(Failure::failed(format!(
+                    "{message} Nothing was installed.\n{}\n  \
+                     - or install anyway with --share-with-helm3 (`locust-planton plugin uninstall --helm {}` repairs Helm 3 later).",
+                    how_to_avoid(helm),
+                    h3.helm.path.display()
+                )));
+            }
+            warnings.push_str(&format!(
+                "locust-planton: warning: {message} Installing anyway (--share-with-helm3); `locust-planton plugin uninstall --helm {}` repairs it.\n",
+                h3.helm.path.display()
+            ));
+        } else if contains(&h3.dirs_here, dir) {
+            warnings.push_str(&format!(
+                "locust-planton: warning: {who} loads plugins from {} too whenever HELM_PLUGINS is set as it is now, and then fails to load any. {}\n",
+                dir.display(),
+                how_to_avoid(helm)
+            ));
+        }
+    }
+    if helm3s.is_empty() && std::env::var_os("HELM_PLUGINS").is_none() {
+        warnings.push_str(&format!(
+            "locust-planton: warning: {} is also where Helm 3 loads plugins from by default (no Helm 3 was found here: \
+             `helm` and `helm3` on PATH, $HELM); a Helm 3 run with this environment would fail to load any plugin. {}\n",
+            dir.display(),
+            how_to_avoid(helm)
+        ));
+    }
+    Ok(warnings)
+}
+
+/// One line per earlier entry the install replaces.
+fn replace_plan(earlier: &[PathBuf]) -> String {
+    let mut plan = String::new();
+    for old in earlier {
+        plan.push_str(&format!(
+            "replace {} (an earlier install of the plugin{})\n",
+            old.display(),
+            match std::fs::read_link(old) {
+                Ok(to) => format!(
+                    ", a link to {}; the link goes, {} stays",
+                    to.display(),
+                    to.display()
+                ),
+                Err(_) => String::new(),
+            }
+        ));
+    }
+    plan
 }
 
 pub fn uninstall(a: &PluginArgs) -> Result<Output, Failure> {

@@ -45,33 +45,60 @@ pub fn resolve(
     repo_url: Option<&str>,
 ) -> Result<PathBuf, HelmError> {
     if let Some(c) = chart {
-        let p = PathBuf::from(c);
-        if p.is_dir() {
-            return Ok(p);
-        }
-        if !p.is_file() {
-            return Err(HelmError::Refused(format!(
-                "--chart {c}: no such chart directory or archive"
-            )));
-        }
-        verify_archive(&p)?;
-        return Ok(p);
+        return local_chart(c);
     }
     let lock = chart_lock();
     let file_name = format!("{}-{}.tgz", lock.name, lock.version);
     let cache = cache_dir();
-    if let Some(cached) = cache
-        .as_ref()
-        .map(|d| d.join(&file_name))
-        .filter(|p| p.is_file())
-    {
-        if verify_archive(&cached).is_ok() {
-            return Ok(cached);
-        }
-        let _ = std::fs::remove_file(&cached);
+    if let Some(cached) = verified_cached(cache.as_deref(), &file_name) {
+        return Ok(cached);
     }
     let tmp = tempfile::tempdir().map_err(HelmError::io("a temporary folder for the pull"))?;
-    let dest = tmp.path().display().to_string();
+    let pulled = pull(helm, repo_url, tmp.path(), &file_name)?;
+    let dir = cache.ok_or_else(|| {
+        HelmError::Refused("no cache directory (set XDG_CACHE_HOME or HOME)".into())
+    })?;
+    std::fs::create_dir_all(&dir).map_err(HelmError::io(dir.display()))?;
+    let target = dir.join(&file_name);
+    std::fs::copy(&pulled, &target).map_err(HelmError::io(target.display()))?;
+    Ok(target)
+}
+
+/// `--chart`: a directory is used as it is; an archive only with the pinned digest.
+fn local_chart(c: &str) -> Result<PathBuf, HelmError> {
+    let p = PathBuf::from(c);
+    if p.is_dir() {
+        return Ok(p);
+    }
+    if !p.is_file() {
+        return Err(HelmError::Refused(format!(
+            "--chart {c}: no such chart directory or archive"
+        )));
+    }
+    verify_archive(&p)?;
+    Ok(p)
+}
+
+/// The cached archive if it still has the pinned digest; one that does not is removed, so the
+/// pull replaces it.
+fn verified_cached(cache: Option<&Path>, file_name: &str) -> Option<PathBuf> {
+    let cached = cache.map(|d| d.join(file_name)).filter(|p| p.is_file())?;
+    if verify_archive(&cached).is_ok() {
+        return Some(cached);
+    }
+    let _ = std::fs::remove_file(&cached);
+    None
+}
+
+/// `helm pull` of the pinned chart into `dest`; the archive, verified.
+fn pull(
+    helm: &Helm,
+    repo_url: Option<&str>,
+    dest: &Path,
+    file_name: &str,
+) -> Result<PathBuf, HelmError> {
+    let lock = chart_lock();
+    let dest_arg = dest.display().to_string();
     let args: Vec<String> = match repo_url {
         Some(url) => vec![
             "pull".into(),
@@ -81,7 +108,7 @@ pub fn resolve(
             "--version".into(),
             lock.version.clone(),
             "--destination".into(),
-            dest,
+            dest_arg,
         ],
         None => vec![
             "pull".into(),
@@ -89,24 +116,18 @@ pub fn resolve(
             "--version".into(),
             lock.version.clone(),
             "--destination".into(),
-            dest,
+            dest_arg,
         ],
     };
     run(helm, &args, &[]).map_err(|e| offline_hint(e, repo_url))?;
-    let pulled = tmp.path().join(&file_name);
+    let pulled = dest.join(file_name);
     if !pulled.is_file() {
         return Err(HelmError::Refused(format!(
             "helm pull did not produce {file_name}"
         )));
     }
     verify_archive(&pulled)?;
-    let dir = cache.ok_or_else(|| {
-        HelmError::Refused("no cache directory (set XDG_CACHE_HOME or HOME)".into())
-    })?;
-    std::fs::create_dir_all(&dir).map_err(HelmError::io(dir.display()))?;
-    let target = dir.join(&file_name);
-    std::fs::copy(&pulled, &target).map_err(HelmError::io(target.display()))?;
-    Ok(target)
+    Ok(pulled)
 }
 
 /// A failed pull (offline, a firewall, a registry outage: helm says only what went wrong) gets a

@@ -168,6 +168,21 @@ fn restore(moved: &[Aside]) -> Vec<String> {
         .collect()
 }
 
+/// Puts moved entries back (the newest move first); `why` the place failed, with what could not
+/// be put back.
+fn put_back(moved: &[Aside], why: String) -> String {
+    let problems = restore(moved);
+    if problems.is_empty() {
+        why
+    } else {
+        format!("{why}\n{}", problems.join("\n"))
+    }
+}
+
+fn at(p: &Path, e: std::io::Error) -> String {
+    format!("{}: {e}", p.display())
+}
+
 /// Installs `manifest` as `dir/locust-planton`, replacing the entries `replace` (earlier
 /// installs of the plugin, in any plugins folder); `verify` runs once it is in place. On any
 /// failure, including `verify`'s, the folders are left as they were. Returns the new entry.
@@ -177,9 +192,35 @@ pub fn place(
     replace: &[PathBuf],
     verify: impl FnOnce() -> Result<(), String>,
 ) -> Result<PathBuf, String> {
-    let at = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
-    std::fs::create_dir_all(dir).map_err(|e| at(dir, e))?;
+    let (stage, staged) = stage_entry(dir, manifest)?;
     let entry = dir.join(NAME);
+    // Folders for entries of other plugins folders (a rename stays within its file system).
+    let mut other_stages = Vec::new();
+    let mut moved: Vec<Aside> = Vec::new();
+    for (i, old) in replace.iter().enumerate() {
+        match move_aside(old, i, dir, stage.path(), &mut other_stages) {
+            Ok(aside) => moved.push(aside),
+            Err(why) => return Err(put_back(&moved, why)),
+        }
+    }
+    if let Err(e) = std::fs::rename(&staged, &entry) {
+        return Err(put_back(&moved, at(&entry, e)));
+    }
+    if let Err(mut why) = verify() {
+        if let Err(e) = std::fs::remove_dir_all(&entry) {
+            why.push_str(&format!("\ncould not remove {}: {e}", entry.display()));
+        }
+        return Err(put_back(&moved, why));
+    }
+    // Dropping the stages removes what was moved aside: links are removed, never followed.
+    drop(other_stages);
+    drop(stage);
+    Ok(entry)
+}
+
+/// Writes the new entry into a stage folder in `dir`: the stage and the staged entry.
+fn stage_entry(dir: &Path, manifest: &str) -> Result<(tempfile::TempDir, PathBuf), String> {
+    std::fs::create_dir_all(dir).map_err(|e| at(dir, e))?;
     // Two levels down (`.locust-planton-install-…/locust-planton/plugin.yaml`): helm looks for
     // `*/plugin.yaml` only, so neither the staged entry nor the ones moved aside are loaded.
     let stage = tempfile::Builder::new()
@@ -189,64 +230,37 @@ pub fn place(
     let staged = stage.path().join(NAME);
     std::fs::create_dir(&staged).map_err(|e| at(&staged, e))?;
     std::fs::write(staged.join("plugin.yaml"), manifest).map_err(|e| at(&staged, e))?;
-    // Folders for entries of other plugins folders (a rename stays within its file system).
-    let mut other_stages = Vec::new();
-    let mut moved: Vec<Aside> = Vec::new();
-    let fail = |moved: &[Aside], why: String| -> String {
-        let problems = restore(moved);
-        if problems.is_empty() {
-            why
-        } else {
-            format!("{why}\n{}", problems.join("\n"))
-        }
-    };
-    for (i, old) in replace.iter().enumerate() {
-        let aside_dir = match old.parent() {
-            Some(p) if same_dir(p, dir) => stage.path().to_path_buf(),
-            Some(p) => match tempfile::Builder::new()
+    Ok((stage, staged))
+}
+
+/// Moves `old` (the `i`th entry replaced) into a stage in its own folder: `stage` when that is
+/// `dir`, else a new one kept in `other_stages`.
+fn move_aside(
+    old: &Path,
+    i: usize,
+    dir: &Path,
+    stage: &Path,
+    other_stages: &mut Vec<tempfile::TempDir>,
+) -> Result<Aside, String> {
+    let aside_dir = match old.parent() {
+        Some(p) if same_dir(p, dir) => stage.to_path_buf(),
+        Some(p) => {
+            let t = tempfile::Builder::new()
                 .prefix(".locust-planton-install-")
                 .tempdir_in(p)
-            {
-                Ok(t) => {
-                    let path = t.path().to_path_buf();
-                    other_stages.push(t);
-                    path
-                }
-                Err(e) => {
-                    return Err(fail(
-                        &moved,
-                        format!("cannot write in {}: {e}", p.display()),
-                    ));
-                }
-            },
-            None => return Err(fail(&moved, format!("{}: not in a folder", old.display()))),
-        };
-        let to = aside_dir.join(format!("replaced-{i}"));
-        if let Err(e) = std::fs::rename(old, &to) {
-            return Err(fail(
-                &moved,
-                format!("cannot move {} aside: {e}", old.display()),
-            ));
+                .map_err(|e| format!("cannot write in {}: {e}", p.display()))?;
+            let path = t.path().to_path_buf();
+            other_stages.push(t);
+            path
         }
-        moved.push(Aside {
-            from: old.clone(),
-            to,
-        });
-    }
-    if let Err(e) = std::fs::rename(&staged, &entry) {
-        return Err(fail(&moved, at(&entry, e)));
-    }
-    if let Err(why) = verify() {
-        let mut why = why;
-        if let Err(e) = std::fs::remove_dir_all(&entry) {
-            why.push_str(&format!("\ncould not remove {}: {e}", entry.display()));
-        }
-        return Err(fail(&moved, why));
-    }
-    // Dropping the stages removes what was moved aside: links are removed, never followed.
-    drop(other_stages);
-    drop(stage);
-    Ok(entry)
+        None => return Err(format!("{}: not in a folder", old.display())),
+    };
+    let to = aside_dir.join(format!("replaced-{i}"));
+    std::fs::rename(old, &to).map_err(|e| format!("cannot move {} aside: {e}", old.display()))?;
+    Ok(Aside {
+        from: old.to_path_buf(),
+        to,
+    })
 }
 
 /// Removes plugin entries: a link is unlinked (what it points to stays), a folder is deleted.

@@ -544,7 +544,23 @@ struct Exec<'a> {
     hints_seen: Arc<Mutex<BTreeSet<String>>>,
 }
 
-impl Exec<'_> {
+impl<'a> Exec<'a> {
+    fn new(sandbox: Option<Sandbox>, opts: &'a LocalOptions) -> Result<Self, LocalError> {
+        let cwd = std::env::current_dir().map_err(io_at("the current folder"))?;
+        Ok(Exec {
+            python_dirs: if sandbox.is_some() {
+                python_dirs(&opts.python)
+            } else {
+                Vec::new()
+            },
+            writable: sandbox::output_dirs(&opts.master_args, &cwd),
+            cwd,
+            sandbox,
+            opts,
+            hints_seen: Arc::default(),
+        })
+    }
+
     /// The image's venv binaries become this Python's modules.
     fn inner_command(&self, pod: &PodDir, c: &ContainerView) -> Vec<String> {
         let python = &self.opts.python;
@@ -807,25 +823,63 @@ pub fn run(
 ) -> Result<i32, LocalError> {
     let headless =
         opts.headless.is_some() || master.container.args.iter().any(|a| a == "--headless");
-    // A spec's run already has the wrapper as the master's command; a headless run asked for on
-    // the command line gets it too, so every headless run leaves the same results (a command
-    // the spec set there does not run).
-    let wrapped;
-    let master = if headless && opts.results_dir.is_some() && !is_wrapper(&master.container) {
-        let mut m = master.clone();
-        m.container.command = crate::values::extensions::wrapper_command(
-            crate::contract::RESULTS_DIR,
-            &opts.name,
-            None,
-        );
-        m.container
-            .foreign
-            .retain(|f| !f.starts_with(&format!("{}.command ", m.role)));
-        wrapped = m;
-        &wrapped
-    } else {
-        master
-    };
+    let master = wrapped_master(master, opts, headless);
+    let master = &*master;
+    check_runnable(master, worker, opts)?;
+    let sandbox = choose_sandbox(opts.sandbox)?;
+    let tmp = tempfile::Builder::new()
+        .prefix("locust-planton-local-")
+        .tempdir()
+        .map_err(io_at("a temporary folder for the pods"))?;
+    let exec = Exec::new(sandbox, opts)?;
+    let master_dir = materialise(master, &tmp.path().join("master"))?;
+    let worker_dirs = (1..=opts.workers)
+        .map(|i| materialise(worker, &tmp.path().join(format!("worker-{i}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    announce_pods(&exec, master, tmp.path());
+    run_init_containers(&exec, master, &master_dir)?;
+    copy_init_output(master, &master_dir, &worker_dirs)?;
+    let code = run_on_free_ports(
+        &exec,
+        (master, &master_dir),
+        (worker, &worker_dirs),
+        headless,
+        &interrupted,
+    )?;
+    if headless && let Some(dest) = &opts.results_dir {
+        let from = master_dir.host_path(crate::contract::RESULTS_DIR);
+        copy_results(&from, dest)?;
+    }
+    Ok(if code == 130 && !headless { 0 } else { code })
+}
+
+/// A spec's run already has the wrapper as the master's command; a headless run asked for on
+/// the command line gets it too, so every headless run leaves the same results (a command the
+/// spec set there does not run).
+fn wrapped_master<'a>(
+    master: &'a PodView,
+    opts: &LocalOptions,
+    headless: bool,
+) -> std::borrow::Cow<'a, PodView> {
+    if !(headless && opts.results_dir.is_some() && !is_wrapper(&master.container)) {
+        return std::borrow::Cow::Borrowed(master);
+    }
+    let mut m = master.clone();
+    m.container.command =
+        crate::values::extensions::wrapper_command(crate::contract::RESULTS_DIR, &opts.name, None);
+    m.container
+        .foreign
+        .retain(|f| !f.starts_with(&format!("{}.command ", m.role)));
+    std::borrow::Cow::Owned(m)
+}
+
+/// Refuses pod paths that climb out and commands locust-planton did not generate, and a Python
+/// without Locust, before anything is written.
+fn check_runnable(
+    master: &PodView,
+    worker: &PodView,
+    opts: &LocalOptions,
+) -> Result<(), LocalError> {
     let mut refused = path_refusals(master, worker);
     refused.extend(command_refusals(master, worker, opts.allow_commands));
     if !refused.is_empty() {
@@ -837,38 +891,22 @@ pub fn run(
             version: opts.locust_version.clone(),
         });
     }
-    let sandbox = choose_sandbox(opts.sandbox)?;
-    let tmp = tempfile::Builder::new()
-        .prefix("locust-planton-local-")
-        .tempdir()
-        .map_err(io_at("a temporary folder for the pods"))?;
-    let cwd = std::env::current_dir().map_err(io_at("the current folder"))?;
-    let exec = Exec {
-        python_dirs: if sandbox.is_some() {
-            python_dirs(&opts.python)
-        } else {
-            Vec::new()
-        },
-        writable: sandbox::output_dirs(&opts.master_args, &cwd),
-        cwd,
-        sandbox,
-        opts,
-        hints_seen: Arc::default(),
-    };
-    let master_dir = materialise(master, &tmp.path().join("master"))?;
-    let worker_dirs = (1..=opts.workers)
-        .map(|i| materialise(worker, &tmp.path().join(format!("worker-{i}"))))
-        .collect::<Result<Vec<_>, _>>()?;
+    Ok(())
+}
+
+/// Says how the pods run and where their files are, and what of their security context is
+/// kept differently here.
+fn announce_pods(exec: &Exec, master: &PodView, tmp: &Path) {
     match &exec.sandbox {
         Some(_) => eprintln!(
             "locust-planton: pods sandboxed (bubblewrap) as in the cluster: UID/GID {}/{}, read-only root, volumes at the pods' paths, no capabilities; pod files under {}",
             master.container.security.run_as_user,
             master.container.security.run_as_group,
-            tmp.path().display()
+            tmp.display()
         ),
         None => eprintln!(
             "locust-planton: pod files under {} (unsandboxed)",
-            tmp.path().display()
+            tmp.display()
         ),
     }
     for c in [&master.container]
@@ -883,6 +921,14 @@ pub fn run(
             );
         }
     }
+}
+
+/// The master pod's init containers, one after the other; the first that fails stops the run.
+fn run_init_containers(
+    exec: &Exec,
+    master: &PodView,
+    master_dir: &PodDir,
+) -> Result<(), LocalError> {
     for init in &master.init_containers {
         if !crate::progress::is_quiet() {
             eprintln!("locust-planton: init container {} starts", init.name);
@@ -890,10 +936,10 @@ pub fn run(
         let started = std::time::Instant::now();
         let mut p = exec.spawn(
             format!("init {}", init.name),
-            &master_dir,
+            master_dir,
             init,
             &[],
-            opts.master_port.port,
+            exec.opts.master_port.port,
             None,
         )?;
         let status = p
@@ -915,26 +961,40 @@ pub fn run(
             );
         }
     }
-    // Each worker pod's init containers would write the same files: copy them.
+    Ok(())
+}
+
+/// Each worker pod's init containers would write the same files: copy them.
+fn copy_init_output(
+    master: &PodView,
+    master_dir: &PodDir,
+    worker_dirs: &[PodDir],
+) -> Result<(), LocalError> {
     for init in &master.init_containers {
         for m in init.mounts.iter().filter(|m| m.source == Source::EmptyDir) {
-            for w in &worker_dirs {
+            for w in worker_dirs {
                 copy_tree(&master_dir.host_path(&m.path), &w.host_path(&m.path))
                     .map_err(io_at(w.host_path(&m.path).display()))?;
             }
         }
     }
+    Ok(())
+}
+
+/// Runs until a run ends on ports nobody else holds: a default port found taken moves up and
+/// the run starts again (not after Ctrl-C). Returns the master's exit code, or 130.
+fn run_on_free_ports(
+    exec: &Exec,
+    master: (&PodView, &PodDir),
+    workers: (&PodView, &[PodDir]),
+    headless: bool,
+    interrupted: &AtomicBool,
+) -> Result<i32, LocalError> {
+    let opts = exec.opts;
     let mut ports = (opts.master_port.port, opts.web_port.port);
     loop {
         let watch = Arc::new(Watch::new(ports));
-        let code = run_once(
-            &exec,
-            (master, &master_dir),
-            (worker, &worker_dirs),
-            &watch,
-            headless,
-            &interrupted,
-        )?;
+        let code = run_once(exec, master, workers, &watch, headless, interrupted)?;
         let moved = next_port(
             watch.master_port_busy.load(Ordering::SeqCst),
             &mut ports.0,
@@ -948,14 +1008,9 @@ pub fn run(
             "--web-port",
             "web UI",
         )?;
-        if moved && code != 130 {
-            continue;
+        if !moved || code == 130 {
+            return Ok(code);
         }
-        if headless && let Some(dest) = &opts.results_dir {
-            let from = master_dir.host_path(crate::contract::RESULTS_DIR);
-            copy_results(&from, dest)?;
-        }
-        return Ok(if code == 130 && !headless { 0 } else { code });
     }
 }
 
@@ -969,9 +1024,46 @@ fn run_once(
     headless: bool,
     interrupted: &AtomicBool,
 ) -> Result<i32, LocalError> {
-    let opts = exec.opts;
     let (master_port, web_port) = watch.ports;
-    let mut master_extra: Vec<String> = [
+    let master_proc = exec.spawn(
+        "master".into(),
+        master_dir,
+        &master.container,
+        &master_args(exec.opts, watch.ports),
+        master_port,
+        Some(watch.clone()),
+    )?;
+    let mut procs = vec![master_proc];
+    if let Some(code) = wait_until_master_listens(&mut procs, watch, headless, interrupted)? {
+        stop(&mut procs, Duration::from_secs(5));
+        return Ok(code);
+    }
+    eprintln!("locust-planton: master listens for workers on 127.0.0.1:{master_port}");
+    start_workers(exec, worker, worker_dirs, master_port, &mut procs)?;
+    if !headless {
+        eprintln!(
+            "locust-planton: web UI on http://127.0.0.1:{web_port}/ — Ctrl-C stops every process"
+        );
+    }
+    let code = loop {
+        if interrupted.load(Ordering::SeqCst) {
+            break 130;
+        }
+        if let Some(code) = finished(&mut procs, watch)? {
+            break code;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Workers quit when the master does; give them a moment, then stop whatever is left.
+    let grace = Duration::from_secs(if code == 130 { 5 } else { 10 });
+    stop(&mut procs, grace);
+    Ok(code)
+}
+
+/// The master's arguments beyond its container's: bound to 127.0.0.1 on `ports` (worker port,
+/// web UI), `--headless` and its settings, then the user's.
+fn master_args(opts: &LocalOptions, (master_port, web_port): (u16, u16)) -> Vec<String> {
+    let mut args: Vec<String> = [
         "--master-bind-host",
         "127.0.0.1",
         "--master-bind-port",
@@ -984,7 +1076,7 @@ fn run_once(
     .map(String::from)
     .to_vec();
     if let Some(h) = &opts.headless {
-        master_extra.extend(
+        args.extend(
             [
                 "--headless",
                 "--users",
@@ -999,38 +1091,44 @@ fn run_once(
             .map(String::from),
         );
     }
-    master_extra.extend(opts.master_args.iter().cloned());
-    let master_proc = exec.spawn(
-        "master".into(),
-        master_dir,
-        &master.container,
-        &master_extra,
-        master_port,
-        Some(watch.clone()),
-    )?;
-    let mut procs = vec![master_proc];
-    let finished = |procs: &mut Vec<Proc>| -> Result<Option<i32>, LocalError> {
-        if let Some(status) = procs[0].child.try_wait().map_err(io_at("the master"))? {
-            return Ok(Some(status.code().unwrap_or(1)));
-        }
-        let reported = watch.result.load(Ordering::SeqCst);
-        Ok((reported != NO_RESULT).then_some(reported))
-    };
-    // Workers wait until the master holds its port: started earlier, they could join another
-    // run's master on the same port. The UI is announced once the master holds that port too
-    // (it binds it a moment after the worker port; when taken, the master exits and the run
-    // starts again on the next port). Where sockets cannot be attributed, Locust's own log
-    // lines (written after it binds the worker port) and a short wait decide; a master that
-    // logs nothing (level above INFO) gets the benefit of the doubt after a while.
+    args.extend(opts.master_args.iter().cloned());
+    args
+}
+
+/// The master's exit code once it has exited or reported its result (`procs[0]` is the master).
+fn finished(procs: &mut [Proc], watch: &Watch) -> Result<Option<i32>, LocalError> {
+    if let Some(status) = procs[0].child.try_wait().map_err(io_at("the master"))? {
+        return Ok(Some(status.code().unwrap_or(1)));
+    }
+    let reported = watch.result.load(Ordering::SeqCst);
+    Ok((reported != NO_RESULT).then_some(reported))
+}
+
+/// Waits until the master (`procs[0]`) holds its port; `Some` exit code when it ended (or
+/// Ctrl-C, 130) first.
+///
+/// Workers wait until the master holds its port: started earlier, they could join another
+/// run's master on the same port. The UI is announced once the master holds that port too
+/// (it binds it a moment after the worker port; when taken, the master exits and the run
+/// starts again on the next port). Where sockets cannot be attributed, Locust's own log
+/// lines (written after it binds the worker port) and a short wait decide; a master that
+/// logs nothing (level above INFO) gets the benefit of the doubt after a while.
+fn wait_until_master_listens(
+    procs: &mut [Proc],
+    watch: &Watch,
+    headless: bool,
+    interrupted: &AtomicBool,
+) -> Result<Option<i32>, LocalError> {
+    let (master_port, web_port) = watch.ports;
     let start = Instant::now();
     let master_pid = procs[0].child.id();
     let mut logged_at: Option<Instant> = None;
-    let early = loop {
+    loop {
         if interrupted.load(Ordering::SeqCst) {
-            break Some(130);
+            return Ok(Some(130));
         }
-        if let Some(code) = finished(&mut procs)? {
-            break Some(code);
+        if let Some(code) = finished(procs, watch)? {
+            return Ok(Some(code));
         }
         if watch.ready.load(Ordering::SeqCst) && logged_at.is_none() {
             logged_at = Some(Instant::now());
@@ -1043,15 +1141,21 @@ fn run_once(
             (Some(false), _) => false,
         };
         if ready || start.elapsed() > Duration::from_secs(30) {
-            break None;
+            return Ok(None);
         }
         std::thread::sleep(Duration::from_millis(50));
-    };
-    if let Some(code) = early {
-        stop(&mut procs, Duration::from_secs(5));
-        return Ok(code);
     }
-    eprintln!("locust-planton: master listens for workers on 127.0.0.1:{master_port}");
+}
+
+/// One process per worker pod, joined to the master on `master_port`; if one cannot start,
+/// everything started is stopped.
+fn start_workers(
+    exec: &Exec,
+    worker: &PodView,
+    worker_dirs: &[PodDir],
+    master_port: u16,
+    procs: &mut Vec<Proc>,
+) -> Result<(), LocalError> {
     let worker_extra: Vec<String> = [
         "--master-host",
         "127.0.0.1",
@@ -1071,27 +1175,10 @@ fn run_once(
         ) {
             Ok(p) => procs.push(p),
             Err(e) => {
-                stop(&mut procs, Duration::from_secs(5));
+                stop(procs, Duration::from_secs(5));
                 return Err(e);
             }
         }
     }
-    if !headless {
-        eprintln!(
-            "locust-planton: web UI on http://127.0.0.1:{web_port}/ — Ctrl-C stops every process"
-        );
-    }
-    let code = loop {
-        if interrupted.load(Ordering::SeqCst) {
-            break 130;
-        }
-        if let Some(code) = finished(&mut procs)? {
-            break code;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    // Workers quit when the master does; give them a moment, then stop whatever is left.
-    let grace = Duration::from_secs(if code == 130 { 5 } else { 10 });
-    stop(&mut procs, grace);
-    Ok(code)
+    Ok(())
 }

@@ -153,8 +153,36 @@ fn security(container: Option<&Node>, pod: Option<&Node>) -> Security {
 /// The master or worker pod for synthesized values.
 pub fn pod_view(s: &Synthesized, role: &'static str) -> PodView {
     let v = &s.values;
-    let lt = |k: &str| str_at(v, &["loadtest", k]).unwrap_or_default().to_string();
-    let script_dir = lt("locust_locustfile_path");
+    let mut args = vec![format!("--{role}")];
+    args.extend(strings(v.get_path(&[role, "args"])));
+    let pod_sc = v.get_path(&["podSecurityContext"]);
+    PodView {
+        role,
+        init_containers: init_containers(s, role, pod_sc),
+        container: ContainerView {
+            name: "locust".into(),
+            command: strings(v.get_path(&[role, "command"])),
+            args,
+            env: locust_env(v, role),
+            mounts: locust_mounts(s, role),
+            security: security(v.get_path(&["securityContext"]), pod_sc),
+            foreign: Vec::new(),
+        },
+    }
+}
+
+/// `loadtest.<key>` as text ("" when unset).
+fn loadtest(v: &Node, key: &str) -> String {
+    str_at(v, &["loadtest", key])
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The `locust` container's mounts: the locustfile and lib ConfigMaps at the script folder, then
+/// the role's `extraVolumeMounts`.
+fn locust_mounts(s: &Synthesized, role: &str) -> Vec<Mount> {
+    let v = &s.values;
+    let script_dir = loadtest(v, "locust_locustfile_path");
     let by_name = |name: String| {
         s.configmaps
             .iter()
@@ -162,14 +190,14 @@ pub fn pod_view(s: &Synthesized, role: &'static str) -> PodView {
             .map(|c| c.data.clone())
     };
     let mut mounts = Vec::new();
-    if let Some(data) = by_name(lt("locust_locustfile_configmap")) {
+    if let Some(data) = by_name(loadtest(v, "locust_locustfile_configmap")) {
         mounts.push(Mount {
             path: script_dir.clone(),
             source: Source::ConfigMap(data),
             field: "loadtest.locust_locustfile_path".into(),
         });
     }
-    if let Some(data) = by_name(lt("locust_lib_configmap")) {
+    if let Some(data) = by_name(loadtest(v, "locust_lib_configmap")) {
         mounts.push(Mount {
             path: format!("{script_dir}/lib"),
             source: Source::ConfigMap(data),
@@ -185,15 +213,25 @@ pub fn pod_view(s: &Synthesized, role: &'static str) -> PodView {
         ),
         &s.configmaps,
     ));
+    mounts
+}
+
+/// The `locust` container's env in the chart's order: its own variables, the master's address
+/// (workers), then `loadtest.environment` and the role's `environment`.
+fn locust_env(v: &Node, role: &str) -> Vec<(String, String)> {
     let mut env = vec![
-        ("LOCUST_HOST".to_string(), lt("locust_host")),
+        ("LOCUST_HOST".to_string(), loadtest(v, "locust_host")),
         (
             "LOCUST_LOGLEVEL".to_string(),
             str_at(v, &[role, "logLevel"]).unwrap_or("INFO").to_string(),
         ),
         (
             "LOCUST_LOCUSTFILE".to_string(),
-            format!("{script_dir}/{}", lt("locust_locustfile")),
+            format!(
+                "{}/{}",
+                loadtest(v, "locust_locustfile_path"),
+                loadtest(v, "locust_locustfile")
+            ),
         ),
     ];
     if role == "worker" {
@@ -207,11 +245,13 @@ pub fn pod_view(s: &Synthesized, role: &'static str) -> PodView {
     }
     env.extend(env_map(v.get_path(&["loadtest", "environment"])));
     env.extend(env_map(v.get_path(&[role, "environment"])));
-    let mut args = vec![format!("--{role}")];
-    args.extend(strings(v.get_path(&[role, "args"])));
-    let pod_sc = v.get_path(&["podSecurityContext"]);
-    let init_containers = v
-        .get_path(&[role, "initContainers"])
+    env
+}
+
+/// The role's `initContainers`, their security contexts completed from the pod's.
+fn init_containers(s: &Synthesized, role: &str, pod_sc: Option<&Node>) -> Vec<ContainerView> {
+    let v = &s.values;
+    v.get_path(&[role, "initContainers"])
         .and_then(Node::as_seq)
         .into_iter()
         .flatten()
@@ -220,18 +260,7 @@ pub fn pod_view(s: &Synthesized, role: &'static str) -> PodView {
             name: str_at(c, &["name"]).unwrap_or("init").to_string(),
             command: strings(c.get_path(&["command"])),
             args: strings(c.get_path(&["args"])),
-            env: c
-                .get_path(&["env"])
-                .and_then(Node::as_seq)
-                .into_iter()
-                .flatten()
-                .filter_map(|e| {
-                    Some((
-                        str_at(e, &["name"])?.to_string(),
-                        str_at(e, &["value"]).unwrap_or("").to_string(),
-                    ))
-                })
-                .collect(),
+            env: env_list(c.get_path(&["env"])),
             mounts: mounts_of(
                 v,
                 role,
@@ -244,20 +273,21 @@ pub fn pod_view(s: &Synthesized, role: &'static str) -> PodView {
             security: security(c.get_path(&["securityContext"]), pod_sc),
             foreign: Vec::new(),
         })
-        .collect();
-    PodView {
-        role,
-        init_containers,
-        container: ContainerView {
-            name: "locust".into(),
-            command: strings(v.get_path(&[role, "command"])),
-            args,
-            env,
-            mounts,
-            security: security(v.get_path(&["securityContext"]), pod_sc),
-            foreign: Vec::new(),
-        },
-    }
+        .collect()
+}
+
+/// A container's `env` list (`- name: …, value: …`); entries without a name are skipped.
+fn env_list(node: Option<&Node>) -> Vec<(String, String)> {
+    node.and_then(Node::as_seq)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            Some((
+                str_at(e, &["name"])?.to_string(),
+                str_at(e, &["value"]).unwrap_or("").to_string(),
+            ))
+        })
+        .collect()
 }
 
 /// Marks what in `pod` runs a command locust-planton did not generate: `own` is the same pod

@@ -105,6 +105,30 @@ pub struct View<'a> {
 impl Sandbox {
     /// bwrap's command line running `inner` as the container would run.
     pub fn argv(&self, c: &ContainerView, view: &View, inner: &[String]) -> Vec<String> {
+        let mut a = self.identity_args(c, view.env);
+        let mut mounts: Vec<&super::pod::Mount> = c.mounts.iter().collect();
+        // Parents before children (`/mnt/locust` before `/mnt/locust/lib`).
+        mounts.sort_by_key(|m| m.path.matches('/').count());
+        let targets: Vec<&str> = mounts.iter().map(|m| m.path.as_str()).collect();
+        mirror(Path::new("/"), &targets, &mut a);
+        a.extend(["--dev", "/dev", "--proc", "/proc"].map(String::from));
+        volume_args(&mounts, view.pod_root, &mut a);
+        rebind_hidden(&targets, view, &mut a);
+        for d in view.writable {
+            let d = d.display().to_string();
+            a.extend(["--bind".to_string(), d.clone(), d]);
+        }
+        // Always: a writable root here would be a fresh tmpfs, not the image's root the pod
+        // would write over (`local` warns about containers with readOnlyRootFilesystem: false).
+        a.extend(["--remount-ro", "/"].map(String::from));
+        a.extend(["--chdir".to_string(), view.cwd.display().to_string()]);
+        a.push("--".into());
+        a.extend(inner.iter().cloned());
+        a
+    }
+
+    /// bwrap and who the process is: the container's UID/GID, its capabilities, only `env`.
+    fn identity_args(&self, c: &ContainerView, env: &[(String, String)]) -> Vec<String> {
         let mut a: Vec<String> = vec![self.bwrap.display().to_string()];
         let mut push = |items: &[&str]| a.extend(items.iter().map(|s| s.to_string()));
         let (uid, gid) = (
@@ -122,53 +146,44 @@ impl Sandbox {
             push(&["--cap-add", "CAP_NET_BIND_SERVICE"]);
         }
         push(&["--clearenv"]);
-        for (k, v) in view.env {
+        for (k, v) in env {
             push(&["--setenv", k, v]);
         }
-        let mut mounts: Vec<&super::pod::Mount> = c.mounts.iter().collect();
-        // Parents before children (`/mnt/locust` before `/mnt/locust/lib`).
-        mounts.sort_by_key(|m| m.path.matches('/').count());
-        let targets: Vec<&str> = mounts.iter().map(|m| m.path.as_str()).collect();
-        mirror(Path::new("/"), &targets, &mut a);
-        a.extend(["--dev", "/dev", "--proc", "/proc"].map(String::from));
-        for m in &mounts {
-            let host = view.pod_root.join(m.path.trim_start_matches('/'));
-            let kind = match m.source {
-                Source::ConfigMap(_) => "--ro-bind",
-                Source::EmptyDir => "--bind",
-            };
-            a.extend([kind.to_string(), host.display().to_string(), m.path.clone()]);
-        }
-        let hidden = |p: &Path| {
-            let p = p.to_string_lossy();
-            targets.iter().any(|t| under(&p, t))
-        };
-        // A venv, the cwd, or a local path the passed-through environment names (a wheel folder
-        // in PIP_FIND_LINKS, a CA bundle) under a pod mount path (`/tmp` above all) would be
-        // hidden by the volume: bind it back.
-        let env_paths = env_paths(view.env);
-        for d in view
-            .python_dirs
-            .iter()
-            .chain([&view.cwd.to_path_buf()])
-            .chain(env_paths.iter())
-        {
-            if hidden(d) {
-                let d = d.display().to_string();
-                a.extend(["--ro-bind-try".to_string(), d.clone(), d]);
-            }
-        }
-        for d in view.writable {
-            let d = d.display().to_string();
-            a.extend(["--bind".to_string(), d.clone(), d]);
-        }
-        // Always: a writable root here would be a fresh tmpfs, not the image's root the pod
-        // would write over (`local` warns about containers with readOnlyRootFilesystem: false).
-        a.extend(["--remount-ro", "/"].map(String::from));
-        a.extend(["--chdir".to_string(), view.cwd.display().to_string()]);
-        a.push("--".into());
-        a.extend(inner.iter().cloned());
         a
+    }
+}
+
+/// Each volume from the pod's folder at its mount path: ConfigMaps read-only, emptyDirs writable.
+fn volume_args(mounts: &[&super::pod::Mount], pod_root: &Path, a: &mut Vec<String>) {
+    for m in mounts {
+        let host = pod_root.join(m.path.trim_start_matches('/'));
+        let kind = match m.source {
+            Source::ConfigMap(_) => "--ro-bind",
+            Source::EmptyDir => "--bind",
+        };
+        a.extend([kind.to_string(), host.display().to_string(), m.path.clone()]);
+    }
+}
+
+/// A venv, the cwd, or a local path the passed-through environment names (a wheel folder in
+/// PIP_FIND_LINKS, a CA bundle) under a pod mount path (`/tmp` above all) would be hidden by the
+/// volume: bind it back.
+fn rebind_hidden(targets: &[&str], view: &View, a: &mut Vec<String>) {
+    let hidden = |p: &Path| {
+        let p = p.to_string_lossy();
+        targets.iter().any(|t| under(&p, t))
+    };
+    let env_paths = env_paths(view.env);
+    for d in view
+        .python_dirs
+        .iter()
+        .chain([&view.cwd.to_path_buf()])
+        .chain(env_paths.iter())
+    {
+        if hidden(d) {
+            let d = d.display().to_string();
+            a.extend(["--ro-bind-try".to_string(), d.clone(), d]);
+        }
     }
 }
 

@@ -119,7 +119,30 @@ pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
         &[],
         d,
     )?;
-    let users = match f.int("users", d) {
+    let users = read_users(&f, d);
+    let spawn_rate = read_spawn_rate(&f, users, d);
+    let run_time = read_run_time(&f, d);
+    let tags = read_tags(&f, "tags", d);
+    let exclude_tags = read_tags(&f, "excludeTags", d);
+    let processes = read_processes(&f, d);
+    let thresholds = f
+        .node("thresholds")
+        .map(|n| read_thresholds(n, &f.path("thresholds"), d))
+        .unwrap_or_default();
+    Some(Run {
+        users,
+        spawn_rate,
+        run_time,
+        tags,
+        exclude_tags,
+        processes,
+        thresholds,
+    })
+}
+
+/// `users`, 1 in place of a wrong value so the rest of the run can still be checked.
+fn read_users(f: &Fields, d: &mut Findings) -> u64 {
+    match f.int("users", d) {
         Some(u) if u >= 1 => u as u64,
         Some(u) => {
             d.error(f.path("users"), format!("must be at least 1, got {u}"));
@@ -131,8 +154,12 @@ pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
             }
             1
         }
-    };
-    let spawn_rate = match f.node("spawnRate") {
+    }
+}
+
+/// `spawnRate`; without it all `users` start in the first second.
+fn read_spawn_rate(f: &Fields, users: u64, d: &mut Findings) -> f64 {
+    match f.node("spawnRate") {
         None => users as f64,
         Some(n) => match n.resolved() {
             Some(crate::yaml::Resolved::Int(i)) if i > 0 => i as f64,
@@ -145,8 +172,11 @@ pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
                 1.0
             }
         },
-    };
-    let run_time = match f.string("runTime", d) {
+    }
+}
+
+fn read_run_time(f: &Fields, d: &mut Findings) -> String {
+    match f.string("runTime", d) {
         Some(t) => {
             if let Err(e) = crate::duration::parse(&t) {
                 d.error(f.path("runTime"), e);
@@ -162,26 +192,29 @@ pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
             }
             String::new()
         }
-    };
-    let tag_list = |name: &str, d: &mut Findings| -> Vec<String> {
-        f.string_list(name, d)
-            .into_iter()
-            .filter_map(|(p, t)| {
-                if t.is_empty() || t.starts_with('-') || t.contains(char::is_whitespace) {
-                    d.error(
-                        p,
-                        format!("`{t}` is not a tag (no spaces, not starting with `-`)"),
-                    );
-                    None
-                } else {
-                    Some(t)
-                }
-            })
-            .collect()
-    };
-    let tags = tag_list("tags", d);
-    let exclude_tags = tag_list("excludeTags", d);
-    let processes = match f.int("processes", d) {
+    }
+}
+
+/// A list of Locust tags; the ones Locust's argument parser would misread are dropped.
+fn read_tags(f: &Fields, name: &str, d: &mut Findings) -> Vec<String> {
+    f.string_list(name, d)
+        .into_iter()
+        .filter_map(|(p, t)| {
+            if t.is_empty() || t.starts_with('-') || t.contains(char::is_whitespace) {
+                d.error(
+                    p,
+                    format!("`{t}` is not a tag (no spaces, not starting with `-`)"),
+                );
+                None
+            } else {
+                Some(t)
+            }
+        })
+        .collect()
+}
+
+fn read_processes(f: &Fields, d: &mut Findings) -> u32 {
+    match f.int("processes", d) {
         None => 1,
         Some(p) if (1..=256).contains(&p) => p as u32,
         Some(p) => {
@@ -191,20 +224,7 @@ pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
             );
             1
         }
-    };
-    let thresholds = f
-        .node("thresholds")
-        .map(|n| read_thresholds(n, &f.path("thresholds"), d))
-        .unwrap_or_default();
-    Some(Run {
-        users,
-        spawn_rate,
-        run_time,
-        tags,
-        exclude_tags,
-        processes,
-        thresholds,
-    })
+    }
 }
 
 /// A number (integer or float, not a string) at least 0, and at most `max` when given.

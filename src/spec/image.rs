@@ -103,70 +103,16 @@ pub fn resolve(spec: &LoadTestSpec, d: &mut Findings) -> LocustImage {
     let lock = chart_lock();
     let (default_repo, _, _) = split_reference(&lock.image);
     let o = overrides(spec);
-    let hv = |k: &str| join("spec.helmValues", k);
     let repository = o.repository.clone().unwrap_or(default_repo.to_string());
-    let resolved = if let Some(v) = &spec.extensions.locust_version {
-        for (given, key) in [
-            (o.tag.as_ref().filter(|t| *t != v), "image.tag"),
-            (o.master.as_ref(), "master.image"),
-            (o.worker.as_ref(), "worker.image"),
-        ] {
-            if let Some(given) = given {
-                d.warn(
-                    hv(key),
-                    format!("`{given}` is not used: spec.loadTest.locustVersion ({v}) decides the image of every Locust container ({repository}:{v})"),
-                );
-            }
-        }
-        LocustImage {
-            image: format!("{repository}:{v}"),
-            repository_tag: Some((repository.clone(), v.clone())),
-            per_component: o.master.is_some() || o.worker.is_some(),
-            version: Some(v.clone()),
-        }
-    } else {
-        if let (Some(m), Some(w)) = (&o.master, &o.worker)
-            && m != w
-        {
-            d.error(
-                hv("worker.image"),
-                format!("`{w}` differs from master.image `{m}`: master, workers and the pip init containers run one Locust image; set one of them, image.repository/image.tag, or spec.loadTest.locustVersion"),
-            );
-        }
-        let tag = o.tag.clone().unwrap_or(lock.app_version.clone());
-        let image = o
-            .master
-            .clone()
-            .or(o.worker.clone())
-            .unwrap_or(format!("{repository}:{tag}"));
-        let (name, tag, digest) = split_reference(&image);
-        let repository_tag = match (tag, digest) {
-            (Some(t), None) => Some((name.to_string(), t.to_string())),
-            _ => None,
-        };
-        LocustImage {
-            per_component: o.master.is_some() || o.worker.is_some() || repository_tag.is_none(),
-            version: locust_version_of(&image),
-            repository_tag,
-            image,
-        }
+    let resolved = match &spec.extensions.locust_version {
+        Some(v) => from_locust_version(v, repository, &o, d),
+        None => from_overrides(repository, &o, &lock.app_version, d),
     };
     if let Some(v) = &resolved.version
         && release_key(v) < release_key(&lock.app_version)
     {
-        let at = if spec.extensions.locust_version.is_some() {
-            "spec.loadTest.locustVersion".to_string()
-        } else if o.master.is_some() || o.worker.is_some() {
-            hv(if o.master.is_some() {
-                "master.image"
-            } else {
-                "worker.image"
-            })
-        } else {
-            hv("image.tag")
-        };
         d.warn(
-            at,
+            older_version_at(spec, &o),
             format!(
                 "Locust {v} is older than {}, the version chart {} {} is tested with; its flags and locust-planton's headless wrapper may not work with it",
                 lock.app_version, lock.name, lock.version
@@ -174,6 +120,85 @@ pub fn resolve(spec: &LoadTestSpec, d: &mut Findings) -> LocustImage {
         );
     }
     resolved
+}
+
+fn helm_value(key: &str) -> String {
+    join("spec.helmValues", key)
+}
+
+/// `locustVersion` decides the tag; the overrides it makes moot are warned about.
+fn from_locust_version(
+    v: &str,
+    repository: String,
+    o: &Overrides,
+    d: &mut Findings,
+) -> LocustImage {
+    for (given, key) in [
+        (o.tag.as_ref().filter(|t| *t != v), "image.tag"),
+        (o.master.as_ref(), "master.image"),
+        (o.worker.as_ref(), "worker.image"),
+    ] {
+        if let Some(given) = given {
+            d.warn(
+                helm_value(key),
+                format!("`{given}` is not used: spec.loadTest.locustVersion ({v}) decides the image of every Locust container ({repository}:{v})"),
+            );
+        }
+    }
+    LocustImage {
+        image: format!("{repository}:{v}"),
+        repository_tag: Some((repository, v.to_string())),
+        per_component: o.master.is_some() || o.worker.is_some(),
+        version: Some(v.to_string()),
+    }
+}
+
+/// Without `locustVersion`: a component's full image, else `repository:tag` (the chart's
+/// `appVersion` for a missing tag); master and workers must not differ.
+fn from_overrides(
+    repository: String,
+    o: &Overrides,
+    app_version: &str,
+    d: &mut Findings,
+) -> LocustImage {
+    if let (Some(m), Some(w)) = (&o.master, &o.worker)
+        && m != w
+    {
+        d.error(
+            helm_value("worker.image"),
+            format!("`{w}` differs from master.image `{m}`: master, workers and the pip init containers run one Locust image; set one of them, image.repository/image.tag, or spec.loadTest.locustVersion"),
+        );
+    }
+    let tag = o.tag.clone().unwrap_or(app_version.to_string());
+    let image = o
+        .master
+        .clone()
+        .or(o.worker.clone())
+        .unwrap_or(format!("{repository}:{tag}"));
+    let (name, tag, digest) = split_reference(&image);
+    let repository_tag = match (tag, digest) {
+        (Some(t), None) => Some((name.to_string(), t.to_string())),
+        _ => None,
+    };
+    LocustImage {
+        per_component: o.master.is_some() || o.worker.is_some() || repository_tag.is_none(),
+        version: locust_version_of(&image),
+        repository_tag,
+        image,
+    }
+}
+
+/// The field that chose the version: where a too-old Locust is reported.
+fn older_version_at(spec: &LoadTestSpec, o: &Overrides) -> String {
+    if spec.extensions.locust_version.is_some() {
+        "spec.loadTest.locustVersion".to_string()
+    } else if o.master.is_some() {
+        helm_value("master.image")
+    } else if o.worker.is_some() {
+        helm_value("worker.image")
+    } else {
+        helm_value("image.tag")
+    }
 }
 
 #[cfg(test)]

@@ -149,43 +149,8 @@ fn read_root(root: &Node, d: &mut Findings) -> Option<LoadTestSpec> {
         &[],
         d,
     )?;
-    match top.string("apiVersion", d) {
-        Some(v) if v == API_VERSION => {}
-        Some(v) => d.error("apiVersion", format!("must be `{API_VERSION}`, got `{v}`")),
-        None if top.node("apiVersion").is_none() => {
-            d.error("apiVersion", format!("required (`{API_VERSION}`)"))
-        }
-        None => {}
-    }
-    let kind = match top.string("kind", d) {
-        Some(k) => {
-            let folded: String = k
-                .chars()
-                .filter(|c| *c != '-' && *c != '_')
-                .collect::<String>()
-                .to_lowercase();
-            match folded.as_str() {
-                "locustkubernetes" => Some(Kind::LocustKubernetes),
-                "kuberneteslocust" => Some(Kind::KubernetesLocust),
-                _ => {
-                    d.error(
-                        "kind",
-                        format!("must be `LocustKubernetes` or `KubernetesLocust`, got `{k}`"),
-                    );
-                    None
-                }
-            }
-        }
-        None => {
-            if top.node("kind").is_none() {
-                d.error(
-                    "kind",
-                    "required (`LocustKubernetes` or `KubernetesLocust`)",
-                );
-            }
-            None
-        }
-    };
+    check_api_version(&top, d);
+    let kind = read_kind(&top, d);
     let metadata = match top.node("metadata") {
         Some(m) => read_metadata(m, d),
         None => {
@@ -202,24 +167,7 @@ fn read_root(root: &Node, d: &mut Findings) -> Option<LoadTestSpec> {
     let (name, labels) = metadata?;
     let mut spec = spec?;
     if kind == Kind::LocustKubernetes {
-        let label = labels
-            .iter()
-            .find(|(k, _)| k == NAMESPACE_LABEL)
-            .map(|(_, v)| v.clone());
-        if let Some(Err(e)) = label.as_deref().map(rules::dns_label) {
-            d.error(
-                format!("metadata.labels[\"{NAMESPACE_LABEL}\"]"),
-                format!("namespace {e}"),
-            );
-        }
-        spec.namespace = Namespace::Value(label.unwrap_or_else(|| name.clone()));
-    }
-    if let Some(suffix) = spec
-        .ingress_host
-        .as_ref()
-        .filter(|_| kind == Kind::LocustKubernetes)
-    {
-        spec.ingress_host = Some(format!("{name}.{suffix}"));
+        derive_from_metadata(&mut spec, &name, &labels, d);
     }
     Some(LoadTestSpec {
         kind,
@@ -227,6 +175,69 @@ fn read_root(root: &Node, d: &mut Findings) -> Option<LoadTestSpec> {
         labels,
         ..spec
     })
+}
+
+fn check_api_version(top: &Fields, d: &mut Findings) {
+    match top.string("apiVersion", d) {
+        Some(v) if v == API_VERSION => {}
+        Some(v) => d.error("apiVersion", format!("must be `{API_VERSION}`, got `{v}`")),
+        None if top.node("apiVersion").is_none() => {
+            d.error("apiVersion", format!("required (`{API_VERSION}`)"))
+        }
+        None => {}
+    }
+}
+
+fn read_kind(top: &Fields, d: &mut Findings) -> Option<Kind> {
+    let Some(k) = top.string("kind", d) else {
+        if top.node("kind").is_none() {
+            d.error(
+                "kind",
+                "required (`LocustKubernetes` or `KubernetesLocust`)",
+            );
+        }
+        return None;
+    };
+    let folded: String = k
+        .chars()
+        .filter(|c| *c != '-' && *c != '_')
+        .collect::<String>()
+        .to_lowercase();
+    match folded.as_str() {
+        "locustkubernetes" => Some(Kind::LocustKubernetes),
+        "kuberneteslocust" => Some(Kind::KubernetesLocust),
+        _ => {
+            d.error(
+                "kind",
+                format!("must be `LocustKubernetes` or `KubernetesLocust`, got `{k}`"),
+            );
+            None
+        }
+    }
+}
+
+/// A `LocustKubernetes` has no namespace field and gives only the ingress domain: both come
+/// from its metadata (the namespace label, else the name; the host `<name>.<dnsDomain>`).
+fn derive_from_metadata(
+    spec: &mut LoadTestSpec,
+    name: &str,
+    labels: &[(String, String)],
+    d: &mut Findings,
+) {
+    let label = labels
+        .iter()
+        .find(|(k, _)| k == NAMESPACE_LABEL)
+        .map(|(_, v)| v.clone());
+    if let Some(Err(e)) = label.as_deref().map(rules::dns_label) {
+        d.error(
+            format!("metadata.labels[\"{NAMESPACE_LABEL}\"]"),
+            format!("namespace {e}"),
+        );
+    }
+    spec.namespace = Namespace::Value(label.unwrap_or_else(|| name.to_string()));
+    if let Some(suffix) = &spec.ingress_host {
+        spec.ingress_host = Some(format!("{name}.{suffix}"));
+    }
 }
 
 fn read_metadata(node: &Node, d: &mut Findings) -> Option<(String, Vec<(String, String)>)> {
@@ -302,7 +313,53 @@ const SPEC_KUBERNETES_LOCUST: &[&str] = &[
 ];
 
 fn read_spec(node: &Node, kind: Kind, d: &mut Findings) -> Option<LoadTestSpec> {
-    let (known, hints): (&[&'static str], &[(&str, &str)]) = match kind {
+    let (known, hints) = spec_fields(kind);
+    let s = fields(node, "spec", known, hints, d)?;
+    let (master, _) = read_container(s.node("masterContainer"), "spec.masterContainer", false, d);
+    let (worker, spot) = read_container(s.node("workerContainer"), "spec.workerContainer", true, d);
+    check_replicas(&master, &worker, d);
+    let ingress_host = s.node("ingress").and_then(|n| read_ingress(n, kind, d));
+    let (load_test, run, locust_version) = match s.node("loadTest") {
+        Some(n) => read_load_test(n, d).map_or((None, None, None), |(l, r, v)| (Some(l), r, v)),
+        None => {
+            d.error(
+                "spec.loadTest",
+                "required (`name` and `mainPyContent` at least)",
+            );
+            (None, None, None)
+        }
+    };
+    let extensions = read_extensions(&s, run, locust_version, spot, d);
+    sizing::warn(&master, &worker, &extensions, d);
+    let helm_values = read_helm_values(&s, d);
+    let (namespace, create_namespace) = match kind {
+        Kind::KubernetesLocust => read_namespace(&s, d),
+        Kind::LocustKubernetes => (Namespace::Reference, false),
+    };
+    read_target_cluster(&s, d);
+    Some(LoadTestSpec {
+        kind,
+        name: String::new(),
+        labels: Vec::new(),
+        namespace,
+        create_namespace,
+        master,
+        worker,
+        ingress_host,
+        load_test: load_test?,
+        helm_values,
+        extensions,
+    })
+}
+
+/// The fields a kind's spec knows, and hints for those only the other kind has.
+fn spec_fields(
+    kind: Kind,
+) -> (
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+) {
+    match kind {
         Kind::LocustKubernetes => (
             SPEC_COMMON,
             &[
@@ -321,10 +378,10 @@ fn read_spec(node: &Node, kind: Kind, d: &mut Findings) -> Option<LoadTestSpec> 
             ],
         ),
         Kind::KubernetesLocust => (SPEC_KUBERNETES_LOCUST, &[]),
-    };
-    let s = fields(node, "spec", known, hints, d)?;
-    let (master, _) = read_container(s.node("masterContainer"), "spec.masterContainer", false, d);
-    let (worker, spot) = read_container(s.node("workerContainer"), "spec.workerContainer", true, d);
+    }
+}
+
+fn check_replicas(master: &Container, worker: &Container, d: &mut Findings) {
     if master.replicas < 0 || master.replicas > 1 {
         d.error(
             "spec.masterContainer.replicas",
@@ -342,17 +399,17 @@ fn read_spec(node: &Node, kind: Kind, d: &mut Findings) -> Option<LoadTestSpec> 
             format!("must be 0 or more, got {}", worker.replicas),
         );
     }
-    let ingress_host = s.node("ingress").and_then(|n| read_ingress(n, kind, d));
-    let (load_test, run, locust_version) = match s.node("loadTest") {
-        Some(n) => read_load_test(n, d).map_or((None, None, None), |(l, r, v)| (Some(l), r, v)),
-        None => {
-            d.error(
-                "spec.loadTest",
-                "required (`name` and `mainPyContent` at least)",
-            );
-            (None, None, None)
-        }
-    };
+}
+
+/// The extension fields read beside the Planton API ones: `run` and `locustVersion` come from
+/// `loadTest` and `spot` from `workerContainer`, already read; metrics and NetworkPolicies here.
+fn read_extensions(
+    s: &Fields,
+    run: Option<extensions::Run>,
+    locust_version: Option<String>,
+    spot: Option<extensions::Spot>,
+    d: &mut Findings,
+) -> Extensions {
     let prometheus = s
         .node("metrics")
         .is_some_and(|n| extensions::read_metrics(n, d));
@@ -365,19 +422,17 @@ fn read_spec(node: &Node, kind: Kind, d: &mut Findings) -> Option<LoadTestSpec> 
     let network_policy = s
         .node("networkPolicy")
         .and_then(|n| extensions::read_network_policy(n, d));
-    let extensions = Extensions {
+    Extensions {
         run,
         locust_version,
         prometheus,
         network_policy,
         spot,
-    };
-    sizing::warn(&master, &worker, &extensions, d);
-    let helm_values = read_helm_values(&s, d);
-    let (namespace, create_namespace) = match kind {
-        Kind::KubernetesLocust => read_namespace(&s, d),
-        Kind::LocustKubernetes => (Namespace::Reference, false),
-    };
+    }
+}
+
+/// Accepted and type-checked, not used.
+fn read_target_cluster(s: &Fields, d: &mut Findings) {
     if let Some(tc) = s.node("targetCluster")
         && let Some(f) = fields(
             tc,
@@ -398,19 +453,6 @@ fn read_spec(node: &Node, kind: Kind, d: &mut Findings) -> Option<LoadTestSpec> 
             );
         }
     }
-    Some(LoadTestSpec {
-        kind,
-        name: String::new(),
-        labels: Vec::new(),
-        namespace,
-        create_namespace,
-        master,
-        worker,
-        ingress_host,
-        load_test: load_test?,
-        helm_values,
-        extensions,
-    })
 }
 
 /// Upstream proto defaults fill whatever is missing.
@@ -449,13 +491,18 @@ fn read_container(
     } else {
         None
     };
-    let Some(res) = f
+    if let Some(res) = f
         .node("resources")
         .and_then(|n| fields(n, &f.path("resources"), &["limits", "requests"], &[], d))
-    else {
-        return (c, spot);
-    };
-    let r = &mut c.resources;
+    {
+        read_resources(&res, &mut c.resources, d);
+        check_requests_within_limits(&c.resources, path, d);
+    }
+    (c, spot)
+}
+
+/// Overwrites the defaults in `r` with each valid quantity given under `limits` and `requests`.
+fn read_resources(res: &Fields, r: &mut Resources, d: &mut Findings) {
     for (block, cpu, memory) in [
         ("limits", &mut r.limits_cpu, &mut r.limits_memory),
         ("requests", &mut r.requests_cpu, &mut r.requests_memory),
@@ -482,6 +529,9 @@ fn read_container(
             }
         }
     }
+}
+
+fn check_requests_within_limits(r: &Resources, path: &str, d: &mut Findings) {
     for (what, req, lim) in [
         ("cpu", &r.requests_cpu, &r.limits_cpu),
         ("memory", &r.requests_memory, &r.limits_memory),
@@ -495,7 +545,6 @@ fn read_container(
             );
         }
     }
-    (c, spot)
 }
 
 fn read_ingress(node: &Node, kind: Kind, d: &mut Findings) -> Option<String> {
@@ -549,67 +598,12 @@ fn read_load_test(node: &Node, d: &mut Findings) -> Option<LoadTestParts> {
         &[],
         d,
     )?;
-    let name = f.string("name", d);
-    match &name {
-        None if f.node("name").is_none() => d.error(f.path("name"), "required"),
-        Some(n) if n.is_empty() => d.error(f.path("name"), "required"),
-        Some(n) => {
-            if let Err(e) = rules::label_value(n) {
-                d.error(
-                    f.path("name"),
-                    format!("{e} (it is used in the Deployments' label selectors)"),
-                );
-            }
-        }
-        None => {}
-    }
-    let main_py = f.string("mainPyContent", d);
-    match &main_py {
-        None if f.node("mainPyContent").is_none() => d.error(f.path("mainPyContent"), "required"),
-        Some(m) if m.trim().is_empty() => {
-            d.error(f.path("mainPyContent"), "required: the locustfile is empty")
-        }
-        Some(m) if m.len() > CONFIGMAP_LIMIT => d.error(
-            f.path("mainPyContent"),
-            format!(
-                "is {} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT} bytes (1 MiB)",
-                m.len()
-            ),
-        ),
-        _ => {}
-    }
-    let lib_files = f.string_map("libFilesContent", d);
-    let lib_path = f.path("libFilesContent");
-    for (key, _) in &lib_files {
-        if let Err(e) = rules::configmap_key(key) {
-            d.error(crate::diag::join(&lib_path, key), e);
-        }
-    }
-    let lib_size: usize = lib_files.iter().map(|(_, v)| v.len()).sum();
-    if lib_size > CONFIGMAP_LIMIT {
-        d.error(lib_path, format!("lib files total {lib_size} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT} bytes (1 MiB)"));
-    }
-    let total = main_py.as_ref().map_or(0, String::len) + lib_size;
-    if total > CONFIGMAP_LIMIT / 2 && total <= 2 * CONFIGMAP_LIMIT {
-        d.warn(
-            "spec.loadTest",
-            format!("scripts total {total} bytes; Helm keeps values and manifests of a release in one Secret (1 MiB after compression), which large scripts may exceed"),
-        );
-    }
+    let name = read_test_name(&f, d);
+    let main_py = read_main_py(&f, d);
+    let lib_files = read_lib_files(&f, main_py.as_ref().map_or(0, String::len), d);
     let lift_pins = pip::read_lift_pins(&f, d);
     let pip_packages = read_pip_packages(&f, &lift_pins, d);
-    let host = f.string("host", d);
-    match &host {
-        Some(h) => {
-            if let Err(e) = rules::http_url(h) {
-                d.error(f.path("host"), e);
-            }
-        }
-        None => d.warn(
-            f.path("host"),
-            "no target host: enter it in the web UI, or set `spec.loadTest.host` (a locust-planton extension field)",
-        ),
-    }
+    let host = read_host(&f, d);
     let run = f
         .node("run")
         .and_then(|n| extensions::read_run(n, &f.path("run"), d));
@@ -626,6 +620,83 @@ fn read_load_test(node: &Node, d: &mut Findings) -> Option<LoadTestParts> {
         run,
         locust_version,
     ))
+}
+
+fn read_test_name(f: &Fields, d: &mut Findings) -> Option<String> {
+    let name = f.string("name", d);
+    match &name {
+        None if f.node("name").is_none() => d.error(f.path("name"), "required"),
+        Some(n) if n.is_empty() => d.error(f.path("name"), "required"),
+        Some(n) => {
+            if let Err(e) = rules::label_value(n) {
+                d.error(
+                    f.path("name"),
+                    format!("{e} (it is used in the Deployments' label selectors)"),
+                );
+            }
+        }
+        None => {}
+    }
+    name
+}
+
+fn read_main_py(f: &Fields, d: &mut Findings) -> Option<String> {
+    let main_py = f.string("mainPyContent", d);
+    match &main_py {
+        None if f.node("mainPyContent").is_none() => d.error(f.path("mainPyContent"), "required"),
+        Some(m) if m.trim().is_empty() => {
+            d.error(f.path("mainPyContent"), "required: the locustfile is empty")
+        }
+        Some(m) if m.len() > CONFIGMAP_LIMIT => d.error(
+            f.path("mainPyContent"),
+            format!(
+                "is {} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT} bytes (1 MiB)",
+                m.len()
+            ),
+        ),
+        _ => {}
+    }
+    main_py
+}
+
+/// The lib files, with a warning when they and `main.py` (`main_py_len` bytes) together
+/// approach the size of the Secret Helm keeps a release in.
+fn read_lib_files(f: &Fields, main_py_len: usize, d: &mut Findings) -> Vec<(String, String)> {
+    let lib_files = f.string_map("libFilesContent", d);
+    let lib_path = f.path("libFilesContent");
+    for (key, _) in &lib_files {
+        if let Err(e) = rules::configmap_key(key) {
+            d.error(crate::diag::join(&lib_path, key), e);
+        }
+    }
+    let lib_size: usize = lib_files.iter().map(|(_, v)| v.len()).sum();
+    if lib_size > CONFIGMAP_LIMIT {
+        d.error(lib_path, format!("lib files total {lib_size} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT} bytes (1 MiB)"));
+    }
+    let total = main_py_len + lib_size;
+    if total > CONFIGMAP_LIMIT / 2 && total <= 2 * CONFIGMAP_LIMIT {
+        d.warn(
+            "spec.loadTest",
+            format!("scripts total {total} bytes; Helm keeps values and manifests of a release in one Secret (1 MiB after compression), which large scripts may exceed"),
+        );
+    }
+    lib_files
+}
+
+fn read_host(f: &Fields, d: &mut Findings) -> Option<String> {
+    let host = f.string("host", d);
+    match &host {
+        Some(h) => {
+            if let Err(e) = rules::http_url(h) {
+                d.error(f.path("host"), e);
+            }
+        }
+        None => d.warn(
+            f.path("host"),
+            "no target host: enter it in the web UI, or set `spec.loadTest.host` (a locust-planton extension field)",
+        ),
+    }
+    host
 }
 
 fn read_pip_packages(f: &Fields, lift_pins: &[String], d: &mut Findings) -> Vec<String> {

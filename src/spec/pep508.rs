@@ -8,6 +8,37 @@
 
 /// Returns the normalised project name (PEP 503) of a valid requirement.
 pub fn validate(req: &str) -> Result<String, String> {
+    refuse_non_requirement(req)?;
+    let mut p = Cursor { s: req, pos: 0 };
+    p.ws();
+    let name = p
+        .identifier()
+        .ok_or_else(|| format!("`{req}` must start with a package name"))?;
+    p.ws();
+    if p.peek() == Some('[') {
+        p.extras().map_err(|e| format!("`{req}`: {e}"))?;
+        p.ws();
+    }
+    url_or_versions(&mut p, req)?;
+    p.ws();
+    if p.peek() == Some(';') {
+        p.bump();
+        p.marker_or().map_err(|e| {
+            format!("`{req}`: {e}; after `;` PEP 508 expects an environment marker such as `python_version >= \"3.9\"`")
+        })?;
+        p.ws();
+    }
+    if !p.done() {
+        let rest = &req[p.pos..];
+        return Err(format!(
+            "`{req}` is not a valid PEP 508 requirement: unexpected `{rest}`"
+        ));
+    }
+    Ok(normalize(&name))
+}
+
+/// What is no requirement at all, named as what it is: nothing, a pip option, shell syntax.
+fn refuse_non_requirement(req: &str) -> Result<(), String> {
     if req.trim().is_empty() {
         return Err("must not be empty".into());
     }
@@ -29,16 +60,11 @@ pub fn validate(req: &str) -> Result<String, String> {
             "`{req}` contains shell syntax ({shown}); only PEP 508 requirements are allowed"
         ));
     }
-    let mut p = Cursor { s: req, pos: 0 };
-    p.ws();
-    let name = p
-        .identifier()
-        .ok_or_else(|| format!("`{req}` must start with a package name"))?;
-    p.ws();
-    if p.peek() == Some('[') {
-        p.extras().map_err(|e| format!("`{req}`: {e}"))?;
-        p.ws();
-    }
+    Ok(())
+}
+
+/// After the name and extras: `@ url`, `(versions)`, bare versions, or nothing.
+fn url_or_versions(p: &mut Cursor, req: &str) -> Result<(), String> {
     match p.peek() {
         Some('@') => {
             p.bump();
@@ -66,21 +92,7 @@ pub fn validate(req: &str) -> Result<String, String> {
         Some(c) if "<=!~>".contains(c) => p.version_many().map_err(|e| format!("`{req}`: {e}"))?,
         _ => {}
     }
-    p.ws();
-    if p.peek() == Some(';') {
-        p.bump();
-        p.marker_or().map_err(|e| {
-            format!("`{req}`: {e}; after `;` PEP 508 expects an environment marker such as `python_version >= \"3.9\"`")
-        })?;
-        p.ws();
-    }
-    if !p.done() {
-        let rest = &req[p.pos..];
-        return Err(format!(
-            "`{req}` is not a valid PEP 508 requirement: unexpected `{rest}`"
-        ));
-    }
-    Ok(normalize(&name))
+    Ok(())
 }
 
 /// PEP 503: lower-case, runs of `-`, `_`, `.` become one `-`.

@@ -401,348 +401,369 @@ fn spec(kind_specific: Vec<Field>, ingress_def: &str) -> Value {
 }
 
 fn defs() -> Map<String, Value> {
-    let mut d = Map::new();
-    d.insert(
-        "metadata".into(),
-        object(
-            "the resource's metadata",
-            vec![
-                required(
-                    "name",
-                    "the release and object names: a DNS-1123 label of at most 47 characters, so `<name>-main-<10-character hash>` fits in 63",
-                    json!({"type": "string", "pattern": DNS_LABEL, "maxLength": MAX_NAME_LEN}),
-                ),
-                field("slug", "accepted (Planton metadata)", string()),
-                field("id", "accepted (Planton metadata)", string()),
-                field("org", "accepted (Planton metadata)", string()),
-                field("env", "accepted (Planton metadata)", string()),
-                field(
-                    "labels",
-                    "labels; `kubernetes.project-planton.org/namespace` is the namespace of a LocustKubernetes [default: metadata.name]",
-                    string_map(None),
-                ),
-                field("annotations", "annotations", string_map(None)),
-                field("tags", "tags", string_list(string())),
-                field("version", "accepted (Planton metadata), not read", json!({})),
-                field(
-                    "relationships",
-                    "accepted (Planton metadata), not read",
-                    json!({}),
-                ),
-            ],
-            vec![],
+    [
+        ("metadata", metadata()),
+        ("resources", resources()),
+        ("masterContainer", container(true)),
+        ("workerContainer", container(false)),
+        ("spot", spot()),
+        (
+            "ingressLocustKubernetes",
+            ingress(
+                "dnsDomain",
+                "DNS domain; the host is `<metadata.name>.<dnsDomain>`; required when enabled",
+            ),
         ),
-    );
-    d.insert("resources".into(), {
-        object(
-            "resource limits and requests",
-            vec![
-                field(
-                    "limits",
-                    "limits [default: cpu 1000m, memory 1Gi]",
-                    resource_list("limits"),
-                ),
-                field(
-                    "requests",
-                    "requests [default: cpu 50m, memory 100Mi]; each at most its limit",
-                    resource_list("requests"),
-                ),
-            ],
-            vec![],
-        )
-    });
-    d.insert("masterContainer".into(), container(true));
-    d.insert("workerContainer".into(), container(false));
-    d.insert(
-        "spot".into(),
-        object(
-            "extension: run workers on spot nodes (node affinity and toleration)",
-            vec![
-                required(
-                    "provider",
-                    "`gke`, `eks`, `aks`, or `generic` (then `key` and `value`)",
-                    json!({"type": "string", "enum": ["gke", "eks", "aks", "generic"]}),
-                ),
-                field(
-                    "key",
-                    "provider `generic`: the node label (and taint) key of spot nodes",
-                    string(),
-                ),
-                field(
-                    "value",
-                    "provider `generic`: the node label (and taint) value of spot nodes",
-                    string(),
-                ),
-            ],
-            vec![json!({
-                "if": {"properties": {"provider": {"const": "generic"}}, "required": ["provider"]},
-                "then": {"properties": {"key": {"type": "string", "minLength": 1}, "value": {"type": "string", "minLength": 1}}, "required": ["key", "value"]},
-                "else": {"properties": {"key": {"type": "null"}, "value": {"type": "null"}}},
-            })],
+        (
+            "ingressKubernetesLocust",
+            ingress("hostname", "the host name; required when enabled"),
         ),
-    );
-    d.insert(
-        "ingressLocustKubernetes".into(),
-        ingress(
-            "dnsDomain",
-            "DNS domain; the host is `<metadata.name>.<dnsDomain>`; required when enabled",
+        ("loadTest", load_test()),
+        ("run", run()),
+        ("thresholds", thresholds()),
+        ("helmValues", helm_values()),
+        ("metrics", metrics()),
+        ("networkPolicy", network_policy()),
+        ("namespace", namespace()),
+        ("targetCluster", target_cluster()),
+        (
+            "specLocustKubernetes",
+            spec(vec![], "ingressLocustKubernetes"),
         ),
-    );
-    d.insert(
-        "ingressKubernetesLocust".into(),
-        ingress("hostname", "the host name; required when enabled"),
-    );
-    d.insert(
-        "loadTest".into(),
-        object(
-            "the load test",
-            vec![
-                required(
-                    "name",
-                    "the test's name: a label value (it is in the Deployments' selectors, immutable after install)",
-                    json!({"type": "string", "minLength": 1, "maxLength": 63, "pattern": LABEL_VALUE}),
-                ),
-                required(
-                    "mainPyContent",
-                    "the locustfile (main.py): not empty, at most 1 MiB (a ConfigMap's limit)",
-                    json!({"type": "string", "pattern": "\\S", "maxLength": CONFIGMAP_LIMIT}),
-                ),
-                field(
-                    "libFilesContent",
-                    "lib files, file name → content, importable as `lib.<module>`; flat names of letters, digits, `-`, `_`, `.`; at most 1 MiB together",
-                    string_map(Some(FILE_NAME_KEY)),
-                ),
-                field(
-                    "pipPackages",
-                    "PEP 508 requirements (`faker==19.0.0`), each installed as its own pip argument; no pip options, shell syntax or duplicates; pin them (`==`)",
-                    json!({"type": "array", "uniqueItems": true, "items": {"type": "string", "pattern": pep508_pattern()}}),
-                ),
-                field(
-                    "pipLiftPins",
-                    "extension: distributions (names, no versions) whose version installed in the image does not constrain `pipPackages`, for a deliberate upgrade of one of Locust's dependencies (a security fix); `check` warns for each",
-                    json!({"type": "array", "uniqueItems": true, "items": {"type": "string", "pattern": DIST_NAME}}),
-                ),
-                field(
-                    "host",
-                    "extension: the target URL (`LOCUST_HOST`), http:// or https://; without it the web UI asks",
-                    pattern(HTTP_URL),
-                ),
-                field(
-                    "locustVersion",
-                    "extension: the Locust release every Locust container and pip install uses (`X.Y.Z`); wins over `helmValues` image tags",
-                    json!({"type": "string", "pattern": "^(0|[1-9][0-9]{0,5})\\.(0|[1-9][0-9]{0,5})\\.(0|[1-9][0-9]{0,5})$"}),
-                ),
-                field(
-                    "run",
-                    "extension: a headless run with a completion status (`locust-planton wait`)",
-                    reference("run"),
-                ),
-            ],
-            vec![],
+        (
+            "specKubernetesLocust",
+            spec(kubernetes_locust_fields(), "ingressKubernetesLocust"),
         ),
-    );
-    d.insert(
-        "run".into(),
-        object(
-            "extension: a headless run",
-            vec![
-                required(
-                    "users",
-                    "users to simulate, at least 1",
-                    integer(1, None, "^\\+?0*[1-9][0-9]*$"),
+    ]
+    .into_iter()
+    .map(|(name, schema)| (name.to_string(), schema))
+    .collect()
+}
+
+fn metadata() -> Value {
+    object(
+        "the resource's metadata",
+        vec![
+            required(
+                "name",
+                "the release and object names: a DNS-1123 label of at most 47 characters, so `<name>-main-<10-character hash>` fits in 63",
+                json!({"type": "string", "pattern": DNS_LABEL, "maxLength": MAX_NAME_LEN}),
+            ),
+            field("slug", "accepted (Planton metadata)", string()),
+            field("id", "accepted (Planton metadata)", string()),
+            field("org", "accepted (Planton metadata)", string()),
+            field("env", "accepted (Planton metadata)", string()),
+            field(
+                "labels",
+                "labels; `kubernetes.project-planton.org/namespace` is the namespace of a LocustKubernetes [default: metadata.name]",
+                string_map(None),
+            ),
+            field("annotations", "annotations", string_map(None)),
+            field("tags", "tags", string_list(string())),
+            field(
+                "version",
+                "accepted (Planton metadata), not read",
+                json!({}),
+            ),
+            field(
+                "relationships",
+                "accepted (Planton metadata), not read",
+                json!({}),
+            ),
+        ],
+        vec![],
+    )
+}
+
+fn resources() -> Value {
+    object(
+        "resource limits and requests",
+        vec![
+            field(
+                "limits",
+                "limits [default: cpu 1000m, memory 1Gi]",
+                resource_list("limits"),
+            ),
+            field(
+                "requests",
+                "requests [default: cpu 50m, memory 100Mi]; each at most its limit",
+                resource_list("requests"),
+            ),
+        ],
+        vec![],
+    )
+}
+
+fn spot() -> Value {
+    object(
+        "extension: run workers on spot nodes (node affinity and toleration)",
+        vec![
+            required(
+                "provider",
+                "`gke`, `eks`, `aks`, or `generic` (then `key` and `value`)",
+                json!({"type": "string", "enum": ["gke", "eks", "aks", "generic"]}),
+            ),
+            field(
+                "key",
+                "provider `generic`: the node label (and taint) key of spot nodes",
+                string(),
+            ),
+            field(
+                "value",
+                "provider `generic`: the node label (and taint) value of spot nodes",
+                string(),
+            ),
+        ],
+        vec![json!({
+            "if": {"properties": {"provider": {"const": "generic"}}, "required": ["provider"]},
+            "then": {"properties": {"key": {"type": "string", "minLength": 1}, "value": {"type": "string", "minLength": 1}}, "required": ["key", "value"]},
+            "else": {"properties": {"key": {"type": "null"}, "value": {"type": "null"}}},
+        })],
+    )
+}
+
+fn load_test() -> Value {
+    object(
+        "the load test",
+        vec![
+            required(
+                "name",
+                "the test's name: a label value (it is in the Deployments' selectors, immutable after install)",
+                json!({"type": "string", "minLength": 1, "maxLength": 63, "pattern": LABEL_VALUE}),
+            ),
+            required(
+                "mainPyContent",
+                "the locustfile (main.py): not empty, at most 1 MiB (a ConfigMap's limit)",
+                json!({"type": "string", "pattern": "\\S", "maxLength": CONFIGMAP_LIMIT}),
+            ),
+            field(
+                "libFilesContent",
+                "lib files, file name → content, importable as `lib.<module>`; flat names of letters, digits, `-`, `_`, `.`; at most 1 MiB together",
+                string_map(Some(FILE_NAME_KEY)),
+            ),
+            field(
+                "pipPackages",
+                "PEP 508 requirements (`faker==19.0.0`), each installed as its own pip argument; no pip options, shell syntax or duplicates; pin them (`==`)",
+                json!({"type": "array", "uniqueItems": true, "items": {"type": "string", "pattern": pep508_pattern()}}),
+            ),
+            field(
+                "pipLiftPins",
+                "extension: distributions (names, no versions) whose version installed in the image does not constrain `pipPackages`, for a deliberate upgrade of one of Locust's dependencies (a security fix); `check` warns for each",
+                json!({"type": "array", "uniqueItems": true, "items": {"type": "string", "pattern": DIST_NAME}}),
+            ),
+            field(
+                "host",
+                "extension: the target URL (`LOCUST_HOST`), http:// or https://; without it the web UI asks",
+                pattern(HTTP_URL),
+            ),
+            field(
+                "locustVersion",
+                "extension: the Locust release every Locust container and pip install uses (`X.Y.Z`); wins over `helmValues` image tags",
+                json!({"type": "string", "pattern": "^(0|[1-9][0-9]{0,5})\\.(0|[1-9][0-9]{0,5})\\.(0|[1-9][0-9]{0,5})$"}),
+            ),
+            field(
+                "run",
+                "extension: a headless run with a completion status (`locust-planton wait`)",
+                reference("run"),
+            ),
+        ],
+        vec![],
+    )
+}
+
+fn run() -> Value {
+    object(
+        "extension: a headless run",
+        vec![
+            required(
+                "users",
+                "users to simulate, at least 1",
+                integer(1, None, "^\\+?0*[1-9][0-9]*$"),
+            ),
+            field(
+                "spawnRate",
+                "users started per second, above 0 [default: users]",
+                json!({"type": "number", "exclusiveMinimum": 0}),
+            ),
+            required(
+                "runTime",
+                "how long the run lasts: hours, minutes, seconds in that order (`30s`, `10m`, `1h30m`)",
+                json!({"type": "string", "minLength": 1, "pattern": DURATION}),
+            ),
+            field(
+                "tags",
+                "Locust tags to run (`--tags`)",
+                string_list(pattern(TAG)),
+            ),
+            field(
+                "excludeTags",
+                "Locust tags to skip (`--exclude-tags`)",
+                string_list(pattern(TAG)),
+            ),
+            field(
+                "processes",
+                "Locust processes per worker pod (`--processes`), 1 to 256 [default: 1]",
+                integer(
+                    1,
+                    Some(256),
+                    "^\\+?0*([1-9][0-9]?|1[0-9]{2}|2[0-4][0-9]|25[0-6])$",
                 ),
-                field(
-                    "spawnRate",
-                    "users started per second, above 0 [default: users]",
-                    json!({"type": "number", "exclusiveMinimum": 0}),
-                ),
-                required(
-                    "runTime",
-                    "how long the run lasts: hours, minutes, seconds in that order (`30s`, `10m`, `1h30m`)",
-                    json!({"type": "string", "minLength": 1, "pattern": DURATION}),
-                ),
-                field(
-                    "tags",
-                    "Locust tags to run (`--tags`)",
-                    string_list(pattern(TAG)),
-                ),
-                field(
-                    "excludeTags",
-                    "Locust tags to skip (`--exclude-tags`)",
-                    string_list(pattern(TAG)),
-                ),
-                field(
-                    "processes",
-                    "Locust processes per worker pod (`--processes`), 1 to 256 [default: 1]",
-                    integer(
-                        1,
-                        Some(256),
-                        "^\\+?0*([1-9][0-9]?|1[0-9]{2}|2[0-4][0-9]|25[0-6])$",
-                    ),
-                ),
-                field(
-                    "thresholds",
-                    "limits on the run's aggregated statistics; a missed one fails the run (exit 1)",
-                    reference("thresholds"),
-                ),
-            ],
-            vec![],
-        ),
-    );
+            ),
+            field(
+                "thresholds",
+                "limits on the run's aggregated statistics; a missed one fails the run (exit 1)",
+                reference("thresholds"),
+            ),
+        ],
+        vec![],
+    )
+}
+
+fn thresholds() -> Value {
     let at_least_0 = || json!({"type": "number", "minimum": 0});
-    d.insert(
-        "thresholds".into(),
-        object(
-            "extension: limits on Locust's aggregated statistics at the end of a headless run",
-            vec![
-                field(
-                    "maxFailRatio",
-                    "failed requests / requests, at most (0 to 1)",
-                    json!({"type": "number", "minimum": 0, "maximum": 1}),
-                ),
-                field(
-                    "maxAvgResponseTimeMs",
-                    "average response time in milliseconds, at most",
-                    at_least_0(),
-                ),
-                field(
-                    "maxPercentileResponseTimeMs",
-                    "percentile (as Locust reports it: `\"95\"`, `\"99.9\"`) → response time in milliseconds, at most",
-                    json!({
-                        "type": "object",
-                        "propertyNames": {"enum": crate::spec::extensions::PERCENTILES},
-                        "additionalProperties": at_least_0(),
-                    }),
-                ),
-                field(
-                    "minRps",
-                    "requests per second over the run, at least",
-                    at_least_0(),
-                ),
-            ],
-            vec![],
-        ),
-    );
-    d.insert(
-        "helmValues".into(),
-        json!({
-            "type": ["object", "null"],
-            "description": "dotted chart-value paths → values written as strings",
-            "propertyNames": {"pattern": HELM_VALUE_PATH},
-            "additionalProperties": {"type": "string"},
-        }),
-    );
-    d.insert(
-        "metrics".into(),
-        object(
-            "extension: metrics",
-            vec![field(
-                "prometheus",
-                "a Locust exporter, its Service and a ServiceMonitor",
+    object(
+        "extension: limits on Locust's aggregated statistics at the end of a headless run",
+        vec![
+            field(
+                "maxFailRatio",
+                "failed requests / requests, at most (0 to 1)",
+                json!({"type": "number", "minimum": 0, "maximum": 1}),
+            ),
+            field(
+                "maxAvgResponseTimeMs",
+                "average response time in milliseconds, at most",
+                at_least_0(),
+            ),
+            field(
+                "maxPercentileResponseTimeMs",
+                "percentile (as Locust reports it: `\"95\"`, `\"99.9\"`) → response time in milliseconds, at most",
+                json!({
+                    "type": "object",
+                    "propertyNames": {"enum": crate::spec::extensions::PERCENTILES},
+                    "additionalProperties": at_least_0(),
+                }),
+            ),
+            field(
+                "minRps",
+                "requests per second over the run, at least",
+                at_least_0(),
+            ),
+        ],
+        vec![],
+    )
+}
+
+fn helm_values() -> Value {
+    json!({
+        "type": ["object", "null"],
+        "description": "dotted chart-value paths → values written as strings",
+        "propertyNames": {"pattern": HELM_VALUE_PATH},
+        "additionalProperties": {"type": "string"},
+    })
+}
+
+fn metrics() -> Value {
+    object(
+        "extension: metrics",
+        vec![field(
+            "prometheus",
+            "a Locust exporter, its Service and a ServiceMonitor",
+            object(
+                "Prometheus",
+                vec![field(
+                    "enabled",
+                    "deploy the exporter (not with `loadTest.run`: headless runs serve no web UI to scrape)",
+                    boolean(),
+                )],
+                vec![],
+            ),
+        )],
+        vec![],
+    )
+}
+
+fn network_policy() -> Value {
+    object(
+        "extension: NetworkPolicies for master and workers",
+        vec![
+            field("enabled", "create the NetworkPolicies", boolean()),
+            field(
+                "webUiFromNamespaces",
+                "namespaces whose pods may open the web UI (8089) [default: this namespace only]",
+                string_list(pattern(DNS_LABEL)),
+            ),
+            field(
+                "targetCidrs",
+                "where workers may send load, as CIDRs [default: anywhere]",
+                string_list(pattern(CIDR)),
+            ),
+        ],
+        vec![],
+    )
+}
+
+fn namespace() -> Value {
+    object(
+        "the namespace: `value`, or `valueFrom` (resolved by Planton; this tool then needs `--namespace`)",
+        vec![
+            field(
+                "value",
+                "the namespace, a DNS-1123 label",
+                pattern(DNS_LABEL),
+            ),
+            field(
+                "valueFrom",
+                "a reference Planton resolves",
                 object(
-                    "Prometheus",
-                    vec![field(
-                        "enabled",
-                        "deploy the exporter (not with `loadTest.run`: headless runs serve no web UI to scrape)",
-                        boolean(),
-                    )],
+                    "a reference to another resource's field",
+                    vec![
+                        field("kind", "the referenced resource's kind", json!({})),
+                        field("env", "the referenced resource's environment", string()),
+                        field("name", "the referenced resource's name", string()),
+                        field("fieldPath", "the field holding the namespace", string()),
+                    ],
                     vec![],
                 ),
-            )],
-            vec![],
+            ),
+        ],
+        vec![json!({"oneOf": [present("value"), present("valueFrom")]})],
+    )
+}
+
+fn target_cluster() -> Value {
+    object(
+        "the cluster Planton deploys to (accepted)",
+        vec![
+            field(
+                "clusterKind",
+                "a cluster kind name or number",
+                json!({"type": ["string", "integer"]}),
+            ),
+            field("clusterName", "the cluster's name", string()),
+        ],
+        vec![],
+    )
+}
+
+/// The fields only a `KubernetesLocust` spec has.
+fn kubernetes_locust_fields() -> Vec<Field> {
+    vec![
+        required(
+            "namespace",
+            "the namespace: `{value: my-namespace}` or `{valueFrom: …}`",
+            reference("namespace"),
         ),
-    );
-    d.insert(
-        "networkPolicy".into(),
-        object(
-            "extension: NetworkPolicies for master and workers",
-            vec![
-                field("enabled", "create the NetworkPolicies", boolean()),
-                field(
-                    "webUiFromNamespaces",
-                    "namespaces whose pods may open the web UI (8089) [default: this namespace only]",
-                    string_list(pattern(DNS_LABEL)),
-                ),
-                field(
-                    "targetCidrs",
-                    "where workers may send load, as CIDRs [default: anywhere]",
-                    string_list(pattern(CIDR)),
-                ),
-            ],
-            vec![],
+        field(
+            "createNamespace",
+            "create the namespace [default: false]",
+            boolean(),
         ),
-    );
-    d.insert(
-        "namespace".into(),
-        object(
-            "the namespace: `value`, or `valueFrom` (resolved by Planton; this tool then needs `--namespace`)",
-            vec![
-                field(
-                    "value",
-                    "the namespace, a DNS-1123 label",
-                    pattern(DNS_LABEL),
-                ),
-                field(
-                    "valueFrom",
-                    "a reference Planton resolves",
-                    object(
-                        "a reference to another resource's field",
-                        vec![
-                            field("kind", "the referenced resource's kind", json!({})),
-                            field("env", "the referenced resource's environment", string()),
-                            field("name", "the referenced resource's name", string()),
-                            field("fieldPath", "the field holding the namespace", string()),
-                        ],
-                        vec![],
-                    ),
-                ),
-            ],
-            vec![json!({"oneOf": [present("value"), present("valueFrom")]})],
+        field(
+            "targetCluster",
+            "the cluster Planton deploys to (accepted, not used)",
+            reference("targetCluster"),
         ),
-    );
-    d.insert(
-        "targetCluster".into(),
-        object(
-            "the cluster Planton deploys to (accepted)",
-            vec![
-                field(
-                    "clusterKind",
-                    "a cluster kind name or number",
-                    json!({"type": ["string", "integer"]}),
-                ),
-                field("clusterName", "the cluster's name", string()),
-            ],
-            vec![],
-        ),
-    );
-    d.insert(
-        "specLocustKubernetes".into(),
-        spec(vec![], "ingressLocustKubernetes"),
-    );
-    d.insert(
-        "specKubernetesLocust".into(),
-        spec(
-            vec![
-                required(
-                    "namespace",
-                    "the namespace: `{value: my-namespace}` or `{valueFrom: …}`",
-                    reference("namespace"),
-                ),
-                field(
-                    "createNamespace",
-                    "create the namespace [default: false]",
-                    boolean(),
-                ),
-                field(
-                    "targetCluster",
-                    "the cluster Planton deploys to (accepted, not used)",
-                    reference("targetCluster"),
-                ),
-            ],
-            "ingressKubernetesLocust",
-        ),
-    );
-    d
+    ]
 }
 
 /// The schema as a JSON value.
