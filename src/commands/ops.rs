@@ -143,20 +143,6 @@ pub fn wait(
     interval: &str,
     format: ReportFormat,
 ) -> Result<Output, Failure> {
-    let mut progress = Progress::start(format!("waiting for release {}", t.release));
-    let result = poll(t, timeout, interval, format, &mut progress);
-    progress.finish(None);
-    result
-}
-
-fn poll(
-    t: &Target,
-    timeout: &str,
-    interval: &str,
-    format: ReportFormat,
-    progress: &mut Progress,
-) -> Result<Output, Failure> {
-    let json = format == ReportFormat::Json;
     let limit = duration::parse(timeout).map_err(|_| {
         Failure::new(
             exit::USAGE,
@@ -172,44 +158,62 @@ fn poll(
                 format!("--interval {interval}: use a duration such as 5s"),
             )
         })?;
+    let mut progress = Progress::start(format!("waiting for release {}", t.release));
+    let limits = (Duration::from_secs(limit), Duration::from_secs(every));
+    let result = poll(t, limits, timeout, format, &mut progress);
+    progress.finish(None);
+    result
+}
+
+/// Looks every `every` until the run ends or `limit` passes.
+fn poll(
+    t: &Target,
+    (limit, every): (Duration, Duration),
+    timeout: &str,
+    format: ReportFormat,
+    progress: &mut Progress,
+) -> Result<Output, Failure> {
     let start = Instant::now();
     loop {
         let (s, log) = t.observe()?;
         progress.update(live_line(&s, log.as_deref()));
         match s.phase {
             Phase::Completed | Phase::Failed if !s.infrastructure_failure => {
-                let stats = log.as_deref().map(final_stats).unwrap_or_default();
-                let code = if s.phase == Phase::Completed {
-                    exit::OK
-                } else {
-                    exit::FAILED
-                };
-                if json {
-                    return Ok(Output::ok(render(&s, format)).with_code(code));
-                }
-                return Ok(Output::ok(format!("{stats}{}", render(&s, format))).with_code(code));
+                return Ok(ended(&s, log.as_deref(), format));
             }
             Phase::Failed => return Ok(Output::ok(render(&s, format)).with_code(exit::TIMEOUT)),
-            _ if start.elapsed() >= Duration::from_secs(limit) => {
-                if json {
-                    let mut v = serde_json::to_value(&s).unwrap();
-                    v["timedOut"] = Value::Bool(true);
-                    return Ok(Output::ok(format!(
-                        "{}\n",
-                        serde_json::to_string_pretty(&v).unwrap()
-                    ))
-                    .with_code(exit::TIMEOUT));
-                }
-                let mut out = render(&s, format);
-                out.push_str(&format!("timed out after {timeout}\n"));
-                return Ok(Output::ok(out).with_code(exit::TIMEOUT));
-            }
-            _ => std::thread::sleep(Duration::from_secs(every).min(
-                Duration::from_secs(limit).saturating_sub(start.elapsed())
-                    + Duration::from_millis(10),
-            )),
+            _ if start.elapsed() >= limit => return Ok(timed_out(&s, timeout, format)),
+            _ => std::thread::sleep(
+                every.min(limit.saturating_sub(start.elapsed()) + Duration::from_millis(10)),
+            ),
         }
     }
+}
+
+/// A run that ended: Locust's final statistics (text) and the status; 0 passed, 1 failed.
+fn ended(s: &Status, log: Option<&str>, format: ReportFormat) -> Output {
+    let code = if s.phase == Phase::Completed {
+        exit::OK
+    } else {
+        exit::FAILED
+    };
+    if format == ReportFormat::Json {
+        return Output::ok(render(s, format)).with_code(code);
+    }
+    let stats = log.map(final_stats).unwrap_or_default();
+    Output::ok(format!("{stats}{}", render(s, format))).with_code(code)
+}
+
+/// The status when `--timeout` passed (JSON: with `timedOut: true`); exit 3.
+fn timed_out(s: &Status, timeout: &str, format: ReportFormat) -> Output {
+    let text = if format == ReportFormat::Json {
+        let mut v = serde_json::to_value(s).unwrap();
+        v["timedOut"] = Value::Bool(true);
+        format!("{}\n", serde_json::to_string_pretty(&v).unwrap())
+    } else {
+        format!("{}timed out after {timeout}\n", render(s, format))
+    };
+    Output::ok(text).with_code(exit::TIMEOUT)
 }
 
 /// Run in the master pod by `report`: prints the results folder's files as one JSON object of

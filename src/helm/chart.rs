@@ -119,15 +119,32 @@ fn pull(
             dest_arg,
         ],
     };
-    run(helm, &args, &[]).map_err(|e| offline_hint(e, repo_url))?;
-    let pulled = dest.join(file_name);
-    if !pulled.is_file() {
-        return Err(HelmError::Refused(format!(
-            "helm pull did not produce {file_name}"
-        )));
-    }
-    verify_archive(&pulled)?;
-    Ok(pulled)
+    let mut progress = crate::progress::Progress::start(format!(
+        "pulling chart {} {} from {}",
+        lock.name,
+        lock.version,
+        repo_url.unwrap_or(&lock.repository)
+    ));
+    let pulled = run(helm, &args, &[])
+        .map_err(|e| offline_hint(e, repo_url))
+        .and_then(|_| {
+            let pulled = dest.join(file_name);
+            if !pulled.is_file() {
+                return Err(HelmError::Refused(format!(
+                    "helm pull did not produce {file_name}"
+                )));
+            }
+            progress.update(format!(
+                "checking {file_name} against charts-lock/'s digest"
+            ));
+            verify_archive(&pulled).map(|()| pulled)
+        });
+    progress.finish(
+        pulled
+            .is_ok()
+            .then_some("chart pulled and its digest checked"),
+    );
+    pulled
 }
 
 /// A failed pull (offline, a firewall, a registry outage: helm says only what went wrong) gets a
