@@ -20,25 +20,42 @@ fn mini_chart() -> String {
         .to_string()
 }
 
+/// `template -f examples/checkout.yaml --chart <test chart> --helm HELM EXTRA…` with `home`'s
+/// Helm homes, asserted successful: its stdout and stderr.
+fn template_ok(
+    home: &Path,
+    helm: &Path,
+    env: &[(&str, &Path)],
+    extra: &[&str],
+) -> (String, String) {
+    let mut cmd = lp(home);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .args([
+            "template",
+            "-f",
+            &example(),
+            "--chart",
+            &mini_chart(),
+            "--helm",
+        ])
+        .arg(helm)
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{}: {stderr}", helm.display());
+    (String::from_utf8(out.stdout).unwrap(), stderr)
+}
+
 #[test]
 fn template_renders_a_hardened_deployment_with_helm3_and_helm4() {
     for helm in [helm3(), helm4()] {
         let home = tempfile::tempdir().unwrap();
-        let out = lp(home.path())
-            .args([
-                "template",
-                "-f",
-                &example(),
-                "--chart",
-                &mini_chart(),
-                "--helm",
-            ])
-            .arg(&helm)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert!(out.status.success(), "{}: {stderr}", helm.display());
-        let objs = kubectl_objects(&String::from_utf8(out.stdout).unwrap());
+        let (stdout, stderr) = template_ok(home.path(), &helm, &[], &[]);
+        let objs = kubectl_objects(&stdout);
         let deployments: Vec<_> = objs.iter().filter(|o| o["kind"] == "Deployment").collect();
         assert_eq!(deployments.len(), 2);
         for o in &objs {
@@ -664,27 +681,7 @@ fn install_applies_the_labelled_namespace_before_helm() {
 fn template_json_and_output_file_on_both_helms() {
     for helm in [helm3(), helm4()] {
         let home = tempfile::tempdir().unwrap();
-        let render = |extra: &[&str]| {
-            let out = lp(home.path())
-                .args([
-                    "template",
-                    "-f",
-                    &example(),
-                    "--chart",
-                    &mini_chart(),
-                    "--helm",
-                ])
-                .arg(&helm)
-                .args(extra)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            String::from_utf8(out.stdout).unwrap()
-        };
+        let render = |extra: &[&str]| template_ok(home.path(), &helm, &[], extra).0;
         let yaml = render(&[]);
         let json: serde_json::Value = serde_json::from_str(&render(&["-o", "json"])).unwrap();
         assert_eq!(json["kind"], "List");
@@ -764,29 +761,8 @@ fn the_helm_version_probe_is_cached_per_binary() {
     let home = tempfile::tempdir().unwrap();
     let (helm, log) = recording_helm(home.path(), "v3.17.2+gcc0bbbd", &helm3(), "exit 1");
     let template = |cache: &Path| {
-        let out = lp(home.path())
-            .env("XDG_CACHE_HOME", cache)
-            .args([
-                "template",
-                "-f",
-                &example(),
-                "--chart",
-                &mini_chart(),
-                "--helm",
-            ])
-            .arg(&helm)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            String::from_utf8(out.stdout)
-                .unwrap()
-                .contains("scripts-sha256")
-        );
+        let (stdout, _) = template_ok(home.path(), &helm, &[("XDG_CACHE_HOME", cache)], &[]);
+        assert!(stdout.contains("scripts-sha256"));
     };
     let probe = "[version][--template][{{.Version}}]".to_string();
     // `template` runs helm without a post-renderer and post-renders its output itself.
