@@ -280,3 +280,41 @@ fn a_stream_over_the_bound_is_refused_before_it_is_read_whole() {
         "{stderr}"
     );
 }
+
+/// Inputs on which the YAML reader library panics (libyaml-safer 0.3.0): through the CLI they
+/// are refusals like any other unreadable YAML — exit 1, a message with the line, no panic text,
+/// nothing on stdout — for `post-render`, `lint` and `check`.
+#[test]
+fn reader_library_panics_are_refusals() {
+    for name in [
+        "crash-reader-panic-escape-at-end.yaml",
+        "crash-reader-panic-tag-comma.yaml",
+        "crash-reader-panic-block-scalar-at-end.yaml",
+    ] {
+        let text = std::fs::read(repo().join("fuzz/regressions/post_render").join(name)).unwrap();
+        for args in [
+            &["post-render"][..],
+            &["lint"][..],
+            &["check", "-f", "-"][..],
+        ] {
+            let out = assert_cmd::Command::new(bin())
+                .args(args)
+                .env("LOCUST_PLANTON_LOG", "/dev/null")
+                .write_stdin(text.clone())
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{name} {args:?}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{name} {args:?}: {stderr}");
+            assert!(
+                stderr.contains("cannot read the text after this point")
+                    || String::from_utf8_lossy(&out.stdout)
+                        .contains("cannot read the text after this point"),
+                "{name} {args:?}: {stderr}"
+            );
+            if args[0] != "lint" && args[0] != "check" {
+                assert!(out.stdout.is_empty());
+            }
+        }
+    }
+}

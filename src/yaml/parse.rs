@@ -197,7 +197,7 @@ pub(super) fn parse_raw(text: &str) -> Result<Option<Raw>, ParseError> {
     tree.budget.new_document();
     let mut last = Pos::default();
     loop {
-        let event = parser.parse().map_err(|e| parser_error(&e, last))?;
+        let event = next_event(&mut parser, last)?;
         let pos = Pos::from(event.start_mark);
         last = pos;
         if matches!(event.data, EventData::StreamEnd) {
@@ -211,6 +211,72 @@ pub(super) fn parse_raw(text: &str) -> Result<Option<Raw>, ParseError> {
     Ok(tree.docs.pop().filter(|d| {
         !matches!(&d.kind, RawKind::Scalar { value, tag: None, implicit: true } if value.is_empty())
     }))
+}
+
+/// The next event. libyaml-safer panics on a few inputs instead of returning an error (an
+/// unterminated escape at the end of the text, a tag followed by `,` in a flow collection, a
+/// block scalar cut short at the end; its issues #6 and #7, open upstream): such a panic is
+/// caught, kept off stderr, and becomes a refusal at the last place read. Go's reader refuses
+/// most of these inputs too; what it would read, we still cannot, so it is refused.
+fn next_event(
+    parser: &mut Parser<&mut &[u8]>,
+    last: Pos,
+) -> Result<libyaml_safer::Event, ParseError> {
+    quiet_panics::install();
+    let caught = quiet_panics::catch(|| parser.parse());
+    match caught {
+        Ok(event) => event.map_err(|e| parser_error(&e, last)),
+        Err(reason) => Err(ParseError::at(
+            last,
+            format!(
+                "the YAML reader cannot read the text after this point ({reason}); refused rather than read differently from Kubernetes"
+            ),
+        )),
+    }
+}
+
+/// Panics caught around the YAML reader stay off stderr; every other panic is reported as
+/// before (the previous hook runs).
+mod quiet_panics {
+    use std::cell::Cell;
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use std::sync::Once;
+
+    thread_local! {
+        static QUIET: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Whether this thread is inside the guard now (for tests).
+    #[cfg(test)]
+    pub fn is_quiet() -> bool {
+        QUIET.with(Cell::get)
+    }
+
+    pub fn install() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                if !QUIET.with(Cell::get) {
+                    previous(info);
+                }
+            }));
+        });
+    }
+
+    /// Runs `f`; a panic becomes `Err` with its message.
+    pub fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+        QUIET.with(|q| q.set(true));
+        let result = catch_unwind(AssertUnwindSafe(f));
+        QUIET.with(|q| q.set(false));
+        result.map_err(|payload| {
+            payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "an internal error".into())
+        })
+    }
 }
 
 /// libyaml's error, where it names a place (else at the last event read).
@@ -387,6 +453,22 @@ impl Builder {
 mod tests {
     use super::*;
     use crate::yaml::Resolved;
+
+    /// Inputs on which libyaml-safer 0.3.0 panics: refused with a position, never a panic.
+    #[test]
+    fn reader_panics_become_refusals() {
+        for (text, column) in [("a: \"abc\\", 1), ("a: [!t, b]\n", 4), ("m: |\n r", 1)] {
+            let e = parse_document(text).unwrap_err();
+            assert_eq!((e.line, e.column), (1, column), "{text:?}: {e:?}");
+            assert!(
+                e.message.contains("cannot read the text after this point"),
+                "{e:?}"
+            );
+        }
+        // Other panics still reach the previous hook: the guard only silences its own.
+        assert!(quiet_panics::catch(|| panic!("x")).is_err());
+        assert!(!quiet_panics::is_quiet());
+    }
 
     #[test]
     fn keeps_scalar_types() {
