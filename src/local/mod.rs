@@ -161,12 +161,15 @@ pub fn install_locust(version: &str) -> Result<String, LocalError> {
     installed.map(|()| python)
 }
 
-/// The host directories a Python lives in (`sys.prefix`, `sys.base_prefix`).
+/// The host directories a Python needs: `sys.prefix`, `sys.base_prefix` and its import path.
 fn python_dirs(python: &str) -> Vec<PathBuf> {
+    // Its prefixes, and every directory on its import path: a `.pth` file can add one that
+    // lies outside both (a virtualenv sharing another's packages), and the pods must import
+    // what this Python imports.
     Command::new(python)
         .args([
             "-c",
-            "import sys; print(sys.prefix); print(sys.base_prefix)",
+            "import os, sys; print(sys.prefix); print(sys.base_prefix); [print(p) for p in sys.path if os.path.isabs(p) and os.path.isdir(p)]",
         ])
         .stderr(Stdio::null())
         .output()
