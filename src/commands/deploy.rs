@@ -372,12 +372,8 @@ fn namespace_step(
 ) -> Result<(String, String), Failure> {
     let (level, why) = &p.admission;
     let manifest = namespace_manifest(&p.namespace, level);
-    let kubectl = Kubectl::new(None, None, None).program;
-    let mut args: Vec<String> = Vec::new();
-    if let Some(c) = &i.kube_context {
-        args.extend(["--context".into(), c.clone()]);
-    }
-    args.extend(["apply".into(), "-f".into(), "-".into()]);
+    let runner = Kubectl::new(None, i.kube_context.as_deref(), None);
+    let mut args: Vec<String> = vec!["apply".into(), "-f".into(), "-".into()];
     if i.dry_run {
         args.push("--dry-run=client".into());
     }
@@ -393,12 +389,11 @@ fn namespace_step(
     };
     let line = format!(
         "{} <<'EOF'\n{manifest}EOF\n",
-        shell_line(&[], &kubectl, &args)
+        shell_line(&[], &runner.program, &runner.args(&args))
     );
     if print_only {
         return Ok((line, note));
     }
-    let runner = Kubectl::new(Some(&kubectl), None, None);
     runner
         .run(&args, Some(manifest.as_bytes()))
         .map_err(|e| match e {

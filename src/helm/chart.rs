@@ -34,7 +34,7 @@ pub fn verify_archive(path: &Path) -> Result<(), HelmError> {
 
 /// Where verified pulls are cached: `$XDG_CACHE_HOME/locust-planton/charts` or `~/.cache/…`.
 pub fn cache_dir() -> Option<PathBuf> {
-    super::cache_root().map(|c| c.join("charts"))
+    crate::contract::cache_root().map(|c| c.join("charts"))
 }
 
 /// Resolves `--chart` (directory or archive), else pulls the pinned chart from its OCI

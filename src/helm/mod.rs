@@ -112,8 +112,6 @@ fn major_of(version: &str) -> Option<u32> {
         .and_then(|m| m.parse().ok())
 }
 
-pub use crate::contract::cache_root;
-
 /// How helm reaches this binary as its post-renderer.
 pub struct PostRendererWiring {
     /// Arguments to add to the helm command.

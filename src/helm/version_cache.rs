@@ -48,7 +48,7 @@ struct CacheFile {
 
 /// The file, under the user's cache folder.
 pub fn file() -> Option<PathBuf> {
-    super::cache_root().map(|d| d.join("helm-versions.json"))
+    crate::contract::cache_root().map(|d| d.join("helm-versions.json"))
 }
 
 /// Where the program `name` runs from, as `exec` finds it: a name with a `/` is a path, a bare

@@ -135,6 +135,9 @@ pub fn read(text: &str) -> Result<(LoadTestSpec, Findings), Findings> {
     if let Some(spec) = &spec {
         image::resolve(spec, &mut d);
     }
+    // Placed now, from the parse already made: callers re-read the text only for findings
+    // that later stages add.
+    d.locate(|path| positions.find(path));
     match spec {
         Some(spec) if !d.has_errors() => Ok((spec, d)),
         _ => Err(d),

@@ -4,6 +4,7 @@
 
 use super::parse::{Pos, Raw, RawKind, parse_raw};
 use super::{Node, ParseError};
+use crate::diag::join;
 use std::collections::HashMap;
 
 /// A (line, column) in the text, 1-based.
@@ -18,16 +19,6 @@ pub struct Positions {
     at: HashMap<String, LineCol>,
     /// (path of the key, first, second) for every key written again in the same mapping.
     pub duplicates: Vec<Duplicate>,
-}
-
-/// `path.key`, or `path["key"]` when the key is not a simple name (as `diag::join` writes).
-fn join(path: &str, key: &str) -> String {
-    let simple = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    match (path.is_empty(), simple) {
-        (true, true) => key.to_string(),
-        (_, true) => format!("{path}.{key}"),
-        (_, false) => format!("{path}[{}]", serde_json::Value::String(key.to_string())),
-    }
 }
 
 /// `snake_case` → `lowerCamelCase`: the spec's canonical spelling of a protobuf field name.
