@@ -17,7 +17,7 @@ pub fn post_render_holds(bytes: &[u8]) {
     let output = outcome.text();
     assert!(!output.trim().is_empty(), "success with empty output");
     for doc in crate::stream::split(&output).expect("own output splits") {
-        if let Err(e) = parse_document(doc.text) {
+        if let Err(e) = parse_document(&doc.yaml()) {
             panic!(
                 "output document {} does not parse: {e}\n{}",
                 doc.index, doc.text

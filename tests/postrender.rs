@@ -433,7 +433,7 @@ fn bad_streams_fail_with_location_and_empty_stdout() {
         ),
         (
             "kind: List\nitems:\n- just a string\n",
-            "items[0] of the List is not a mapping",
+            "document 1 (line 1): items[0]: a List item must be a mapping, not a string",
         ),
     ];
     for (input, message) in cases {

@@ -64,6 +64,18 @@ pub enum Command {
         Exit codes: 0 post-render would pass, 1 it would refuse, 2 usage error."
     )]
     Lint(LintArgs),
+    /// The objects Kubernetes would create from a rendered stream.   e.g. helm template x chart | locust-planton inventory
+    #[command(
+        after_help = "Examples:\n  helm template load chart -f values.yaml | locust-planton inventory\n  \
+        locust-planton inventory -f manifests.yaml -o json | jq '.[] | select(.podSpecs != [])'\n\n\
+        Prints one `KIND NAMESPACE NAME` line per object (`-`: not set), read as Kubernetes reads the stream:\n\
+        split at its separator lines, the items of any list created and the list dropped.\n\
+        -o json: an array of {kind, namespace, name, podSpecs} (podSpecs: paths of the pod templates).\n\
+        A document Kubernetes would read differently than a plain object (an `items` field in a kind\n\
+        that is not a list, a list inside a list, a kindless list item) is refused, as post-render refuses it.\n\
+        Exit codes: 0 ok, 1 a document cannot be placed, 2 usage error."
+    )]
+    Inventory(InventoryArgs),
     /// Helm post-renderer: harden and stamp the manifests on stdin.   e.g. helm install x chart --post-renderer locust-planton
     #[command(
         after_help = "Examples:\n  helm install load oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 -f values.yaml --post-renderer locust-planton   (Helm 3)\n  \
@@ -338,6 +350,16 @@ pub struct LintArgs {
     pub output: ReportFormat,
     #[command(flatten)]
     pub profile: ProfileArgs,
+}
+
+#[derive(Args, Clone)]
+pub struct InventoryArgs {
+    /// The rendered stream (`-`: stdin).
+    #[arg(short = 'f', long = "file", value_name = "FILE", default_value = "-")]
+    pub file: String,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
+    pub output: ReportFormat,
 }
 
 /// The post-renderer's profile, shared by every command that hardens.

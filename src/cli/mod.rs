@@ -47,6 +47,7 @@ fn produce(command: Command) -> Result<(Output, Option<String>), Failure> {
             &a.profile.options(),
             a.output,
         )?),
+        Command::Inventory(a) => to_stdout(commands::lint::inventory(&a.file, a.output)?),
         Command::Values(a) => (
             commands::values::values(&a.spec.file, a.output)?,
             a.file_out.output_file,

@@ -325,7 +325,7 @@ fn hook_documents(text: &str) -> Vec<usize> {
         .unwrap_or_default()
         .iter()
         .filter(|d| {
-            crate::yaml::parse_document(d.text)
+            crate::yaml::parse_document(&d.yaml())
                 .ok()
                 .flatten()
                 .is_some_and(|n| {

@@ -55,7 +55,7 @@ pub fn manifests_as(format: ManifestFormat, yaml: &str, list: bool) -> Result<St
         .map_err(|e| Failure::failed(format!("output line {}: {}", e.line, e.message)))?;
     let mut items = Vec::new();
     for doc in docs {
-        let node = parse_document(doc.text).map_err(|e| {
+        let node = parse_document(&doc.yaml()).map_err(|e| {
             Failure::failed(format!("output document {}: {}", doc.index, e.message))
         })?;
         if let Some(node) = node {

@@ -16,6 +16,7 @@ use crate::limits::{MAX_DOCUMENT_BYTES, MAX_STREAM_BYTES, mib};
 use crate::policy::harden;
 pub use crate::policy::harden::Profile;
 use crate::policy::rollout_hash::{self, DataIndex};
+use crate::stream::objects::{Identity, Refusal, objects, objects_mut};
 use crate::stream::{RawDoc, header, source_comment, split};
 use crate::yaml::{Node, emit_document, parse_document};
 use std::borrow::Cow;
@@ -215,12 +216,7 @@ fn run<'a>(
             mib(MAX_STREAM_BYTES)
         )));
     }
-    let docs = split(input).map_err(|e| Finding {
-        document: e.document,
-        line: e.line,
-        rule: "yaml".into(),
-        ..Finding::stream(e.message, Severity::Error, "yaml")
-    })?;
+    let docs = split(input).map_err(split_finding)?;
     let FirstPass {
         held,
         mut findings,
@@ -244,6 +240,86 @@ fn run<'a>(
         findings.push(unverified_chart(&v, options.strict_chart));
     }
     Ok((segments, findings))
+}
+
+/// One object Kubernetes would create from a stream, with the pod templates (or bare pod specs)
+/// in it, as paths from the object.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InventoryEntry {
+    #[serde(flatten)]
+    pub identity: Identity,
+    pub pod_specs: Vec<String>,
+}
+
+/// The objects Kubernetes would create from `input`, read as the post-renderer reads them (split,
+/// decoded and flattened as Kubernetes does); Err with every document that cannot be placed.
+pub fn inventory(input: &str) -> Result<Vec<InventoryEntry>, PostRenderError> {
+    let docs = split(input).map_err(split_finding)?;
+    let mut entries = Vec::new();
+    let mut findings = Vec::new();
+    for doc in &docs {
+        let node = match parse(doc) {
+            Ok(Some(node)) => node,
+            Ok(None) => continue,
+            Err(f) => {
+                findings.push(*f);
+                continue;
+            }
+        };
+        let objects = match objects(&node) {
+            Ok(objects) => objects,
+            Err(r) => {
+                findings.push(inventory_finding(doc, &node, r));
+                continue;
+            }
+        };
+        for obj in objects {
+            let specs = crate::policy::pod::pod_specs(obj).unwrap_or_default();
+            entries.push(InventoryEntry {
+                identity: Identity::of(obj),
+                pod_specs: specs
+                    .iter()
+                    .map(|at| {
+                        let path =
+                            crate::policy::pod::display(at.template.as_ref().unwrap_or(&at.spec));
+                        if path.is_empty() {
+                            "(root)".to_string()
+                        } else {
+                            path
+                        }
+                    })
+                    .collect(),
+            });
+        }
+    }
+    if findings.is_empty() {
+        Ok(entries)
+    } else {
+        Err(PostRenderError { findings })
+    }
+}
+
+/// A document Kubernetes' inventory cannot hold exactly.
+fn inventory_finding(doc: &RawDoc, node: &Node, r: Refusal) -> Finding {
+    let field = if r.field == "(root)" {
+        String::new()
+    } else {
+        r.field
+    };
+    Finding {
+        field,
+        ..doc_finding(doc, &source_of(doc, node), "inventory", r.message)
+    }
+}
+
+fn split_finding(e: crate::stream::SplitError) -> PostRenderError {
+    Finding {
+        document: e.document,
+        line: e.line,
+        ..Finding::stream(e.message, Severity::Error, "yaml")
+    }
+    .into()
 }
 
 /// What the first pass learns from the stream.
@@ -301,9 +377,7 @@ fn read_document(doc: &RawDoc, pass: &mut FirstPass) -> Option<Node> {
     let objs = match objects_mut(&mut node) {
         Ok(objs) => objs,
         Err(r) => {
-            let source = source_of(doc, &Node::map());
-            pass.findings
-                .push(doc_finding(doc, &source, "malformed", r));
+            pass.findings.push(inventory_finding(doc, &Node::map(), r));
             return None;
         }
     };
@@ -488,7 +562,7 @@ fn parse(doc: &RawDoc) -> Result<Option<Node>, Box<Finding>> {
             ),
         )));
     }
-    parse_document(doc.text).map_err(|e| {
+    parse_document(&doc.yaml()).map_err(|e| {
         Box::new(Finding {
             line: doc.start_line + e.line - 1,
             ..doc_finding(
@@ -499,33 +573,6 @@ fn parse(doc: &RawDoc) -> Result<Option<Node>, Box<Finding>> {
             )
         })
     })
-}
-
-/// The objects of a document: itself, or the items of a `kind: List`.
-fn objects_mut(node: &mut Node) -> Result<Box<dyn Iterator<Item = &mut Node> + '_>, String> {
-    if node.as_map().is_none() {
-        return Err(format!(
-            "not a Kubernetes object: the document is {}, not a mapping",
-            node.type_name()
-        ));
-    }
-    let is_list = crate::policy::pod::kind_of(node)
-        .is_some_and(|k| k == "List" || k.ends_with("List"))
-        && node.get_path(&["items"]).and_then(Node::as_seq).is_some();
-    if !is_list {
-        return Ok(Box::new(std::iter::once(node)));
-    }
-    let items = node
-        .as_map_mut()
-        .unwrap()
-        .get_mut("items")
-        .unwrap()
-        .as_seq_mut()
-        .unwrap();
-    if let Some(i) = items.iter().position(|i| i.as_map().is_none()) {
-        return Err(format!("items[{i}] of the List is not a mapping"));
-    }
-    Ok(Box::new(items.iter_mut()))
 }
 
 fn source_of(doc: &RawDoc, node: &Node) -> Option<String> {

@@ -114,10 +114,30 @@ pub fn findings(values: &Node, overrides: &[(String, String)]) -> Findings {
         .unwrap_or_default();
     let at = set_by(overrides, "extraObjects");
     for (i, item) in items.iter().enumerate() {
+        // Judged as Kubernetes will create it: the objects of the item (a list's items).
+        let objects = match crate::stream::objects::objects(item) {
+            Ok(objects) => objects,
+            Err(r) => {
+                let field = if r.field == "(root)" {
+                    String::new()
+                } else {
+                    format!(".{}", r.field)
+                };
+                d.error(
+                    &at,
+                    format!(
+                        "extraObjects[{i}]{field} would be refused by the post-renderer: {}",
+                        r.message
+                    ),
+                );
+                continue;
+            }
+        };
+        let holds_pods = |o: &&Node| pod_specs(o).map_or(true, |s| !s.is_empty());
         let is_hook = item
             .get_path(&["metadata", "annotations", "helm.sh/hook"])
             .is_some();
-        if is_hook && pod_specs(item).map_or(true, |s| !s.is_empty()) {
+        if is_hook && objects.iter().any(holds_pods) {
             d.error(
                 &at,
                 format!(
@@ -127,8 +147,9 @@ pub fn findings(values: &Node, overrides: &[(String, String)]) -> Findings {
         }
         // Only objects the post-renderer would change can be refused by it (the script
         // ConfigMaps, up to megabytes, are skipped rather than written out and read again).
-        let judged = item.get_path(&["kind"]).and_then(Node::as_str) == Some("ServiceAccount")
-            || pod_specs(item).map_or(true, |s| !s.is_empty());
+        let judged = objects.iter().any(|o| {
+            o.get_path(&["kind"]).and_then(Node::as_str) == Some("ServiceAccount") || holds_pods(o)
+        });
         if !judged {
             continue;
         }

@@ -1,6 +1,11 @@
 //! The multi-document manifest stream: split into documents at `---` lines without parsing, so
 //! that documents nobody changes can be written back byte for byte, and find the leading
-//! `---`/comment lines (`# Source:`) that a rewritten document keeps.
+//! `---`/comment lines (`# Source:`) that a rewritten document keeps; and (`objects`) the
+//! objects Kubernetes creates from each decoded document.
+
+use std::borrow::Cow;
+
+pub mod objects;
 
 /// One document as it appears in the stream, separator line included.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -12,11 +17,44 @@ pub struct RawDoc<'a> {
     pub text: &'a str,
 }
 
-/// `---` alone, or followed by white space and perhaps a comment.
+impl<'a> RawDoc<'a> {
+    /// The text Kubernetes decodes: the document without its separator line. The line is
+    /// blanked, not removed, so parser positions stay stream lines; YAML itself would read
+    /// `---#c` or `---` + a no-break space as content, where Kubernetes' reader saw a separator.
+    pub fn yaml(&self) -> Cow<'a, str> {
+        let first = self.text.split_inclusive('\n').next().unwrap_or("");
+        if !is_separator(first.trim_end_matches('\n')) {
+            return Cow::Borrowed(self.text);
+        }
+        let ending = &first[first.trim_end_matches(['\r', '\n']).len()..];
+        Cow::Owned(format!("{ending}{}", &self.text[first.len()..]))
+    }
+}
+
+/// Kubernetes' separator rule: a line that starts with `---` ends a document when what follows
+/// the dashes, trimmed of white space as Go's `strings.TrimSpace` trims it (every Unicode space,
+/// `\r`, U+0085, U+00A0, U+3000 …), is empty or starts with `#`. So `---#c`, `---\r#c` and `---`
+/// followed by a no-break space are separators too. Anything else after the dashes is refused.
+fn separator_rest(line: &str) -> Option<&str> {
+    line.strip_prefix("---").map(str::trim)
+}
+
 fn is_separator(line: &str) -> bool {
-    let line = line.strip_suffix('\r').unwrap_or(line);
-    line.strip_prefix("---")
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+    separator_rest(line).is_some_and(|rest| rest.is_empty() || rest.starts_with('#'))
+}
+
+/// How far Kubernetes' reader looks for a leading `{` before it decides the stream is JSON.
+const JSON_SNIFF_BYTES: usize = 4096;
+
+/// Kubernetes reads a stream whose first non-space character (within its first 4096 bytes) is
+/// `{` as a sequence of JSON values, not as `---`-separated YAML documents.
+pub fn is_json_stream(input: &str) -> bool {
+    let mut end = input.len().min(JSON_SNIFF_BYTES);
+    // Go looks at bytes: a character cut at the boundary is not a space, so it ends the search.
+    while !input.is_char_boundary(end) {
+        end -= 1;
+    }
+    input[..end].trim_start().starts_with('{')
 }
 
 /// A stream Kubernetes' reader refuses as a whole.
@@ -29,30 +67,40 @@ pub struct SplitError {
 }
 
 /// Splits a stream as Kubernetes' manifest reader does; a leading byte-order mark is dropped.
-/// That reader (apimachinery's YAMLReader, used by kubectl and Helm) takes every line that starts
-/// with `---` as a separator, and refuses the stream when anything but white space or a comment
-/// follows the dashes (`--- {a: 1}`, `----`): so does this.
+/// That reader (apimachinery's YAMLReader, used by kubectl, Helm, Flux and Argo CD) ends a
+/// document at every line [`is_separator`] accepts, and refuses the stream when anything but
+/// white space or a comment follows the dashes (`--- {a: 1}`, `----`): so does this. A stream
+/// that starts with `{` is read by Kubernetes as JSON values, where `---` is an error: refused.
 pub fn split(input: &str) -> Result<Vec<RawDoc<'_>>, SplitError> {
+    // Decided before the mark is dropped: to Go a byte-order mark is not white space.
+    let json = is_json_stream(input);
     let input = input.strip_prefix('\u{feff}').unwrap_or(input);
     let mut docs = Vec::new();
     let mut start = 0;
     let mut start_line = 1;
     let mut offset = 0;
     for (line_no, line) in (1..).zip(input.split_inclusive('\n')) {
-        if let Some(rest) = line.strip_prefix("---") {
-            let rest = rest.trim();
-            if !rest.is_empty() && !rest.starts_with('#') {
+        let bare = line.trim_end_matches('\n');
+        if let Some(rest) = separator_rest(bare) {
+            let error = if json {
+                Some("a JSON stream (it starts with `{`) has no `---` separators: Kubernetes' reader would stop here; send YAML documents, or one JSON object".to_string())
+            } else if !rest.is_empty() && !rest.starts_with('#') {
+                Some(format!(
+                    "invalid YAML document separator: `{}` (Kubernetes' reader allows only a comment after `---`)",
+                    line.trim_end()
+                ))
+            } else {
+                None
+            };
+            if let Some(why) = error {
                 return Err(SplitError {
                     document: docs.len() + 2,
                     line: line_no,
-                    message: format!(
-                        "line {line_no}: invalid YAML document separator: `{}` (Kubernetes' reader allows only a comment after `---`)",
-                        line.trim_end()
-                    ),
+                    message: format!("line {line_no}: {why}"),
                 });
             }
         }
-        if is_separator(line.trim_end_matches('\n')) && offset > start {
+        if is_separator(bare) && offset > start {
             docs.push(RawDoc {
                 index: docs.len() + 1,
                 start_line,
@@ -212,6 +260,55 @@ mod tests {
                 &["1@1: \"a: 1\\n\""],
             ),
             (
+                "a comment right after the dashes",
+                "a: 1\n---#x\nb: 1\n",
+                &["1@1: \"a: 1\\n\"", "2@2: \"---#x\\nb: 1\\n\""],
+            ),
+            (
+                "a carriage return before the comment (Go's TrimSpace removes it)",
+                "a: 1\n---\r#x\nb: 1\n",
+                &["1@1: \"a: 1\\n\"", "2@2: \"---\\r#x\\nb: 1\\n\""],
+            ),
+            (
+                "Unicode spaces after the dashes: NEL, no-break space, ideographic space",
+                "a: 1\n---\u{85}\nb: 1\n---\u{a0}# c\nc: 1\n---\u{3000}\nd: 1\n",
+                &[
+                    "1@1: \"a: 1\\n\"",
+                    "2@2: \"---\\u{85}\\nb: 1\\n\"",
+                    "3@4: \"---\\u{a0}# c\\nc: 1\\n\"",
+                    "4@6: \"---\\u{3000}\\nd: 1\\n\"",
+                ],
+            ),
+            (
+                "a zero-width space is not white space to Go: refused",
+                "a: 1\n---\u{200b}\nb: 1\n",
+                &[
+                    "error 2@2: line 2: invalid YAML document separator: `---\u{200b}` (Kubernetes' reader allows only a comment after `---`)",
+                ],
+            ),
+            (
+                "one JSON object",
+                " \n{\"a\": 1}\n",
+                &["1@1: \" \\n{\\\"a\\\": 1}\\n\""],
+            ),
+            (
+                "a JSON stream has no separators",
+                "{\"a\": 1}\n---\n{\"b\": 1}\n",
+                &[
+                    "error 2@2: line 2: a JSON stream (it starts with `{`) has no `---` separators: Kubernetes' reader would stop here; send YAML documents, or one JSON object",
+                ],
+            ),
+            (
+                "a JSON document after a YAML one is YAML to Kubernetes",
+                "a: 1\n---\n{\"b\": 1}\n",
+                &["1@1: \"a: 1\\n\"", "2@2: \"---\\n{\\\"b\\\": 1}\\n\""],
+            ),
+            (
+                "a byte-order mark before `{`: not JSON to Go",
+                "\u{feff}{\"a\": 1}\n---\nb: 1\n",
+                &["1@1: \"{\\\"a\\\": 1}\\n\"", "2@2: \"---\\nb: 1\\n\""],
+            ),
+            (
                 "content after the dashes is refused, naming the document it would start",
                 "a: 1\n---\nb: 1\n--- |\nc\n",
                 &[
@@ -237,6 +334,36 @@ mod tests {
             };
             if got != *want {
                 failed.push(format!("- {what}: {got:#?}"));
+            }
+        }
+        assert!(failed.is_empty(), "{}", failed.join("\n"));
+    }
+
+    /// (what the row shows, a stream, the text Kubernetes decodes of its last document).
+    #[test]
+    fn yaml_table() {
+        let rows: &[(&str, &str, &str)] = &[
+            ("no separator", "a: 1\n", "a: 1\n"),
+            ("a plain separator", "x: 1\n---\na: 1\n", "\na: 1\n"),
+            (
+                "a comment glued to the dashes",
+                "x: 1\n---#c\na: 1\n",
+                "\na: 1\n",
+            ),
+            (
+                "CRLF is kept",
+                "x: 1\r\n--- # c\r\na: 1\r\n",
+                "\r\na: 1\r\n",
+            ),
+            ("a no-break space", "x: 1\n---\u{a0}\na: 1\n", "\na: 1\n"),
+            ("a last separator", "x: 1\n---", ""),
+        ];
+        let mut failed = Vec::new();
+        for (what, input, want) in rows {
+            let docs = split(input).unwrap();
+            let got = docs.last().unwrap().yaml();
+            if got != *want {
+                failed.push(format!("- {what}: {got:?}"));
             }
         }
         assert!(failed.is_empty(), "{}", failed.join("\n"));
