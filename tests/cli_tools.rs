@@ -55,7 +55,7 @@ fn bash_completes_subcommands_and_flags() {
     let subs = bash_complete(&["locust-planton", "ch"]);
     assert_eq!(subs, ["chart", "check"]);
     let subs = bash_complete(&["locust-planton", "i"]);
-    assert_eq!(subs, ["init", "install"]);
+    assert_eq!(subs, ["init", "install", "inventory"]);
     let flags = bash_complete(&["locust-planton", "init", "demo", "--out"]);
     assert_eq!(flags, ["--output-file"]);
     let shells = bash_complete(&["locust-planton", "completion", "p"]);
