@@ -67,6 +67,11 @@ fn run_judge(stream: &str, args: &[&str]) -> (i32, String, String) {
 /// `baseline`): one line per violating template, in the API server's wording; empty when all
 /// pass. Panics when Kubernetes cannot read the stream (exit 2), with the judge's message.
 pub fn judge(stream: &str, level: &str) -> Vec<String> {
+    judge_result(stream, level).unwrap_or_else(|e| panic!("{e}\n--- stream:\n{stream}"))
+}
+
+/// [`judge`], with Err (the judge's message) when Kubernetes cannot read the stream.
+pub fn judge_result(stream: &str, level: &str) -> Result<Vec<String>, String> {
     assert!(
         matches!(level, "restricted" | "baseline"),
         "judge level {level:?}"
@@ -80,11 +85,10 @@ pub fn judge(stream: &str, level: &str) -> Vec<String> {
                 !lines.is_empty(),
                 "psa-judge exit {code} with output {lines:?}"
             );
-            lines
+            Ok(lines)
         }
-        _ => panic!(
-            "psa-judge cannot read the stream (exit {code}): {stderr}\n--- stream:\n{stream}"
-        ),
+        2 => Err(format!("psa-judge cannot read the stream: {stderr}")),
+        _ => panic!("psa-judge exit {code}: {stderr}"),
     }
 }
 
@@ -106,13 +110,23 @@ pub fn kube_inventory(stream: &str) -> Result<Vec<String>, String> {
 /// Fails unless both verdicts on `what` are clean: Kubernetes' (`psa-judge` at `level`) and
 /// another check's (`other` names it, `found` is what it found). A disagreement names both.
 pub fn assert_hardened(what: &str, stream: &str, level: &str, other: &str, found: &[String]) {
-    let kube = judge(stream, level);
-    assert!(
-        kube.is_empty() && found.is_empty(),
-        "{what}: not hardened\n  psa-judge ({level}): {}\n  {other}: {}",
+    if let Some(problem) = not_hardened(stream, level, other, found) {
+        panic!("{what}: {problem}");
+    }
+}
+
+/// Why `stream` is not hardened, naming both verdicts (Kubernetes' at `level`, and `other`'s
+/// `found`); None when both pass.
+pub fn not_hardened(stream: &str, level: &str, other: &str, found: &[String]) -> Option<String> {
+    let kube = judge_result(stream, level).unwrap_or_else(|e| vec![e]);
+    if kube.is_empty() && found.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "not hardened\n  psa-judge ({level}): {}\n  {other}: {}",
         verdict(&kube),
         verdict(found)
-    );
+    ))
 }
 
 fn verdict(found: &[String]) -> String {
