@@ -15,17 +15,21 @@ pub struct RawDoc<'a> {
     /// 1-based line of the stream where the document (its separator) starts.
     pub start_line: usize,
     pub text: &'a str,
+    /// Kubernetes' reader drops this document's first line, a separator that ended the document
+    /// before. A separator it meets with nothing read yet (the stream's first line, or right
+    /// after a dropped one) it keeps as the document's text, for the YAML parser to read.
+    pub drops_separator: bool,
 }
 
 impl<'a> RawDoc<'a> {
-    /// The text Kubernetes decodes: the document without its separator line. The line is
+    /// The text Kubernetes decodes: without the separator line its reader dropped. The line is
     /// blanked, not removed, so parser positions stay stream lines; YAML itself would read
     /// `---#c` or `---` + a no-break space as content, where Kubernetes' reader saw a separator.
     pub fn yaml(&self) -> Cow<'a, str> {
-        let first = self.text.split_inclusive('\n').next().unwrap_or("");
-        if !is_separator(first.trim_end_matches('\n')) {
+        if !self.drops_separator {
             return Cow::Borrowed(self.text);
         }
+        let first = self.text.split_inclusive('\n').next().unwrap_or("");
         let ending = &first[first.trim_end_matches(['\r', '\n']).len()..];
         Cow::Owned(format!("{ending}{}", &self.text[first.len()..]))
     }
@@ -83,7 +87,7 @@ pub fn split(input: &str) -> Result<Vec<RawDoc<'_>>, SplitError> {
         let bare = line.trim_end_matches('\n');
         if let Some(rest) = separator_rest(bare) {
             let error = if json {
-                Some("a JSON stream (it starts with `{`) has no `---` separators: Kubernetes' reader would stop here; send YAML documents, or one JSON object".to_string())
+                Some("a stream that starts with `{` is decoded by Kubernetes as JSON values before any YAML, so its `---` lines would not split it as they split YAML: refused (start the stream with a YAML document, or send one JSON object)".to_string())
             } else if !rest.is_empty() && !rest.starts_with('#') {
                 Some(format!(
                     "invalid YAML document separator: `{}` (Kubernetes' reader allows only a comment after `---`)",
@@ -105,6 +109,7 @@ pub fn split(input: &str) -> Result<Vec<RawDoc<'_>>, SplitError> {
                 index: docs.len() + 1,
                 start_line,
                 text: &input[start..offset],
+                drops_separator: false,
             });
             start = offset;
             start_line = line_no;
@@ -116,9 +121,25 @@ pub fn split(input: &str) -> Result<Vec<RawDoc<'_>>, SplitError> {
             index: docs.len() + 1,
             start_line,
             text: &input[start..offset],
+            drops_separator: false,
         });
     }
+    mark_dropped_separators(&mut docs);
     Ok(docs)
+}
+
+/// Which documents' separator lines Kubernetes' reader drops: one that ends a document holding
+/// anything it read (a line, even blank); the stream's first line is never one.
+fn mark_dropped_separators(docs: &mut [RawDoc]) {
+    let mut read_before = false;
+    for doc in docs {
+        let mut lines = doc.text.split_inclusive('\n');
+        let first = lines.next().unwrap_or("");
+        doc.drops_separator = read_before && is_separator(first.trim_end_matches('\n'));
+        // What the reader holds when the next separator comes: this document's lines, less a
+        // dropped separator.
+        read_before = !doc.drops_separator || lines.next().is_some();
+    }
 }
 
 /// The leading lines a rewritten document keeps: its separator and the comments and blank lines before the first content line (Helm 3's `# Source:`).
@@ -295,7 +316,7 @@ mod tests {
                 "a JSON stream has no separators",
                 "{\"a\": 1}\n---\n{\"b\": 1}\n",
                 &[
-                    "error 2@2: line 2: a JSON stream (it starts with `{`) has no `---` separators: Kubernetes' reader would stop here; send YAML documents, or one JSON object",
+                    "error 2@2: line 2: a stream that starts with `{` is decoded by Kubernetes as JSON values before any YAML, so its `---` lines would not split it as they split YAML: refused (start the stream with a YAML document, or send one JSON object)",
                 ],
             ),
             (
@@ -357,6 +378,21 @@ mod tests {
             ),
             ("a no-break space", "x: 1\n---\u{a0}\na: 1\n", "\na: 1\n"),
             ("a last separator", "x: 1\n---", ""),
+            (
+                "the stream's first line is kept, even as a separator",
+                "---#c\na: 1\n",
+                "---#c\na: 1\n",
+            ),
+            (
+                "a separator right after a dropped one is kept",
+                "x: 1\n---#a\n---#b\na: 1\n",
+                "---#b\na: 1\n",
+            ),
+            (
+                "after a blank line it is dropped again",
+                "x: 1\n---#a\n\n---#b\na: 1\n",
+                "\na: 1\n",
+            ),
         ];
         let mut failed = Vec::new();
         for (what, input, want) in rows {
