@@ -238,10 +238,7 @@ fn corpus() -> Vec<Case> {
     cases.push(case(
         "control: a real List of a Deployment and a ConfigMap",
         in_lists(
-            &format!(
-                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      containers:\n      - name: c\n        image: busybox\n"
-            ),
-            1,
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: c\n        image: busybox\n",            1,
         ) + &format!("---\n{}", in_lists(CONFIGMAP, 1)),
         Want::Pass,
         true,
