@@ -262,3 +262,158 @@ fn man_pages_cover_nested_subcommands() {
         "{plugin}"
     );
 }
+
+const STDIN_PROMPT: &str = "locust-planton: reading manifests from stdin (Ctrl-D ends)\n";
+
+/// Runs locust-planton with stdin a real pseudo-terminal (openpty): `typed` is typed on it,
+/// then Ctrl-D (end of input on a terminal). Stdout and stderr are pipes.
+fn with_terminal_stdin(args: &[&str], typed: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    assert!(
+        typed.is_empty() || typed.ends_with('\n'),
+        "Ctrl-D ends input only at the start of a line"
+    );
+    let (mut controller, mut terminal) = (-1, -1);
+    // SAFETY: openpty writes two new descriptors, owned below; null name, termios and size
+    // ask for the defaults (canonical mode: Ctrl-D is end of input).
+    let rc = unsafe {
+        libc::openpty(
+            &mut controller,
+            &mut terminal,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just created by openpty and are owned nowhere else.
+    let (controller, terminal) = unsafe {
+        (
+            OwnedFd::from_raw_fd(controller),
+            OwnedFd::from_raw_fd(terminal),
+        )
+    };
+    let child = std::process::Command::new(bin())
+        .args(args)
+        .env(
+            "LOCUST_PLANTON_LOG",
+            std::env::temp_dir().join("lp-pty-test.log"),
+        )
+        .stdin(std::process::Stdio::from(terminal))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut keyboard = std::fs::File::from(controller);
+    keyboard.write_all(typed.as_bytes()).unwrap();
+    keyboard.write_all(b"\x04").unwrap();
+    // The controller stays open until the program has exited (closing it hangs the terminal up).
+    let out = child.wait_with_output().unwrap();
+    drop(keyboard);
+    out
+}
+
+/// A command reading stdin says so on stderr when stdin is a terminal (real pseudo-terminal):
+/// `post-render`, `lint`, and `-f -` of the spec commands; never on a pipe, never when it
+/// reads a file, never with `-q`. The input typed is read as usual.
+#[test]
+fn reading_a_terminal_says_so_on_stderr_only_there() {
+    let config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n";
+    let spec = "apiVersion: kubernetes.project-planton.org/v1\nkind: LocustKubernetes\nmetadata:\n  name: demo\nspec:\n  loadTest:\n    name: demo\n    host: http://127.0.0.1:8080\n    mainPyContent: \"x = 1\\n\"\n";
+    let stream_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(stream_file.path(), config_map).unwrap();
+    let stream_path = stream_file.path().to_str().unwrap();
+    struct Case<'a> {
+        args: Vec<&'a str>,
+        typed: &'a str,
+        stderr: String,
+        stdout_has: &'a str,
+    }
+    let cases = [
+        Case {
+            args: vec!["post-render"],
+            typed: config_map,
+            stderr: STDIN_PROMPT.into(),
+            stdout_has: "name: a",
+        },
+        Case {
+            args: vec!["lint"],
+            typed: config_map,
+            stderr: format!("{STDIN_PROMPT}lint: 1 object, 0 problems\n"),
+            stdout_has: "",
+        },
+        Case {
+            args: vec!["check", "-f", "-"],
+            typed: spec,
+            stderr: format!("{STDIN_PROMPT}<stdin>: valid\n"),
+            stdout_has: "",
+        },
+        Case {
+            args: vec!["values", "-f", "-"],
+            typed: spec,
+            stderr: STDIN_PROMPT.into(),
+            stdout_has: "fullnameOverride: demo",
+        },
+        // Nothing typed: the prompt, then the usual refusal.
+        Case {
+            args: vec!["post-render"],
+            typed: "",
+            stderr: STDIN_PROMPT.into(),
+            stdout_has: "",
+        },
+        // Reading a file, the terminal is not read: no prompt.
+        Case {
+            args: vec!["lint", "-f", stream_path],
+            typed: "",
+            stderr: "lint: 1 object, 0 problems\n".into(),
+            stdout_has: "",
+        },
+        Case {
+            args: vec!["-q", "post-render"],
+            typed: config_map,
+            stderr: String::new(),
+            stdout_has: "name: a",
+        },
+    ];
+    for Case {
+        args,
+        typed,
+        stderr,
+        stdout_has,
+    } in cases
+    {
+        let out = with_terminal_stdin(&args, typed);
+        let err = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(err.starts_with(&stderr), "{args:?} typed {typed:?}: {err}");
+        if typed.is_empty() && args == ["post-render"] {
+            assert_eq!(out.status.code(), Some(1), "{err}");
+            assert!(err.contains("no Kubernetes objects on stdin"), "{err}");
+        } else {
+            assert_eq!(err, stderr, "{args:?}");
+            assert!(out.status.success(), "{args:?}: {err}");
+        }
+        assert!(stdout.contains(stdout_has), "{args:?}: {stdout}");
+    }
+    // On a pipe: the same commands, no prompt.
+    for (args, input) in [
+        (vec!["post-render"], config_map),
+        (vec!["lint"], config_map),
+        (vec!["check", "-f", "-"], spec),
+        (vec!["values", "-f", "-"], spec),
+    ] {
+        let out = Command::new(bin())
+            .args(&args)
+            .env(
+                "LOCUST_PLANTON_LOG",
+                std::env::temp_dir().join("lp-pty-test.log"),
+            )
+            .write_stdin(input)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("reading manifests"), "{args:?}: {err}");
+    }
+}
