@@ -417,3 +417,222 @@ fn reading_a_terminal_says_so_on_stderr_only_there() {
         assert!(!err.contains("reading manifests"), "{args:?}: {err}");
     }
 }
+
+/// A valid spec whose scripts make `values`, `configmaps`, `template` and `flux` print more
+/// than 1 MiB (two scripts of 720,000 bytes, each under a ConfigMap's 1 MiB).
+fn big_spec(dir: &Path) -> PathBuf {
+    let script = serde_json::Value::String("x = 1\n".repeat(120_000)).to_string();
+    let path = dir.join("big.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: kubernetes.project-planton.org/v1\nkind: LocustKubernetes\nmetadata:\n  name: big\nspec:\n  loadTest:\n    name: big\n    host: http://127.0.0.1:8080\n    mainPyContent: {script}\n    libFilesContent:\n      big.py: {script}\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// A stand-in kubectl answering `status`'s reads from a kubectl recording (no cluster here).
+fn recorded_kubectl(dir: &Path, scenario: &str) -> PathBuf {
+    let rec = fixture(&format!("kubectl/{scenario}"));
+    let script = dir.join("kubectl");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncase \"$*\" in\n  *' get deployments '*) cat '{rec}/deployments-master.json' ;;\n  *'component=master -o json') cat '{rec}/pods-master.json' ;;\n  *'component=worker -o json') cat '{rec}/pods-worker.json' ;;\n  *' logs '*) cat '{rec}/logs-master.txt' ;;\n  *) echo \"unexpected: $*\" >&2; exit 1 ;;\nesac\n",
+            rec = rec.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+/// How stdout is closed on a command.
+#[derive(Clone, Copy, Debug)]
+enum Closed {
+    /// After the first 100 bytes are read, as `| head -c 100` does.
+    AfterHead,
+    /// Before the program writes anything: the pipe's reader is gone at start.
+    BeforeFirstWrite,
+}
+
+/// Runs locust-planton (its own Helm homes under `home`) with `stdin`, stdout closed as
+/// `closed` says; returns (exit code, stderr, bytes read from stdout).
+fn with_closed_stdout(
+    home: &Path,
+    args: &[String],
+    stdin: &[u8],
+    closed: Closed,
+) -> (Option<i32>, String, usize) {
+    use std::io::{Read, Write};
+    let mut cmd = std::process::Command::new(bin());
+    cmd.args(args)
+        .env("HELM_CACHE_HOME", home.join("cache"))
+        .env("HELM_CONFIG_HOME", home.join("config"))
+        .env("HELM_DATA_HOME", home.join("data"))
+        .env("XDG_CACHE_HOME", home.join("xdg-cache"))
+        .env("LOCUST_PLANTON_LOG", home.join("post-render.log"))
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    match closed {
+        Closed::AfterHead => cmd.stdout(std::process::Stdio::piped()),
+        Closed::BeforeFirstWrite => {
+            let (reader, writer) = std::io::pipe().unwrap();
+            drop(reader);
+            cmd.stdout(writer)
+        }
+    };
+    let mut child = cmd.spawn().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut s = String::new();
+        stderr.read_to_string(&mut s).unwrap();
+        s
+    });
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_vec();
+    let feeder = std::thread::spawn(move || {
+        // A program that does not read stdin closes it: that is not the test's concern.
+        let _ = input.write_all(&stdin);
+    });
+    let mut read = 0;
+    if let Some(mut out) = child.stdout.take() {
+        let mut head = [0u8; 100];
+        out.read_exact(&mut head).unwrap();
+        read = head.len();
+        drop(out);
+    }
+    let status = child.wait().unwrap();
+    feeder.join().unwrap();
+    (status.code(), stderr.join().unwrap(), read)
+}
+
+/// Commands whose output is data exit 0 quietly when their reader goes away (`| head -c 100`
+/// on outputs over 1 MiB, and a stdout whose reader is gone before the first write): no
+/// "Broken pipe", the command's own exit code. Commands whose output records a change keep
+/// reporting a closed stdout (exit 1, naming stdout).
+#[test]
+fn a_closed_stdout_ends_data_commands_quietly() {
+    let home = tempfile::tempdir().unwrap();
+    let big = big_spec(home.path()).display().to_string();
+    let chart = repo()
+        .join("tests/charts/locust-mini")
+        .display()
+        .to_string();
+    let h4 = helm4().display().to_string();
+    let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<String>>();
+    // The stream: the big spec's ConfigMaps, over 1 MiB, post-rendered.
+    let stream = lp(home.path())
+        .args(["configmaps", "-f", &big])
+        .output()
+        .unwrap()
+        .stdout;
+    let large: Vec<(Vec<String>, &[u8])> = vec![
+        (s(&["values", "-f", &big]), b""),
+        (s(&["values", "-f", &big, "-o", "json"]), b""),
+        (s(&["configmaps", "-f", &big]), b""),
+        (
+            s(&["template", "-f", &big, "--chart", &chart, "--helm", &h4]),
+            b"",
+        ),
+        (s(&["flux", "-f", &big]), b""),
+        (s(&["post-render"]), &stream),
+    ];
+    for (args, stdin) in &large {
+        let whole = lp(home.path())
+            .args(args)
+            .write_stdin(stdin.to_vec())
+            .output()
+            .unwrap();
+        assert!(whole.status.success(), "{args:?}");
+        assert!(
+            whole.stdout.len() > 1 << 20,
+            "{args:?}: {} bytes",
+            whole.stdout.len()
+        );
+        for closed in [Closed::AfterHead, Closed::BeforeFirstWrite] {
+            let (code, err, read) = with_closed_stdout(home.path(), args, stdin, closed);
+            assert_eq!(code, Some(0), "{args:?} {closed:?}: {err}");
+            assert!(
+                !err.contains("Broken pipe") && !err.contains("stdout:"),
+                "{args:?} {closed:?}: {err}"
+            );
+            if let Closed::AfterHead = closed {
+                assert_eq!(read, 100);
+            }
+        }
+    }
+    // Small data: the first write already fails.
+    let dir = tempfile::tempdir().unwrap();
+    let kubectl = recorded_kubectl(dir.path(), "completed-pass")
+        .display()
+        .to_string();
+    let example = example();
+    let small: Vec<(Vec<String>, Option<i32>)> = vec![
+        (s(&["schema"]), Some(0)),
+        (s(&["completion", "bash"]), Some(0)),
+        (s(&["chart", "-o", "json"]), Some(0)),
+        (s(&["version"]), Some(0)),
+        (s(&["plan", "--users", "100"]), Some(0)),
+        (s(&["helmfile", "-f", &example]), Some(0)),
+        (s(&["check", "-f", &example, "-o", "json"]), Some(0)),
+        (
+            s(&[
+                "status",
+                "ci-run",
+                "-n",
+                "perf-ci",
+                "--kubectl",
+                &kubectl,
+                "-o",
+                "json",
+            ]),
+            Some(0),
+        ),
+        (
+            s(&["template", "-f", &example, "--helm", &h4, "--print-command"]),
+            Some(0),
+        ),
+        // A verdict keeps its code: an invalid manifest is still exit 1.
+        (
+            s(&[
+                "check",
+                "-f",
+                fixture("specs/invalid/bad-kind.yaml").to_str().unwrap(),
+            ]),
+            Some(1),
+        ),
+    ];
+    for (args, expected) in &small {
+        let (code, err, _) = with_closed_stdout(home.path(), args, b"", Closed::BeforeFirstWrite);
+        assert_eq!(code, *expected, "{args:?}: {err}");
+        assert!(!err.contains("Broken pipe"), "{args:?}: {err}");
+    }
+    // `init` records a change (a manifest written): a closed stdout is reported.
+    let (code, err, _) = with_closed_stdout(
+        home.path(),
+        &s(&["init", "demo", "--output-file", "-"]),
+        b"",
+        Closed::BeforeFirstWrite,
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.starts_with("locust-planton: stdout: Broken pipe"),
+        "{err}"
+    );
+    // A stdout closed by the shell (`>&-`) reads as /dev/null: the data is dropped, exit 0.
+    let out = std::process::Command::new("sh")
+        .args(["-c", "\"$0\" schema >&-"])
+        .arg(bin())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

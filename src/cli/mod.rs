@@ -405,3 +405,127 @@ fn man_pages(dir: &str) -> Result<(), Failure> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn a_closed_stdout_is_quiet_for_data_and_reported_for_changes() {
+        struct Case {
+            line: &'static str,
+            closed: ClosedStdout,
+        }
+        let quiet = ClosedStdout::Quiet;
+        let report = ClosedStdout::Report;
+        for Case { line, closed } in [
+            Case {
+                line: "values -f x",
+                closed: quiet,
+            },
+            Case {
+                line: "configmaps -f x",
+                closed: quiet,
+            },
+            Case {
+                line: "schema",
+                closed: quiet,
+            },
+            Case {
+                line: "template -f x",
+                closed: quiet,
+            },
+            Case {
+                line: "post-render",
+                closed: quiet,
+            },
+            Case {
+                line: "completion bash",
+                closed: quiet,
+            },
+            Case {
+                line: "flux -f x",
+                closed: quiet,
+            },
+            Case {
+                line: "helmfile -f x",
+                closed: quiet,
+            },
+            Case {
+                line: "status r -o json",
+                closed: quiet,
+            },
+            Case {
+                line: "wait r",
+                closed: quiet,
+            },
+            Case {
+                line: "check -f x",
+                closed: quiet,
+            },
+            Case {
+                line: "lint",
+                closed: quiet,
+            },
+            Case {
+                line: "chart",
+                closed: quiet,
+            },
+            Case {
+                line: "version",
+                closed: quiet,
+            },
+            Case {
+                line: "plan --users 5",
+                closed: quiet,
+            },
+            Case {
+                line: "install -f x --print-command",
+                closed: quiet,
+            },
+            Case {
+                line: "uninstall -f x --print-command",
+                closed: quiet,
+            },
+            Case {
+                line: "install -f x",
+                closed: report,
+            },
+            Case {
+                line: "uninstall -f x",
+                closed: report,
+            },
+            Case {
+                line: "rerun r",
+                closed: report,
+            },
+            Case {
+                line: "report r",
+                closed: report,
+            },
+            Case {
+                line: "plugin install",
+                closed: report,
+            },
+            Case {
+                line: "init demo",
+                closed: report,
+            },
+            Case {
+                line: "local -f x",
+                closed: report,
+            },
+            Case {
+                line: "man --dir d",
+                closed: report,
+            },
+        ] {
+            let cli = Cli::try_parse_from(
+                std::iter::once("locust-planton").chain(line.split_whitespace()),
+            )
+            .unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert_eq!(closed_stdout(&cli.command.unwrap()), closed, "{line}");
+        }
+    }
+}
