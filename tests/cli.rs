@@ -267,7 +267,7 @@ const STDIN_PROMPT: &str = "locust-planton: reading manifests from stdin (Ctrl-D
 
 /// Runs locust-planton with stdin a real pseudo-terminal (openpty): `typed` is typed on it,
 /// then Ctrl-D (end of input on a terminal). Stdout and stderr are pipes.
-fn with_terminal_stdin(args: &[&str], typed: &str) -> std::process::Output {
+fn with_terminal_stdin(log: &Path, args: &[&str], typed: &str) -> std::process::Output {
     use std::io::Write;
     use std::os::fd::{FromRawFd, OwnedFd};
     assert!(
@@ -296,10 +296,7 @@ fn with_terminal_stdin(args: &[&str], typed: &str) -> std::process::Output {
     };
     let child = std::process::Command::new(bin())
         .args(args)
-        .env(
-            "LOCUST_PLANTON_LOG",
-            std::env::temp_dir().join("lp-pty-test.log"),
-        )
+        .env("LOCUST_PLANTON_LOG", log)
         .stdin(std::process::Stdio::from(terminal))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -321,6 +318,8 @@ fn with_terminal_stdin(args: &[&str], typed: &str) -> std::process::Output {
 fn reading_a_terminal_says_so_on_stderr_only_there() {
     let config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n";
     let spec = "apiVersion: kubernetes.project-planton.org/v1\nkind: LocustKubernetes\nmetadata:\n  name: demo\nspec:\n  loadTest:\n    name: demo\n    host: http://127.0.0.1:8080\n    mainPyContent: \"x = 1\\n\"\n";
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("post-render.log");
     let stream_file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(stream_file.path(), config_map).unwrap();
     let stream_path = stream_file.path().to_str().unwrap();
@@ -383,7 +382,7 @@ fn reading_a_terminal_says_so_on_stderr_only_there() {
         stdout_has,
     } in cases
     {
-        let out = with_terminal_stdin(&args, typed);
+        let out = with_terminal_stdin(&log, &args, typed);
         let err = String::from_utf8_lossy(&out.stderr);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(err.starts_with(&stderr), "{args:?} typed {typed:?}: {err}");
@@ -405,10 +404,7 @@ fn reading_a_terminal_says_so_on_stderr_only_there() {
     ] {
         let out = Command::new(bin())
             .args(&args)
-            .env(
-                "LOCUST_PLANTON_LOG",
-                std::env::temp_dir().join("lp-pty-test.log"),
-            )
+            .env("LOCUST_PLANTON_LOG", &log)
             .write_stdin(input)
             .output()
             .unwrap();
