@@ -14,8 +14,8 @@ pub enum Severity {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub severity: Severity,
-    /// Canonical lowerCamelCase path (`spec.loadTest.mainPyContent`), or `line L column C` for
-    /// YAML syntax errors.
+    /// Canonical lowerCamelCase path (`spec.loadTest.mainPyContent`); empty for a YAML syntax
+    /// error, which concerns no field (its position says where).
     pub path: String,
     pub message: String,
     /// Where the field is written (line, column; 1-based), when the reader knows it.
@@ -52,6 +52,16 @@ impl Findings {
         });
     }
 
+    /// A YAML syntax error at `line`:`column` (1-based): no field path, only the position.
+    pub fn syntax_error(&mut self, line: usize, column: usize, message: impl Into<String>) {
+        self.items.push(Finding {
+            severity: Severity::Error,
+            path: String::new(),
+            message: format!("invalid YAML: {}", message.into()),
+            position: Some((line, column)),
+        });
+    }
+
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(|f| f.severity == Severity::Error)
     }
@@ -74,7 +84,8 @@ impl Findings {
     }
 
     /// `FILE:LINE:COL: path: message` lines (`FILE: path: message` where the position is not
-    /// known; warnings say so), one per finding.
+    /// known, `FILE:LINE:COL: invalid YAML: …` for a syntax error; warnings say so), one per
+    /// finding.
     pub fn render(&self, file: &str) -> String {
         self.items
             .iter()
@@ -119,11 +130,16 @@ impl fmt::Display for Located<'_> {
         } else {
             ""
         };
+        let path = if path.is_empty() {
+            String::new()
+        } else {
+            format!("{path}: ")
+        };
         match position {
             Some((line, column)) => {
-                write!(f, "{}:{line}:{column}: {path}: {level}{message}", self.file)
+                write!(f, "{}:{line}:{column}: {path}{level}{message}", self.file)
             }
-            None => write!(f, "{}: {}: {}{}", self.file, path, level, message),
+            None => write!(f, "{}: {path}{level}{message}", self.file),
         }
     }
 }
@@ -141,4 +157,64 @@ pub fn join(path: &str, key: &str) -> String {
 
 pub fn index(path: &str, i: usize) -> String {
     format!("{path}[{i}]")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_render_with_and_without_position_and_path() {
+        struct Case {
+            finding: Finding,
+            line: &'static str,
+        }
+        let finding = |severity, path: &str, position| Finding {
+            severity,
+            path: path.into(),
+            message: "m".into(),
+            position,
+        };
+        let cases = [
+            Case {
+                finding: finding(Severity::Error, "a.b", Some((3, 5))),
+                line: "f.yaml:3:5: a.b: m",
+            },
+            Case {
+                finding: finding(Severity::Warning, "a.b", Some((3, 5))),
+                line: "f.yaml:3:5: a.b: warning: m",
+            },
+            Case {
+                finding: finding(Severity::Error, "a.b", None),
+                line: "f.yaml: a.b: m",
+            },
+            Case {
+                finding: finding(Severity::Error, "", Some((8, 19))),
+                line: "f.yaml:8:19: m",
+            },
+        ];
+        for Case { finding, line } in cases {
+            let rendered = Located {
+                file: "f.yaml",
+                finding: &finding,
+            }
+            .to_string();
+            assert_eq!(rendered, line);
+        }
+    }
+
+    #[test]
+    fn a_syntax_error_is_placed_and_names_no_field() {
+        let mut d = Findings::default();
+        d.syntax_error(8, 19, "mapping values are not allowed in this context");
+        assert_eq!(
+            d.render("<stdin>"),
+            "<stdin>:8:19: invalid YAML: mapping values are not allowed in this context\n"
+        );
+        let json = d.to_json("<stdin>");
+        assert_eq!(json[0]["line"], 8);
+        assert_eq!(json[0]["column"], 19);
+        assert_eq!(json[0]["path"], "");
+        assert!(d.has_errors());
+    }
 }

@@ -16,7 +16,8 @@ fn check(path: &str) -> (String, String, i32) {
     )
 }
 
-/// `FILE:LINE:COL: path: message` → (the position, `FILE: path: message`).
+/// `FILE:LINE:COL: path: message` → (the position, `FILE: path: message`). A YAML syntax
+/// error concerns no field, so its position is part of what is expected: it stays as it is.
 fn unlocated(label: &str, line: &str) -> (Option<(usize, usize)>, String) {
     let rest = line
         .strip_prefix(label)
@@ -28,7 +29,23 @@ fn unlocated(label: &str, line: &str) -> (Option<(usize, usize)>, String) {
     let l = parts.next().unwrap().parse().expect("a line number");
     let c = parts.next().unwrap().parse().expect("a column number");
     let rest = parts.next().unwrap().strip_prefix(' ').unwrap();
+    if rest.starts_with("invalid YAML: ") {
+        return (None, line.to_string());
+    }
     (Some((l, c)), format!("{label}: {rest}"))
+}
+
+/// A `# expect:` line as the finding it names: `FILE: path: message`, or for a syntax error
+/// written `LINE:COL: invalid YAML: …`, `FILE:LINE:COL: invalid YAML: …`.
+fn expected_finding(label: &str, expect: &str) -> String {
+    let positioned = expect
+        .split_once(": invalid YAML: ")
+        .is_some_and(|(at, _)| at.split(':').all(|n| n.parse::<usize>().is_ok()));
+    if positioned {
+        format!("{label}:{expect}")
+    } else {
+        format!("{label}: {expect}")
+    }
 }
 
 /// `2]`: what an index leaves after splitting at `[`.
@@ -96,8 +113,8 @@ fn invalid_manifests_report_every_error_exactly() {
         let label = f.to_str().unwrap();
         let text = read(&f);
         let expected: Vec<String> = header_lines(&text, "# expect: ")
-            .into_iter()
-            .map(|l| format!("{label}: {l}"))
+            .iter()
+            .map(|l| expected_finding(label, l))
             .collect();
         assert!(!expected.is_empty(), "{label} has no `# expect:` line");
         let (stdout, stderr, code) = check(label);
@@ -243,10 +260,11 @@ fn syntax_errors_name_the_line_kubectl_finds_them_on() {
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("kubectl named no line: {theirs}"));
         let line = their_line + usize::from(go_is_zero_based);
-        let (ours, _, code) = check(f.to_str().unwrap());
+        let label = f.to_str().unwrap();
+        let (ours, _, code) = check(label);
         assert_eq!(code, 1);
         assert!(
-            ours.contains(&format!(": line {line} column ")),
+            ours.starts_with(&format!("{label}:{line}:")) && ours.contains(": invalid YAML: "),
             "kubectl says line {their_line}: {theirs}\nwe say: {ours}"
         );
         assert!(
@@ -297,4 +315,152 @@ fn locust_requires_table_is_the_charts_locust() {
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some(LOCUST_REQUIRES_VERSION));
     assert_eq!(lines.collect::<Vec<_>>(), LOCUST_REQUIRES);
+}
+
+fn check_with(args: &[&str], stdin: Option<&str>) -> (String, String, i32) {
+    let mut cmd = Command::new(bin());
+    cmd.arg("check").args(args);
+    if let Some(text) = stdin {
+        cmd.write_stdin(text);
+    }
+    let out = cmd.output().unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.code().unwrap(),
+    )
+}
+
+/// A valid manifest: exactly one summary line on stderr, after the findings, counting the
+/// warnings (`1 warning`, `N warnings`); `-` is `<stdin>`; `-q` drops it; `-o json` keeps it on
+/// stderr and stdout pure JSON; an invalid manifest gets none (its errors say it).
+#[test]
+fn a_valid_manifest_gets_a_summary_on_stderr() {
+    let example = repo().join("examples/checkout.yaml");
+    let example = example.to_str().unwrap();
+    let one_warning = fixture("specs/invalid/upstream-is-enabled.yaml");
+    let spec = "apiVersion: kubernetes.project-planton.org/v1\nkind: LocustKubernetes\nmetadata:\n  name: demo\nspec:\n  loadTest:\n    name: demo\n    mainPyContent: \"x = 1\\n\"\n";
+    let two_warnings = format!("{spec}  helmValues:\n    worker.notAKey: \"1\"\n");
+    let one = spec.to_string();
+    struct Case<'a> {
+        args: Vec<&'a str>,
+        stdin: Option<&'a str>,
+        warnings_on_stdout: usize,
+        stderr: String,
+    }
+    let cases = [
+        Case {
+            args: vec!["-f", example],
+            stdin: None,
+            warnings_on_stdout: 0,
+            stderr: format!("{example}: valid\n"),
+        },
+        Case {
+            args: vec!["-f", "-"],
+            stdin: Some(&one),
+            warnings_on_stdout: 1,
+            stderr: "<stdin>: valid, 1 warning\n".into(),
+        },
+        Case {
+            args: vec!["-f", "-"],
+            stdin: Some(&two_warnings),
+            warnings_on_stdout: 2,
+            stderr: "<stdin>: valid, 2 warnings\n".into(),
+        },
+        Case {
+            args: vec!["-q", "-f", example],
+            stdin: None,
+            warnings_on_stdout: 0,
+            stderr: String::new(),
+        },
+        Case {
+            args: vec!["--quiet", "-f", "-"],
+            stdin: Some(&two_warnings),
+            warnings_on_stdout: 2,
+            stderr: String::new(),
+        },
+    ];
+    for Case {
+        args,
+        stdin,
+        warnings_on_stdout,
+        stderr,
+    } in cases
+    {
+        let (out, err, code) = check_with(&args, stdin);
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+        assert_eq!(err, stderr, "{args:?}");
+        assert_eq!(
+            out.lines().filter(|l| l.contains(": warning: ")).count(),
+            warnings_on_stdout,
+            "{args:?}: {out}"
+        );
+    }
+    // JSON: the same summary on stderr, stdout one JSON array of the warnings.
+    let (out, err, code) = check_with(&["-f", "-", "-o", "json"], Some(&two_warnings));
+    assert_eq!(code, 0);
+    assert_eq!(err, "<stdin>: valid, 2 warnings\n");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("stdout is pure JSON");
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    // Invalid: no summary, and none of its words.
+    let (_, err, code) = check(one_warning.to_str().unwrap());
+    assert_eq!(code, 1);
+    assert!(!err.contains("valid"), "{err}");
+}
+
+/// A YAML syntax error reads `FILE:LINE:COL: invalid YAML: …` like every other finding, from a
+/// file and from stdin, and `-o json` gives the same line and column.
+#[test]
+fn syntax_errors_read_file_line_col() {
+    let text = "apiVersion: kubernetes.project-planton.org/v1\nkind: LocustKubernetes\nmetadata:\n  name: demo\nspec:\n  loadTest:\n    name: demo\n     mainPyContent: x\n";
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("syntax.yaml");
+    std::fs::write(&f, text).unwrap();
+    let label = f.to_str().unwrap();
+    let message = "invalid YAML: mapping values are not allowed in this context";
+    let (out, err, code) = check(label);
+    assert_eq!((code, err.as_str()), (1, ""));
+    assert_eq!(out, format!("{label}:8:19: {message}\n"));
+    let (out, _, code) = check_with(&["-f", "-"], Some(text));
+    assert_eq!(code, 1);
+    assert_eq!(out, format!("<stdin>:8:19: {message}\n"));
+    let (out, _, _) = check_with(&["-f", label, "-o", "json"], None);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out).unwrap(),
+        serde_json::json!([{"file": label, "line": 8, "column": 19, "path": "", "severity": "error", "message": message}])
+    );
+    // kubectl (Go's reader) finds the same line.
+    let theirs = String::from_utf8(kubectl_read(text, "json").stderr).unwrap();
+    assert!(theirs.contains("line 8: mapping values"), "{theirs}");
+}
+
+/// A key written twice with a block value: Go keeps the second block, so a finding about a
+/// field of that block names the second block's lines, not the first's.
+#[test]
+fn findings_in_a_duplicated_block_point_at_the_second_block() {
+    let text = "apiVersion: kubernetes.project-planton.org/v1\nkind: LocustKubernetes\nmetadata:\n  name: demo\nspec:\n  loadTest:\n    name: first\n    mainPyContent: \"x = 1\\n\"\n    host: http://a.example\n  loadTest:\n    name: second\n    mainPyContent: \"x = 1\\n\"\n    pipPackages: [\"not a requirement!!\"]\n";
+    let (out, _, code) = check_with(&["-f", "-"], Some(text));
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        "<stdin>:10:3: spec.loadTest: duplicate key: written at line 6 and again at line 10 (Kubernetes' reader would silently keep the last)"
+    );
+    // The package of the second block, on its own line (13), not the first block's.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("<stdin>:13:") && l.contains("spec.loadTest.pipPackages[0]")),
+        "{out}"
+    );
+    // The host only the first block sets is gone to Go: its warning names the second block.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("<stdin>:10:3: spec.loadTest.host: warning: no target host")),
+        "{out}"
+    );
+    let objs = kubectl_objects(text);
+    assert_eq!(objs[0]["spec"]["loadTest"]["name"], "second");
+    assert!(objs[0]["spec"]["loadTest"].get("host").is_none());
 }

@@ -171,3 +171,129 @@ fn version_names_tool_commit_chart_and_helm() {
     let text = String::from_utf8(run(&["version"]).stdout).unwrap();
     assert_eq!(text, long, "`version` and `--version` say the same");
 }
+
+/// locust-planton or a printed line, in a Helm 4 setting of its own under `home`: Helm's
+/// homes, a plugins folder (`HELM_PLUGINS`), the post-render log.
+fn in_helm4_home(cmd: &mut std::process::Command, home: &std::path::Path) {
+    cmd.env("HELM_CACHE_HOME", home.join("cache"))
+        .env("HELM_CONFIG_HOME", home.join("config"))
+        .env("HELM_DATA_HOME", home.join("data"))
+        .env("HELM_PLUGINS", home.join("plugins"))
+        .env("XDG_CACHE_HOME", home.join("xdg-cache"))
+        .env("LOCUST_PLANTON_LOG", home.join("post-render.log"))
+        .env_remove("HELM");
+}
+
+fn lp_in(home: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(bin());
+    cmd.args(args);
+    in_helm4_home(&mut cmd, home);
+    cmd.output().unwrap()
+}
+
+/// A printed line run by `sh` as a user would paste it, with `<values.yaml>` replaced by the
+/// file `values --output-file` wrote.
+fn run_printed(
+    home: &std::path::Path,
+    line: &str,
+    values: &std::path::Path,
+) -> std::process::Output {
+    let line = line.replace("<values.yaml>", &format!("'{}'", values.display()));
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(["-c", &line]);
+    in_helm4_home(&mut cmd, home);
+    cmd.output().unwrap()
+}
+
+/// `template --print-command` on Helm 4: while the plugin is not installed, a `plugin install`
+/// line and a helm line naming the plugin; both run as printed (real Helm 4, a plugins folder
+/// of the test's own) and helm's output reads (kubectl) exactly as `template`'s. Once the plugin
+/// is installed, only the helm line. Post-renderer flags ride along as `--post-renderer-args`.
+#[test]
+fn print_command_on_helm4_prints_lines_that_run() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("plugins")).unwrap();
+    let spec = repo().join("examples/checkout.yaml").display().to_string();
+    let chart = repo()
+        .join("tests/charts/locust-mini")
+        .display()
+        .to_string();
+    let (h4, me) = (helm4().display().to_string(), bin().display().to_string());
+    let values = home.path().join("values.yaml");
+    let out = lp_in(
+        home.path(),
+        &[
+            "values",
+            "-f",
+            &spec,
+            "--output-file",
+            values.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success());
+    for extra in [&[][..], &["--high-uid"][..]] {
+        let mut args = vec!["template", "-f", &spec, "--chart", &chart, "--helm", &h4];
+        args.extend(extra);
+        let print = |home: &std::path::Path| {
+            let mut a = args.clone();
+            a.push("--print-command");
+            let out = lp_in(home, &a);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let helm_line = format!(
+            "{h4} template checkout-load {chart} --namespace load-tests --values <values.yaml> --post-renderer locust-planton{}",
+            extra
+                .iter()
+                .map(|a| format!(" --post-renderer-args {a}"))
+                .collect::<String>()
+        );
+        let installed = home.path().join("plugins/locust-planton");
+        let _ = std::fs::remove_dir_all(&installed);
+        let printed = print(home.path());
+        assert_eq!(
+            printed,
+            format!("{me} plugin install --helm {h4}\n{helm_line}\n")
+        );
+        assert!(!printed.contains("HELM_PLUGINS") && !printed.contains("<temporary"));
+        // Both lines run as printed, in order.
+        let lines: Vec<&str> = printed.lines().collect();
+        let install = run_printed(home.path(), lines[0], &values);
+        assert!(
+            install.status.success(),
+            "{}",
+            String::from_utf8_lossy(&install.stderr)
+        );
+        assert!(installed.join("plugin.yaml").exists());
+        let helm = run_printed(home.path(), lines[1], &values);
+        assert!(
+            helm.status.success(),
+            "{}",
+            String::from_utf8_lossy(&helm.stderr)
+        );
+        let ours = lp_in(home.path(), &args);
+        assert!(ours.status.success());
+        let (theirs, ours) = (
+            String::from_utf8(helm.stdout).unwrap(),
+            String::from_utf8(ours.stdout).unwrap(),
+        );
+        assert_eq!(
+            kubectl_objects(&theirs),
+            kubectl_objects(&ours),
+            "{extra:?}"
+        );
+        assert_eq!(
+            header_lines(&theirs, "# Source: "),
+            header_lines(&ours, "# Source: ")
+        );
+        if extra.contains(&"--high-uid") {
+            assert!(theirs.contains("runAsUser: 10001"), "{theirs}");
+        }
+        // Installed now: only the helm line, which still runs.
+        assert_eq!(print(home.path()), format!("{helm_line}\n"));
+    }
+}

@@ -138,6 +138,7 @@ fn print_command_shows_the_exact_helm_line() {
     let home = tempfile::tempdir().unwrap();
     let run = |args: &[&str], helm: &Path| {
         let out = lp(home.path())
+            .env("HELM_PLUGINS", home.path().join("plugins"))
             .args(args)
             .arg("--helm")
             .arg(helm)
@@ -186,8 +187,10 @@ fn print_command_shows_the_exact_helm_line() {
             &["install", "-f", &example(), "--atomic", "--high-uid"],
             &helm4()
         ),
+        // Helm 4 runs installed plugins only: the install line first while it is missing
+        // (tests/cli_tools.rs runs both lines).
         format!(
-            "HELM_PLUGINS=<temporary-plugin-dir> {h4} upgrade --install checkout-load oci://ghcr.io/deliveryhero/helm-charts/locust --namespace load-tests --rollback-on-failure --version 0.35.0 --values <values.yaml> --post-renderer locust-planton\n"
+            "{me} plugin install --helm {h4}\n{h4} upgrade --install checkout-load oci://ghcr.io/deliveryhero/helm-charts/locust --namespace load-tests --rollback-on-failure --version 0.35.0 --values <values.yaml> --post-renderer locust-planton --post-renderer-args --high-uid\n"
         )
     );
     let kl = repo()

@@ -411,3 +411,123 @@ fn template_shows_the_post_renderers_reason_on_both_helms() {
         );
     }
 }
+
+fn lint_cli(args: &[&str], stdin: &[u8]) -> (String, String, i32) {
+    let out = assert_cmd::Command::new(bin())
+        .arg("lint")
+        .args(args)
+        .write_stdin(stdin.to_vec())
+        .output()
+        .unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.code().unwrap(),
+    )
+}
+
+/// After `lint`, one line on stderr: `lint: N objects, M problems`, N the objects Kubernetes
+/// creates from the stream (counted by kubectl, List items one by one), M the findings listed
+/// (errors and warnings: the lines of the text output, the items of `-o json`). `-o json` keeps
+/// stdout pure JSON; `-q` drops the line.
+#[test]
+fn lint_ends_with_a_summary_of_objects_and_problems() {
+    let home = tempfile::tempdir().unwrap();
+    let rendered = render(&helm4(), home.path(), None, false);
+    assert!(
+        rendered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rendered.stderr)
+    );
+    let stream = rendered.stdout;
+    let objects = kubectl_objects(std::str::from_utf8(&stream).unwrap()).len();
+    let (findings, code) = lint_json(&stream);
+    assert_eq!(code, 1);
+    assert!(findings.len() > 5 && objects > 5);
+    let summary = format!("lint: {objects} objects, {} problems\n", findings.len());
+    let (out, err, code) = lint_cli(&[], &stream);
+    assert_eq!(code, 1);
+    assert_eq!(out.lines().count(), findings.len());
+    assert!(err.ends_with(&summary), "{err}");
+    assert_eq!(err.matches("lint: ").count(), 1, "{err}");
+    let (out, err, _) = lint_cli(&["-o", "json"], &stream);
+    let json: Value = serde_json::from_str(&out).expect("stdout stays pure JSON");
+    assert_eq!(json.as_array().unwrap().len(), findings.len());
+    assert!(err.ends_with(&summary), "{err}");
+    let (_, err, _) = lint_cli(&["-q"], &stream);
+    assert!(!err.contains("lint: "), "{err}");
+
+    // A clean stream: the summary alone, exit 0; a List counts its items.
+    let clean = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n# empty\n---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: c}}\n";
+    assert_eq!(kubectl_objects(clean).len(), 3);
+    let (out, err, code) = lint_cli(&[], clean.as_bytes());
+    assert_eq!(
+        (out.as_str(), err.as_str(), code),
+        ("", "lint: 3 objects, 0 problems\n", 0)
+    );
+    let one = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n";
+    let (_, err, _) = lint_cli(&[], one.as_bytes());
+    assert_eq!(err, "lint: 1 object, 0 problems\n");
+    // A stream Kubernetes refuses whole creates nothing.
+    let (_, err, code) = lint_cli(&[], b"--- {a: 1}\n");
+    assert_eq!((err.as_str(), code), ("lint: 0 objects, 1 problem\n", 1));
+}
+
+/// A YAML syntax error in a stream reads `FILE:LINE:COL: invalid YAML: …` (`<stdin>` for
+/// stdin) with its document and template, at the line kubectl names; `-o json` gives the same
+/// line and column; `post-render` says it the same way.
+#[test]
+fn stream_syntax_errors_read_file_line_col() {
+    let stream = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n# Source: x/templates/dep.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n   labels: x\n";
+    let message = "invalid YAML: mapping values are not allowed in this context";
+    let theirs = String::from_utf8(kubectl_read(stream, "json").stderr).unwrap();
+    // kubectl counts lines from the document, after its `---` on line 4: 4 + 6 = 10.
+    assert!(theirs.contains("line 6: mapping values"), "{theirs}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rendered.yaml");
+    std::fs::write(&file, stream).unwrap();
+    let label = file.to_str().unwrap();
+    let (out, _, code) = lint_cli(&["-f", label], b"");
+    assert_eq!(code, 1);
+    assert_eq!(
+        out,
+        format!("{label}:10:10: {message} (document 2, x/templates/dep.yaml)\n")
+    );
+    let (out, _, _) = lint_cli(&[], stream.as_bytes());
+    assert_eq!(
+        out,
+        format!("<stdin>:10:10: {message} (document 2, x/templates/dep.yaml)\n")
+    );
+    let (json, _) = lint_json(stream.as_bytes());
+    assert_eq!(
+        json,
+        [
+            serde_json::json!({"document": 2, "line": 10, "column": 10, "source": "x/templates/dep.yaml", "field": "", "rule": "yaml", "message": message, "severity": "error"})
+        ]
+    );
+    let out = assert_cmd::Command::new(bin())
+        .arg("post-render")
+        .env("LOCUST_PLANTON_LOG", dir.path().join("log"))
+        .write_stdin(stream)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!(
+            "\n<stdin>:10:10: {message} (document 2, x/templates/dep.yaml)\n"
+        )),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A separator Kubernetes refuses: its line, column 1.
+    let (out, _, code) = lint_cli(
+        &[],
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n--- |\n",
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        out,
+        "<stdin>:4:1: invalid YAML document separator: `--- |` (Kubernetes' reader allows only a comment after `---`) (document 2)\n"
+    );
+}

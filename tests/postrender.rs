@@ -420,7 +420,7 @@ fn bad_streams_fail_with_location_and_empty_stdout() {
     let cases = [
         (
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n# Source: x/t.yaml\nkind: Pod\nmetadata: [unclosed\n",
-            "document 2 (line 8, x/t.yaml): invalid YAML at column 1",
+            "<stdin>:8:1: invalid YAML: while parsing a flow sequence: did not find expected ',' or ']' (document 2, x/t.yaml)",
         ),
         (
             "---\n- a\n- b\n",

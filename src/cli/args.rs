@@ -31,7 +31,8 @@ pub struct Cli {
     /// Post-render flags, also accepted without the subcommand (`--post-renderer-args`).
     #[command(flatten)]
     pub post_render: ProfileArgs,
-    /// No progress on stderr (warnings and errors are still printed).
+    /// No progress, stdin prompt or summary line on stderr (warnings and errors are still
+    /// printed).
     #[arg(short = 'q', long, global = true)]
     pub quiet: bool,
 }
@@ -41,7 +42,9 @@ pub enum Command {
     /// Validate a manifest and list every problem.   e.g. locust-planton check -f test.yaml
     #[command(
         after_help = "Examples:\n  locust-planton check -f examples/checkout.yaml\n  locust-planton check -f - -o json < test.yaml\n\n\
-        Prints `FILE:LINE:COL: field.path: message` per problem (warnings say `warning:`).\n\
+        Prints `FILE:LINE:COL: field.path: message` per problem (warnings say `warning:`), YAML syntax\n\
+        errors as `FILE:LINE:COL: invalid YAML: ...`; a valid manifest ends with `FILE: valid` (or\n\
+        `FILE: valid, N warnings`) on stderr (`<stdin>` for -f -; not with -q).\n\
         Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage error."
     )]
     Check(CheckArgs),
@@ -59,8 +62,9 @@ pub enum Command {
         locust-planton lint -f manifests.yaml -o json | jq '.[] | select(.optOut) | .optOut'\n\n\
         Prints one line per finding (document, source, object, field, reason, the opt-out that allows it);\n\
         warnings say `warning:` (e.g. a ServiceAccount a RoleBinding binds keeps its token). Writes no manifest.\n\
-        -o json: an array of {document, line, source, kind, name, namespace, field, rule, message, severity, optOut}.\n\
+        -o json: an array of {document, line, column (YAML syntax errors), source, kind, name, namespace, field, rule, message, severity, optOut}.\n\
         Setting every optOut listed (value \"true\") on its object makes post-render pass.\n\
+        Ends with `lint: N objects, M problems` on stderr (N: objects Kubernetes would create, M: findings listed; not with -q).\n\
         Exit codes: 0 post-render would pass, 1 it would refuse, 2 usage error."
     )]
     Lint(LintArgs),

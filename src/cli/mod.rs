@@ -3,7 +3,7 @@
 
 pub mod args;
 
-use crate::commands::{self, Failure, Output, exit};
+use crate::commands::{self, ClosedStdout, Failure, Output, exit};
 use crate::contract::{HIGH_UID, RUN_AS_USER};
 use crate::local::sandbox::SandboxMode;
 use crate::postrender::{Options, Profile};
@@ -31,18 +31,81 @@ pub fn run(command: Command) -> Result<u8, Failure> {
             exit::OK
         }),
         other => {
-            let (output, file) = produce(other)?;
-            deliver(output, file.as_deref())
+            let closed = closed_stdout(&other);
+            deliver(produce(other)?, closed)
         }
     }
 }
 
-/// Commands whose whole result is an [`Output`], with the `--output-file` they were given.
-fn produce(command: Command) -> Result<(Output, Option<String>), Failure> {
-    let to_stdout = |o: Output| (o, None);
+/// Whether a closed stdout is an error for `command`: not for commands that only read and
+/// print (their output is data, or a verdict the exit code carries anyway), as for
+/// `values | head`; yes for those whose output records a change (`install`, `uninstall`,
+/// `rerun`, `report`, `plugin`, `init`), which a user must not miss.
+fn closed_stdout(command: &Command) -> ClosedStdout {
+    match command {
+        Command::Install(a) if a.render.release.print_command => ClosedStdout::Quiet,
+        Command::Uninstall(a) if a.release.print_command => ClosedStdout::Quiet,
+        Command::Install(_)
+        | Command::Uninstall(_)
+        | Command::Rerun(_)
+        | Command::Report(_)
+        | Command::Plugin { .. }
+        | Command::Init(_)
+        | Command::Local(_)
+        | Command::Man(_) => ClosedStdout::Report,
+        Command::Check(_)
+        | Command::Lint(_)
+        | Command::Inventory(_)
+        | Command::Values(_)
+        | Command::Configmaps(_)
+        | Command::Template(_)
+        | Command::PostRender(_)
+        | Command::Chart(_)
+        | Command::Version(_)
+        | Command::Plan(_)
+        | Command::Schema(_)
+        | Command::Helmfile(_)
+        | Command::Flux(_)
+        | Command::Status(_)
+        | Command::Wait(_)
+        | Command::Completion(_) => ClosedStdout::Quiet,
+    }
+}
+
+/// What a command produced: its [`Output`], the `--output-file` it was given, and a summary
+/// line for stderr after the output (`check`, `lint`), which `--quiet` drops.
+struct Produced {
+    output: Output,
+    file: Option<String>,
+    summary: String,
+}
+
+impl From<(Output, Option<String>)> for Produced {
+    fn from((output, file): (Output, Option<String>)) -> Produced {
+        Produced {
+            output,
+            file,
+            summary: String::new(),
+        }
+    }
+}
+
+fn to_stdout(output: Output) -> Produced {
+    (output, None).into()
+}
+
+fn summarized((output, summary): (Output, String)) -> Produced {
+    Produced {
+        summary,
+        ..to_stdout(output)
+    }
+}
+
+/// Commands whose whole result is an [`Output`].
+fn produce(command: Command) -> Result<Produced, Failure> {
     Ok(match command {
-        Command::Check(a) => to_stdout(commands::check::run(&a.spec.file, a.output)?),
-        Command::Lint(a) => to_stdout(commands::lint::run(
+        Command::Check(a) => summarized(commands::check::run(&a.spec.file, a.output)?),
+        Command::Lint(a) => summarized(commands::lint::run(
             &a.file,
             &a.profile.options(),
             a.output,
@@ -51,20 +114,22 @@ fn produce(command: Command) -> Result<(Output, Option<String>), Failure> {
         Command::Values(a) => (
             commands::values::values(&a.spec.file, a.output)?,
             a.file_out.output_file,
-        ),
+        )
+            .into(),
         Command::Configmaps(a) => (
             commands::values::configmaps(&a.spec.file, a.output)?,
             a.file_out.output_file,
-        ),
-        Command::Template(a) => template(a)?,
+        )
+            .into(),
+        Command::Template(a) => template(a)?.into(),
         Command::Install(a) => to_stdout(install(a)?),
         Command::Uninstall(a) => to_stdout(uninstall(a)?),
         Command::Chart(a) => to_stdout(commands::chart(a.output)),
         Command::Version(a) => to_stdout(commands::version::output(a.output)),
         Command::Plan(a) => to_stdout(commands::plan(a.users, a.rps, a.output)?),
-        Command::Schema(f) => (Output::ok(crate::spec::schema::text()), f.output_file),
-        Command::Helmfile(a) => helmfile(a)?,
-        Command::Flux(a) => flux(a)?,
+        Command::Schema(f) => (Output::ok(crate::spec::schema::text()), f.output_file).into(),
+        Command::Helmfile(a) => helmfile(a)?.into(),
+        Command::Flux(a) => flux(a)?.into(),
         Command::Status(a) => to_stdout(commands::ops::status(&target(a.target)?, a.output)?),
         Command::Wait(a) => {
             let t = target(a.target)?;
@@ -157,10 +222,19 @@ fn flux(a: FluxArgs) -> Result<(Output, Option<String>), Failure> {
     Ok((out, a.file_out.output_file))
 }
 
-/// Notes to stderr, then the output to stdout or the file; returns the exit code.
-fn deliver(output: Output, file: Option<&str>) -> Result<u8, Failure> {
+/// Notes to stderr, then the output to stdout or the file, then the summary (unless
+/// `--quiet`); returns the exit code.
+fn deliver(produced: Produced, closed: ClosedStdout) -> Result<u8, Failure> {
+    let Produced {
+        output,
+        file,
+        summary,
+    } = produced;
     eprint!("{}", output.stderr);
-    commands::write_output(file, &output.stdout)?;
+    commands::write_output_as(file.as_deref(), &output.stdout, closed)?;
+    if !crate::progress::is_quiet() {
+        eprint!("{summary}");
+    }
     Ok(output.code)
 }
 
@@ -332,4 +406,128 @@ fn man_pages(dir: &str) -> Result<(), Failure> {
         commands::write_output(Some(&path.to_string_lossy()), &text)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn a_closed_stdout_is_quiet_for_data_and_reported_for_changes() {
+        struct Case {
+            line: &'static str,
+            closed: ClosedStdout,
+        }
+        let quiet = ClosedStdout::Quiet;
+        let report = ClosedStdout::Report;
+        for Case { line, closed } in [
+            Case {
+                line: "values -f x",
+                closed: quiet,
+            },
+            Case {
+                line: "configmaps -f x",
+                closed: quiet,
+            },
+            Case {
+                line: "schema",
+                closed: quiet,
+            },
+            Case {
+                line: "template -f x",
+                closed: quiet,
+            },
+            Case {
+                line: "post-render",
+                closed: quiet,
+            },
+            Case {
+                line: "completion bash",
+                closed: quiet,
+            },
+            Case {
+                line: "flux -f x",
+                closed: quiet,
+            },
+            Case {
+                line: "helmfile -f x",
+                closed: quiet,
+            },
+            Case {
+                line: "status r -o json",
+                closed: quiet,
+            },
+            Case {
+                line: "wait r",
+                closed: quiet,
+            },
+            Case {
+                line: "check -f x",
+                closed: quiet,
+            },
+            Case {
+                line: "lint",
+                closed: quiet,
+            },
+            Case {
+                line: "chart",
+                closed: quiet,
+            },
+            Case {
+                line: "version",
+                closed: quiet,
+            },
+            Case {
+                line: "plan --users 5",
+                closed: quiet,
+            },
+            Case {
+                line: "install -f x --print-command",
+                closed: quiet,
+            },
+            Case {
+                line: "uninstall -f x --print-command",
+                closed: quiet,
+            },
+            Case {
+                line: "install -f x",
+                closed: report,
+            },
+            Case {
+                line: "uninstall -f x",
+                closed: report,
+            },
+            Case {
+                line: "rerun r",
+                closed: report,
+            },
+            Case {
+                line: "report r",
+                closed: report,
+            },
+            Case {
+                line: "plugin install",
+                closed: report,
+            },
+            Case {
+                line: "init demo",
+                closed: report,
+            },
+            Case {
+                line: "local -f x",
+                closed: report,
+            },
+            Case {
+                line: "man --dir d",
+                closed: report,
+            },
+        ] {
+            let cli = Cli::try_parse_from(
+                std::iter::once("locust-planton").chain(line.split_whitespace()),
+            )
+            .unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert_eq!(closed_stdout(&cli.command.unwrap()), closed, "{line}");
+        }
+    }
 }

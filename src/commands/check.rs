@@ -1,9 +1,11 @@
-//! `check`: every problem in a manifest, one per line (or JSON), exit 1 when any is an error.
+//! `check`: every problem in a manifest, one per line (or JSON), exit 1 when any is an error;
+//! a valid manifest gets a summary line for stderr (`FILE: valid, N warnings`).
 
 use super::{Failure, Output, ReportFormat, exit, read_input};
 
-/// Every finding; exit 1 when any is an error.
-pub fn run(path: &str, format: ReportFormat) -> Result<Output, Failure> {
+/// Every finding, and the summary line for stderr (empty when the manifest is invalid: the
+/// errors say it); exit 1 when any is an error.
+pub fn run(path: &str, format: ReportFormat) -> Result<(Output, String), Failure> {
     let input = read_input(path)?;
     // A valid spec is also synthesized and checked as `install` would check it, so `check`
     // fails on everything `install` would refuse.
@@ -20,10 +22,10 @@ pub fn run(path: &str, format: ReportFormat) -> Result<Output, Failure> {
     };
     let mut findings = findings;
     super::locate(&mut findings, &input.text);
-    let code = if findings.has_errors() {
-        exit::FAILED
+    let (code, summary) = if findings.has_errors() {
+        (exit::FAILED, String::new())
     } else {
-        exit::OK
+        (exit::OK, summary(&input.label, findings.warnings().count()))
     };
     let out = match format {
         ReportFormat::Text => findings.render(&input.label),
@@ -32,5 +34,51 @@ pub fn run(path: &str, format: ReportFormat) -> Result<Output, Failure> {
             serde_json::to_string_pretty(&findings.to_json(&input.label)).unwrap()
         ),
     };
-    Ok(Output::ok(out).with_code(code))
+    Ok((Output::ok(out).with_code(code), summary))
+}
+
+/// `FILE: valid`, `FILE: valid, 1 warning`, `FILE: valid, N warnings`.
+pub fn summary(label: &str, warnings: usize) -> String {
+    match warnings {
+        0 => format!("{label}: valid\n"),
+        1 => format!("{label}: valid, 1 warning\n"),
+        n => format!("{label}: valid, {n} warnings\n"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_says_valid_and_counts_warnings() {
+        struct Case {
+            label: &'static str,
+            warnings: usize,
+            line: &'static str,
+        }
+        for Case {
+            label,
+            warnings,
+            line,
+        } in [
+            Case {
+                label: "a.yaml",
+                warnings: 0,
+                line: "a.yaml: valid\n",
+            },
+            Case {
+                label: "<stdin>",
+                warnings: 1,
+                line: "<stdin>: valid, 1 warning\n",
+            },
+            Case {
+                label: "dir/b.yaml",
+                warnings: 2,
+                line: "dir/b.yaml: valid, 2 warnings\n",
+            },
+        ] {
+            assert_eq!(summary(label, warnings), line);
+        }
+    }
 }

@@ -5,9 +5,7 @@ use super::{
     Failure, Loaded, ManifestFormat, Output, ReportFormat, exit, load_spec, manifests_as,
     namespace_for,
 };
-use crate::helm::{
-    self, Helm, HelmError, PostRendererWiring, chart, shell_line, wire_post_renderer,
-};
+use crate::helm::{self, Helm, HelmError, chart, shell_line, wire_post_renderer};
 use crate::kubectl::{Kubectl, KubectlError};
 use crate::progress::Progress;
 use crate::spec::LoadTestSpec;
@@ -143,7 +141,6 @@ fn helm_with_post_renderer(
 ) -> Result<Vec<u8>, Failure> {
     let exe = std::env::current_exe()
         .map_err(|e| Failure::failed(format!("cannot find this binary: {e}")))?;
-    let wiring = wire_post_renderer(&p.helm, &exe, &a.post_render_args).map_err(helm_failure)?;
     let chart_arg = |resolved: String| {
         let mut args = head.clone();
         args.push(resolved);
@@ -152,8 +149,9 @@ fn helm_with_post_renderer(
         args
     };
     if a.print_command {
-        return Ok(printed_command(p, a, &wiring, chart_arg).into_bytes());
+        return printed_command(p, a, &exe, chart_arg).map(String::into_bytes);
     }
+    let wiring = wire_post_renderer(&p.helm, &exe, &a.post_render_args).map_err(helm_failure)?;
     let chart = chart::resolve(&p.helm, a.chart.as_deref(), a.chart_repo.as_deref())
         .map_err(helm_failure)?;
     let mut args = chart_arg(chart.display().to_string());
@@ -162,14 +160,19 @@ fn helm_with_post_renderer(
     run_showing_post_render_reason(p, &args, wiring.env.clone())
 }
 
-/// The helm line `--print-command` shows. Without --chart the tool pulls the pinned version
+/// The lines `--print-command` shows, each runnable as printed (once `<values.yaml>` names
+/// the file `values --output-file` wrote). Without --chart the tool pulls the pinned version
 /// and checks its digest; the equivalent helm invocation names the OCI reference and version.
+/// Helm 3 runs this binary by its path. Helm 4 runs only installed plugins: the line names the
+/// `locust-planton` plugin, preceded by the `plugin install` that installs it for this helm
+/// when this helm does not list it (a temporary plugin folder, as `template` and `install`
+/// use, would be gone when the line runs).
 fn printed_command(
     p: &Prepared,
     a: &DeployArgs,
-    wiring: &PostRendererWiring,
+    exe: &std::path::Path,
     chart_arg: impl Fn(String) -> Vec<String>,
-) -> String {
+) -> Result<String, Failure> {
     let lock = crate::lock::chart_lock();
     let mut args = match &a.chart {
         Some(c) => chart_arg(c.clone()),
@@ -179,16 +182,38 @@ fn printed_command(
         args.extend(["--version".into(), lock.version.clone()]);
     }
     args.extend(["--values".into(), "<values.yaml>".into()]);
-    args.extend(wiring.args.clone());
-    let env: Vec<(String, String)> = wiring
-        .env
-        .iter()
-        .map(|(k, _)| (k.clone(), "<temporary-plugin-dir>".into()))
-        .collect();
-    format!(
-        "{}\n",
-        shell_line(&env, &p.helm.path.display().to_string(), &args)
-    )
+    let helm_path = p.helm.path.display().to_string();
+    let mut lines = String::new();
+    if p.helm.major == 3 {
+        let wiring = wire_post_renderer(&p.helm, exe, &a.post_render_args).map_err(helm_failure)?;
+        args.extend(wiring.args);
+    } else {
+        args.extend(helm4_post_renderer_args(&a.post_render_args));
+        if crate::helm::plugin::check_listed(&p.helm, None).is_err() {
+            let install: Vec<String> = ["plugin", "install", "--helm", &helm_path]
+                .map(String::from)
+                .into();
+            lines.push_str(&format!(
+                "{}\n",
+                shell_line(&[], &exe.display().to_string(), &install)
+            ));
+        }
+    }
+    lines.push_str(&format!("{}\n", shell_line(&[], &helm_path, &args)));
+    Ok(lines)
+}
+
+/// Helm 4's post-renderer arguments: the plugin by name, then each extra flag, which Helm 4
+/// appends after the plugin's own `post-render`.
+fn helm4_post_renderer_args(extra: &[String]) -> Vec<String> {
+    let mut args = vec![
+        "--post-renderer".to_string(),
+        crate::helm::plugin::NAME.into(),
+    ];
+    for a in extra {
+        args.extend(["--post-renderer-args".into(), a.clone()]);
+    }
+    args
 }
 
 /// Runs helm with the post-renderer logging to a file of this run's own, named after the
@@ -521,4 +546,39 @@ pub fn uninstall(a: &DeployArgs, i: &InstallArgs) -> Result<Output, Failure> {
     }
     let out = helm::run(&helm, &args, &[]).map_err(helm_failure)?;
     Ok(Output::ok(String::from_utf8_lossy(&out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helm4_names_the_plugin_and_appends_each_flag() {
+        struct Case {
+            extra: &'static [&'static str],
+            args: &'static [&'static str],
+        }
+        for Case { extra, args } in [
+            Case {
+                extra: &[],
+                args: &["--post-renderer", "locust-planton"],
+            },
+            Case {
+                extra: &["--uid", "2000", "--strict-chart"],
+                args: &[
+                    "--post-renderer",
+                    "locust-planton",
+                    "--post-renderer-args",
+                    "--uid",
+                    "--post-renderer-args",
+                    "2000",
+                    "--post-renderer-args",
+                    "--strict-chart",
+                ],
+            },
+        ] {
+            let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+            assert_eq!(helm4_post_renderer_args(&extra), args);
+        }
+    }
 }

@@ -59,9 +59,23 @@ pub struct Input {
     pub text: String,
 }
 
+/// What a command reading stdin says when stdin is a terminal, so a user who forgot `< FILE`
+/// or a pipe is not left waiting silently.
+pub const STDIN_PROMPT: &str = "locust-planton: reading manifests from stdin (Ctrl-D ends)";
+
+/// Says [`STDIN_PROMPT`] on stderr when stdin is a terminal (never on a pipe or file, and not
+/// with `--quiet`).
+pub fn stdin_prompt() {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() && !crate::progress::is_quiet() {
+        eprintln!("{STDIN_PROMPT}");
+    }
+}
+
 pub fn read_input(path: &str) -> Result<Input, Failure> {
     // Bounded: a manifest larger than any spec can be is refused without reading it all.
     let (label, bytes) = if path == "-" {
+        stdin_prompt();
         let bytes = read_bounded(std::io::stdin(), MAX_DOCUMENT_BYTES)
             .map_err(|e| Failure::failed(format!("<stdin>: cannot read: {e}")))?;
         ("<stdin>".to_string(), bytes)
@@ -164,19 +178,48 @@ pub fn namespace_for(
     })
 }
 
+/// What a closed stdout (its reader gone: `| head`, EPIPE) means to a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClosedStdout {
+    /// The output is data for a reader that has read what it wanted: not an error, nothing
+    /// said, the command's own exit code.
+    Quiet,
+    /// The output records something done (a cluster or file changed): a failure, reported.
+    Report,
+}
+
 /// Writes `content` to `path` atomically (temp file in the same directory, then rename), so a
-/// failed run never leaves a half-written file; `-` or no path means stdout. Modes, links and
-/// errors as [`output_file`] says.
+/// failed run never leaves a half-written file; `-` or no path means stdout, where a closed
+/// stdout fails. Modes, links and errors as [`output_file`] says.
 pub fn write_output(path: Option<&str>, content: &str) -> Result<(), Failure> {
+    write_output_as(path, content, ClosedStdout::Report)
+}
+
+/// [`write_output`], with a closed stdout treated as `closed` says.
+pub fn write_output_as(
+    path: Option<&str>,
+    content: &str,
+    closed: ClosedStdout,
+) -> Result<(), Failure> {
     use std::io::Write;
     match path {
         None | Some("-") => {
             let mut out = std::io::stdout().lock();
-            out.write_all(content.as_bytes())
-                .and_then(|_| out.flush())
-                .map_err(|e| Failure::failed(format!("stdout: {e}")))
+            let written = out.write_all(content.as_bytes()).and_then(|_| out.flush());
+            stdout_result(written, closed)
         }
         Some(p) => output_file::replace(p, content.as_bytes()),
+    }
+}
+
+/// The outcome of writing to stdout: a closed stdout is `Ok` when `closed` is
+/// [`ClosedStdout::Quiet`]; any other error fails naming stdout.
+pub fn stdout_result(written: std::io::Result<()>, closed: ClosedStdout) -> Result<(), Failure> {
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe && closed == ClosedStdout::Quiet => {
+            Ok(())
+        }
+        other => other.map_err(|e| Failure::failed(format!("stdout: {e}"))),
     }
 }
 

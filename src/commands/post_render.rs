@@ -29,6 +29,7 @@ pub const LOG_LIMIT: usize = 1024 * 1024;
 /// "Errors and the log"): the reasons of a failure, or the warnings and a success line, with
 /// the UTC time and the release, so the newest entry is always this run's.
 pub fn run(options: &Options) -> Result<String, Failure> {
+    super::stdin_prompt();
     // Bounded: a runaway stream is refused before it is all in memory.
     let bytes = read_bounded(std::io::stdin(), MAX_STREAM_BYTES)
         .map_err(|e| fail("", format!("stdin: {e}")))?;
@@ -42,15 +43,20 @@ pub fn run(options: &Options) -> Result<String, Failure> {
         )
     })?;
     let release = release_of(&input);
-    let outcome = post_render(&input, options)
-        .map_err(|e| fail(&release, format!("post-render failed:\n{e}")))?;
+    let outcome = post_render(&input, options).map_err(|e| {
+        fail(
+            &release,
+            format!("post-render failed:\n{}", e.located("<stdin>")),
+        )
+    })?;
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    outcome
+    let written = outcome
         .segments
         .iter()
         .try_for_each(|s| stdout.write_all(s.as_bytes()))
-        .and_then(|_| stdout.flush())
-        .map_err(|e| Failure::failed(format!("stdout: {e}")))?;
+        .and_then(|_| stdout.flush());
+    // Output for a reader: one that has gone away (`| head`) is not an error.
+    super::stdout_result(written, super::ClosedStdout::Quiet)?;
     let warnings: String = outcome
         .warnings
         .iter()

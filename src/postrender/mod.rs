@@ -66,8 +66,12 @@ impl Outcome<'_> {
 pub struct Finding {
     /// 1-based document number (0: the stream as a whole).
     pub document: usize,
-    /// 1-based line in the input stream where the document starts.
+    /// 1-based line in the input stream where the document starts; for a YAML syntax error,
+    /// the line of the error.
     pub line: usize,
+    /// 1-based column of a YAML syntax error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
     /// The `# Source:` line (Helm 3) or the filename annotation (Helm 4).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
@@ -124,6 +128,7 @@ impl Finding {
         Finding {
             document: 0,
             line: 0,
+            column: None,
             source: None,
             kind: None,
             name: None,
@@ -137,6 +142,26 @@ impl Finding {
     }
 }
 
+impl Finding {
+    /// As `lint` and `post-render` print it: a YAML syntax error as `FILE:LINE:COL: invalid
+    /// YAML: … (document N, SOURCE)`, like every finding with a position; any other finding as
+    /// its `Display`.
+    pub fn located(&self, file: &str) -> String {
+        let Some(column) = self.column else {
+            return self.to_string();
+        };
+        let mut s = format!("{file}:{}:{column}: {}", self.line, self.reason());
+        if self.document > 0 {
+            s.push_str(&format!(" (document {}", self.document));
+            if let Some(source) = &self.source {
+                s.push_str(&format!(", {source}"));
+            }
+            s.push(')');
+        }
+        s
+    }
+}
+
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.severity == Severity::Warning {
@@ -144,6 +169,9 @@ impl fmt::Display for Finding {
         }
         if self.document > 0 {
             write!(f, "document {} (line {}", self.document, self.line)?;
+            if let Some(c) = self.column {
+                write!(f, ", column {c}")?;
+            }
             if let Some(s) = &self.source {
                 write!(f, ", {s}")?;
             }
@@ -157,6 +185,14 @@ impl fmt::Display for Finding {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostRenderError {
     pub findings: Vec<Finding>,
+}
+
+impl PostRenderError {
+    /// Every finding as [`Finding::located`] in `file`, one per line.
+    pub fn located(&self, file: &str) -> String {
+        let lines: Vec<String> = self.findings.iter().map(|f| f.located(file)).collect();
+        lines.join("\n")
+    }
 }
 
 impl fmt::Display for PostRenderError {
@@ -177,7 +213,7 @@ impl From<Finding> for PostRenderError {
 /// Post-renders a whole stream. On error nothing is returned (callers print nothing to stdout),
 /// and the error holds every problem of the stream, not only the first.
 pub fn post_render<'a>(input: &'a str, options: &Options) -> Result<Outcome<'a>, PostRenderError> {
-    let (segments, findings) = run(input, options)?;
+    let (segments, findings, _) = run(input, options)?;
     let (errors, warnings): (Vec<Finding>, Vec<Finding>) = findings
         .into_iter()
         .partition(|f| f.severity == Severity::Error);
@@ -190,12 +226,23 @@ pub fn post_render<'a>(input: &'a str, options: &Options) -> Result<Outcome<'a>,
     })
 }
 
-/// Every finding post-rendering the stream would make, errors and warnings; nothing written.
-pub fn lint(input: &str, options: &Options) -> Result<Vec<Finding>, PostRenderError> {
-    run(input, options).map(|(_, findings)| findings)
+/// What `lint` learns from a stream.
+#[derive(Debug, Default)]
+pub struct Linted {
+    /// The objects Kubernetes would create from the documents Go can read: one per object
+    /// document, one per item of a `kind: List`.
+    pub objects: usize,
+    /// Every finding, errors and warnings.
+    pub findings: Vec<Finding>,
 }
 
-/// The stream post-rendered, with every finding. Err only when the stream as a whole cannot be
+/// Every finding post-rendering the stream would make, errors and warnings, and how many
+/// objects it holds; nothing written.
+pub fn lint(input: &str, options: &Options) -> Result<Linted, PostRenderError> {
+    run(input, options).map(|(_, findings, objects)| Linted { objects, findings })
+}
+
+/// The stream post-rendered, with every finding and the number of objects. Err only when the stream as a whole cannot be
 /// read (too large, a separator Kubernetes refuses, no objects).
 ///
 /// Every document is read once, as Go reads it. The first pass records the data of every
@@ -208,7 +255,7 @@ pub fn lint(input: &str, options: &Options) -> Result<Vec<Finding>, PostRenderEr
 fn run<'a>(
     input: &'a str,
     options: &Options,
-) -> Result<(Vec<Cow<'a, str>>, Vec<Finding>), PostRenderError> {
+) -> Result<(Vec<Cow<'a, str>>, Vec<Finding>, usize), PostRenderError> {
     if input.len() > MAX_STREAM_BYTES {
         return Err(stream_error(format!(
             "the stream is {}, more than the {} locust-planton post-renders (docs/limits.md)",
@@ -239,7 +286,7 @@ fn run<'a>(
     if let Some(v) = unverified {
         findings.push(unverified_chart(&v, options.strict_chart));
     }
-    Ok((segments, findings))
+    Ok((segments, findings, objects))
 }
 
 /// One object Kubernetes would create from a stream, with the pod templates (or bare pod specs)
@@ -314,10 +361,14 @@ fn inventory_finding(doc: &RawDoc, node: &Node, r: Refusal) -> Finding {
 }
 
 fn split_finding(e: crate::stream::SplitError) -> PostRenderError {
+    // The line is in the finding's position; the message need not say it again.
+    let prefix = format!("line {}: ", e.line);
+    let message = e.message.strip_prefix(&prefix).unwrap_or(&e.message);
     Finding {
         document: e.document,
         line: e.line,
-        ..Finding::stream(e.message, Severity::Error, "yaml")
+        column: Some(1),
+        ..Finding::stream(message.to_string(), Severity::Error, "yaml")
     }
     .into()
 }
@@ -501,6 +552,7 @@ fn violation_finding(
     Finding {
         document: doc.index,
         line: doc.start_line,
+        column: None,
         source: source.clone(),
         kind: crate::policy::pod::kind_of(obj).map(str::to_string),
         name: Some(crate::policy::pod::name_of(obj).to_string()),
@@ -565,12 +617,8 @@ fn parse(doc: &RawDoc) -> Result<Option<Node>, Box<Finding>> {
     parse_document(&doc.yaml()).map_err(|e| {
         Box::new(Finding {
             line: doc.start_line + e.line - 1,
-            ..doc_finding(
-                doc,
-                &source,
-                "yaml",
-                format!("invalid YAML at column {}: {}", e.column, e.message),
-            )
+            column: Some(e.column),
+            ..doc_finding(doc, &source, "yaml", format!("invalid YAML: {}", e.message))
         })
     })
 }
@@ -595,5 +643,75 @@ fn write_changed(raw: &str, node: &Node, out: &mut String) {
         out.push_str(&body.replace('\n', "\r\n"));
     } else {
         out.push_str(&body);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_are_placed_like_every_finding_with_a_position() {
+        struct Case {
+            input: &'static str,
+            located: &'static str,
+            json: serde_json::Value,
+        }
+        let cases = [
+            Case {
+                input: "kind: ConfigMap\nmetadata: {name: a}\n---\n# Source: c/t.yaml\nkind: Pod\nmetadata:\n  name: d\n   labels: x\n",
+                located: "in.yaml:8:10: invalid YAML: mapping values are not allowed in this context (document 2, c/t.yaml)",
+                json: serde_json::json!({"document": 2, "line": 8, "column": 10, "source": "c/t.yaml", "field": "", "rule": "yaml", "message": "invalid YAML: mapping values are not allowed in this context", "severity": "error"}),
+            },
+            Case {
+                input: "kind: ConfigMap\nmetadata: {name: a}\n--- |\n",
+                located: "in.yaml:3:1: invalid YAML document separator: `--- |` (Kubernetes' reader allows only a comment after `---`) (document 2)",
+                json: serde_json::json!({"document": 2, "line": 3, "column": 1, "field": "", "rule": "yaml", "message": "invalid YAML document separator: `--- |` (Kubernetes' reader allows only a comment after `---`)", "severity": "error"}),
+            },
+        ];
+        for Case {
+            input,
+            located,
+            json,
+        } in cases
+        {
+            let findings = match lint(input, &Options::default()) {
+                Ok(l) => l.findings,
+                Err(e) => e.findings,
+            };
+            assert_eq!(findings.len(), 1, "{findings:?}");
+            assert_eq!(findings[0].located("in.yaml"), located);
+            assert_eq!(serde_json::to_value(&findings[0]).unwrap(), json);
+        }
+    }
+
+    #[test]
+    fn lint_counts_the_objects_kubernetes_would_create() {
+        struct Case {
+            input: &'static str,
+            objects: usize,
+        }
+        for Case { input, objects } in [
+            Case {
+                input: "kind: ConfigMap\nmetadata: {name: a}\n",
+                objects: 1,
+            },
+            // A List's items are created one by one; empty documents create nothing.
+            Case {
+                input: "---\n# nothing\n---\nkind: List\nitems:\n- {kind: ConfigMap, metadata: {name: a}}\n- {kind: ConfigMap, metadata: {name: b}}\n---\nkind: ConfigMap\nmetadata: {name: c}\n",
+                objects: 3,
+            },
+            // A document Go cannot read holds no object.
+            Case {
+                input: "kind: ConfigMap\nmetadata: {name: a}\n---\nkind: [\n",
+                objects: 1,
+            },
+        ] {
+            assert_eq!(
+                lint(input, &Options::default()).unwrap().objects,
+                objects,
+                "{input}"
+            );
+        }
     }
 }

@@ -109,10 +109,7 @@ pub fn read(text: &str) -> Result<(LoadTestSpec, Findings), Findings> {
     let (root, positions) = match parse_single_with_positions(text) {
         Ok(read) => read,
         Err(e) => {
-            d.error(
-                format!("line {} column {}", e.line, e.column),
-                format!("invalid YAML: {}", e.message),
-            );
+            d.syntax_error(e.line, e.column, e.message);
             return Err(d);
         }
     };

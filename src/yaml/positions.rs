@@ -89,12 +89,24 @@ impl Positions {
                     let (w, c) = (join(written, k), join(canonical, &camel(k)));
                     if let Some(first) = seen.insert(k, key.pos) {
                         self.duplicates.push((w.clone(), at(first), at(key.pos)));
+                        // Go keeps the last block and drops the first: findings about the
+                        // value are about the second block, so its positions replace the first's.
+                        self.forget(&w);
+                        self.forget(&c);
                     }
                     self.record(&w, &c, key.pos);
                     self.walk(value, &w, &c);
                 }
             }
         }
+    }
+
+    /// Drops `path` and everything under it.
+    fn forget(&mut self, path: &str) {
+        self.at.retain(|p, _| {
+            p.strip_prefix(path)
+                .is_none_or(|rest| !(rest.is_empty() || rest.starts_with(['.', '['])))
+        });
     }
 
     fn record(&mut self, written: &str, canonical: &str, pos: Pos) {
@@ -131,6 +143,55 @@ mod tests {
         assert_eq!(p.find("spec.loadTest.host"), Some((2, 3)));
         assert_eq!(p.find("kind"), None);
         assert!(p.duplicates.is_empty());
+    }
+
+    #[test]
+    fn a_key_written_twice_is_placed_where_go_reads_it_the_last_block() {
+        struct Case {
+            path: &'static str,
+            at: Option<(usize, usize)>,
+        }
+        let text = "spec:\n  load_test:\n    name: a\n    host: h\n  loadTest2: {}\n  load_test:\n    name: b\n  items: [x, y]\n  items:\n    - z\nspecs: 1\n";
+        let p = Positions::of(text).unwrap();
+        for Case { path, at } in [
+            // A field of the second block: the second block's line, in both spellings.
+            Case {
+                path: "spec.load_test.name",
+                at: Some((7, 5)),
+            },
+            Case {
+                path: "spec.loadTest.name",
+                at: Some((7, 5)),
+            },
+            // Only in the first block (Go drops it): its nearest ancestor, the second key.
+            Case {
+                path: "spec.loadTest.host",
+                at: Some((6, 3)),
+            },
+            Case {
+                path: "spec.loadTest",
+                at: Some((6, 3)),
+            },
+            // A key sharing the prefix is not forgotten.
+            Case {
+                path: "spec.loadTest2",
+                at: Some((5, 3)),
+            },
+            Case {
+                path: "spec.items[0]",
+                at: Some((10, 7)),
+            },
+            Case {
+                path: "spec.items[1]",
+                at: Some((9, 3)),
+            },
+            Case {
+                path: "specs",
+                at: Some((11, 1)),
+            },
+        ] {
+            assert_eq!(p.find(path), at, "{path}");
+        }
     }
 
     #[test]
