@@ -338,9 +338,7 @@ fn placed(path: &str, probe: &serde_json::Value) -> serde_json::Value {
     for segment in path.split('.') {
         let name = segment.trim_end_matches("[]");
         steps.push(name);
-        for _ in 0..(segment.len() - name.len()) / 2 {
-            steps.push("[]");
-        }
+        steps.extend(std::iter::repeat_n("[]", (segment.len() - name.len()) / 2));
     }
     let mut value = probe.clone();
     let mut key_probe = false;
