@@ -1042,7 +1042,11 @@ fn install_on_helm3_judges_a_server_dry_run_first() {
                 stderr.contains("locust/templates/extra-manifests.yaml (Pod sneaky) would be changed; refusing to install it (nothing was applied)"),
                 "{stderr}"
             );
-            assert_eq!(calls, std::slice::from_ref(&dry_run), "only the dry run ran");
+            assert_eq!(
+                calls,
+                std::slice::from_ref(&dry_run),
+                "only the dry run ran"
+            );
         } else {
             assert!(out.status.success(), "{stderr}");
             assert!(stderr.contains("has been upgraded"), "{stderr}");
