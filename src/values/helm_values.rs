@@ -248,4 +248,55 @@ mod tests {
             "{msgs}"
         );
     }
+
+    #[test]
+    fn template_syntax_is_refused_where_the_chart_runs_tpl() {
+        struct Case {
+            path: &'static str,
+            raw: &'static str,
+            found: &'static [&'static str],
+        }
+        let table = [
+            Case {
+                path: "extraObjects",
+                raw: "[{kind: '{{ print \"Pod\" }}'}]",
+                found: &["`extraObjects[0].kind`"],
+            },
+            // A YAML escape spells `{{` only once decoded.
+            Case {
+                path: "extraObjects",
+                raw: "[{metadata: {annotations: {\"\\x7B{ print 1 }}\": x}}}]",
+                found: &["a key of `extraObjects[0].metadata.annotations`"],
+            },
+            Case {
+                path: "worker.keda",
+                raw: "{triggers: '- {{ .Release.Name }}'}",
+                found: &["`worker.keda.triggers`"],
+            },
+            Case {
+                path: "worker.keda.triggers",
+                raw: "'- type: cron'",
+                found: &[],
+            },
+            // Not a `tpl` position: written as data.
+            Case {
+                path: "loadtest.environment.X",
+                raw: "'{{ x }}'",
+                found: &[],
+            },
+        ];
+        for c in table {
+            let mut d = Findings::default();
+            check_templated(&[(c.path.to_string(), c.raw.to_string())], &mut d);
+            let msgs = d.render("f");
+            assert_eq!(msgs.lines().count(), c.found.len(), "{}: {msgs}", c.raw);
+            for place in c.found {
+                assert!(
+                    msgs.contains(&format!("{place} holds template syntax")),
+                    "{}: {msgs}",
+                    c.raw
+                );
+            }
+        }
+    }
 }
