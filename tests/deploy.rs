@@ -7,7 +7,7 @@ mod restricted;
 
 use assert_cmd::Command;
 use common::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn example() -> String {
     repo().join("examples/checkout.yaml").display().to_string()
@@ -644,8 +644,9 @@ fn install_applies_the_labelled_namespace_before_helm() {
             .arg(&spec)
             .args(["--chart", &mini_chart(), "--kube-context", "c"])
             .args(extra)
+            // Helm 4: on Helm 3 a server dry run comes first (its own test below).
             .arg("--helm")
-            .arg(helm3())
+            .arg(helm4())
             .env("KUBECTL", kubectl)
             .env("KUBECONFIG", &kubeconfig)
             .output()
@@ -949,4 +950,171 @@ fn template_equals_helm_running_the_post_renderer() {
             }
         }
     }
+}
+
+/// A recording stand-in helm (no API server runs here) for `install` on Helm 3: it logs each
+/// argv like `recording_helm`, answers `version` as Helm 3.17.2, prints `dry_run_json` (a
+/// release as `--output json` prints it) for `--dry-run=server`, and a line for any other
+/// `upgrade`. A stand-in kubectl logs into the same file, so the order of the calls shows.
+fn install_stand_ins(dir: &Path, dry_run_json: &str) -> (PathBuf, PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let log = dir.join("argv.log");
+    let json = dir.join("dry-run.json");
+    std::fs::write(&json, dry_run_json).unwrap();
+    let helm = dir.join("helm");
+    std::fs::write(
+        &helm,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done >> '{log}'\necho >> '{log}'\ncase \"$1 $*\" in\n  version*) echo 'v3.17.2+gcc0bbbd' ;;\n  *--dry-run=server*) cat '{json}' ;;\n  upgrade*) echo 'Release \"search-load\" has been upgraded. Happy Helming!' ;;\n  *) echo \"unexpected: $*\" >&2; exit 9 ;;\nesac\n",
+            log = log.display(),
+            json = json.display()
+        ),
+    )
+    .unwrap();
+    let kubectl = dir.join("kubectl");
+    std::fs::write(
+        &kubectl,
+        format!(
+            "#!/bin/sh\nprintf '[kubectl]' >> '{log}'\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done >> '{log}'\necho >> '{log}'\ncat > /dev/null\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    for f in [&helm, &kubectl] {
+        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    (helm, kubectl, log)
+}
+
+/// `install` on Helm 3 first runs the same `helm upgrade --install` with
+/// `--dry-run=server --output json` and judges its manifest and hooks as `template` does: an
+/// unhardened hook Pod (Helm 3 never post-renders hooks; one can arrive through `extraObjects`
+/// and `tpl`) stops it with exit 1 naming the hook, before the namespace is applied and before
+/// the real call; a clean dry run is followed by the namespace and the real call, in that
+/// order, with exactly the same arguments. Recorded with stand-ins for helm and kubectl.
+#[test]
+fn install_on_helm3_judges_a_server_dry_run_first() {
+    let manifest = "---\n# Source: locust/templates/master-service.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\ndata:\n  a: b\n";
+    let release = |hook: &str| {
+        serde_json::json!({
+            "name": "search-load",
+            "manifest": manifest,
+            "hooks": [{"name": "h", "kind": "Pod", "path": "locust/templates/extra-manifests.yaml",
+                       "manifest": hook, "events": ["pre-install"]}],
+        })
+        .to_string()
+    };
+    let unhardened = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: sneaky\n  annotations:\n    helm.sh/hook: pre-install\nspec:\n  containers:\n  - name: c\n    image: busybox\n";
+    let clean = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: setup\n  annotations:\n    helm.sh/hook: pre-install\ndata:\n  a: b\n";
+    let me = bin().display().to_string();
+    let real_call = format!(
+        "[upgrade][--install][search-load][{chart}][--namespace][load-tests][--create-namespace][--wait][--timeout][5m][--atomic][--kube-context][perf][--values][<values>][--post-renderer][{me}][--post-renderer-args][post-render][--post-renderer-args][--high-uid]",
+        chart = mini_chart()
+    );
+    let dry_run = format!("{real_call}[--dry-run=server][--output][json]");
+    let kubectl_call = "[kubectl][--context][perf][apply][-f][-]".to_string();
+    for (hook, refused) in [(unhardened, true), (clean, false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = namespace_spec(dir.path(), "");
+        let (helm, kubectl, log) = install_stand_ins(dir.path(), &release(hook));
+        let out = lp(dir.path())
+            .args(["install", "-f"])
+            .arg(&spec)
+            .args([
+                "--chart",
+                &mini_chart(),
+                "--wait",
+                "--timeout",
+                "5m",
+                "--atomic",
+            ])
+            .args(["--kube-context", "perf", "--high-uid", "--helm"])
+            .arg(&helm)
+            .env("KUBECTL", &kubectl)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let calls: Vec<String> = take_log(&log)
+            .into_iter()
+            .filter(|l| !l.starts_with("[version]"))
+            .collect();
+        if refused {
+            assert_eq!(out.status.code(), Some(1), "{stderr}");
+            assert!(out.stdout.is_empty());
+            assert!(
+                stderr.contains("locust/templates/extra-manifests.yaml (Pod sneaky) would be changed; refusing to install it (nothing was applied)"),
+                "{stderr}"
+            );
+            assert_eq!(
+                calls,
+                std::slice::from_ref(&dry_run),
+                "only the dry run ran"
+            );
+        } else {
+            assert!(out.status.success(), "{stderr}");
+            assert!(stderr.contains("has been upgraded"), "{stderr}");
+            assert_eq!(
+                calls,
+                [dry_run.clone(), kubectl_call.clone(), real_call.clone()]
+            );
+        }
+    }
+}
+
+/// The release `helm … --output json` prints is read as helm's output: a dry run whose output is
+/// not a release stops the install, saying so; Helm 4 runs no dry run (it post-renders hooks).
+#[test]
+fn install_refuses_a_dry_run_that_is_not_a_release_and_helm4_runs_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let (helm, kubectl, log) = install_stand_ins(dir.path(), "Release \"x\" does not exist.\n");
+    let out = lp(dir.path())
+        .args([
+            "install",
+            "-f",
+            &example(),
+            "--chart",
+            &mini_chart(),
+            "--helm",
+        ])
+        .arg(&helm)
+        .env("KUBECTL", &kubectl)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("helm's dry run (`--dry-run=server --output json`) did not print a release: expected value at line 1 column 1"),
+        "{stderr}"
+    );
+    let calls = take_log(&log);
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert!(calls[1].ends_with("[--dry-run=server][--output][json]"));
+
+    // The same stand-in answering as Helm 4: one call, the real one.
+    let text = read(&helm).replace("v3.17.2+gcc0bbbd", "v4.3.1+g1234");
+    std::fs::write(&helm, text).unwrap();
+    let out = lp(dir.path())
+        .args([
+            "install",
+            "-f",
+            &example(),
+            "--chart",
+            &mini_chart(),
+            "--helm",
+        ])
+        .arg(&helm)
+        .env("KUBECTL", &kubectl)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let calls: Vec<String> = take_log(&log)
+        .into_iter()
+        .filter(|l| !l.starts_with("[version]"))
+        .collect();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(!calls[0].contains("--dry-run"), "{calls:?}");
 }

@@ -5,7 +5,9 @@ use super::{
     Failure, Loaded, ManifestFormat, Output, ReportFormat, exit, load_spec, manifests_as,
     namespace_for,
 };
-use crate::helm::{self, Helm, HelmError, chart, shell_line, wire_post_renderer};
+use crate::helm::{
+    self, Helm, HelmError, PostRendererWiring, chart, shell_line, wire_post_renderer,
+};
 use crate::kubectl::{Kubectl, KubectlError};
 use crate::progress::Progress;
 use crate::spec::LoadTestSpec;
@@ -151,13 +153,88 @@ fn helm_with_post_renderer(
     if a.print_command {
         return printed_command(p, a, &exe, chart_arg).map(String::into_bytes);
     }
-    let wiring = wire_post_renderer(&p.helm, &exe, &a.post_render_args).map_err(helm_failure)?;
+    let (args, wiring) = helm_call(p, a, &exe, head, tail)?;
+    run_showing_post_render_reason(p, &args, wiring.env.clone())
+}
+
+/// The arguments of a helm command with `head`, the resolved chart, the namespace, `tail`, the
+/// values and the post-renderer, and the post-renderer's wiring (kept alive while helm runs).
+fn helm_call(
+    p: &Prepared,
+    a: &DeployArgs,
+    exe: &std::path::Path,
+    head: Vec<String>,
+    tail: Vec<String>,
+) -> Result<(Vec<String>, PostRendererWiring), Failure> {
+    let wiring = wire_post_renderer(&p.helm, exe, &a.post_render_args).map_err(helm_failure)?;
     let chart = chart::resolve(&p.helm, a.chart.as_deref(), a.chart_repo.as_deref())
         .map_err(helm_failure)?;
-    let mut args = chart_arg(chart.display().to_string());
+    let mut args = head;
+    args.push(chart.display().to_string());
+    args.extend(["--namespace".into(), p.namespace.clone()]);
+    args.extend(tail);
     args.extend(["--values".into(), p.values.path().display().to_string()]);
     args.extend(wiring.args.clone());
-    run_showing_post_render_reason(p, &args, wiring.env.clone())
+    Ok((args, wiring))
+}
+
+/// Helm 3 never sends chart hooks to a post-renderer, and a hook can arrive through the chart's
+/// `extraObjects` and `tpl`. So before `helm upgrade --install` runs, the same call (same
+/// chart, values, release, namespace, context, flags, post-renderer) runs with
+/// `--dry-run=server --output json`, and its manifest and hooks are judged as `template` judges
+/// helm's output; a refusal stops the install before anything reaches the cluster.
+fn judge_server_dry_run(
+    p: &Prepared,
+    a: &DeployArgs,
+    args: &[String],
+    env: Vec<(String, String)>,
+) -> Result<(), Failure> {
+    if p.helm.major >= 4 {
+        return Ok(());
+    }
+    let mut dry_run: Vec<String> = args
+        .iter()
+        .filter(|arg| !arg.starts_with("--dry-run"))
+        .cloned()
+        .collect();
+    dry_run.extend(["--dry-run=server".into(), "--output".into(), "json".into()]);
+    let out = run_showing_post_render_reason(p, &dry_run, env)?;
+    let stream = release_stream(&out).map_err(|e| {
+        Failure::failed(format!(
+            "helm's dry run (`--dry-run=server --output json`) did not print a release: {e}"
+        ))
+    })?;
+    post_render_as_helm_does(
+        &stream,
+        &a.post_render_options,
+        p.helm.major,
+        "refusing to install it (nothing was applied)",
+    )
+    .map(|_| ())
+}
+
+/// The hooks and the manifest of a release printed by `helm … --output json`, as one stream
+/// (each hook headed by its `# Source:` path, as `helm template` prints it).
+fn release_stream(json: &[u8]) -> Result<String, String> {
+    let release: serde_json::Value = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+    if !release.is_object() {
+        return Err("not a JSON object".into());
+    }
+    // Helm omits empty fields (`omitempty`): a release without objects has no `manifest`.
+    let manifest = release["manifest"].as_str().unwrap_or_default();
+    let mut stream = String::new();
+    for hook in release["hooks"].as_array().into_iter().flatten() {
+        let text = hook["manifest"]
+            .as_str()
+            .ok_or("a hook without `manifest`")?;
+        stream.push_str(&format!(
+            "---\n# Source: {}\n{}\n",
+            hook["path"].as_str().unwrap_or_default(),
+            text.trim_end_matches('\n')
+        ));
+    }
+    stream.push_str(manifest);
+    Ok(stream)
 }
 
 /// The lines `--print-command` shows, each runnable as printed (once `<values.yaml>` names
@@ -263,8 +340,12 @@ pub fn template(a: &DeployArgs) -> Result<Output, Failure> {
     let bare = helm_bare(&p, a, vec!["template".into(), p.release.clone()])?;
     let text = String::from_utf8(bare)
         .map_err(|e| Failure::failed(format!("helm's output is not UTF-8 text: {e}")))?;
-    let (hardened, warnings) =
-        post_render_as_helm_does(&text, &a.post_render_options, p.helm.major)?;
+    let (hardened, warnings) = post_render_as_helm_does(
+        &text,
+        &a.post_render_options,
+        p.helm.major,
+        "refusing to print it",
+    )?;
     let mut stderr = p.warnings.clone();
     stderr.push_str(&warnings);
     stderr.push_str(
@@ -292,10 +373,12 @@ fn helm_bare(p: &Prepared, a: &DeployArgs, mut args: Vec<String>) -> Result<Vec<
 /// Helm 4 post-renders every document; Helm 3 never sends chart hooks to a post-renderer but
 /// prints them with the rest, so on Helm 3 a hook the post-renderer would change reaches the
 /// cluster unhardened: that is refused, naming it.
+/// `refusing` says what is not done (`refusing to print it`).
 fn post_render_as_helm_does(
     text: &str,
     options: &crate::postrender::Options,
     helm_major: u32,
+    refusing: &str,
 ) -> Result<(String, String), Failure> {
     let hooks = if helm_major >= 4 {
         Vec::new()
@@ -304,7 +387,7 @@ fn post_render_as_helm_does(
     };
     let refuse_hooks = |why: String| {
         Failure::failed(format!(
-            "helm's output holds objects the post-renderer never saw (Helm 3 does not send chart hooks to post-renderers) and they are not hardened: {why}; refusing to print it (render with Helm 4, which post-renders hooks, or remove the hooks)"
+            "helm's output holds objects the post-renderer never saw (Helm 3 does not send chart hooks to post-renderers) and they are not hardened: {why}; {refusing} (render with Helm 4, which post-renders hooks, or remove the hooks)"
         ))
     };
     let outcome = crate::postrender::post_render(text, options).map_err(|e| {
@@ -329,8 +412,12 @@ fn post_render_as_helm_does(
             .zip(&after)
             .filter(|(b, a)| hooks.contains(&b.index) && b.text != a.text)
             .map(|(b, _)| {
-                crate::stream::source_comment(b.text)
-                    .map_or_else(|| format!("document {}", b.index), str::to_string)
+                let source = crate::stream::source_comment(b.text)
+                    .map_or_else(|| format!("document {}", b.index), str::to_string);
+                match object_name(b.text) {
+                    Some(name) => format!("{source} ({name})"),
+                    None => source,
+                }
             })
             .collect();
         if !changed.is_empty() {
@@ -341,6 +428,14 @@ fn post_render_as_helm_does(
         }
     }
     Ok((hardened, warnings))
+}
+
+/// `Kind name` of a document (Go's reading), when it has both.
+fn object_name(document: &str) -> Option<String> {
+    let node = crate::yaml::parse_document(document).ok().flatten()?;
+    let kind = node.get_path(&["kind"])?.as_str()?.to_string();
+    let name = node.get_path(&["metadata", "name"])?.as_str()?.to_string();
+    Some(format!("{kind} {name}"))
 }
 
 /// The 1-based positions of the documents in `text` that are Helm hooks (Go's reading of their
@@ -435,37 +530,32 @@ fn namespace_step(
 
 pub fn install(a: &DeployArgs, i: &InstallArgs) -> Result<Output, Failure> {
     let p = prepare(a)?;
-    let (printed, notes) = if p.spec.create_namespace {
-        namespace_step(&p, i, a.print_command)?
-    } else {
-        (String::new(), label_namespace_hint(&p))
-    };
+    let head: Vec<String> = vec!["upgrade".into(), "--install".into(), p.release.clone()];
     let tail = install_flags(&p, i);
-    let progress = (!a.print_command).then(|| {
-        let waiting = if i.wait {
-            " (waiting for the pods)"
-        } else {
-            ""
-        };
-        Progress::start(format!(
-            "helm upgrade --install {} in {}{waiting}",
-            p.release, p.namespace
-        ))
-    });
-    let helm_out = helm_with_post_renderer(
-        &p,
-        a,
-        vec!["upgrade".into(), "--install".into(), p.release.clone()],
-        tail,
-    );
-    if let Some(progress) = progress {
-        progress.finish(None);
-    }
-    let helm_out = helm_out?;
     if a.print_command {
-        let out = format!("{printed}{}", String::from_utf8_lossy(&helm_out));
+        let (printed, notes) = namespace_or_hint(&p, i, true)?;
+        let helm_line = helm_with_post_renderer(&p, a, head, tail)?;
+        let out = format!("{printed}{}", String::from_utf8_lossy(&helm_line));
         return Ok(Output::ok(out).with_stderr(format!("{}{notes}", p.warnings)));
     }
+    let exe = std::env::current_exe()
+        .map_err(|e| Failure::failed(format!("cannot find this binary: {e}")))?;
+    let (args, wiring) = helm_call(&p, a, &exe, head, tail)?;
+    // Before anything reaches the cluster (the namespace included).
+    judge_server_dry_run(&p, a, &args, wiring.env.clone())?;
+    let (_, notes) = namespace_or_hint(&p, i, false)?;
+    let waiting = if i.wait {
+        " (waiting for the pods)"
+    } else {
+        ""
+    };
+    let progress = Progress::start(format!(
+        "helm upgrade --install {} in {}{waiting}",
+        p.release, p.namespace
+    ));
+    let helm_out = run_showing_post_render_reason(&p, &args, wiring.env.clone());
+    progress.finish(None);
+    let helm_out = helm_out?;
     let mut stderr = p.warnings.clone();
     stderr.push_str(&notes);
     stderr.push_str(&String::from_utf8_lossy(&helm_out));
@@ -473,6 +563,20 @@ pub fn install(a: &DeployArgs, i: &InstallArgs) -> Result<Output, Failure> {
         Output::ok(Outputs::new(&p.spec, &p.release, &p.namespace).render(a.report))
             .with_stderr(stderr),
     )
+}
+
+/// The labelled namespace's `kubectl apply` (printed, or run) when the spec creates it, else
+/// the hint to label it; and the note for stderr.
+fn namespace_or_hint(
+    p: &Prepared,
+    i: &InstallArgs,
+    print_only: bool,
+) -> Result<(String, String), Failure> {
+    if p.spec.create_namespace {
+        namespace_step(p, i, print_only)
+    } else {
+        Ok((String::new(), label_namespace_hint(p)))
+    }
 }
 
 /// For a namespace locust-planton does not create: how to have the API server enforce the
@@ -580,5 +684,50 @@ mod tests {
             let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
             assert_eq!(helm4_post_renderer_args(&extra), args);
         }
+    }
+
+    #[test]
+    fn a_release_is_read_as_its_hooks_then_its_manifest() {
+        struct Case {
+            json: &'static str,
+            stream: Result<&'static str, &'static str>,
+        }
+        let table = [
+            Case {
+                json: r#"{"manifest": "---\n# Source: c/templates/a.yaml\nkind: A\n", "hooks": [{"path": "c/templates/h.yaml", "manifest": "kind: H\n"}]}"#,
+                stream: Ok(
+                    "---\n# Source: c/templates/h.yaml\nkind: H\n---\n# Source: c/templates/a.yaml\nkind: A\n",
+                ),
+            },
+            Case {
+                json: r#"{"name": "empty"}"#,
+                stream: Ok(""),
+            },
+            Case {
+                json: r#"{"hooks": [{"path": "c/templates/h.yaml"}]}"#,
+                stream: Err("a hook without `manifest`"),
+            },
+            Case {
+                json: r#"["not", "a", "release"]"#,
+                stream: Err("not a JSON object"),
+            },
+        ];
+        for c in table {
+            assert_eq!(
+                release_stream(c.json.as_bytes()).as_deref(),
+                c.stream.map_err(str::to_string).as_deref(),
+                "{}",
+                c.json
+            );
+        }
+    }
+
+    #[test]
+    fn objects_are_named_by_kind_and_name() {
+        assert_eq!(
+            object_name("kind: Pod\nmetadata: {name: sneaky}\n").as_deref(),
+            Some("Pod sneaky")
+        );
+        assert_eq!(object_name("kind: Pod\n"), None);
     }
 }

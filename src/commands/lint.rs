@@ -69,6 +69,23 @@ pub fn summary(objects: usize, problems: usize) -> String {
     )
 }
 
+/// The objects Kubernetes would create from the stream, one `KIND NAMESPACE NAME` line each
+/// (`-` for none), or with `-o json` each with the paths of its pod specs. Exit 1, nothing on
+/// stdout, when a document cannot be placed exactly (the post-renderer refuses it too).
+pub fn inventory(path: &str, format: ReportFormat) -> Result<Output, Failure> {
+    let (label, text) = read_stream(path)?;
+    let entries = crate::postrender::inventory(&text)
+        .map_err(|e| Failure::failed(format!("{label}: cannot place every object:\n{e}")))?;
+    let out = match format {
+        ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&entries).unwrap()),
+        ReportFormat::Text => entries
+            .iter()
+            .map(|e| format!("{}\n", e.identity))
+            .collect(),
+    };
+    Ok(Output::ok(out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,21 +121,4 @@ mod tests {
             assert_eq!(summary(objects, problems), line);
         }
     }
-}
-
-/// The objects Kubernetes would create from the stream, one `KIND NAMESPACE NAME` line each
-/// (`-` for none), or with `-o json` each with the paths of its pod specs. Exit 1, nothing on
-/// stdout, when a document cannot be placed exactly (the post-renderer refuses it too).
-pub fn inventory(path: &str, format: ReportFormat) -> Result<Output, Failure> {
-    let (label, text) = read_stream(path)?;
-    let entries = crate::postrender::inventory(&text)
-        .map_err(|e| Failure::failed(format!("{label}: cannot place every object:\n{e}")))?;
-    let out = match format {
-        ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&entries).unwrap()),
-        ReportFormat::Text => entries
-            .iter()
-            .map(|e| format!("{}\n", e.identity))
-            .collect(),
-    };
-    Ok(Output::ok(out))
 }

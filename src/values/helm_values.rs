@@ -24,10 +24,13 @@ pub fn apply(values: &mut Node, overrides: &[(String, String)], d: &mut Findings
             }
         };
         if !super::chart_keys::is_known(path) {
+            let hint = super::chart_keys::did_you_mean(path)
+                .map(|known| format!(" (did you mean `{known}`?)"))
+                .unwrap_or_default();
             d.warn(
                 &at,
                 format!(
-                    "chart locust {} does not read `{path}`; Helm will ignore it",
+                    "chart locust {} does not read `{path}`; Helm will ignore it{hint}",
                     crate::lock::chart_lock().version
                 ),
             );
@@ -36,22 +39,83 @@ pub fn apply(values: &mut Node, overrides: &[(String, String)], d: &mut Findings
     }
 }
 
-/// Values the chart writes into its YAML without quoting (`chart_keys::BARE`) must be of their
-/// type, or text that reads back as itself; each problem is named at the `helmValues` key that
-/// set the value.
+/// Values the chart writes into its YAML without quoting (every position `chart_keys::USES`
+/// reads as `bare`, map keys and values separately) must be of their type, or text that reads
+/// back as itself; each problem is named at the `helmValues` key that set the value.
 pub fn check_bare(values: &Node, overrides: &[(String, String)], d: &mut Findings) {
-    for (path, kind) in super::chart_keys::BARE {
-        let parts: Vec<&str> = path.split('.').collect();
-        let Some(value) = values.get_path(&parts) else {
+    use super::chart_keys::{BareType, bare_positions, bare_problem, reach};
+    for (position, kind) in bare_positions() {
+        for reached in reach(values, position) {
+            let problem = if reached.is_key {
+                bare_problem(reached.node, BareType::Text).map(|p| format!("key {p}"))
+            } else {
+                bare_problem(reached.node, kind)
+            };
+            if let Some(problem) = problem {
+                d.error(
+                    set_by(overrides, &reached.at),
+                    format!("chart value `{}`: {problem}", reached.at),
+                );
+            }
+        }
+    }
+}
+
+/// Template syntax (`{{`) in a `helmValues` entry that reaches a value the chart renders through
+/// Helm's `tpl` (`extraObjects` items, `worker.keda.triggers`) is refused: it would be executed
+/// as a template after every check here has judged its text (`kind: "{{ print \"Pod\" }}"`
+/// becomes a Pod). The tool's own script ConfigMaps, escaped, are not `helmValues` entries.
+pub fn check_templated(overrides: &[(String, String)], d: &mut Findings) {
+    for (path, raw) in overrides {
+        let Ok(Some(value)) = parse_document(raw) else {
             continue;
         };
-        let Some(problem) = super::chart_keys::bare_problem(value, *kind) else {
-            continue;
-        };
-        d.error(
-            set_by(overrides, path),
-            format!("chart value `{path}`: {problem}"),
-        );
+        for position in super::chart_keys::templated() {
+            let key = position.split("[]").next().unwrap_or(position);
+            let inside = if path == key || path.starts_with(&format!("{key}.")) {
+                Some((&value, path.clone()))
+            } else if let Some(rest) = key.strip_prefix(&format!("{path}.")) {
+                let parts: Vec<&str> = rest.split('.').collect();
+                value.get_path(&parts).map(|n| (n, key.to_string()))
+            } else {
+                None
+            };
+            let Some((node, at)) = inside else { continue };
+            for (place, text) in templates_in(node, &at) {
+                d.error(
+                    join("spec.helmValues", path),
+                    format!(
+                        "{place} holds template syntax ({text:?}): the chart renders `{key}` through Helm's `tpl`, so it would run as a template after every check has judged its text; write it without `{{{{`"
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Every mapping key and scalar under `node` holding `{{`, in document order: where (`` `a.b` ``
+/// or ``a key of `a.b` ``), and its text.
+fn templates_in(node: &Node, at: &str) -> Vec<(String, String)> {
+    match node {
+        Node::Scalar(s) if s.text.contains("{{") => vec![(format!("`{at}`"), s.text.clone())],
+        Node::Scalar(_) => Vec::new(),
+        Node::Seq(items) => items
+            .iter()
+            .enumerate()
+            .flat_map(|(i, item)| templates_in(item, &format!("{at}[{i}]")))
+            .collect(),
+        Node::Map(m) => m
+            .iter()
+            .flat_map(|(k, v)| {
+                let text = k.key_text();
+                let mut found = Vec::new();
+                if text.contains("{{") {
+                    found.push((format!("a key of `{at}`"), text.clone()));
+                }
+                found.extend(templates_in(v, &format!("{at}.{text}")));
+                found
+            })
+            .collect(),
     }
 }
 
@@ -62,7 +126,10 @@ pub fn set_by(overrides: &[(String, String)], path: &str) -> String {
         .iter()
         .rev()
         .find(|(o, _)| {
-            o == path || o.starts_with(&format!("{path}.")) || path.starts_with(&format!("{o}."))
+            o == path
+                || o.starts_with(&format!("{path}."))
+                || path.starts_with(&format!("{o}."))
+                || path.starts_with(&format!("{o}["))
         })
         .map_or_else(|| "spec".to_string(), |(o, _)| join("spec.helmValues", o))
 }
@@ -180,5 +247,56 @@ mod tests {
             msgs.contains("f: spec.helmValues[\"x.y\"]: value is not valid YAML"),
             "{msgs}"
         );
+    }
+
+    #[test]
+    fn template_syntax_is_refused_where_the_chart_runs_tpl() {
+        struct Case {
+            path: &'static str,
+            raw: &'static str,
+            found: &'static [&'static str],
+        }
+        let table = [
+            Case {
+                path: "extraObjects",
+                raw: "[{kind: '{{ print \"Pod\" }}'}]",
+                found: &["`extraObjects[0].kind`"],
+            },
+            // A YAML escape spells `{{` only once decoded.
+            Case {
+                path: "extraObjects",
+                raw: "[{metadata: {annotations: {\"\\x7B{ print 1 }}\": x}}}]",
+                found: &["a key of `extraObjects[0].metadata.annotations`"],
+            },
+            Case {
+                path: "worker.keda",
+                raw: "{triggers: '- {{ .Release.Name }}'}",
+                found: &["`worker.keda.triggers`"],
+            },
+            Case {
+                path: "worker.keda.triggers",
+                raw: "'- type: cron'",
+                found: &[],
+            },
+            // Not a `tpl` position: written as data.
+            Case {
+                path: "loadtest.environment.X",
+                raw: "'{{ x }}'",
+                found: &[],
+            },
+        ];
+        for c in table {
+            let mut d = Findings::default();
+            check_templated(&[(c.path.to_string(), c.raw.to_string())], &mut d);
+            let msgs = d.render("f");
+            assert_eq!(msgs.lines().count(), c.found.len(), "{}: {msgs}", c.raw);
+            for place in c.found {
+                assert!(
+                    msgs.contains(&format!("{place} holds template syntax")),
+                    "{}: {msgs}",
+                    c.raw
+                );
+            }
+        }
     }
 }
