@@ -9,7 +9,6 @@ mod restricted;
 use assert_cmd::Command;
 use common::*;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 
 fn post_render(input: &str, args: &[&str]) -> std::process::Output {
     let log = tempfile::NamedTempFile::new().unwrap();

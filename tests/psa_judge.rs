@@ -529,7 +529,13 @@ fn separator_lines_end_a_document_as_in_apimachinery() {
 #[test]
 fn items_lists_are_flattened_whatever_the_kind() {
     let pod = "{apiVersion: v1, kind: Pod, metadata: {name: p, namespace: ns}, spec: {containers: [{name: c, image: i}]}}";
-    let rows: Vec<(&str, String, Result<Vec<&str>, &str>)> = vec![
+    // (case, stream, the inventory or a part of the builder's error)
+    type Row = (
+        &'static str,
+        String,
+        Result<Vec<&'static str>, &'static str>,
+    );
+    let rows: Vec<Row> = vec![
         (
             "a List: its items, not itself",
             format!("apiVersion: v1\nkind: List\nitems:\n- {pod}\n- {{apiVersion: v1, kind: Service, metadata: {{name: s}}}}\n"),
