@@ -641,3 +641,22 @@ fn a_violation_in_a_list_item_names_the_item() {
     );
     assert_eq!(judge(&stream, "baseline"), vec![baseline_line("Pod/b .")]);
 }
+
+/// The judge's Go unit tests (tools/psa/judge_test.go: where pod templates are found, exit codes
+/// and output), run with the Go that scripts/install-tools.sh builds the judge with.
+#[test]
+fn the_judges_go_unit_tests_pass() {
+    let out = std::process::Command::new("go")
+        .args(["test", "./..."])
+        .current_dir(common::repo().join("tools/psa"))
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("go: {e} (the judge is built with Go; see scripts/install-tools.sh)")
+        });
+    assert!(
+        out.status.success(),
+        "go test in tools/psa:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
