@@ -133,6 +133,14 @@ install_psa_judge() {
     log "psa-judge is built with Go (go.mod in tools/psa names the version); install Go and run again"
     return 1
   fi
+  # Every k8s.io staging module at the release tools/kubernetes.version names (v1.X.Y -> v0.X.Y).
+  local staging off
+  staging="v0.$(sed 's/^v1\.//' "$root/tools/kubernetes.version")"
+  off=$(grep -E '^\s*k8s\.io/(api|apimachinery|cli-runtime|client-go|component-base|pod-security-admission) ' "$src/go.mod" | grep -v " $staging\( \|$\)" || true)
+  if [ -n "$off" ]; then
+    log "tools/psa/go.mod: k8s.io staging modules must be at $staging (tools/kubernetes.version): $off"
+    return 1
+  fi
   local want
   want=$( { (cd "$src" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum); \
             sha256sum < "$root/tools/kubernetes.version"; go version; } | sha256sum | cut -d' ' -f1)

@@ -58,14 +58,14 @@ fn template_renders_a_hardened_deployment_with_helm3_and_helm4() {
         let objs = kubectl_objects(&stdout);
         let deployments: Vec<_> = objs.iter().filter(|o| o["kind"] == "Deployment").collect();
         assert_eq!(deployments.len(), 2);
-        for o in &objs {
-            assert!(
-                restricted::violations(o).is_empty(),
-                "{}: {:?}",
-                helm.display(),
-                restricted::violations(o)
-            );
-        }
+        let ours: Vec<String> = objs.iter().flat_map(restricted::violations).collect();
+        assert_hardened(
+            &helm.display().to_string(),
+            &stdout,
+            "restricted",
+            "tests/common/restricted.rs",
+            &ours,
+        );
         for d in deployments {
             assert!(d.pointer("/spec/template/metadata/annotations").unwrap()["locust.project-planton.org/scripts-sha256"].is_string());
             assert_eq!(
@@ -116,7 +116,10 @@ fn template_passes_post_render_flags_on_both_helms() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let objs = kubectl_objects(&String::from_utf8(out.stdout).unwrap());
+        let output = String::from_utf8(out.stdout).unwrap();
+        let kube = judge(&output, "restricted");
+        assert!(kube.is_empty(), "{}: --high-uid: {kube:?}", helm.display());
+        let objs = kubectl_objects(&output);
         let master = find(&objs, "Deployment", "checkout-load-master");
         assert_eq!(
             master
@@ -509,18 +512,21 @@ fn template_refuses_unhardened_hooks_on_helm3() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let objs = kubectl_objects(&String::from_utf8(out.stdout).unwrap());
+    let output = String::from_utf8(out.stdout).unwrap();
+    let objs = kubectl_objects(&output);
     assert!(
         objs.iter()
             .any(|o| o["metadata"]["annotations"]["helm.sh/hook"] == "pre-install")
     );
-    for o in &objs {
-        assert!(
-            restricted::violations(o).is_empty(),
-            "{:?}",
-            restricted::violations(o)
-        );
-    }
+    // Helm 4 post-renders hooks: the hook is hardened too, to both judges.
+    let ours: Vec<String> = objs.iter().flat_map(restricted::violations).collect();
+    assert_hardened(
+        "helm 4 with hooks",
+        &output,
+        "restricted",
+        "tests/common/restricted.rs",
+        &ours,
+    );
 }
 
 /// A spec with `createNamespace`, with helmValues adding the opt-outs given.

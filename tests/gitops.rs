@@ -141,7 +141,9 @@ fn sort_by(list: &mut Value, key: &str) {
     }
 }
 
-fn kustomize(stream: &str, patches: &[Node]) -> Vec<Value> {
+/// `kubectl kustomize` of `stream` with `patches` (what helm-controller's post-renderer does):
+/// its output stream.
+fn kustomize_text(stream: &str, patches: &[Node]) -> String {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("stream.yaml"), stream).unwrap();
     let k = locust_planton::yaml::emit_document(&Node::from_json(&serde_json::json!({
@@ -159,7 +161,7 @@ fn kustomize(stream: &str, patches: &[Node]) -> Vec<Value> {
         "kustomize: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    kubectl_objects(&String::from_utf8(out.stdout).unwrap())
+    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]
@@ -172,7 +174,14 @@ fn flux_patches_match_the_post_renderer_on_recorded_renders() {
     {
         let name = case.file_name().unwrap().to_str().unwrap().to_string();
         let stream = read(case.join("helm3-postrenderer-stdin.yaml"));
-        let by_patches = normalised(kustomize(&stream, &patches));
+        let patched = kustomize_text(&stream, &patches);
+        // Kubernetes' verdict on the patched stream: hardened, but for the documented limit
+        // below (the `secured` case's extra init container, which the patches do not name).
+        let kube = judge(&patched, "restricted");
+        let limit = |l: &String| name == "secured" && l.contains("container \"deps\"");
+        assert!(kube.iter().all(limit), "{name}: Flux patches: {kube:?}");
+        assert_eq!(!kube.is_empty(), name == "secured", "{name}: {kube:?}");
+        let by_patches = normalised(kubectl_objects(&patched));
         let by_post_render = normalised(kubectl_objects(
             &post_render(&stream, &Options::default()).unwrap().text(),
         ));
@@ -263,16 +272,21 @@ fn flux_matches_post_renderer(example: &str, release: &str) {
         .iter()
         .map(Node::from_json)
         .collect();
-    let by_patches = normalised(kustomize(&render(false), &patches));
+    let patched = kustomize_text(&render(false), &patches);
+    let by_patches = normalised(kubectl_objects(&patched));
     let by_post_render = normalised(kubectl_objects(&render(true)));
     assert_eq!(by_patches, by_post_render, "{example}");
-    for o in by_patches.values() {
-        assert!(
-            restricted::violations(o).is_empty(),
-            "{:?}",
-            restricted::violations(o)
-        );
-    }
+    let ours: Vec<String> = by_patches
+        .values()
+        .flat_map(restricted::violations)
+        .collect();
+    assert_hardened(
+        &format!("{example}: Flux patches by kubectl kustomize"),
+        &patched,
+        "restricted",
+        "tests/common/restricted.rs",
+        &ours,
+    );
 }
 
 #[test]
@@ -359,25 +373,28 @@ fn run_helmfile(dir: &Path, helm: &Path, args: &[&str]) -> std::process::Output 
         .unwrap()
 }
 
-fn rendered(out: &std::process::Output) -> Vec<Value> {
+fn rendered(out: &std::process::Output) -> String {
     assert!(
         out.status.success(),
         "helmfile: {}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    kubectl_objects(&String::from_utf8(out.stdout.clone()).unwrap())
+    String::from_utf8(out.stdout.clone()).unwrap()
 }
 
 /// What only the post-renderer makes: restricted pods, the scripts hash, no SA token.
-fn assert_post_rendered(objs: &[Value], what: &str) {
-    for o in objs {
-        assert!(
-            restricted::violations(o).is_empty(),
-            "{what}: {:?}",
-            restricted::violations(o)
-        );
-    }
+/// Judged by Kubernetes (psa-judge) and by tests/common/restricted.rs.
+fn assert_post_rendered(text: &str, what: &str) {
+    let objs = &kubectl_objects(text);
+    let ours: Vec<String> = objs.iter().flat_map(restricted::violations).collect();
+    assert_hardened(
+        what,
+        text,
+        "restricted",
+        "tests/common/restricted.rs",
+        &ours,
+    );
     let master = find(objs, "Deployment", "checkout-load-master");
     assert!(
         master["spec"]["template"]["metadata"]["annotations"][HASH].is_string(),
@@ -477,8 +494,8 @@ fn real_helmfile_renders_the_release_through_the_post_renderer() {
         .unwrap();
     assert!(out.status.success());
     for helm in [helmfile_helm(), helm3()] {
-        let objs = rendered(&run_helmfile(d, &helm, &["template", "--skip-deps"]));
-        assert_post_rendered(&objs, &helm.display().to_string());
+        let text = rendered(&run_helmfile(d, &helm, &["template", "--skip-deps"]));
+        assert_post_rendered(&text, &format!("helmfile with {}", helm.display()));
         let lint = run_helmfile(d, &helm, &["lint", "--skip-deps"]);
         assert!(
             lint.status.success(),
@@ -520,7 +537,8 @@ fn real_helmfile_exec_values_render_from_the_manifest_itself() {
     .unwrap();
     let template = |d: &Path| run_helmfile(d, &helmfile_helm(), &["template", "--skip-deps"]);
     let first = rendered(&template(d));
-    assert_post_rendered(&first, "exec values");
+    assert_post_rendered(&first, "helmfile exec values");
+    let first = kubectl_objects(&first);
     // The values helmfile got are exactly `locust-planton values`'s.
     let values = Command::new(bin())
         .args(["values", "-f", "checkout.yaml"])
@@ -541,7 +559,7 @@ fn real_helmfile_exec_values_render_from_the_manifest_itself() {
         spec.replace("between(1, 2)", "between(1, 4)"),
     )
     .unwrap();
-    let (cm2, hash2) = script_identity(&rendered(&template(d)));
+    let (cm2, hash2) = script_identity(&kubectl_objects(&rendered(&template(d))));
     assert_ne!(cm, cm2);
     assert_ne!(hash, hash2);
     // An invalid manifest: helmfile fails and shows why.
@@ -615,10 +633,7 @@ fn helm4_takes_the_release_post_renderer_name_as_the_plugin() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_post_rendered(
-        &kubectl_objects(&String::from_utf8(out.stdout).unwrap()),
-        "helm 4",
-    );
+    assert_post_rendered(&String::from_utf8(out.stdout).unwrap(), "helm 4");
 }
 
 /// The Argo CD plugin's `generate` command, run as the repo-server sidecar would run it.
@@ -664,7 +679,8 @@ fn argocd_plugin_generate_command_renders_the_application() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let objs = kubectl_objects(&String::from_utf8(out.stdout).unwrap());
+    let output = String::from_utf8(out.stdout).unwrap();
+    let objs = kubectl_objects(&output);
     let master = find(&objs, "Deployment", "checkout-load-master");
     assert_eq!(
         master["metadata"]["labels"]["app.kubernetes.io/instance"],
@@ -676,5 +692,12 @@ fn argocd_plugin_generate_command_renders_the_application() {
             .unwrap(),
         10001
     );
-    assert!(objs.iter().all(|o| restricted::violations(o).is_empty()));
+    let ours: Vec<String> = objs.iter().flat_map(restricted::violations).collect();
+    assert_hardened(
+        "Argo CD plugin",
+        &output,
+        "restricted",
+        "tests/common/restricted.rs",
+        &ours,
+    );
 }

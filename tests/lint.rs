@@ -87,6 +87,62 @@ fn explained_by(rule: &str) -> &'static [&'static str] {
     }
 }
 
+/// Kubernetes' verdict on each object after one round of opt-outs, at the Pod Security level
+/// the tool says its opt-outs leave (`admission_level`, what `deploy` labels the namespace
+/// with): `restricted` and `baseline` must hold there, and the next stricter level must not (the
+/// opt-outs were needed). Where the opt-outs leave neither profile (`privileged`: a hostPath, a
+/// host port, `Unconfined` seccomp, …) nothing can be enforced, and Kubernetes must agree that
+/// baseline fails. A disagreement names both verdicts.
+fn judge_at_the_levels_left(what: &str, output: &str, objs: &[Value], opted: &[(String, String)]) {
+    use locust_planton::policy::harden::{OPT_OUT_PREFIX, admission_level, rule_of_annotation};
+    let restricted_findings = judge(output, "restricted");
+    let baseline_findings = judge(output, "baseline");
+    let of = |findings: &[String], who: &str| -> Vec<String> {
+        findings
+            .iter()
+            .filter(|l| l.starts_with(who))
+            .cloned()
+            .collect()
+    };
+    let mut levels = std::collections::BTreeMap::new();
+    for o in objs.iter().filter(|o| !restricted::pod_specs(o).is_empty()) {
+        let name = o["metadata"]["name"].as_str().unwrap();
+        let who = format!("{}/{name} ", o["kind"].as_str().unwrap());
+        let rules: Vec<_> = opted
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, r)| rule_of_annotation(&format!("{OPT_OUT_PREFIX}{r}")).unwrap())
+            .collect();
+        let level = admission_level(&rules);
+        let (at_level, stricter) = match level {
+            "restricted" => (of(&restricted_findings, &who), None),
+            "baseline" => (
+                of(&baseline_findings, &who),
+                Some(("restricted", of(&restricted_findings, &who))),
+            ),
+            _ => (Vec::new(), Some(("baseline", of(&baseline_findings, &who)))),
+        };
+        assert!(
+            at_level.is_empty(),
+            "{what}: {who}opts out of {rules:?}; locust-planton: meets {level}; psa-judge ({level}): {at_level:?}"
+        );
+        if let Some((stricter_level, found)) = stricter {
+            assert!(
+                !found.is_empty(),
+                "{what}: {who}opts out of {rules:?}; locust-planton: cannot meet {stricter_level}; psa-judge ({stricter_level}): passes"
+            );
+        }
+        levels.insert(who, level);
+    }
+    // The chart's workloads cover both profiles' judgements and the "neither" case.
+    for l in ["baseline", "privileged"] {
+        assert!(
+            levels.values().any(|v| *v == l),
+            "{what}: no object left at {l}: {levels:?}"
+        );
+    }
+}
+
 #[test]
 fn one_lint_and_one_round_of_opt_outs_on_helm3_and_helm4() {
     for helm in [helm3(), helm4()] {
@@ -196,7 +252,9 @@ fn one_lint_and_one_round_of_opt_outs_on_helm3_and_helm4() {
             "{what}: {}",
             String::from_utf8_lossy(&done.stderr)
         );
-        let objs = kubectl_objects(&String::from_utf8(done.stdout).unwrap());
+        let output = String::from_utf8(done.stdout).unwrap();
+        let objs = kubectl_objects(&output);
+        judge_at_the_levels_left(&what, &output, &objs, &opted);
         // Go's reading of the output: what remains weaker is exactly what was opted out.
         for o in &objs {
             let name = o["metadata"]["name"].as_str().unwrap().to_string();

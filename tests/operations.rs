@@ -48,14 +48,15 @@ fn container<'a>(d: &'a Value, name: &str) -> &'a Value {
 
 #[test]
 fn headless_run_spot_workers_and_network_policy() {
-    let (_, objs) = rendered("ci-run", "ci");
-    for o in &objs {
-        assert!(
-            restricted::violations(o).is_empty(),
-            "{:?}",
-            restricted::violations(o)
-        );
-    }
+    let (text, objs) = rendered("ci-run", "ci");
+    let ours: Vec<String> = objs.iter().flat_map(restricted::violations).collect();
+    assert_hardened(
+        "template",
+        &text,
+        "restricted",
+        "tests/common/restricted.rs",
+        &ours,
+    );
     let master = find(&objs, "Deployment", "ci-run-master");
     let locust = container(master, "locust");
     assert_eq!(
@@ -143,14 +144,15 @@ fn headless_run_spot_workers_and_network_policy() {
 
 #[test]
 fn metrics_exporter_service_and_service_monitor() {
-    let (_, objs) = rendered("metrics", "search-metrics");
-    for o in &objs {
-        assert!(
-            restricted::violations(o).is_empty(),
-            "{:?}",
-            restricted::violations(o)
-        );
-    }
+    let (text, objs) = rendered("metrics", "search-metrics");
+    let ours: Vec<String> = objs.iter().flat_map(restricted::violations).collect();
+    assert_hardened(
+        "template",
+        &text,
+        "restricted",
+        "tests/common/restricted.rs",
+        &ours,
+    );
     let exporter = find(&objs, "Deployment", "search-metrics-metrics");
     let c = container(exporter, "exporter");
     assert_eq!(c["image"], "containersol/locust_exporter:v0.5.0");

@@ -171,6 +171,8 @@ fn assert_helm4_post_renders(u: &User, plugins: Option<&Path>) {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
+    let kube = judge(&text(&out.stdout), "restricted");
+    assert!(kube.is_empty(), "psa-judge: {kube:?}");
     let objs = kubectl_objects(&text(&out.stdout));
     let master = find(&objs, "Deployment", "checkout-load-master");
     assert!(

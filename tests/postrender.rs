@@ -9,7 +9,6 @@ mod restricted;
 use assert_cmd::Command;
 use common::*;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 
 fn post_render(input: &str, args: &[&str]) -> std::process::Output {
     let log = tempfile::NamedTempFile::new().unwrap();
@@ -30,29 +29,6 @@ fn ok(input: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-fn recorded_streams() -> Vec<(String, PathBuf)> {
-    let mut out = Vec::new();
-    for version in ["0.35.0", "0.31.5"] {
-        let dir = fixture(&format!("reference/{version}"));
-        let mut cases: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        cases.sort();
-        for case in cases {
-            for h in ["helm3", "helm4"] {
-                let name = format!(
-                    "{version}-{}-{h}",
-                    case.file_name().unwrap().to_str().unwrap()
-                );
-                out.push((name, case.join(format!("{h}-postrenderer-stdin.yaml"))));
-            }
-        }
-    }
-    assert!(out.len() >= 32);
-    out
 }
 
 /// Documents split at `---` lines (test-side, independent of the crate's splitter).
@@ -106,10 +82,14 @@ fn every_recorded_stream_is_hardened_losslessly_and_idempotently() {
         // Go's reader sees the same objects but for the intended fields, and the profile holds.
         let (mut before, mut after) = (kubectl_objects(&input), kubectl_objects(&output));
         assert_eq!(before.len(), after.len());
-        for obj in &after {
-            let v = restricted::violations(obj);
-            assert!(v.is_empty(), "{name}: {v:#?}");
-        }
+        let ours: Vec<String> = after.iter().flat_map(restricted::violations).collect();
+        assert_hardened(
+            &name,
+            &output,
+            "restricted",
+            "tests/common/restricted.rs",
+            &ours,
+        );
         if name.contains("helm4") {
             for obj in &after {
                 assert!(
@@ -126,6 +106,15 @@ fn every_recorded_stream_is_hardened_losslessly_and_idempotently() {
             "{name}: fields other than the intended ones changed"
         );
     }
+}
+
+/// The judge-based checks tests/mutants.rs runs with broken builds must pass with this one.
+#[test]
+fn judge_based_checks_pass_on_recorded_streams_and_the_test_chart() {
+    let recorded = judge_recorded_outputs(&bin());
+    assert!(recorded.is_empty(), "{}", recorded.join("\n"));
+    let rendered = judge_test_chart_render(&bin());
+    assert!(rendered.is_empty(), "{}", rendered.join("\n"));
 }
 
 #[test]
@@ -510,19 +499,6 @@ fn no_subcommand_with_piped_stdin_post_renders() {
     assert_eq!(String::from_utf8(out.stdout).unwrap(), ok(&input, &[]));
 }
 
-/// Values for the test chart, with every extra kind of object turned on.
-fn example_values(dir: &Path) -> PathBuf {
-    let out = Command::new(bin())
-        .args(["values", "-f"])
-        .arg(repo().join("examples/checkout.yaml"))
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let p = dir.join("values.yaml");
-    std::fs::write(&p, out.stdout).unwrap();
-    p
-}
-
 /// Helm 3 sends hooks to no post-renderer (docs/post-renderer.md "The Helm contract"): on Helm 3
 /// a chart's hooks stay as the
 /// chart wrote them. The DeliveryHero chart has none; the test chart has one to show the limit.
@@ -531,10 +507,23 @@ fn check_rendered(text: &str, what: &str, hooks_post_rendered: bool) {
     let all = kubectl_objects(text);
     let hooks: Vec<&Value> = all.iter().filter(|o| is_hook(o)).collect();
     assert_eq!(hooks.len(), 1, "{what}: the test chart's hook");
-    assert_eq!(
-        restricted::violations(hooks[0]).is_empty(),
-        hooks_post_rendered,
-        "{what}: hook hardening"
+    // Kubernetes' verdict and restricted.rs's agree: the hook is hardened exactly when it was
+    // post-rendered, and everything else is.
+    let (others, on_hooks) = judge_split_hooks(text, "restricted");
+    let ours_on_hook = restricted::violations(hooks[0]);
+    assert!(
+        on_hooks.is_empty() == hooks_post_rendered
+            && ours_on_hook.is_empty() == hooks_post_rendered,
+        "{what}: hook hardened: {hooks_post_rendered} expected\n  psa-judge: {on_hooks:?}\n  tests/common/restricted.rs: {ours_on_hook:?}"
+    );
+    let ours_elsewhere: Vec<String> = all
+        .iter()
+        .filter(|o| !is_hook(o))
+        .flat_map(restricted::violations)
+        .collect();
+    assert!(
+        others.is_empty() && ours_elsewhere.is_empty(),
+        "{what}: not hardened\n  psa-judge: {others:?}\n  tests/common/restricted.rs: {ours_elsewhere:?}"
     );
     let objs: Vec<Value> = all.iter().filter(|o| !is_hook(o)).cloned().collect();
     let kinds: Vec<&str> = objs.iter().filter_map(|o| o["kind"].as_str()).collect();
@@ -726,9 +715,16 @@ fn bare_value_injection_never_yields_a_weaker_pod() {
             let out = cmd.output().unwrap();
             let what = format!("{helm} {key}={payload:?}");
             if out.status.success() {
-                for o in kubectl_objects(&String::from_utf8(out.stdout).unwrap()) {
-                    let v = restricted::violations(&o);
-                    assert!(v.is_empty(), "{what}: BYPASS {v:?}");
+                let output = String::from_utf8(out.stdout).unwrap();
+                let ours: Vec<String> = kubectl_objects(&output)
+                    .iter()
+                    .flat_map(restricted::violations)
+                    .collect();
+                // (No `testExtras` here: the render holds no hook.)
+                if let Some(p) =
+                    not_hardened(&output, "restricted", "tests/common/restricted.rs", &ours)
+                {
+                    panic!("{what}: BYPASS {p}");
                 }
                 assert!(
                     !must_refuse,

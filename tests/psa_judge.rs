@@ -529,7 +529,13 @@ fn separator_lines_end_a_document_as_in_apimachinery() {
 #[test]
 fn items_lists_are_flattened_whatever_the_kind() {
     let pod = "{apiVersion: v1, kind: Pod, metadata: {name: p, namespace: ns}, spec: {containers: [{name: c, image: i}]}}";
-    let rows: Vec<(&str, String, Result<Vec<&str>, &str>)> = vec![
+    // (case, stream, the inventory or a part of the builder's error)
+    type Row = (
+        &'static str,
+        String,
+        Result<Vec<&'static str>, &'static str>,
+    );
+    let rows: Vec<Row> = vec![
         (
             "a List: its items, not itself",
             format!("apiVersion: v1\nkind: List\nitems:\n- {pod}\n- {{apiVersion: v1, kind: Service, metadata: {{name: s}}}}\n"),
@@ -634,4 +640,23 @@ fn a_violation_in_a_list_item_names_the_item() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cover}}\nitems:\n- {{apiVersion: v1, kind: Pod, metadata: {{name: a}}, spec: {GOOD_SPEC}}}\n- {{apiVersion: v1, kind: Pod, metadata: {{name: b}}, spec: {BAD_SPEC}}}\n"
     );
     assert_eq!(judge(&stream, "baseline"), vec![baseline_line("Pod/b .")]);
+}
+
+/// The judge's Go unit tests (tools/psa/judge_test.go: where pod templates are found, exit codes
+/// and output), run with the Go that scripts/install-tools.sh builds the judge with.
+#[test]
+fn the_judges_go_unit_tests_pass() {
+    let out = std::process::Command::new("go")
+        .args(["test", "./..."])
+        .current_dir(common::repo().join("tools/psa"))
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("go: {e} (the judge is built with Go; see scripts/install-tools.sh)")
+        });
+    assert!(
+        out.status.success(),
+        "go test in tools/psa:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

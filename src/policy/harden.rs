@@ -16,6 +16,13 @@ use crate::yaml::{Map, Node};
 
 pub use crate::contract::{HIGH_UID, OPT_OUT_PREFIX};
 
+// The mutant-* features break the hardening on purpose for tests/mutants.rs: never in a release.
+#[cfg(all(
+    not(debug_assertions),
+    any(feature = "mutant-skip-seccomp", feature = "mutant-skip-statefulset")
+))]
+compile_error!("mutant-* features are test-only: they build only with debug assertions");
+
 /// Rules a workload may opt out of, one annotation each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rule {
@@ -802,6 +809,8 @@ fn run_as_user(sc: &mut Map, path: &str, ctx: &mut Ctx, set_missing: bool) {
 }
 
 fn seccomp(sc: &mut Map, path: &str, ctx: &mut Ctx, set_missing: bool) {
+    #[cfg(feature = "mutant-skip-seccomp")]
+    return;
     let present = sc.get("seccompProfile").is_some_and(|v| !v.is_null());
     if present && sc.get("seccompProfile").and_then(Node::as_map).is_none() {
         sub_map(sc, "seccompProfile", path, ctx);

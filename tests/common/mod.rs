@@ -137,6 +137,119 @@ fn verdict(found: &[String]) -> String {
     }
 }
 
+/// Every recorded post-renderer stdin of the DeliveryHero chart (`fixtures/reference/`, Helm 3
+/// and Helm 4): (case name, path).
+pub fn recorded_streams() -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    for version in ["0.35.0", "0.31.5"] {
+        let dir = fixture(&format!("reference/{version}"));
+        let mut cases: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        cases.sort();
+        for case in cases {
+            for h in ["helm3", "helm4"] {
+                let name = format!(
+                    "{version}-{}-{h}",
+                    case.file_name().unwrap().to_str().unwrap()
+                );
+                out.push((name, case.join(format!("{h}-postrenderer-stdin.yaml"))));
+            }
+        }
+    }
+    assert!(out.len() >= 32);
+    out
+}
+
+/// The judge-based check of the recorded streams: each post-rendered by `binary`, then judged
+/// by Kubernetes at restricted. One line per problem (a refusal, or a violation); empty when
+/// every output is hardened.
+pub fn judge_recorded_outputs(binary: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (name, path) in recorded_streams() {
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let out = std::process::Command::new(binary)
+            .arg("post-render")
+            .env("LOCUST_PLANTON_LOG", log.path())
+            .stdin(std::fs::File::open(&path).unwrap())
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            problems.push(format!(
+                "{name}: post-render failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+            continue;
+        }
+        let output = String::from_utf8(out.stdout).unwrap();
+        match judge_result(&output, "restricted") {
+            Ok(lines) => problems.extend(lines.into_iter().map(|l| format!("{name}: {l}"))),
+            Err(e) => problems.push(format!("{name}: {e}")),
+        }
+    }
+    problems
+}
+
+/// Values for the test chart (`tests/charts/locust-mini`) from `examples/checkout.yaml`.
+pub fn example_values(dir: &Path) -> PathBuf {
+    let out = assert_cmd::Command::new(bin())
+        .args(["values", "-f"])
+        .arg(repo().join("examples/checkout.yaml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let p = dir.join("values.yaml");
+    std::fs::write(&p, out.stdout).unwrap();
+    p
+}
+
+/// The judge-based check of a Helm 3 render of the test chart with every extra kind of object
+/// (a StatefulSet, a CronJob, a `kind: List`, a hook) post-rendered by `binary`: Kubernetes'
+/// findings at restricted, outside the hooks (Helm 3 post-renders no hook).
+pub fn judge_test_chart_render(binary: &Path) -> Vec<String> {
+    let home = tempfile::tempdir().unwrap();
+    let values = example_values(home.path());
+    let out = helm_cmd(&helm3(), home.path())
+        .args(["template", "demo"])
+        .arg(repo().join("tests/charts/locust-mini"))
+        .arg("-f")
+        .arg(&values)
+        .args(["--set", "testExtras=true", "--post-renderer"])
+        .arg(binary)
+        .env("LOCUST_PLANTON_LOG", home.path().join("log"))
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        return vec![format!(
+            "helm 3 template failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )];
+    }
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (others, _hooks) = judge_split_hooks(&text, "restricted");
+    others
+}
+
+/// Kubernetes' findings on `text` at `level`, split into (findings outside hooks, findings on
+/// hooks); hooks are the objects with a `helm.sh/hook` annotation, as kubectl reads them.
+pub fn judge_split_hooks(text: &str, level: &str) -> (Vec<String>, Vec<String>) {
+    let hooks: Vec<String> = kubectl_objects(text)
+        .iter()
+        .filter(|o| o["metadata"]["annotations"]["helm.sh/hook"].is_string())
+        .map(|o| {
+            format!(
+                "{}/{} ",
+                o["kind"].as_str().unwrap_or(""),
+                o["metadata"]["name"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    judge(text, level)
+        .into_iter()
+        .partition(|l| !hooks.iter().any(|h| l.starts_with(h.as_str())))
+}
+
 pub fn venv_bin(name: &str) -> PathBuf {
     let venv = std::env::var_os("LP_VENV")
         .map(PathBuf::from)
