@@ -34,34 +34,46 @@ marker=.lp-kube-dir
 components=(etcd kube-apiserver)
 readiness_namespace=lp-kube-readiness
 
-log() { printf 'kube.sh: %s\n' "$*" >&2; }
+# Progress goes to fd 3, a copy of stderr made at start: a trap may run while a readiness
+# probe's stderr is redirected away, and its message must still be seen.
+exec 3>&2
+log() { printf 'kube.sh: %s\n' "$*" >&3; }
 die() { log "$*"; exit 1; }
 
 usage() {
-  sed -n '2,/^set -Eeuo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,/^set -Eeuo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&3
   exit 2
 }
 
 # --- processes -------------------------------------------------------------------------------
 
-# The start time of a pid in clock ticks since boot (field 22 of /proc/PID/stat), which tells a
-# process we started from an unrelated one that got the same pid later.
-start_time() {
+# "STATE START-TIME" of a pid: its state letter and start time in clock ticks since boot
+# (fields 3 and 22 of /proc/PID/stat). The start time tells a process we started from an
+# unrelated one that got the same pid later.
+proc_stat() {
   local stat
   stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
   stat="${stat##*) }"
-  # After "pid (comm) ", field 3 is the first; start time is field 22, so the 20th here.
+  # After "pid (comm) " the state is the first field and the start time the 20th.
   # shellcheck disable=SC2086 # split into fields on purpose
   set -- $stat
-  printf '%s\n' "${20}"
+  printf '%s %s\n' "$1" "${20}"
 }
 
-# Whether the component's recorded process is still the one we started.
+start_time() {
+  local state started
+  read -r state started <<< "$(proc_stat "$1")" || return 1
+  printf '%s\n' "$started"
+}
+
+# Whether the component's recorded process is still the one we started, and not a zombie.
 alive() {
-  local record="$kube_dir/$1.pid" pid started
+  local record="$kube_dir/$1.pid" pid started state now
   [ -f "$record" ] || return 1
   read -r pid started < "$record"
-  [ -n "$pid" ] && [ "$(start_time "$pid" 2>/dev/null)" = "$started" ]
+  [ -n "$pid" ] || return 1
+  read -r state now <<< "$(proc_stat "$pid" 2>/dev/null)" || return 1
+  [ "$now" = "$started" ] && [ "$state" != Z ] && [ "$state" != X ]
 }
 
 # Starts a component in a session of its own, logging to LP_KUBE_DIR/NAME.log, and records
@@ -123,7 +135,7 @@ PY
 last_log_lines() {
   local name="$1"
   log "last 50 lines of $kube_dir/$name.log:"
-  tail -n 50 "$kube_dir/$name.log" >&2 2>/dev/null || true
+  tail -n 50 "$kube_dir/$name.log" >&3 2>/dev/null || true
 }
 
 # --- certificates ----------------------------------------------------------------------------
