@@ -93,10 +93,22 @@ fn slug(text: &str) -> String {
         .collect()
 }
 
-/// One rendered stream and where it came from.
+/// One rendered stream, where it came from, and its objects as kubectl reads them.
 struct Render {
     origin: String,
     text: String,
+    objects: Vec<serde_json::Value>,
+}
+
+impl Render {
+    fn new(origin: String, text: String) -> Render {
+        let objects = kubectl_objects(&text);
+        Render {
+            origin,
+            text,
+            objects,
+        }
+    }
 }
 
 /// The pods of every template in `renders`, named `pod-N` (a DNS label, as the server
@@ -104,8 +116,7 @@ struct Render {
 fn pods_of(renders: &[Render]) -> Vec<(serde_json::Value, String)> {
     let mut pods = Vec::new();
     for render in renders {
-        let objs = kubectl_objects(&render.text);
-        let templates = kube::pod_templates(&objs);
+        let templates = kube::pod_templates(&render.objects);
         assert!(!templates.is_empty(), "{}: no pod template", render.origin);
         for (what, template) in templates {
             let name = format!("pod-{}", pods.len());
@@ -188,8 +199,13 @@ fn apply_dry_run(cluster: &Cluster, ns: &Namespace, renders: &[Render]) {
             run.stdout
         );
         let applied = run.stdout.lines().count();
-        let objects = kubectl_objects(&render.text).len();
-        assert_eq!(applied, objects, "{}: {}", render.origin, run.stdout);
+        assert_eq!(
+            applied,
+            render.objects.len(),
+            "{}: {}",
+            render.origin,
+            run.stdout
+        );
     }
 }
 
@@ -324,14 +340,12 @@ fn spec_renders(helm: &Path, ns: &str) -> Vec<Render> {
     for spec in specs() {
         for profile in PROFILES {
             let text = template(home.path(), &spec, &chart, ns, helm, profile);
-            renders.push(Render {
-                origin: format!(
-                    "{}-{}",
-                    spec.file_stem().unwrap().to_string_lossy(),
-                    profile_name(profile)
-                ),
-                text,
-            });
+            let origin = format!(
+                "{}-{}",
+                spec.file_stem().unwrap().to_string_lossy(),
+                profile_name(profile)
+            );
+            renders.push(Render::new(origin, text));
         }
     }
     renders
@@ -456,17 +470,16 @@ fn opt_out_profiles_are_admitted_at_the_install_level_and_refused_one_stricter()
         let mut renders = Vec::new();
         for (helm_name, helm) in [("helm3", helm3()), ("helm4", helm4())] {
             for profile in PROFILES {
-                renders.push(Render {
-                    origin: format!("{}-{helm_name}-{}", case.name, profile_name(profile)),
-                    text: template(
-                        home.path(),
-                        &spec,
-                        &real_chart(),
-                        &at_level.name,
-                        &helm,
-                        profile,
-                    ),
-                });
+                let text = template(
+                    home.path(),
+                    &spec,
+                    &real_chart(),
+                    &at_level.name,
+                    &helm,
+                    profile,
+                );
+                let origin = format!("{}-{helm_name}-{}", case.name, profile_name(profile));
+                renders.push(Render::new(origin, text));
             }
         }
         apply_dry_run(&cluster, &at_level, &renders);
@@ -522,10 +535,10 @@ fn reference_renders_after_post_render_are_accepted_and_admitted() {
             .unwrap()
             .display()
             .to_string();
-        renders.push(Render {
-            origin: rel.replace("-postrenderer-stdin.yaml", ""),
-            text: String::from_utf8(out.stdout).unwrap(),
-        });
+        renders.push(Render::new(
+            rel.replace("-postrenderer-stdin.yaml", ""),
+            String::from_utf8(out.stdout).unwrap(),
+        ));
     }
     let (keda, rest): (Vec<Render>, Vec<Render>) = renders
         .into_iter()
@@ -560,7 +573,7 @@ fn reference_renders_after_post_render_are_accepted_and_admitted() {
             render.origin,
             run.stderr
         );
-        let others = kubectl_objects(&render.text).len() - 1;
+        let others = render.objects.len() - 1;
         assert_eq!(run.stdout.lines().count(), others, "{}", run.stdout);
     }
     let all: Vec<Render> = rest.into_iter().chain(keda).collect();
@@ -569,10 +582,7 @@ fn reference_renders_after_post_render_are_accepted_and_admitted() {
     // every one, by the server and by the judge.
     let raw: Vec<Render> = inputs
         .iter()
-        .map(|input| Render {
-            origin: input.display().to_string(),
-            text: read(input),
-        })
+        .map(|input| Render::new(input.display().to_string(), read(input)))
         .collect();
     assert_refused(&ns, &raw, "restricted");
 }
