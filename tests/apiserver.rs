@@ -351,6 +351,12 @@ fn spec_renders(helm: &Path, ns: &str) -> Vec<Render> {
     renders
 }
 
+/// The project's test chart (same values interface as the DeliveryHero chart, plus a hook Job, a
+/// `kind: List` with a Pod, a StatefulSet and a CronJob when `testExtras` is set).
+fn test_chart() -> PathBuf {
+    repo().join("tests/charts/locust-mini")
+}
+
 fn renders_are_accepted_and_admitted(test: &str, helm: &Path) {
     let cluster = kube::cluster();
     cluster.install_crds();
@@ -368,6 +374,116 @@ fn helm3_renders_of_every_spec_and_profile_are_accepted_and_admitted() {
 #[test]
 fn helm4_renders_of_every_spec_and_profile_are_accepted_and_admitted() {
     renders_are_accepted_and_admitted("helm4-renders", &helm4());
+}
+
+/// The test chart, every spec with each profile on Helm 3 and Helm 4, and with its extras (a hook
+/// Job, a Pod inside a `kind: List`, a StatefulSet, a CronJob) on Helm 4, which sends hooks to
+/// post-renderers: accepted and admitted like the real chart's renders (but the one object the
+/// chart writes invalid on purpose).
+#[test]
+fn test_chart_renders_with_hooks_lists_and_other_workloads_are_accepted_and_admitted() {
+    let cluster = kube::cluster();
+    cluster.install_crds();
+    let ns = cluster.namespace("test-chart", &RESTRICTED);
+    let home = tempfile::tempdir().unwrap();
+    let mut renders = Vec::new();
+    for (helm_name, helm) in [("helm3", helm3()), ("helm4", helm4())] {
+        for spec in specs() {
+            for profile in PROFILES {
+                let text = template(home.path(), &spec, &test_chart(), &ns.name, &helm, profile);
+                let origin = format!(
+                    "mini-{helm_name}-{}-{}",
+                    spec.file_stem().unwrap().to_string_lossy(),
+                    profile_name(profile)
+                );
+                renders.push(Render::new(origin, text));
+            }
+        }
+    }
+    let example = read(repo().join("examples/checkout.yaml"));
+    assert!(example.contains("  helmValues:\n"));
+    let extras = home.path().join("extras.yaml");
+    std::fs::write(
+        &extras,
+        example.replacen(
+            "  helmValues:\n",
+            "  helmValues:\n    testExtras: \"true\"\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let mut extras_renders = Vec::new();
+    for profile in PROFILES {
+        let text = template(
+            home.path(),
+            &extras,
+            &test_chart(),
+            &ns.name,
+            &helm4(),
+            profile,
+        );
+        extras_renders.push(Render::new(
+            format!("mini-extras-{}", profile_name(profile)),
+            text,
+        ));
+    }
+    let kinds: std::collections::BTreeSet<String> = renders
+        .iter()
+        .chain(&extras_renders)
+        .flat_map(|r| kube::pod_templates(&r.objects))
+        .map(|(what, _)| what.split('/').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["CronJob", "Deployment", "Job", "Pod", "StatefulSet"]
+    );
+    apply_dry_run(&cluster, &ns, &renders);
+    // The extras' Pod carries `name: ON` in an env entry, unquoted in the chart: Go reads a
+    // boolean there (as the post-renderer keeps it), and the server refuses that one object,
+    // whatever the post-renderer does. Everything else is applied; its pods are admitted.
+    let probe = "checkout-load-probe";
+    for render in &extras_renders {
+        let run = cluster.run(
+            &[
+                "apply",
+                "--server-side",
+                "--dry-run=server",
+                "--validate=strict",
+                "-n",
+                &ns.name,
+                "-f",
+                "-",
+            ],
+            &render.text,
+        );
+        let refusal = format!(
+            "Error from server: failed to create typed patch object ({}/{probe}; /v1, Kind=Pod): .spec.containers[name=\"probe\"].env[name=true].name: expected string",
+            ns.name
+        );
+        assert!(
+            !run.ok && run.stderr.lines().count() == 1 && run.stderr.starts_with(&refusal),
+            "{}: {}",
+            render.origin,
+            run.stderr
+        );
+        assert_eq!(
+            run.stdout.lines().count(),
+            render.objects.len() - 1,
+            "{}",
+            run.stdout
+        );
+    }
+    renders.extend(extras_renders.into_iter().map(|r| {
+        Render {
+            objects: r
+                .objects
+                .into_iter()
+                .filter(|o| o["metadata"]["name"] != probe)
+                .collect(),
+            ..r
+        }
+    }));
+    assert_admitted(&ns, &renders, "restricted");
 }
 
 /// The level `install` would label the spec's namespace with: the `enforce` label of the
