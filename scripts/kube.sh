@@ -47,33 +47,28 @@ usage() {
 
 # --- processes -------------------------------------------------------------------------------
 
-# "STATE START-TIME" of a pid: its state letter and start time in clock ticks since boot
-# (fields 3 and 22 of /proc/PID/stat). The start time tells a process we started from an
-# unrelated one that got the same pid later.
+# Reads a pid's state letter and start time (clock ticks since boot: fields 3 and 22 of
+# /proc/PID/stat) into proc_state and proc_started, without a subshell: the readiness loops call
+# it often, and a signal is handled at once only outside command substitutions. The start time
+# tells a process we started from an unrelated one that got the same pid later.
 proc_stat() {
   local stat
-  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  proc_state="" proc_started=""
+  { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 1
   stat="${stat##*) }"
   # After "pid (comm) " the state is the first field and the start time the 20th.
   # shellcheck disable=SC2086 # split into fields on purpose
   set -- $stat
-  printf '%s %s\n' "$1" "${20}"
-}
-
-start_time() {
-  local state started
-  read -r state started <<< "$(proc_stat "$1")" || return 1
-  printf '%s\n' "$started"
+  proc_state="$1" proc_started="${20}"
 }
 
 # Whether the component's recorded process is still the one we started, and not a zombie.
 alive() {
-  local record="$kube_dir/$1.pid" pid started state now
+  local record="$kube_dir/$1.pid" pid started
   [ -f "$record" ] || return 1
   read -r pid started < "$record"
-  [ -n "$pid" ] || return 1
-  read -r state now <<< "$(proc_stat "$pid" 2>/dev/null)" || return 1
-  [ "$now" = "$started" ] && [ "$state" != Z ] && [ "$state" != X ]
+  [ -n "$pid" ] && proc_stat "$pid" || return 1
+  [ "$proc_started" = "$started" ] && [ "$proc_state" != Z ] && [ "$proc_state" != X ]
 }
 
 # Starts a component in a session of its own, logging to LP_KUBE_DIR/NAME.log, and records
@@ -84,9 +79,8 @@ start() {
   # is), so $! is the component's own pid, and the session id equals it.
   setsid "$@" > "$kube_dir/$name.log" 2>&1 < /dev/null &
   local pid=$!
-  local started
-  started="$(start_time "$pid")" || { log "$name exited at once"; return 1; }
-  printf '%s %s\n' "$pid" "$started" > "$kube_dir/$name.pid"
+  proc_stat "$pid" || { log "$name exited at once"; return 1; }
+  printf '%s %s\n' "$pid" "$proc_started" > "$kube_dir/$name.pid"
   log "started $name (pid $pid)"
 }
 
@@ -206,7 +200,11 @@ await() {
 }
 
 etcd_healthy() { curl -fsS "http://127.0.0.1:$1/health" | grep -q '"health":"true"'; }
-apiserver_ready() { [ "$("$kubectl" --kubeconfig "$kube_dir/admin.kubeconfig" get --raw=/readyz 2>/dev/null)" = ok ]; }
+# The answer goes through a file, not a command substitution (see proc_stat).
+apiserver_ready() {
+  "$kubectl" --kubeconfig "$kube_dir/admin.kubeconfig" get --raw=/readyz > "$kube_dir/readyz" 2>/dev/null &&
+    [ "$(< "$kube_dir/readyz")" = ok ]
+}
 
 kube() { "$kubectl" --kubeconfig "$kube_dir/admin.kubeconfig" "$@"; }
 
