@@ -8,6 +8,7 @@
 #   .tools/yls                                yaml-language-server 1.19.2 (npm; the editors' YAML/JSON Schema checker)
 #   .tools/venv                               kubernetes-validate 1.37.0, checkov 3.3.30, locust
 #   .tools/bin/psa-judge                      built with Go from tools/psa (Kubernetes' Pod Security checks)
+#   .tools/bin/kcp                           etcd + kube-apiserver v1.37 (Go module tools/kcp; scripts/kube.sh runs it)
 #   .tools/env                                the variables tests read (source it, or let the test harness do so)
 #   bwrap (system package bubblewrap)         the sandbox `local` runs pods in; apt-get, only when missing
 #
@@ -154,9 +155,37 @@ install_psa_judge() {
   log "built psa-judge in $((SECONDS - start))s"
 }
 
+# .tools/bin/kcp: the test control plane (etcd, kube-apiserver, ...) as one binary, built from the
+# Go module tools/kcp at the Kubernetes release in tools/kubernetes.version. Rebuilt only when the
+# pin, the module's files or the Go toolchain change (the stamp beside the binary records them).
+# A cold build (empty Go caches) takes tens of minutes on 2 cores; docs/testing.md has the figures.
+install_kcp() {
+  local module="$root/tools/kcp" bin="$tools/bin/kcp" stamp="$tools/bin/kcp.stamp"
+  command -v go >/dev/null 2>&1 || { log "kcp needs Go (>= the go line of tools/kcp/go.mod) on PATH"; return 1; }
+  local k8s_version minor ldflags="-s -w" pkg want
+  k8s_version="$(tr -d '[:space:]' < "$root/tools/kubernetes.version")"
+  minor="${k8s_version#v1.}"; minor="${minor%%.*}"
+  # Without these the components report v0.0.0-master and clients' version checks (Helm's
+  # kubeVersion, kubectl's skew warning) fail.
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags="$ldflags -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+  done
+  want="$(cd "$root" && { echo "$ldflags"; go version; find tools/kcp -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -d' ' -f1)"
+  if [ -x "$bin" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  log "building kcp (kubernetes $k8s_version) into $bin (with empty Go caches: about 15 minutes on 2 cores)"
+  mkdir -p "$tools/bin"
+  local started=$SECONDS
+  (cd "$module" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$bin.tmp" .)
+  mv -f "$bin.tmp" "$bin"
+  echo "$want" > "$stamp"
+  log "built kcp in $((SECONDS - started)) s: $("$bin" kube-apiserver --version)"
+}
+
 install_bwrap
 install_psa_judge &
 pj=$!
+install_kcp &
+pk=$!
 install_helm3 &
 p3=$!
 install_helm4 &
@@ -171,6 +200,7 @@ wait $p4
 wait $pf
 wait $py
 wait $pj
+wait $pk
 
 cat > "$tools/env" <<ENV
 # Written by scripts/install-tools.sh. Tests read these variables (see docs/testing.md).
@@ -183,6 +213,7 @@ export LP_HELMFILE=$tools/helmfile/helmfile
 export LP_HELMFILE_HELM=$tools/helmfile/helm
 export LP_YLS=$tools/yls/node_modules/yaml-language-server/bin/yaml-language-server
 export LP_PSA_JUDGE=$tools/bin/psa-judge
+export LP_KCP=$tools/bin/kcp
 ENV
 log "tools ready in $tools"
 "$tools/helm3/helm" version --short >&2

@@ -3,6 +3,8 @@
 //! the command that installs it; tests never skip.
 #![allow(dead_code)]
 
+pub mod kube;
+
 use std::path::{Path, PathBuf};
 
 pub fn repo() -> PathBuf {

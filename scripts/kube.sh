@@ -1,0 +1,375 @@
+#!/usr/bin/env bash
+# A real Kubernetes control plane on loopback for the test suite: etcd and kube-apiserver from
+# .tools/bin/kcp (built by scripts/install-tools.sh), with generated certificates and
+# service-account keys, RBAC and the default admission plugins (PodSecurity among them).
+#
+#   scripts/kube.sh up [--nodes] [--registry] [--flux]   start (or find running) and print exports
+#   scripts/kube.sh status                                print the exports if all is up, else exit 1
+#   scripts/kube.sh down                                  stop what `up` started, remove its state
+#
+# stdout carries only `export NAME=VALUE` lines (eval them); progress goes to stderr:
+#   export KUBECONFIG=$LP_KUBE_DIR/admin.kubeconfig
+#   export LP_KUBE_DIR=...            the state directory (default .tools/kube/run; set LP_KUBE_DIR to move it)
+# Later components add one line each (e.g. LP_REGISTRY=127.0.0.1:PORT); the shape never changes.
+#
+# `up` is ready only after a negative control: a privileged Pod in a namespace labelled
+# pod-security.kubernetes.io/enforce=restricted must be refused by PodSecurity (and a restricted
+# one admitted), so a server without admission can never pass. On failure it prints the failing
+# component's last 50 log lines, stops what it started and exits 1. A second `up` starts nothing
+# and prints the same lines. Every process runs in its own session (setsid); its pid and start
+# time are recorded in LP_KUBE_DIR, and `down` ends each one's process group.
+#
+# Environment: LP_KUBE_DIR, LP_KCP (default .tools/bin/kcp), LP_KUBECTL (default
+# .tools/helm4/kubectl), LP_KUBE_TIMEOUT (seconds to wait for readiness, default 180).
+#
+# Exit codes: 0 ok; 1 a component failed, is down (status) or a tool is missing; 2 usage.
+set -Eeuo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+kube_dir="${LP_KUBE_DIR:-$root/.tools/kube/run}"
+kcp="${LP_KCP:-$root/.tools/bin/kcp}"
+kubectl="${LP_KUBECTL:-$root/.tools/helm4/kubectl}"
+ready_timeout="${LP_KUBE_TIMEOUT:-180}"
+# The marker that makes a directory ours: `down` removes nothing without it.
+marker=.lp-kube-dir
+components=(etcd kube-apiserver)
+readiness_namespace=lp-kube-readiness
+
+# Progress goes to fd 3, a copy of stderr made at start: a trap may run while a readiness
+# probe's stderr is redirected away, and its message must still be seen.
+exec 3>&2
+log() { printf 'kube.sh: %s\n' "$*" >&3; }
+die() { log "$*"; exit 1; }
+
+usage() {
+  sed -n '2,/^set -Eeuo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&3
+  exit 2
+}
+
+# --- processes -------------------------------------------------------------------------------
+
+# Reads a pid's state letter and start time (clock ticks since boot: fields 3 and 22 of
+# /proc/PID/stat) into proc_state and proc_started, without a subshell: the readiness loops call
+# it often, and a signal is handled at once only outside command substitutions. The start time
+# tells a process we started from an unrelated one that got the same pid later.
+proc_stat() {
+  local stat
+  proc_state="" proc_started=""
+  { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 1
+  stat="${stat##*) }"
+  # After "pid (comm) " the state is the first field and the start time the 20th.
+  # shellcheck disable=SC2086 # split into fields on purpose
+  set -- $stat
+  proc_state="$1" proc_started="${20}"
+}
+
+# Whether the component's recorded process is still the one we started, and not a zombie.
+alive() {
+  local record="$kube_dir/$1.pid" pid started
+  [ -f "$record" ] || return 1
+  read -r pid started < "$record"
+  [ -n "$pid" ] && proc_stat "$pid" || return 1
+  [ "$proc_started" = "$started" ] && [ "$proc_state" != Z ] && [ "$proc_state" != X ]
+}
+
+# Starts a component in a session of its own, logging to LP_KUBE_DIR/NAME.log, and records
+# "pid start-time" in LP_KUBE_DIR/NAME.pid.
+start() {
+  local name="$1"; shift
+  # setsid execs in place when its caller is not a group leader (a script's background job never
+  # is), so $! is the component's own pid, and the session id equals it.
+  setsid "$@" > "$kube_dir/$name.log" 2>&1 < /dev/null &
+  local pid=$!
+  proc_stat "$pid" || { log "$name exited at once"; return 1; }
+  printf '%s %s\n' "$pid" "$proc_started" > "$kube_dir/$name.pid"
+  log "started $name (pid $pid)"
+}
+
+# Ends the recorded process group of a component: TERM, then KILL after 10 s.
+stop() {
+  local name="$1" record="$kube_dir/$1.pid" pid started i
+  [ -f "$record" ] || return 0
+  read -r pid started < "$record"
+  if alive "$name"; then
+    log "stopping $name (pid $pid)"
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+      alive "$name" || break
+      sleep 0.1
+    done
+    if alive "$name"; then
+      log "$name did not end on TERM; killing it"
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  # Whatever else is left in its group (the group id is the recorded pid).
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  rm -f "$record"
+}
+
+# --- state -----------------------------------------------------------------------------------
+
+exports() {
+  printf 'export KUBECONFIG=%q\n' "$kube_dir/admin.kubeconfig"
+  printf 'export LP_KUBE_DIR=%q\n' "$kube_dir"
+}
+
+# Free loopback ports, bound all at once so they differ, then released for the components.
+free_ports() {
+  python3 - "$1" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+last_log_lines() {
+  local name="$1"
+  log "last 50 lines of $kube_dir/$name.log:"
+  tail -n 50 "$kube_dir/$name.log" >&3 2>/dev/null || true
+}
+
+# --- certificates ----------------------------------------------------------------------------
+
+# A CA, the API server's serving certificate (for 127.0.0.1 and localhost), an admin client
+# certificate in system:masters, and the service-account signing key. Valid for 7 days: the
+# state lives no longer than a test run.
+make_pki() {
+  local pki="$kube_dir/pki"
+  mkdir -p "$pki"
+  (
+    cd "$pki"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj /CN=lp-kube-ca \
+      -keyout ca.key -out ca.crt 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj /CN=kube-apiserver \
+      -keyout apiserver.key -out apiserver.csr 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:10.96.0.1\nextendedKeyUsage=serverAuth\n' > apiserver.ext
+    openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 7 \
+      -extfile apiserver.ext -out apiserver.crt 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj '/O=system:masters/CN=lp-admin' \
+      -keyout admin.key -out admin.csr 2>/dev/null
+    printf 'extendedKeyUsage=clientAuth\n' > admin.ext
+    openssl x509 -req -in admin.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 7 \
+      -extfile admin.ext -out admin.crt 2>/dev/null
+    openssl genrsa -out sa.key 2048 2>/dev/null
+    rm -f ./*.csr ./*.ext ca.srl
+    chmod 600 ./*.key
+  )
+}
+
+write_kubeconfig() {
+  local port="$1" pki="$kube_dir/pki"
+  umask 077
+  cat > "$kube_dir/admin.kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: lp-kube
+  cluster:
+    server: https://127.0.0.1:$port
+    certificate-authority-data: $(base64 -w0 < "$pki/ca.crt")
+users:
+- name: lp-admin
+  user:
+    client-certificate-data: $(base64 -w0 < "$pki/admin.crt")
+    client-key-data: $(base64 -w0 < "$pki/admin.key")
+contexts:
+- name: lp-kube
+  context:
+    cluster: lp-kube
+    user: lp-admin
+current-context: lp-kube
+EOF
+}
+
+# --- readiness -------------------------------------------------------------------------------
+
+# Polls CHECK (a command) every 0.5 s until it succeeds; fails if the component dies or the
+# timeout passes.
+await() {
+  local name="$1" what="$2"; shift 2
+  local deadline=$((SECONDS + ready_timeout))
+  until "$@" >/dev/null 2>&1; do
+    alive "$name" || { log "$name exited while waiting for $what"; return 1; }
+    [ "$SECONDS" -lt "$deadline" ] || { log "$name: no $what after ${ready_timeout}s"; return 1; }
+    sleep 0.5
+  done
+}
+
+etcd_healthy() { curl -fsS "http://127.0.0.1:$1/health" | grep -q '"health":"true"'; }
+# The answer goes through a file, not a command substitution (see proc_stat).
+apiserver_ready() {
+  "$kubectl" --kubeconfig "$kube_dir/admin.kubeconfig" get --raw=/readyz > "$kube_dir/readyz" 2>/dev/null &&
+    [ "$(< "$kube_dir/readyz")" = ok ]
+}
+
+kube() { "$kubectl" --kubeconfig "$kube_dir/admin.kubeconfig" "$@"; }
+
+# A Pod with the given container securityContext (JSON), for the admission controls.
+control_pod() {
+  cat <<EOF
+{"apiVersion":"v1","kind":"Pod","metadata":{"name":"$1","namespace":"$readiness_namespace"},
+ "spec":{"containers":[{"name":"c","image":"registry.invalid/pause:1","securityContext":$2}]}}
+EOF
+}
+
+# PodSecurity must be live: in an enforce=restricted namespace a privileged Pod is refused with
+# PodSecurity's own message, and a restricted-clean one is admitted (so the refusal is PodSecurity's,
+# not some other check's). Both are server-side dry runs: nothing is stored but the namespace.
+admission_control() {
+  kube apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: $readiness_namespace
+  labels:
+    pod-security.kubernetes.io/enforce: restricted
+    pod-security.kubernetes.io/enforce-version: latest
+---
+# No controller manager runs to create it; the ServiceAccount admission plugin needs it.
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: default
+  namespace: $readiness_namespace
+EOF
+  local out
+  if out="$(control_pod privileged '{"privileged":true}' | kube create --dry-run=server -f - 2>&1)"; then
+    log "negative control failed: a privileged Pod was admitted in an enforce=restricted namespace"
+    return 1
+  fi
+  case "$out" in
+    *'violates PodSecurity "restricted:latest"'*) ;;
+    *) log "negative control: the privileged Pod was refused, but not by PodSecurity: $out"; return 1 ;;
+  esac
+  local restricted='{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]},"runAsNonRoot":true,"runAsUser":1000,"seccompProfile":{"type":"RuntimeDefault"}}'
+  if ! out="$(control_pod restricted "$restricted" | kube create --dry-run=server -f - 2>&1)"; then
+    log "positive control failed: a restricted Pod was refused: $out"
+    return 1
+  fi
+  log "admission controls passed (privileged Pod refused by PodSecurity, restricted Pod admitted)"
+}
+
+# --- commands --------------------------------------------------------------------------------
+
+all_up() {
+  local name
+  for name in "${components[@]}"; do alive "$name" || return 1; done
+  apiserver_ready
+}
+
+cmd_status() {
+  local name down=()
+  if [ ! -f "$kube_dir/$marker" ]; then
+    log "not running (no state in $kube_dir); start it with scripts/kube.sh up"
+    return 1
+  fi
+  for name in "${components[@]}"; do alive "$name" || down+=("$name"); done
+  if [ "${#down[@]}" -eq 0 ] && ! apiserver_ready; then down+=("kube-apiserver (not ready)"); fi
+  if [ "${#down[@]}" -gt 0 ]; then
+    log "down: ${down[*]} (state in $kube_dir)"
+    return 1
+  fi
+  exports
+}
+
+cmd_down() {
+  if [ ! -e "$kube_dir" ]; then
+    log "nothing to stop ($kube_dir does not exist)"
+    return 0
+  fi
+  [ -f "$kube_dir/$marker" ] || die "$kube_dir has no $marker: not a directory scripts/kube.sh made; not touching it"
+  local i
+  # In reverse start order: the API server first, then etcd.
+  for ((i = ${#components[@]} - 1; i >= 0; i--)); do stop "${components[$i]}"; done
+  rm -rf "$kube_dir"
+  log "stopped; removed $kube_dir"
+}
+
+# Runs on any failure or signal during `up`: show why, stop everything started, remove state.
+up_failed() {
+  local failing="$1"
+  trap - ERR INT TERM HUP
+  [ -n "$failing" ] && last_log_lines "$failing"
+  cmd_down >/dev/null 2>&1 || true
+  log "up failed${failing:+ ($failing)}"
+  exit 1
+}
+
+cmd_up() {
+  local flag
+  for flag in "$@"; do
+    case "$flag" in
+      --nodes|--registry|--flux) die "$flag is not available yet: only etcd and kube-apiserver are built (issue 26 adds the rest)" ;;
+      *) log "unknown flag: $flag"; usage ;;
+    esac
+  done
+  if [ -f "$kube_dir/$marker" ]; then
+    if all_up; then
+      log "already up (state in $kube_dir)"
+      exports
+      return 0
+    fi
+    log "found a partial control plane in $kube_dir; stopping it and starting afresh"
+    cmd_down
+  fi
+  [ -x "$kcp" ] || die "kcp not found at $kcp (run scripts/install-tools.sh, or set LP_KCP)"
+  [ -x "$kubectl" ] || die "kubectl not found at $kubectl (run scripts/install-tools.sh, or set LP_KUBECTL)"
+  command -v openssl >/dev/null || die "openssl is needed for the certificates (apt-get install openssl)"
+
+  local began=$SECONDS failing=""
+  mkdir -p "$kube_dir"
+  : > "$kube_dir/$marker"
+  trap 'up_failed "$failing"' ERR
+  trap 'failing=""; up_failed ""' INT TERM HUP
+
+  make_pki
+  local etcd_client etcd_peer apiserver_port
+  read -r etcd_client etcd_peer apiserver_port <<< "$(free_ports 3)"
+  write_kubeconfig "$apiserver_port"
+
+  failing=etcd
+  start etcd "$kcp" etcd \
+    --name=lp-kube --data-dir="$kube_dir/etcd" \
+    --listen-client-urls="http://127.0.0.1:$etcd_client" --advertise-client-urls="http://127.0.0.1:$etcd_client" \
+    --listen-peer-urls="http://127.0.0.1:$etcd_peer" --initial-advertise-peer-urls="http://127.0.0.1:$etcd_peer" \
+    --initial-cluster="lp-kube=http://127.0.0.1:$etcd_peer" \
+    --unsafe-no-fsync --quota-backend-bytes=1073741824 --log-level=warn
+  await etcd "health on port $etcd_client" etcd_healthy "$etcd_client"
+  log "etcd healthy on 127.0.0.1:$etcd_client ($((SECONDS - began)) s)"
+
+  failing=kube-apiserver
+  local pki="$kube_dir/pki"
+  # --advertise-address and --endpoint-reconciler-type=none: the machine may have no default
+  # route, and the `kubernetes` Endpoints would otherwise hold a loopback address.
+  # --allow-privileged: as on real clusters, so a privileged Pod reaches PodSecurity instead of
+  # being refused by validation first. No --enable-admission-plugins: the defaults include
+  # PodSecurity and ServiceAccount.
+  start kube-apiserver "$kcp" kube-apiserver \
+    --etcd-servers="http://127.0.0.1:$etcd_client" \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$apiserver_port" \
+    --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
+    --client-ca-file="$pki/ca.crt" \
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file="$pki/sa.key" --service-account-signing-key-file="$pki/sa.key" \
+    --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=Node,RBAC \
+    --allow-privileged=true --endpoint-reconciler-type=none --enable-priority-and-fairness=false \
+    --cert-dir="$kube_dir/apiserver-certs" --v=1
+  await kube-apiserver "/readyz" apiserver_ready
+  log "kube-apiserver ready on https://127.0.0.1:$apiserver_port ($((SECONDS - began)) s)"
+  admission_control
+
+  trap - ERR INT TERM HUP
+  log "up in $((SECONDS - began)) s; server $(kube version -o json 2>/dev/null | sed -n 's/.*"gitVersion": "\(v[^"]*\)".*/\1/p' | tail -1)"
+  exports
+}
+
+case "${1:-}" in
+  up) shift; cmd_up "$@" ;;
+  status) shift; [ $# -eq 0 ] || usage; cmd_status ;;
+  down) shift; [ $# -eq 0 ] || usage; cmd_down ;;
+  *) usage ;;
+esac
