@@ -809,3 +809,40 @@ fn generated_streams_have_kubernetes_inventory_or_are_refused() {
         );
     }
 }
+
+/// The separator class cannot ride `extraObjects`: the chart writes each item with `toYaml`,
+/// which quotes a key like `---#x` and indents text, so no line of it starts with `---`. Through
+/// the real chart on both Helms the output is accepted, and its inventory is Kubernetes'.
+#[test]
+fn separator_text_in_extra_objects_stays_text_on_helm3_and_helm4() {
+    let chart = real_chart();
+    let object = serde_json::json!({
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "sep-text"},
+        "---#x": 1,
+        "data": {"---#y": "a\n---#z\nkind: Pod\nmetadata: {name: hidden}\n"},
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec_with_extra_objects(dir.path(), &serde_json::json!([object]));
+    for helm in [helm3(), helm4()] {
+        let out = lp(dir.path())
+            .args(["template", "-f"])
+            .arg(&spec)
+            .arg("--chart")
+            .arg(&chart)
+            .arg("--helm")
+            .arg(&helm)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{}: {stderr}", helm.display());
+        let stream = String::from_utf8(out.stdout).unwrap();
+        let theirs = kube_inventory(&stream).unwrap();
+        assert_eq!(theirs, our_inventory(&stream), "{}", helm.display());
+        assert!(
+            theirs.iter().any(|l| l == "ConfigMap - sep-text"),
+            "{theirs:?}"
+        );
+        assert!(!theirs.iter().any(|l| l.contains("hidden")), "{theirs:?}");
+        assert_hardened("template", &stream, "restricted", "none", &[]);
+    }
+}
