@@ -36,6 +36,23 @@ pub fn dns_subdomain(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A label key: an optional DNS-subdomain prefix and `/`, then a name of at most 63
+/// alphanumerics, `-`, `_` and `.`, starting and ending alphanumeric (Kubernetes' qualified name).
+pub fn label_key(s: &str) -> Result<(), String> {
+    let (prefix, name) = s.rsplit_once('/').map_or((None, s), |(p, n)| (Some(p), n));
+    if let Some(prefix) = prefix {
+        dns_subdomain(prefix).map_err(|e| format!("the prefix of label key `{s}`: {e}"))?;
+    }
+    if name.is_empty() {
+        return Err(format!("label key `{s}` has an empty name"));
+    }
+    label_value(name).map_err(|_| {
+        format!(
+            "`{s}` is not a valid label key: a name of at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit, after an optional `prefix/`"
+        )
+    })
+}
+
 /// A label value: ≤ 63 characters of alphanumerics, `-`, `_`, `.`, starting and ending
 /// alphanumeric (empty is allowed by Kubernetes; callers decide).
 pub fn label_value(s: &str) -> Result<(), String> {
@@ -160,6 +177,16 @@ pub fn http_url(s: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn label_keys() {
+        for ok in ["team", "app.kubernetes.io/name", "a-b_c.d", "example.com/x"] {
+            assert_eq!(label_key(ok), Ok(()), "{ok}");
+        }
+        for bad in ["a: b", "", "-a", "Bad_Prefix/x", "x/", &"a".repeat(64)] {
+            assert!(label_key(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn labels_and_names() {

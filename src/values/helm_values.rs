@@ -61,6 +61,51 @@ pub fn check_bare(values: &Node, overrides: &[(String, String)], d: &mut Finding
     }
 }
 
+/// The chart maps whose entries become Kubernetes labels (on every object and pod template, and
+/// on the Service). The chart quotes them, so any text renders; the API server then refuses a
+/// label that is not one, failing the whole release: refused here, at the key that set it.
+const LABEL_MAPS: &[&str] = &["extraLabels", "service.extraLabels"];
+
+/// Every entry of the label maps must be a label: its key a label key, its value (as Helm
+/// renders it, a scalar's text) a label value.
+pub fn check_labels(values: &Node, overrides: &[(String, String)], d: &mut Findings) {
+    use crate::spec::rules::{label_key, label_value};
+    for map_path in LABEL_MAPS {
+        let path: Vec<&str> = map_path.split('.').collect();
+        let Some(labels) = values.get_path(&path).and_then(Node::as_map) else {
+            continue;
+        };
+        for (key_node, value) in labels.iter() {
+            // A key that breaks the chart's YAML is refused by `check_bare` already.
+            if super::chart_keys::bare_problem(key_node, super::chart_keys::BareType::Text)
+                .is_some()
+            {
+                continue;
+            }
+            let key = key_node
+                .as_scalar()
+                .map(|k| k.text.as_str())
+                .unwrap_or_default();
+            let at = format!("{map_path}.{key}");
+            let text = value.as_scalar().map(|s| s.text.as_str());
+            let problem = match text {
+                _ if label_key(key).is_err() => label_key(key).err(),
+                Some(t) if !value.is_null() => label_value(t).err(),
+                _ => Some(format!(
+                    "a label value must be text, not {}",
+                    value.type_name()
+                )),
+            };
+            if let Some(problem) = problem {
+                d.error(
+                    set_by(overrides, &at),
+                    format!("chart value `{at}` becomes a Kubernetes label: {problem}"),
+                );
+            }
+        }
+    }
+}
+
 /// Template syntax (`{{`) in a `helmValues` entry that reaches a value the chart renders through
 /// Helm's `tpl` (`extraObjects` items, `worker.keda.triggers`) is refused: it would be executed
 /// as a template after every check here has judged its text (`kind: "{{ print \"Pod\" }}"`
@@ -247,6 +292,56 @@ mod tests {
             msgs.contains("f: spec.helmValues[\"x.y\"]: value is not valid YAML"),
             "{msgs}"
         );
+    }
+
+    #[test]
+    fn label_maps_hold_labels() {
+        struct Case {
+            path: &'static str,
+            raw: &'static str,
+            /// The start of each error, in order.
+            errors: &'static [&'static str],
+        }
+        let table = [
+            Case {
+                path: "extraLabels",
+                raw: "{team: perf, app.kubernetes.io/part-of: load, n: 1, on: true}",
+                errors: &[],
+            },
+            Case {
+                path: "extraLabels.team",
+                raw: "'a: b'",
+                errors: &[
+                    "chart value `extraLabels.team` becomes a Kubernetes label: `a: b` is not a valid label value",
+                ],
+            },
+            Case {
+                path: "service.extraLabels",
+                raw: "{'Bad Key': x, ok: '-x'}",
+                errors: &[
+                    "chart value `service.extraLabels.Bad Key` becomes a Kubernetes label: `Bad Key` is not a valid label key",
+                    "chart value `service.extraLabels.ok` becomes a Kubernetes label: `-x` is not a valid label value",
+                ],
+            },
+            Case {
+                path: "extraLabels.team",
+                raw: "[a]",
+                errors: &[
+                    "chart value `extraLabels.team` becomes a Kubernetes label: a label value must be text, not a list",
+                ],
+            },
+        ];
+        for c in table {
+            let (values, _) = applied("{}", &[(c.path, c.raw)]);
+            let mut d = Findings::default();
+            let overrides = vec![(c.path.to_string(), c.raw.to_string())];
+            check_labels(&values, &overrides, &mut d);
+            let got: Vec<String> = d.errors().map(|f| f.message.clone()).collect();
+            assert_eq!(got.len(), c.errors.len(), "{}: {got:?}", c.raw);
+            for (g, want) in got.iter().zip(c.errors) {
+                assert!(g.starts_with(want), "{}: {g}", c.raw);
+            }
+        }
     }
 
     #[test]

@@ -75,6 +75,7 @@ pub fn synthesize(spec: &LoadTestSpec) -> Synthesized {
     write_image(&mut values, &locust);
     helm_values::check_bare(&values, &spec.helm_values, &mut findings);
     helm_values::check_templated(&spec.helm_values, &mut findings);
+    helm_values::check_labels(&values, &spec.helm_values, &mut findings);
     warn_about_overrides(&spec.helm_values, &mut findings);
     pod_paths::warn_climbing_pod_paths(&spec.helm_values, &mut findings);
     Synthesized {
