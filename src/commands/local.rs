@@ -3,14 +3,12 @@
 use super::{Failure, Loaded};
 use crate::local::pod::{PodView, mark_foreign, pod_view};
 use crate::local::{
-    LocalError, LocalOptions, climbing_line, command_refusals, install_locust, installed_locust,
-    run,
+    LocalError, LocalOptions, climbing_line, command_refusals, install_locust, probe_interpreter,
+    resolve_python, run, signal_exit_code, watch_signals,
 };
 use crate::spec::LoadTestSpec;
 use crate::values::Synthesized;
-use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::{Path, PathBuf};
 
 pub struct LocalArgs {
     pub file: String,
@@ -28,17 +26,19 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
     let (spec, s) = (&l.spec, &l.synthesized);
     let mut options = a.options;
     let (master, worker) = confined_pods(spec, s, options.allow_commands)?;
+    // From here on a signal ends every process started and the run exits 128 + its number.
+    watch_signals().map_err(failure)?;
     options.workers = worker_count(a.workers, spec);
     options.locust_version = pods_locust(s, a.install_locust, &options.python);
-    if a.install_locust {
-        options.python =
-            install_locust(&options.locust_version).map_err(|e| Failure::failed(e.to_string()))?;
-    }
+    let python = if a.install_locust {
+        install_locust(&options.locust_version).map_err(failure)?
+    } else {
+        options.python.clone()
+    };
+    let resolved = resolve_python(&python).map_err(failure)?;
+    options.python = resolved.display().to_string();
+    options.interpreter = probe_interpreter(&resolved).map_err(failure)?;
     compare_installed_locust(s, &options);
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let flag = interrupted.clone();
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-        .map_err(|e| Failure::failed(format!("cannot handle Ctrl-C: {e}")))?;
     let headless = options.headless.is_some() || spec.extensions.run.is_some();
     options.name = spec.name.clone();
     if headless {
@@ -51,13 +51,33 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
             "locust-planton: warning: --results-dir applies to headless runs only (--headless or spec.loadTest.run); this run has the web UI"
         );
     }
-    let result = run(&master, &worker, &options, interrupted);
-    if let Some(dir) = &options.results_dir {
-        report_results(dir, &spec.name);
+    let result = run(&master, &worker, &options);
+    match (&result, &options.results_dir) {
+        (Ok(_), Some(dir)) => report_results(dir, &spec.name),
+        // The cause comes first (printed by the caller); an empty folder is not left behind.
+        (Err(_), Some(dir)) => remove_if_empty(dir),
+        _ => {}
     }
     match result {
         Ok(code) => Ok(u8::try_from(code).unwrap_or(1)),
-        Err(e) => Err(Failure::failed(e.to_string())),
+        Err(e) => Err(failure(e)),
+    }
+}
+
+/// A `local` error as the command's failure: a stopped run exits 128 + the signal's number.
+fn failure(e: LocalError) -> Failure {
+    match e {
+        LocalError::Stopped(signal) => Failure {
+            code: signal_exit_code(signal),
+            message: e.to_string(),
+        },
+        e => Failure::failed(e.to_string()),
+    }
+}
+
+fn remove_if_empty(dir: &PathBuf) {
+    if std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_none()) {
+        let _ = std::fs::remove_dir(dir);
     }
 }
 
@@ -146,7 +166,7 @@ fn pods_locust(s: &Synthesized, install_locust: bool, python: &str) -> String {
 /// Names the Locust that will run, warning when it is not the pods'.
 fn compare_installed_locust(s: &Synthesized, options: &LocalOptions) {
     let wanted = &options.locust_version;
-    match installed_locust(&options.python) {
+    match options.interpreter.locust.clone() {
         Some(v) if s.locust.version.as_ref().is_some_and(|w| *w != v) => eprintln!(
             "locust-planton: warning: {} has Locust {v}, but the pods run Locust {wanted} (image {}); results may differ — --install-locust runs {wanted}",
             options.python, s.locust.image
@@ -165,9 +185,8 @@ fn report_results(dir: &Path, name: &str) {
         None => eprintln!("locust-planton: the run left no summary.json (it did not finish)"),
     }
     // A run that wrote nothing leaves no empty folder behind.
-    if std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_none()) {
-        let _ = std::fs::remove_dir(dir);
-    } else {
+    remove_if_empty(&dir.to_path_buf());
+    if dir.exists() {
         eprintln!("locust-planton: results in {}", dir.display());
     }
 }
