@@ -663,7 +663,7 @@ pub(crate) fn children_of(pid: u32) -> Vec<i32> {
 }
 
 /// `pid` and every process below it.
-fn process_tree(pid: u32) -> Vec<u32> {
+pub(crate) fn process_tree(pid: u32) -> Vec<u32> {
     let mut all = vec![pid];
     let mut i = 0;
     while i < all.len() {
@@ -740,18 +740,38 @@ fn stop(procs: &mut [Proc], grace: Duration) {
         }
     }
     let deadline = Instant::now() + grace;
+    let mut ended = Vec::new();
     for p in procs.iter_mut() {
         while p.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50));
         }
-        for pid in process_tree(p.child.id()).into_iter().rev() {
+        let tree = process_tree(p.child.id());
+        for pid in tree.iter().rev() {
             // SAFETY: as above; the root is still our unreaped child, so its pid is not reused.
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            unsafe { libc::kill(*pid as i32, libc::SIGKILL) };
         }
         let _ = p.child.wait();
+        ended.extend(tree);
     }
+    wait_gone(&ended);
     for p in procs.iter_mut() {
         p.threads.drain(..).for_each(|t| drop(t.join()));
+    }
+}
+
+/// Waits (a few seconds at most) until none of `pids` runs any more: the kernel ends a PID
+/// namespace's processes, and their new parent reaps them, a moment after its init dies.
+pub(crate) fn wait_gone(pids: &[u32]) {
+    let running = |pid: &u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+                .is_some_and(|state| state != "Z" && state != "X")
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pids.iter().any(running) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -163,10 +163,13 @@ impl PodNetwork {
 
 impl Drop for PodNetwork {
     fn drop(&mut self) {
+        let mut ended = Vec::new();
         for child in [&mut self.pasta, &mut self.holder] {
+            ended.extend(super::process_tree(child.id()));
             let _ = child.kill();
             let _ = child.wait();
         }
+        super::wait_gone(&ended);
     }
 }
 
