@@ -1,10 +1,10 @@
 //! `local`: the rendered pods as local processes (see `crate::local`).
 
 use super::{Failure, Loaded};
-use crate::local::pod::{PodView, mark_foreign, pod_view};
+use crate::local::pod::PodView;
 use crate::local::{
-    LocalError, LocalOptions, climbing_line, command_refusals, install_locust, probe_interpreter,
-    resolve_python, run, signal_exit_code, watch_signals,
+    LocalError, LocalOptions, install_locust, probe_interpreter, refusal_lines, resolve_python,
+    run, signal_exit_code, spec_pods, watch_signals,
 };
 use crate::spec::LoadTestSpec;
 use crate::values::Synthesized;
@@ -81,39 +81,19 @@ fn remove_if_empty(dir: &PathBuf) {
     }
 }
 
-/// The master and worker pods, refused (docs/local.md "Confinement") when a pod path climbs out
-/// with `..` (named from the values, as `check` names them) or a command is one locust-planton
-/// did not generate (the pods of the same spec without helmValues are its own), before anything
-/// runs or is written.
+/// The master and worker pods, refused (docs/local.md "Confinement") before anything runs or is
+/// written when `crate::local::spec_pods` finds anything to refuse (`check` warns about the
+/// same list).
 fn confined_pods(
     spec: &LoadTestSpec,
     s: &Synthesized,
     allow_commands: bool,
 ) -> Result<(PodView, PodView), Failure> {
-    let mut refused: Vec<String> = crate::values::pod_paths::pod_paths(&s.values)
-        .into_iter()
-        .filter_map(|(field, path)| {
-            let resolved = crate::values::pod_paths::climbs_out(&path)?;
-            let key = field.split('[').next().unwrap_or(&field);
-            let by = crate::values::helm_values::set_by(&spec.helm_values, key);
-            Some(climbing_line(
-                &format!("{field} (set by {by})"),
-                &path,
-                &resolved,
-            ))
-        })
-        .collect();
-    let own = crate::values::synthesize(&LoadTestSpec {
-        helm_values: Vec::new(),
-        ..spec.clone()
-    });
-    let mut master = pod_view(s, "master");
-    let mut worker = pod_view(s, "worker");
-    mark_foreign(&mut master, &pod_view(&own, "master"), &spec.helm_values);
-    mark_foreign(&mut worker, &pod_view(&own, "worker"), &spec.helm_values);
-    refused.extend(command_refusals(&master, &worker, allow_commands));
+    let (master, worker, refused) = spec_pods(spec, s, allow_commands);
     if !refused.is_empty() {
-        return Err(Failure::failed(LocalError::Refused(refused).to_string()));
+        return Err(Failure::failed(
+            LocalError::Refused(refusal_lines(&refused)).to_string(),
+        ));
     }
     Ok((master, worker))
 }

@@ -1103,6 +1103,96 @@ pub fn path_refusals(master: &PodView, worker: &PodView) -> Vec<String> {
     out
 }
 
+/// One thing `local` refuses to run: the spec field that set it, and the line saying why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// `spec.helmValues["master.args"]`, or `spec` when no helmValues key set it.
+    pub by: String,
+    pub line: String,
+    /// A command locust-planton did not generate (`--allow-commands` runs it).
+    pub command: bool,
+}
+
+/// The master and worker pods `local` runs for a spec, and everything in them it refuses: pod
+/// paths that climb out with `..` (named from the values, as `check` names them), and unless
+/// `allow_commands`, commands locust-planton did not generate (the pods of the same spec
+/// without helmValues are its own). The one list both `local` (refusing) and `check`
+/// (warning) use.
+pub fn spec_pods(
+    spec: &crate::spec::LoadTestSpec,
+    s: &crate::values::Synthesized,
+    allow_commands: bool,
+) -> (PodView, PodView, Vec<Refusal>) {
+    let by = |field: &str| {
+        let key = field.split('[').next().unwrap_or(field);
+        crate::values::helm_values::set_by(&spec.helm_values, key)
+    };
+    let mut refused: Vec<Refusal> = crate::values::pod_paths::pod_paths(&s.values)
+        .into_iter()
+        .filter_map(|(field, path)| {
+            let resolved = crate::values::pod_paths::climbs_out(&path)?;
+            let set_by = by(&field);
+            Some(Refusal {
+                line: climbing_line(&format!("{field} (set by {set_by})"), &path, &resolved),
+                by: set_by,
+                command: false,
+            })
+        })
+        .collect();
+    let own = crate::values::synthesize(&crate::spec::LoadTestSpec {
+        helm_values: Vec::new(),
+        ..spec.clone()
+    });
+    let mut master = pod::pod_view(s, "master");
+    let mut worker = pod::pod_view(s, "worker");
+    pod::mark_foreign(
+        &mut master,
+        &pod::pod_view(&own, "master"),
+        &spec.helm_values,
+    );
+    pod::mark_foreign(
+        &mut worker,
+        &pod::pod_view(&own, "worker"),
+        &spec.helm_values,
+    );
+    if !allow_commands {
+        for c in running(&master, &worker)
+            .into_iter()
+            .filter(|c| !c.foreign.is_empty())
+        {
+            let field = c.foreign[0].split(" (set by").next().unwrap_or_default();
+            refused.push(Refusal {
+                by: by(field),
+                line: command_line(c),
+                command: true,
+            });
+        }
+    }
+    (master, worker, refused)
+}
+
+/// The refusals as `local` prints them, with what to do about commands last.
+pub fn refusal_lines(refused: &[Refusal]) -> Vec<String> {
+    let mut lines: Vec<String> = refused.iter().map(|r| r.line.clone()).collect();
+    if refused.iter().any(|r| r.command) {
+        lines.push(ALLOW_COMMANDS_HINT.into());
+    }
+    lines
+}
+
+const ALLOW_COMMANDS_HINT: &str = "local runs only the chart's Locust, the pip step and its own run wrapper; --allow-commands runs these too, printing each before it runs";
+
+/// Why a container's command is refused.
+fn command_line(c: &ContainerView) -> String {
+    let mut argv = c.command.clone();
+    argv.extend(c.args.iter().cloned());
+    format!(
+        "{}: `{}` is not a command locust-planton generated",
+        c.foreign.join(", "),
+        shell_line(&argv)
+    )
+}
+
 /// Why a pod path with `..` is refused; `field` names the chart value (and who set it).
 pub fn climbing_line(field: &str, path: &str, resolved: &str) -> String {
     format!(
@@ -1119,20 +1209,10 @@ pub fn command_refusals(master: &PodView, worker: &PodView, allow_commands: bool
     let mut out: Vec<String> = running(master, worker)
         .into_iter()
         .filter(|c| !c.foreign.is_empty())
-        .map(|c| {
-            let mut argv = c.command.clone();
-            argv.extend(c.args.iter().cloned());
-            format!(
-                "{}: `{}` is not a command locust-planton generated",
-                c.foreign.join(", "),
-                shell_line(&argv)
-            )
-        })
+        .map(command_line)
         .collect();
     if !out.is_empty() {
-        out.push(
-            "local runs only the chart's Locust, the pip step and its own run wrapper; --allow-commands runs these too, printing each before it runs".into(),
-        );
+        out.push(ALLOW_COMMANDS_HINT.into());
     }
     out
 }
