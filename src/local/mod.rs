@@ -326,12 +326,28 @@ pub fn watch_signals() -> Result<(), LocalError> {
     Ok(())
 }
 
-/// The signal that asked the run to stop, if any.
+/// The signal that asked the run to stop, if any; a closed stdout counts as SIGPIPE.
 pub fn stop_requested() -> Option<i32> {
+    if stdout_closed() {
+        request_stop(libc::SIGPIPE);
+    }
     match stop_cell().load(Ordering::SeqCst) {
         0 => None,
         s => Some(s as i32),
     }
+}
+
+/// Whether nobody reads our stdout any more (a pipe whose reader left, or no stdout at all):
+/// noticed without waiting for the pods' next line.
+fn stdout_closed() -> bool {
+    let mut fd = libc::pollfd {
+        fd: libc::STDOUT_FILENO,
+        events: 0,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, no wait.
+    let ready = unsafe { libc::poll(&mut fd, 1, 0) };
+    ready == 1 && fd.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0
 }
 
 fn request_stop(signal: i32) {
@@ -945,7 +961,7 @@ impl<'a> Exec<'a> {
         // The image's working directory (Locust's is its home); output paths in the master's
         // arguments are made absolute (`master_args`).
         let home = crate::contract::HOME_VOLUME.1;
-        let cwd = if pod.mount_paths.iter().any(|m| m == home) {
+        let cwd = if c.mounts.iter().any(|m| m.path == home) {
             home
         } else {
             "/"
