@@ -9,6 +9,7 @@
 #   .tools/venv                               kubernetes-validate 1.37.0, checkov 3.3.30, locust
 #   .tools/env                                the variables tests read (source it, or let the test harness do so)
 #   bwrap (system package bubblewrap)         the sandbox `local` runs pods in; apt-get, only when missing
+#   pasta (system package passt)              the pods' own network namespace under `local`; apt-get, only when missing
 #
 # Every binary is checked against the digests below; a mismatch aborts.
 set -euo pipefail
@@ -122,7 +123,20 @@ install_bwrap() {
   command -v bwrap >/dev/null
 }
 
+# `local` gives the pods of a run their own network namespace through pasta (package passt); its
+# tests fail without it. A system package, installed only when `pasta` is missing.
+install_pasta() {
+  if command -v pasta >/dev/null 2>&1; then return; fi
+  log "installing passt (pasta, apt-get)"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q passt >/dev/null; then
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q passt >/dev/null
+  fi
+  command -v pasta >/dev/null
+}
+
 install_bwrap
+install_pasta
 install_helm3 &
 p3=$!
 install_helm4 &

@@ -145,6 +145,7 @@ fn python_names_are_looked_up_on_the_host_path() {
         "{}",
         r.stderr
     );
+    let dir = tempfile::tempdir().unwrap();
     let r = local(
         dir.path(),
         &spec(port, "", ""),
@@ -477,6 +478,11 @@ fn stop_at(mut cmd: Command, phase: &str, how: Stop) -> (Option<i32>, String, St
     let mut stderr = child.stderr.take().unwrap();
     let mut err = wait_for(&mut stderr, phase);
     let mut stdout = child.stdout.take();
+    // The phase's line comes just before its process starts.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tree(child.id()).len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let before = tree(child.id());
     assert!(before.len() > 1, "{phase}: nothing started yet");
     match how {
@@ -724,4 +730,61 @@ fn the_web_ui_is_published_on_this_machines_loopback() {
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let _ = stderr.read_to_string(&mut String::new());
     assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+/// docs/local.md's first example as written (its run time shortened), against the target it
+/// names: `examples/target.py` answers the example's GETs and POSTs, the pip step installs
+/// faker from the package index through the run's network, every request passes.
+#[test]
+fn the_docs_example_runs_as_written() {
+    let port = free_port();
+    let mut target = Command::new(venv_bin("python"))
+        .arg(repo().join("examples/target.py"))
+        .arg(port.to_string())
+        .spawn()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(bin())
+        .current_dir(repo())
+        .args(["local", "-f", "examples/checkout.yaml"])
+        .args(["--host", &format!("http://127.0.0.1:{port}")])
+        .args([
+            "--workers",
+            "2",
+            "--headless",
+            "--users",
+            "10",
+            "--spawn-rate",
+            "5",
+        ])
+        .args([
+            "--run-time",
+            "5s",
+            "--python",
+            venv_bin("python").to_str().unwrap(),
+        ])
+        .args(["--results-dir", dir.path().join("out").to_str().unwrap()])
+        .env_remove("PIP_NO_INDEX")
+        .output()
+        .unwrap();
+    let _ = target.kill();
+    let _ = target.wait();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("[init pip-install] Successfully installed faker-19.0.0"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Ramping to 10 users at a rate of 5.00 per second"),
+        "{stderr}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&read(dir.path().join("out/summary.json"))).unwrap();
+    assert!(
+        summary["totals"]["requests"].as_u64().unwrap() > 0,
+        "{summary}"
+    );
+    assert_eq!(summary["totals"]["failures"], 0, "{summary}");
 }

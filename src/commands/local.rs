@@ -54,8 +54,16 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
     let result = run(&master, &worker, &options);
     match (&result, &options.results_dir) {
         (Ok(_), Some(dir)) => report_results(dir, &spec.name),
-        // The cause comes first (printed by the caller); an empty folder is not left behind.
-        (Err(_), Some(dir)) => remove_if_empty(dir),
+        // The cause comes first (printed by the caller); an empty folder is not left behind,
+        // nor the default one's `locust-results/` when this run made it and nothing else is there.
+        (Err(_), Some(dir)) => {
+            remove_if_empty(dir);
+            if a.results_dir.is_none()
+                && let Some(parent) = dir.parent()
+            {
+                remove_if_empty(&parent.to_path_buf());
+            }
+        }
         _ => {}
     }
     match result {

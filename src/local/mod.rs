@@ -392,12 +392,11 @@ fn orphan_proof(cmd: &mut Command, death_signal: i32, netns: Option<(i32, i32)>)
         cmd.pre_exec(move || {
             libc::prctl(libc::PR_SET_PDEATHSIG, death_signal);
             libc::setpgid(0, 0);
-            if let Some((user, net)) = netns {
-                if libc::setns(user, libc::CLONE_NEWUSER) != 0
-                    || libc::setns(net, libc::CLONE_NEWNET) != 0
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
+            if let Some((user, net)) = netns
+                && (libc::setns(user, libc::CLONE_NEWUSER) != 0
+                    || libc::setns(net, libc::CLONE_NEWNET) != 0)
+            {
+                return Err(std::io::Error::last_os_error());
             }
             Ok(())
         });
@@ -1727,4 +1726,46 @@ fn start_workers(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pod_host_names() {
+        struct Case {
+            run: String,
+            pod: &'static str,
+            want: String,
+        }
+        let cases = [
+            Case {
+                run: "checkout-load".into(),
+                pod: "worker-1",
+                want: "checkout-load-worker-1".into(),
+            },
+            Case {
+                run: String::new(),
+                pod: "master",
+                want: "master".into(),
+            },
+            Case {
+                run: "x".repeat(70),
+                pod: "master",
+                want: "x".repeat(63),
+            },
+        ];
+        for c in cases {
+            assert_eq!(pod_hostname(&c.run, c.pod), c.want);
+        }
+    }
+
+    #[test]
+    fn signal_exit_codes() {
+        assert_eq!(signal_exit_code(libc::SIGINT), 130);
+        assert_eq!(signal_exit_code(libc::SIGTERM), 143);
+        assert_eq!(signal_exit_code(libc::SIGHUP), 129);
+        assert_eq!(signal_exit_code(libc::SIGPIPE), 141);
+    }
 }

@@ -485,11 +485,14 @@ mod tests {
             bwrap: "/usr/bin/bwrap".into(),
         };
         let env = vec![("A".to_string(), "b".to_string())];
+        let etc = [("passwd".to_string(), PathBuf::from("/pods/etc/passwd"))];
         let view = View {
             pod_root: Path::new("/pods/master"),
-            python_dirs: &[],
+            python_dirs: &[PathBuf::from("/opt/py")],
             writable: &[PathBuf::from("/tmp/results")],
-            cwd: Path::new("/"),
+            etc: &etc,
+            hostname: "run-master",
+            cwd: Path::new("/home/locust"),
             env: &env,
         };
         let a = sb.argv(
@@ -498,6 +501,19 @@ mod tests {
             &["python".to_string(), "-m".into(), "locust".into()],
         );
         assert!(window(&a, &["--uid", "1000", "--gid", "3000"]).is_some());
+        assert!(window(&a, &["--unshare-pid", "--unshare-ipc", "--unshare-uts"]).is_some());
+        assert!(window(&a, &["--hostname", "run-master", "--new-session"]).is_some());
+        assert!(window(&a, &["--ro-bind", "/pods/etc/passwd", "/etc/passwd"]).is_some());
+        assert!(window(&a, &["--ro-bind-try", "/opt/py", "/opt/py"]).is_some());
+        assert!(window(&a, &["--chdir", "/home/locust"]).is_some());
+        // Only what is listed: no home directory, no /run, /var or the host's /opt.
+        for hidden in ["/root", "/home", "/run", "/var", "/opt", "/srv", "/etc"] {
+            assert!(
+                !a.windows(2)
+                    .any(|w| w[0].starts_with("--") && w[0].contains("bind") && w[1] == hidden),
+                "{hidden} bound: {a:?}"
+            );
+        }
         assert!(window(&a, &["--cap-drop", "ALL"]).is_some());
         // Only NET_BIND_SERVICE may be added back.
         assert!(!a.iter().any(|x| x == "--cap-add"), "{a:?}");
@@ -540,6 +556,72 @@ mod tests {
                 PathBuf::from("/tmp/wheels"),
                 "/tmp/more".into(),
                 "/etc/ssl/cert.pem".into()
+            ]
+        );
+    }
+
+    #[test]
+    fn minimal_dirs_drop_system_trees_nested_and_repeated_dirs() {
+        struct Case {
+            dirs: &'static [&'static str],
+            want: &'static [&'static str],
+        }
+        let cases = [
+            Case {
+                dirs: &["/usr/lib/python3.11", "/usr/lib/python3/dist-packages"],
+                want: &[],
+            },
+            Case {
+                dirs: &[
+                    "/home/a/venv",
+                    "/home/a/venv/lib/python3.11/site-packages",
+                    "/home/a/venv",
+                ],
+                want: &["/home/a/venv"],
+            },
+            Case {
+                dirs: &[
+                    "/opt/venv/lib/site",
+                    "/opt/venv",
+                    "/root/.pyenv/versions/3.11.7",
+                ],
+                want: &["/opt/venv", "/root/.pyenv/versions/3.11.7"],
+            },
+            Case {
+                dirs: &["/", "relative", "/usrx"],
+                want: &["/usrx"],
+            },
+        ];
+        for c in cases {
+            let got = minimal_dirs(c.dirs.iter().map(PathBuf::from).collect());
+            let want: Vec<PathBuf> = c.want.iter().map(PathBuf::from).collect();
+            assert_eq!(got, want, "{:?}", c.dirs);
+        }
+    }
+
+    #[test]
+    fn output_arguments_become_absolute() {
+        let args: Vec<String> = [
+            "--csv",
+            "run",
+            "--html=out/r.html",
+            "--users",
+            "3",
+            "--logfile",
+            "/abs/l",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            absolute_outputs(&args, Path::new("/work/x")),
+            [
+                "--csv",
+                "/work/x/run",
+                "--html=/work/x/out/r.html",
+                "--users",
+                "3",
+                "--logfile",
+                "/abs/l"
             ]
         );
     }
