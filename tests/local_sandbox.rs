@@ -777,7 +777,7 @@ fn the_docs_example_runs_as_written() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("Ramping to 10 users at a rate of 5.00 per second"),
+        stderr.contains("Sending spawn jobs of 10 users at 5.00 spawn rate to 2 ready workers"),
         "{stderr}"
     );
     let summary: serde_json::Value =

@@ -488,7 +488,8 @@ mod tests {
         let etc = [("passwd".to_string(), PathBuf::from("/pods/etc/passwd"))];
         let view = View {
             pod_root: Path::new("/pods/master"),
-            python_dirs: &[PathBuf::from("/opt/py")],
+            // A directory that exists (exposing skips missing ones).
+            python_dirs: &[PathBuf::from(env!("CARGO_MANIFEST_DIR"))],
             writable: &[PathBuf::from("/tmp/results")],
             etc: &etc,
             hostname: "run-master",
@@ -504,7 +505,8 @@ mod tests {
         assert!(window(&a, &["--unshare-pid", "--unshare-ipc", "--unshare-uts"]).is_some());
         assert!(window(&a, &["--hostname", "run-master", "--new-session"]).is_some());
         assert!(window(&a, &["--ro-bind", "/pods/etc/passwd", "/etc/passwd"]).is_some());
-        assert!(window(&a, &["--ro-bind-try", "/opt/py", "/opt/py"]).is_some());
+        let python = env!("CARGO_MANIFEST_DIR");
+        assert!(window(&a, &["--ro-bind-try", python, python]).is_some());
         assert!(window(&a, &["--chdir", "/home/locust"]).is_some());
         // Only what is listed: no home directory, no /run, /var or the host's /opt.
         for hidden in ["/root", "/home", "/run", "/var", "/opt", "/srv", "/etc"] {
