@@ -1697,3 +1697,46 @@ fn allow_commands_runs_them_and_prints_each_first() {
     );
     assert!(all.contains(&format!("--web-port {web}\n")), "{all}");
 }
+
+/// `check` warns (exit 0: the cluster takes it) about what `local` refuses, from the same list,
+/// with `local`'s own line after `local would refuse: `.
+#[test]
+fn check_warns_what_local_would_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("spec.yaml");
+    std::fs::write(
+        &f,
+        spec_with_helm_values(9, "    master.args: '[\"--foo\"]'\n"),
+    )
+    .unwrap();
+    let check = Command::new(bin())
+        .args(["check", "-f"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("local would refuse:"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        line.ends_with(": spec.helmValues[\"master.args\"]: warning: local would refuse: master.args (set by spec.helmValues[\"master.args\"]): `/opt/venv/bin/locust --master --foo` is not a command locust-planton generated"),
+        "{line}"
+    );
+    // `local` refuses with the same line, before anything runs.
+    let local = Command::new(bin())
+        .current_dir(dir.path())
+        .args(["local", "-f"])
+        .arg(&f)
+        .arg("--headless")
+        .output()
+        .unwrap();
+    assert_eq!(local.status.code(), Some(1));
+    let refused = line.split("local would refuse: ").nth(1).unwrap();
+    assert!(
+        String::from_utf8_lossy(&local.stderr).contains(&format!("\n{refused}\n")),
+        "{}",
+        String::from_utf8_lossy(&local.stderr)
+    );
+}
