@@ -14,9 +14,12 @@ pub fn run(path: &str, format: ReportFormat) -> Result<Output, Failure> {
             findings
                 .items
                 .extend(crate::postrender::preflight::findings(&s.values, &spec.helm_values).items);
-            // What `local` refuses the cluster takes: a warning, from `local`'s own list.
+            // What `local` refuses the cluster takes: a warning, from `local`'s own list (pod
+            // paths with `..` are warned about above, at the same key, by the values).
             for r in crate::local::spec_pods(&spec, &s, false).2 {
-                findings.warn(r.by, format!("local would refuse: {}", r.line));
+                if r.command {
+                    findings.warn(r.by, format!("local would refuse: {}", r.line));
+                }
             }
             findings
         }
