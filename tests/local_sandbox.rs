@@ -788,3 +788,57 @@ fn the_docs_example_runs_as_written() {
     );
     assert_eq!(summary["totals"]["failures"], 0, "{summary}");
 }
+
+/// Without pasta, `--sandbox required` refuses before anything runs and `auto` says once that
+/// the pods share this machine's network (and the run still passes, sandboxed otherwise).
+#[test]
+fn without_pasta_auto_warns_once_and_required_refuses() {
+    let port = http_target();
+    let tools = tempfile::tempdir().unwrap();
+    let bwrap = std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|d| d.join("bwrap"))
+        .find(|p| p.is_file())
+        .expect("bwrap on PATH (scripts/install-tools.sh installs it)");
+    std::os::unix::fs::symlink(&bwrap, tools.path().join("bwrap")).unwrap();
+    // The rest of a machine's PATH, without the directory pasta is in.
+    for tool in ["true", "cat"] {
+        let found = ["/usr/bin", "/bin"]
+            .iter()
+            .map(|d| Path::new(d).join(tool))
+            .find(|p| p.is_file())
+            .unwrap();
+        std::os::unix::fs::symlink(found, tools.path().join(tool)).unwrap();
+    }
+    let path = tools.path().display().to_string();
+    let python = venv_bin("python");
+    let text = spec(port, "", "");
+    let dir = tempfile::tempdir().unwrap();
+    let r = local(
+        dir.path(),
+        &text,
+        &[&["--python", python.to_str().unwrap()], HEADLESS].concat(),
+        &[("PATH", Some(&path))],
+    );
+    passed(&r);
+    let warning = "locust-planton: warning: pasta (package passt) is not installed (Linux: `apt-get install passt`, `dnf install passt`), so the pods cannot get a network of their own; the pods share this machine's network (its loopback services and abstract UNIX sockets are reachable from them). --sandbox=required refuses instead.\n";
+    assert_eq!(r.stderr.matches(warning).count(), 1, "{}", r.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let r = local(
+        dir.path(),
+        &text,
+        &[
+            &[
+                "--python",
+                python.to_str().unwrap(),
+                "--sandbox",
+                "required",
+            ],
+            HEADLESS,
+        ]
+        .concat(),
+        &[("PATH", Some(&path))],
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.ends_with("locust-planton: --sandbox=required: pasta (package passt) is not installed (Linux: `apt-get install passt`, `dnf install passt`), so the pods cannot get a network of their own\n"), "{}", r.stderr);
+    assert!(!r.stderr.contains("Starting Locust"), "{}", r.stderr);
+}

@@ -218,9 +218,17 @@ fn start_holder(bwrap: &Path) -> Result<(Child, u32), NetError> {
     let own = std::fs::read_link("/proc/self/ns/net").ok();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let inside = super::children_of(holder.id())
-            .into_iter()
-            .find(|pid| std::fs::read_link(format!("/proc/{pid}/ns/net")).ok() != own);
+        // In its namespaces, and mapped: a process joining a user namespace before bwrap has
+        // written its uid_map would have no user there (and could not make its own sandbox).
+        let mapped = |pid: i32| {
+            ["uid_map", "gid_map"].iter().all(|m| {
+                std::fs::read_to_string(format!("/proc/{pid}/{m}"))
+                    .is_ok_and(|t| !t.trim().is_empty())
+            })
+        };
+        let inside = super::children_of(holder.id()).into_iter().find(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/ns/net")).ok() != own && mapped(*pid)
+        });
         if let Some(pid) = inside {
             return Ok((holder, pid as u32));
         }
