@@ -512,7 +512,26 @@ fn stop_at(mut cmd: Command, phase: &str, how: Stop) -> (Option<i32>, String, St
     assert_eq!(
         running(&before[1..]),
         Vec::<u32>::new(),
-        "{phase} {how:?}: processes of the run left\n{err}"
+        "{phase} {how:?}: processes of the run left: {:?}\n{err}",
+        running(&before[1..])
+            .iter()
+            .map(|p| {
+                let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+                let cmd = std::fs::read(format!("/proc/{p}/cmdline"))
+                    .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+                    .unwrap_or_default();
+                format!(
+                    "{} {}",
+                    stat.rsplit_once(')')
+                        .map_or("", |x| x.1)
+                        .split_whitespace()
+                        .take(2)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    &cmd[..cmd.len().min(60)]
+                )
+            })
+            .collect::<Vec<_>>()
     );
     (status.code(), reader.join().unwrap(), err)
 }

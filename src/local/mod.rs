@@ -278,7 +278,7 @@ pub fn install_locust(version: &str) -> Result<String, LocalError> {
 /// Runs a host command to its end, or until a signal stops the run: then its process group
 /// is ended (pip's own children too) and the run stops.
 fn run_to_end(c: &mut Command) -> Result<(), LocalError> {
-    orphan_proof(c, libc::SIGKILL, None);
+    orphan_proof(c, libc::SIGKILL, None, 0);
     let mut child = c.spawn().map_err(io_at(format!("{c:?}")))?;
     loop {
         if let Some(status) = child.try_wait().map_err(io_at(format!("{c:?}")))? {
@@ -384,22 +384,78 @@ fn print_stdout(line: &str) {
 ///
 /// `death_signal` is SIGTERM for what runs a pod (bwrap dies of it and SIGKILLs its sandbox;
 /// unsandboxed, the run wrapper ends its Locust on it) and SIGKILL for everything else.
-fn orphan_proof(cmd: &mut Command, death_signal: i32, netns: Option<(i32, i32)>) {
+///
+/// `group` is the run's process group (`RunGroup`), 0 for a group of its own.
+pub(crate) fn orphan_proof(
+    cmd: &mut Command,
+    death_signal: i32,
+    netns: Option<(i32, i32)>,
+    group: libc::pid_t,
+) {
     use std::os::unix::process::CommandExt;
-    // SAFETY: prctl, setpgid and setns are async-signal-safe; the fds stay open in the parent
-    // (owned by `net::PodNetwork`) until the child has exec'd.
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: prctl, setpgid, setns, getppid and _exit are async-signal-safe; the fds stay open
+    // in the parent (owned by `net::PodNetwork`) until the child has exec'd.
     unsafe {
         cmd.pre_exec(move || {
-            libc::prctl(libc::PR_SET_PDEATHSIG, death_signal);
-            libc::setpgid(0, 0);
+            libc::setpgid(0, group);
             if let Some((user, net)) = netns
                 && (libc::setns(user, libc::CLONE_NEWUSER) != 0
                     || libc::setns(net, libc::CLONE_NEWNET) != 0)
             {
                 return Err(std::io::Error::last_os_error());
             }
+            // After setns: entering a user namespace changes the credentials, which clears the
+            // parent-death signal. A parent already gone would never send it: end now.
+            libc::prctl(libc::PR_SET_PDEATHSIG, death_signal);
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
             Ok(())
         });
+    }
+}
+
+/// The run's process group, led by a `sh` that kills the whole group once its stdin (a pipe
+/// from us) closes, that is when `local` ends, however it ends. The parent-death signal alone
+/// does not hold: bwrap and pasta may change their credentials, which clears it.
+pub(crate) struct RunGroup {
+    watchdog: Option<Child>,
+}
+
+impl RunGroup {
+    pub(crate) fn start() -> Self {
+        let mut cmd = Command::new("/bin/sh");
+        cmd.args(["-c", "read _ignored; kill -KILL 0"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setpgid is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::setpgid(0, 0);
+                Ok(())
+            });
+        }
+        RunGroup {
+            watchdog: cmd.spawn().ok(),
+        }
+    }
+
+    /// The group to join (0: none could be made, each process gets its own).
+    pub(crate) fn id(&self) -> libc::pid_t {
+        self.watchdog.as_ref().map_or(0, |w| w.id() as libc::pid_t)
+    }
+}
+
+impl Drop for RunGroup {
+    fn drop(&mut self) {
+        if let Some(w) = &mut self.watchdog {
+            // Only the watchdog: the run's processes have been stopped by then.
+            let _ = w.kill();
+            let _ = w.wait();
+        }
     }
 }
 
@@ -613,6 +669,7 @@ fn spawn(
     env: &[(String, String)],
     sandboxed: bool,
     netns: Option<(i32, i32)>,
+    group: libc::pid_t,
     watch: Option<Arc<Watch>>,
     hints: Option<Hints>,
 ) -> Result<Proc, LocalError> {
@@ -624,7 +681,14 @@ fn spawn(
     for (k, v) in env {
         cmd.env(k, v);
     }
-    orphan_proof(&mut cmd, libc::SIGTERM, netns);
+    // A sandbox's bwrap dies with us at once, taking its PID namespace; unsandboxed, the run
+    // wrapper ends its Locust on SIGTERM.
+    let death = if sandboxed {
+        libc::SIGKILL
+    } else {
+        libc::SIGTERM
+    };
+    orphan_proof(&mut cmd, death, netns, group);
     let mut child = cmd.spawn().map_err(io_at(&argv[0]))?;
     let out = child.stdout.take().unwrap();
     let err = child.stderr.take().unwrap();
@@ -792,6 +856,8 @@ pub(crate) fn wait_gone(pids: &[u32]) {
 
 /// How containers become processes: sandboxed at the pod's paths, or re-rooted.
 struct Exec<'a> {
+    /// Declared first, dropped last: every process of the run is in it.
+    group: RunGroup,
     sandbox: Option<Sandbox>,
     /// The run's network namespace (sandboxed, where pasta works).
     network: Option<net::PodNetwork>,
@@ -813,8 +879,9 @@ impl<'a> Exec<'a> {
         plan: &net::Plan,
     ) -> Result<Self, LocalError> {
         let cwd = std::env::current_dir().map_err(io_at("the current folder"))?;
+        let group = RunGroup::start();
         let network = match &sandbox {
-            Some(sb) => start_network(sb, opts.sandbox, tmp, plan)?,
+            Some(sb) => start_network(sb, opts.sandbox, tmp, plan, group.id())?,
             None => None,
         };
         let mut etc = if sandbox.is_some() {
@@ -826,6 +893,7 @@ impl<'a> Exec<'a> {
             etc.push(("resolv.conf".into(), n.resolv_conf.clone()));
         }
         Ok(Exec {
+            group,
             writable: if sandbox.is_some() {
                 sandbox::output_dirs(&opts.master_args, &cwd)
             } else {
@@ -863,7 +931,7 @@ impl<'a> Exec<'a> {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        orphan_proof(&mut cmd, libc::SIGKILL, self.netns());
+        orphan_proof(&mut cmd, libc::SIGKILL, self.netns(), self.group.id());
         let out = cmd.output().map_err(io_at(&argv[0]))?;
         if out.status.success() {
             return Ok(());
@@ -1007,6 +1075,7 @@ impl<'a> Exec<'a> {
             &env,
             self.sandbox.is_some(),
             self.netns(),
+            self.group.id(),
             watch,
             hints,
         )
@@ -1020,9 +1089,10 @@ fn start_network(
     mode: SandboxMode,
     tmp: &Path,
     plan: &net::Plan,
+    group: libc::pid_t,
 ) -> Result<Option<net::PodNetwork>, LocalError> {
     let started = match sandbox::find_in_path("pasta") {
-        Some(pasta) => net::PodNetwork::start(&sandbox.bwrap, &pasta, tmp, plan),
+        Some(pasta) => net::PodNetwork::start(&sandbox.bwrap, &pasta, tmp, plan, group),
         None => Err(LocalError::NoSandbox(
             "pasta (package passt) is not installed (Linux: `apt-get install passt`, `dnf install passt`), so the pods cannot get a network of their own".into(),
         )),

@@ -101,9 +101,10 @@ impl PodNetwork {
         pasta: &Path,
         dir: &Path,
         plan: &Plan,
+        group: libc::pid_t,
     ) -> Result<Self, super::LocalError> {
         use super::LocalError;
-        let (holder, holder_pid) = start_holder(bwrap).map_err(LocalError::NoSandbox)?;
+        let (holder, holder_pid) = start_holder(bwrap, group).map_err(LocalError::NoSandbox)?;
         let open = |kind: &str| {
             File::open(format!("/proc/{holder_pid}/ns/{kind}"))
                 .map_err(|e| LocalError::NoSandbox(format!("the run's {kind} namespace: {e}")))
@@ -112,7 +113,14 @@ impl PodNetwork {
         let mut web = plan.web;
         let mut tries = 0;
         let pasta = loop {
-            match start_pasta(pasta, dir, holder_pid, plan.host_ports, web.map(|w| w.port)) {
+            match start_pasta(
+                pasta,
+                dir,
+                holder_pid,
+                plan.host_ports,
+                web.map(|w| w.port),
+                group,
+            ) {
                 Ok(p) => break p,
                 Err((busy, why)) => {
                     let Some(w) = web.as_mut().filter(|w| busy && !w.explicit) else {
@@ -187,22 +195,9 @@ fn resolv_conf_text() -> String {
     text
 }
 
-/// Kills the child if this process dies, and keeps terminal signals away from it.
-fn orphan_proof(cmd: &mut Command) {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: prctl and setpgid are async-signal-safe.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            libc::setpgid(0, 0);
-            Ok(())
-        });
-    }
-}
-
 /// bwrap in new user and network namespaces running `cat` on a pipe from us; returns it and
 /// the pid of the process inside (the namespaces' holder).
-fn start_holder(bwrap: &Path) -> Result<(Child, u32), NetError> {
+fn start_holder(bwrap: &Path, group: libc::pid_t) -> Result<(Child, u32), NetError> {
     let cat = super::sandbox::find_in_path("cat").unwrap_or_else(|| "/bin/cat".into());
     let mut cmd = Command::new(bwrap);
     cmd.args(["--unshare-user", "--unshare-net", "--die-with-parent"])
@@ -211,7 +206,7 @@ fn start_holder(bwrap: &Path) -> Result<(Child, u32), NetError> {
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    orphan_proof(&mut cmd);
+    super::orphan_proof(&mut cmd, libc::SIGKILL, None, group);
     let mut holder = cmd
         .spawn()
         .map_err(|e| format!("{}: {e}", bwrap.display()))?;
@@ -252,6 +247,7 @@ fn start_pasta(
     holder_pid: u32,
     host_ports: &[u16],
     web_port: Option<u16>,
+    group: libc::pid_t,
 ) -> Result<Child, (bool, NetError)> {
     let pid_file = dir.join("pasta.pid");
     let log = dir.join("pasta.log");
@@ -274,7 +270,9 @@ fn start_pasta(
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log_file);
-    orphan_proof(&mut cmd);
+    // pasta enters a user namespace of its own (clearing the parent-death signal) and outlives
+    // a namespace named by PID: the run's group ends it with `local`.
+    super::orphan_proof(&mut cmd, libc::SIGKILL, None, group);
     let mut child = cmd
         .spawn()
         .map_err(|e| (false, format!("{}: {e}", pasta.display())))?;
