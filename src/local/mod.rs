@@ -663,13 +663,22 @@ struct Proc {
 }
 
 /// Spawns a process whose output lines are printed with `[label] `; it dies with us.
+/// Where a pod process runs: sandboxed or not, in the run's network, in the run's group.
+struct Placement {
+    sandboxed: bool,
+    netns: Option<(i32, i32)>,
+    group: libc::pid_t,
+}
+
 fn spawn(
     label: String,
     argv: &[String],
     env: &[(String, String)],
-    sandboxed: bool,
-    netns: Option<(i32, i32)>,
-    group: libc::pid_t,
+    Placement {
+        sandboxed,
+        netns,
+        group,
+    }: Placement,
     watch: Option<Arc<Watch>>,
     hints: Option<Hints>,
 ) -> Result<Proc, LocalError> {
@@ -1073,9 +1082,11 @@ impl<'a> Exec<'a> {
             label,
             &argv,
             &env,
-            self.sandbox.is_some(),
-            self.netns(),
-            self.group.id(),
+            Placement {
+                sandboxed: self.sandbox.is_some(),
+                netns: self.netns(),
+                group: self.group.id(),
+            },
             watch,
             hints,
         )
