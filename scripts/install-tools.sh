@@ -11,6 +11,7 @@
 #   .tools/bin/kcp                           etcd + kube-apiserver v1.37 (Go module tools/kcp; scripts/kube.sh runs it)
 #   .tools/env                                the variables tests read (source it, or let the test harness do so)
 #   bwrap (system package bubblewrap)         the sandbox `local` runs pods in; apt-get, only when missing
+#   pasta (system package passt)              the pods' own network namespace under `local`; apt-get, only when missing
 #
 # Every binary is checked against the digests below; a mismatch aborts.
 set -euo pipefail
@@ -124,6 +125,18 @@ install_bwrap() {
   command -v bwrap >/dev/null
 }
 
+# `local` gives the pods of a run their own network namespace through pasta (package passt); its
+# tests fail without it. A system package, installed only when `pasta` is missing.
+install_pasta() {
+  if command -v pasta >/dev/null 2>&1; then return; fi
+  log "installing passt (pasta, apt-get)"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q passt >/dev/null; then
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q passt >/dev/null
+  fi
+  command -v pasta >/dev/null
+}
+
 # The Go judge (tools/psa) is built from source with the machine's Go and pinned modules (go.sum
 # checks every one, fetched through the Go module proxy). The stamp is the sha256 of its inputs:
 # the module's files, the Kubernetes version file and `go version`; a build happens only when it
@@ -182,6 +195,7 @@ install_kcp() {
 }
 
 install_bwrap
+install_pasta
 install_psa_judge &
 pj=$!
 install_kcp &

@@ -275,54 +275,36 @@ fn a_script_syntax_error_fails_fast_and_leaves_nothing_behind() {
     );
 }
 
-#[test]
-fn ctrl_c_stops_every_process() {
-    let port = target();
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("spec.yaml");
-    std::fs::write(&f, spec(port, "/ok", "", "")).unwrap();
-    let (mp, wp) = (free_port(), free_port());
-    let mut child = Command::new(bin())
-        .current_dir(f.parent().unwrap())
-        .args(["local", "-f"])
-        .arg(&f)
-        .args([
-            "--python",
-            venv_bin("python").to_str().unwrap(),
-            "--workers",
-            "2",
-            "--master-port",
-            &mp.to_string(),
-            "--web-port",
-            &wp.to_string(),
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait for the web UI, then interrupt like a terminal would.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", wp)).is_err() {
-        assert!(Instant::now() < deadline, "web UI never came up");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert!(
-        leftovers(mp).len() >= 3,
-        "master and two workers run: {:?}",
-        leftovers(mp)
-    );
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0));
-    assert!(leftovers(mp).is_empty(), "{:?}", leftovers(mp));
-}
+// Stopping (Ctrl-C, SIGTERM, SIGHUP, SIGKILL, a closed stdout) at every phase:
+// tests/local_sandbox.rs, on the process tree.
 
 #[test]
 fn missing_locust_says_how_to_get_it() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("spec.yaml");
     std::fs::write(&f, spec(9, "/ok", "", "")).unwrap();
+    // A Python without Locust: a venv of the test venv's Python, without its packages.
+    let bare = dir.path().join("bare");
+    let made = Command::new(venv_bin("python"))
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&bare)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let python = bare.join("bin/python");
+    let out = Command::new(bin())
+        .current_dir(f.parent().unwrap())
+        .args(["local", "-f"])
+        .arg(&f)
+        .arg("--python")
+        .arg(&python)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let p = python.display();
+    assert!(stderr.ends_with(&format!("locust-planton: {p} cannot import locust; install it (`{p} -m pip install locust==2.32.2`) or pass --install-locust to use a cached virtualenv\n")), "{stderr}");
+    // Not a Python at all.
     let out = Command::new(bin())
         .current_dir(f.parent().unwrap())
         .args(["local", "-f"])
@@ -331,8 +313,10 @@ fn missing_locust_says_how_to_get_it() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("/bin/false cannot import locust; install it (`/bin/false -m pip install locust==2.32.2`) or pass --install-locust"), "{stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "locust-planton: /bin/false does not run as a Python here: (no output)\n"
+    );
 }
 
 /// `spec.loadTest.run`: the pods' own headless flags and the result wrapper, with real Locust.
@@ -636,6 +620,9 @@ fn master_port_of(stderr: &str) -> u16 {
         .lines()
         .find_map(|l| l.strip_prefix("locust-planton: master listens for workers on 127.0.0.1:"))
         .unwrap_or_else(|| panic!("no master port line:\n{stderr}"))
+        .split_whitespace()
+        .next()
+        .unwrap()
         .parse()
         .unwrap()
 }
@@ -670,18 +657,22 @@ fn two_runs_at_once_on_default_ports_both_pass() {
         );
         ports.push(master_port_of(&stderr));
     }
-    assert_ne!(ports[0], ports[1], "each run has its own master port");
-    assert!(ports.iter().all(|p| *p >= 5557), "{ports:?}");
-    let both = outs
-        .iter()
-        .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
-        .collect::<String>();
-    assert!(
-        both.contains("is in use; trying"),
-        "a taken default port moved: {both}"
-    );
-    for p in ports {
-        assert!(leftovers(p).is_empty());
+    // Each run has its own network: both masters hold 5557 there, each with its own workers.
+    assert_eq!(ports, [5557, 5557]);
+    for o in &outs {
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            stderr.contains("locust-planton: master listens for workers on 127.0.0.1:5557 (in the run's own network)"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("is in use; trying"), "{stderr}");
+        assert!(stderr.contains("2 workers connected"), "{stderr}");
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(
+            stdout.matches("locust-planton-result").count(),
+            1,
+            "{stdout}"
+        );
     }
 }
 
@@ -742,15 +733,30 @@ fn a_taken_default_web_port_moves_and_a_chosen_one_fails() {
         .args(["local", "-f"])
         .arg(&f)
         .args(["--python", venv_bin("python").to_str().unwrap()])
-        .args(["--workers", "1", "--master-port", &taken])
-        .args(headless("3s"))
+        .args(["--workers", "1", "--web-port", &taken])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains(&format!("--master-port {taken}: the port is in use by another process; choose a free one, or leave --master-port out")),
+        stderr.ends_with(&format!("locust-planton: --web-port {taken}: the port is in use by another process; choose a free one, or leave --web-port out to use the first free port from its default\n")),
         "{stderr}"
+    );
+    // The master's worker port is in the run's own network: one taken here does not matter.
+    let out = Command::new(bin())
+        .current_dir(f.parent().unwrap())
+        .args(["local", "-f"])
+        .arg(&f)
+        .args(["--python", venv_bin("python").to_str().unwrap()])
+        .args(["--workers", "1", "--master-port", &taken])
+        .args(headless("2s"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     assert!(
         !stderr.contains("[worker-1]"),
@@ -1690,4 +1696,47 @@ fn allow_commands_runs_them_and_prints_each_first() {
         "{all}"
     );
     assert!(all.contains(&format!("--web-port {web}\n")), "{all}");
+}
+
+/// `check` warns (exit 0: the cluster takes it) about what `local` refuses, from the same list,
+/// with `local`'s own line after `local would refuse: `.
+#[test]
+fn check_warns_what_local_would_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("spec.yaml");
+    std::fs::write(
+        &f,
+        spec_with_helm_values(9, "    master.args: '[\"--foo\"]'\n"),
+    )
+    .unwrap();
+    let check = Command::new(bin())
+        .args(["check", "-f"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("local would refuse:"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        line.ends_with(": spec.helmValues[\"master.args\"]: warning: local would refuse: master.args (set by spec.helmValues[\"master.args\"]): `/opt/venv/bin/locust --master --foo` is not a command locust-planton generated"),
+        "{line}"
+    );
+    // `local` refuses with the same line, before anything runs.
+    let local = Command::new(bin())
+        .current_dir(dir.path())
+        .args(["local", "-f"])
+        .arg(&f)
+        .arg("--headless")
+        .output()
+        .unwrap();
+    assert_eq!(local.status.code(), Some(1));
+    let refused = line.split("local would refuse: ").nth(1).unwrap();
+    assert!(
+        String::from_utf8_lossy(&local.stderr).contains(&format!("\n{refused}\n")),
+        "{}",
+        String::from_utf8_lossy(&local.stderr)
+    );
 }

@@ -346,6 +346,8 @@ fn local(a: LocalArgs) -> Result<u8, Failure> {
                 .python
                 .or_else(|| std::env::var("LOCUST_PLANTON_PYTHON").ok())
                 .unwrap_or_else(|| "python3".into()),
+            // `commands::local` resolves `python` into it.
+            interpreter: Default::default(),
             master_port: local_port(a.master_port, 5557),
             web_port: local_port(a.web_port, 8089),
             master_args: a.master_args,

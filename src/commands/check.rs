@@ -12,10 +12,17 @@ pub fn run(path: &str, format: ReportFormat) -> Result<(Output, String), Failure
     let findings = match crate::spec::read(&input.text) {
         Ok((spec, mut findings)) => {
             let s = crate::values::synthesize(&spec);
-            findings.items.extend(s.findings.items);
+            findings.items.extend(s.findings.items.iter().cloned());
             findings
                 .items
                 .extend(crate::postrender::preflight::findings(&s.values, &spec.helm_values).items);
+            // What `local` refuses the cluster takes: a warning, from `local`'s own list (pod
+            // paths with `..` are warned about above, at the same key, by the values).
+            for r in crate::local::spec_pods(&spec, &s, false).2 {
+                if r.command {
+                    findings.warn(r.by, format!("local would refuse: {}", r.line));
+                }
+            }
             findings
         }
         Err(findings) => findings,

@@ -1,16 +1,14 @@
 //! `local`: the rendered pods as local processes (see `crate::local`).
 
 use super::{Failure, Loaded};
-use crate::local::pod::{PodView, mark_foreign, pod_view};
+use crate::local::pod::PodView;
 use crate::local::{
-    LocalError, LocalOptions, climbing_line, command_refusals, install_locust, installed_locust,
-    run,
+    LocalError, LocalOptions, install_locust, probe_interpreter, refusal_lines, resolve_python,
+    run, signal_exit_code, spec_pods, watch_signals,
 };
 use crate::spec::LoadTestSpec;
 use crate::values::Synthesized;
-use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::{Path, PathBuf};
 
 pub struct LocalArgs {
     pub file: String,
@@ -28,17 +26,19 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
     let (spec, s) = (&l.spec, &l.synthesized);
     let mut options = a.options;
     let (master, worker) = confined_pods(spec, s, options.allow_commands)?;
+    // From here on a signal ends every process started and the run exits 128 + its number.
+    watch_signals().map_err(failure)?;
     options.workers = worker_count(a.workers, spec);
     options.locust_version = pods_locust(s, a.install_locust, &options.python);
-    if a.install_locust {
-        options.python =
-            install_locust(&options.locust_version).map_err(|e| Failure::failed(e.to_string()))?;
-    }
+    let python = if a.install_locust {
+        install_locust(&options.locust_version).map_err(failure)?
+    } else {
+        options.python.clone()
+    };
+    let resolved = resolve_python(&python).map_err(failure)?;
+    options.python = resolved.display().to_string();
+    options.interpreter = probe_interpreter(&resolved).map_err(failure)?;
     compare_installed_locust(s, &options);
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let flag = interrupted.clone();
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-        .map_err(|e| Failure::failed(format!("cannot handle Ctrl-C: {e}")))?;
     let headless = options.headless.is_some() || spec.extensions.run.is_some();
     options.name = spec.name.clone();
     if headless {
@@ -51,49 +51,57 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
             "locust-planton: warning: --results-dir applies to headless runs only (--headless or spec.loadTest.run); this run has the web UI"
         );
     }
-    let result = run(&master, &worker, &options, interrupted);
-    if let Some(dir) = &options.results_dir {
-        report_results(dir, &spec.name);
+    let result = run(&master, &worker, &options);
+    match (&result, &options.results_dir) {
+        (Ok(_), Some(dir)) => report_results(dir, &spec.name),
+        // The cause comes first (printed by the caller); an empty folder is not left behind,
+        // nor the default one's `locust-results/` when this run made it and nothing else is there.
+        (Err(_), Some(dir)) => {
+            remove_if_empty(dir);
+            if a.results_dir.is_none()
+                && let Some(parent) = dir.parent()
+            {
+                remove_if_empty(&parent.to_path_buf());
+            }
+        }
+        _ => {}
     }
     match result {
         Ok(code) => Ok(u8::try_from(code).unwrap_or(1)),
-        Err(e) => Err(Failure::failed(e.to_string())),
+        Err(e) => Err(failure(e)),
     }
 }
 
-/// The master and worker pods, refused (docs/local.md "Confinement") when a pod path climbs out
-/// with `..` (named from the values, as `check` names them) or a command is one locust-planton
-/// did not generate (the pods of the same spec without helmValues are its own), before anything
-/// runs or is written.
+/// A `local` error as the command's failure: a stopped run exits 128 + the signal's number.
+fn failure(e: LocalError) -> Failure {
+    match e {
+        LocalError::Stopped(signal) => Failure {
+            code: signal_exit_code(signal),
+            message: e.to_string(),
+        },
+        e => Failure::failed(e.to_string()),
+    }
+}
+
+fn remove_if_empty(dir: &PathBuf) {
+    if std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_none()) {
+        let _ = std::fs::remove_dir(dir);
+    }
+}
+
+/// The master and worker pods, refused (docs/local.md "Confinement") before anything runs or is
+/// written when `crate::local::spec_pods` finds anything to refuse (`check` warns about the
+/// same list).
 fn confined_pods(
     spec: &LoadTestSpec,
     s: &Synthesized,
     allow_commands: bool,
 ) -> Result<(PodView, PodView), Failure> {
-    let mut refused: Vec<String> = crate::values::pod_paths::pod_paths(&s.values)
-        .into_iter()
-        .filter_map(|(field, path)| {
-            let resolved = crate::values::pod_paths::climbs_out(&path)?;
-            let key = field.split('[').next().unwrap_or(&field);
-            let by = crate::values::helm_values::set_by(&spec.helm_values, key);
-            Some(climbing_line(
-                &format!("{field} (set by {by})"),
-                &path,
-                &resolved,
-            ))
-        })
-        .collect();
-    let own = crate::values::synthesize(&LoadTestSpec {
-        helm_values: Vec::new(),
-        ..spec.clone()
-    });
-    let mut master = pod_view(s, "master");
-    let mut worker = pod_view(s, "worker");
-    mark_foreign(&mut master, &pod_view(&own, "master"), &spec.helm_values);
-    mark_foreign(&mut worker, &pod_view(&own, "worker"), &spec.helm_values);
-    refused.extend(command_refusals(&master, &worker, allow_commands));
+    let (master, worker, refused) = spec_pods(spec, s, allow_commands);
     if !refused.is_empty() {
-        return Err(Failure::failed(LocalError::Refused(refused).to_string()));
+        return Err(Failure::failed(
+            LocalError::Refused(refusal_lines(&refused)).to_string(),
+        ));
     }
     Ok((master, worker))
 }
@@ -146,7 +154,7 @@ fn pods_locust(s: &Synthesized, install_locust: bool, python: &str) -> String {
 /// Names the Locust that will run, warning when it is not the pods'.
 fn compare_installed_locust(s: &Synthesized, options: &LocalOptions) {
     let wanted = &options.locust_version;
-    match installed_locust(&options.python) {
+    match options.interpreter.locust.clone() {
         Some(v) if s.locust.version.as_ref().is_some_and(|w| *w != v) => eprintln!(
             "locust-planton: warning: {} has Locust {v}, but the pods run Locust {wanted} (image {}); results may differ — --install-locust runs {wanted}",
             options.python, s.locust.image
@@ -165,9 +173,8 @@ fn report_results(dir: &Path, name: &str) {
         None => eprintln!("locust-planton: the run left no summary.json (it did not finish)"),
     }
     // A run that wrote nothing leaves no empty folder behind.
-    if std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_none()) {
-        let _ = std::fs::remove_dir(dir);
-    } else {
+    remove_if_empty(&dir.to_path_buf());
+    if dir.exists() {
         eprintln!("locust-planton: results in {}", dir.display());
     }
 }
