@@ -266,11 +266,35 @@ fn missing_helm_says_how_to_install_it() {
     );
 }
 
-/// A chart archive whose digest is not the pinned one (here: our test chart, packaged).
-fn packaged_test_chart(dir: &Path) -> std::path::PathBuf {
-    let out = helm_cmd(&helm3(), dir)
-        .args(["package", &mini_chart(), "--destination"])
-        .arg(dir)
+/// Writes `to`, an archive of the same files as the archive `from` in other bytes: entries in
+/// reverse order, each folder as an entry of its own, another mtime, owner and mode, the chart
+/// folder named `top`, gzip at `level` (Python's tarfile and gzip).
+fn repack(from: &Path, to: &Path, mtime: u64, level: u32, top: &str) {
+    let script = r#"
+import gzip, io, sys, tarfile
+src, dst, mtime, level, top = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+with tarfile.open(src, "r:gz") as t:
+    files = [(m.name.split("/", 1)[1], t.extractfile(m).read()) for m in t.getmembers() if m.isfile()]
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as out:
+    dirs = sorted({"/".join(n.split("/")[:i]) for n, _ in files for i in range(1, n.count("/") + 1)})
+    for d in [""] + dirs:
+        info = tarfile.TarInfo(f"{top}/{d}".rstrip("/"))
+        info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o700, mtime
+        out.addfile(info)
+    for name, data in reversed(files):
+        info = tarfile.TarInfo(f"{top}/{name}")
+        info.size, info.mode, info.mtime = len(data), 0o600, mtime
+        info.uid, info.gid, info.uname, info.gname = 4242, 4242, "someone", "staff"
+        out.addfile(info, io.BytesIO(data))
+with open(dst, "wb") as f:
+    f.write(gzip.compress(buf.getvalue(), compresslevel=level, mtime=mtime))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(from)
+        .arg(to)
+        .args([&mtime.to_string(), &level.to_string(), top])
         .output()
         .unwrap();
     assert!(
@@ -278,42 +302,194 @@ fn packaged_test_chart(dir: &Path) -> std::path::PathBuf {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    dir.join("locust-0.35.0.tgz")
 }
 
-#[test]
-fn a_tampered_archive_is_refused_naming_both_digests() {
-    let home = tempfile::tempdir().unwrap();
-    let tgz = packaged_test_chart(home.path());
-    let actual = {
-        use sha2::Digest;
-        let d = sha2::Sha256::digest(std::fs::read(&tgz).unwrap());
-        format!(
-            "sha256:{}",
-            d.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        )
-    };
-    let out = lp(home.path())
+/// `template -f examples/checkout.yaml --chart CHART --helm HELM EXTRA…`: exit code, stdout,
+/// stderr.
+fn template_with_chart(
+    home: &Path,
+    chart: &Path,
+    helm: &Path,
+    extra: &[&str],
+) -> (Option<i32>, String, String) {
+    let out = lp(home)
         .args(["template", "-f", &example(), "--chart"])
-        .arg(&tgz)
+        .arg(chart)
         .arg("--helm")
-        .arg(helm3())
+        .arg(helm)
+        .args(extra)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(out.stdout.is_empty());
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains(&format!("has digest {actual}")), "{stderr}");
-    assert!(stderr.contains("pins locust 0.35.0 to sha256:65ad282e6f2333021d82c0404c8f5b121cacd593763fb7720e85f68bf3e98edb"), "{stderr}");
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// The lock's content digest is what the real chart's files give: read here file by file from
+/// the folder, and from the archives real Helm 3 and Helm 4 package of it.
+#[test]
+fn the_pinned_content_is_the_real_charts() {
+    use locust_planton::helm::content::ChartContent;
+    let lock = locust_planton::lock::chart_lock();
+    let chart = real_locust_chart();
+    let mut files = Vec::new();
+    let mut stack = vec![chart.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let name = path
+                    .strip_prefix(&chart)
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_string();
+                files.push((name, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    let from_folder = ChartContent::from_files(files).unwrap();
+    assert_eq!(from_folder.files, lock.content_files);
+    assert_eq!(from_folder.digest(), lock.content_digest);
+    let home = tempfile::tempdir().unwrap();
+    for helm in [helm3(), helm4()] {
+        let tgz = helm_package(
+            &helm,
+            &chart,
+            &home
+                .path()
+                .join(helm.parent().unwrap().file_name().unwrap()),
+        );
+        let packaged = ChartContent::from_archive(&tgz).unwrap();
+        assert_eq!(packaged.digest(), lock.content_digest, "{}", helm.display());
+    }
+}
+
+/// Archives of the real chart with unchanged files in other bytes (Helm 3's and Helm 4's
+/// `helm package`, other mtimes, order, owners, modes, folder name and gzip level) are all
+/// used; one with a changed template is refused, naming it and saying what to do.
+#[test]
+fn repackaged_real_charts_are_accepted_and_a_changed_one_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let chart = real_locust_chart();
+    let by_helm3 = helm_package(&helm3(), &chart, &home.path().join("h3"));
+    let by_helm4 = helm_package(&helm4(), &chart, &home.path().join("h4"));
+    let mut archives = vec![by_helm3.clone(), by_helm4];
+    for (i, (mtime, level, top)) in [
+        (0, 1, "locust"),
+        (2_000_000_000, 9, "locust"),
+        (1_234_567, 6, "other-folder"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let to = home.path().join(format!("repacked-{i}.tgz"));
+        repack(&by_helm3, &to, mtime, level, top);
+        archives.push(to);
+    }
+    let digests: std::collections::BTreeSet<Vec<u8>> = archives
+        .iter()
+        .map(|a| {
+            use sha2::Digest;
+            sha2::Sha256::digest(std::fs::read(a).unwrap()).to_vec()
+        })
+        .collect();
+    assert_eq!(
+        digests.len(),
+        archives.len(),
+        "every archive has bytes of its own"
+    );
+    for archive in &archives {
+        for helm in [helm3(), helm4()] {
+            let (code, stdout, stderr) =
+                template_with_chart(home.path(), archive, &helm, &["--strict-chart"]);
+            assert_eq!(code, Some(0), "{}: {stderr}", archive.display());
+            assert!(stdout.contains("kind: Deployment"), "{stdout}");
+            assert!(!stderr.contains("warning"), "{stderr}");
+        }
+    }
+    // One template changed: refused, naming it, before helm renders anything.
+    let changed = home.path().join("changed/locust");
+    copy_chart(&chart, &changed);
+    let service = changed.join("templates/master-service.yaml");
+    std::fs::write(&service, format!("{}# changed\n", read(&service))).unwrap();
+    let tgz = helm_package(&helm4(), &changed, &home.path().join("changed-tgz"));
+    let (code, stdout, stderr) = template_with_chart(home.path(), &tgz, &helm3(), &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("is not locust 0.35.0 as pinned: its files differ (changed: templates/master-service.yaml); refusing to use it"),
+        "{stderr}"
+    );
+    for what_to_do in [
+        "needs the locust chart 0.35.0 with unchanged files",
+        "--chart DIR|TGZ",
+        "helm pull oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0",
+        "--chart-repo oci://HOST/PATH|URL",
+    ] {
+        assert!(stderr.contains(what_to_do), "{what_to_do}: {stderr}");
+    }
+    assert!(
+        !stderr.contains("charts-lock"),
+        "a user has no charts-lock/: {stderr}"
+    );
+}
+
+/// `--chart DIR` is content-checked as Helm reads the folder: the real chart passes silently
+/// (an ignored file, per its `.helmignore`, does not count); a changed copy renders with a
+/// warning naming the file, and is refused under `--strict-chart`.
+#[test]
+fn a_chart_folder_is_content_checked() {
+    let home = tempfile::tempdir().unwrap();
+    let copy = home.path().join("copy/locust");
+    copy_chart(&real_locust_chart(), &copy);
+    std::fs::write(copy.join("templates/editor-backup.yaml.swp"), "x").unwrap();
+    for helm in [helm3(), helm4()] {
+        let (code, _, stderr) = template_with_chart(home.path(), &copy, &helm, &["--strict-chart"]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(!stderr.contains("warning"), "{stderr}");
+    }
+    std::fs::write(copy.join("templates/extra.yaml"), "# nothing\n").unwrap();
+    let values = copy.join("values.yaml");
+    std::fs::write(
+        &values,
+        read(&values).replacen("replicas: 1", "replicas: 2", 1),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = template_with_chart(home.path(), &copy, &helm4(), &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("kind: Deployment"));
+    assert!(
+        stderr.contains(&format!(
+            "locust-planton: warning: --chart {}: not the pinned chart locust 0.35.0 (its files differ: changed: values.yaml; added: templates/extra.yaml); rendering it as given",
+            copy.display()
+        )),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) =
+        template_with_chart(home.path(), &copy, &helm3(), &["--strict-chart"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("(its files differ: changed: values.yaml; added: templates/extra.yaml); refusing to use it (--strict-chart)"),
+        "{stderr}"
+    );
 }
 
 #[test]
-fn pulled_charts_are_digest_checked_before_use() {
-    // A classic chart repository on loopback, serving an archive that is not the pinned one.
+fn pulled_charts_are_content_checked_before_use() {
+    // A classic chart repository on loopback, serving locust 0.35.0 with one template changed.
     let home = tempfile::tempdir().unwrap();
     let repo_dir = home.path().join("repo");
-    std::fs::create_dir_all(&repo_dir).unwrap();
-    packaged_test_chart(&repo_dir);
+    let changed = home.path().join("changed/locust");
+    copy_chart(&real_locust_chart(), &changed);
+    let template = changed.join("templates/worker-deployment.yaml");
+    std::fs::write(&template, format!("{}# changed\n", read(&template))).unwrap();
+    helm_package(&helm3(), &changed, &repo_dir);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
@@ -356,7 +532,7 @@ fn pulled_charts_are_digest_checked_before_use() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(out.stdout.is_empty());
     assert!(
-        stderr.contains("locust-0.35.0.tgz has digest sha256:")
+        stderr.contains("locust-0.35.0.tgz is not locust 0.35.0 as pinned: its files differ (changed: templates/worker-deployment.yaml)")
             && stderr.contains("refusing to use it"),
         "{stderr}"
     );
@@ -425,9 +601,15 @@ fn chart_prints_the_lock() {
     );
     assert_eq!(v["version"], "0.35.0");
     assert_eq!(
-        v["digest"],
-        "sha256:65ad282e6f2333021d82c0404c8f5b121cacd593763fb7720e85f68bf3e98edb"
+        v["contentDigest"],
+        "sha256:163cb864d167aecb9ff8efaa44c60da1757c1f1f52a9e82d78642f8667ab264a"
     );
+    for key in ["archiveDigest", "digest"] {
+        assert_eq!(
+            v[key],
+            "sha256:65ad282e6f2333021d82c0404c8f5b121cacd593763fb7720e85f68bf3e98edb"
+        );
+    }
     assert_eq!(v["verifiedVersions"], serde_json::json!(["0.35.0"]));
 }
 
@@ -738,11 +920,24 @@ fn recording_helm(
 
 /// The runs the stand-in recorded since the log was last taken, with the temporary values
 /// file's path replaced by `<values>`.
+/// The log's helm runs but the `helm package` that checks a `--chart DIR`.
+fn runs_but_packaging(log: &Path) -> Vec<String> {
+    take_log(log)
+        .into_iter()
+        .filter(|l| !l.starts_with("[package]"))
+        .collect()
+}
+
 fn take_log(log: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     std::fs::remove_file(log).ok();
     text.lines()
         .map(|l| {
+            // `--chart DIR` is packaged into a temporary folder to check its content.
+            if let Some(rest) = l.strip_prefix("[package][") {
+                let chart = rest.split("][").next().unwrap_or_default();
+                return format!("[package][{chart}][--destination][<tmp>]");
+            }
             let mut out = String::new();
             for a in l.trim_start_matches('[').trim_end_matches(']').split("][") {
                 let a = if a.contains("locust-planton-values") {
@@ -774,13 +969,18 @@ fn the_helm_version_probe_is_cached_per_binary() {
         "[template][checkout-load][{}][--namespace][load-tests][--values][<values>]",
         mini_chart(),
     );
+    // `--chart DIR` is packaged first, to check its content.
+    let package = format!("[package][{}][--destination][<tmp>]", mini_chart());
     let cache = home.path().join("xdg-cache");
-    template(&cache);
-    assert_eq!(take_log(&log), [probe.clone(), render.clone()]);
     template(&cache);
     assert_eq!(
         take_log(&log),
-        vec![render.clone()],
+        [probe.clone(), package.clone(), render.clone()]
+    );
+    template(&cache);
+    assert_eq!(
+        take_log(&log),
+        vec![package.clone(), render.clone()],
         "the second run probed again"
     );
     let file = cache.join("locust-planton/helm-versions.json");
@@ -799,14 +999,14 @@ fn the_helm_version_probe_is_cached_per_binary() {
     .unwrap();
     drop(f);
     template(&cache);
-    assert_eq!(take_log(&log), [probe.clone(), render.clone()]);
+    assert_eq!(runs_but_packaging(&log), [probe.clone(), render.clone()]);
     template(&cache);
-    assert_eq!(take_log(&log), vec![render.clone()]);
+    assert_eq!(runs_but_packaging(&log), vec![render.clone()]);
 
     // Corrupt: probed, and the file is valid again afterwards.
     std::fs::write(&file, "{\"entries\": [{\"path\": 12").unwrap();
     template(&cache);
-    assert_eq!(take_log(&log), [probe.clone(), render.clone()]);
+    assert_eq!(runs_but_packaging(&log), [probe.clone(), render.clone()]);
     assert!(serde_json::from_str::<serde_json::Value>(&read(&file)).is_ok());
 
     // The cache folder cannot exist (a file is in the way): every run probes, none fails.
@@ -815,7 +1015,7 @@ fn the_helm_version_probe_is_cached_per_binary() {
     template(&blocked);
     template(&blocked);
     assert_eq!(
-        take_log(&log),
+        runs_but_packaging(&log),
         [probe.clone(), render.clone(), probe, render]
     );
 }
@@ -965,9 +1165,10 @@ fn install_stand_ins(dir: &Path, dry_run_json: &str) -> (PathBuf, PathBuf, PathB
     std::fs::write(
         &helm,
         format!(
-            "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done >> '{log}'\necho >> '{log}'\ncase \"$1 $*\" in\n  version*) echo 'v3.17.2+gcc0bbbd' ;;\n  *--dry-run=server*) cat '{json}' ;;\n  upgrade*) echo 'Release \"search-load\" has been upgraded. Happy Helming!' ;;\n  *) echo \"unexpected: $*\" >&2; exit 9 ;;\nesac\n",
+            "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done >> '{log}'\necho >> '{log}'\ncase \"$1 $*\" in\n  version*) echo 'v3.17.2+gcc0bbbd' ;;\n  *--dry-run=server*) cat '{json}' ;;\n  upgrade*) echo 'Release \"search-load\" has been upgraded. Happy Helming!' ;;\n  package*) exec '{real}' \"$@\" ;;\n  *) echo \"unexpected: $*\" >&2; exit 9 ;;\nesac\n",
             log = log.display(),
-            json = json.display()
+            json = json.display(),
+            real = helm3().display()
         ),
     )
     .unwrap();
@@ -1034,7 +1235,7 @@ fn install_on_helm3_judges_a_server_dry_run_first() {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let calls: Vec<String> = take_log(&log)
+        let calls: Vec<String> = runs_but_packaging(&log)
             .into_iter()
             .filter(|l| !l.starts_with("[version]"))
             .collect();
@@ -1086,7 +1287,7 @@ fn install_refuses_a_dry_run_that_is_not_a_release_and_helm4_runs_none() {
         stderr.contains("helm's dry run (`--dry-run=server --output json`) did not print a release: expected value at line 1 column 1"),
         "{stderr}"
     );
-    let calls = take_log(&log);
+    let calls = runs_but_packaging(&log);
     assert_eq!(calls.len(), 2, "{calls:?}");
     assert!(calls[1].ends_with("[--dry-run=server][--output][json]"));
 
@@ -1111,7 +1312,7 @@ fn install_refuses_a_dry_run_that_is_not_a_release_and_helm4_runs_none() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let calls: Vec<String> = take_log(&log)
+    let calls: Vec<String> = runs_but_packaging(&log)
         .into_iter()
         .filter(|l| !l.starts_with("[version]"))
         .collect();

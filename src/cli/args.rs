@@ -97,7 +97,8 @@ pub enum Command {
         locust-planton template -f examples/checkout.yaml -o json | jq '.items[].kind'\n  \
         locust-planton template -f examples/checkout.yaml --print-command\n\n\
         Runs `helm template` with generated values and this binary as post-renderer (Helm 3 or 4).\n\
-        Offline: --chart DIR|TGZ (an archive is checked against the pinned digest).\n\
+        Offline: --chart DIR|TGZ (its content is checked against the pinned chart's); a mirror:\n\
+        --chart-repo oci://HOST/PATH (or $LOCUST_PLANTON_CHART_REPO).\n\
         Exit codes: 0 ok, 1 invalid input or helm missing, 2 usage, 4 helm failed (its stderr is shown)."
     )]
     Template(TemplateArgs),
@@ -375,7 +376,8 @@ pub struct ProfileArgs {
     /// The UID/GID pods run as where none is set [default: 1000, the image's `locust` user].
     #[arg(long, value_name = "UID", value_parser = clap::value_parser!(i64).range(1..))]
     pub uid: Option<i64>,
-    /// Fail when the chart version is not one charts-lock/ lists as verified.
+    /// Fail when the chart version is not one this locust-planton is verified with, or a
+    /// --chart DIR is not the pinned chart.
     #[arg(long)]
     pub strict_chart: bool,
 }
@@ -404,11 +406,19 @@ pub struct ReleaseArgs {
 pub struct RenderArgs {
     #[command(flatten)]
     pub release: ReleaseArgs,
-    /// A local chart directory, or an archive checked against charts-lock/'s digest (offline use).
+    /// A local chart directory or archive (offline use); its content is checked against the
+    /// pinned chart's (an archive that differs is refused; a directory warns, or is refused
+    /// with --strict-chart).
     #[arg(long, value_name = "DIR|TGZ")]
     pub chart: Option<String>,
-    /// Pull the pinned chart from this classic chart repository (a mirror) instead of its OCI reference.
-    #[arg(long, value_name = "URL")]
+    /// Pull the pinned chart from this mirror instead of its OCI reference: an OCI registry
+    /// path (oci://HOST/PATH; the chart at oci://HOST/PATH/locust; plain HTTP for a loopback
+    /// host) or a classic chart repository URL.
+    #[arg(
+        long,
+        value_name = "oci://HOST/PATH|URL",
+        env = "LOCUST_PLANTON_CHART_REPO"
+    )]
     pub chart_repo: Option<String>,
     #[command(flatten)]
     pub profile: ProfileArgs,

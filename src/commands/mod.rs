@@ -257,7 +257,8 @@ pub fn chart(format: ReportFormat) -> Output {
     let l = crate::lock::chart_lock();
     let v = serde_json::json!({
         "name": l.name, "repository": l.repository, "version": l.version, "appVersion": l.app_version,
-        "digest": l.digest, "image": l.image, "verifiedVersions": l.verified_versions,
+        "contentDigest": l.content_digest, "archiveDigest": l.archive_digest, "digest": l.digest,
+        "image": l.image, "verifiedVersions": l.verified_versions,
     });
     Output::ok(format!("{}\n", serde_json::to_string_pretty(&v).unwrap()))
 }

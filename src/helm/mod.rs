@@ -3,6 +3,8 @@
 //! it, and building the exact command lines.
 
 pub mod chart;
+pub mod content;
+pub mod mirror;
 pub mod plugin;
 pub mod version_cache;
 

@@ -483,3 +483,57 @@ spec:
 {thresholds}"#
     )
 }
+
+/// The real DeliveryHero chart 0.35.0: `LP_REAL_CHART`, or the reference copy beside the
+/// repository (`../shared/reference/deliveryhero-locust/0.35.0/chart`).
+pub fn real_locust_chart() -> PathBuf {
+    let chart = std::env::var_os("LP_REAL_CHART")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/reference/deliveryhero-locust/0.35.0/chart"));
+    assert!(
+        chart.join("Chart.yaml").is_file(),
+        "the real chart is missing at {} (set LP_REAL_CHART to a copy of DeliveryHero locust 0.35.0, e.g. what `helm pull oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 --untar` gives)",
+        chart.display()
+    );
+    chart
+}
+
+/// `helm package CHART --destination DEST` with `helm`, asserted successful: the archive.
+pub fn helm_package(helm: &Path, chart: &Path, dest: &Path) -> PathBuf {
+    std::fs::create_dir_all(dest).unwrap();
+    let out = helm_cmd(helm, dest)
+        .arg("package")
+        .arg(chart)
+        .arg("--destination")
+        .arg(dest)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}: {stdout}{}",
+        helm.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let saved = stdout
+        .trim()
+        .rsplit(": ")
+        .next()
+        .expect("helm package names the archive");
+    PathBuf::from(saved)
+}
+
+/// A copy of the chart folder `from` at `to` (every file, as it is).
+pub fn copy_chart(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_chart(&entry.path(), &target);
+        } else {
+            std::fs::create_dir_all(to).unwrap();
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
