@@ -682,7 +682,7 @@ fn template_refuses_unhardened_hooks_on_helm3() {
     assert!(out.stdout.is_empty());
     assert!(
         stderr.contains("Helm 3 does not send chart hooks to post-renderers")
-            && stderr.contains("locust/templates/test-extras.yaml"),
+            && stderr.contains("locust-mini/templates/test-extras.yaml"),
         "{stderr}"
     );
     let out = run(&helm4());
@@ -1318,4 +1318,96 @@ fn install_refuses_a_dry_run_that_is_not_a_release_and_helm4_runs_none() {
         .collect();
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert!(!calls[0].contains("--dry-run"), "{calls:?}");
+}
+
+/// The test chart is a chart of its own (`locust-mini` 0.1.0): `template` says it is not the
+/// pinned chart (refused under `--strict-chart`), and the post-renderer's version check says
+/// nothing about its `helm.sh/chart: locust-mini-0.1.0` label.
+#[test]
+fn the_test_chart_is_reported_as_another_chart() {
+    let home = tempfile::tempdir().unwrap();
+    let mini = PathBuf::from(mini_chart());
+    let warning = format!(
+        "locust-planton: warning: --chart {} is locust-mini 0.1.0, not the pinned chart locust 0.35.0; rendering it as given\n",
+        mini.display()
+    );
+    for helm in [helm3(), helm4()] {
+        let (code, stdout, stderr) = template_with_chart(home.path(), &mini, &helm, &[]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(
+            stdout.contains("helm.sh/chart: locust-mini-0.1.0"),
+            "{stdout}"
+        );
+        assert!(stderr.contains(&warning), "{stderr}");
+        assert_eq!(stderr.matches("warning").count(), 1, "{stderr}");
+        let (code, stdout, stderr) =
+            template_with_chart(home.path(), &mini, &helm, &["--strict-chart"]);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(stdout.is_empty());
+        assert!(
+            stderr.contains("is locust-mini 0.1.0, not the pinned chart locust 0.35.0; refusing to use it (--strict-chart). locust-planton"),
+            "{stderr}"
+        );
+    }
+}
+
+/// The post-renderer's check that a stream comes from a verified version of the chart, on live
+/// renders of the real chart by Helm 3 and Helm 4: the real chart passes `--strict-chart`; the
+/// same chart labelled 0.36.0 warns, naming it, and fails under `--strict-chart`.
+#[test]
+fn the_chart_check_reads_renders_of_the_real_chart() {
+    let home = tempfile::tempdir().unwrap();
+    let real = real_locust_chart();
+    let bumped = home.path().join("bumped/locust");
+    copy_chart(&real, &bumped);
+    let chart_yaml = bumped.join("Chart.yaml");
+    std::fs::write(
+        &chart_yaml,
+        read(&chart_yaml).replace("version: 0.35.0", "version: 0.36.0"),
+    )
+    .unwrap();
+    for helm in [helm3(), helm4()] {
+        let render = |chart: &Path| {
+            let out = helm_cmd(&helm, home.path())
+                .args(["template", "demo"])
+                .arg(chart)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let post_render = |stream: &str, extra: &[&str]| {
+            let out = lp(home.path())
+                .arg("post-render")
+                .args(extra)
+                .write_stdin(stream.to_string())
+                .output()
+                .unwrap();
+            (out.status.code(), String::from_utf8(out.stderr).unwrap())
+        };
+        let real_render = render(&real);
+        assert!(real_render.contains("helm.sh/chart: locust-0.35.0"));
+        let (code, stderr) = post_render(&real_render, &["--strict-chart"]);
+        assert_eq!(code, Some(0), "{}: {stderr}", helm.display());
+        assert!(!stderr.contains("not verified"), "{stderr}");
+        let bumped_render = render(&bumped);
+        let (code, stderr) = post_render(&bumped_render, &[]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(
+            stderr.contains(
+                "chart locust-0.36.0 is not verified with this locust-planton (verified: 0.35.0)"
+            ),
+            "{stderr}"
+        );
+        let (code, stderr) = post_render(&bumped_render, &["--strict-chart"]);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(
+            stderr.contains("chart locust-0.36.0 is not verified with this locust-planton (verified: 0.35.0) (--strict-chart)"),
+            "{stderr}"
+        );
+    }
 }

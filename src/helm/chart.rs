@@ -82,13 +82,27 @@ pub fn check_dir(helm: &Helm, dir: &Path, strict: bool) -> Result<Option<String>
         return Ok(None);
     }
     let lock = chart_lock();
-    let message = format!(
-        "--chart {}: not the pinned chart {} {} (its files differ: {})",
-        dir.display(),
-        lock.name,
-        lock.version,
-        diff.describe()
-    );
+    let message = if (content.name.as_str(), content.version.as_str())
+        == (lock.name.as_str(), lock.version.as_str())
+    {
+        format!(
+            "--chart {}: not the pinned chart {} {} (its files differ: {})",
+            dir.display(),
+            lock.name,
+            lock.version,
+            diff.describe()
+        )
+    } else {
+        // Another chart or version: every file may differ, the list would say nothing more.
+        format!(
+            "--chart {} is {} {}, not the pinned chart {} {}",
+            dir.display(),
+            content.name,
+            content.version,
+            lock.name,
+            lock.version
+        )
+    };
     if strict {
         return Err(HelmError::Refused(format!(
             "{message}; refusing to use it (--strict-chart). {}",

@@ -62,6 +62,9 @@ const DEPENDENCY_FIELDS: &[&str] = &[
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ChartContent {
     pub files: BTreeMap<String, String>,
+    /// Chart.yaml's `name` and `version`, for saying which chart it is.
+    pub name: String,
+    pub version: String,
 }
 
 /// How two contents differ, by path.
@@ -119,7 +122,13 @@ impl ChartContent {
         for (name, data) in files {
             let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&data);
             let hashed = if name == CHART_YAML {
-                canonical_chart_yaml(data)?.into_bytes()
+                let canonical = canonical_chart_yaml(data)?;
+                let metadata: serde_json::Value =
+                    serde_json::from_str(&canonical).unwrap_or_default();
+                let text = |k: &str| metadata[k].as_str().unwrap_or_default().to_string();
+                content.name = text("name");
+                content.version = text("version");
+                canonical.into_bytes()
             } else {
                 data.to_vec()
             };
@@ -524,6 +533,7 @@ mod tests {
             h(b"b")
         );
         assert_eq!(content.lines(), want_lines);
+        assert_eq!((content.name.as_str(), content.version.as_str()), ("x", ""));
         assert_eq!(
             content.digest(),
             format!("sha256:{}", h(want_lines.as_bytes()))
@@ -539,6 +549,7 @@ mod tests {
             files: [("Chart.yaml", "1"), ("a", "X"), ("c", "4")]
                 .map(|(p, h)| (p.to_string(), h.to_string()))
                 .into(),
+            ..ChartContent::default()
         };
         let d = got.compare(&pinned);
         assert_eq!(d.describe(), "changed: a; added: c; missing: b");
