@@ -553,12 +553,10 @@ mod tests {
         };
         let d = got.compare(&pinned);
         assert_eq!(d.describe(), "changed: a; added: c; missing: b");
-        assert!(
-            ChartContent {
-                files: pinned.clone()
-            }
-            .compare(&pinned)
-            .is_empty()
-        );
+        let same = ChartContent {
+            files: pinned.clone(),
+            ..ChartContent::default()
+        };
+        assert!(same.compare(&pinned).is_empty());
     }
 }
