@@ -1038,6 +1038,14 @@ fn a_failed_pull_says_how_to_work_offline() {
             vec!["--chart-repo", "https://mirror.example/charts"],
             "https://mirror.example/charts",
         ),
+        (
+            vec!["--chart-repo", "oci://127.0.0.1:5000/charts"],
+            "oci://127.0.0.1:5000/charts",
+        ),
+        (
+            vec!["--chart-repo", "oci://registry.example/charts/"],
+            "oci://registry.example/charts/",
+        ),
     ] {
         let out = lp(home.path())
             .args(["template", "-f", &example()])
@@ -1062,6 +1070,12 @@ fn a_failed_pull_says_how_to_work_offline() {
         let expected = match extra.as_slice() {
             [] => format!(
                 "[pull][oci://ghcr.io/deliveryhero/helm-charts/locust][--version][0.35.0][--destination][{dest}]"
+            ),
+            [_, "oci://127.0.0.1:5000/charts"] => format!(
+                "[pull][oci://127.0.0.1:5000/charts/locust][--plain-http][--version][0.35.0][--destination][{dest}]"
+            ),
+            [_, "oci://registry.example/charts/"] => format!(
+                "[pull][oci://registry.example/charts/locust][--version][0.35.0][--destination][{dest}]"
             ),
             _ => format!(
                 "[pull][locust][--repo][https://mirror.example/charts][--version][0.35.0][--destination][{dest}]"

@@ -505,6 +505,14 @@ pub struct HelmfileArgs {
     /// A local chart directory or archive instead of the pinned OCI chart (air-gapped use).
     #[arg(long, value_name = "DIR|TGZ")]
     pub chart: Option<String>,
+    /// The release's repository: a mirror of the pinned chart (oci://HOST/PATH, or a classic
+    /// chart repository URL) instead of its OCI registry (--chart wins over it).
+    #[arg(
+        long,
+        value_name = "oci://HOST/PATH|URL",
+        env = "LOCUST_PLANTON_CHART_REPO"
+    )]
+    pub chart_repo: Option<String>,
     /// Values from a `.gotmpl` file that runs `locust-planton values` through helmfile's
     /// `exec` on every run, so they never go stale [default file: <metadata.name>.values.yaml.gotmpl].
     #[arg(long)]
@@ -526,6 +534,14 @@ pub struct FluxArgs {
     /// Reconciliation interval.
     #[arg(long, default_value = "10m")]
     pub interval: String,
+    /// The OCIRepository's registry: a mirror of the pinned chart (oci://HOST/PATH; the chart
+    /// at oci://HOST/PATH/locust; `insecure: true` for a loopback host).
+    #[arg(
+        long,
+        value_name = "oci://HOST/PATH",
+        env = "LOCUST_PLANTON_CHART_REPO"
+    )]
+    pub chart_repo: Option<String>,
     #[command(flatten)]
     pub profile: ProfileArgs,
     /// Output format (json: a v1 List).

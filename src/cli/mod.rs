@@ -205,6 +205,7 @@ fn helmfile(a: HelmfileArgs) -> Result<(Output, Option<String>), Failure> {
         a.values_file.as_deref(),
         a.namespace.as_deref(),
         a.chart.as_deref(),
+        a.chart_repo.as_deref(),
         a.exec_values,
         a.print_exec_values,
     )?;
@@ -217,6 +218,7 @@ fn flux(a: FluxArgs) -> Result<(Output, Option<String>), Failure> {
         a.namespace.as_deref(),
         &a.interval,
         a.profile.options().profile,
+        a.chart_repo.as_deref(),
         a.output,
     )?;
     Ok((out, a.file_out.output_file))
