@@ -690,7 +690,9 @@ fn flux_points_at_an_oci_mirror() {
     ))
     .unwrap();
     let example = repo().join("examples/checkout.yaml");
-    let rows: &[(&str, &[&str], Option<&str>, &str, Option<bool>)] = &[
+    // (what the row shows, flags, $LOCUST_PLANTON_CHART_REPO, spec.url, spec.insecure).
+    type Row<'a> = (&'a str, &'a [&'a str], Option<&'a str>, &'a str, Option<bool>);
+    let rows: &[Row] = &[
         (
             "no mirror",
             &[],
