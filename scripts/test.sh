@@ -7,6 +7,10 @@ bash scripts/install-tools.sh
 # shellcheck disable=SC1091
 source .tools/env
 export LP_HELM3 LP_HELM4 LP_KUBECTL LP_VENV LP_HELMFILE LP_HELMFILE_HELM LP_YLS
+# The OCI registry tests/registry.rs pulls charts from; stopped however the suite ends.
+trap 'scripts/registry.sh down' EXIT
+eval "$(scripts/registry.sh up)"
+export LP_REGISTRY
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
 cargo test

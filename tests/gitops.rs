@@ -691,7 +691,13 @@ fn flux_points_at_an_oci_mirror() {
     .unwrap();
     let example = repo().join("examples/checkout.yaml");
     // (what the row shows, flags, $LOCUST_PLANTON_CHART_REPO, spec.url, spec.insecure).
-    type Row<'a> = (&'a str, &'a [&'a str], Option<&'a str>, &'a str, Option<bool>);
+    type Row<'a> = (
+        &'a str,
+        &'a [&'a str],
+        Option<&'a str>,
+        &'a str,
+        Option<bool>,
+    );
     let rows: &[Row] = &[
         (
             "no mirror",

@@ -537,3 +537,41 @@ pub fn copy_chart(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Writes `to`, an archive of the same files as the archive `from` in other bytes: entries in
+/// reverse order, each folder as an entry of its own, another mtime, owner and mode, the chart
+/// folder named `top`, gzip at `level` (Python's tarfile and gzip).
+pub fn repack_chart_archive(from: &Path, to: &Path, mtime: u64, level: u32, top: &str) {
+    let script = r#"
+import gzip, io, sys, tarfile
+src, dst, mtime, level, top = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+with tarfile.open(src, "r:gz") as t:
+    files = [(m.name.split("/", 1)[1], t.extractfile(m).read()) for m in t.getmembers() if m.isfile()]
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as out:
+    dirs = sorted({"/".join(n.split("/")[:i]) for n, _ in files for i in range(1, n.count("/") + 1)})
+    for d in [""] + dirs:
+        info = tarfile.TarInfo(f"{top}/{d}".rstrip("/"))
+        info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o700, mtime
+        out.addfile(info)
+    for name, data in reversed(files):
+        info = tarfile.TarInfo(f"{top}/{name}")
+        info.size, info.mode, info.mtime = len(data), 0o600, mtime
+        info.uid, info.gid, info.uname, info.gname = 4242, 4242, "someone", "staff"
+        out.addfile(info, io.BytesIO(data))
+with open(dst, "wb") as f:
+    f.write(gzip.compress(buf.getvalue(), compresslevel=level, mtime=mtime))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(from)
+        .arg(to)
+        .args([&mtime.to_string(), &level.to_string(), top])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
