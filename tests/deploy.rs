@@ -1387,3 +1387,96 @@ fn the_chart_check_reads_renders_of_the_real_chart() {
         );
     }
 }
+
+/// Every image of every container `template` renders from the real chart (Locust, the pip
+/// step, the exporter) comes from the `--image-registry` mirror (or
+/// `$LOCUST_PLANTON_IMAGE_REGISTRY`); `values` writes the same images.
+#[test]
+fn every_image_comes_from_the_image_mirror() {
+    let home = tempfile::tempdir().unwrap();
+    let chart = real_locust_chart();
+    let images_of = |objs: &[serde_json::Value]| -> Vec<String> {
+        let mut images = Vec::new();
+        for o in objs {
+            let Some(spec) = o.pointer("/spec/template/spec") else {
+                continue;
+            };
+            for list in ["containers", "initContainers"] {
+                for c in spec[list].as_array().into_iter().flatten() {
+                    images.push(c["image"].as_str().unwrap().to_string());
+                }
+            }
+        }
+        images
+    };
+    for (spec, flag, env) in [
+        ("checkout", Some("mirror.example:5000/hub"), None),
+        ("metrics", None, Some("mirror.example:5000/hub")),
+    ] {
+        let mut cmd = lp(home.path());
+        cmd.env_remove("LOCUST_PLANTON_IMAGE_REGISTRY");
+        if let Some(v) = env {
+            cmd.env("LOCUST_PLANTON_IMAGE_REGISTRY", v);
+        }
+        let file = repo().join(format!("examples/{spec}.yaml"));
+        cmd.args(["template", "-f"])
+            .arg(&file)
+            .arg("--chart")
+            .arg(&chart)
+            .arg("--helm")
+            .arg(helm4());
+        if let Some(v) = flag {
+            cmd.args(["--image-registry", v]);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{spec}: {stderr}");
+        let images = images_of(&kubectl_objects(&String::from_utf8(out.stdout).unwrap()));
+        assert!(images.len() >= 3, "{spec}: {images:?}");
+        for image in &images {
+            assert!(
+                image.starts_with("mirror.example:5000/hub/"),
+                "{spec}: {image} is not from the mirror"
+            );
+        }
+        let want: &[&str] = match spec {
+            "checkout" => &["mirror.example:5000/hub/locustio/locust:2.32.2"],
+            _ => &[
+                "mirror.example:5000/hub/locustio/locust:2.32.2",
+                "mirror.example:5000/hub/containersol/locust_exporter:v0.5.0",
+            ],
+        };
+        for w in want {
+            assert!(
+                images.iter().any(|i| i == w),
+                "{spec}: {w} not in {images:?}"
+            );
+        }
+    }
+    // Without a mirror, Docker Hub's names as before.
+    let out = lp(home.path())
+        .env_remove("LOCUST_PLANTON_IMAGE_REGISTRY")
+        .args(["values", "-f"])
+        .arg(repo().join("examples/metrics.yaml"))
+        .output()
+        .unwrap();
+    let plain = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        plain.contains("containersol/locust_exporter:v0.5.0") && !plain.contains("mirror.example")
+    );
+    let out = lp(home.path())
+        .args(["values", "-f"])
+        .arg(repo().join("examples/metrics.yaml"))
+        .args(["--image-registry", "m.example"])
+        .output()
+        .unwrap();
+    let mirrored = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        mirrored.contains("m.example/containersol/locust_exporter:v0.5.0"),
+        "{mirrored}"
+    );
+    assert!(
+        mirrored.contains("repository: m.example/locustio/locust"),
+        "{mirrored}"
+    );
+}

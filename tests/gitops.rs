@@ -828,3 +828,32 @@ fn helmfile_points_at_a_mirror() {
         "{text}"
     );
 }
+
+/// `flux --image-registry`: the HelmRelease's values name the mirror for every image.
+#[test]
+fn flux_values_point_at_the_image_mirror() {
+    let out = Command::new(bin())
+        .args(["flux", "-f"])
+        .arg(repo().join("examples/metrics.yaml"))
+        .args(["--image-registry", "m.example/hub"])
+        .env_remove("LOCUST_PLANTON_IMAGE_REGISTRY")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let docs = documents(&String::from_utf8(out.stdout).unwrap());
+    let values = &docs[1]["spec"]["values"];
+    assert_eq!(
+        values["image"]["repository"],
+        "m.example/hub/locustio/locust"
+    );
+    let text = values.to_string();
+    assert!(
+        text.contains("m.example/hub/containersol/locust_exporter:v0.5.0"),
+        "{text}"
+    );
+    assert!(!text.contains("\"containersol/"), "{text}");
+}

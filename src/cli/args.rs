@@ -55,7 +55,7 @@ pub enum Command {
         The values embed the script ConfigMaps (extraObjects), so the release owns them.\n\
         Nothing is written unless the whole output is valid. Exit codes: 0 ok, 1 invalid, 2 usage."
     )]
-    Values(GenerateArgs),
+    Values(ValuesArgs),
     /// Every problem the post-renderer would find in a rendered stream, at once.   e.g. helm template x chart | locust-planton lint
     #[command(
         after_help = "Examples:\n  helm template prom prometheus-community/prometheus | locust-planton lint\n  \
@@ -345,6 +345,29 @@ pub struct GenerateArgs {
     pub file_out: FileOut,
 }
 
+/// `--image-registry`: every image the tool writes pulled from a mirror.
+#[derive(Args, Clone, Default)]
+pub struct ImageMirror {
+    /// Pull every image the values name (Locust, the pip step, the exporter) from this mirror:
+    /// HOST[:PORT][/PATH] takes the place of each image's registry (Docker Hub images keep
+    /// their path: locustio/locust:2.32.2 → HOST/PATH/locustio/locust:2.32.2).
+    #[arg(
+        long,
+        value_name = "HOST[/PATH]",
+        env = "LOCUST_PLANTON_IMAGE_REGISTRY"
+    )]
+    pub image_registry: Option<String>,
+}
+
+/// `values`: the generated values, with images optionally from a mirror.
+#[derive(Args, Clone)]
+pub struct ValuesArgs {
+    #[command(flatten)]
+    pub generate: GenerateArgs,
+    #[command(flatten)]
+    pub images: ImageMirror,
+}
+
 #[derive(Args, Clone)]
 pub struct LintArgs {
     /// The rendered stream (`-`: stdin).
@@ -420,6 +443,8 @@ pub struct RenderArgs {
         env = "LOCUST_PLANTON_CHART_REPO"
     )]
     pub chart_repo: Option<String>,
+    #[command(flatten)]
+    pub images: ImageMirror,
     #[command(flatten)]
     pub profile: ProfileArgs,
 }
@@ -542,6 +567,8 @@ pub struct FluxArgs {
         env = "LOCUST_PLANTON_CHART_REPO"
     )]
     pub chart_repo: Option<String>,
+    #[command(flatten)]
+    pub images: ImageMirror,
     #[command(flatten)]
     pub profile: ProfileArgs,
     /// Output format (json: a v1 List).

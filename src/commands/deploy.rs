@@ -19,6 +19,8 @@ pub struct DeployArgs {
     pub file: String,
     pub chart: Option<String>,
     pub chart_repo: Option<String>,
+    /// `--image-registry`: every image in the values from this mirror.
+    pub image_registry: Option<String>,
     pub release: Option<String>,
     pub namespace: Option<String>,
     pub helm: Option<String>,
@@ -112,7 +114,7 @@ struct Prepared {
 }
 
 fn prepare(a: &DeployArgs) -> Result<Prepared, Failure> {
-    let l = Loaded::from_path(&a.file)?;
+    let l = Loaded::from_path(&a.file)?.with_image_registry(a.image_registry.as_deref());
     let namespace = l.namespace(a.namespace.as_deref())?;
     let helm = Helm::find(a.helm.as_deref()).map_err(helm_failure)?;
     let mut values = tempfile::Builder::new()

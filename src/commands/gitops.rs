@@ -45,6 +45,7 @@ pub fn flux(
     interval: &str,
     profile: Profile,
     chart_repo: Option<&str>,
+    image_registry: Option<&str>,
     format: ManifestFormat,
 ) -> Result<Output, Failure> {
     let mirror = chart_repo.map(Mirror::parse);
@@ -56,7 +57,7 @@ pub fn flux(
             ),
         ));
     }
-    let l = Loaded::from_path(path)?;
+    let l = Loaded::from_path(path)?.with_image_registry(image_registry);
     let namespace = l.namespace(ns)?;
     let s = &l.synthesized;
     let out = crate::gitops::flux::render(

@@ -157,6 +157,14 @@ impl Loaded {
         })
     }
 
+    /// Points every image in the values at the image mirror `registry` (`--image-registry`).
+    pub fn with_image_registry(mut self, registry: Option<&str>) -> Loaded {
+        if let Some(r) = registry {
+            crate::spec::image::mirror_values(&mut self.synthesized.values, r);
+        }
+        self
+    }
+
     /// The warnings as `FILE: path: warning: …` lines, for stderr.
     pub fn warning_text(&self) -> String {
         self.warnings.render(&self.label)
