@@ -1,4 +1,7 @@
-//! The pinned chart (`charts-lock/locust.yaml`), embedded at build time.
+//! The pinned chart (`charts-lock/locust.yaml`), embedded at build time, and where it can be
+//! pulled from instead of its OCI reference (`mirror`).
+
+pub mod mirror;
 
 use crate::yaml::{Node, parse_single};
 use std::collections::BTreeMap;

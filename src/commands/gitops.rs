@@ -1,7 +1,7 @@
 //! `helmfile` and `flux`: GitOps objects for a manifest.
 
 use super::{Failure, Loaded, ManifestFormat, Output, manifests_as};
-use crate::helm::mirror::Mirror;
+use crate::lock::mirror::Mirror;
 use crate::postrender::Profile;
 
 pub fn helmfile(

@@ -12,8 +12,8 @@
 //! - patches overwrite: a weaker explicit setting is replaced, not reported, and opt-out
 //!   annotations have no effect.
 
-use crate::helm::mirror::Mirror;
 use crate::lock::chart_lock;
+use crate::lock::mirror::Mirror;
 use crate::policy::harden::{BoundAccounts, Profile, harden};
 use crate::policy::rollout_hash::{DataIndex, stamp};
 use crate::spec::LoadTestSpec;

@@ -6,8 +6,8 @@
 //! `.gotmpl` values file that runs `locust-planton values` through helmfile's `exec` template
 //! function on every helmfile run, so the release cannot drift from the manifest.
 
-use crate::helm::mirror::Mirror;
 use crate::lock::chart_lock;
+use crate::lock::mirror::Mirror;
 use crate::spec::LoadTestSpec;
 use crate::yaml::{Map, Node, emit_document};
 

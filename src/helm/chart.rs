@@ -192,9 +192,9 @@ pub fn pull_args(repo_url: Option<&str>, dest: &str) -> Vec<String> {
 /// loopback host; from a classic repository, `<name> --repo URL`.
 pub fn chart_reference(repo_url: Option<&str>) -> Vec<String> {
     let lock = chart_lock();
-    match repo_url.map(super::mirror::Mirror::parse) {
+    match repo_url.map(crate::lock::mirror::Mirror::parse) {
         None => vec![lock.repository.clone()],
-        Some(super::mirror::Mirror::Oci {
+        Some(crate::lock::mirror::Mirror::Oci {
             url, plain_http, ..
         }) => {
             let mut args = vec![format!("{url}/{}", lock.name)];
@@ -203,7 +203,7 @@ pub fn chart_reference(repo_url: Option<&str>) -> Vec<String> {
             }
             args
         }
-        Some(super::mirror::Mirror::Classic(url)) => {
+        Some(crate::lock::mirror::Mirror::Classic(url)) => {
             vec![lock.name.clone(), "--repo".into(), url]
         }
     }

@@ -4,7 +4,6 @@
 
 pub mod chart;
 pub mod content;
-pub mod mirror;
 pub mod plugin;
 pub mod version_cache;
 
