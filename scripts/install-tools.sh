@@ -9,6 +9,7 @@
 #   .tools/venv                               kubernetes-validate 1.37.0, checkov 3.3.30, locust
 #   .tools/bin/psa-judge                      built with Go from tools/psa (Kubernetes' Pod Security checks)
 #   .tools/bin/kcp                           etcd + kube-apiserver v1.37 (Go module tools/kcp; scripts/kube.sh runs it)
+#   .tools/bin/registry                       built with Go from tools/registry (CNCF distribution registry, scripts/registry.sh)
 #   .tools/env                                the variables tests read (source it, or let the test harness do so)
 #   bwrap (system package bubblewrap)         the sandbox `local` runs pods in; apt-get, only when missing
 #   pasta (system package passt)              the pods' own network namespace under `local`; apt-get, only when missing
@@ -194,8 +195,33 @@ install_kcp() {
   log "built kcp in $((SECONDS - started)) s: $("$bin" kube-apiserver --version)"
 }
 
+# The OCI registry the suite pushes charts to (scripts/registry.sh): the CNCF distribution
+# registry at the version tools/registry/go.mod pins (go.sum checks every module), built from
+# that module of our own, since `go install` refuses modules with replace directives. Stamped
+# like psa-judge: a build happens only when tools/registry or `go version` changes.
+install_registry() {
+  local src="$root/tools/registry" dest="$tools/bin/registry" stamp="$tools/bin/.registry.stamp"
+  if ! command -v go >/dev/null 2>&1; then
+    log "the registry is built with Go (go.mod in tools/registry names the version); install Go and run again"
+    return 1
+  fi
+  local want
+  want=$( { (cd "$src" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum); go version; } \
+          | sha256sum | cut -d' ' -f1)
+  if [ -x "$dest" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  log "building the registry from tools/registry ($(grep -m1 'distribution/distribution/v3 ' "$src/go.mod" | awk '{print $NF}'), $(go version | cut -d' ' -f3))"
+  mkdir -p "$tools/bin"
+  local start=$SECONDS
+  (cd "$src" && CGO_ENABLED=0 go build -trimpath -buildvcs=false -o "$dest.tmp" .)
+  mv "$dest.tmp" "$dest"
+  echo "$want" > "$stamp"
+  log "built the registry in $((SECONDS - start))s"
+}
+
 install_bwrap
 install_pasta
+install_registry &
+pr=$!
 install_psa_judge &
 pj=$!
 install_kcp &
@@ -215,6 +241,7 @@ wait $pf
 wait $py
 wait $pj
 wait $pk
+wait $pr
 
 cat > "$tools/env" <<ENV
 # Written by scripts/install-tools.sh. Tests read these variables (see docs/testing.md).
@@ -228,6 +255,7 @@ export LP_HELMFILE_HELM=$tools/helmfile/helm
 export LP_YLS=$tools/yls/node_modules/yaml-language-server/bin/yaml-language-server
 export LP_PSA_JUDGE=$tools/bin/psa-judge
 export LP_KCP=$tools/bin/kcp
+export LP_REGISTRY_BIN=$tools/bin/registry
 ENV
 log "tools ready in $tools"
 "$tools/helm3/helm" version --short >&2

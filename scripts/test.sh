@@ -8,10 +8,13 @@ bash scripts/install-tools.sh
 # shellcheck disable=SC1091
 source .tools/env
 export LP_HELM3 LP_HELM4 LP_KUBECTL LP_VENV LP_HELMFILE LP_HELMFILE_HELM LP_YLS LP_KCP
-# The trap is set before `up` so that a failed or interrupted start is cleaned up too.
-trap 'bash scripts/kube.sh down' EXIT
+# The traps are set before `up` so that a failed or interrupted start is cleaned up too: the OCI
+# registry tests/registry.rs pulls charts from, and the control plane.
+trap 'bash scripts/registry.sh down; bash scripts/kube.sh down' EXIT
 kube_exports="$(bash scripts/kube.sh up)"
 eval "$kube_exports"
+eval "$(bash scripts/registry.sh up)"
+export LP_REGISTRY
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
 cargo test

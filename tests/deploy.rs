@@ -269,54 +269,192 @@ fn missing_helm_says_how_to_install_it() {
     );
 }
 
-/// A chart archive whose digest is not the pinned one (here: our test chart, packaged).
-fn packaged_test_chart(dir: &Path) -> std::path::PathBuf {
-    let out = helm_cmd(&helm3(), dir)
-        .args(["package", &mini_chart(), "--destination"])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir.join("locust-0.35.0.tgz")
-}
-
-#[test]
-fn a_tampered_archive_is_refused_naming_both_digests() {
-    let home = tempfile::tempdir().unwrap();
-    let tgz = packaged_test_chart(home.path());
-    let actual = {
-        use sha2::Digest;
-        let d = sha2::Sha256::digest(std::fs::read(&tgz).unwrap());
-        format!(
-            "sha256:{}",
-            d.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        )
-    };
-    let out = lp(home.path())
+/// `template -f examples/checkout.yaml --chart CHART --helm HELM EXTRA…`: exit code, stdout,
+/// stderr.
+fn template_with_chart(
+    home: &Path,
+    chart: &Path,
+    helm: &Path,
+    extra: &[&str],
+) -> (Option<i32>, String, String) {
+    let out = lp(home)
         .args(["template", "-f", &example(), "--chart"])
-        .arg(&tgz)
+        .arg(chart)
         .arg("--helm")
-        .arg(helm3())
+        .arg(helm)
+        .args(extra)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(out.stdout.is_empty());
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains(&format!("has digest {actual}")), "{stderr}");
-    assert!(stderr.contains("pins locust 0.35.0 to sha256:65ad282e6f2333021d82c0404c8f5b121cacd593763fb7720e85f68bf3e98edb"), "{stderr}");
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// The lock's content digest is what the real chart's files give: read here file by file from
+/// the folder, and from the archives real Helm 3 and Helm 4 package of it.
+#[test]
+fn the_pinned_content_is_the_real_charts() {
+    use locust_planton::helm::content::ChartContent;
+    let lock = locust_planton::lock::chart_lock();
+    let chart = real_locust_chart();
+    let mut files = Vec::new();
+    let mut stack = vec![chart.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let name = path
+                    .strip_prefix(&chart)
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_string();
+                files.push((name, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    let from_folder = ChartContent::from_files(files).unwrap();
+    assert_eq!(from_folder.files, lock.content_files);
+    assert_eq!(from_folder.digest(), lock.content_digest);
+    let home = tempfile::tempdir().unwrap();
+    for helm in [helm3(), helm4()] {
+        let tgz = helm_package(
+            &helm,
+            &chart,
+            &home
+                .path()
+                .join(helm.parent().unwrap().file_name().unwrap()),
+        );
+        let packaged = ChartContent::from_archive(&tgz).unwrap();
+        assert_eq!(packaged.digest(), lock.content_digest, "{}", helm.display());
+    }
+}
+
+/// Archives of the real chart with unchanged files in other bytes (Helm 3's and Helm 4's
+/// `helm package`, other mtimes, order, owners, modes, folder name and gzip level) are all
+/// used; one with a changed template is refused, naming it and saying what to do.
+#[test]
+fn repackaged_real_charts_are_accepted_and_a_changed_one_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let chart = real_locust_chart();
+    let by_helm3 = helm_package(&helm3(), &chart, &home.path().join("h3"));
+    let by_helm4 = helm_package(&helm4(), &chart, &home.path().join("h4"));
+    let mut archives = vec![by_helm3.clone(), by_helm4];
+    for (i, (mtime, level, top)) in [
+        (0, 1, "locust"),
+        (2_000_000_000, 9, "locust"),
+        (1_234_567, 6, "other-folder"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let to = home.path().join(format!("repacked-{i}.tgz"));
+        repack_chart_archive(&by_helm3, &to, mtime, level, top);
+        archives.push(to);
+    }
+    let digests: std::collections::BTreeSet<Vec<u8>> = archives
+        .iter()
+        .map(|a| {
+            use sha2::Digest;
+            sha2::Sha256::digest(std::fs::read(a).unwrap()).to_vec()
+        })
+        .collect();
+    assert_eq!(
+        digests.len(),
+        archives.len(),
+        "every archive has bytes of its own"
+    );
+    for archive in &archives {
+        for helm in [helm3(), helm4()] {
+            let (code, stdout, stderr) =
+                template_with_chart(home.path(), archive, &helm, &["--strict-chart"]);
+            assert_eq!(code, Some(0), "{}: {stderr}", archive.display());
+            assert!(stdout.contains("kind: Deployment"), "{stdout}");
+            assert!(!stderr.contains("warning"), "{stderr}");
+        }
+    }
+    // One template changed: refused, naming it, before helm renders anything.
+    let changed = home.path().join("changed/locust");
+    copy_chart(&chart, &changed);
+    let service = changed.join("templates/master-service.yaml");
+    std::fs::write(&service, format!("{}# changed\n", read(&service))).unwrap();
+    let tgz = helm_package(&helm4(), &changed, &home.path().join("changed-tgz"));
+    let (code, stdout, stderr) = template_with_chart(home.path(), &tgz, &helm3(), &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("is not locust 0.35.0 as pinned: its files differ (changed: templates/master-service.yaml); refusing to use it"),
+        "{stderr}"
+    );
+    for what_to_do in [
+        "needs the locust chart 0.35.0 with unchanged files",
+        "--chart DIR|TGZ",
+        "helm pull oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0",
+        "--chart-repo oci://HOST/PATH|URL",
+    ] {
+        assert!(stderr.contains(what_to_do), "{what_to_do}: {stderr}");
+    }
+    assert!(
+        !stderr.contains("charts-lock"),
+        "a user has no charts-lock/: {stderr}"
+    );
+}
+
+/// `--chart DIR` is content-checked as Helm reads the folder: the real chart passes silently
+/// (an ignored file, per its `.helmignore`, does not count); a changed copy renders with a
+/// warning naming the file, and is refused under `--strict-chart`.
+#[test]
+fn a_chart_folder_is_content_checked() {
+    let home = tempfile::tempdir().unwrap();
+    let copy = home.path().join("copy/locust");
+    copy_chart(&real_locust_chart(), &copy);
+    std::fs::write(copy.join("templates/editor-backup.yaml.swp"), "x").unwrap();
+    for helm in [helm3(), helm4()] {
+        let (code, _, stderr) = template_with_chart(home.path(), &copy, &helm, &["--strict-chart"]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(!stderr.contains("warning"), "{stderr}");
+    }
+    std::fs::write(copy.join("templates/extra.yaml"), "# nothing\n").unwrap();
+    let values = copy.join("values.yaml");
+    std::fs::write(
+        &values,
+        read(&values).replacen("replicas: 1", "replicas: 2", 1),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = template_with_chart(home.path(), &copy, &helm4(), &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("kind: Deployment"));
+    assert!(
+        stderr.contains(&format!(
+            "locust-planton: warning: --chart {}: not the pinned chart locust 0.35.0 (its files differ: changed: values.yaml; added: templates/extra.yaml); rendering it as given",
+            copy.display()
+        )),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) =
+        template_with_chart(home.path(), &copy, &helm3(), &["--strict-chart"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("(its files differ: changed: values.yaml; added: templates/extra.yaml); refusing to use it (--strict-chart)"),
+        "{stderr}"
+    );
 }
 
 #[test]
-fn pulled_charts_are_digest_checked_before_use() {
-    // A classic chart repository on loopback, serving an archive that is not the pinned one.
+fn pulled_charts_are_content_checked_before_use() {
+    // A classic chart repository on loopback, serving locust 0.35.0 with one template changed.
     let home = tempfile::tempdir().unwrap();
     let repo_dir = home.path().join("repo");
-    std::fs::create_dir_all(&repo_dir).unwrap();
-    packaged_test_chart(&repo_dir);
+    let changed = home.path().join("changed/locust");
+    copy_chart(&real_locust_chart(), &changed);
+    let template = changed.join("templates/worker-deployment.yaml");
+    std::fs::write(&template, format!("{}# changed\n", read(&template))).unwrap();
+    helm_package(&helm3(), &changed, &repo_dir);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
@@ -359,7 +497,7 @@ fn pulled_charts_are_digest_checked_before_use() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(out.stdout.is_empty());
     assert!(
-        stderr.contains("locust-0.35.0.tgz has digest sha256:")
+        stderr.contains("locust-0.35.0.tgz is not locust 0.35.0 as pinned: its files differ (changed: templates/worker-deployment.yaml)")
             && stderr.contains("refusing to use it"),
         "{stderr}"
     );
@@ -428,9 +566,15 @@ fn chart_prints_the_lock() {
     );
     assert_eq!(v["version"], "0.35.0");
     assert_eq!(
-        v["digest"],
-        "sha256:65ad282e6f2333021d82c0404c8f5b121cacd593763fb7720e85f68bf3e98edb"
+        v["contentDigest"],
+        "sha256:163cb864d167aecb9ff8efaa44c60da1757c1f1f52a9e82d78642f8667ab264a"
     );
+    for key in ["archiveDigest", "digest"] {
+        assert_eq!(
+            v[key],
+            "sha256:65ad282e6f2333021d82c0404c8f5b121cacd593763fb7720e85f68bf3e98edb"
+        );
+    }
     assert_eq!(v["verifiedVersions"], serde_json::json!(["0.35.0"]));
 }
 
@@ -503,7 +647,7 @@ fn template_refuses_unhardened_hooks_on_helm3() {
     assert!(out.stdout.is_empty());
     assert!(
         stderr.contains("Helm 3 does not send chart hooks to post-renderers")
-            && stderr.contains("locust/templates/test-extras.yaml"),
+            && stderr.contains("locust-mini/templates/test-extras.yaml"),
         "{stderr}"
     );
     let out = run(&helm4());
@@ -744,11 +888,24 @@ fn recording_helm(
 
 /// The runs the stand-in recorded since the log was last taken, with the temporary values
 /// file's path replaced by `<values>`.
+/// The log's helm runs but the `helm package` that checks a `--chart DIR`.
+fn runs_but_packaging(log: &Path) -> Vec<String> {
+    take_log(log)
+        .into_iter()
+        .filter(|l| !l.starts_with("[package]"))
+        .collect()
+}
+
 fn take_log(log: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     std::fs::remove_file(log).ok();
     text.lines()
         .map(|l| {
+            // `--chart DIR` is packaged into a temporary folder to check its content.
+            if let Some(rest) = l.strip_prefix("[package][") {
+                let chart = rest.split("][").next().unwrap_or_default();
+                return format!("[package][{chart}][--destination][<tmp>]");
+            }
             let mut out = String::new();
             for a in l.trim_start_matches('[').trim_end_matches(']').split("][") {
                 let a = if a.contains("locust-planton-values") {
@@ -780,13 +937,18 @@ fn the_helm_version_probe_is_cached_per_binary() {
         "[template][checkout-load][{}][--namespace][load-tests][--values][<values>]",
         mini_chart(),
     );
+    // `--chart DIR` is packaged first, to check its content.
+    let package = format!("[package][{}][--destination][<tmp>]", mini_chart());
     let cache = home.path().join("xdg-cache");
-    template(&cache);
-    assert_eq!(take_log(&log), [probe.clone(), render.clone()]);
     template(&cache);
     assert_eq!(
         take_log(&log),
-        vec![render.clone()],
+        [probe.clone(), package.clone(), render.clone()]
+    );
+    template(&cache);
+    assert_eq!(
+        take_log(&log),
+        vec![package.clone(), render.clone()],
         "the second run probed again"
     );
     let file = cache.join("locust-planton/helm-versions.json");
@@ -805,14 +967,14 @@ fn the_helm_version_probe_is_cached_per_binary() {
     .unwrap();
     drop(f);
     template(&cache);
-    assert_eq!(take_log(&log), [probe.clone(), render.clone()]);
+    assert_eq!(runs_but_packaging(&log), [probe.clone(), render.clone()]);
     template(&cache);
-    assert_eq!(take_log(&log), vec![render.clone()]);
+    assert_eq!(runs_but_packaging(&log), vec![render.clone()]);
 
     // Corrupt: probed, and the file is valid again afterwards.
     std::fs::write(&file, "{\"entries\": [{\"path\": 12").unwrap();
     template(&cache);
-    assert_eq!(take_log(&log), [probe.clone(), render.clone()]);
+    assert_eq!(runs_but_packaging(&log), [probe.clone(), render.clone()]);
     assert!(serde_json::from_str::<serde_json::Value>(&read(&file)).is_ok());
 
     // The cache folder cannot exist (a file is in the way): every run probes, none fails.
@@ -821,7 +983,7 @@ fn the_helm_version_probe_is_cached_per_binary() {
     template(&blocked);
     template(&blocked);
     assert_eq!(
-        take_log(&log),
+        runs_but_packaging(&log),
         [probe.clone(), render.clone(), probe, render]
     );
 }
@@ -843,6 +1005,14 @@ fn a_failed_pull_says_how_to_work_offline() {
         (
             vec!["--chart-repo", "https://mirror.example/charts"],
             "https://mirror.example/charts",
+        ),
+        (
+            vec!["--chart-repo", "oci://127.0.0.1:5000/charts"],
+            "oci://127.0.0.1:5000/charts",
+        ),
+        (
+            vec!["--chart-repo", "oci://registry.example/charts/"],
+            "oci://registry.example/charts/",
         ),
     ] {
         let out = lp(home.path())
@@ -868,6 +1038,12 @@ fn a_failed_pull_says_how_to_work_offline() {
         let expected = match extra.as_slice() {
             [] => format!(
                 "[pull][oci://ghcr.io/deliveryhero/helm-charts/locust][--version][0.35.0][--destination][{dest}]"
+            ),
+            [_, "oci://127.0.0.1:5000/charts"] => format!(
+                "[pull][oci://127.0.0.1:5000/charts/locust][--plain-http][--version][0.35.0][--destination][{dest}]"
+            ),
+            [_, "oci://registry.example/charts/"] => format!(
+                "[pull][oci://registry.example/charts/locust][--version][0.35.0][--destination][{dest}]"
             ),
             _ => format!(
                 "[pull][locust][--repo][https://mirror.example/charts][--version][0.35.0][--destination][{dest}]"
@@ -971,9 +1147,10 @@ fn install_stand_ins(dir: &Path, dry_run_json: &str) -> (PathBuf, PathBuf, PathB
     std::fs::write(
         &helm,
         format!(
-            "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done >> '{log}'\necho >> '{log}'\ncase \"$1 $*\" in\n  version*) echo 'v3.17.2+gcc0bbbd' ;;\n  *--dry-run=server*) cat '{json}' ;;\n  upgrade*) echo 'Release \"search-load\" has been upgraded. Happy Helming!' ;;\n  *) echo \"unexpected: $*\" >&2; exit 9 ;;\nesac\n",
+            "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done >> '{log}'\necho >> '{log}'\ncase \"$1 $*\" in\n  version*) echo 'v3.17.2+gcc0bbbd' ;;\n  *--dry-run=server*) cat '{json}' ;;\n  upgrade*) echo 'Release \"search-load\" has been upgraded. Happy Helming!' ;;\n  package*) exec '{real}' \"$@\" ;;\n  *) echo \"unexpected: $*\" >&2; exit 9 ;;\nesac\n",
             log = log.display(),
-            json = json.display()
+            json = json.display(),
+            real = helm3().display()
         ),
     )
     .unwrap();
@@ -1040,7 +1217,7 @@ fn install_on_helm3_judges_a_server_dry_run_first() {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let calls: Vec<String> = take_log(&log)
+        let calls: Vec<String> = runs_but_packaging(&log)
             .into_iter()
             .filter(|l| !l.starts_with("[version]"))
             .collect();
@@ -1092,7 +1269,7 @@ fn install_refuses_a_dry_run_that_is_not_a_release_and_helm4_runs_none() {
         stderr.contains("helm's dry run (`--dry-run=server --output json`) did not print a release: expected value at line 1 column 1"),
         "{stderr}"
     );
-    let calls = take_log(&log);
+    let calls = runs_but_packaging(&log);
     assert_eq!(calls.len(), 2, "{calls:?}");
     assert!(calls[1].ends_with("[--dry-run=server][--output][json]"));
 
@@ -1117,10 +1294,195 @@ fn install_refuses_a_dry_run_that_is_not_a_release_and_helm4_runs_none() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let calls: Vec<String> = take_log(&log)
+    let calls: Vec<String> = runs_but_packaging(&log)
         .into_iter()
         .filter(|l| !l.starts_with("[version]"))
         .collect();
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert!(!calls[0].contains("--dry-run"), "{calls:?}");
+}
+
+/// The test chart is a chart of its own (`locust-mini` 0.1.0): `template` says it is not the
+/// pinned chart (refused under `--strict-chart`), and the post-renderer's version check says
+/// nothing about its `helm.sh/chart: locust-mini-0.1.0` label.
+#[test]
+fn the_test_chart_is_reported_as_another_chart() {
+    let home = tempfile::tempdir().unwrap();
+    let mini = PathBuf::from(mini_chart());
+    let warning = format!(
+        "locust-planton: warning: --chart {} is locust-mini 0.1.0, not the pinned chart locust 0.35.0; rendering it as given\n",
+        mini.display()
+    );
+    for helm in [helm3(), helm4()] {
+        let (code, stdout, stderr) = template_with_chart(home.path(), &mini, &helm, &[]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(
+            stdout.contains("helm.sh/chart: locust-mini-0.1.0"),
+            "{stdout}"
+        );
+        assert!(stderr.contains(&warning), "{stderr}");
+        assert_eq!(stderr.matches("warning").count(), 1, "{stderr}");
+        let (code, stdout, stderr) =
+            template_with_chart(home.path(), &mini, &helm, &["--strict-chart"]);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(stdout.is_empty());
+        assert!(
+            stderr.contains("is locust-mini 0.1.0, not the pinned chart locust 0.35.0; refusing to use it (--strict-chart). locust-planton"),
+            "{stderr}"
+        );
+    }
+}
+
+/// The post-renderer's check that a stream comes from a verified version of the chart, on live
+/// renders of the real chart by Helm 3 and Helm 4: the real chart passes `--strict-chart`; the
+/// same chart labelled 0.36.0 warns, naming it, and fails under `--strict-chart`.
+#[test]
+fn the_chart_check_reads_renders_of_the_real_chart() {
+    let home = tempfile::tempdir().unwrap();
+    let real = real_locust_chart();
+    let bumped = home.path().join("bumped/locust");
+    copy_chart(&real, &bumped);
+    let chart_yaml = bumped.join("Chart.yaml");
+    std::fs::write(
+        &chart_yaml,
+        read(&chart_yaml).replace("version: 0.35.0", "version: 0.36.0"),
+    )
+    .unwrap();
+    for helm in [helm3(), helm4()] {
+        let render = |chart: &Path| {
+            let out = helm_cmd(&helm, home.path())
+                .args(["template", "demo"])
+                .arg(chart)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let post_render = |stream: &str, extra: &[&str]| {
+            let out = lp(home.path())
+                .arg("post-render")
+                .args(extra)
+                .write_stdin(stream.to_string())
+                .output()
+                .unwrap();
+            (out.status.code(), String::from_utf8(out.stderr).unwrap())
+        };
+        let real_render = render(&real);
+        assert!(real_render.contains("helm.sh/chart: locust-0.35.0"));
+        let (code, stderr) = post_render(&real_render, &["--strict-chart"]);
+        assert_eq!(code, Some(0), "{}: {stderr}", helm.display());
+        assert!(!stderr.contains("not verified"), "{stderr}");
+        let bumped_render = render(&bumped);
+        let (code, stderr) = post_render(&bumped_render, &[]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(
+            stderr.contains(
+                "chart locust-0.36.0 is not verified with this locust-planton (verified: 0.35.0)"
+            ),
+            "{stderr}"
+        );
+        let (code, stderr) = post_render(&bumped_render, &["--strict-chart"]);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(
+            stderr.contains("chart locust-0.36.0 is not verified with this locust-planton (verified: 0.35.0) (--strict-chart)"),
+            "{stderr}"
+        );
+    }
+}
+
+/// Every image of every container `template` renders from the real chart (Locust, the pip
+/// step, the exporter) comes from the `--image-registry` mirror (or
+/// `$LOCUST_PLANTON_IMAGE_REGISTRY`); `values` writes the same images.
+#[test]
+fn every_image_comes_from_the_image_mirror() {
+    let home = tempfile::tempdir().unwrap();
+    let chart = real_locust_chart();
+    let images_of = |objs: &[serde_json::Value]| -> Vec<String> {
+        let mut images = Vec::new();
+        for o in objs {
+            let Some(spec) = o.pointer("/spec/template/spec") else {
+                continue;
+            };
+            for list in ["containers", "initContainers"] {
+                for c in spec[list].as_array().into_iter().flatten() {
+                    images.push(c["image"].as_str().unwrap().to_string());
+                }
+            }
+        }
+        images
+    };
+    for (spec, flag, env) in [
+        ("checkout", Some("mirror.example:5000/hub"), None),
+        ("metrics", None, Some("mirror.example:5000/hub")),
+    ] {
+        let mut cmd = lp(home.path());
+        cmd.env_remove("LOCUST_PLANTON_IMAGE_REGISTRY");
+        if let Some(v) = env {
+            cmd.env("LOCUST_PLANTON_IMAGE_REGISTRY", v);
+        }
+        let file = repo().join(format!("examples/{spec}.yaml"));
+        cmd.args(["template", "-f"])
+            .arg(&file)
+            .arg("--chart")
+            .arg(&chart)
+            .arg("--helm")
+            .arg(helm4());
+        if let Some(v) = flag {
+            cmd.args(["--image-registry", v]);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{spec}: {stderr}");
+        let images = images_of(&kubectl_objects(&String::from_utf8(out.stdout).unwrap()));
+        assert!(images.len() >= 3, "{spec}: {images:?}");
+        for image in &images {
+            assert!(
+                image.starts_with("mirror.example:5000/hub/"),
+                "{spec}: {image} is not from the mirror"
+            );
+        }
+        let want: &[&str] = match spec {
+            "checkout" => &["mirror.example:5000/hub/locustio/locust:2.32.2"],
+            _ => &[
+                "mirror.example:5000/hub/locustio/locust:2.32.2",
+                "mirror.example:5000/hub/containersol/locust_exporter:v0.5.0",
+            ],
+        };
+        for w in want {
+            assert!(
+                images.iter().any(|i| i == w),
+                "{spec}: {w} not in {images:?}"
+            );
+        }
+    }
+    // Without a mirror, Docker Hub's names as before.
+    let out = lp(home.path())
+        .env_remove("LOCUST_PLANTON_IMAGE_REGISTRY")
+        .args(["values", "-f"])
+        .arg(repo().join("examples/metrics.yaml"))
+        .output()
+        .unwrap();
+    let plain = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        plain.contains("containersol/locust_exporter:v0.5.0") && !plain.contains("mirror.example")
+    );
+    let out = lp(home.path())
+        .args(["values", "-f"])
+        .arg(repo().join("examples/metrics.yaml"))
+        .args(["--image-registry", "m.example"])
+        .output()
+        .unwrap();
+    let mirrored = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        mirrored.contains("m.example/containersol/locust_exporter:v0.5.0"),
+        "{mirrored}"
+    );
+    assert!(
+        mirrored.contains("repository: m.example/locustio/locust"),
+        "{mirrored}"
+    );
 }

@@ -701,3 +701,182 @@ fn argocd_plugin_generate_command_renders_the_application() {
         &ours,
     );
 }
+
+/// `flux --chart-repo` (or `$LOCUST_PLANTON_CHART_REPO`): the OCIRepository names the mirror's
+/// `…/locust`, plain HTTP (`insecure: true`) only for a loopback registry, still valid for the
+/// CRD; a classic repository cannot back an OCIRepository (a usage error).
+#[test]
+fn flux_points_at_an_oci_mirror() {
+    let schema = jsonschema::validator_for(&crd_schema(
+        "source.toolkit.fluxcd.io_ocirepositories.yaml",
+        "v1",
+    ))
+    .unwrap();
+    let example = repo().join("examples/checkout.yaml");
+    // (what the row shows, flags, $LOCUST_PLANTON_CHART_REPO, spec.url, spec.insecure).
+    type Row<'a> = (
+        &'a str,
+        &'a [&'a str],
+        Option<&'a str>,
+        &'a str,
+        Option<bool>,
+    );
+    let rows: &[Row] = &[
+        (
+            "no mirror",
+            &[],
+            None,
+            "oci://ghcr.io/deliveryhero/helm-charts/locust",
+            None,
+        ),
+        (
+            "a loopback mirror",
+            &["--chart-repo", "oci://127.0.0.1:5000/charts/"],
+            None,
+            "oci://127.0.0.1:5000/charts/locust",
+            Some(true),
+        ),
+        (
+            "a remote mirror, from the environment",
+            &[],
+            Some("oci://registry.example/mirror/charts"),
+            "oci://registry.example/mirror/charts/locust",
+            None,
+        ),
+        (
+            "the flag over the environment",
+            &["--chart-repo", "oci://localhost:5000/c"],
+            Some("oci://registry.example/mirror/charts"),
+            "oci://localhost:5000/c/locust",
+            Some(true),
+        ),
+    ];
+    for (what, args, env, url, insecure) in rows {
+        let mut cmd = Command::new(bin());
+        cmd.args(["flux", "-f"]).arg(&example).args(*args);
+        match env {
+            Some(v) => cmd.env("LOCUST_PLANTON_CHART_REPO", v),
+            None => cmd.env_remove("LOCUST_PLANTON_CHART_REPO"),
+        };
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let docs = documents(&String::from_utf8(out.stdout).unwrap());
+        let source = &docs[0];
+        assert_eq!(source["spec"]["url"], *url, "{what}");
+        assert_eq!(source["spec"]["insecure"].as_bool(), *insecure, "{what}");
+        assert_eq!(source["spec"]["ref"]["tag"], "0.35.0", "{what}");
+        assert!(schema.is_valid(source), "{what}");
+    }
+    let out = Command::new(bin())
+        .args(["flux", "-f"])
+        .arg(&example)
+        .args(["--chart-repo", "https://charts.example"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "flux --chart-repo https://charts.example: Flux's OCIRepository needs an OCI registry (oci://HOST/PATH)"
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `helmfile --chart-repo`: the release's repository is the mirror (an OCI registry path with
+/// `oci: true`, or a classic repository URL), the chart and version unchanged; `--chart` wins.
+#[test]
+fn helmfile_points_at_a_mirror() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = repo().join("examples/checkout.yaml").display().to_string();
+    let rows: &[(&str, &[&str], serde_json::Value)] = &[
+        (
+            "no mirror",
+            &[],
+            serde_json::json!([{"name": "deliveryhero", "url": "ghcr.io/deliveryhero/helm-charts", "oci": true}]),
+        ),
+        (
+            "an OCI mirror",
+            &["--chart-repo", "oci://registry.example/mirror/charts"],
+            serde_json::json!([{"name": "deliveryhero", "url": "registry.example/mirror/charts", "oci": true}]),
+        ),
+        (
+            "a classic mirror",
+            &["--chart-repo", "https://charts.example/locust"],
+            serde_json::json!([{"name": "deliveryhero", "url": "https://charts.example/locust"}]),
+        ),
+    ];
+    for (what, args, repositories) in rows {
+        let mut all = vec!["-f", &example];
+        all.extend(*args);
+        let text = generate(dir.path(), &all);
+        let state = parse_single(&text).unwrap().to_json();
+        assert_eq!(&state["repositories"], repositories, "{what}");
+        assert_eq!(
+            state["releases"][0]["chart"], "deliveryhero/locust",
+            "{what}"
+        );
+        assert_eq!(state["releases"][0]["version"], "0.35.0", "{what}");
+    }
+    let text = generate(
+        dir.path(),
+        &[
+            "-f",
+            &example,
+            "--chart-repo",
+            "oci://127.0.0.1:5000/charts",
+            "--chart",
+            "./locust-0.35.0.tgz",
+        ],
+    );
+    let state = parse_single(&text).unwrap().to_json();
+    assert!(state["repositories"].is_null(), "{text}");
+    assert_eq!(state["releases"][0]["chart"], "./locust-0.35.0.tgz");
+    let text = generate(
+        dir.path(),
+        &[
+            "-f",
+            &example,
+            "--chart-repo",
+            "oci://127.0.0.1:5000/charts",
+        ],
+    );
+    assert!(
+        text.contains("# The mirror is a loopback registry over plain HTTP"),
+        "{text}"
+    );
+}
+
+/// `flux --image-registry`: the HelmRelease's values name the mirror for every image.
+#[test]
+fn flux_values_point_at_the_image_mirror() {
+    let out = Command::new(bin())
+        .args(["flux", "-f"])
+        .arg(repo().join("examples/metrics.yaml"))
+        .args(["--image-registry", "m.example/hub"])
+        .env_remove("LOCUST_PLANTON_IMAGE_REGISTRY")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let docs = documents(&String::from_utf8(out.stdout).unwrap());
+    let values = &docs[1]["spec"]["values"];
+    assert_eq!(
+        values["image"]["repository"],
+        "m.example/hub/locustio/locust"
+    );
+    let text = values.to_string();
+    assert!(
+        text.contains("m.example/hub/containersol/locust_exporter:v0.5.0"),
+        "{text}"
+    );
+    assert!(!text.contains("\"containersol/"), "{text}");
+}

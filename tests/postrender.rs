@@ -586,7 +586,7 @@ fn helm3_template_with_post_renderer_path() {
         String::from_utf8(out.stdout).unwrap()
     };
     let all = run(&[]);
-    assert!(all.contains("# Source: locust/templates/deployments.yaml"));
+    assert!(all.contains("# Source: locust-mini/templates/deployments.yaml"));
     check_rendered(&all, "helm3", false);
     let only = run(&["--show-only", "templates/deployments.yaml"]);
     assert_eq!(

@@ -55,7 +55,7 @@ pub enum Command {
         The values embed the script ConfigMaps (extraObjects), so the release owns them.\n\
         Nothing is written unless the whole output is valid. Exit codes: 0 ok, 1 invalid, 2 usage."
     )]
-    Values(GenerateArgs),
+    Values(ValuesArgs),
     /// Every problem the post-renderer would find in a rendered stream, at once.   e.g. helm template x chart | locust-planton lint
     #[command(
         after_help = "Examples:\n  helm template prom prometheus-community/prometheus | locust-planton lint\n  \
@@ -97,7 +97,8 @@ pub enum Command {
         locust-planton template -f examples/checkout.yaml -o json | jq '.items[].kind'\n  \
         locust-planton template -f examples/checkout.yaml --print-command\n\n\
         Runs `helm template` with generated values and this binary as post-renderer (Helm 3 or 4).\n\
-        Offline: --chart DIR|TGZ (an archive is checked against the pinned digest).\n\
+        Offline: --chart DIR|TGZ (its content is checked against the pinned chart's); a mirror:\n\
+        --chart-repo oci://HOST/PATH (or $LOCUST_PLANTON_CHART_REPO).\n\
         Exit codes: 0 ok, 1 invalid input or helm missing, 2 usage, 4 helm failed (its stderr is shown)."
     )]
     Template(TemplateArgs),
@@ -344,6 +345,29 @@ pub struct GenerateArgs {
     pub file_out: FileOut,
 }
 
+/// `--image-registry`: every image the tool writes pulled from a mirror.
+#[derive(Args, Clone, Default)]
+pub struct ImageMirror {
+    /// Pull every image the values name (Locust, the pip step, the exporter) from this mirror:
+    /// HOST[:PORT][/PATH] takes the place of each image's registry (Docker Hub images keep
+    /// their path: locustio/locust:2.32.2 → HOST/PATH/locustio/locust:2.32.2).
+    #[arg(
+        long,
+        value_name = "HOST[/PATH]",
+        env = "LOCUST_PLANTON_IMAGE_REGISTRY"
+    )]
+    pub image_registry: Option<String>,
+}
+
+/// `values`: the generated values, with images optionally from a mirror.
+#[derive(Args, Clone)]
+pub struct ValuesArgs {
+    #[command(flatten)]
+    pub generate: GenerateArgs,
+    #[command(flatten)]
+    pub images: ImageMirror,
+}
+
 #[derive(Args, Clone)]
 pub struct LintArgs {
     /// The rendered stream (`-`: stdin).
@@ -375,7 +399,8 @@ pub struct ProfileArgs {
     /// The UID/GID pods run as where none is set [default: 1000, the image's `locust` user].
     #[arg(long, value_name = "UID", value_parser = clap::value_parser!(i64).range(1..))]
     pub uid: Option<i64>,
-    /// Fail when the chart version is not one charts-lock/ lists as verified.
+    /// Fail when the chart version is not one this locust-planton is verified with, or a
+    /// --chart DIR is not the pinned chart.
     #[arg(long)]
     pub strict_chart: bool,
 }
@@ -404,12 +429,22 @@ pub struct ReleaseArgs {
 pub struct RenderArgs {
     #[command(flatten)]
     pub release: ReleaseArgs,
-    /// A local chart directory, or an archive checked against charts-lock/'s digest (offline use).
+    /// A local chart directory or archive (offline use); its content is checked against the
+    /// pinned chart's (an archive that differs is refused; a directory warns, or is refused
+    /// with --strict-chart).
     #[arg(long, value_name = "DIR|TGZ")]
     pub chart: Option<String>,
-    /// Pull the pinned chart from this classic chart repository (a mirror) instead of its OCI reference.
-    #[arg(long, value_name = "URL")]
+    /// Pull the pinned chart from this mirror instead of its OCI reference: an OCI registry
+    /// path (oci://HOST/PATH; the chart at oci://HOST/PATH/locust; plain HTTP for a loopback
+    /// host) or a classic chart repository URL.
+    #[arg(
+        long,
+        value_name = "oci://HOST/PATH|URL",
+        env = "LOCUST_PLANTON_CHART_REPO"
+    )]
     pub chart_repo: Option<String>,
+    #[command(flatten)]
+    pub images: ImageMirror,
     #[command(flatten)]
     pub profile: ProfileArgs,
 }
@@ -495,6 +530,14 @@ pub struct HelmfileArgs {
     /// A local chart directory or archive instead of the pinned OCI chart (air-gapped use).
     #[arg(long, value_name = "DIR|TGZ")]
     pub chart: Option<String>,
+    /// The release's repository: a mirror of the pinned chart (oci://HOST/PATH, or a classic
+    /// chart repository URL) instead of its OCI registry (--chart wins over it).
+    #[arg(
+        long,
+        value_name = "oci://HOST/PATH|URL",
+        env = "LOCUST_PLANTON_CHART_REPO"
+    )]
+    pub chart_repo: Option<String>,
     /// Values from a `.gotmpl` file that runs `locust-planton values` through helmfile's
     /// `exec` on every run, so they never go stale [default file: <metadata.name>.values.yaml.gotmpl].
     #[arg(long)]
@@ -516,6 +559,16 @@ pub struct FluxArgs {
     /// Reconciliation interval.
     #[arg(long, default_value = "10m")]
     pub interval: String,
+    /// The OCIRepository's registry: a mirror of the pinned chart (oci://HOST/PATH; the chart
+    /// at oci://HOST/PATH/locust; `insecure: true` for a loopback host).
+    #[arg(
+        long,
+        value_name = "oci://HOST/PATH",
+        env = "LOCUST_PLANTON_CHART_REPO"
+    )]
+    pub chart_repo: Option<String>,
+    #[command(flatten)]
+    pub images: ImageMirror,
     #[command(flatten)]
     pub profile: ProfileArgs,
     /// Output format (json: a v1 List).

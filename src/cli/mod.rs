@@ -112,8 +112,12 @@ fn produce(command: Command) -> Result<Produced, Failure> {
         )?),
         Command::Inventory(a) => to_stdout(commands::lint::inventory(&a.file, a.output)?),
         Command::Values(a) => (
-            commands::values::values(&a.spec.file, a.output)?,
-            a.file_out.output_file,
+            commands::values::values(
+                &a.generate.spec.file,
+                a.images.image_registry.as_deref(),
+                a.generate.output,
+            )?,
+            a.generate.file_out.output_file,
         )
             .into(),
         Command::Configmaps(a) => (
@@ -205,6 +209,7 @@ fn helmfile(a: HelmfileArgs) -> Result<(Output, Option<String>), Failure> {
         a.values_file.as_deref(),
         a.namespace.as_deref(),
         a.chart.as_deref(),
+        a.chart_repo.as_deref(),
         a.exec_values,
         a.print_exec_values,
     )?;
@@ -217,6 +222,8 @@ fn flux(a: FluxArgs) -> Result<(Output, Option<String>), Failure> {
         a.namespace.as_deref(),
         &a.interval,
         a.profile.options().profile,
+        a.chart_repo.as_deref(),
+        a.images.image_registry.as_deref(),
         a.output,
     )?;
     Ok((out, a.file_out.output_file))
@@ -285,6 +292,7 @@ fn deploy_args(r: &RenderArgs) -> commands::deploy::DeployArgs {
     commands::deploy::DeployArgs {
         chart: r.chart.clone(),
         chart_repo: r.chart_repo.clone(),
+        image_registry: r.images.image_registry.clone(),
         post_render_options: r.profile.options(),
         post_render_args: r.profile.forwarded_args(),
         ..release_args(&r.release)

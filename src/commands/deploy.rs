@@ -19,6 +19,8 @@ pub struct DeployArgs {
     pub file: String,
     pub chart: Option<String>,
     pub chart_repo: Option<String>,
+    /// `--image-registry`: every image in the values from this mirror.
+    pub image_registry: Option<String>,
     pub release: Option<String>,
     pub namespace: Option<String>,
     pub helm: Option<String>,
@@ -112,7 +114,7 @@ struct Prepared {
 }
 
 fn prepare(a: &DeployArgs) -> Result<Prepared, Failure> {
-    let l = Loaded::from_path(&a.file)?;
+    let l = Loaded::from_path(&a.file)?.with_image_registry(a.image_registry.as_deref());
     let namespace = l.namespace(a.namespace.as_deref())?;
     let helm = Helm::find(a.helm.as_deref()).map_err(helm_failure)?;
     let mut values = tempfile::Builder::new()
@@ -122,11 +124,23 @@ fn prepare(a: &DeployArgs) -> Result<Prepared, Failure> {
         .map_err(|e| Failure::failed(e.to_string()))?;
     std::io::Write::write_all(&mut values, render_values(&l.synthesized.values).as_bytes())
         .map_err(|e| Failure::failed(e.to_string()))?;
+    let mut warnings = l.warning_text();
+    if let Some(dir) = a
+        .chart
+        .as_deref()
+        .map(std::path::Path::new)
+        .filter(|d| d.is_dir())
+    {
+        let strict = a.post_render_options.strict_chart;
+        if let Some(w) = chart::check_dir(&helm, dir, strict).map_err(helm_failure)? {
+            warnings.push_str(&format!("locust-planton: warning: {w}\n"));
+        }
+    }
     Ok(Prepared {
         admission: crate::postrender::preflight::admission(&l.synthesized.values),
         release: a.release.clone().unwrap_or_else(|| l.spec.name.clone()),
         namespace,
-        warnings: l.warning_text(),
+        warnings,
         spec: l.spec,
         helm,
         values,
@@ -239,7 +253,8 @@ fn release_stream(json: &[u8]) -> Result<String, String> {
 
 /// The lines `--print-command` shows, each runnable as printed (once `<values.yaml>` names
 /// the file `values --output-file` wrote). Without --chart the tool pulls the pinned version
-/// and checks its digest; the equivalent helm invocation names the OCI reference and version.
+/// and checks its content; the equivalent helm invocation names the OCI reference (or the
+/// `--chart-repo` mirror) and version.
 /// Helm 3 runs this binary by its path. Helm 4 runs only installed plugins: the line names the
 /// `locust-planton` plugin, preceded by the `plugin install` that installs it for this helm
 /// when this helm does not list it (a temporary plugin folder, as `template` and `install`
@@ -253,7 +268,12 @@ fn printed_command(
     let lock = crate::lock::chart_lock();
     let mut args = match &a.chart {
         Some(c) => chart_arg(c.clone()),
-        None => chart_arg(lock.repository.clone()),
+        None => {
+            let mut reference = chart::chart_reference(a.chart_repo.as_deref()).into_iter();
+            let mut args = chart_arg(reference.next().unwrap_or_default());
+            args.extend(reference);
+            args
+        }
     };
     if a.chart.is_none() {
         args.extend(["--version".into(), lock.version.clone()]);

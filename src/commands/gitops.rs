@@ -1,6 +1,7 @@
 //! `helmfile` and `flux`: GitOps objects for a manifest.
 
 use super::{Failure, Loaded, ManifestFormat, Output, manifests_as};
+use crate::lock::mirror::Mirror;
 use crate::postrender::Profile;
 
 pub fn helmfile(
@@ -8,6 +9,7 @@ pub fn helmfile(
     values_file: Option<&str>,
     ns: Option<&str>,
     chart: Option<&str>,
+    chart_repo: Option<&str>,
     exec_values: bool,
     print_exec_values: bool,
 ) -> Result<Output, Failure> {
@@ -28,6 +30,7 @@ pub fn helmfile(
         values_file: &values_file,
         source_file: &l.label,
         chart,
+        chart_repo,
         exec_values,
     };
     Ok(
@@ -41,9 +44,20 @@ pub fn flux(
     ns: Option<&str>,
     interval: &str,
     profile: Profile,
+    chart_repo: Option<&str>,
+    image_registry: Option<&str>,
     format: ManifestFormat,
 ) -> Result<Output, Failure> {
-    let l = Loaded::from_path(path)?;
+    let mirror = chart_repo.map(Mirror::parse);
+    if let Some(Mirror::Classic(url)) = &mirror {
+        return Err(Failure::new(
+            super::exit::USAGE,
+            format!(
+                "flux --chart-repo {url}: Flux's OCIRepository needs an OCI registry (oci://HOST/PATH); push the chart there with `helm push`"
+            ),
+        ));
+    }
+    let l = Loaded::from_path(path)?.with_image_registry(image_registry);
     let namespace = l.namespace(ns)?;
     let s = &l.synthesized;
     let out = crate::gitops::flux::render(
@@ -53,6 +67,7 @@ pub fn flux(
         &namespace,
         interval,
         profile,
+        mirror.as_ref(),
     );
     Ok(Output::ok(manifests_as(format, &out, true)?).with_stderr(l.warning_text()))
 }

@@ -157,6 +157,14 @@ impl Loaded {
         })
     }
 
+    /// Points every image in the values at the image mirror `registry` (`--image-registry`).
+    pub fn with_image_registry(mut self, registry: Option<&str>) -> Loaded {
+        if let Some(r) = registry {
+            crate::spec::image::mirror_values(&mut self.synthesized.values, r);
+        }
+        self
+    }
+
     /// The warnings as `FILE: path: warning: …` lines, for stderr.
     pub fn warning_text(&self) -> String {
         self.warnings.render(&self.label)
@@ -257,7 +265,8 @@ pub fn chart(format: ReportFormat) -> Output {
     let l = crate::lock::chart_lock();
     let v = serde_json::json!({
         "name": l.name, "repository": l.repository, "version": l.version, "appVersion": l.app_version,
-        "digest": l.digest, "image": l.image, "verifiedVersions": l.verified_versions,
+        "contentDigest": l.content_digest, "archiveDigest": l.archive_digest, "digest": l.digest,
+        "image": l.image, "verifiedVersions": l.verified_versions,
     });
     Output::ok(format!("{}\n", serde_json::to_string_pretty(&v).unwrap()))
 }

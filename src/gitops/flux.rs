@@ -13,6 +13,7 @@
 //!   annotations have no effect.
 
 use crate::lock::chart_lock;
+use crate::lock::mirror::Mirror;
 use crate::policy::harden::{BoundAccounts, Profile, harden};
 use crate::policy::rollout_hash::{DataIndex, stamp};
 use crate::spec::LoadTestSpec;
@@ -143,6 +144,7 @@ pub fn render(
     namespace: &str,
     interval: &str,
     profile: Profile,
+    mirror: Option<&Mirror>,
 ) -> String {
     let lock = chart_lock();
     let source_name = format!("{}-chart", spec.name);
@@ -150,7 +152,7 @@ pub fn render(
         ("apiVersion", Node::string("source.toolkit.fluxcd.io/v1")),
         ("kind", Node::string("OCIRepository")),
         ("metadata", metadata(&source_name, namespace)),
-        ("spec", oci_repository_spec(interval)),
+        ("spec", oci_repository_spec(interval, mirror)),
     ]);
     let manifests: Vec<Node> = scripts.iter().map(|c| c.manifest(spec)).collect();
     let hr = Node::map_of(vec![
@@ -180,12 +182,25 @@ fn metadata(name: &str, namespace: &str) -> Node {
     ])
 }
 
-/// The pinned chart, as an OCI artifact.
-fn oci_repository_spec(interval: &str) -> Node {
+/// The pinned chart, as an OCI artifact: from its OCI reference, or from an OCI mirror
+/// (`oci://HOST/PATH/<name>`; `insecure: true`, plain HTTP, for a loopback registry). Flux pins
+/// the tag only: it cannot check the chart's content (`ref.digest` freezes one push).
+fn oci_repository_spec(interval: &str, mirror: Option<&Mirror>) -> Node {
     let lock = chart_lock();
-    Node::map_of(vec![
+    let (url, insecure) = match mirror {
+        Some(Mirror::Oci {
+            url, plain_http, ..
+        }) => (format!("{url}/{}", lock.name), *plain_http),
+        _ => (lock.repository.clone(), false),
+    };
+    let mut entries = vec![
         ("interval", Node::string(interval)),
-        ("url", Node::string(&lock.repository)),
+        ("url", Node::string(url)),
+    ];
+    if insecure {
+        entries.push(("insecure", Node::bool(true)));
+    }
+    entries.extend([
         (
             "ref",
             Node::map_of(vec![("tag", Node::string(&lock.version))]),
@@ -200,7 +215,8 @@ fn oci_repository_spec(interval: &str) -> Node {
                 ("operation", Node::string("copy")),
             ]),
         ),
-    ])
+    ]);
+    Node::map_of(entries)
 }
 
 /// The release of the chart from the OCIRepository, with the values and, as its

@@ -1,6 +1,9 @@
-//! The chart to render: a local directory, a local archive (digest-checked), or the pinned
-//! chart pulled by helm and checked against `charts-lock/` before use (then cached).
+//! The chart to render: a local directory (content-checked: a warning, a refusal under
+//! `--strict-chart`), a local archive, or the pinned chart pulled by helm from its OCI reference
+//! or a mirror; archives are used only when their content is the pinned chart's
+//! ([`super::content`]), whatever their bytes, and verified pulls are cached.
 
+use super::content::{ChartContent, Difference};
 use super::{Helm, HelmError, run};
 use crate::lock::chart_lock;
 use sha2::{Digest, Sha256};
@@ -16,20 +19,97 @@ pub fn file_digest(path: &Path) -> Result<String, HelmError> {
     Ok(format!("sha256:{hex}"))
 }
 
-/// Checks an archive against the pinned digest; the error names both.
-pub fn verify_archive(path: &Path) -> Result<(), HelmError> {
+/// How the files of `content` differ from the pinned chart's.
+pub fn difference(content: &ChartContent) -> Difference {
+    content.compare(&chart_lock().content_files)
+}
+
+/// What a user without this repository can do when a chart is not the pinned one.
+pub fn what_to_do() -> String {
     let lock = chart_lock();
-    let got = file_digest(path)?;
-    if got != lock.digest {
-        return Err(HelmError::Refused(format!(
-            "chart archive {} has digest {got}, but charts-lock/locust.yaml pins {} {} to {}; refusing to use it",
-            path.display(),
+    format!(
+        "locust-planton {} needs the {} chart {} with unchanged files (content {}): pass a copy with --chart DIR|TGZ (`helm pull {} --version {}` saves one), or a mirror that holds it with --chart-repo oci://HOST/PATH|URL",
+        env!("CARGO_PKG_VERSION"),
+        lock.name,
+        lock.version,
+        lock.content_digest,
+        lock.repository,
+        lock.version,
+    )
+}
+
+/// Checks an archive's content against the pinned chart; the error names the files that differ.
+pub fn verify_archive(path: &Path) -> Result<(), HelmError> {
+    let content = ChartContent::from_archive(path).map_err(HelmError::Refused)?;
+    let diff = difference(&content);
+    if diff.is_empty() {
+        return Ok(());
+    }
+    let lock = chart_lock();
+    Err(HelmError::Refused(format!(
+        "chart archive {} is not {} {} as pinned: its files differ ({}); refusing to use it. {}",
+        path.display(),
+        lock.name,
+        lock.version,
+        diff.describe(),
+        what_to_do()
+    )))
+}
+
+/// `--chart DIR`: its content as Helm reads it (`helm package` into a temporary folder, so
+/// `.helmignore` and Helm's own loading rules apply) against the pinned chart. `Ok(None)` when
+/// it is the pinned chart, `Ok(Some(warning))` when not, Err under `strict`.
+pub fn check_dir(helm: &Helm, dir: &Path, strict: bool) -> Result<Option<String>, HelmError> {
+    let tmp = tempfile::tempdir().map_err(HelmError::io("a temporary folder for the package"))?;
+    let args = vec![
+        "package".to_string(),
+        dir.display().to_string(),
+        "--destination".into(),
+        tmp.path().display().to_string(),
+    ];
+    run(helm, &args, &[])?;
+    let archive = std::fs::read_dir(tmp.path())
+        .map_err(HelmError::io(tmp.path().display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "tgz"))
+        .ok_or_else(|| {
+            HelmError::Refused(format!("helm package {} made no archive", dir.display()))
+        })?;
+    let content = ChartContent::from_archive(&archive).map_err(HelmError::Refused)?;
+    let diff = difference(&content);
+    if diff.is_empty() {
+        return Ok(None);
+    }
+    let lock = chart_lock();
+    let message = if (content.name.as_str(), content.version.as_str())
+        == (lock.name.as_str(), lock.version.as_str())
+    {
+        format!(
+            "--chart {}: not the pinned chart {} {} (its files differ: {})",
+            dir.display(),
             lock.name,
             lock.version,
-            lock.digest
+            diff.describe()
+        )
+    } else {
+        // Another chart or version: every file may differ, the list would say nothing more.
+        format!(
+            "--chart {} is {} {}, not the pinned chart {} {}",
+            dir.display(),
+            content.name,
+            content.version,
+            lock.name,
+            lock.version
+        )
+    };
+    if strict {
+        return Err(HelmError::Refused(format!(
+            "{message}; refusing to use it (--strict-chart). {}",
+            what_to_do()
         )));
     }
-    Ok(())
+    Ok(Some(format!("{message}; rendering it as given")))
 }
 
 /// Where verified pulls are cached: `$XDG_CACHE_HOME/locust-planton/charts` or `~/.cache/…`.
@@ -38,7 +118,8 @@ pub fn cache_dir() -> Option<PathBuf> {
 }
 
 /// Resolves `--chart` (directory or archive), else pulls the pinned chart from its OCI
-/// reference or from `repo_url` (a classic chart repository, e.g. a mirror).
+/// reference or from `repo_url` (a mirror: an OCI registry `oci://HOST/PATH` or a classic chart
+/// repository).
 pub fn resolve(
     helm: &Helm,
     chart: Option<&str>,
@@ -64,7 +145,8 @@ pub fn resolve(
     Ok(target)
 }
 
-/// `--chart`: a directory is used as it is; an archive only with the pinned digest.
+/// `--chart`: a directory is used as it is (its content is checked by [`check_dir`]); an
+/// archive only with the pinned content.
 fn local_chart(c: &str) -> Result<PathBuf, HelmError> {
     let p = PathBuf::from(c);
     if p.is_dir() {
@@ -79,8 +161,8 @@ fn local_chart(c: &str) -> Result<PathBuf, HelmError> {
     Ok(p)
 }
 
-/// The cached archive if it still has the pinned digest; one that does not is removed, so the
-/// pull replaces it.
+/// The cached archive if it still has the pinned content; one that does not is removed, so
+/// the pull replaces it.
 fn verified_cached(cache: Option<&Path>, file_name: &str) -> Option<PathBuf> {
     let cached = cache.map(|d| d.join(file_name)).filter(|p| p.is_file())?;
     if verify_archive(&cached).is_ok() {
@@ -90,7 +172,44 @@ fn verified_cached(cache: Option<&Path>, file_name: &str) -> Option<PathBuf> {
     None
 }
 
-/// `helm pull` of the pinned chart into `dest`; the archive, verified.
+/// The arguments of `helm pull` for the pinned chart from `repo_url` (or its OCI reference),
+/// saved into `dest`.
+pub fn pull_args(repo_url: Option<&str>, dest: &str) -> Vec<String> {
+    let lock = chart_lock();
+    let mut args: Vec<String> = vec!["pull".into()];
+    args.extend(chart_reference(repo_url));
+    args.extend([
+        "--version".into(),
+        lock.version.clone(),
+        "--destination".into(),
+        dest.into(),
+    ]);
+    args
+}
+
+/// How helm names the pinned chart: its OCI reference; from a mirror `oci://HOST/PATH`,
+/// `oci://HOST/PATH/<name>` (where `helm push` stores it), with `--plain-http` for a
+/// loopback host; from a classic repository, `<name> --repo URL`.
+pub fn chart_reference(repo_url: Option<&str>) -> Vec<String> {
+    let lock = chart_lock();
+    match repo_url.map(crate::lock::mirror::Mirror::parse) {
+        None => vec![lock.repository.clone()],
+        Some(crate::lock::mirror::Mirror::Oci {
+            url, plain_http, ..
+        }) => {
+            let mut args = vec![format!("{url}/{}", lock.name)];
+            if plain_http {
+                args.push("--plain-http".into());
+            }
+            args
+        }
+        Some(crate::lock::mirror::Mirror::Classic(url)) => {
+            vec![lock.name.clone(), "--repo".into(), url]
+        }
+    }
+}
+
+/// `helm pull` of the pinned chart into `dest`; the archive, content-checked.
 fn pull(
     helm: &Helm,
     repo_url: Option<&str>,
@@ -98,27 +217,7 @@ fn pull(
     file_name: &str,
 ) -> Result<PathBuf, HelmError> {
     let lock = chart_lock();
-    let dest_arg = dest.display().to_string();
-    let args: Vec<String> = match repo_url {
-        Some(url) => vec![
-            "pull".into(),
-            lock.name.clone(),
-            "--repo".into(),
-            url.into(),
-            "--version".into(),
-            lock.version.clone(),
-            "--destination".into(),
-            dest_arg,
-        ],
-        None => vec![
-            "pull".into(),
-            lock.repository.clone(),
-            "--version".into(),
-            lock.version.clone(),
-            "--destination".into(),
-            dest_arg,
-        ],
-    };
+    let args = pull_args(repo_url, &dest.display().to_string());
     let mut progress = crate::progress::Progress::start(format!(
         "pulling chart {} {} from {}",
         lock.name,
@@ -134,15 +233,13 @@ fn pull(
                     "helm pull did not produce {file_name}"
                 )));
             }
-            progress.update(format!(
-                "checking {file_name} against charts-lock/'s digest"
-            ));
+            progress.update(format!("checking the content of {file_name}"));
             verify_archive(&pulled).map(|()| pulled)
         });
     progress.finish(
         pulled
             .is_ok()
-            .then_some("chart pulled and its digest checked"),
+            .then_some("chart pulled and its content checked"),
     );
     pulled
 }
@@ -158,7 +255,7 @@ fn offline_hint(e: HelmError, repo_url: Option<&str>) -> HelmError {
     HelmError::Failed {
         code,
         stderr: format!(
-            "{}\nhint: without --chart, locust-planton pulls the pinned chart ({} {} from {from}); to work offline, pass a local copy with --chart DIR|TGZ: a chart directory, or the archive `helm pull {} --version {}` saves on a connected machine (checked against charts-lock/'s digest)\n",
+            "{}\nhint: without --chart, locust-planton pulls the pinned chart ({} {} from {from}); to work offline, pass a local copy with --chart DIR|TGZ: a chart directory, or the archive `helm pull {} --version {}` saves on a connected machine (its content is checked), or a mirror with --chart-repo oci://HOST/PATH|URL\n",
             stderr.trim_end(),
             lock.name,
             lock.version,

@@ -3,6 +3,7 @@
 //! it, and building the exact command lines.
 
 pub mod chart;
+pub mod content;
 pub mod plugin;
 pub mod version_cache;
 

@@ -1,5 +1,6 @@
 //! Compares the `helm.sh/chart: locust-<version>` label with the versions `charts-lock/` lists
-//! as verified.
+//! as verified. Helm's label is `<name>-<version>` and a chart version starts with a digit, so
+//! `locust-mini-0.1.0` is another chart (`locust-mini`), not a version of `locust`.
 
 use crate::yaml::Node;
 
@@ -8,8 +9,11 @@ pub fn unverified_version(obj: &Node) -> Option<String> {
     let label = obj
         .get_path(&["metadata", "labels", "helm.sh/chart"])
         .and_then(Node::as_str)?;
-    let version = label.strip_prefix("locust-")?;
     let lock = crate::lock::chart_lock();
+    let version = label
+        .strip_prefix(lock.name.as_str())?
+        .strip_prefix('-')
+        .filter(|v| v.starts_with(|c: char| c.is_ascii_digit()))?;
     (!lock.verified_versions.iter().any(|v| v == version)).then(|| version.to_string())
 }
 
@@ -37,6 +41,16 @@ mod tests {
                 "another chart",
                 "kind: Service\nmetadata: {labels: {helm.sh/chart: redis-1.2.3}}".into(),
                 None,
+            ),
+            (
+                "a chart whose name starts with locust- (the test chart)",
+                "kind: Service\nmetadata: {labels: {helm.sh/chart: locust-mini-0.1.0}}".into(),
+                None,
+            ),
+            (
+                "a version with a build suffix (Helm writes + as _)",
+                "kind: Service\nmetadata: {labels: {helm.sh/chart: locust-0.35.0_build.1}}".into(),
+                Some("0.35.0_build.1"),
             ),
             (
                 "no chart label",

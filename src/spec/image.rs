@@ -99,6 +99,85 @@ pub fn locust_version_of(image: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// `reference` as pulled from the image mirror `registry` (`HOST[:PORT][/PATH]`): the mirror
+/// takes the place of the reference's own registry host (`ghcr.io/a/b:1` →
+/// `MIRROR/a/b:1`), or is put in front when it names none, i.e. Docker Hub
+/// (`locustio/locust:2.32.2` → `MIRROR/locustio/locust:2.32.2`); `docker.io/` and
+/// `docker.io/library/` spellings give the same path as the short one. The path, tag and digest
+/// are kept, as `oras copy` or `crane copy` into `MIRROR/<path>` store them.
+pub fn mirrored(reference: &str, registry: &str) -> String {
+    let registry = registry.trim_end_matches('/');
+    let path = match reference.split_once('/') {
+        Some((first, rest)) if names_a_registry(first) => rest,
+        _ => reference,
+    };
+    let path = path.strip_prefix("library/").unwrap_or(path);
+    format!("{registry}/{path}")
+}
+
+/// Whether the first component of a reference is a registry host (Docker's rule: it has a
+/// `.` or a `:`, or is `localhost`).
+fn names_a_registry(first: &str) -> bool {
+    first.contains(['.', ':']) || first == "localhost"
+}
+
+/// Points every image in chart values at the mirror `registry`: `image.repository`,
+/// `master.image`/`worker.image` when set, and the `image` of every item of a `containers` or
+/// `initContainers` list anywhere in them (the pip init containers, the exporter in
+/// `extraObjects`, containers from `helmValues`).
+pub fn mirror_values(values: &mut Node, registry: &str) {
+    let rewrite = |n: &mut Node| {
+        if let Some(text) = n.as_str().filter(|t| !t.trim().is_empty()) {
+            *n = Node::string(mirrored(text.trim(), registry));
+        }
+    };
+    if let Some(map) = values.as_map_mut() {
+        if let Some(repo) = map
+            .get_mut("image")
+            .and_then(Node::as_map_mut)
+            .and_then(|i| i.get_mut("repository"))
+        {
+            rewrite(repo);
+        }
+        for role in ["master", "worker"] {
+            if let Some(image) = map
+                .get_mut(role)
+                .and_then(Node::as_map_mut)
+                .and_then(|r| r.get_mut("image"))
+            {
+                rewrite(image);
+            }
+        }
+    }
+    mirror_containers(values, &rewrite);
+}
+
+/// The `image` of every item of every `containers`/`initContainers` list under `node`.
+fn mirror_containers(node: &mut Node, rewrite: &impl Fn(&mut Node)) {
+    match node {
+        Node::Map(map) => {
+            let keys: Vec<String> = map.iter().map(|(k, _)| k.key_text()).collect();
+            for key in keys {
+                let Some(child) = map.get_mut(&key) else {
+                    continue;
+                };
+                if matches!(key.as_str(), "containers" | "initContainers")
+                    && let Some(items) = child.as_seq_mut()
+                {
+                    for item in items.iter_mut() {
+                        if let Some(image) = item.as_map_mut().and_then(|c| c.get_mut("image")) {
+                            rewrite(image);
+                        }
+                    }
+                }
+                mirror_containers(child, rewrite);
+            }
+        }
+        Node::Seq(items) => items.iter_mut().for_each(|i| mirror_containers(i, rewrite)),
+        Node::Scalar(_) => {}
+    }
+}
+
 pub fn resolve(spec: &LoadTestSpec, d: &mut Findings) -> LocustImage {
     let lock = chart_lock();
     let (default_repo, _, _) = split_reference(&lock.image);
@@ -198,6 +277,90 @@ fn older_version_at(spec: &LoadTestSpec, o: &Overrides) -> String {
         helm_value("worker.image")
     } else {
         helm_value("image.tag")
+    }
+}
+
+#[cfg(test)]
+mod mirror_tests {
+    use super::*;
+
+    /// (what the row shows, reference, mirror, the mirrored reference).
+    #[test]
+    fn mirrored_references() {
+        let rows: &[(&str, &str, &str, &str)] = &[
+            (
+                "Docker Hub, short",
+                "locustio/locust:2.32.2",
+                "mirror.example/hub",
+                "mirror.example/hub/locustio/locust:2.32.2",
+            ),
+            (
+                "Docker Hub, spelled out",
+                "docker.io/locustio/locust:2.32.2",
+                "mirror.example",
+                "mirror.example/locustio/locust:2.32.2",
+            ),
+            (
+                "an official image",
+                "docker.io/library/python:3.12",
+                "m.example",
+                "m.example/python:3.12",
+            ),
+            (
+                "another registry's host replaced",
+                "ghcr.io/org/img:1",
+                "127.0.0.1:5000/",
+                "127.0.0.1:5000/org/img:1",
+            ),
+            (
+                "a port is a registry",
+                "localhost:5000/x/y@sha256:ab",
+                "m.example",
+                "m.example/x/y@sha256:ab",
+            ),
+            (
+                "the exporter",
+                "containersol/locust_exporter:v0.5.0",
+                "m.example/images",
+                "m.example/images/containersol/locust_exporter:v0.5.0",
+            ),
+        ];
+        let mut failed = Vec::new();
+        for (what, reference, registry, want) in rows {
+            let got = mirrored(reference, registry);
+            if got != *want {
+                failed.push(format!("- {what}: {got}"));
+            }
+        }
+        assert!(failed.is_empty(), "{}", failed.join("\n"));
+    }
+
+    #[test]
+    fn every_image_of_the_values_is_mirrored() {
+        let mut values = crate::yaml::parse_single(
+            "image: {repository: locustio/locust, tag: 2.32.2}\n\
+             master: {image: '', initContainers: [{name: pip-install, image: 'locustio/locust:2.32.2'}]}\n\
+             worker: {image: 'locustio/locust:2.32.2'}\n\
+             extraObjects:\n\
+             - {kind: Deployment, spec: {template: {spec: {containers: [{name: exporter, image: 'containersol/locust_exporter:v0.5.0'}]}}}}\n\
+             - {kind: ConfigMap, data: {image: 'not/an-image:1'}}\n",
+        )
+        .unwrap();
+        mirror_values(&mut values, "m.example");
+        let json = values.to_json();
+        assert_eq!(json["image"]["repository"], "m.example/locustio/locust");
+        assert_eq!(json["image"]["tag"], "2.32.2");
+        assert_eq!(json["master"]["image"], "");
+        assert_eq!(
+            json["master"]["initContainers"][0]["image"],
+            "m.example/locustio/locust:2.32.2"
+        );
+        assert_eq!(json["worker"]["image"], "m.example/locustio/locust:2.32.2");
+        assert_eq!(
+            json["extraObjects"][0]["spec"]["template"]["spec"]["containers"][0]["image"],
+            "m.example/containersol/locust_exporter:v0.5.0"
+        );
+        assert_eq!(json["extraObjects"][1]["data"]["image"], "not/an-image:1");
     }
 }
 

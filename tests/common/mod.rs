@@ -598,3 +598,95 @@ spec:
 {thresholds}"#
     )
 }
+
+/// The real DeliveryHero chart 0.35.0: `LP_REAL_CHART`, or the reference copy beside the
+/// repository (`../shared/reference/deliveryhero-locust/0.35.0/chart`).
+pub fn real_locust_chart() -> PathBuf {
+    let chart = std::env::var_os("LP_REAL_CHART")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/reference/deliveryhero-locust/0.35.0/chart"));
+    assert!(
+        chart.join("Chart.yaml").is_file(),
+        "the real chart is missing at {} (set LP_REAL_CHART to a copy of DeliveryHero locust 0.35.0, e.g. what `helm pull oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 --untar` gives)",
+        chart.display()
+    );
+    chart
+}
+
+/// `helm package CHART --destination DEST` with `helm`, asserted successful: the archive.
+pub fn helm_package(helm: &Path, chart: &Path, dest: &Path) -> PathBuf {
+    std::fs::create_dir_all(dest).unwrap();
+    let out = helm_cmd(helm, dest)
+        .arg("package")
+        .arg(chart)
+        .arg("--destination")
+        .arg(dest)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}: {stdout}{}",
+        helm.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let saved = stdout
+        .trim()
+        .rsplit(": ")
+        .next()
+        .expect("helm package names the archive");
+    PathBuf::from(saved)
+}
+
+/// A copy of the chart folder `from` at `to` (every file, as it is).
+pub fn copy_chart(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_chart(&entry.path(), &target);
+        } else {
+            std::fs::create_dir_all(to).unwrap();
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Writes `to`, an archive of the same files as the archive `from` in other bytes: entries in
+/// reverse order, each folder as an entry of its own, another mtime, owner and mode, the chart
+/// folder named `top`, gzip at `level` (Python's tarfile and gzip).
+pub fn repack_chart_archive(from: &Path, to: &Path, mtime: u64, level: u32, top: &str) {
+    let script = r#"
+import gzip, io, sys, tarfile
+src, dst, mtime, level, top = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+with tarfile.open(src, "r:gz") as t:
+    files = [(m.name.split("/", 1)[1], t.extractfile(m).read()) for m in t.getmembers() if m.isfile()]
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as out:
+    dirs = sorted({"/".join(n.split("/")[:i]) for n, _ in files for i in range(1, n.count("/") + 1)})
+    for d in [""] + dirs:
+        info = tarfile.TarInfo(f"{top}/{d}".rstrip("/"))
+        info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o700, mtime
+        out.addfile(info)
+    for name, data in reversed(files):
+        info = tarfile.TarInfo(f"{top}/{name}")
+        info.size, info.mode, info.mtime = len(data), 0o600, mtime
+        info.uid, info.gid, info.uname, info.gname = 4242, 4242, "someone", "staff"
+        out.addfile(info, io.BytesIO(data))
+with open(dst, "wb") as f:
+    f.write(gzip.compress(buf.getvalue(), compresslevel=level, mtime=mtime))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(from)
+        .arg(to)
+        .args([&mtime.to_string(), &level.to_string(), top])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
