@@ -509,7 +509,7 @@ fn values_the_chart_quotes_reach_the_pods_as_written() {
             );
             let greeting = (role == "master").then(|| serde_json::json!("say \"hi\": #1"));
             assert_eq!(value("GREETING"), greeting, "{} {role}", helm.display());
-            assert_eq!(d["metadata"]["labels"]["team"], "a: b");
+            assert_eq!(d["metadata"]["labels"]["team"], "on");
         }
     }
 }
