@@ -9,6 +9,7 @@
 #   .tools/venv                               kubernetes-validate 1.37.0, checkov 3.3.30, locust
 #   .tools/bin/psa-judge                      built with Go from tools/psa (Kubernetes' Pod Security checks)
 #   .tools/bin/kcp                           etcd + kube-apiserver v1.37 (Go module tools/kcp; scripts/kube.sh runs it)
+#   .tools/bin/kwok                          kwok v0.8.0, fake nodes (Go module tools/kwok; scripts/kube.sh up --nodes)
 #   .tools/env                                the variables tests read (source it, or let the test harness do so)
 #   bwrap (system package bubblewrap)         the sandbox `local` runs pods in; apt-get, only when missing
 #
@@ -181,11 +182,30 @@ install_kcp() {
   log "built kcp in $((SECONDS - started)) s: $("$bin" kube-apiserver --version)"
 }
 
+# .tools/bin/kwok: the Kubernetes SIG's fake kubelet (sigs.k8s.io/kwok, pinned in tools/kwok/go.mod),
+# its own module: it builds against its own k8s.io/* release, never inside the kcp module. Rebuilt
+# only when that module or Go changes.
+install_kwok() {
+  local module="$root/tools/kwok" bin="$tools/bin/kwok" stamp="$tools/bin/kwok.stamp" want
+  command -v go >/dev/null 2>&1 || { log "kwok needs Go (>= the go line of tools/kwok/go.mod) on PATH"; return 1; }
+  want="$(cd "$root" && { go version; find tools/kwok -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -d' ' -f1)"
+  if [ -x "$bin" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  log "building kwok into $bin (with empty Go caches: about 7 minutes on 2 cores)"
+  mkdir -p "$tools/bin"
+  local started=$SECONDS
+  (cd "$module" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin.tmp" sigs.k8s.io/kwok/cmd/kwok)
+  mv -f "$bin.tmp" "$bin"
+  echo "$want" > "$stamp"
+  log "built kwok in $((SECONDS - started)) s: $("$bin" --version)"
+}
+
 install_bwrap
 install_psa_judge &
 pj=$!
 install_kcp &
 pk=$!
+install_kwok &
+pw=$!
 install_helm3 &
 p3=$!
 install_helm4 &
@@ -201,6 +221,7 @@ wait $pf
 wait $py
 wait $pj
 wait $pk
+wait $pw
 
 cat > "$tools/env" <<ENV
 # Written by scripts/install-tools.sh. Tests read these variables (see docs/testing.md).
@@ -214,6 +235,7 @@ export LP_HELMFILE_HELM=$tools/helmfile/helm
 export LP_YLS=$tools/yls/node_modules/yaml-language-server/bin/yaml-language-server
 export LP_PSA_JUDGE=$tools/bin/psa-judge
 export LP_KCP=$tools/bin/kcp
+export LP_KWOK=$tools/bin/kwok
 ENV
 log "tools ready in $tools"
 "$tools/helm3/helm" version --short >&2
