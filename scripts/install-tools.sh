@@ -187,14 +187,24 @@ install_kcp() {
 # only when that module or Go changes.
 install_kwok() {
   local module="$root/tools/kwok" bin="$tools/bin/kwok" stamp="$tools/bin/kwok.stamp" want
+  local stages="$tools/kwok/stages.yaml" dir
   command -v go >/dev/null 2>&1 || { log "kwok needs Go (>= the go line of tools/kwok/go.mod) on PATH"; return 1; }
   want="$(cd "$root" && { go version; find tools/kwok -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -d' ' -f1)"
-  if [ -x "$bin" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  if [ -x "$bin" ] && [ -f "$stages" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
   log "building kwok into $bin (with empty Go caches: about 7 minutes on 2 cores)"
   mkdir -p "$tools/bin"
   local started=$SECONDS
   (cd "$module" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin.tmp" sigs.k8s.io/kwok/cmd/kwok)
   mv -f "$bin.tmp" "$bin"
+  # kwok's own "fast" stages, from the pinned module (kwok starts with none): Nodes Ready with a
+  # Lease heartbeat, pods Running/Ready, deletions finished. Assembled here, never committed.
+  dir="$(cd "$module" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)/kustomize/stage"
+  mkdir -p "$tools/kwok"
+  for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+    pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+    printf -- '---\n'; cat "$dir/$f"
+  done > "$stages.tmp"
+  mv -f "$stages.tmp" "$stages"
   echo "$want" > "$stamp"
   log "built kwok in $((SECONDS - started)) s: $("$bin" --version)"
 }
@@ -236,6 +246,7 @@ export LP_YLS=$tools/yls/node_modules/yaml-language-server/bin/yaml-language-ser
 export LP_PSA_JUDGE=$tools/bin/psa-judge
 export LP_KCP=$tools/bin/kcp
 export LP_KWOK=$tools/bin/kwok
+export LP_KWOK_STAGES=$tools/kwok/stages.yaml
 ENV
 log "tools ready in $tools"
 "$tools/helm3/helm" version --short >&2
