@@ -190,7 +190,7 @@ install_kwok() {
   local stages="$tools/kwok/stages.yaml" dir
   command -v go >/dev/null 2>&1 || { log "kwok needs Go (>= the go line of tools/kwok/go.mod) on PATH"; return 1; }
   want="$(cd "$root" && { go version; find tools/kwok -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -d' ' -f1)"
-  if [ -x "$bin" ] && [ -f "$stages" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  if [ -x "$bin" ] && [ -f "$stages" ] && [ -f "$tools/kwok/crds.yaml" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
   log "building kwok into $bin (with empty Go caches: about 7 minutes on 2 cores)"
   mkdir -p "$tools/bin"
   local started=$SECONDS
@@ -205,6 +205,11 @@ install_kwok() {
     printf -- '---\n'; cat "$dir/$f"
   done > "$stages.tmp"
   mv -f "$stages.tmp" "$stages"
+  # The CRDs of kwok's per-pod Logs and Exec (kubelet API answers a test configures).
+  for f in kwok.x-k8s.io_logs.yaml kwok.x-k8s.io_execs.yaml; do
+    printf -- '---\n'; cat "$dir/../crd/bases/$f"
+  done > "$tools/kwok/crds.yaml.tmp"
+  mv -f "$tools/kwok/crds.yaml.tmp" "$tools/kwok/crds.yaml"
   echo "$want" > "$stamp"
   log "built kwok in $((SECONDS - started)) s: $("$bin" --version)"
 }
@@ -247,6 +252,7 @@ export LP_PSA_JUDGE=$tools/bin/psa-judge
 export LP_KCP=$tools/bin/kcp
 export LP_KWOK=$tools/bin/kwok
 export LP_KWOK_STAGES=$tools/kwok/stages.yaml
+export LP_KWOK_CRDS=$tools/kwok/crds.yaml
 ENV
 log "tools ready in $tools"
 "$tools/helm3/helm" version --short >&2

@@ -24,13 +24,16 @@
 # (.tools/bin/kwok, the Kubernetes SIG's fake kubelet) managing one fake Node, lp-node-0: the Node
 # is Ready, scheduled pods become Running/Ready with an IP from 10.0.0.0/24 (API data only, no
 # container runs), deletions finish. kwok also serves the kubelet API on 127.0.0.1 (the API server
-# reaches it with the admin client certificate). Ready then also means: a restricted Deployment
+# reaches it with the admin client certificate): `kubectl logs` of any pod reads an empty log,
+# unless a test creates a kwok `Logs` object (kwok.x-k8s.io/v1alpha1, named as the pod, in its
+# namespace) naming a local log file; a kwok `Exec` object likewise runs `kubectl exec` locally. Ready then also means: a restricted Deployment
 # rolls out, and a non-compliant one gets a FailedCreate event naming PodSecurity. An `up` whose
 # flags differ from the running control plane's restarts it.
 #
 # Environment: LP_KUBE_DIR, LP_KCP (default .tools/bin/kcp), LP_KUBECTL (default
 # .tools/helm4/kubectl), LP_KWOK (default .tools/bin/kwok), LP_KWOK_STAGES
-# (default .tools/kwok/stages.yaml, kwok's own stages assembled by install-tools.sh), LP_KUBE_TIMEOUT (seconds to wait for readiness, default 180).
+# (default .tools/kwok/stages.yaml, kwok's own stages assembled by install-tools.sh), LP_KWOK_CRDS
+# (default .tools/kwok/crds.yaml, kwok's Logs and Exec CRDs, likewise), LP_KUBE_TIMEOUT (seconds to wait for readiness, default 180).
 #
 # Exit codes: 0 ok; 1 a component failed, is down (status) or a tool is missing; 2 usage.
 set -Eeuo pipefail
@@ -40,6 +43,7 @@ kcp="${LP_KCP:-$root/.tools/bin/kcp}"
 kubectl="${LP_KUBECTL:-$root/.tools/helm4/kubectl}"
 kwok="${LP_KWOK:-$root/.tools/bin/kwok}"
 kwok_stages="${LP_KWOK_STAGES:-$root/.tools/kwok/stages.yaml}"
+kwok_crds="${LP_KWOK_CRDS:-$root/.tools/kwok/crds.yaml}"
 ready_timeout="${LP_KUBE_TIMEOUT:-180}"
 # The marker that makes a directory ours: `down` removes nothing without it.
 marker=.lp-kube-dir
@@ -94,7 +98,9 @@ start() {
   local name="$1"; shift
   # setsid execs in place when its caller is not a group leader (a script's background job never
   # is), so $! is the component's own pid, and the session id equals it.
-  setsid "$@" > "$kube_dir/$name.log" 2>&1 < /dev/null &
+  # fd 3 (progress) is closed for it: a component holding it would keep a reader of our stderr
+  # (a pipe) waiting after `up` returned.
+  setsid "$@" > "$kube_dir/$name.log" 2>&1 < /dev/null 3>&- &
   local pid=$!
   proc_stat "$pid" || { log "$name exited at once"; return 1; }
   printf '%s %s\n' "$pid" "$proc_started" > "$kube_dir/$name.pid"
@@ -331,6 +337,18 @@ start_nodes() {
   log "kube-scheduler ready ($((SECONDS - began)) s)"
 
   failing=kwok
+  kube apply --server-side -f "$kwok_crds" >/dev/null
+  kube wait --for=condition=Established --timeout=60s crd/logs.kwok.x-k8s.io crd/execs.kwok.x-k8s.io >/dev/null
+  : > "$kube_dir/empty.log"
+  cat > "$kube_dir/kwok-logs.yaml" <<EOF
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterLogs
+metadata:
+  name: lp-empty-logs
+spec:
+  logs:
+  - logsFile: $kube_dir/empty.log
+EOF
   # Its kubelet API (logs, exec) on loopback; the Node advertises that address and port. It serves
   # with the API server's certificate (valid for 127.0.0.1); the API server, as with any kubelet
   # given no --kubelet-certificate-authority, does not verify it.
@@ -340,7 +358,7 @@ start_nodes() {
     --cidr=10.0.0.0/24 --node-ip=127.0.0.1 --node-port="$kubelet_port" \
     --server-address="127.0.0.1:$kubelet_port" --node-lease-duration-seconds=40 \
     --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
-    --config="$kwok_stages"
+    --config="$kwok_stages" --config="$kube_dir/kwok-logs.yaml" --enable-crds=Logs,Exec
   fake_node_manifest | kube apply -f - >/dev/null
   await kwok "node $fake_node Ready" node_ready
   log "kwok: node $fake_node Ready, kubelet API on 127.0.0.1:$kubelet_port ($((SECONDS - began)) s)"
@@ -453,6 +471,7 @@ cmd_up() {
   if has_nodes; then
     [ -x "$kwok" ] || die "kwok not found at $kwok (run scripts/install-tools.sh, or set LP_KWOK)"
     [ -f "$kwok_stages" ] || die "kwok's stages not found at $kwok_stages (run scripts/install-tools.sh, or set LP_KWOK_STAGES)"
+    [ -f "$kwok_crds" ] || die "kwok's CRDs not found at $kwok_crds (run scripts/install-tools.sh, or set LP_KWOK_CRDS)"
   fi
   [ -x "$kubectl" ] || die "kubectl not found at $kubectl (run scripts/install-tools.sh, or set LP_KUBECTL)"
   command -v openssl >/dev/null || die "openssl is needed for the certificates (apt-get install openssl)"
