@@ -1,0 +1,534 @@
+//! The user journeys against a whole cluster: the test control plane of tests/apiserver.rs plus
+//! kube-controller-manager, kube-scheduler and a kwok fake node (`scripts/kube.sh up --nodes`), so
+//! Deployments get ReplicaSets and pods, pods get a node and become Ready (kwok: no container
+//! runs), Services get endpoints and the garbage collector deletes what a release owned. Each
+//! journey runs on Helm 3 and Helm 4, in namespaces of its own.
+
+mod common;
+
+use common::kube::{self, Cluster};
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// What starts a cluster with nodes for a shell that runs these tests by hand.
+const UP_NODES: &str = "eval \"$(scripts/kube.sh up --nodes)\"";
+
+/// The test cluster, which must have the fake nodes (`LP_KUBE_NODES`, exported by
+/// `scripts/kube.sh up --nodes`); fails naming that command otherwise.
+fn cluster() -> Cluster {
+    let nodes = std::env::var("LP_KUBE_NODES").unwrap_or_default();
+    assert!(
+        !nodes.is_empty(),
+        "LP_KUBE_NODES is not set: these tests need a cluster with nodes; start it with `{UP_NODES}` (scripts/test.sh does)"
+    );
+    let cluster = kube::cluster();
+    for node in nodes.split(',') {
+        cluster.ok(
+            &[
+                "wait",
+                "--for=condition=Ready",
+                &format!("node/{node}"),
+                "--timeout=60s",
+            ],
+            "",
+        );
+    }
+    cluster
+}
+
+fn real_chart() -> String {
+    let chart = std::env::var_os("LP_REAL_CHART")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/reference/deliveryhero-locust/0.35.0/chart"));
+    assert!(
+        chart.join("Chart.yaml").is_file(),
+        "the real chart is not at {} (set LP_REAL_CHART)",
+        chart.display()
+    );
+    chart.display().to_string()
+}
+
+/// `locust-planton ARGS…` with `home`'s Helm homes, `KUBECONFIG` the test cluster's and the
+/// v1.37 kubectl as `KUBECTL`: (exit code, stdout, stderr).
+fn lp_on(cluster: &Cluster, home: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = lp(home)
+        .args(args)
+        .env("KUBECONFIG", cluster.kubeconfig())
+        .env("KUBECTL", kubectl())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn get_json(cluster: &Cluster, ns: &str, what: &[&str]) -> Value {
+    let mut args = vec!["get", "-n", ns, "-o", "json"];
+    args.extend(what);
+    serde_json::from_str(&cluster.ok(&args, "")).unwrap()
+}
+
+fn items(list: &Value) -> &Vec<Value> {
+    list["items"].as_array().unwrap()
+}
+
+fn name(o: &Value) -> String {
+    o["metadata"]["name"].as_str().unwrap().to_string()
+}
+
+/// examples/kubernetes-locust.yaml (release `search-load`, two workers) with this script query
+/// and this worker count, in `dir`.
+fn spec(dir: &Path, script: &str, workers: u32, extra_values: &str) -> PathBuf {
+    let text = read(repo().join("examples/kubernetes-locust.yaml"));
+    assert!(text.contains("q=locust") && text.contains("replicas: 2"));
+    let text = text
+        .replace("q=locust", script)
+        .replace("replicas: 2", &format!("replicas: {workers}"));
+    let text = if extra_values.is_empty() {
+        text
+    } else {
+        format!("{}\n  helm_values:\n{extra_values}", text.trim_end())
+    };
+    let p = dir.join(format!("spec-{workers}-{}.yaml", script.replace('=', "-")));
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const RELEASE: &str = "search-load";
+const SCRIPTS_HASH: &str = "locust.project-planton.org/scripts-sha256";
+
+/// The script ConfigMaps of the release (names, sorted).
+fn script_configmaps(cluster: &Cluster, ns: &str) -> Vec<String> {
+    let mut names: Vec<String> = items(&get_json(cluster, ns, &["configmaps"]))
+        .iter()
+        .map(name)
+        .filter(|n| n != "kube-root-ca.crt")
+        .collect();
+    names.sort();
+    names
+}
+
+/// Each Deployment: (name, replicas, generation, scripts hash of its pod template).
+fn deployments(cluster: &Cluster, ns: &str) -> Vec<(String, i64, i64, String)> {
+    let mut out: Vec<_> = items(&get_json(cluster, ns, &["deployments"]))
+        .iter()
+        .map(|d| {
+            (
+                name(d),
+                d["spec"]["replicas"].as_i64().unwrap(),
+                d["metadata"]["generation"].as_i64().unwrap(),
+                d["spec"]["template"]["metadata"]["annotations"][SCRIPTS_HASH]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("no scripts hash on {}", name(d)))
+                    .to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Each ReplicaSet: (name, desired replicas), sorted.
+fn replica_sets(cluster: &Cluster, ns: &str) -> Vec<(String, i64)> {
+    let mut out: Vec<_> = items(&get_json(cluster, ns, &["replicasets"]))
+        .iter()
+        .map(|r| (name(r), r["spec"]["replicas"].as_i64().unwrap()))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Every Deployment of the release is Available, with all its replicas updated and ready.
+fn assert_available(cluster: &Cluster, ns: &str, what: &str) {
+    let list = get_json(cluster, ns, &["deployments"]);
+    assert_eq!(items(&list).len(), 2, "{what}: master and worker");
+    for d in items(&list) {
+        let available = d["status"]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["type"] == "Available" && c["status"] == "True");
+        assert!(
+            available,
+            "{what}: {} not Available: {}",
+            name(d),
+            d["status"]
+        );
+        for field in ["readyReplicas", "updatedReplicas", "availableReplicas"] {
+            assert_eq!(
+                d["status"][field],
+                d["spec"]["replicas"],
+                "{what}: {} {field}",
+                name(d)
+            );
+        }
+    }
+}
+
+/// The master pod (Running, on a node, with an IP).
+fn master_pod(cluster: &Cluster, ns: &str) -> Value {
+    let pods = get_json(cluster, ns, &["pods", "-l", "component=master"]);
+    let running: Vec<&Value> = items(&pods)
+        .iter()
+        .filter(|p| {
+            p["status"]["phase"] == "Running" && p["metadata"]["deletionTimestamp"].is_null()
+        })
+        .collect();
+    assert_eq!(running.len(), 1, "{pods}");
+    running[0].clone()
+}
+
+/// The IPs the master Service's EndpointSlices hold as ready.
+fn endpoint_ips(cluster: &Cluster, ns: &str, service: &str) -> Vec<String> {
+    let slices = get_json(
+        cluster,
+        ns,
+        &[
+            "endpointslices",
+            "-l",
+            &format!("kubernetes.io/service-name={service}"),
+        ],
+    );
+    let mut ips: Vec<String> = items(&slices)
+        .iter()
+        .flat_map(|s| s["endpoints"].as_array().cloned().unwrap_or_default())
+        .filter(|e| e["conditions"]["ready"] == true)
+        .flat_map(|e| e["addresses"].as_array().cloned().unwrap_or_default())
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    ips.sort();
+    ips
+}
+
+/// `kubectl wait --for=delete` on KINDS of the namespace: returns once the garbage collector
+/// and kwok have finished them (kubectl's own timeout bounds it; no timing is asserted).
+fn await_deleted(cluster: &Cluster, ns: &str, kinds: &str) {
+    let run = cluster.run(
+        &[
+            "wait",
+            "--for=delete",
+            kinds,
+            "--all",
+            "-n",
+            ns,
+            "--timeout=120s",
+        ],
+        "",
+    );
+    assert!(
+        run.ok,
+        "{kinds} in {ns} not deleted: {}{}",
+        run.stderr, run.stdout
+    );
+}
+
+/// Everything a release could leave in `ns`, but the namespace's own `default` ServiceAccount
+/// and `kube-root-ca.crt`.
+fn leftovers(cluster: &Cluster, ns: &str) -> Vec<String> {
+    let out = cluster.ok(
+        &[
+            "get",
+            "pods,replicasets,deployments,services,endpointslices,configmaps,secrets,serviceaccounts,ingresses,roles,rolebindings",
+            "-n",
+            ns,
+            "-o",
+            "name",
+        ],
+        "",
+    );
+    out.lines()
+        .filter(|l| *l != "serviceaccount/default" && *l != "configmap/kube-root-ca.crt")
+        .map(str::to_string)
+        .collect()
+}
+
+/// The journey of one release from `install --wait` to `uninstall`, on one Helm.
+fn install_roll_rollback_uninstall(helm_name: &str, helm: &Path) {
+    let cluster = cluster();
+    let home = tempfile::tempdir().unwrap();
+    let ns_guard = cluster.adopt(&cluster.fresh_name(&format!("journey-{helm_name}")));
+    let ns = ns_guard.name.as_str();
+    let chart = real_chart();
+    let helm_arg = helm.display().to_string();
+    let install = |spec: &Path| {
+        let spec = spec.display().to_string();
+        let (code, stdout, stderr) = lp_on(
+            &cluster,
+            home.path(),
+            &[
+                "install",
+                "-f",
+                &spec,
+                "-n",
+                ns,
+                "--chart",
+                &chart,
+                "--helm",
+                &helm_arg,
+                "--wait",
+                "--timeout",
+                "2m",
+                "-o",
+                "json",
+            ],
+        );
+        assert_eq!(code, 0, "{helm_name}: install {spec}: {stderr}");
+        serde_json::from_str::<Value>(&stdout).unwrap()
+    };
+
+    // install --wait: exit 0, Deployments Available, the master Service's endpoints are the
+    // master pod, the printed endpoint names that Service, `status` reads the live objects.
+    let first = spec(home.path(), "q=first", 2, "");
+    let printed = install(&first);
+    assert_available(&cluster, ns, helm_name);
+    let service = printed["service"].as_str().unwrap().to_string();
+    assert_eq!(printed["namespace"], ns);
+    assert_eq!(
+        printed["kubeEndpoint"],
+        format!("{service}.{ns}.svc.cluster.local")
+    );
+    assert_eq!(
+        printed["portForwardCommand"],
+        format!("kubectl port-forward -n {ns} svc/{service} 8089:8089")
+    );
+    let svc = get_json(&cluster, ns, &["service", &service]);
+    let ports: Vec<i64> = svc["spec"]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["port"].as_i64().unwrap())
+        .collect();
+    assert!(ports.contains(&8089), "{svc}");
+    let master = master_pod(&cluster, ns);
+    let master_ip = master["status"]["podIP"].as_str().unwrap().to_string();
+    assert_eq!(endpoint_ips(&cluster, ns, &service), vec![master_ip]);
+    let (code, stdout, stderr) = lp_on(
+        &cluster,
+        home.path(),
+        &[
+            "status",
+            "-f",
+            &first.display().to_string(),
+            "-n",
+            ns,
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{helm_name}: {stderr}");
+    let status: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(status["phase"], "Running", "{helm_name}: {stdout}");
+    assert_eq!(status["workersReady"], "2/2", "{helm_name}: {stdout}");
+    assert_eq!(status["masterPod"], name(&master), "{helm_name}: {stdout}");
+
+    let configmaps_1 = script_configmaps(&cluster, ns);
+    let deployments_1 = deployments(&cluster, ns);
+    let replica_sets_1 = replica_sets(&cluster, ns);
+    assert_eq!(replica_sets_1.len(), 2, "{helm_name}: {replica_sets_1:?}");
+
+    // An unchanged spec: no rollout at all (same generations, same ReplicaSets).
+    install(&first);
+    assert_eq!(
+        deployments(&cluster, ns),
+        deployments_1,
+        "{helm_name}: unchanged spec"
+    );
+    assert_eq!(
+        replica_sets(&cluster, ns),
+        replica_sets_1,
+        "{helm_name}: unchanged spec"
+    );
+    assert_eq!(script_configmaps(&cluster, ns), configmaps_1);
+
+    // A replica change only scales: no new ReplicaSet, the same ConfigMaps and hash.
+    let scaled = spec(home.path(), "q=first", 3, "");
+    install(&scaled);
+    assert_available(&cluster, ns, helm_name);
+    let replica_sets_2 = replica_sets(&cluster, ns);
+    let names = |r: &[(String, i64)]| r.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        names(&replica_sets_2),
+        names(&replica_sets_1),
+        "{helm_name}: scaling made a ReplicaSet"
+    );
+    assert!(
+        replica_sets_2
+            .iter()
+            .any(|(n, r)| n.contains("-worker-") && *r == 3),
+        "{replica_sets_2:?}"
+    );
+    assert_eq!(script_configmaps(&cluster, ns), configmaps_1, "{helm_name}");
+    let deployments_2 = deployments(&cluster, ns);
+    let hashes =
+        |d: &[(String, i64, i64, String)]| d.iter().map(|x| x.3.clone()).collect::<Vec<_>>();
+    assert_eq!(hashes(&deployments_2), hashes(&deployments_1));
+
+    // A script change rolls both Deployments: a new ReplicaSet each, the old ones scaled to 0,
+    // the old hashed ConfigMap gone.
+    let changed = spec(home.path(), "q=second", 3, "");
+    install(&changed);
+    assert_available(&cluster, ns, helm_name);
+    let replica_sets_3 = replica_sets(&cluster, ns);
+    assert_eq!(replica_sets_3.len(), 4, "{helm_name}: {replica_sets_3:?}");
+    for (old, _) in &replica_sets_2 {
+        let now = replica_sets_3.iter().find(|(n, _)| n == old).unwrap();
+        assert_eq!(
+            now.1, 0,
+            "{helm_name}: old ReplicaSet {old} not scaled to 0"
+        );
+    }
+    let configmaps_3 = script_configmaps(&cluster, ns);
+    assert_eq!(configmaps_3.len(), configmaps_1.len());
+    // The hashed script ConfigMap is replaced; the chart's own (unhashed) one stays.
+    let gone: Vec<&String> = configmaps_1
+        .iter()
+        .filter(|c| !configmaps_3.contains(c))
+        .collect();
+    assert_eq!(gone.len(), 1, "{configmaps_1:?} → {configmaps_3:?}");
+    assert!(
+        gone[0].starts_with(&format!("{RELEASE}-main-")),
+        "{configmaps_1:?} → {configmaps_3:?}"
+    );
+    let deployments_3 = deployments(&cluster, ns);
+    assert!(
+        hashes(&deployments_3)
+            .iter()
+            .all(|h| !hashes(&deployments_2).contains(h))
+    );
+
+    // helm rollback to the scaled revision (3): Helm replays the stored, already hardened
+    // manifest, so the previous hashed ConfigMap and pod hash come back.
+    let rollback = helm_cmd(helm, home.path())
+        .args([
+            "rollback",
+            RELEASE,
+            "3",
+            "-n",
+            ns,
+            "--wait",
+            "--timeout",
+            "2m",
+        ])
+        .env("KUBECONFIG", cluster.kubeconfig())
+        .output()
+        .unwrap();
+    assert!(
+        rollback.status.success(),
+        "{helm_name}: {}",
+        String::from_utf8_lossy(&rollback.stderr)
+    );
+    assert_available(&cluster, ns, helm_name);
+    assert_eq!(
+        script_configmaps(&cluster, ns),
+        configmaps_1,
+        "{helm_name}: rollback"
+    );
+    assert_eq!(
+        hashes(&deployments(&cluster, ns)),
+        hashes(&deployments_2),
+        "{helm_name}: rollback"
+    );
+
+    // uninstall: nothing of the release left, pods and ReplicaSets included (garbage collector).
+    let (code, _, stderr) = lp_on(
+        &cluster,
+        home.path(),
+        &[
+            "uninstall",
+            "-f",
+            &changed.display().to_string(),
+            "-n",
+            ns,
+            "--helm",
+            &helm_arg,
+        ],
+    );
+    assert_eq!(code, 0, "{helm_name}: {stderr}");
+    await_deleted(&cluster, ns, "replicasets,pods");
+    assert_eq!(
+        leftovers(&cluster, ns),
+        Vec::<String>::new(),
+        "{helm_name}: left after uninstall"
+    );
+}
+
+#[test]
+fn helm3_install_wait_roll_scale_rollback_and_uninstall() {
+    install_roll_rollback_uninstall("helm3", &helm3());
+}
+
+#[test]
+fn helm4_install_wait_roll_scale_rollback_and_uninstall() {
+    install_roll_rollback_uninstall("helm4", &helm4());
+}
+
+/// `install --atomic` of a spec that opts out of run-as-root into an existing namespace that
+/// enforces `restricted`: the ReplicaSets' pods are refused by PodSecurity, so the release never
+/// becomes ready; install exits non-zero, Helm rolls it back (nothing left), and the message
+/// names the reason.
+fn atomic_install_rolls_back(helm_name: &str, helm: &Path) {
+    let cluster = cluster();
+    let home = tempfile::tempdir().unwrap();
+    let ns_guard = cluster.namespace(&format!("atomic-{helm_name}"), &[("enforce", "restricted")]);
+    let ns = ns_guard.name.as_str();
+    let root = "    master.annotations: '{locust.project-planton.org/allow-run-as-root: \"true\"}'\n    worker.annotations: '{locust.project-planton.org/allow-run-as-root: \"true\"}'\n    securityContext.runAsUser: \"0\"\n    securityContext.runAsNonRoot: \"false\"\n";
+    // Into the existing namespace: a spec that created it would label it `baseline` itself.
+    let spec = spec(home.path(), "q=root", 2, root);
+    std::fs::write(
+        &spec,
+        read(&spec).replace("create_namespace: true", "create_namespace: false"),
+    )
+    .unwrap();
+    let spec = spec.display().to_string();
+    let (code, stdout, stderr) = lp_on(
+        &cluster,
+        home.path(),
+        &[
+            "install",
+            "-f",
+            &spec,
+            "-n",
+            ns,
+            "--chart",
+            &real_chart(),
+            "--helm",
+            &helm.display().to_string(),
+            "--wait",
+            "--atomic",
+            "--timeout",
+            "20s",
+        ],
+    );
+    assert_eq!(code, 4, "{helm_name}: {stdout}{stderr}");
+    assert!(stdout.is_empty(), "{helm_name}: {stdout}");
+    // The reason: PodSecurity's own words (the API server's warning on the pod templates), and
+    // Helm's rollback of the first revision.
+    assert!(
+        stderr.contains("would violate PodSecurity \"restricted:latest\": runAsNonRoot != true"),
+        "{helm_name}: no reason named: {stderr}"
+    );
+    assert!(
+        stderr.contains("release search-load failed, and has been uninstalled"),
+        "{helm_name}: {stderr}"
+    );
+    // Rolled back: a first install that fails under --atomic is uninstalled.
+    await_deleted(&cluster, ns, "replicasets,pods");
+    assert_eq!(
+        leftovers(&cluster, ns),
+        Vec::<String>::new(),
+        "{helm_name}: left after --atomic"
+    );
+}
+
+#[test]
+fn helm3_install_atomic_of_a_release_podsecurity_refuses_rolls_back() {
+    atomic_install_rolls_back("helm3", &helm3());
+}
+
+#[test]
+fn helm4_install_atomic_of_a_release_podsecurity_refuses_rolls_back() {
+    atomic_install_rolls_back("helm4", &helm4());
+}
