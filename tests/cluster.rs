@@ -540,3 +540,162 @@ fn helm3_install_atomic_of_a_release_podsecurity_refuses_rolls_back() {
 fn helm4_install_atomic_of_a_release_podsecurity_refuses_rolls_back() {
     atomic_install_rolls_back("helm4", &helm4());
 }
+
+/// helmfile, installed by scripts/install-tools.sh (`LP_HELMFILE`), and the Helm 3 that comes
+/// with it (`LP_HELMFILE_HELM`); missing, the test fails naming the installer.
+fn helmfile_tools() -> (PathBuf, PathBuf) {
+    let tool = |var: &str, default: &str| {
+        let path = std::env::var_os(var)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo().join(default));
+        assert!(
+            path.exists(),
+            "{} not found (set {var} or run scripts/install-tools.sh)",
+            path.display()
+        );
+        path
+    };
+    (
+        tool("LP_HELMFILE", ".tools/helmfile/helmfile"),
+        tool("LP_HELMFILE_HELM", ".tools/helmfile/helm"),
+    )
+}
+
+/// `locust-planton ARGS` in `dir`, asserted to succeed.
+fn lp_in(dir: &Path, args: &[&str]) {
+    let out = lp(dir).args(args).current_dir(dir).output().unwrap();
+    assert!(
+        out.status.success(),
+        "locust-planton {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The objects of the release (kind/name), without Helm's release records.
+fn release_objects(cluster: &Cluster, ns: &str) -> Vec<String> {
+    let mut objects: Vec<String> = leftovers(cluster, ns)
+        .into_iter()
+        .filter(|o| !o.starts_with("secret/sh.helm.release."))
+        .filter(|o| !o.starts_with("pod/") && !o.starts_with("replicaset.apps/"))
+        .filter(|o| !o.starts_with("endpointslice."))
+        .collect();
+    objects.sort();
+    objects
+}
+
+/// `helmfile sync` of the `helmfile` output, with the real helmfile 0.166 and its Helm 3,
+/// reaches the same objects as `install` (same names, same hashed ConfigMap, same pod hash), and
+/// a script change and a second sync roll the Deployments.
+#[test]
+fn helmfile_sync_reaches_the_objects_of_install_and_rolls_on_a_script_change() {
+    let cluster = cluster();
+    let (helmfile, helmfile_helm) = helmfile_tools();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let synced_ns = cluster.namespace("helmfile-sync", &[("enforce", "restricted")]);
+    let installed_ns = cluster.namespace("helmfile-install", &[("enforce", "restricted")]);
+    let write_spec = |script: &str| {
+        let spec = spec(d, script, 2, "");
+        let text = read(&spec).replace("create_namespace: true", "create_namespace: false");
+        std::fs::write(d.join("search.yaml"), text).unwrap();
+    };
+    let chart = real_chart();
+    let sync = || {
+        lp_in(
+            d,
+            &[
+                "values",
+                "-f",
+                "search.yaml",
+                "--output-file",
+                "search-load.values.yaml",
+            ],
+        );
+        let out = helm_cmd(&helmfile, &d.join("helm-home"))
+            .arg("--helm-binary")
+            .arg(&helmfile_helm)
+            .args(["sync", "--skip-deps", "--wait"])
+            .current_dir(d)
+            .env("KUBECONFIG", cluster.kubeconfig())
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    bin().parent().unwrap().display(),
+                    std::env::var("PATH").unwrap()
+                ),
+            )
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "helmfile sync: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    write_spec("q=helmfile");
+    lp_in(
+        d,
+        &[
+            "helmfile",
+            "-f",
+            "search.yaml",
+            "-n",
+            &synced_ns.name,
+            "--chart",
+            &chart,
+            "--output-file",
+            "helmfile.yaml",
+        ],
+    );
+    sync();
+    assert_available(&cluster, &synced_ns.name, "helmfile sync");
+
+    let (code, _, stderr) = lp_on(
+        &cluster,
+        d,
+        &[
+            "install",
+            "-f",
+            &d.join("search.yaml").display().to_string(),
+            "-n",
+            &installed_ns.name,
+            "--chart",
+            &chart,
+            "--helm",
+            &helm3().display().to_string(),
+            "--wait",
+            "--timeout",
+            "2m",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        release_objects(&cluster, &synced_ns.name),
+        release_objects(&cluster, &installed_ns.name)
+    );
+    let hashes = |ns: &str| -> Vec<String> {
+        deployments(&cluster, ns)
+            .into_iter()
+            .map(|(name, replicas, _, hash)| format!("{name} {replicas} {hash}"))
+            .collect()
+    };
+    assert_eq!(hashes(&synced_ns.name), hashes(&installed_ns.name));
+
+    let before = replica_sets(&cluster, &synced_ns.name);
+    assert_eq!(before.len(), 2, "{before:?}");
+    write_spec("q=helmfile-changed");
+    sync();
+    assert_available(&cluster, &synced_ns.name, "second helmfile sync");
+    let after = replica_sets(&cluster, &synced_ns.name);
+    assert_eq!(after.len(), 4, "{after:?}");
+    for (old, _) in &before {
+        assert!(
+            after.contains(&(old.clone(), 0)),
+            "{old} not at 0: {after:?}"
+        );
+    }
+    assert_ne!(hashes(&synced_ns.name), hashes(&installed_ns.name));
+}
