@@ -699,3 +699,274 @@ fn helmfile_sync_reaches_the_objects_of_install_and_rolls_on_a_script_change() {
     }
     assert_ne!(hashes(&synced_ns.name), hashes(&installed_ns.name));
 }
+
+// ---- headless runs: `wait` reads the master's log through kwok ----
+
+/// examples/ci-run.yaml made runnable here: no spot-node selector (the fake node is not a GKE
+/// spot node), the given thresholds, and every request to `path`.
+fn headless_spec(dir: &Path, case: &str, thresholds: &str, path: &str) -> PathBuf {
+    let text = read(repo().join("examples/ci-run.yaml"));
+    let spot = "    spot:\n      provider: gke\n";
+    let limits = "      thresholds:\n        maxFailRatio: 0.01\n        maxPercentileResponseTimeMs: {\"95\": 800, \"99\": 2000}\n        minRps: 100\n";
+    assert!(text.contains(spot) && text.contains(limits));
+    let text = text
+        .replace(spot, "")
+        .replace(limits, &format!("      thresholds:\n{thresholds}"))
+        .replace("\"/cart/checkout\"", &format!("\"{path}\""))
+        .replace("\"/products\"", &format!("\"{path}\""));
+    let p = dir.join(format!("{case}.yaml"));
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// A real headless `local` run of `spec` (real Locust, against the suite's loopback HTTP target):
+/// the master's log as its pod would print it (the `[master] ` lines in order, prefix removed),
+/// written to `log` in the container runtime's log format kwok serves (`TIME stdout F LINE`),
+/// and the run's exit code. One run at a time: parallel runs on two cores starve each other.
+fn local_master_log(spec: &Path, target: u16, log: &Path) -> i32 {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let results = log.with_extension("results");
+    let combined = log.with_extension("out");
+    let file = std::fs::File::create(&combined).unwrap();
+    let status = std::process::Command::new(bin())
+        .env("HELM_CACHE_HOME", log.parent().unwrap().join("cache"))
+        .env("XDG_CACHE_HOME", log.parent().unwrap().join("xdg-cache"))
+        .args(["local", "-f"])
+        .arg(spec)
+        .args(["--host", &format!("http://127.0.0.1:{target}")])
+        .args([
+            "--headless",
+            "--users",
+            "2",
+            "--spawn-rate",
+            "2",
+            "--run-time",
+            "3s",
+        ])
+        .args(["--workers", "1", "--python"])
+        .arg(venv_bin("python"))
+        .arg("--results-dir")
+        .arg(&results)
+        .stdin(std::process::Stdio::null())
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .status()
+        .unwrap();
+    let text = read(&combined);
+    let master: String = text
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("[master] ")
+                .or((l == "[master]").then_some(""))
+        })
+        .map(|l| format!("2026-01-01T00:00:00.000000000Z stdout F {l}\n"))
+        .collect();
+    assert!(
+        master.contains("locust-planton-result "),
+        "no result line from the local run: {text}"
+    );
+    std::fs::write(log, master).unwrap();
+    status.code().unwrap()
+}
+
+/// The current run's master pod: not terminating, its template's scripts hash and restartedAt
+/// those of the master Deployment.
+fn current_master(cluster: &Cluster, ns: &str) -> String {
+    let deployments = get_json(cluster, ns, &["deployments", "-l", "component=master"]);
+    let deployment = &items(&deployments)[0];
+    let want = &deployment["spec"]["template"]["metadata"]["annotations"];
+    let pods = get_json(cluster, ns, &["pods", "-l", "component=master"]);
+    let current: Vec<String> = items(&pods)
+        .iter()
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+        .filter(|p| {
+            let have = &p["metadata"]["annotations"];
+            have[SCRIPTS_HASH] == want[SCRIPTS_HASH]
+                && have["kubectl.kubernetes.io/restartedAt"]
+                    == want["kubectl.kubernetes.io/restartedAt"]
+        })
+        .map(name)
+        .collect();
+    assert_eq!(current.len(), 1, "{pods}");
+    current[0].clone()
+}
+
+/// kwok serves `kubectl logs` of `pod` from `log` (a kwok `Logs` object named as the pod).
+fn serve_log(cluster: &Cluster, ns: &str, pod: &str, log: &Path) {
+    cluster.ok(
+        &["apply", "-f", "-"],
+        &format!(
+            "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: Logs\nmetadata:\n  name: {pod}\n  namespace: {ns}\nspec:\n  logs:\n  - containers: [locust]\n    logsFile: {}\n",
+            log.display()
+        ),
+    );
+}
+
+/// A headless run, end to end on one Helm: `install --wait`, then `wait` on the live pods reads
+/// the master's log — the log of a real `local` run of the same spec, served by kwok through the
+/// API server — and answers pass (0), requests failed (1), threshold missed (1) and, before any
+/// result, timeout (3); `rerun` starts a new master pod and run identity, and `wait` does not
+/// take the previous run's result for it.
+fn headless_runs(helm_name: &str, helm: &Path) {
+    let cluster = cluster();
+    let target = http_target();
+    let home = tempfile::tempdir().unwrap();
+    let d = home.path();
+    // examples/ci-run.yaml does not create its namespace.
+    let ns_guard = cluster.namespace(
+        &format!("headless-{helm_name}"),
+        &[("enforce", "restricted")],
+    );
+    let ns = ns_guard.name.as_str();
+    let chart = real_chart();
+    let helm_arg = helm.display().to_string();
+    let loose = "        maxFailRatio: 0.01\n";
+    let cases = [
+        (
+            "pass",
+            loose.to_string(),
+            "/products",
+            0,
+            "Completed",
+            "Locust finished; every threshold met",
+        ),
+        (
+            "fail",
+            String::new(),
+            "/fail",
+            1,
+            "Failed",
+            "Locust finished with exit code 1: requests failed",
+        ),
+        (
+            "thresholds",
+            format!("{loose}        minRps: 1000000\n"),
+            "/products",
+            1,
+            "Failed",
+            "threshold missed: ",
+        ),
+    ];
+    let wait = |spec: &str, timeout: &str| {
+        lp_on(
+            &cluster,
+            d,
+            &[
+                "wait",
+                "-f",
+                spec,
+                "-n",
+                ns,
+                "--timeout",
+                timeout,
+                "--interval",
+                "1s",
+                "-o",
+                "json",
+            ],
+        )
+    };
+    let mut last = (String::new(), String::new());
+    for (i, (case, thresholds, path, code, phase, reason)) in cases.iter().enumerate() {
+        let thresholds = if thresholds.is_empty() {
+            "        {}\n"
+        } else {
+            thresholds
+        };
+        let spec = headless_spec(d, case, thresholds, path);
+        let log = d.join(format!("{case}.log"));
+        assert_eq!(
+            local_master_log(&spec, target, &log),
+            *code,
+            "{case}: the local run"
+        );
+        let spec = spec.display().to_string();
+        let (status, _, stderr) = lp_on(
+            &cluster,
+            d,
+            &[
+                "install",
+                "-f",
+                &spec,
+                "-n",
+                ns,
+                "--chart",
+                &chart,
+                "--helm",
+                &helm_arg,
+                "--wait",
+                "--timeout",
+                "2m",
+            ],
+        );
+        assert_eq!(status, 0, "{helm_name} {case}: {stderr}");
+        let master = current_master(&cluster, ns);
+        if i == 0 {
+            // No result in the log yet (kwok's default log is empty): timeout, exit 3.
+            let (status, _, stderr) = wait(&spec, "2s");
+            assert_eq!(status, 3, "{helm_name}: {stderr}");
+        }
+        serve_log(&cluster, ns, &master, &log);
+        let (status, stdout, stderr) = wait(&spec, "60s");
+        assert_eq!(status, *code, "{helm_name} {case}: {stdout}{stderr}");
+        let result: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(result["phase"], *phase, "{helm_name} {case}: {stdout}");
+        assert!(
+            result["reason"].as_str().unwrap().starts_with(reason),
+            "{helm_name} {case}: {stdout}"
+        );
+        assert_eq!(
+            result["run"]["masterPod"], master,
+            "{helm_name} {case}: {stdout}"
+        );
+        last = (spec, master);
+    }
+
+    // rerun: new pods, a new run identity; the previous run's result is not this run's.
+    let (spec, previous) = last;
+    let (status, _, stderr) = lp_on(&cluster, d, &["rerun", "-f", &spec, "-n", ns]);
+    assert_eq!(status, 0, "{helm_name}: {stderr}");
+    cluster.ok(
+        &[
+            "rollout",
+            "status",
+            "deployment",
+            "-l",
+            "component=master",
+            "-n",
+            ns,
+            "--timeout=120s",
+        ],
+        "",
+    );
+    let master = current_master(&cluster, ns);
+    assert_ne!(
+        master, previous,
+        "{helm_name}: rerun made no new master pod"
+    );
+    let (status, stdout, stderr) = wait(&spec, "2s");
+    assert_eq!(
+        status, 3,
+        "{helm_name}: the previous run's result was taken: {stdout}{stderr}"
+    );
+    let (_, stdout, _) = lp_on(
+        &cluster,
+        d,
+        &["status", "-f", &spec, "-n", ns, "-o", "json"],
+    );
+    let status: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(status["phase"], "Running", "{stdout}");
+    assert_eq!(status["run"]["masterPod"], master, "{stdout}");
+    assert!(status["run"]["restartedAt"].is_string(), "{stdout}");
+}
+
+#[test]
+fn helm3_headless_run_wait_reads_the_master_log_through_kwok_and_tells_reruns_apart() {
+    headless_runs("helm3", &helm3());
+}
+
+#[test]
+fn helm4_headless_run_wait_reads_the_master_log_through_kwok_and_tells_reruns_apart() {
+    headless_runs("helm4", &helm4());
+}
