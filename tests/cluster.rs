@@ -970,3 +970,229 @@ fn helm3_headless_run_wait_reads_the_master_log_through_kwok_and_tells_reruns_ap
 fn helm4_headless_run_wait_reads_the_master_log_through_kwok_and_tells_reruns_apart() {
     headless_runs("helm4", &helm4());
 }
+
+// ---- the recorded scenarios of fixtures/kubectl/, live ----
+
+/// A spec whose master asks for more CPU than the fake node has (64 of 32).
+fn too_big(spec: &Path) {
+    let small =
+        "      limits: {cpu: 1000m, memory: 1Gi}\n      requests: {cpu: 250m, memory: 256Mi}\n";
+    let text = read(spec);
+    assert!(text.contains(small));
+    std::fs::write(
+        spec,
+        text.replace(
+            small,
+            "      limits: {cpu: \"64\", memory: 1Gi}\n      requests: {cpu: \"64\", memory: 256Mi}\n",
+        ),
+    )
+    .unwrap();
+}
+
+fn status_of(cluster: &Cluster, home: &Path, spec: &str, ns: &str) -> Value {
+    let (code, stdout, stderr) = lp_on(
+        cluster,
+        home,
+        &["status", "-f", spec, "-n", ns, "-o", "json"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    serde_json::from_str(&stdout).unwrap()
+}
+
+/// `unschedulable` (a node too small: the scheduler's own condition), `rolling-out` (a new
+/// master that cannot be scheduled while the finished previous one is still up) and
+/// `outgoing-terminating` (the previous master held Terminating by a finalizer while the rerun's
+/// master runs), produced by the real controllers, scheduler and kwok rather than recorded.
+#[test]
+fn recorded_scenarios_unschedulable_rolling_out_and_terminating_live() {
+    let cluster = cluster();
+    let target = http_target();
+    let home = tempfile::tempdir().unwrap();
+    let d = home.path();
+    let chart = real_chart();
+    let helm = helm4().display().to_string();
+    let install = |spec: &str, ns: &str, wait: bool| {
+        let mut args = vec![
+            "install", "-f", spec, "-n", ns, "--chart", &chart, "--helm", &helm,
+        ];
+        if wait {
+            args.extend(["--wait", "--timeout", "2m"]);
+        }
+        let (code, _, stderr) = lp_on(&cluster, d, &args);
+        assert_eq!(code, 0, "{stderr}");
+    };
+
+    // unschedulable
+    let big_ns = cluster.namespace("unschedulable", &[("enforce", "restricted")]);
+    let big = headless_spec(d, "big", "        maxFailRatio: 0.01\n", "/products");
+    too_big(&big);
+    let big = big.display().to_string();
+    install(&big, &big_ns.name, false);
+    cluster.ok(
+        &[
+            "wait",
+            "--for=condition=PodScheduled=false",
+            "pods",
+            "-l",
+            "component=master",
+            "-n",
+            &big_ns.name,
+            "--timeout=60s",
+        ],
+        "",
+    );
+    let master = name(
+        &items(&get_json(
+            &cluster,
+            &big_ns.name,
+            &["pods", "-l", "component=master"],
+        ))[0],
+    );
+    let status = status_of(&cluster, d, &big, &big_ns.name);
+    assert_eq!(status["phase"], "Pending", "{status}");
+    assert_eq!(
+        status["reason"],
+        // The real 1.37 scheduler's message: the recording has no "preemption:" part.
+        format!(
+            "pod {master} not scheduled: 0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
+        ),
+        "{status}"
+    );
+    let (code, stdout, _) = lp_on(
+        &cluster,
+        d,
+        &[
+            "wait",
+            "-f",
+            &big,
+            "-n",
+            &big_ns.name,
+            "--timeout",
+            "2s",
+            "--interval",
+            "1s",
+        ],
+    );
+    assert_eq!(code, 3, "{stdout}");
+    assert!(stdout.ends_with("timed out after 2s\n"), "{stdout}");
+
+    // A finished run, then a script change whose new master cannot be scheduled: rolling out.
+    let ns_guard = cluster.namespace("rolling-out", &[("enforce", "restricted")]);
+    let ns = ns_guard.name.as_str();
+    let spec = headless_spec(d, "finished", "        maxFailRatio: 0.01\n", "/products");
+    let log = d.join("finished.log");
+    assert_eq!(local_master_log(&spec, target, &log), 0);
+    let spec = spec.display().to_string();
+    install(&spec, ns, true);
+    let finished = current_master(&cluster, ns);
+    serve_log(&cluster, ns, &finished, &log);
+    assert_eq!(status_of(&cluster, d, &spec, ns)["phase"], "Completed");
+    let changed = headless_spec(d, "changed", "        maxFailRatio: 0.01\n", "/browse");
+    too_big(&changed);
+    let changed = changed.display().to_string();
+    install(&changed, ns, false);
+    // The new master exists (the Deployment counts it as updated) and the scheduler has refused it.
+    cluster.ok(
+        &[
+            "wait",
+            "--for=jsonpath={.status.updatedReplicas}=1",
+            "deployment",
+            "-l",
+            "component=master",
+            "-n",
+            ns,
+            "--timeout=60s",
+        ],
+        "",
+    );
+    let incoming = current_master(&cluster, ns);
+    cluster.ok(
+        &[
+            "wait",
+            "--for=condition=PodScheduled=false",
+            &format!("pod/{incoming}"),
+            "-n",
+            ns,
+            "--timeout=60s",
+        ],
+        "",
+    );
+    let status = status_of(&cluster, d, &changed, ns);
+    assert_eq!(status["phase"], "Pending", "{status}");
+    assert_eq!(
+        status["reason"],
+        "a new master is rolling out (1 of 2 master pods current); the previous run's master is still up",
+        "{status}"
+    );
+    let (code, _, _) = lp_on(
+        &cluster,
+        d,
+        &[
+            "wait",
+            "-f",
+            &changed,
+            "-n",
+            ns,
+            "--timeout",
+            "1s",
+            "--interval",
+            "1s",
+        ],
+    );
+    assert_eq!(code, 3, "the previous run's result line ended the wait");
+
+    // Back to the schedulable spec; the master held Terminating by a finalizer on `rerun`.
+    install(&spec, ns, true);
+    let outgoing = current_master(&cluster, ns);
+    cluster.ok(
+        &[
+            "patch",
+            "pod",
+            &outgoing,
+            "-n",
+            ns,
+            "--type=merge",
+            "-p",
+            r#"{"metadata":{"finalizers":["locust-planton.test/hold"]}}"#,
+        ],
+        "",
+    );
+    let (code, _, stderr) = lp_on(&cluster, d, &["rerun", "-f", &spec, "-n", ns]);
+    assert_eq!(code, 0, "{stderr}");
+    cluster.ok(
+        &[
+            "rollout",
+            "status",
+            "deployment",
+            "-l",
+            "component=master",
+            "-n",
+            ns,
+            "--timeout=120s",
+        ],
+        "",
+    );
+    let pod = get_json(&cluster, ns, &["pod", &outgoing]);
+    assert!(
+        pod["metadata"]["deletionTimestamp"].is_string(),
+        "not terminating: {pod}"
+    );
+    let incoming = current_master(&cluster, ns);
+    let status = status_of(&cluster, d, &spec, ns);
+    assert_eq!(status["phase"], "Running", "{status}");
+    assert_eq!(status["run"]["masterPod"], incoming, "{status}");
+    assert!(status["run"]["restartedAt"].is_string(), "{status}");
+    cluster.ok(
+        &[
+            "patch",
+            "pod",
+            &outgoing,
+            "-n",
+            ns,
+            "--type=merge",
+            "-p",
+            r#"{"metadata":{"finalizers":null}}"#,
+        ],
+        "",
+    );
+}
