@@ -26,14 +26,16 @@
 # container runs), deletions finish. kwok also serves the kubelet API on 127.0.0.1 (the API server
 # reaches it with the admin client certificate): `kubectl logs` of any pod reads an empty log,
 # unless a test creates a kwok `Logs` object (kwok.x-k8s.io/v1alpha1, named as the pod, in its
-# namespace) naming a local log file; a kwok `Exec` object likewise runs `kubectl exec` locally. Ready then also means: a restricted Deployment
-# rolls out, and a non-compliant one gets a FailedCreate event naming PodSecurity. An `up` whose
-# flags differ from the running control plane's restarts it.
+# namespace) naming a local log file; a kwok `Exec` object likewise runs `kubectl exec` locally.
+# Ready then also means: a restricted Deployment rolls out, and a non-compliant one gets a
+# FailedCreate event naming PodSecurity. An `up` whose flags differ from the running control
+# plane's restarts it.
 #
 # Environment: LP_KUBE_DIR, LP_KCP (default .tools/bin/kcp), LP_KUBECTL (default
 # .tools/helm4/kubectl), LP_KWOK (default .tools/bin/kwok), LP_KWOK_STAGES
 # (default .tools/kwok/stages.yaml, kwok's own stages assembled by install-tools.sh), LP_KWOK_CRDS
-# (default .tools/kwok/crds.yaml, kwok's Logs and Exec CRDs, likewise), LP_KUBE_TIMEOUT (seconds to wait for readiness, default 180).
+# (default .tools/kwok/crds.yaml, kwok's Logs and Exec CRDs, likewise), LP_KUBE_TIMEOUT (seconds
+# to wait for readiness, default 180).
 #
 # Exit codes: 0 ok; 1 a component failed, is down (status) or a tool is missing; 2 usage.
 set -Eeuo pipefail
