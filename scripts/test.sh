@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-tools.sh
 # shellcheck disable=SC1091
 source .tools/env
-export LP_HELM3 LP_HELM4 LP_KUBECTL LP_VENV LP_HELMFILE LP_HELMFILE_HELM LP_YLS LP_KCP LP_KWOK LP_KWOK_STAGES
+export LP_HELM3 LP_HELM4 LP_KUBECTL LP_VENV LP_HELMFILE LP_HELMFILE_HELM LP_YLS LP_KCP LP_KWOK LP_KWOK_STAGES LP_KWOK_CRDS
 # The trap is set before `up` so that a failed or interrupted start is cleaned up too.
 trap 'bash scripts/kube.sh down' EXIT
 kube_exports="$(bash scripts/kube.sh up --nodes)"
