@@ -10,6 +10,7 @@
 #   .tools/bin/psa-judge                      built with Go from tools/psa (Kubernetes' Pod Security checks)
 #   .tools/bin/kcp                           etcd + kube-apiserver v1.37 (Go module tools/kcp; scripts/kube.sh runs it)
 #   .tools/bin/registry                       built with Go from tools/registry (CNCF distribution registry, scripts/registry.sh)
+#   .tools/bin/kwok                          kwok v0.8.0, fake nodes (Go module tools/kwok; scripts/kube.sh up --nodes)
 #   .tools/env                                the variables tests read (source it, or let the test harness do so)
 #   bwrap (system package bubblewrap)         the sandbox `local` runs pods in; apt-get, only when missing
 #   pasta (system package passt)              the pods' own network namespace under `local`; apt-get, only when missing
@@ -218,6 +219,38 @@ install_registry() {
   log "built the registry in $((SECONDS - start))s"
 }
 
+# .tools/bin/kwok: the Kubernetes SIG's fake kubelet (sigs.k8s.io/kwok, pinned in tools/kwok/go.mod),
+# its own module: it builds against its own k8s.io/* release, never inside the kcp module. Rebuilt
+# only when that module or Go changes.
+install_kwok() {
+  local module="$root/tools/kwok" bin="$tools/bin/kwok" stamp="$tools/bin/kwok.stamp" want
+  local stages="$tools/kwok/stages.yaml" dir
+  command -v go >/dev/null 2>&1 || { log "kwok needs Go (>= the go line of tools/kwok/go.mod) on PATH"; return 1; }
+  want="$(cd "$root" && { go version; find tools/kwok -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -d' ' -f1)"
+  if [ -x "$bin" ] && [ -f "$stages" ] && [ -f "$tools/kwok/crds.yaml" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  log "building kwok into $bin (with empty Go caches: about 7 minutes on 2 cores)"
+  mkdir -p "$tools/bin"
+  local started=$SECONDS
+  (cd "$module" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin.tmp" sigs.k8s.io/kwok/cmd/kwok)
+  mv -f "$bin.tmp" "$bin"
+  # kwok's own "fast" stages, from the pinned module (kwok starts with none): Nodes Ready with a
+  # Lease heartbeat, pods Running/Ready, deletions finished. Assembled here, never committed.
+  dir="$(cd "$module" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)/kustomize/stage"
+  mkdir -p "$tools/kwok"
+  for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+    pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+    printf -- '---\n'; cat "$dir/$f"
+  done > "$stages.tmp"
+  mv -f "$stages.tmp" "$stages"
+  # The CRDs of kwok's per-pod Logs and Exec (kubelet API answers a test configures).
+  for f in kwok.x-k8s.io_logs.yaml kwok.x-k8s.io_execs.yaml; do
+    printf -- '---\n'; cat "$dir/../crd/bases/$f"
+  done > "$tools/kwok/crds.yaml.tmp"
+  mv -f "$tools/kwok/crds.yaml.tmp" "$tools/kwok/crds.yaml"
+  echo "$want" > "$stamp"
+  log "built kwok in $((SECONDS - started)) s: $("$bin" --version)"
+}
+
 install_bwrap
 install_pasta
 install_registry &
@@ -226,6 +259,8 @@ install_psa_judge &
 pj=$!
 install_kcp &
 pk=$!
+install_kwok &
+pw=$!
 install_helm3 &
 p3=$!
 install_helm4 &
@@ -242,6 +277,7 @@ wait $py
 wait $pj
 wait $pk
 wait $pr
+wait $pw
 
 cat > "$tools/env" <<ENV
 # Written by scripts/install-tools.sh. Tests read these variables (see docs/testing.md).
@@ -256,6 +292,9 @@ export LP_YLS=$tools/yls/node_modules/yaml-language-server/bin/yaml-language-ser
 export LP_PSA_JUDGE=$tools/bin/psa-judge
 export LP_KCP=$tools/bin/kcp
 export LP_REGISTRY_BIN=$tools/bin/registry
+export LP_KWOK=$tools/bin/kwok
+export LP_KWOK_STAGES=$tools/kwok/stages.yaml
+export LP_KWOK_CRDS=$tools/kwok/crds.yaml
 ENV
 log "tools ready in $tools"
 "$tools/helm3/helm" version --short >&2

@@ -10,6 +10,7 @@
 # stdout carries only `export NAME=VALUE` lines (eval them); progress goes to stderr:
 #   export KUBECONFIG=$LP_KUBE_DIR/admin.kubeconfig
 #   export LP_KUBE_DIR=...            the state directory (default .tools/kube/run; set LP_KUBE_DIR to move it)
+#   export LP_KUBE_NODES=lp-node-0    (with --nodes) the fake nodes kwok keeps Ready, comma-separated
 # Later components add one line each (e.g. LP_REGISTRY=127.0.0.1:PORT); the shape never changes.
 #
 # `up` is ready only after a negative control: a privileged Pod in a namespace labelled
@@ -19,8 +20,22 @@
 # and prints the same lines. Every process runs in its own session (setsid); its pid and start
 # time are recorded in LP_KUBE_DIR, and `down` ends each one's process group.
 #
+# --nodes adds kube-controller-manager and kube-scheduler (from the same kcp binary) and kwok
+# (.tools/bin/kwok, the Kubernetes SIG's fake kubelet) managing one fake Node, lp-node-0: the Node
+# is Ready, scheduled pods become Running/Ready with an IP from 10.0.0.0/24 (API data only, no
+# container runs), deletions finish. kwok also serves the kubelet API on 127.0.0.1 (the API server
+# reaches it with the admin client certificate): `kubectl logs` of any pod reads an empty log,
+# unless a test creates a kwok `Logs` object (kwok.x-k8s.io/v1alpha1, named as the pod, in its
+# namespace) naming a local log file; a kwok `Exec` object likewise runs `kubectl exec` locally.
+# Ready then also means: a restricted Deployment rolls out, and a non-compliant one gets a
+# FailedCreate event naming PodSecurity. An `up` whose flags differ from the running control
+# plane's restarts it.
+#
 # Environment: LP_KUBE_DIR, LP_KCP (default .tools/bin/kcp), LP_KUBECTL (default
-# .tools/helm4/kubectl), LP_KUBE_TIMEOUT (seconds to wait for readiness, default 180).
+# .tools/helm4/kubectl), LP_KWOK (default .tools/bin/kwok), LP_KWOK_STAGES
+# (default .tools/kwok/stages.yaml, kwok's own stages assembled by install-tools.sh), LP_KWOK_CRDS
+# (default .tools/kwok/crds.yaml, kwok's Logs and Exec CRDs, likewise), LP_KUBE_TIMEOUT (seconds
+# to wait for readiness, default 180).
 #
 # Exit codes: 0 ok; 1 a component failed, is down (status) or a tool is missing; 2 usage.
 set -Eeuo pipefail
@@ -28,10 +43,18 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 kube_dir="${LP_KUBE_DIR:-$root/.tools/kube/run}"
 kcp="${LP_KCP:-$root/.tools/bin/kcp}"
 kubectl="${LP_KUBECTL:-$root/.tools/helm4/kubectl}"
+kwok="${LP_KWOK:-$root/.tools/bin/kwok}"
+kwok_stages="${LP_KWOK_STAGES:-$root/.tools/kwok/stages.yaml}"
+kwok_crds="${LP_KWOK_CRDS:-$root/.tools/kwok/crds.yaml}"
 ready_timeout="${LP_KUBE_TIMEOUT:-180}"
 # The marker that makes a directory ours: `down` removes nothing without it.
 marker=.lp-kube-dir
-components=(etcd kube-apiserver)
+base_components=(etcd kube-apiserver)
+node_components=(kube-controller-manager kube-scheduler kwok)
+# The components of the running control plane: written by `up` (LP_KUBE_DIR/components), read back
+# by status/down.
+components=("${base_components[@]}")
+fake_node=lp-node-0
 readiness_namespace=lp-kube-readiness
 
 # Progress goes to fd 3, a copy of stderr made at start: a trap may run while a readiness
@@ -77,7 +100,9 @@ start() {
   local name="$1"; shift
   # setsid execs in place when its caller is not a group leader (a script's background job never
   # is), so $! is the component's own pid, and the session id equals it.
-  setsid "$@" > "$kube_dir/$name.log" 2>&1 < /dev/null &
+  # fd 3 (progress) is closed for it: a component holding it would keep a reader of our stderr
+  # (a pipe) waiting after `up` returned.
+  setsid "$@" > "$kube_dir/$name.log" 2>&1 < /dev/null 3>&- &
   local pid=$!
   proc_stat "$pid" || { log "$name exited at once"; return 1; }
   printf '%s %s\n' "$pid" "$proc_started" > "$kube_dir/$name.pid"
@@ -111,6 +136,17 @@ stop() {
 exports() {
   printf 'export KUBECONFIG=%q\n' "$kube_dir/admin.kubeconfig"
   printf 'export LP_KUBE_DIR=%q\n' "$kube_dir"
+  if has_nodes; then printf 'export LP_KUBE_NODES=%q\n' "$fake_node"; fi
+}
+
+has_nodes() {
+  local name
+  for name in "${components[@]}"; do [ "$name" = kwok ] && return 0; done
+  return 1
+}
+
+load_components() {
+  if [ -f "$kube_dir/components" ]; then read -r -a components < "$kube_dir/components"; fi
 }
 
 # Free loopback ports, bound all at once so they differ, then released for the components.
@@ -253,16 +289,126 @@ EOF
   log "admission controls passed (privileged Pod refused by PodSecurity, restricted Pod admitted)"
 }
 
+# --- nodes (--nodes) --------------------------------------------------------------------------
+
+# The fake Node kwok manages (it manages Nodes carrying the annotation below). Big enough for
+# any test release; no taint, so the chart's pods need no toleration.
+fake_node_manifest() {
+  cat <<EOF
+apiVersion: v1
+kind: Node
+metadata:
+  name: $fake_node
+  annotations:
+    kwok.x-k8s.io/node: fake
+  labels:
+    kubernetes.io/hostname: $fake_node
+    kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+    type: kwok
+status:
+  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
+  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
+EOF
+}
+
+kcm_healthy() { curl -fsSk "https://127.0.0.1:$1/healthz" | grep -qx ok; }
+default_service_account() { kube -n default get serviceaccount default; }
+node_ready() { kube wait --for=condition=Ready "node/$fake_node" --timeout=2s; }
+
+# kube-controller-manager, kube-scheduler and kwok, each awaited; then the fake Node, Ready.
+start_nodes() {
+  local kcm_port="$1" scheduler_port="$2" kubelet_port="$3" pki="$kube_dir/pki"
+  local kubeconfig="$kube_dir/admin.kubeconfig"
+  failing=kube-controller-manager
+  start kube-controller-manager "$kcp" kube-controller-manager \
+    --kubeconfig="$kubeconfig" --authentication-kubeconfig="$kubeconfig" --authorization-kubeconfig="$kubeconfig" \
+    --leader-elect=false --service-account-private-key-file="$pki/sa.key" --root-ca-file="$pki/ca.crt" \
+    --use-service-account-credentials=false --bind-address=127.0.0.1 --secure-port="$kcm_port" \
+    --cert-dir="$kube_dir/kcm-certs" --kube-api-qps=100 --kube-api-burst=200 --v=1
+  await kube-controller-manager "/healthz on port $kcm_port" kcm_healthy "$kcm_port"
+  await kube-controller-manager "the default ServiceAccount" default_service_account
+  log "kube-controller-manager ready ($((SECONDS - began)) s)"
+
+  failing=kube-scheduler
+  start kube-scheduler "$kcp" kube-scheduler \
+    --kubeconfig="$kubeconfig" --authentication-kubeconfig="$kubeconfig" --authorization-kubeconfig="$kubeconfig" \
+    --leader-elect=false --bind-address=127.0.0.1 --secure-port="$scheduler_port" \
+    --cert-dir="$kube_dir/scheduler-certs" --v=1
+  await kube-scheduler "/healthz on port $scheduler_port" kcm_healthy "$scheduler_port"
+  log "kube-scheduler ready ($((SECONDS - began)) s)"
+
+  failing=kwok
+  kube apply --server-side -f "$kwok_crds" >/dev/null
+  kube wait --for=condition=Established --timeout=60s crd/logs.kwok.x-k8s.io crd/execs.kwok.x-k8s.io >/dev/null
+  : > "$kube_dir/empty.log"
+  cat > "$kube_dir/kwok-logs.yaml" <<EOF
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterLogs
+metadata:
+  name: lp-empty-logs
+spec:
+  logs:
+  - logsFile: $kube_dir/empty.log
+EOF
+  # Its kubelet API (logs, exec) on loopback; the Node advertises that address and port. It serves
+  # with the API server's certificate (valid for 127.0.0.1); the API server, as with any kubelet
+  # given no --kubelet-certificate-authority, does not verify it.
+  start kwok "$kwok" --kubeconfig="$kubeconfig" \
+    --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+    --manage-nodes-with-label-selector= --manage-single-node= \
+    --cidr=10.0.0.0/24 --node-ip=127.0.0.1 --node-port="$kubelet_port" \
+    --server-address="127.0.0.1:$kubelet_port" --node-lease-duration-seconds=40 \
+    --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
+    --config="$kwok_stages" --config="$kube_dir/kwok-logs.yaml" --enable-crds=Logs,Exec
+  fake_node_manifest | kube apply -f - >/dev/null
+  await kwok "node $fake_node Ready" node_ready
+  log "kwok: node $fake_node Ready, kubelet API on 127.0.0.1:$kubelet_port ($((SECONDS - began)) s)"
+}
+
+control_deployment() {
+  cat <<EOF
+{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"$1","namespace":"$readiness_namespace"},
+ "spec":{"replicas":1,"selector":{"matchLabels":{"app":"$1"}},
+  "template":{"metadata":{"labels":{"app":"$1"}},
+   "spec":{"automountServiceAccountToken":false,
+    "containers":[{"name":"c","image":"registry.invalid/pause:1","securityContext":$2}]}}}}
+EOF
+}
+
+rolled_out() { kube -n "$readiness_namespace" rollout status deployment/restricted --timeout=2s; }
+# The answer goes through a file, not a command substitution (see proc_stat).
+refused_by_pod_security() {
+  kube -n "$readiness_namespace" get events --field-selector reason=FailedCreate \
+    -o jsonpath='{range .items[*]}{.involvedObject.name}{" "}{.message}{"\n"}{end}' > "$kube_dir/events" &&
+    grep -q '^privileged-.*violates PodSecurity "restricted:latest"' "$kube_dir/events"
+}
+
+# The whole chain: the deployment controller makes a ReplicaSet, the replicaset controller a Pod,
+# PodSecurity admits it, the scheduler binds it to the fake Node and kwok makes it Ready. Then
+# the negative control: a privileged template's Pods are refused, and the ReplicaSet records it.
+rollout_control() {
+  local restricted='{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]},"runAsNonRoot":true,"runAsUser":1000,"seccompProfile":{"type":"RuntimeDefault"}}'
+  control_deployment restricted "$restricted" | kube apply -f - >/dev/null
+  control_deployment privileged '{"privileged":true}' | kube apply -f - >/dev/null 2>&1
+  await kube-controller-manager "the rollout of a restricted Deployment" rolled_out
+  await kube-controller-manager "a FailedCreate event naming PodSecurity" refused_by_pod_security
+  kube -n "$readiness_namespace" delete deployment restricted privileged --wait=false >/dev/null
+  log "rollout controls passed (restricted Deployment Available on $fake_node, privileged one FailedCreate by PodSecurity)"
+}
+
 # --- commands --------------------------------------------------------------------------------
 
 all_up() {
   local name
+  load_components
   for name in "${components[@]}"; do alive "$name" || return 1; done
   apiserver_ready
 }
 
 cmd_status() {
   local name down=()
+  load_components
   if [ ! -f "$kube_dir/$marker" ]; then
     log "not running (no state in $kube_dir); start it with scripts/kube.sh up"
     return 1
@@ -283,7 +429,8 @@ cmd_down() {
   fi
   [ -f "$kube_dir/$marker" ] || die "$kube_dir has no $marker: not a directory scripts/kube.sh made; not touching it"
   local i
-  # In reverse start order: the API server first, then etcd.
+  load_components
+  # In reverse start order: kwok and the controllers first, then the API server, then etcd.
   for ((i = ${#components[@]} - 1; i >= 0; i--)); do stop "${components[$i]}"; done
   rm -rf "$kube_dir"
   log "stopped; removed $kube_dir"
@@ -300,15 +447,20 @@ up_failed() {
 }
 
 cmd_up() {
-  local flag
+  local flag want=("${base_components[@]}")
   for flag in "$@"; do
     case "$flag" in
-      --nodes|--registry|--flux) die "$flag is not available yet: only etcd and kube-apiserver are built (issue 26 adds the rest)" ;;
+      --nodes) want+=("${node_components[@]}") ;;
+      --registry|--flux) die "$flag is not available yet: etcd, kube-apiserver and --nodes are built" ;;
       *) log "unknown flag: $flag"; usage ;;
     esac
   done
   if [ -f "$kube_dir/$marker" ]; then
-    if all_up; then
+    load_components
+    if [ "${components[*]}" != "${want[*]}" ]; then
+      log "running with components (${components[*]}), asked for (${want[*]}); restarting"
+      cmd_down
+    elif all_up; then
       log "already up (state in $kube_dir)"
       exports
       return 0
@@ -317,18 +469,25 @@ cmd_up() {
     cmd_down
   fi
   [ -x "$kcp" ] || die "kcp not found at $kcp (run scripts/install-tools.sh, or set LP_KCP)"
+  components=("${want[@]}")
+  if has_nodes; then
+    [ -x "$kwok" ] || die "kwok not found at $kwok (run scripts/install-tools.sh, or set LP_KWOK)"
+    [ -f "$kwok_stages" ] || die "kwok's stages not found at $kwok_stages (run scripts/install-tools.sh, or set LP_KWOK_STAGES)"
+    [ -f "$kwok_crds" ] || die "kwok's CRDs not found at $kwok_crds (run scripts/install-tools.sh, or set LP_KWOK_CRDS)"
+  fi
   [ -x "$kubectl" ] || die "kubectl not found at $kubectl (run scripts/install-tools.sh, or set LP_KUBECTL)"
   command -v openssl >/dev/null || die "openssl is needed for the certificates (apt-get install openssl)"
 
   local began=$SECONDS failing=""
   mkdir -p "$kube_dir"
   : > "$kube_dir/$marker"
+  echo "${components[*]}" > "$kube_dir/components"
   trap 'up_failed "$failing"' ERR
   trap 'failing=""; up_failed ""' INT TERM HUP
 
   make_pki
-  local etcd_client etcd_peer apiserver_port
-  read -r etcd_client etcd_peer apiserver_port <<< "$(free_ports 3)"
+  local etcd_client etcd_peer apiserver_port kcm_port scheduler_port kubelet_port
+  read -r etcd_client etcd_peer apiserver_port kcm_port scheduler_port kubelet_port <<< "$(free_ports 6)"
   write_kubeconfig "$apiserver_port"
 
   failing=etcd
@@ -357,10 +516,16 @@ cmd_up() {
     --service-account-key-file="$pki/sa.key" --service-account-signing-key-file="$pki/sa.key" \
     --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=Node,RBAC \
     --allow-privileged=true --endpoint-reconciler-type=none --enable-priority-and-fairness=false \
+    --kubelet-client-certificate="$pki/admin.crt" --kubelet-client-key="$pki/admin.key" \
     --cert-dir="$kube_dir/apiserver-certs" --v=1
   await kube-apiserver "/readyz" apiserver_ready
   log "kube-apiserver ready on https://127.0.0.1:$apiserver_port ($((SECONDS - began)) s)"
   admission_control
+  if has_nodes; then
+    start_nodes "$kcm_port" "$scheduler_port" "$kubelet_port"
+    failing=""
+    rollout_control
+  fi
 
   trap - ERR INT TERM HUP
   log "up in $((SECONDS - began)) s; server $(kube version -o json 2>/dev/null | sed -n 's/.*"gitVersion": "\(v[^"]*\)".*/\1/p' | tail -1)"

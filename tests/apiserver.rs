@@ -791,7 +791,11 @@ fn install_upgrade_uninstall_for_real_with_helm3_and_helm4() {
             );
         }
         // ...and the server enforces them: a privileged Pod is refused by PodSecurity.
-        cluster.ok(&["create", "serviceaccount", "default", "-n", &ns.name], "");
+        // Made here when no controller manager runs; with one (`up --nodes`) it already exists.
+        cluster.ok(
+            &["apply", "--server-side", "-f", "-"],
+            &format!("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\n  namespace: {}\n", ns.name),
+        );
         let privileged = serde_json::json!({"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": "privileged"},
             "spec": {"containers": [{"name": "c", "image": "registry.invalid/x:1",
@@ -1031,10 +1035,29 @@ fn recorded_scenarios_not_installed_and_no_pods_live() {
             "{command}: {stderr}"
         );
     }
-    let ns = cluster.adopt(&cluster.fresh_name("no-pods"));
-    let spec = script_spec(home.path(), "q=no-pods", "")
-        .display()
-        .to_string();
+    // A namespace whose ResourceQuota allows no pods: the Deployments are observed and their
+    // ReplicaSets made (with a controller manager, `up --nodes`), but no pod is ever created —
+    // the recording's state, reproducible whether or not controllers run. The spec must not
+    // create the namespace then.
+    let ns = cluster.namespace("no-pods", &[]);
+    cluster.ok(
+        &[
+            "create",
+            "quota",
+            "no-pods",
+            "--hard=pods=0",
+            "-n",
+            &ns.name,
+        ],
+        "",
+    );
+    let spec = script_spec(home.path(), "q=no-pods", "");
+    std::fs::write(
+        &spec,
+        read(&spec).replace("create_namespace: true", "create_namespace: false"),
+    )
+    .unwrap();
+    let spec = spec.display().to_string();
     let chart = real_chart().display().to_string();
     let helm = helm4().display().to_string();
     let (code, _, stderr) = lp_on(
@@ -1045,20 +1068,38 @@ fn recorded_scenarios_not_installed_and_no_pods_live() {
         ],
     );
     assert_eq!(code, 0, "{stderr}");
+    let with_controllers = std::env::var("LP_KUBE_NODES").is_ok_and(|n| !n.is_empty());
+    if with_controllers {
+        // The recording's moment: the deployment controller has seen both Deployments.
+        cluster.ok(
+            &[
+                "wait",
+                "--for=jsonpath={.status.observedGeneration}=1",
+                "deployments",
+                "--all",
+                "-n",
+                &ns.name,
+                "--timeout=60s",
+            ],
+            "",
+        );
+    }
     let (code, stdout, stderr) = lp_on(
         &cluster,
         home.path(),
         &["status", "-f", &spec, "-n", &ns.name, "-o", "json"],
     );
     assert_eq!(code, 0, "{stderr}");
-    // The recording has a Deployment the deployment controller has seen (observedGeneration 1,
-    // "no master pod yet"); no controller manager runs here, so the live Deployment has no status
-    // and the same Pending phase comes with the reason for an unobserved Deployment.
+    // The recording's Deployment has been seen by the deployment controller (observedGeneration
+    // 1) and has no pods: "no master pod yet". Without a controller manager the live Deployment
+    // has no status yet and the same Pending comes with the reason for an unobserved one.
     let status: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(status["phase"], "Pending", "{stdout}");
-    assert_eq!(
-        status["reason"], "the master Deployment changed; its new pods are not created yet",
-        "{stdout}"
-    );
+    let reason = if with_controllers {
+        "no master pod yet"
+    } else {
+        "the master Deployment changed; its new pods are not created yet"
+    };
+    assert_eq!(status["reason"], reason, "{stdout}");
     assert_eq!(status["workersReady"], "0/0", "{stdout}");
 }
