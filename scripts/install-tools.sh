@@ -11,6 +11,8 @@
 #   .tools/bin/kcp                           etcd + kube-apiserver v1.37 (Go module tools/kcp; scripts/kube.sh runs it)
 #   .tools/bin/registry                       built with Go from tools/registry (CNCF distribution registry, scripts/registry.sh)
 #   .tools/bin/kwok                          kwok v0.8.0, fake nodes (Go module tools/kwok; scripts/kube.sh up --nodes)
+#   .tools/bin/source-controller, helm-controller, .tools/flux/crds.yaml
+#                                             Flux 2.9.5's controllers (Go modules tools/flux/*; scripts/kube.sh up --flux)
 #   .tools/env                                the variables tests read (source it, or let the test harness do so)
 #   bwrap (system package bubblewrap)         the sandbox `local` runs pods in; apt-get, only when missing
 #   pasta (system package passt)              the pods' own network namespace under `local`; apt-get, only when missing
@@ -251,6 +253,33 @@ install_kwok() {
   log "built kwok in $((SECONDS - started)) s: $("$bin" --version)"
 }
 
+# .tools/bin/source-controller and .tools/bin/helm-controller: Flux's own controllers at the
+# versions Flux v2.9.5 ships, each built from a wrapper module of ours (tools/flux/<name>, made by
+# tools/flux/gen-replaces.sh: `go install` refuses the controllers, whose go.mod has replaces),
+# and .tools/flux/crds.yaml, the CRDs of both from the same pinned modules (never committed).
+# Rebuilt only when tools/flux or `go version` changes; docs/testing.md has the build times.
+install_flux() {
+  local stamp="$tools/bin/flux.stamp" crds="$tools/flux/crds.yaml" want name dir started
+  command -v go >/dev/null 2>&1 || { log "Flux's controllers need Go (>= the go line of tools/flux/*/go.mod) on PATH"; return 1; }
+  want="$(cd "$root" && { go version; find tools/flux -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -d' ' -f1)"
+  if [ -x "$tools/bin/source-controller" ] && [ -x "$tools/bin/helm-controller" ] && [ -f "$crds" ] &&
+    [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  log "building Flux's source-controller and helm-controller (with empty Go caches: about 12 minutes on 2 cores)"
+  mkdir -p "$tools/bin" "$tools/flux"
+  started=$SECONDS
+  for name in source-controller helm-controller; do
+    (cd "$root/tools/flux/$name" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tools/bin/$name.tmp" "github.com/fluxcd/$name")
+    mv -f "$tools/bin/$name.tmp" "$tools/bin/$name"
+  done
+  for name in source-controller helm-controller; do
+    dir="$(cd "$root/tools/flux/$name" && go list -m -f '{{.Dir}}' "github.com/fluxcd/$name")/config/crd/bases"
+    for f in "$dir"/*.yaml; do printf -- '---\n'; sed '/^---$/d' "$f"; done
+  done > "$crds.tmp"
+  mv -f "$crds.tmp" "$crds"
+  echo "$want" > "$stamp"
+  log "built Flux's controllers in $((SECONDS - started)) s"
+}
+
 install_bwrap
 install_pasta
 install_registry &
@@ -261,6 +290,8 @@ install_kcp &
 pk=$!
 install_kwok &
 pw=$!
+install_flux &
+pfx=$!
 install_helm3 &
 p3=$!
 install_helm4 &
@@ -278,6 +309,7 @@ wait $pj
 wait $pk
 wait $pr
 wait $pw
+wait $pfx
 
 cat > "$tools/env" <<ENV
 # Written by scripts/install-tools.sh. Tests read these variables (see docs/testing.md).
@@ -295,6 +327,9 @@ export LP_REGISTRY_BIN=$tools/bin/registry
 export LP_KWOK=$tools/bin/kwok
 export LP_KWOK_STAGES=$tools/kwok/stages.yaml
 export LP_KWOK_CRDS=$tools/kwok/crds.yaml
+export LP_FLUX_SOURCE_CONTROLLER=$tools/bin/source-controller
+export LP_FLUX_HELM_CONTROLLER=$tools/bin/helm-controller
+export LP_FLUX_CRDS=$tools/flux/crds.yaml
 ENV
 log "tools ready in $tools"
 "$tools/helm3/helm" version --short >&2

@@ -1,0 +1,7 @@
+//go:build tools
+
+// Package tools pins the helm-controller command this module builds (`go build github.com/fluxcd/helm-controller`): the
+// import keeps it, and everything it needs, in go.mod and go.sum.
+package tools
+
+import _ "github.com/fluxcd/helm-controller"
