@@ -11,6 +11,7 @@
 #   export KUBECONFIG=$LP_KUBE_DIR/admin.kubeconfig
 #   export LP_KUBE_DIR=...            the state directory (default .tools/kube/run; set LP_KUBE_DIR to move it)
 #   export LP_KUBE_NODES=lp-node-0    (with --nodes) the fake nodes kwok keeps Ready, comma-separated
+#   export LP_FLUX_ARTIFACTS=http://127.0.0.1:PORT  (with --flux) source-controller's artifact server
 # Later components add one line each (e.g. LP_REGISTRY=127.0.0.1:PORT); the shape never changes.
 #
 # `up` is ready only after a negative control: a privileged Pod in a namespace labelled
@@ -31,11 +32,22 @@
 # FailedCreate event naming PodSecurity. An `up` whose flags differ from the running control
 # plane's restarts it.
 #
+# --flux (implies --nodes) adds Flux's source-controller and helm-controller (.tools/bin, the
+# versions Flux v2.9.5 ships, built by install-tools.sh from tools/flux) after applying their CRDs
+# (.tools/flux/crds.yaml). Outside a cluster they get: KUBECONFIG the admin one, no leader
+# election, health and metrics on free loopback ports, and source-controller stores artifacts in
+# LP_KUBE_DIR/flux-storage and serves them to helm-controller on 127.0.0.1 (--storage-addr and
+# --storage-adv-addr, printed as LP_FLUX_ARTIFACTS). Ready then also means: a HelmRelease of a
+# one-ConfigMap chart from a classic Helm repository (python3's http.server on loopback, stopped
+# afterwards) reconciles Ready and its ConfigMap exists; the release is then uninstalled.
+#
 # Environment: LP_KUBE_DIR, LP_KCP (default .tools/bin/kcp), LP_KUBECTL (default
 # .tools/helm4/kubectl), LP_KWOK (default .tools/bin/kwok), LP_KWOK_STAGES
 # (default .tools/kwok/stages.yaml, kwok's own stages assembled by install-tools.sh), LP_KWOK_CRDS
 # (default .tools/kwok/crds.yaml, kwok's Logs and Exec CRDs, likewise), LP_KUBE_TIMEOUT (seconds
-# to wait for readiness, default 180).
+# to wait for readiness, default 180), LP_FLUX_SOURCE_CONTROLLER, LP_FLUX_HELM_CONTROLLER, LP_FLUX_CRDS
+# (defaults .tools/bin/source-controller, .tools/bin/helm-controller, .tools/flux/crds.yaml),
+# LP_HELM4 (default .tools/helm4/helm; --flux packages its readiness chart with it).
 #
 # Exit codes: 0 ok; 1 a component failed, is down (status) or a tool is missing; 2 usage.
 set -Eeuo pipefail
@@ -46,11 +58,16 @@ kubectl="${LP_KUBECTL:-$root/.tools/helm4/kubectl}"
 kwok="${LP_KWOK:-$root/.tools/bin/kwok}"
 kwok_stages="${LP_KWOK_STAGES:-$root/.tools/kwok/stages.yaml}"
 kwok_crds="${LP_KWOK_CRDS:-$root/.tools/kwok/crds.yaml}"
+source_controller="${LP_FLUX_SOURCE_CONTROLLER:-$root/.tools/bin/source-controller}"
+helm_controller="${LP_FLUX_HELM_CONTROLLER:-$root/.tools/bin/helm-controller}"
+flux_crds="${LP_FLUX_CRDS:-$root/.tools/flux/crds.yaml}"
+helm="${LP_HELM4:-$root/.tools/helm4/helm}"
 ready_timeout="${LP_KUBE_TIMEOUT:-180}"
 # The marker that makes a directory ours: `down` removes nothing without it.
 marker=.lp-kube-dir
 base_components=(etcd kube-apiserver)
 node_components=(kube-controller-manager kube-scheduler kwok)
+flux_components=(source-controller helm-controller)
 # The components of the running control plane: written by `up` (LP_KUBE_DIR/components), read back
 # by status/down.
 components=("${base_components[@]}")
@@ -137,6 +154,13 @@ exports() {
   printf 'export KUBECONFIG=%q\n' "$kube_dir/admin.kubeconfig"
   printf 'export LP_KUBE_DIR=%q\n' "$kube_dir"
   if has_nodes; then printf 'export LP_KUBE_NODES=%q\n' "$fake_node"; fi
+  if has_flux; then printf 'export LP_FLUX_ARTIFACTS=%q\n' "http://$(< "$kube_dir/flux-artifacts")"; fi
+}
+
+has_flux() {
+  local name
+  for name in "${components[@]}"; do [ "$name" = helm-controller ] && return 0; done
+  return 1
 }
 
 has_nodes() {
@@ -397,6 +421,94 @@ rollout_control() {
   log "rollout controls passed (restricted Deployment Available on $fake_node, privileged one FailedCreate by PodSecurity)"
 }
 
+# --- Flux (--flux) ----------------------------------------------------------------------------
+
+controller_ready() { curl -fsS "http://127.0.0.1:$1/readyz" | grep -qx ok; }
+
+# source-controller and helm-controller against this cluster, each awaited on its /readyz.
+# RUNTIME_NAMESPACE is where a controller in a cluster would run (its events name it); watching
+# stays on all namespaces.
+start_flux() {
+  local artifacts_port="$1" sc_health="$2" sc_metrics="$3" hc_health="$4" hc_metrics="$5"
+  failing="source-controller"
+  kube apply --server-side -f "$flux_crds" >/dev/null
+  kube wait --for=condition=Established --timeout=60s crd/helmreleases.helm.toolkit.fluxcd.io \
+    crd/ocirepositories.source.toolkit.fluxcd.io crd/helmrepositories.source.toolkit.fluxcd.io >/dev/null
+  mkdir -p "$kube_dir/flux-storage"
+  echo "127.0.0.1:$artifacts_port" > "$kube_dir/flux-artifacts"
+  KUBECONFIG="$kube_dir/admin.kubeconfig" RUNTIME_NAMESPACE=flux-system start source-controller "$source_controller" \
+    --enable-leader-election=false --storage-path="$kube_dir/flux-storage" \
+    --storage-addr="127.0.0.1:$artifacts_port" --storage-adv-addr="127.0.0.1:$artifacts_port" \
+    --health-addr="127.0.0.1:$sc_health" --metrics-addr="127.0.0.1:$sc_metrics" \
+    --artifact-retention-ttl=10m
+  await source-controller "/readyz on port $sc_health" controller_ready "$sc_health"
+  log "source-controller ready, artifacts on http://127.0.0.1:$artifacts_port ($((SECONDS - began)) s)"
+
+  failing="helm-controller"
+  KUBECONFIG="$kube_dir/admin.kubeconfig" RUNTIME_NAMESPACE=flux-system start helm-controller "$helm_controller" \
+    --enable-leader-election=false --health-addr="127.0.0.1:$hc_health" --metrics-addr="127.0.0.1:$hc_metrics"
+  await helm-controller "/readyz on port $hc_health" controller_ready "$hc_health"
+  log "helm-controller ready ($((SECONDS - began)) s)"
+}
+
+flux_readiness_namespace=lp-flux-readiness
+release_ready() { kube -n "$flux_readiness_namespace" wait --for=condition=Ready helmrelease/readiness --timeout=2s; }
+release_gone() { ! kube -n "$flux_readiness_namespace" get helmrelease/readiness; }
+
+# The whole chain once: source-controller fetches a chart from a Helm repository and serves it
+# as an artifact; helm-controller downloads that artifact and installs the release (its
+# ConfigMap must exist); deleting the HelmRelease uninstalls it. The repository is a one-chart
+# directory served by python3 on loopback for this check only.
+flux_control() {
+  local repo_port="$1" dir="$kube_dir/flux-readiness"
+  mkdir -p "$dir/chart/templates" "$dir/repo"
+  printf 'apiVersion: v2\nname: lp-flux-readiness\nversion: 0.1.0\n' > "$dir/chart/Chart.yaml"
+  printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-installed\n' > "$dir/chart/templates/configmap.yaml"
+  "$helm" package "$dir/chart" -d "$dir/repo" >/dev/null
+  "$helm" repo index "$dir/repo"
+  failing="flux-readiness-repo"
+  start flux-readiness-repo python3 -m http.server --bind 127.0.0.1 --directory "$dir/repo" "$repo_port"
+  kube apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: $flux_readiness_namespace
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata:
+  name: readiness
+  namespace: $flux_readiness_namespace
+spec:
+  url: http://127.0.0.1:$repo_port
+  interval: 1h
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: readiness
+  namespace: $flux_readiness_namespace
+spec:
+  interval: 1h
+  chart:
+    spec:
+      chart: lp-flux-readiness
+      version: 0.1.0
+      sourceRef:
+        kind: HelmRepository
+        name: readiness
+EOF
+  failing="helm-controller"
+  await helm-controller "a Ready HelmRelease" release_ready
+  kube -n "$flux_readiness_namespace" get configmap readiness-installed >/dev/null
+  kube -n "$flux_readiness_namespace" delete helmrelease readiness --wait=false >/dev/null
+  await helm-controller "the HelmRelease's uninstall" release_gone
+  kube delete namespace "$flux_readiness_namespace" --wait=false >/dev/null
+  stop flux-readiness-repo
+  failing=""
+  log "Flux control passed (a HelmRelease from a Helm repository installed, then uninstalled)"
+}
+
 # --- commands --------------------------------------------------------------------------------
 
 all_up() {
@@ -430,7 +542,9 @@ cmd_down() {
   [ -f "$kube_dir/$marker" ] || die "$kube_dir has no $marker: not a directory scripts/kube.sh made; not touching it"
   local i
   load_components
-  # In reverse start order: kwok and the controllers first, then the API server, then etcd.
+  # The readiness chart's server, if a failed `up` left it; then in reverse start order: Flux,
+  # kwok and the controllers first, then the API server, then etcd.
+  stop flux-readiness-repo
   for ((i = ${#components[@]} - 1; i >= 0; i--)); do stop "${components[$i]}"; done
   rm -rf "$kube_dir"
   log "stopped; removed $kube_dir"
@@ -447,14 +561,18 @@ up_failed() {
 }
 
 cmd_up() {
-  local flag want=("${base_components[@]}")
+  local flag nodes="" flux="" want=("${base_components[@]}")
   for flag in "$@"; do
     case "$flag" in
-      --nodes) want+=("${node_components[@]}") ;;
-      --registry|--flux) die "$flag is not available yet: etcd, kube-apiserver and --nodes are built" ;;
+      --nodes) nodes=1 ;;
+      --flux) flux=1 ;;
+      --registry) die "$flag is not available yet: the registry is started by scripts/registry.sh up" ;;
       *) log "unknown flag: $flag"; usage ;;
     esac
   done
+  # --flux implies --nodes: helm-controller's releases need pods to be made and scheduled.
+  if [ -n "$nodes$flux" ]; then want+=("${node_components[@]}"); fi
+  if [ -n "$flux" ]; then want+=("${flux_components[@]}"); fi
   if [ -f "$kube_dir/$marker" ]; then
     load_components
     if [ "${components[*]}" != "${want[*]}" ]; then
@@ -475,6 +593,12 @@ cmd_up() {
     [ -f "$kwok_stages" ] || die "kwok's stages not found at $kwok_stages (run scripts/install-tools.sh, or set LP_KWOK_STAGES)"
     [ -f "$kwok_crds" ] || die "kwok's CRDs not found at $kwok_crds (run scripts/install-tools.sh, or set LP_KWOK_CRDS)"
   fi
+  if has_flux; then
+    [ -x "$source_controller" ] || die "source-controller not found at $source_controller (run scripts/install-tools.sh, or set LP_FLUX_SOURCE_CONTROLLER)"
+    [ -x "$helm_controller" ] || die "helm-controller not found at $helm_controller (run scripts/install-tools.sh, or set LP_FLUX_HELM_CONTROLLER)"
+    [ -f "$flux_crds" ] || die "Flux's CRDs not found at $flux_crds (run scripts/install-tools.sh, or set LP_FLUX_CRDS)"
+    [ -x "$helm" ] || die "helm not found at $helm (run scripts/install-tools.sh, or set LP_HELM4)"
+  fi
   [ -x "$kubectl" ] || die "kubectl not found at $kubectl (run scripts/install-tools.sh, or set LP_KUBECTL)"
   command -v openssl >/dev/null || die "openssl is needed for the certificates (apt-get install openssl)"
 
@@ -486,8 +610,8 @@ cmd_up() {
   trap 'failing=""; up_failed ""' INT TERM HUP
 
   make_pki
-  local etcd_client etcd_peer apiserver_port kcm_port scheduler_port kubelet_port
-  read -r etcd_client etcd_peer apiserver_port kcm_port scheduler_port kubelet_port <<< "$(free_ports 6)"
+  local etcd_client etcd_peer apiserver_port kcm_port scheduler_port kubelet_port flux_ports
+  read -r etcd_client etcd_peer apiserver_port kcm_port scheduler_port kubelet_port flux_ports <<< "$(free_ports 12)"
   write_kubeconfig "$apiserver_port"
 
   failing=etcd
@@ -525,6 +649,11 @@ cmd_up() {
     start_nodes "$kcm_port" "$scheduler_port" "$kubelet_port"
     failing=""
     rollout_control
+  fi
+  if has_flux; then
+    # shellcheck disable=SC2086 # the six Flux ports, split on purpose
+    start_flux $flux_ports
+    flux_control "${flux_ports##* }"
   fi
 
   trap - ERR INT TERM HUP
