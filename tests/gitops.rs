@@ -70,8 +70,21 @@ fn flux_objects_validate_against_the_crd_schemas() {
             text.contains("# Flux runs no post-renderer binary"),
             "the limits are stated in the output"
         );
-        let docs = documents(&text);
+        let mut docs = documents(&text);
+        // With createNamespace (kubernetes-locust) the Namespace comes first, labelled for Pod
+        // Security Admission; tests/flux.rs applies it.
+        let creates_namespace = ex == "kubernetes-locust";
+        if creates_namespace {
+            let ns = docs.remove(0);
+            assert_eq!(ns["kind"], "Namespace", "{ex}");
+            assert_eq!(
+                ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+                "restricted"
+            );
+        }
         assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1]["spec"]["postRenderStrategy"], "combined", "{ex}");
+        assert!(docs[1]["spec"]["install"]["createNamespace"].is_null());
         for d in &docs {
             let validator = if d["kind"] == "OCIRepository" {
                 &oci
