@@ -53,9 +53,9 @@ fn registry() -> String {
     })
 }
 
-/// The real chart, packaged and pushed by Helm 4 to a registry path of this test's own; the
-/// `--chart-repo` that names it.
-fn pushed_real_chart(work: &Path, test: &str) -> String {
+/// The real chart, packaged and pushed by Helm 4 to a registry path of this test's own: the
+/// `--chart-repo` that names it, and the digest `helm push` printed.
+fn pushed_real_chart(work: &Path, test: &str) -> (String, String) {
     let tgz = helm_package(&helm4(), &real_locust_chart(), &work.join("pkg"));
     let unique = kube::namespace_name(test, std::process::id());
     let mirror = format!("oci://{}/lp-flux/{unique}", registry());
@@ -70,7 +70,18 @@ fn pushed_real_chart(work: &Path, test: &str) -> String {
         "helm push {mirror}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    mirror
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let digest = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("Digest: "))
+        .unwrap_or_else(|| panic!("helm push printed no digest: {printed}"))
+        .trim()
+        .to_string();
+    (mirror, digest)
 }
 
 /// examples/kubernetes-locust.yaml (release `search-load`, two workers) with this query in its
@@ -368,7 +379,7 @@ fn flux_reconciles_the_real_chart_into_hardened_pods_and_rolls_on_a_script_chang
     let home = tempfile::tempdir().unwrap();
     let ns_guard = cluster.namespace("flux-reconcile", &[("enforce", "restricted")]);
     let ns = ns_guard.name.as_str();
-    let mirror = pushed_real_chart(home.path(), "flux-reconcile");
+    let (mirror, digest) = pushed_real_chart(home.path(), "flux-reconcile");
     let first = spec(home.path(), "q=locust", false, "");
 
     let flux = flux_output(home.path(), &first, ns, &mirror);
@@ -390,6 +401,11 @@ fn flux_reconciles_the_real_chart_into_hardened_pods_and_rolls_on_a_script_chang
             .starts_with(&std::env::var("LP_FLUX_ARTIFACTS").unwrap()),
         "the chart was served by source-controller: {}",
         source["status"]
+    );
+    // The revision names the push (the `ref.digest` docs/gitops.md tells users to freeze).
+    assert_eq!(
+        source["status"]["artifact"]["revision"],
+        format!("0.35.0@{digest}").as_str()
     );
 
     let pods = running_pods(&cluster, ns);
@@ -477,7 +493,7 @@ fn flux_reconciles_the_real_chart_into_hardened_pods_and_rolls_on_a_script_chang
 fn flux_creates_the_labelled_namespace_and_the_api_server_refuses_an_unhardened_extra_pod() {
     let cluster = cluster();
     let home = tempfile::tempdir().unwrap();
-    let mirror = pushed_real_chart(home.path(), "flux-namespace");
+    let (mirror, _) = pushed_real_chart(home.path(), "flux-namespace");
 
     let ns = cluster.fresh_name("flux-namespace");
     let _guard = cluster.adopt(&ns);
