@@ -302,3 +302,45 @@ fn release_spec(
     ));
     Node::map_of(release_spec)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_namespace_is_labelled_at_the_level_the_values_allow() {
+        struct Case {
+            values: &'static str,
+            level: &'static str,
+        }
+        let table = [
+            Case {
+                values: "master: {replicas: 1}\n",
+                level: "restricted",
+            },
+            Case {
+                values: "master: {annotations: {locust.project-planton.org/allow-run-as-root: \"true\"}}\n",
+                level: "baseline",
+            },
+        ];
+        for case in table {
+            let values = crate::yaml::parse_single(case.values).unwrap();
+            let namespace = labelled_namespace("load", &values).to_json();
+            assert_eq!(namespace["kind"], "Namespace");
+            assert_eq!(namespace["metadata"]["name"], "load");
+            for mode in ["enforce", "warn", "audit"] {
+                let labels = &namespace["metadata"]["labels"];
+                assert_eq!(
+                    labels[format!("pod-security.kubernetes.io/{mode}")],
+                    case.level,
+                    "{}",
+                    case.values
+                );
+                assert_eq!(
+                    labels[format!("pod-security.kubernetes.io/{mode}-version")],
+                    "latest"
+                );
+            }
+        }
+    }
+}
