@@ -27,7 +27,9 @@
 # container runs), deletions finish. kwok also serves the kubelet API on 127.0.0.1 (the API server
 # reaches it with the admin client certificate): `kubectl logs` of any pod reads an empty log,
 # unless a test creates a kwok `Logs` object (kwok.x-k8s.io/v1alpha1, named as the pod, in its
-# namespace) naming a local log file; a kwok `Exec` object likewise runs `kubectl exec` locally.
+# namespace) naming a local log file; a kwok `Exec` object likewise runs `kubectl exec` locally,
+# in kwok's own mount namespace where /opt/venv is LP_VENV and /home/locust/results is
+# LP_KUBE_DIR/node/results (the image's Python and results folder: `report` reads them).
 # Ready then also means: a restricted Deployment rolls out, and a non-compliant one gets a
 # FailedCreate event naming PodSecurity. An `up` whose flags differ from the running control
 # plane's restarts it.
@@ -44,7 +46,8 @@
 # Environment: LP_KUBE_DIR, LP_KCP (default .tools/bin/kcp), LP_KUBECTL (default
 # .tools/helm4/kubectl), LP_KWOK (default .tools/bin/kwok), LP_KWOK_STAGES
 # (default .tools/kwok/stages.yaml, kwok's own stages assembled by install-tools.sh), LP_KWOK_CRDS
-# (default .tools/kwok/crds.yaml, kwok's Logs and Exec CRDs, likewise), LP_KUBE_TIMEOUT (seconds
+# (default .tools/kwok/crds.yaml, kwok's Logs and Exec CRDs, likewise), LP_VENV (default
+# .tools/venv, the fake node's /opt/venv), LP_KUBE_TIMEOUT (seconds
 # to wait for readiness, default 180), LP_FLUX_SOURCE_CONTROLLER, LP_FLUX_HELM_CONTROLLER, LP_FLUX_CRDS
 # (defaults .tools/bin/source-controller, .tools/bin/helm-controller, .tools/flux/crds.yaml),
 # LP_HELM4 (default .tools/helm4/helm; --flux packages its readiness chart with it).
@@ -58,6 +61,7 @@ kubectl="${LP_KUBECTL:-$root/.tools/helm4/kubectl}"
 kwok="${LP_KWOK:-$root/.tools/bin/kwok}"
 kwok_stages="${LP_KWOK_STAGES:-$root/.tools/kwok/stages.yaml}"
 kwok_crds="${LP_KWOK_CRDS:-$root/.tools/kwok/crds.yaml}"
+venv="${LP_VENV:-$root/.tools/venv}"
 source_controller="${LP_FLUX_SOURCE_CONTROLLER:-$root/.tools/bin/source-controller}"
 helm_controller="${LP_FLUX_HELM_CONTROLLER:-$root/.tools/bin/helm-controller}"
 flux_crds="${LP_FLUX_CRDS:-$root/.tools/flux/crds.yaml}"
@@ -340,6 +344,21 @@ kcm_healthy() { curl -fsSk "https://127.0.0.1:$1/healthz" | grep -qx ok; }
 default_service_account() { kube -n default get serviceaccount default; }
 node_ready() { kube wait --for=condition=Ready "node/$fake_node" --timeout=2s; }
 
+# The bwrap arguments of the fake node's filesystem, into the array node_mounts: tmpfs over /opt
+# and /home with their entries bound back (bwrap reads bind sources from the old root, so a
+# hidden path is still a source), then the image's two paths.
+node_mounts=()
+set_node_mounts() {
+  local top entry
+  for top in /opt /home; do
+    node_mounts+=(--tmpfs "$top")
+    for entry in "$top"/*; do
+      if [ -e "$entry" ]; then node_mounts+=(--bind "$entry" "$entry"); fi
+    done
+  done
+  node_mounts+=(--bind "$venv" /opt/venv --bind "$kube_dir/node/results" /home/locust/results)
+}
+
 # kube-controller-manager, kube-scheduler and kwok, each awaited; then the fake Node, Ready.
 start_nodes() {
   local kcm_port="$1" scheduler_port="$2" kubelet_port="$3" pki="$kube_dir/pki"
@@ -378,7 +397,14 @@ EOF
   # Its kubelet API (logs, exec) on loopback; the Node advertises that address and port. It serves
   # with the API server's certificate (valid for 127.0.0.1); the API server, as with any kubelet
   # given no --kubelet-certificate-authority, does not verify it.
-  start kwok "$kwok" --kubeconfig="$kubeconfig" \
+  # kwok runs `kubectl exec` commands on this machine: in a mount namespace of its own (bwrap)
+  # where the paths of the locust image the tool execs into exist — /opt/venv is the suite's
+  # Python venv (Python and Locust, as in the image), /home/locust/results the fake node's
+  # results folder, LP_KUBE_DIR/node/results, which a test fills with a real run's files. The
+  # host's /opt and /home entries are bound back, so nothing outside changes.
+  mkdir -p "$kube_dir/node/results"
+  set_node_mounts
+  start kwok bwrap --dev-bind / / "${node_mounts[@]}" -- "$kwok" --kubeconfig="$kubeconfig" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
     --manage-nodes-with-label-selector= --manage-single-node= \
     --cidr=10.0.0.0/24 --node-ip=127.0.0.1 --node-port="$kubelet_port" \
@@ -592,6 +618,8 @@ cmd_up() {
     [ -x "$kwok" ] || die "kwok not found at $kwok (run scripts/install-tools.sh, or set LP_KWOK)"
     [ -f "$kwok_stages" ] || die "kwok's stages not found at $kwok_stages (run scripts/install-tools.sh, or set LP_KWOK_STAGES)"
     [ -f "$kwok_crds" ] || die "kwok's CRDs not found at $kwok_crds (run scripts/install-tools.sh, or set LP_KWOK_CRDS)"
+    [ -x "$venv/bin/python" ] || die "the venv the fake node serves as /opt/venv is missing at $venv (run scripts/install-tools.sh, or set LP_VENV)"
+    command -v bwrap >/dev/null 2>&1 || die "bwrap (bubblewrap) not found: kwok runs in its mount namespace (run scripts/install-tools.sh)"
   fi
   if has_flux; then
     [ -x "$source_controller" ] || die "source-controller not found at $source_controller (run scripts/install-tools.sh, or set LP_FLUX_SOURCE_CONTROLLER)"

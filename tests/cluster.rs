@@ -803,6 +803,124 @@ fn serve_log(cluster: &Cluster, ns: &str, pod: &str, log: &Path) {
     );
 }
 
+/// The fake node's results folder: kwok runs `kubectl exec` commands in a mount namespace where
+/// it is the image's /home/locust/results (`scripts/kube.sh up --nodes`). One folder for every
+/// pod on the node, so one test at a time fills it.
+fn node_results() -> PathBuf {
+    let dir = std::env::var("LP_KUBE_DIR").unwrap_or_default();
+    assert!(
+        !dir.is_empty(),
+        "LP_KUBE_DIR is not set; start the cluster with `{UP_NODES}`"
+    );
+    PathBuf::from(dir).join("node/results")
+}
+
+/// Serves `results` (a real `local` run's results folder) as the files in `pod`'s results
+/// folder: a kwok `Exec` object runs the tool's `kubectl exec` in the node's namespace. With
+/// `as_pod`, summary.json's `run.pod` names `pod` (no container runs, so the files are that
+/// local run's, whose pod had another name); without it they stay the local run's own. Returns
+/// the guard that keeps the folder this test's, and the files served, by name.
+fn serve_results(
+    cluster: &Cluster,
+    ns: &str,
+    pod: &str,
+    results: &Path,
+    as_pod: bool,
+) -> (std::sync::MutexGuard<'static, ()>, Vec<(String, Vec<u8>)>) {
+    static NODE_FOLDER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let guard = NODE_FOLDER.lock().unwrap_or_else(|e| e.into_inner());
+    let node = node_results();
+    for entry in std::fs::read_dir(&node).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    let mut served = Vec::new();
+    for entry in std::fs::read_dir(results).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let mut bytes = std::fs::read(&path).unwrap();
+        if as_pod && name == "summary.json" {
+            let mut summary: Value = serde_json::from_slice(&bytes).unwrap();
+            assert!(summary["run"]["pod"].is_string(), "{summary}");
+            summary["run"]["pod"] = Value::String(pod.to_string());
+            bytes = serde_json::to_vec_pretty(&summary).unwrap();
+        }
+        std::fs::write(node.join(&name), &bytes).unwrap();
+        served.push((name, bytes));
+    }
+    served.sort();
+    cluster.ok(
+        &["apply", "-f", "-"],
+        &format!(
+            "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: Exec\nmetadata:\n  name: {pod}\n  namespace: {ns}\nspec:\n  execs:\n  - containers: [locust]\n    local: {{}}\n"
+        ),
+    );
+    (guard, served)
+}
+
+/// `report` of the finished run: refuses another pod's results (nothing written), then copies
+/// this run's results byte for byte through `kubectl exec` — the report, the CSVs, summary.json
+/// and junit.xml of the real `local` run.
+fn report_copies_the_results(
+    cluster: &Cluster,
+    home: &Path,
+    spec: &str,
+    ns: &str,
+    pod: &str,
+    results: &Path,
+    what: &str,
+) {
+    let out = home.join(format!("report-{what}"));
+    let out_arg = out.display().to_string();
+    let report = || {
+        lp_on(
+            cluster,
+            home,
+            &["report", "-f", spec, "-n", ns, "--results-dir", &out_arg],
+        )
+    };
+    {
+        let _node = serve_results(cluster, ns, pod, results, false);
+        let (status, stdout, stderr) = report();
+        assert_eq!(
+            status, 1,
+            "{what}: another pod's results were taken: {stdout}{stderr}"
+        );
+        assert!(stdout.is_empty(), "{what}: {stdout}");
+        assert!(
+            stderr.contains("not this run's master; nothing copied"),
+            "{what}: {stderr}"
+        );
+        assert!(!out.exists(), "{what}: report wrote {out_arg} on a refusal");
+    }
+    let (_node, served) = serve_results(cluster, ns, pod, results, true);
+    let (status, stdout, stderr) = report();
+    assert_eq!(status, 0, "{what}: {stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("results in {out_arg}")) && stdout.contains(pod),
+        "{what}: {stdout}"
+    );
+    let mut copied: Vec<(String, Vec<u8>)> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect();
+    copied.sort();
+    let names: Vec<&str> = copied.iter().map(|(n, _)| n.as_str()).collect();
+    for want in ["summary.json", "junit.xml", "report.html", "stats.csv"] {
+        assert!(
+            names.iter().any(|n| n.ends_with(want)),
+            "{what}: no {want} among {names:?}"
+        );
+    }
+    assert!(
+        copied == served,
+        "{what}: the copied files differ from the pod's ({names:?})"
+    );
+}
+
 /// A headless run, end to end on one Helm: `install --wait`, then `wait` on the live pods reads
 /// the master's log — the log of a real `local` run of the same spec, served by kwok through the
 /// API server — and answers pass (0), requests failed (1), threshold missed (1) and, before any
@@ -919,6 +1037,15 @@ fn headless_runs(helm_name: &str, helm: &Path) {
         assert_eq!(
             result["run"]["masterPod"], master,
             "{helm_name} {case}: {stdout}"
+        );
+        report_copies_the_results(
+            &cluster,
+            d,
+            &spec,
+            ns,
+            &master,
+            &log.with_extension("results"),
+            &format!("{helm_name}-{case}"),
         );
         last = (spec, master);
     }
