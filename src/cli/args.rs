@@ -2,10 +2,8 @@
 //! is a usage error (exit 2), never silently dropped. Shared groups are flattened where the
 //! meaning is the same (`-f`, the post-renderer's profile, the cluster flags).
 
-use crate::commands::{ManifestFormat, ReportFormat};
+use crate::commands::{ManifestFormat, ReportFormat, exit};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-
-pub const EXIT_CODES: &str = "Exit codes: 0 ok, 1 invalid input or failure, 2 usage error, 3 timeout, 4 helm/kubectl failed.";
 
 #[derive(Parser)]
 #[command(
@@ -15,13 +13,15 @@ pub const EXIT_CODES: &str = "Exit codes: 0 ok, 1 invalid input or failure, 2 us
     long_about = "Run Locust load tests on Kubernetes from one Project Planton LocustKubernetes manifest.\n\n\
                   Turns the manifest into values for the DeliveryHero `locust` Helm chart, creates the\n\
                   script ConfigMaps itself, and hardens what Helm renders as a post-renderer.",
-    after_help = "Examples:\n  \
+    after_help = exit::help(
+        "Examples:\n  \
         locust-planton check -f examples/checkout.yaml\n  \
         locust-planton values -f examples/checkout.yaml --output-file values.yaml\n  \
         helm install checkout-load oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 -f values.yaml --post-renderer locust-planton\n\n\
         -o/--output picks a format (yaml|json for manifests and values, text|json for reports);\n\
-        --output-file writes a file (atomically). Progress goes to stderr; --quiet silences it.\n\
-        Exit codes: 0 ok, 1 invalid input or failure, 2 usage error, 3 timeout, 4 helm/kubectl failed."
+        --output-file writes a file (atomically). Progress goes to stderr; --quiet silences it.",
+        exit::CODES,
+    )
 )]
 pub struct Cli {
     /// Without a subcommand and with stdin not a terminal, locust-planton post-renders (so
@@ -41,43 +41,52 @@ pub struct Cli {
 pub enum Command {
     /// Validate a manifest and list every problem.   e.g. locust-planton check -f test.yaml
     #[command(
-        after_help = "Examples:\n  locust-planton check -f examples/checkout.yaml\n  locust-planton check -f - -o json < test.yaml\n\n\
+        after_help = exit::help(
+            "Examples:\n  locust-planton check -f examples/checkout.yaml\n  locust-planton check -f - -o json < test.yaml\n\n\
         Prints `FILE:LINE:COL: field.path: message` per problem (warnings say `warning:`), YAML syntax\n\
         errors as `FILE:LINE:COL: invalid YAML: ...`; a valid manifest ends with `FILE: valid` (or\n\
-        `FILE: valid, N warnings`) on stderr (`<stdin>` for -f -; not with -q).\n\
-        Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage error."
+        `FILE: valid, N warnings`) on stderr (`<stdin>` for -f -; not with -q).",
+            &[(exit::OK, "valid (warnings allowed)"), (exit::FAILED, "invalid"), (exit::USAGE, "usage error")],
+        )
     )]
     Check(CheckArgs),
     /// Chart values for a manifest.   e.g. locust-planton values -f test.yaml --output-file values.yaml
     #[command(
-        after_help = "Examples:\n  locust-planton values -f examples/checkout.yaml\n  locust-planton values -f examples/checkout.yaml --output-file values.yaml\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton values -f examples/checkout.yaml\n  locust-planton values -f examples/checkout.yaml --output-file values.yaml\n  \
         locust-planton values -f examples/checkout.yaml -o json | jq .master\n\n\
         The values embed the script ConfigMaps (extraObjects), so the release owns them.\n\
-        Nothing is written unless the whole output is valid. Exit codes: 0 ok, 1 invalid, 2 usage."
+        Nothing is written unless the whole output is valid.",
+            &[(exit::OK, "ok"), (exit::FAILED, "invalid"), (exit::USAGE, "usage")],
+        )
     )]
     Values(ValuesArgs),
     /// Every problem the post-renderer would find in a rendered stream, at once.   e.g. helm template x chart | locust-planton lint
     #[command(
-        after_help = "Examples:\n  helm template prom prometheus-community/prometheus | locust-planton lint\n  \
+        after_help = exit::help(
+            "Examples:\n  helm template prom prometheus-community/prometheus | locust-planton lint\n  \
         locust-planton lint -f manifests.yaml -o json | jq '.[] | select(.optOut) | .optOut'\n\n\
         Prints one line per finding (document, source, object, field, reason, the opt-out that allows it);\n\
         warnings say `warning:` (e.g. a ServiceAccount a RoleBinding binds keeps its token). Writes no manifest.\n\
         -o json: an array of {document, line, column (YAML syntax errors), source, kind, name, namespace, field, rule, message, severity, optOut}.\n\
         Setting every optOut listed (value \"true\") on its object makes post-render pass.\n\
-        Ends with `lint: N objects, M problems` on stderr (N: objects Kubernetes would create, M: findings listed; not with -q).\n\
-        Exit codes: 0 post-render would pass, 1 it would refuse, 2 usage error."
+        Ends with `lint: N objects, M problems` on stderr (N: objects Kubernetes would create, M: findings listed; not with -q).",
+            &[(exit::OK, "post-render would pass"), (exit::FAILED, "it would refuse"), (exit::USAGE, "usage error")],
+        )
     )]
     Lint(LintArgs),
     /// The objects Kubernetes would create from a rendered stream.   e.g. helm template x chart | locust-planton inventory
     #[command(
-        after_help = "Examples:\n  helm template load chart -f values.yaml | locust-planton inventory\n  \
+        after_help = exit::help(
+            "Examples:\n  helm template load chart -f values.yaml | locust-planton inventory\n  \
         locust-planton inventory -f manifests.yaml -o json | jq '.[] | select(.podSpecs != [])'\n\n\
         Prints one `KIND NAMESPACE NAME` line per object (`-`: not set), read as Kubernetes reads the stream:\n\
         split at its separator lines, the items of any list created and the list dropped.\n\
         -o json: an array of {kind, namespace, name, podSpecs} (podSpecs: paths of the pod templates).\n\
         A document Kubernetes would read differently than a plain object (an `items` field in a kind\n\
-        that is not a list, a list inside a list, a kindless list item) is refused, as post-render refuses it.\n\
-        Exit codes: 0 ok, 1 a document cannot be placed, 2 usage error."
+        that is not a list, a list inside a list, a kindless list item) is refused, as post-render refuses it.",
+            &[(exit::OK, "ok"), (exit::FAILED, "a document cannot be placed"), (exit::USAGE, "usage error")],
+        )
     )]
     Inventory(InventoryArgs),
     /// Helm post-renderer: harden and stamp the manifests on stdin.   e.g. helm install x chart --post-renderer locust-planton
@@ -92,33 +101,39 @@ pub enum Command {
     PostRender(ProfileArgs),
     /// Render the whole hardened deployment with helm.   e.g. locust-planton template -f test.yaml
     #[command(
-        after_help = "Examples:\n  locust-planton template -f examples/checkout.yaml > manifests.yaml\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton template -f examples/checkout.yaml > manifests.yaml\n  \
         locust-planton template -f examples/checkout.yaml --chart ./locust-0.35.0.tgz --release demo -n perf\n  \
         locust-planton template -f examples/checkout.yaml -o json | jq '.items[].kind'\n  \
         locust-planton template -f examples/checkout.yaml --print-command\n\n\
         Runs `helm template` with generated values and this binary as post-renderer (Helm 3 or 4).\n\
         Offline: --chart DIR|TGZ (its content is checked against the pinned chart's); a mirror:\n\
-        --chart-repo oci://HOST/PATH (or $LOCUST_PLANTON_CHART_REPO).\n\
-        Exit codes: 0 ok, 1 invalid input or helm missing, 2 usage, 4 helm failed (its stderr is shown)."
+        --chart-repo oci://HOST/PATH (or $LOCUST_PLANTON_CHART_REPO).",
+            &[(exit::OK, "ok"), (exit::FAILED, "invalid input or helm missing"), (exit::USAGE, "usage"), (exit::TOOL_FAILED, "helm failed (its stderr is shown)")],
+        )
     )]
     Template(TemplateArgs),
     /// Install or upgrade the release with helm.   e.g. locust-planton install -f test.yaml --wait
     #[command(
-        after_help = "Examples:\n  locust-planton install -f examples/checkout.yaml --wait --timeout 5m\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton install -f examples/checkout.yaml --wait --timeout 5m\n  \
         locust-planton install -f examples/checkout.yaml --print-command\n  \
         locust-planton install -f examples/checkout.yaml -o json | jq -r .portForwardCommand\n\n\
         Runs `helm upgrade --install` with generated values and this binary as post-renderer, then prints\n\
-        namespace, service, endpoint and port-forward command. --dry-run is helm's --dry-run=client.\n\
-        Exit codes: 0 ok, 1 invalid, 2 usage, 4 helm failed."
+        namespace, service, endpoint and port-forward command. --dry-run is helm's --dry-run=client.",
+            &[(exit::OK, "ok"), (exit::FAILED, "invalid"), (exit::USAGE, "usage"), (exit::TOOL_FAILED, "helm failed")],
+        )
     )]
     Install(InstallArgs),
     /// Uninstall the release (the script ConfigMaps go with it).   e.g. locust-planton uninstall -f test.yaml
     #[command(
-        after_help = "Examples:\n  locust-planton uninstall -f examples/checkout.yaml\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton uninstall -f examples/checkout.yaml\n  \
         locust-planton uninstall -f examples/checkout.yaml --dry-run\n  \
         locust-planton uninstall -f examples/checkout.yaml --print-command\n\n\
-        --dry-run is passed to helm (`helm uninstall --dry-run`): helm only simulates it.\n\
-        Exit codes: 0 ok, 1 invalid, 2 usage, 4 helm failed."
+        --dry-run is passed to helm (`helm uninstall --dry-run`): helm only simulates it.",
+            &[(exit::OK, "ok"), (exit::FAILED, "invalid"), (exit::USAGE, "usage"), (exit::TOOL_FAILED, "helm failed")],
+        )
     )]
     Uninstall(UninstallArgs),
     /// Print the pinned chart (charts-lock/).   e.g. locust-planton chart
@@ -142,7 +157,8 @@ pub enum Command {
     Flux(FluxArgs),
     /// Run the test locally, exactly as the pods would.   e.g. locust-planton local -f test.yaml --headless --users 10
     #[command(
-        after_help = "Examples:\n  locust-planton local -f examples/checkout.yaml --host http://127.0.0.1:8080\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton local -f examples/checkout.yaml --host http://127.0.0.1:8080\n  \
         locust-planton local -f examples/checkout.yaml --workers 2 --headless --users 20 --spawn-rate 5 --run-time 30s\n  \
         locust-planton local -f test.yaml --headless --users 5 --run-time 10s -- --csv results\n\n\
         Writes each pod's ConfigMaps and emptyDirs under a temporary directory, runs the pip init container,\n\
@@ -152,45 +168,54 @@ pub enum Command {
         Default ports (5557, 8089) move to the next free one when taken; a port you pass must be free.\n\
         Needs Python with Locust (`python3 -m locust`); --install-locust makes a cached virtualenv.\n\
         Headless runs leave Locust's HTML report, its CSVs, summary.json and junit.xml in --results-dir\n\
-        (default locust-results/<name>-<UTC time>/) and print a summary; spec.loadTest.run.thresholds decide.\n\
-        Exit code: headless, the run's (1 when requests failed or a threshold was missed); otherwise 0 after Ctrl-C."
+        (default locust-results/<name>-<UTC time>/) and print a summary; spec.loadTest.run.thresholds decide.",
+            &[(exit::OK, "the headless run passed, or the web UI was stopped with Ctrl-C"), (exit::FAILED, "requests failed or a threshold was missed (headless), or invalid input"), (exit::USAGE, "usage error")],
+        )
     )]
     Local(Box<LocalArgs>),
     /// Show the state of a release's test.   e.g. locust-planton status -f test.yaml
     #[command(
-        after_help = "Examples:\n  locust-planton status -f test.yaml\n  locust-planton status checkout-load -n load-tests -o json\n\n\
+        after_help = exit::help(
+            "Examples:\n  locust-planton status -f test.yaml\n  locust-planton status checkout-load -n load-tests -o json\n\n\
         Reads the master Deployment, the master and worker pods and the current master's log through kubectl\n\
         (only the current pod template's master counts: see `wait`). With thresholds, shows each verdict.\n\
-        Phases: Pending, Running, Completed, Failed (with the reason).\n\
-        Exit codes: 0, 1 the release has no objects in the namespace, 4 kubectl failed."
+        Phases: Pending, Running, Completed, Failed (with the reason).",
+            &[(exit::OK, ""), (exit::FAILED, "the release has no objects in the namespace"), (exit::TOOL_FAILED, "kubectl failed")],
+        )
     )]
     Status(StatusArgs),
     /// Wait for a headless run to finish.   e.g. locust-planton wait -f test.yaml --timeout 30m
     #[command(
-        after_help = "Examples:\n  locust-planton install -f ci.yaml --wait && locust-planton wait -f ci.yaml --timeout 20m\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton install -f ci.yaml --wait && locust-planton wait -f ci.yaml --timeout 20m\n  \
         locust-planton wait ci-run -n perf -o json\n\n\
         Shows each poll on stderr (phase, workers, users, requests, failures, req/s). Prints Locust's final\n\
         statistics, the run (master pod, script hash, rerun time) and each threshold's verdict. Only the\n\
-        current run counts: a master pod of an earlier pod template is never read. Exit codes: 0 passed,\n\
-        1 requests failed, a threshold missed, or no such release, 3 timeout or the cluster could not run the\n\
-        test (unschedulable pods, image pull errors, failed pip install: the reason is printed), 4 kubectl failed."
+        current run counts: a master pod of an earlier pod template is never read.",
+            &[(exit::OK, "passed"), (exit::FAILED, "requests failed, a threshold missed, or no such release"), (exit::TIMEOUT, "timeout or the cluster could not run the test (unschedulable pods, image pull errors, failed pip install: the reason is printed)"), (exit::TOOL_FAILED, "kubectl failed")],
+        )
     )]
     Wait(WaitArgs),
     /// Copy a finished run's results from the master pod.   e.g. locust-planton report -f test.yaml --results-dir results
     #[command(
-        after_help = "Examples:\n  locust-planton report -f ci.yaml --results-dir locust-results/ci\n  locust-planton report ci-run -n perf\n\n\
+        after_help = exit::help(
+            "Examples:\n  locust-planton report -f ci.yaml --results-dir locust-results/ci\n  locust-planton report ci-run -n perf\n\n\
         Copies Locust's HTML report, its CSVs, summary.json and junit.xml of the current run from the master\n\
         pod (kubectl exec with the image's Python; no tar needed) into a new or empty folder [default:\n\
-        locust-results/<release>-<UTC time>/], after checking they are the current run's. Exit codes: 0 copied,\n\
-        1 no finished run, no results or no such release, 4 kubectl failed."
+        locust-results/<release>-<UTC time>/], after checking they are the current run's.",
+            &[(exit::OK, "copied"), (exit::FAILED, "no finished run, no results or no such release"), (exit::TOOL_FAILED, "kubectl failed")],
+        )
     )]
     Report(ReportRunArgs),
     /// Start a new run of an unchanged spec (rollout restart).   e.g. locust-planton rerun -f test.yaml
     #[command(
-        after_help = "Examples:\n  locust-planton rerun -f ci.yaml && locust-planton wait -f ci.yaml\n\n\
+        after_help = exit::help(
+            "Examples:\n  locust-planton rerun -f ci.yaml && locust-planton wait -f ci.yaml\n\n\
         `helm upgrade` of an unchanged spec rolls nothing, so the previous run stays the current one. rerun\n\
         restarts the release's Deployments (kubectl rollout restart): new master and workers, a new run\n\
-        identity (kubectl.kubernetes.io/restartedAt), new results. Exit codes: 0, 1 no such release, 4 kubectl failed."
+        identity (kubectl.kubernetes.io/restartedAt), new results.",
+            &[(exit::OK, ""), (exit::FAILED, "no such release"), (exit::TOOL_FAILED, "kubectl failed")],
+        )
     )]
     Rerun(RunTarget),
     /// Suggest workers and resources for a load.   e.g. locust-planton plan --users 20000 --rps 15000
@@ -237,12 +262,14 @@ pub enum Command {
     Man(ManArgs),
     /// The Helm 4 post-renderer plugin (never into Helm 3).   e.g. locust-planton plugin install
     #[command(
-        after_help = "Examples:\n  locust-planton plugin install --dry-run\n  locust-planton plugin install --helm /usr/local/bin/helm4\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton plugin install --dry-run\n  locust-planton plugin install --helm /usr/local/bin/helm4\n  \
         locust-planton plugin uninstall --helm helm   (also repairs Helm 3 after `helm plugin install <checkout>`)\n\n\
         Only for running Helm 4 yourself (`helm install … --post-renderer locust-planton`): `template` and\n\
         `install` need no plugin. Helm 3 cannot read a Helm 4 plugin and then loads none of its plugins, so\n\
-        install refuses Helm 3 and a plugins folder a Helm 3 here loads by default. Exit codes: 0, 1 refused\n\
-        or failed (the plugins folder is left as it was), 2 usage, 4 helm failed."
+        install refuses Helm 3 and a plugins folder a Helm 3 here loads by default.",
+            &[(exit::OK, ""), (exit::FAILED, "refused or failed (the plugins folder is left as it was)"), (exit::USAGE, "usage"), (exit::TOOL_FAILED, "helm failed")],
+        )
     )]
     Plugin {
         #[command(subcommand)]

@@ -19,21 +19,22 @@ pub fn command() -> clap::Command {
 
 /// Runs one parsed command line; returns the exit code.
 pub fn run(command: Command) -> Result<u8, Failure> {
-    match command {
-        Command::Local(a) => local(*a),
-        Command::Man(a) => man_pages(&a.dir).map(|_| exit::OK),
-        Command::Init(a) => commands::init::run(&a.name, a.output_file.as_deref()).map(|note| {
-            eprint!("{note}");
-            exit::OK
-        }),
-        Command::PostRender(p) => commands::post_render::run(&p.options()).map(|warnings| {
-            eprint!("{warnings}");
-            exit::OK
-        }),
-        other => {
-            let closed = closed_stdout(&other);
-            deliver(produce(other)?, closed)
-        }
+    let closed = closed_stdout(&command);
+    match produce(command)? {
+        Outcome::Produced(produced) => deliver(produced, closed),
+        Outcome::Done(code) => Ok(code),
+    }
+}
+
+/// What running a command left to do: deliver its output, or nothing (it wrote its own).
+enum Outcome {
+    Produced(Produced),
+    Done(u8),
+}
+
+impl From<Produced> for Outcome {
+    fn from(produced: Produced) -> Outcome {
+        Outcome::Produced(produced)
     }
 }
 
@@ -101,9 +102,22 @@ fn summarized((output, summary): (Output, String)) -> Produced {
     }
 }
 
-/// Commands whose whole result is an [`Output`].
-fn produce(command: Command) -> Result<Produced, Failure> {
-    Ok(match command {
+/// Runs `command`: its [`Output`] to deliver, or, for the commands that write their own
+/// (`local`, `man`, `init`, `post-render`), their exit code.
+fn produce(command: Command) -> Result<Outcome, Failure> {
+    let produced: Produced = match command {
+        Command::Local(a) => return local(*a).map(Outcome::Done),
+        Command::Man(a) => return man_pages(&a.dir).map(|_| Outcome::Done(exit::OK)),
+        Command::Init(a) => {
+            let note = commands::init::run(&a.name, a.output_file.as_deref())?;
+            eprint!("{note}");
+            return Ok(Outcome::Done(exit::OK));
+        }
+        Command::PostRender(p) => {
+            let warnings = commands::post_render::run(&p.options())?;
+            eprint!("{warnings}");
+            return Ok(Outcome::Done(exit::OK));
+        }
         Command::Check(a) => summarized(commands::check::run(&a.spec.file, a.output)?),
         Command::Lint(a) => summarized(commands::lint::run(
             &a.file,
@@ -128,8 +142,8 @@ fn produce(command: Command) -> Result<Produced, Failure> {
         Command::Template(a) => template(a)?.into(),
         Command::Install(a) => to_stdout(install(a)?),
         Command::Uninstall(a) => to_stdout(uninstall(a)?),
-        Command::Chart(a) => to_stdout(commands::chart(a.output)),
-        Command::Version(a) => to_stdout(commands::version::output(a.output)),
+        Command::Chart(a) => to_stdout(commands::chart(a.output)?),
+        Command::Version(a) => to_stdout(commands::version::output(a.output)?),
         Command::Plan(a) => to_stdout(commands::plan(a.users, a.rps, a.output)?),
         Command::Schema(f) => (Output::ok(crate::spec::schema::text()), f.output_file).into(),
         Command::Helmfile(a) => helmfile(a)?.into(),
@@ -146,10 +160,8 @@ fn produce(command: Command) -> Result<Produced, Failure> {
         Command::Rerun(t) => to_stdout(commands::ops::rerun(&target(t)?)?),
         Command::Completion(a) => to_stdout(Output::ok(completion(a.shell)?)),
         Command::Plugin { action } => to_stdout(plugin(action)?),
-        Command::Local(_) | Command::Man(_) | Command::Init(_) | Command::PostRender(_) => {
-            unreachable!("run() handles these")
-        }
-    })
+    };
+    Ok(produced.into())
 }
 
 fn plugin(action: PluginAction) -> Result<Output, Failure> {
@@ -310,7 +322,13 @@ fn target(t: RunTarget) -> Result<commands::ops::Target, Failure> {
             (spec.name, ns)
         }
         (None, Some(r)) => (r, t.namespace),
-        (None, None) => unreachable!("clap requires a release or -f"),
+        // clap requires one of them; said as a usage error all the same.
+        (None, None) => {
+            return Err(Failure::new(
+                exit::USAGE,
+                "name the release, or its manifest with -f FILE",
+            ));
+        }
     };
     Ok(commands::ops::Target {
         release,

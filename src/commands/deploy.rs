@@ -5,9 +5,7 @@ use super::{
     Failure, Loaded, ManifestFormat, Output, ReportFormat, exit, load_spec, manifests_as,
     namespace_for,
 };
-use crate::helm::{
-    self, Helm, HelmError, PostRendererWiring, chart, shell_line, wire_post_renderer,
-};
+use crate::helm::{self, Helm, PostRendererWiring, chart, shell_line, wire_post_renderer};
 use crate::kubectl::{Kubectl, KubectlError};
 use crate::progress::Progress;
 use crate::spec::LoadTestSpec;
@@ -73,10 +71,15 @@ impl Outputs {
         }
     }
 
-    pub fn render(&self, format: ReportFormat) -> String {
-        if format == ReportFormat::Json {
-            return format!("{}\n", serde_json::to_string_pretty(self).unwrap());
+    pub fn render(&self, format: ReportFormat) -> Result<String, Failure> {
+        match format {
+            ReportFormat::Json => super::json_text(self),
+            ReportFormat::Text => Ok(self.text()),
         }
+    }
+
+    /// The summary as text: one `field: value` line each.
+    fn text(&self) -> String {
         let mut s = format!(
             "release: {}\nnamespace: {}\nservice: {}\nkube endpoint: {}\nweb UI: {}  # then open http://localhost:8089\n",
             self.release,
@@ -89,16 +92,6 @@ impl Outputs {
             s.push_str(&format!("ingress: http://{h}/\n"));
         }
         s
-    }
-}
-
-fn helm_failure(e: HelmError) -> Failure {
-    match e {
-        HelmError::Failed { stderr, .. } => Failure::new(
-            exit::TOOL_FAILED,
-            format!("helm failed:\n{}", stderr.trim_end()),
-        ),
-        other => Failure::failed(other.to_string()),
     }
 }
 
@@ -116,14 +109,12 @@ struct Prepared {
 fn prepare(a: &DeployArgs) -> Result<Prepared, Failure> {
     let l = Loaded::from_path(&a.file)?.with_image_registry(a.image_registry.as_deref());
     let namespace = l.namespace(a.namespace.as_deref())?;
-    let helm = Helm::find(a.helm.as_deref()).map_err(helm_failure)?;
+    let helm = Helm::find(a.helm.as_deref())?;
     let mut values = tempfile::Builder::new()
         .prefix("locust-planton-values")
         .suffix(".yaml")
-        .tempfile()
-        .map_err(|e| Failure::failed(e.to_string()))?;
-    std::io::Write::write_all(&mut values, render_values(&l.synthesized.values).as_bytes())
-        .map_err(|e| Failure::failed(e.to_string()))?;
+        .tempfile()?;
+    std::io::Write::write_all(&mut values, render_values(&l.synthesized.values).as_bytes())?;
     let mut warnings = l.warning_text();
     if let Some(dir) = a
         .chart
@@ -132,7 +123,7 @@ fn prepare(a: &DeployArgs) -> Result<Prepared, Failure> {
         .filter(|d| d.is_dir())
     {
         let strict = a.post_render_options.strict_chart;
-        if let Some(w) = chart::check_dir(&helm, dir, strict).map_err(helm_failure)? {
+        if let Some(w) = chart::check_dir(&helm, dir, strict)? {
             warnings.push_str(&format!("locust-planton: warning: {w}\n"));
         }
     }
@@ -180,9 +171,8 @@ fn helm_call(
     head: Vec<String>,
     tail: Vec<String>,
 ) -> Result<(Vec<String>, PostRendererWiring), Failure> {
-    let wiring = wire_post_renderer(&p.helm, exe, &a.post_render_args).map_err(helm_failure)?;
-    let chart = chart::resolve(&p.helm, a.chart.as_deref(), a.chart_repo.as_deref())
-        .map_err(helm_failure)?;
+    let wiring = wire_post_renderer(&p.helm, exe, &a.post_render_args)?;
+    let chart = chart::resolve(&p.helm, a.chart.as_deref(), a.chart_repo.as_deref())?;
     let mut args = head;
     args.push(chart.display().to_string());
     args.extend(["--namespace".into(), p.namespace.clone()]);
@@ -282,7 +272,7 @@ fn printed_command(
     let helm_path = p.helm.path.display().to_string();
     let mut lines = String::new();
     if p.helm.major == 3 {
-        let wiring = wire_post_renderer(&p.helm, exe, &a.post_render_args).map_err(helm_failure)?;
+        let wiring = wire_post_renderer(&p.helm, exe, &a.post_render_args)?;
         args.extend(wiring.args);
     } else {
         args.extend(helm4_post_renderer_args(&a.post_render_args));
@@ -323,8 +313,7 @@ fn run_showing_post_render_reason(
     let log = tempfile::Builder::new()
         .prefix("locust-planton-post-render")
         .suffix(".log")
-        .tempfile()
-        .map_err(|e| Failure::failed(e.to_string()))?;
+        .tempfile()?;
     env.push((
         "LOCUST_PLANTON_LOG".into(),
         log.path().display().to_string(),
@@ -332,7 +321,7 @@ fn run_showing_post_render_reason(
     env.push(("LOCUST_PLANTON_RELEASE".into(), p.release.clone()));
     helm::run(&p.helm, args, &env).map_err(|e| {
         let reason = std::fs::read_to_string(log.path()).unwrap_or_default();
-        let mut f = helm_failure(e);
+        let mut f = Failure::from(e);
         if reason.contains("post-render failed") && !f.message.contains("post-render failed") {
             f.message.push_str(&format!(
                 "\nthe post-renderer's reason:\n{}",
@@ -370,7 +359,7 @@ pub fn template(a: &DeployArgs) -> Result<Output, Failure> {
     stderr.push_str(&warnings);
     stderr.push_str(
         &Outputs::new(&p.spec, &p.release, &p.namespace)
-            .render(ReportFormat::Text)
+            .text()
             .lines()
             .map(|l| format!("# {l}\n"))
             .collect::<String>(),
@@ -380,12 +369,11 @@ pub fn template(a: &DeployArgs) -> Result<Output, Failure> {
 
 /// Runs helm with `head`, the chart, namespace and values, without a post-renderer.
 fn helm_bare(p: &Prepared, a: &DeployArgs, mut args: Vec<String>) -> Result<Vec<u8>, Failure> {
-    let chart = chart::resolve(&p.helm, a.chart.as_deref(), a.chart_repo.as_deref())
-        .map_err(helm_failure)?;
+    let chart = chart::resolve(&p.helm, a.chart.as_deref(), a.chart_repo.as_deref())?;
     args.push(chart.display().to_string());
     args.extend(["--namespace".into(), p.namespace.clone()]);
     args.extend(["--values".into(), p.values.path().display().to_string()]);
-    helm::run(&p.helm, &args, &[]).map_err(helm_failure)
+    helm::run(&p.helm, &args, &[]).map_err(Failure::from)
 }
 
 /// The output of `helm template --post-renderer locust-planton` for helm's bare output `text`,
@@ -580,7 +568,7 @@ pub fn install(a: &DeployArgs, i: &InstallArgs) -> Result<Output, Failure> {
     stderr.push_str(&notes);
     stderr.push_str(&String::from_utf8_lossy(&helm_out));
     Ok(
-        Output::ok(Outputs::new(&p.spec, &p.release, &p.namespace).render(a.report))
+        Output::ok(Outputs::new(&p.spec, &p.release, &p.namespace).render(a.report)?)
             .with_stderr(stderr),
     )
 }
@@ -643,7 +631,7 @@ pub fn uninstall(a: &DeployArgs, i: &InstallArgs) -> Result<Output, Failure> {
     let (input, spec, _) = load_spec(&a.file)?;
     let namespace = namespace_for(&input.label, &spec, a.namespace.as_deref())?;
 
-    let helm = Helm::find(a.helm.as_deref()).map_err(helm_failure)?;
+    let helm = Helm::find(a.helm.as_deref())?;
     let mut args: Vec<String> = vec![
         "uninstall".into(),
         a.release.clone().unwrap_or(spec.name.clone()),
@@ -668,7 +656,7 @@ pub fn uninstall(a: &DeployArgs, i: &InstallArgs) -> Result<Output, Failure> {
             shell_line(&[], &helm.path.display().to_string(), &args)
         )));
     }
-    let out = helm::run(&helm, &args, &[]).map_err(helm_failure)?;
+    let out = helm::run(&helm, &args, &[])?;
     Ok(Output::ok(String::from_utf8_lossy(&out)))
 }
 

@@ -3,7 +3,7 @@
 use super::{Failure, Output, ReportFormat, exit};
 use crate::contract::{PYTHON_BIN, RESULTS_DIR};
 use crate::duration;
-use crate::kubectl::{Kubectl, KubectlError};
+use crate::kubectl::Kubectl;
 use crate::ops::{Phase, Status, current_master, evaluate, final_stats};
 use crate::progress::Progress;
 use serde_json::Value;
@@ -17,10 +17,7 @@ pub struct Target {
 
 impl Target {
     fn kubectl(&self, args: &[String]) -> Result<String, Failure> {
-        self.kubectl.run(args, None).map_err(|e| match e {
-            KubectlError::NotFound { .. } => Failure::failed(e.to_string()),
-            KubectlError::Failed { .. } => Failure::new(exit::TOOL_FAILED, e.to_string()),
-        })
+        Ok(self.kubectl.run(args, None)?)
     }
 
     fn list(&self, kind: &str, component: &str) -> Result<Value, Failure> {
@@ -79,12 +76,12 @@ impl Target {
 
 pub fn status(t: &Target, format: ReportFormat) -> Result<Output, Failure> {
     let (s, _) = t.observe()?;
-    Ok(Output::ok(render(&s, format)))
+    Ok(Output::ok(render(&s, format)?))
 }
 
-fn render(s: &Status, format: ReportFormat) -> String {
+fn render(s: &Status, format: ReportFormat) -> Result<String, Failure> {
     if format == ReportFormat::Json {
-        return format!("{}\n", serde_json::to_string_pretty(s).unwrap());
+        return super::json_text(s);
     }
     let mut out = format!("phase: {:?}\n", s.phase);
     if let Some(r) = &s.reason {
@@ -103,7 +100,7 @@ fn render(s: &Status, format: ReportFormat) -> String {
     for line in crate::results::verdict_lines(&Value::Array(s.thresholds.clone())).lines() {
         out.push_str(&format!("threshold: {line}\n"));
     }
-    out
+    Ok(out)
 }
 
 /// What a poll shows on stderr: the phase, workers, and from Locust's log the users and the
@@ -179,10 +176,10 @@ fn poll(
         progress.update(live_line(&s, log.as_deref()));
         match s.phase {
             Phase::Completed | Phase::Failed if !s.infrastructure_failure => {
-                return Ok(ended(&s, log.as_deref(), format));
+                return ended(&s, log.as_deref(), format);
             }
-            Phase::Failed => return Ok(Output::ok(render(&s, format)).with_code(exit::TIMEOUT)),
-            _ if start.elapsed() >= limit => return Ok(timed_out(&s, timeout, format)),
+            Phase::Failed => return Ok(Output::ok(render(&s, format)?).with_code(exit::TIMEOUT)),
+            _ if start.elapsed() >= limit => return timed_out(&s, timeout, format),
             _ => std::thread::sleep(
                 every.min(limit.saturating_sub(start.elapsed()) + Duration::from_millis(10)),
             ),
@@ -191,29 +188,30 @@ fn poll(
 }
 
 /// A run that ended: Locust's final statistics (text) and the status; 0 passed, 1 failed.
-fn ended(s: &Status, log: Option<&str>, format: ReportFormat) -> Output {
+fn ended(s: &Status, log: Option<&str>, format: ReportFormat) -> Result<Output, Failure> {
     let code = if s.phase == Phase::Completed {
         exit::OK
     } else {
         exit::FAILED
     };
     if format == ReportFormat::Json {
-        return Output::ok(render(s, format)).with_code(code);
+        return Ok(Output::ok(render(s, format)?).with_code(code));
     }
     let stats = log.map(final_stats).unwrap_or_default();
-    Output::ok(format!("{stats}{}", render(s, format))).with_code(code)
+    Ok(Output::ok(format!("{stats}{}", render(s, format)?)).with_code(code))
 }
 
 /// The status when `--timeout` passed (JSON: with `timedOut: true`); exit 3.
-fn timed_out(s: &Status, timeout: &str, format: ReportFormat) -> Output {
+fn timed_out(s: &Status, timeout: &str, format: ReportFormat) -> Result<Output, Failure> {
     let text = if format == ReportFormat::Json {
-        let mut v = serde_json::to_value(s).unwrap();
+        let mut v = serde_json::to_value(s)
+            .map_err(|e| Failure::failed(format!("cannot write JSON: {e}")))?;
         v["timedOut"] = Value::Bool(true);
-        format!("{}\n", serde_json::to_string_pretty(&v).unwrap())
+        super::json_text(&v)?
     } else {
-        format!("{}timed out after {timeout}\n", render(s, format))
+        format!("{}timed out after {timeout}\n", render(s, format)?)
     };
-    Output::ok(text).with_code(exit::TIMEOUT)
+    Ok(Output::ok(text).with_code(exit::TIMEOUT))
 }
 
 /// Run in the master pod by `report`: prints the results folder's files as one JSON object of
@@ -300,7 +298,7 @@ pub fn report(t: &Target, results_dir: Option<&str>) -> Result<Output, Failure> 
             run.master_pod
         )));
     }
-    let cwd = std::env::current_dir().map_err(|e| Failure::failed(e.to_string()))?;
+    let cwd = std::env::current_dir()?;
     let dir = crate::results::prepare_dir(results_dir, &t.release, &cwd)
         .map_err(|e| Failure::failed(format!("--results-dir {e}")))?;
     write_results(&dir, &decoded)?;

@@ -66,10 +66,14 @@ pub fn manifests_as(format: ManifestFormat, yaml: &str, list: bool) -> Result<St
         (false, 1) => items.pop().unwrap_or_default(),
         _ => serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}),
     };
-    Ok(format!(
-        "{}\n",
-        serde_json::to_string_pretty(&value).unwrap()
-    ))
+    json_text(&value)
+}
+
+/// `value` as indented JSON and a new line, as every `-o json` prints it.
+pub fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, Failure> {
+    serde_json::to_string_pretty(value)
+        .map(|text| format!("{text}\n"))
+        .map_err(|e| Failure::failed(format!("cannot write JSON: {e}")))
 }
 
 #[cfg(test)]
