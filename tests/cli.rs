@@ -638,3 +638,24 @@ fn a_closed_stdout_ends_data_commands_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The command table of docs/commands.md is clap's: a flag, subcommand or exit code added,
+/// renamed or removed without the table following fails here. `LP_UPDATE_DOCS=1` writes the
+/// table into the document instead (the prose around it stays as written).
+#[test]
+fn the_command_table_in_the_docs_is_clap_s() {
+    use locust_planton::cli::reference::{command_table, with_table};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/commands.md");
+    let document = std::fs::read_to_string(&path).unwrap();
+    let table = command_table();
+    let expected = with_table(&document, &table)
+        .expect("docs/commands.md has the generated table's begin and end markers, in order");
+    if std::env::var_os("LP_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &expected).unwrap();
+        return;
+    }
+    assert!(
+        document == expected,
+        "docs/commands.md's command table differs from clap's; run `LP_UPDATE_DOCS=1 cargo test --test cli` and commit. The table:\n{table}"
+    );
+}

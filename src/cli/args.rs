@@ -5,6 +5,17 @@
 use crate::commands::{ManifestFormat, ReportFormat, exit};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// `plugin`'s exit codes, the same for `plugin install` and `plugin uninstall`.
+const PLUGIN_EXIT: &[(u8, &str)] = &[
+    (exit::OK, ""),
+    (
+        exit::FAILED,
+        "refused or failed (the plugins folder is left as it was)",
+    ),
+    (exit::USAGE, "usage"),
+    (exit::TOOL_FAILED, "helm failed"),
+];
+
 #[derive(Parser)]
 #[command(
     name = "locust-planton",
@@ -91,12 +102,15 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// Helm post-renderer: harden and stamp the manifests on stdin.   e.g. helm install x chart --post-renderer locust-planton
     #[command(
-        after_help = "Examples:\n  helm install load oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 -f values.yaml --post-renderer locust-planton   (Helm 3)\n  \
+        after_help = exit::help(
+            "Examples:\n  helm install load oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 -f values.yaml --post-renderer locust-planton   (Helm 3)\n  \
         helm install load ... --post-renderer locust-planton   (Helm 4: the plugin; see docs/post-renderer.md)\n  \
         helm template load chart -f values.yaml | locust-planton post-render --high-uid\n\n\
         Opt out of one rule for one workload with the annotation locust.project-planton.org/allow-<rule>: \"true\".\n\
         On failure: exit 1, nothing on stdout, the reason on stderr and in $LOCUST_PLANTON_LOG\n\
-        (default ~/.local/state/locust-planton/post-render.log), since Helm 4 hides stderr."
+        (default ~/.local/state/locust-planton/post-render.log), since Helm 4 hides stderr.",
+            &[(exit::OK, "ok"), (exit::FAILED, "refused (nothing on stdout)"), (exit::USAGE, "usage error")],
+        )
     )]
     PostRender(ProfileArgs),
     /// Render the whole hardened deployment with helm.   e.g. locust-planton template -f test.yaml
@@ -137,22 +151,31 @@ pub enum Command {
     )]
     Uninstall(UninstallArgs),
     /// Print the pinned chart (charts-lock/).   e.g. locust-planton chart
-    #[command(after_help = "Examples:\n  locust-planton chart\n  locust-planton chart -o json")]
+    #[command(after_help = exit::help(
+            "Examples:\n  locust-planton chart\n  locust-planton chart -o json",
+            &[(exit::OK, "ok"), (exit::USAGE, "usage error")],
+        ))]
     Chart(ReportArgs),
     /// A helmfile release for the manifest.   e.g. locust-planton helmfile -f test.yaml > helmfile.yaml
     #[command(
-        after_help = "Examples:\n  locust-planton values -f test.yaml --output-file checkout-load.values.yaml\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton values -f test.yaml --output-file checkout-load.values.yaml\n  \
         locust-planton helmfile -f test.yaml --output-file helmfile.yaml && helmfile apply\n  \
         locust-planton helmfile -f test.yaml --exec-values > helmfile.yaml   (values rendered from test.yaml on every run)\n  \
         locust-planton helmfile -f test.yaml --print-exec-values > checkout-load.values.yaml.gotmpl\n\n\
-        postRenderer: locust-planton works on Helm 3 (binary on PATH) and Helm 4 (the plugin)."
+        postRenderer: locust-planton works on Helm 3 (binary on PATH) and Helm 4 (the plugin).",
+            &[(exit::OK, "ok"), (exit::FAILED, "invalid"), (exit::USAGE, "usage error")],
+        )
     )]
     Helmfile(HelmfileArgs),
     /// Flux OCIRepository + HelmRelease with the hardening as kustomize patches.   e.g. locust-planton flux -f test.yaml
     #[command(
-        after_help = "Examples:\n  locust-planton flux -f examples/checkout.yaml --output-file clusters/perf/checkout-load.yaml\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton flux -f examples/checkout.yaml --output-file clusters/perf/checkout-load.yaml\n  \
         locust-planton flux -f examples/checkout.yaml --interval 1h --high-uid\n\n\
-        Flux cannot run a post-renderer binary; the patches do the same, within the limits the output's comment lists."
+        Flux cannot run a post-renderer binary; the patches do the same, within the limits the output's comment lists.",
+            &[(exit::OK, "ok"), (exit::FAILED, "invalid"), (exit::USAGE, "usage error")],
+        )
     )]
     Flux(FluxArgs),
     /// Run the test locally, exactly as the pods would.   e.g. locust-planton local -f test.yaml --headless --users 10
@@ -220,44 +243,62 @@ pub enum Command {
     Rerun(RunTarget),
     /// Suggest workers and resources for a load.   e.g. locust-planton plan --users 20000 --rps 15000
     #[command(
-        after_help = "Examples:\n  locust-planton plan --users 5000\n  locust-planton plan --users 20000 --rps 15000 -o json"
+        after_help = exit::help(
+            "Examples:\n  locust-planton plan --users 5000\n  locust-planton plan --users 20000 --rps 15000 -o json",
+            &[(exit::OK, "ok"), (exit::USAGE, "usage error")],
+        )
     )]
     Plan(PlanArgs),
     /// The script ConfigMaps as plain manifests.   e.g. locust-planton configmaps -f test.yaml
     #[command(
-        after_help = "Examples:\n  locust-planton configmaps -f examples/checkout.yaml | kubectl apply -f -\n\n\
-        For users who manage the ConfigMaps outside Helm; `values` already ships them in the release."
+        after_help = exit::help(
+            "Examples:\n  locust-planton configmaps -f examples/checkout.yaml | kubectl apply -f -\n\n\
+        For users who manage the ConfigMaps outside Helm; `values` already ships them in the release.",
+            &[(exit::OK, "ok"), (exit::FAILED, "invalid"), (exit::USAGE, "usage error")],
+        )
     )]
     Configmaps(GenerateArgs),
     /// The manifest's JSON Schema, for editors.   e.g. locust-planton schema --output-file locust-kubernetes.schema.json
     #[command(
-        after_help = "Examples:\n  locust-planton schema --output-file locust-kubernetes.schema.json\n\n\
+        after_help = exit::help(
+            "Examples:\n  locust-planton schema --output-file locust-kubernetes.schema.json\n\n\
         JSON Schema draft 2020-12 of a LocustKubernetes/KubernetesLocust manifest (both spellings of every\n\
         field, the extension fields). Put `# yaml-language-server: $schema=locust-kubernetes.schema.json`\n\
         at the top of a manifest and editors with the YAML language server complete and validate it.\n\
-        `check` remains the authority: docs/spec.md \"Schema\" lists the rules a schema cannot express."
+        `check` remains the authority: docs/spec.md \"Schema\" lists the rules a schema cannot express.",
+            &[(exit::OK, "ok"), (exit::FAILED, "the file cannot be written"), (exit::USAGE, "usage error")],
+        )
     )]
     Schema(FileOut),
     /// Start a manifest: a commented, working NAME.yaml.   e.g. locust-planton init checkout-load
     #[command(
-        after_help = "Examples:\n  locust-planton init checkout-load\n  locust-planton init checkout-load --output-file load/checkout.yaml\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton init checkout-load\n  locust-planton init checkout-load --output-file load/checkout.yaml\n  \
         locust-planton init checkout-load --output-file - | less\n\n\
         The manifest passes `check` and runs with `local --headless`. An existing file is never overwritten\n\
-        (exit 1, nothing written)."
+        (exit 1, nothing written).",
+            &[(exit::OK, "written"), (exit::FAILED, "an invalid name, or a file already there (nothing written)"), (exit::USAGE, "usage error")],
+        )
     )]
     Init(InitArgs),
     /// Shell completion script.   e.g. locust-planton completion bash > ~/.local/share/bash-completion/completions/locust-planton
     #[command(
-        after_help = "Examples:\n  locust-planton completion bash > ~/.local/share/bash-completion/completions/locust-planton\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton completion bash > ~/.local/share/bash-completion/completions/locust-planton\n  \
         locust-planton completion zsh > ~/.zfunc/_locust-planton\n  \
         locust-planton completion fish > ~/.config/fish/completions/locust-planton.fish\n  \
-        locust-planton completion powershell >> $PROFILE"
+        locust-planton completion powershell >> $PROFILE",
+            &[(exit::OK, "ok"), (exit::USAGE, "usage error")],
+        )
     )]
     Completion(CompletionArgs),
     /// Man pages for the tool and each subcommand.   e.g. locust-planton man --dir /usr/local/share/man/man1
     #[command(
-        after_help = "Examples:\n  locust-planton man --dir ~/.local/share/man/man1 && man locust-planton\n\n\
-        Writes locust-planton.1 and locust-planton-<subcommand>.1 (each atomically), creating DIR."
+        after_help = exit::help(
+            "Examples:\n  locust-planton man --dir ~/.local/share/man/man1 && man locust-planton\n\n\
+        Writes locust-planton.1 and locust-planton-<subcommand>.1 (each atomically), creating DIR.",
+            &[(exit::OK, "written"), (exit::FAILED, "a page cannot be written"), (exit::USAGE, "usage error")],
+        )
     )]
     Man(ManArgs),
     /// The Helm 4 post-renderer plugin (never into Helm 3).   e.g. locust-planton plugin install
@@ -268,7 +309,7 @@ pub enum Command {
         Only for running Helm 4 yourself (`helm install … --post-renderer locust-planton`): `template` and\n\
         `install` need no plugin. Helm 3 cannot read a Helm 4 plugin and then loads none of its plugins, so\n\
         install refuses Helm 3 and a plugins folder a Helm 3 here loads by default.",
-            &[(exit::OK, ""), (exit::FAILED, "refused or failed (the plugins folder is left as it was)"), (exit::USAGE, "usage"), (exit::TOOL_FAILED, "helm failed")],
+            PLUGIN_EXIT,
         )
     )]
     Plugin {
@@ -276,7 +317,10 @@ pub enum Command {
         action: PluginAction,
     },
     /// Version, commit, pinned chart and supported Helm.   e.g. locust-planton version -o json
-    #[command(after_help = "Examples:\n  locust-planton version\n  locust-planton version -o json")]
+    #[command(after_help = exit::help(
+            "Examples:\n  locust-planton version\n  locust-planton version -o json",
+            &[(exit::OK, "ok"), (exit::USAGE, "usage error")],
+        ))]
     Version(ReportArgs),
 }
 
@@ -307,6 +351,7 @@ fn report_format(s: &str) -> Result<ReportFormat, String> {
 #[derive(Subcommand, Clone)]
 pub enum PluginAction {
     /// Install the plugin into Helm 4's plugins folder (`helm env HELM_PLUGINS`).
+    #[command(after_help = exit::line(PLUGIN_EXIT))]
     Install {
         #[command(flatten)]
         common: PluginOpts,
@@ -319,6 +364,7 @@ pub enum PluginAction {
         share_with_helm3: bool,
     },
     /// Remove the plugin from the folder this helm loads (Helm 3 too, repairing it).
+    #[command(after_help = exit::line(PLUGIN_EXIT))]
     Uninstall {
         #[command(flatten)]
         common: PluginOpts,

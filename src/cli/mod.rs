@@ -2,6 +2,7 @@
 //! command's inputs, its [`Output`] goes to stdout or `--output-file`, notes to stderr.
 
 pub mod args;
+pub mod reference;
 
 use crate::commands::{self, ClosedStdout, Failure, Output, exit};
 use crate::contract::{HIGH_UID, RUN_AS_USER};

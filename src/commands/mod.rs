@@ -58,9 +58,11 @@ pub mod exit {
         format!("Exit codes: {}.", each.join(", "))
     }
 
-    /// `text`, then a new line, then [`line`] of `codes`: a command's `after_help`.
+    /// `text`, then [`line`] of `codes`: a command's `after_help`. The line follows the last
+    /// paragraph of prose; after examples alone it is a paragraph of its own.
     pub fn help(text: &str, codes: &[(u8, &str)]) -> String {
-        format!("{text}\n{}", line(codes))
+        let gap = if text.contains("\n\n") { "\n" } else { "\n\n" };
+        format!("{text}{gap}{}", line(codes))
     }
 }
 
@@ -360,7 +362,11 @@ mod tests {
         }
         assert_eq!(
             exit::help("Examples:\n  x", &[(exit::OK, "ok")]),
-            "Examples:\n  x\nExit codes: 0 ok."
+            "Examples:\n  x\n\nExit codes: 0 ok."
+        );
+        assert_eq!(
+            exit::help("Examples:\n  x\n\nProse.", &[(exit::OK, "ok")]),
+            "Examples:\n  x\n\nProse.\nExit codes: 0 ok."
         );
         let codes: Vec<u8> = exit::CODES.iter().map(|(c, _)| *c).collect();
         assert_eq!(
