@@ -2,6 +2,9 @@
 //! is a usage error (exit 2), never silently dropped. Shared groups are flattened where the
 //! meaning is the same (`-f`, the post-renderer's profile, the cluster flags).
 
+pub use crate::commands::ContextArg;
+pub use crate::commands::ops::{ReportRunArgs, RunTarget, StatusArgs, WaitArgs};
+use crate::commands::output::{manifest_format, report_format};
 use crate::commands::{ManifestFormat, ReportFormat, exit};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -324,29 +327,6 @@ pub enum Command {
     Version(ReportArgs),
 }
 
-/// `-o` as a format, with a hint for the old `-o FILE`: helm and kubectl users read `-o` as a
-/// format, so a file name there is a usage error that names `--output-file`.
-fn format_of<F: ValueEnum>(s: &str) -> Result<F, String> {
-    F::from_str(s, true).map_err(|_| {
-        let names: Vec<String> = F::value_variants()
-            .iter()
-            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
-            .collect();
-        format!(
-            "`{s}` is not a format ({}); to write a file use --output-file {s}",
-            names.join("|")
-        )
-    })
-}
-
-fn manifest_format(s: &str) -> Result<ManifestFormat, String> {
-    format_of(s)
-}
-
-fn report_format(s: &str) -> Result<ReportFormat, String> {
-    format_of(s)
-}
-
 /// `plugin install` / `plugin uninstall`.
 #[derive(Subcommand, Clone)]
 pub enum PluginAction {
@@ -533,14 +513,6 @@ pub struct TemplateArgs {
     pub file_out: FileOut,
 }
 
-/// `--kube-context` (kubectl's `--context` accepted too).
-#[derive(Args, Clone, Default)]
-pub struct ContextArg {
-    /// kubeconfig context (kubectl's spelling `--context` is accepted too).
-    #[arg(long = "kube-context", alias = "context", value_name = "NAME")]
-    pub kube_context: Option<String>,
-}
-
 #[derive(Args, Clone)]
 pub struct InstallArgs {
     #[command(flatten)]
@@ -713,58 +685,6 @@ pub struct LocalArgs {
     /// Extra Locust arguments for the master.
     #[arg(last = true, value_name = "LOCUST ARGS")]
     pub master_args: Vec<String>,
-}
-
-/// A release named directly or by its manifest (`-f`: metadata.name and the manifest's namespace).
-#[derive(Args, Clone, Default)]
-pub struct RunTarget {
-    /// The release (metadata.name unless installed under another name).
-    #[arg(required_unless_present = "file", conflicts_with = "file")]
-    pub release: Option<String>,
-    /// The manifest: its metadata.name is the release, its namespace the namespace.
-    #[arg(short = 'f', long = "file", value_name = "FILE")]
-    pub file: Option<String>,
-    /// Namespace [default: the manifest's with -f, else the kubeconfig context's].
-    #[arg(short = 'n', long, value_name = "NS")]
-    pub namespace: Option<String>,
-    #[command(flatten)]
-    pub context: ContextArg,
-    /// The kubectl binary [default: $KUBECTL, else kubectl on PATH].
-    #[arg(long, value_name = "PATH")]
-    pub kubectl: Option<String>,
-}
-
-#[derive(Args, Clone)]
-pub struct StatusArgs {
-    #[command(flatten)]
-    pub target: RunTarget,
-    /// Output format.
-    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
-    pub output: ReportFormat,
-}
-
-#[derive(Args, Clone)]
-pub struct WaitArgs {
-    #[command(flatten)]
-    pub target: RunTarget,
-    /// Give up after this long.
-    #[arg(long, default_value = "30m")]
-    pub timeout: String,
-    /// How often to look.
-    #[arg(long, default_value = "5s")]
-    pub interval: String,
-    /// Output format (json: the final status, with the threshold verdicts and the run).
-    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
-    pub output: ReportFormat,
-}
-
-#[derive(Args, Clone)]
-pub struct ReportRunArgs {
-    #[command(flatten)]
-    pub target: RunTarget,
-    /// The folder to copy the results into (created; must be empty).
-    #[arg(long, value_name = "DIR")]
-    pub results_dir: Option<String>,
 }
 
 fn positive_rate(s: &str) -> Result<f64, String> {

@@ -149,16 +149,16 @@ fn produce(command: Command) -> Result<Outcome, Failure> {
         Command::Schema(f) => (Output::ok(crate::spec::schema::text()), f.output_file).into(),
         Command::Helmfile(a) => helmfile(a)?.into(),
         Command::Flux(a) => flux(a)?.into(),
-        Command::Status(a) => to_stdout(commands::ops::status(&target(a.target)?, a.output)?),
+        Command::Status(a) => to_stdout(commands::ops::status(&a.target.resolve()?, a.output)?),
         Command::Wait(a) => {
-            let t = target(a.target)?;
+            let t = a.target.resolve()?;
             to_stdout(commands::ops::wait(&t, &a.timeout, &a.interval, a.output)?)
         }
         Command::Report(a) => {
-            let t = target(a.target)?;
+            let t = a.target.resolve()?;
             to_stdout(commands::ops::report(&t, a.results_dir.as_deref())?)
         }
-        Command::Rerun(t) => to_stdout(commands::ops::rerun(&target(t)?)?),
+        Command::Rerun(t) => to_stdout(commands::ops::rerun(&t.resolve()?)?),
         Command::Completion(a) => to_stdout(Output::ok(completion(a.shell)?)),
         Command::Plugin { action } => to_stdout(plugin(action)?),
     };
@@ -310,35 +310,6 @@ fn deploy_args(r: &RenderArgs) -> commands::deploy::DeployArgs {
         post_render_args: r.profile.forwarded_args(),
         ..release_args(&r.release)
     }
-}
-
-/// The release and the kubectl that reaches it; with `-f`, from the manifest.
-fn target(t: RunTarget) -> Result<commands::ops::Target, Failure> {
-    let (release, namespace) = match (&t.file, t.release) {
-        (Some(f), _) => {
-            let (_, spec, _) = commands::load_spec(f)?;
-            let ns = t
-                .namespace
-                .or_else(|| spec.namespace_value().map(str::to_string));
-            (spec.name, ns)
-        }
-        (None, Some(r)) => (r, t.namespace),
-        // clap requires one of them; said as a usage error all the same.
-        (None, None) => {
-            return Err(Failure::new(
-                exit::USAGE,
-                "name the release, or its manifest with -f FILE",
-            ));
-        }
-    };
-    Ok(commands::ops::Target {
-        release,
-        kubectl: crate::kubectl::Kubectl::new(
-            t.kubectl.as_deref(),
-            t.context.kube_context.as_deref(),
-            namespace.as_deref(),
-        ),
-    })
 }
 
 /// A `local` port: the user's (fails when taken) or the default (moves to a free one).

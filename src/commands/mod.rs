@@ -66,6 +66,14 @@ pub mod exit {
     }
 }
 
+/// `--kube-context` (kubectl's `--context` accepted too).
+#[derive(clap::Args, Clone, Default)]
+pub struct ContextArg {
+    /// kubeconfig context (kubectl's spelling `--context` is accepted too).
+    #[arg(long = "kube-context", alias = "context", value_name = "NAME")]
+    pub kube_context: Option<String>,
+}
+
 /// Why a command failed; `message` is complete and printed to stderr as is.
 #[derive(Debug)]
 pub struct Failure {

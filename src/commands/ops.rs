@@ -1,6 +1,7 @@
 //! `status`, `wait`, `report` and `rerun` (through kubectl).
 
-use super::{Failure, Output, ReportFormat, exit};
+use super::output::report_format;
+use super::{ContextArg, Failure, Output, ReportFormat, exit};
 use crate::contract::{PYTHON_BIN, RESULTS_DIR};
 use crate::duration;
 use crate::kubectl::Kubectl;
@@ -9,10 +10,94 @@ use crate::progress::Progress;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
+/// A release named directly or by its manifest (`-f`: metadata.name and the manifest's namespace).
+#[derive(clap::Args, Clone, Default)]
+pub struct RunTarget {
+    /// The release (metadata.name unless installed under another name).
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    pub release: Option<String>,
+    /// The manifest: its metadata.name is the release, its namespace the namespace.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<String>,
+    /// Namespace [default: the manifest's with -f, else the kubeconfig context's].
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub context: ContextArg,
+    /// The kubectl binary [default: $KUBECTL, else kubectl on PATH].
+    #[arg(long, value_name = "PATH")]
+    pub kubectl: Option<String>,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub target: RunTarget,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
+    pub output: ReportFormat,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct WaitArgs {
+    #[command(flatten)]
+    pub target: RunTarget,
+    /// Give up after this long.
+    #[arg(long, default_value = "30m")]
+    pub timeout: String,
+    /// How often to look.
+    #[arg(long, default_value = "5s")]
+    pub interval: String,
+    /// Output format (json: the final status, with the threshold verdicts and the run).
+    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
+    pub output: ReportFormat,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct ReportRunArgs {
+    #[command(flatten)]
+    pub target: RunTarget,
+    /// The folder to copy the results into (created; must be empty).
+    #[arg(long, value_name = "DIR")]
+    pub results_dir: Option<String>,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Target {
     pub release: String,
     pub kubectl: Kubectl,
+}
+
+impl RunTarget {
+    /// The release and the kubectl that reaches it; with `-f`, from the manifest.
+    pub fn resolve(self) -> Result<Target, Failure> {
+        let t = self;
+        let (release, namespace) = match (&t.file, t.release) {
+            (Some(f), _) => {
+                let (_, spec, _) = super::load_spec(f)?;
+                let ns = t
+                    .namespace
+                    .or_else(|| spec.namespace_value().map(str::to_string));
+                (spec.name, ns)
+            }
+            (None, Some(r)) => (r, t.namespace),
+            // clap requires one of them; said as a usage error all the same.
+            (None, None) => {
+                return Err(Failure::new(
+                    exit::USAGE,
+                    "name the release, or its manifest with -f FILE",
+                ));
+            }
+        };
+        Ok(Target {
+            release,
+            kubectl: crate::kubectl::Kubectl::new(
+                t.kubectl.as_deref(),
+                t.context.kube_context.as_deref(),
+                namespace.as_deref(),
+            ),
+        })
+    }
 }
 
 impl Target {
