@@ -2,9 +2,13 @@
 //! is a usage error (exit 2), never silently dropped. Shared groups are flattened where the
 //! meaning is the same (`-f`, the post-renderer's profile, the cluster flags).
 
-pub use crate::commands::ContextArg;
+pub use crate::commands::deploy::{
+    InstallArgs, ReleaseArgs, RenderArgs, TemplateArgs, UninstallArgs,
+};
 pub use crate::commands::ops::{ReportRunArgs, RunTarget, StatusArgs, WaitArgs};
 use crate::commands::output::{manifest_format, report_format};
+pub use crate::commands::post_render::ProfileArgs;
+pub use crate::commands::{ContextArg, FileOut, ImageMirror, SpecFile};
 use crate::commands::{ManifestFormat, ReportFormat, exit};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -361,22 +365,6 @@ pub struct PluginOpts {
     pub dry_run: bool,
 }
 
-/// `-f`: the manifest.
-#[derive(Args, Clone)]
-pub struct SpecFile {
-    /// The manifest (`-` reads stdin).
-    #[arg(short = 'f', long = "file", value_name = "FILE")]
-    pub file: String,
-}
-
-/// `--output-file`: write to a file instead of stdout.
-#[derive(Args, Clone, Default)]
-pub struct FileOut {
-    /// Write to PATH instead of stdout (atomically; `-` is stdout).
-    #[arg(long = "output-file", value_name = "PATH")]
-    pub output_file: Option<String>,
-}
-
 #[derive(Args, Clone)]
 pub struct CheckArgs {
     #[command(flatten)]
@@ -396,20 +384,6 @@ pub struct GenerateArgs {
     pub output: ManifestFormat,
     #[command(flatten)]
     pub file_out: FileOut,
-}
-
-/// `--image-registry`: every image the tool writes pulled from a mirror.
-#[derive(Args, Clone, Default)]
-pub struct ImageMirror {
-    /// Pull every image the values name (Locust, the pip step, the exporter) from this mirror:
-    /// HOST[:PORT][/PATH] takes the place of each image's registry (Docker Hub images keep
-    /// their path: locustio/locust:2.32.2 → HOST/PATH/locustio/locust:2.32.2).
-    #[arg(
-        long,
-        value_name = "HOST[/PATH]",
-        env = "LOCUST_PLANTON_IMAGE_REGISTRY"
-    )]
-    pub image_registry: Option<String>,
 }
 
 /// `values`: the generated values, with images optionally from a mirror.
@@ -441,117 +415,6 @@ pub struct InventoryArgs {
     /// Output format.
     #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
     pub output: ReportFormat,
-}
-
-/// The post-renderer's profile, shared by every command that hardens.
-#[derive(Args, Clone, Copy, Default, PartialEq)]
-pub struct ProfileArgs {
-    /// Run as UID/GID 10001 (and raise explicit UIDs below 10000), for scanners that demand it.
-    #[arg(long)]
-    pub high_uid: bool,
-    /// The UID/GID pods run as where none is set [default: 1000, the image's `locust` user].
-    #[arg(long, value_name = "UID", value_parser = clap::value_parser!(i64).range(1..))]
-    pub uid: Option<i64>,
-    /// Fail when the chart version is not one this locust-planton is verified with, or a
-    /// --chart DIR is not the pinned chart.
-    #[arg(long)]
-    pub strict_chart: bool,
-}
-
-/// Which release, found how: shared by `template`, `install`, `uninstall`.
-#[derive(Args, Clone)]
-pub struct ReleaseArgs {
-    #[command(flatten)]
-    pub spec: SpecFile,
-    /// Release name [default: metadata.name].
-    #[arg(long, value_name = "NAME")]
-    pub release: Option<String>,
-    /// Namespace [default: spec.namespace.value, the namespace label, or metadata.name].
-    #[arg(short = 'n', long, value_name = "NS")]
-    pub namespace: Option<String>,
-    /// The helm binary [default: $HELM, else helm on PATH].
-    #[arg(long, value_name = "PATH")]
-    pub helm: Option<String>,
-    /// Print the helm command line instead of running it.
-    #[arg(long)]
-    pub print_command: bool,
-}
-
-/// The chart and the post-renderer: `template` and `install`.
-#[derive(Args, Clone)]
-pub struct RenderArgs {
-    #[command(flatten)]
-    pub release: ReleaseArgs,
-    /// A local chart directory or archive (offline use); its content is checked against the
-    /// pinned chart's (an archive that differs is refused; a directory warns, or is refused
-    /// with --strict-chart).
-    #[arg(long, value_name = "DIR|TGZ")]
-    pub chart: Option<String>,
-    /// Pull the pinned chart from this mirror instead of its OCI reference: an OCI registry
-    /// path (oci://HOST/PATH; the chart at oci://HOST/PATH/locust; plain HTTP for a loopback
-    /// host) or a classic chart repository URL.
-    #[arg(
-        long,
-        value_name = "oci://HOST/PATH|URL",
-        env = "LOCUST_PLANTON_CHART_REPO"
-    )]
-    pub chart_repo: Option<String>,
-    #[command(flatten)]
-    pub images: ImageMirror,
-    #[command(flatten)]
-    pub profile: ProfileArgs,
-}
-
-#[derive(Args, Clone)]
-pub struct TemplateArgs {
-    #[command(flatten)]
-    pub render: RenderArgs,
-    /// Output format (json: a v1 List, as kubectl prints several objects).
-    #[arg(short = 'o', long = "output", value_name = "yaml|json", value_parser = manifest_format, default_value = "yaml")]
-    pub output: ManifestFormat,
-    #[command(flatten)]
-    pub file_out: FileOut,
-}
-
-#[derive(Args, Clone)]
-pub struct InstallArgs {
-    #[command(flatten)]
-    pub render: RenderArgs,
-    #[command(flatten)]
-    pub context: ContextArg,
-    /// Wait until the pods are ready.
-    #[arg(long)]
-    pub wait: bool,
-    /// How long helm waits (e.g. 5m).
-    #[arg(long, value_name = "DURATION")]
-    pub timeout: Option<String>,
-    /// Roll back on failure (Helm 3 --atomic, Helm 4 --rollback-on-failure).
-    #[arg(long)]
-    pub atomic: bool,
-    /// Render and validate without changing the cluster (helm --dry-run=client; kubectl
-    /// --dry-run=client); helm still reads the release from the cluster.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Output format of the deployment summary.
-    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
-    pub output: ReportFormat,
-}
-
-#[derive(Args, Clone)]
-pub struct UninstallArgs {
-    #[command(flatten)]
-    pub release: ReleaseArgs,
-    #[command(flatten)]
-    pub context: ContextArg,
-    /// Wait until the release's objects are gone.
-    #[arg(long)]
-    pub wait: bool,
-    /// How long helm waits (e.g. 5m).
-    #[arg(long, value_name = "DURATION")]
-    pub timeout: Option<String>,
-    /// Simulate the uninstall (passed to helm: `helm uninstall --dry-run`).
-    #[arg(long)]
-    pub dry_run: bool,
 }
 
 /// `-o text|json` alone.

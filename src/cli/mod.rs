@@ -5,9 +5,7 @@ pub mod args;
 pub mod reference;
 
 use crate::commands::{self, ClosedStdout, Failure, Output, exit};
-use crate::contract::{HIGH_UID, RUN_AS_USER};
 use crate::local::sandbox::SandboxMode;
-use crate::postrender::{Options, Profile};
 use args::*;
 use clap::CommandFactory;
 
@@ -140,9 +138,9 @@ fn produce(command: Command) -> Result<Outcome, Failure> {
             a.file_out.output_file,
         )
             .into(),
-        Command::Template(a) => template(a)?.into(),
-        Command::Install(a) => to_stdout(install(a)?),
-        Command::Uninstall(a) => to_stdout(uninstall(a)?),
+        Command::Template(a) => (commands::deploy::template(&a)?, a.file_out.output_file).into(),
+        Command::Install(a) => to_stdout(commands::deploy::install(&a)?),
+        Command::Uninstall(a) => to_stdout(commands::deploy::uninstall(&a)?),
         Command::Chart(a) => to_stdout(commands::chart(a.output)?),
         Command::Version(a) => to_stdout(commands::version::output(a.output)?),
         Command::Plan(a) => to_stdout(commands::plan(a.users, a.rps, a.output)?),
@@ -186,36 +184,6 @@ fn plugin(action: PluginAction) -> Result<Output, Failure> {
     }
 }
 
-fn template(a: TemplateArgs) -> Result<(Output, Option<String>), Failure> {
-    let mut d = deploy_args(&a.render);
-    d.manifests = a.output;
-    Ok((commands::deploy::template(&d)?, a.file_out.output_file))
-}
-
-fn install(a: InstallArgs) -> Result<Output, Failure> {
-    let mut d = deploy_args(&a.render);
-    d.report = a.output;
-    let i = commands::deploy::InstallArgs {
-        wait: a.wait,
-        timeout: a.timeout,
-        atomic: a.atomic,
-        kube_context: a.context.kube_context,
-        dry_run: a.dry_run,
-    };
-    commands::deploy::install(&d, &i)
-}
-
-fn uninstall(a: UninstallArgs) -> Result<Output, Failure> {
-    let i = commands::deploy::InstallArgs {
-        wait: a.wait,
-        timeout: a.timeout,
-        kube_context: a.context.kube_context,
-        dry_run: a.dry_run,
-        ..Default::default()
-    };
-    commands::deploy::uninstall(&release_args(&a.release), &i)
-}
-
 fn helmfile(a: HelmfileArgs) -> Result<(Output, Option<String>), Failure> {
     let out = commands::gitops::helmfile(
         &a.spec.file,
@@ -256,60 +224,6 @@ fn deliver(produced: Produced, closed: ClosedStdout) -> Result<u8, Failure> {
         eprint!("{summary}");
     }
     Ok(output.code)
-}
-
-impl ProfileArgs {
-    pub fn options(&self) -> Options {
-        let uid = if self.high_uid {
-            HIGH_UID
-        } else {
-            self.uid.unwrap_or(RUN_AS_USER)
-        };
-        Options {
-            profile: Profile {
-                uid,
-                high_uid: self.high_uid,
-            },
-            strict_chart: self.strict_chart,
-        }
-    }
-
-    /// The same flags, as arguments for the post-renderer helm runs.
-    fn forwarded_args(&self) -> Vec<String> {
-        let mut a = Vec::new();
-        if self.high_uid {
-            a.push("--high-uid".into());
-        }
-        if let Some(u) = self.uid {
-            a.extend(["--uid".into(), u.to_string()]);
-        }
-        if self.strict_chart {
-            a.push("--strict-chart".into());
-        }
-        a
-    }
-}
-
-fn release_args(r: &ReleaseArgs) -> commands::deploy::DeployArgs {
-    commands::deploy::DeployArgs {
-        file: r.spec.file.clone(),
-        release: r.release.clone(),
-        namespace: r.namespace.clone(),
-        helm: r.helm.clone(),
-        print_command: r.print_command,
-        ..Default::default()
-    }
-}
-
-fn deploy_args(r: &RenderArgs) -> commands::deploy::DeployArgs {
-    commands::deploy::DeployArgs {
-        chart: r.chart.clone(),
-        chart_repo: r.chart_repo.clone(),
-        image_registry: r.images.image_registry.clone(),
-        post_render_options: r.profile.options(),
-        post_render_args: r.profile.forwarded_args(),
-        ..release_args(&r.release)
-    }
 }
 
 /// A `local` port: the user's (fails when taken) or the default (moves to a free one).

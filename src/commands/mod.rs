@@ -66,6 +66,36 @@ pub mod exit {
     }
 }
 
+/// `-f`: the manifest.
+#[derive(clap::Args, Clone)]
+pub struct SpecFile {
+    /// The manifest (`-` reads stdin).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: String,
+}
+
+/// `--output-file`: write to a file instead of stdout.
+#[derive(clap::Args, Clone, Default)]
+pub struct FileOut {
+    /// Write to PATH instead of stdout (atomically; `-` is stdout).
+    #[arg(long = "output-file", value_name = "PATH")]
+    pub output_file: Option<String>,
+}
+
+/// `--image-registry`: every image the tool writes pulled from a mirror.
+#[derive(clap::Args, Clone, Default)]
+pub struct ImageMirror {
+    /// Pull every image the values name (Locust, the pip step, the exporter) from this mirror:
+    /// HOST[:PORT][/PATH] takes the place of each image's registry (Docker Hub images keep
+    /// their path: locustio/locust:2.32.2 → HOST/PATH/locustio/locust:2.32.2).
+    #[arg(
+        long,
+        value_name = "HOST[/PATH]",
+        env = "LOCUST_PLANTON_IMAGE_REGISTRY"
+    )]
+    pub image_registry: Option<String>,
+}
+
 /// `--kube-context` (kubectl's `--context` accepted too).
 #[derive(clap::Args, Clone, Default)]
 pub struct ContextArg {
