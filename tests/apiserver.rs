@@ -6,6 +6,7 @@
 //! The renders come from the real DeliveryHero chart (`../shared/reference/…/0.35.0/chart`, or
 //! `LP_REAL_CHART`) through `template` with Helm 3 and Helm 4, and from the recorded chart renders
 //! in `fixtures/reference/` through `post-render`.
+#![cfg(feature = "tools")]
 
 mod common;
 

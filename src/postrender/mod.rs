@@ -92,12 +92,7 @@ pub struct Finding {
     pub opt_out: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-}
+pub use crate::diag::Severity;
 
 impl Finding {
     /// The object and field with the reason, without the document: `Deployment x: spec.…: …`.
@@ -523,9 +518,7 @@ fn filter_object(
     findings: &mut Vec<Finding>,
 ) {
     let (specs, violations) = harden::harden(obj, filters.options.profile, filters.bound);
-    let fails = violations
-        .iter()
-        .any(|v| v.severity == harden::Severity::Error);
+    let fails = violations.iter().any(|v| v.severity == Severity::Error);
     for v in violations {
         findings.push(violation_finding(v, doc, source, obj));
     }
@@ -564,10 +557,7 @@ fn violation_finding(
         opt_out: v.opt_out(),
         field: v.field,
         message: v.message,
-        severity: match v.severity {
-            harden::Severity::Error => Severity::Error,
-            harden::Severity::Warning => Severity::Warning,
-        },
+        severity: v.severity,
     }
 }
 
