@@ -67,13 +67,7 @@ pub(super) fn default_false_or_error(
     rule: Rule,
     ctx: &mut Ctx,
 ) {
-    let present = m.get(field).is_some_and(|v| !v.is_null());
-    match boolean(m, field, path, ctx) {
-        Some(true) => ctx.weaker(rule, &join(path, field), &format!("`{field}: true`")),
-        Some(false) => {}
-        None if present || ctx.allows(rule) => {}
-        None => m.insert(field, Node::bool(false)),
-    }
+    default_or_error(m, field, false, path, rule, ctx);
 }
 
 pub(super) fn default_true_or_error(
@@ -83,12 +77,18 @@ pub(super) fn default_true_or_error(
     rule: Rule,
     ctx: &mut Ctx,
 ) {
+    default_or_error(m, field, true, path, rule, ctx);
+}
+
+/// A boolean that must be `safe`: the other value is a violation of `rule`; absent (or null), it
+/// is set to `safe` unless `rule` is opted out; any other value is left for `boolean` to report.
+fn default_or_error(m: &mut Map, field: &str, safe: bool, path: &str, rule: Rule, ctx: &mut Ctx) {
     let present = m.get(field).is_some_and(|v| !v.is_null());
     match boolean(m, field, path, ctx) {
-        Some(false) => ctx.weaker(rule, &join(path, field), &format!("`{field}: false`")),
-        Some(true) => {}
+        Some(v) if v != safe => ctx.weaker(rule, &join(path, field), &format!("`{field}: {v}`")),
+        Some(_) => {}
         None if present || ctx.allows(rule) => {}
-        None => m.insert(field, Node::bool(true)),
+        None => m.insert(field, Node::bool(safe)),
     }
 }
 
