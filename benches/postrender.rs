@@ -48,12 +48,17 @@ fn kustomize_dir(dir: &Path, stream: &Path) {
     .unwrap();
 }
 
-/// A deterministic stream of mixed documents: Deployments, ConfigMaps with long block scalars,
-/// Services, Secrets, deeply nested custom resources, ServiceAccounts.
-pub fn generate_stream(target_bytes: usize) -> String {
-    let mut s = String::with_capacity(target_bytes + 65536);
+/// Writes a deterministic stream of mixed documents to `path`, document by document (so this
+/// process never holds the stream: a child's peak RSS counts its parent's at the time it
+/// starts): Deployments, ConfigMaps with long block scalars, Services, Secrets, deeply nested
+/// custom resources, ServiceAccounts.
+pub fn write_stream(path: &Path, target_bytes: usize) {
+    use std::io::Write as _;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut written = 0;
     let mut i = 0;
-    while s.len() < target_bytes {
+    while written < target_bytes {
+        let mut s = String::new();
         let n = i % 5;
         let _ = match n {
             0 => write!(
@@ -94,8 +99,10 @@ pub fn generate_stream(target_bytes: usize) -> String {
             ),
         };
         i += 1;
+        file.write_all(s.as_bytes()).unwrap();
+        written += s.len();
     }
-    s
+    file.flush().unwrap();
 }
 
 /// The parser floor: this bench binary run with `--parse-floor` reads stdin as the post-renderer
@@ -245,11 +252,7 @@ fn main() {
         std::fs::copy(&recorded, dir.join("default.yaml")).unwrap();
         std::fs::write(dir.join("wide.yaml"), wide_stream(&recorded)).unwrap();
         for mb in [50, 200] {
-            std::fs::write(
-                dir.join(format!("mixed-{mb}mb.yaml")),
-                generate_stream(mb * 1_000_000),
-            )
-            .unwrap();
+            write_stream(&dir.join(format!("mixed-{mb}mb.yaml")), mb * 1_000_000);
         }
         return;
     }
@@ -281,7 +284,7 @@ fn main() {
     for mb in sizes {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("stream.yaml");
-        std::fs::write(&path, generate_stream(mb * 1_000_000)).unwrap();
+        write_stream(&path, mb * 1_000_000);
         report.push_str(&bench_case(
             &format!("generated mixed stream, {mb} MB"),
             &path,

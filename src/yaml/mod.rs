@@ -17,6 +17,7 @@ pub mod go;
 mod node;
 mod parse;
 pub mod positions;
+mod quick;
 mod resolve;
 #[cfg(test)]
 pub(crate) mod testing;

@@ -171,7 +171,26 @@ impl AliasBudget {
 }
 
 /// Parses text holding at most one document. `Ok(None)` for an empty or comment-only text.
+///
+/// Text in the subset [`super::quick`] is proven on is read by it (several times faster than
+/// libyaml-safer); anything else, and anything Go's decoding refuses, by the full reader, so
+/// every refusal keeps its message and position.
 pub fn parse_document(text: &str) -> Result<Option<Node>, ParseError> {
+    if let Some(raw) = super::quick::read(text) {
+        match raw {
+            None => return Ok(None),
+            Some(raw) => {
+                if let Ok(node) = go::decode(&raw) {
+                    return Ok(Some(node));
+                }
+            }
+        }
+    }
+    full_document(text)
+}
+
+/// [`parse_document`] through libyaml-safer alone.
+pub(super) fn full_document(text: &str) -> Result<Option<Node>, ParseError> {
     match parse_raw(text)? {
         None => Ok(None),
         Some(raw) => go::decode(&raw).map(Some),
