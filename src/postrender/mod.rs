@@ -376,8 +376,10 @@ fn split_finding(e: crate::stream::SplitError) -> PostRenderError {
 /// What the first pass learns from the stream.
 #[derive(Default)]
 struct FirstPass {
-    /// The documents the filters may change, by position (`None`: copied as they are).
-    held: Vec<Option<Node>>,
+    /// The documents the filters may change, by position (`false`: copied as they are). They
+    /// are read again in the second pass rather than kept: held trees weigh several times their
+    /// text, and the reading is deterministic.
+    held: Vec<bool>,
     findings: Vec<Finding>,
     /// The data of every ConfigMap and Secret, for the hashes.
     data: DataIndex,
@@ -410,33 +412,34 @@ fn read_stream(docs: &[RawDoc]) -> FirstPass {
         ..FirstPass::default()
     };
     for doc in docs {
-        let node = read_document(doc, &mut pass);
-        pass.held.push(node);
+        let held = read_document(doc, &mut pass);
+        pass.held.push(held);
     }
     pass
 }
 
-/// One document of the first pass: the document when the filters may change it.
-fn read_document(doc: &RawDoc, pass: &mut FirstPass) -> Option<Node> {
+/// One document of the first pass: whether the filters may change it.
+fn read_document(doc: &RawDoc, pass: &mut FirstPass) -> bool {
     let mut node = match parse(doc) {
-        Ok(node) => node?,
+        Ok(Some(node)) => node,
+        Ok(None) => return false,
         Err(f) => {
             pass.findings.push(*f);
-            return None;
+            return false;
         }
     };
     let objs = match objects_mut(&mut node) {
         Ok(objs) => objs,
         Err(r) => {
             pass.findings.push(inventory_finding(doc, &Node::map(), r));
-            return None;
+            return false;
         }
     };
     let mut holds_pods = false;
     for obj in objs {
         holds_pods |= pass.record(obj);
     }
-    holds_pods.then_some(node)
+    holds_pods
 }
 
 /// What the filters use besides the document.
@@ -449,13 +452,15 @@ struct Filters<'s> {
 /// The second pass: the filters run on the held documents; every other one is copied.
 fn write_stream<'a>(
     docs: &[RawDoc<'a>],
-    held: Vec<Option<Node>>,
+    held: Vec<bool>,
     filters: &Filters,
     findings: &mut Vec<Finding>,
 ) -> Result<Vec<Cow<'a, str>>, PostRenderError> {
     let mut segments = Vec::with_capacity(docs.len());
     let mut written = 0;
-    for (doc, node) in docs.iter().zip(held) {
+    for (doc, held) in docs.iter().zip(held) {
+        // Read again as in the first pass, which found it readable.
+        let node = held.then(|| parse(doc).ok().flatten()).flatten();
         let Some(text) = node.and_then(|node| rewrite_document(doc, node, filters, findings))
         else {
             segments.push(Cow::Borrowed(doc.text));

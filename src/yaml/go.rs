@@ -55,23 +55,50 @@ pub(super) fn decode(raw: &Raw) -> Result<Node, ParseError> {
     value(raw, &mut path)
 }
 
-fn fail(raw: &Raw, path: &[String], message: impl AsRef<str>) -> ParseError {
+/// One step of the path to the node being decoded, kept unformatted: the path is only written
+/// out when a refusal names it, so decoding allocates nothing for it.
+#[derive(Clone, Debug)]
+enum Seg<'r> {
+    /// A key as written (the usual case: the key's text is its string).
+    Key(&'r str),
+    /// A key whose string differs from its text (`!!binary`).
+    Decoded(String),
+    /// A list index, written `[i]`.
+    Index(usize),
+}
+
+type Path<'r> = Vec<Seg<'r>>;
+
+/// `spec.containers.[0].name`: the segments joined by dots.
+fn joined(path: &[Seg]) -> String {
+    let parts: Vec<String> = path
+        .iter()
+        .map(|seg| match seg {
+            Seg::Key(k) => k.to_string(),
+            Seg::Decoded(s) => s.clone(),
+            Seg::Index(i) => format!("[{i}]"),
+        })
+        .collect();
+    parts.join(".")
+}
+
+fn fail(raw: &Raw, path: &[Seg], message: impl AsRef<str>) -> ParseError {
     let message = message.as_ref();
     let message = if path.is_empty() {
         message.to_string()
     } else {
-        format!("{}: {message}", path.join("."))
+        format!("{}: {message}", joined(path))
     };
     ParseError::at(raw.pos, message)
 }
 
-fn value(raw: &Raw, path: &mut Vec<String>) -> Result<Node, ParseError> {
+fn value<'r>(raw: &'r Raw, path: &mut Path<'r>) -> Result<Node, ParseError> {
     // Two frames a level, up to `MAX_DEPTH` levels: more than a test thread's 2 MiB of stack
     // holds in a debug build, so the stack grows on demand instead.
     stacker::maybe_grow(64 * 1024, 1024 * 1024, || value_on_stack(raw, path))
 }
 
-fn value_on_stack(raw: &Raw, path: &mut Vec<String>) -> Result<Node, ParseError> {
+fn value_on_stack<'r>(raw: &'r Raw, path: &mut Path<'r>) -> Result<Node, ParseError> {
     match &raw.kind {
         RawKind::Scalar {
             value,
@@ -84,7 +111,7 @@ fn value_on_stack(raw: &Raw, path: &mut Vec<String>) -> Result<Node, ParseError>
         RawKind::Seq(items) => {
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
-                path.push(format!("[{i}]"));
+                path.push(Seg::Index(i));
                 out.push(value(item, path)?);
                 path.pop();
             }
@@ -120,8 +147,28 @@ enum GoKey {
     String(String),
 }
 
+/// Up to this many keys a mapping finds a key by scanning its entries; past it, by a hash index
+/// (a wide mapping stays linear, a small one allocates no index).
+const SCAN_KEYS: usize = 16;
+
 impl GoMap {
     fn set(&mut self, key: GoKey, pos: Pos, value: Node) {
+        if self.index.is_empty() {
+            if let Some(at) = self.entries.iter().position(|(k, ..)| *k == key) {
+                self.entries[at].2 = value;
+                return;
+            }
+            self.entries.push((key, pos, value));
+            if self.entries.len() > SCAN_KEYS {
+                self.index = self
+                    .entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, ..))| (k.clone(), i))
+                    .collect();
+            }
+            return;
+        }
         match self.index.entry(key.clone()) {
             Entry::Occupied(at) => self.entries[*at.get()].2 = value,
             Entry::Vacant(slot) => {
@@ -132,8 +179,22 @@ impl GoMap {
     }
 
     /// The JSON object: keys as sigs.k8s.io/yaml writes them.
-    fn into_node(self, path: &[String]) -> Result<Node, ParseError> {
-        let mut map = Map::default();
+    fn into_node(self, path: &[Seg]) -> Result<Node, ParseError> {
+        let mut map = Map::with_capacity(self.entries.len());
+        // String keys the map already holds once each: their JSON keys cannot collide.
+        if self
+            .entries
+            .iter()
+            .all(|(key, ..)| matches!(key, GoKey::String(_)))
+        {
+            for (key, _, value) in self.entries {
+                let GoKey::String(text) = key else {
+                    unreachable!("checked above")
+                };
+                map.push_unique_owned(text, value);
+            }
+            return Ok(Node::Map(map));
+        }
         let mut seen: HashMap<String, GoKey> = HashMap::with_capacity(self.entries.len());
         for (key, pos, value) in self.entries {
             let at = |m: String| {
@@ -142,7 +203,7 @@ impl GoMap {
                     if path.is_empty() {
                         m
                     } else {
-                        format!("{}: {m}", path.join("."))
+                        format!("{}: {m}", joined(path))
                     },
                 )
             };
@@ -199,7 +260,7 @@ fn is_merge_key(raw: &Raw) -> bool {
 }
 
 /// Sets a mapping's entries into `map`, in order, merging `<<` values where they stand.
-fn map_into(raw: &Raw, map: &mut GoMap, path: &mut Vec<String>) -> Result<(), ParseError> {
+fn map_into<'r>(raw: &'r Raw, map: &mut GoMap, path: &mut Path<'r>) -> Result<(), ParseError> {
     let RawKind::Map(entries) = &raw.kind else {
         unreachable!("map_into takes mappings")
     };
@@ -236,15 +297,15 @@ fn map_into(raw: &Raw, map: &mut GoMap, path: &mut Vec<String>) -> Result<(), Pa
     Ok(())
 }
 
-fn key_segment(key: &GoKey, text: &str) -> String {
+fn key_segment<'r>(key: &GoKey, text: &'r str) -> Seg<'r> {
     match key {
-        GoKey::String(s) => s.clone(),
-        _ => text.to_string(),
+        GoKey::String(s) if s != text => Seg::Decoded(s.clone()),
+        _ => Seg::Key(text),
     }
 }
 
-fn merge(raw: &Raw, map: &mut GoMap, path: &mut Vec<String>) -> Result<(), ParseError> {
-    let refuse = |at: &Raw, path: &[String]| {
+fn merge<'r>(raw: &'r Raw, map: &mut GoMap, path: &mut Path<'r>) -> Result<(), ParseError> {
+    let refuse = |at: &Raw, path: &[Seg]| {
         fail(
             at,
             path,

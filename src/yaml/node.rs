@@ -269,6 +269,18 @@ impl Map {
         self.entries.push((Node::string(key), value));
     }
 
+    /// [`Map::push_unique`] with a key already owned (no copy).
+    pub(crate) fn push_unique_owned(&mut self, key: String, value: Node) {
+        self.entries.push((Node::string(key), value));
+    }
+
+    /// An empty mapping with room for `n` entries.
+    pub(crate) fn with_capacity(n: usize) -> Map {
+        Map {
+            entries: Vec::with_capacity(n),
+        }
+    }
+
     pub fn remove(&mut self, key: &str) -> Option<Node> {
         self.position(key).map(|i| self.entries.remove(i).1)
     }
