@@ -13,7 +13,8 @@
 //!   mark, and the text ends with `\n` (libyaml-safer panics on some texts cut short; those go
 //!   to the full reader, which turns the panic into a refusal).
 //! - **No tags, anchors, aliases, directives, document end markers, complex keys or comments
-//!   after content.** A value or key starting with any YAML indicator (`!&*%@\`|>?#,[]{}'"`,
+//!   after content on a line** (whole-line comments outside block scalars are skipped, as
+//!   libyaml skips them; one ends a plain scalar as the end of its line does). A value or key starting with any YAML indicator (`!&*%@\`|>?#,[]{}'"`,
 //!   and `-`/`:` followed by a blank) is only taken in the exact forms below (quoted, flow,
 //!   `|`/`|-`); anything else declines. So every scalar carries no tag and every collection no
 //!   anchor: tags, merge keys through aliases, and the alias budget never come into play, and the
@@ -27,7 +28,8 @@
 //!   one column, `- ` followed by its item; an item that holds `key:` starts a mapping at the
 //!   item's column (libyaml's compact nested mapping); a key's empty value is a nested block
 //!   when the next content line is indented deeper, an indentless sequence when it is a `- ` at
-//!   the key's column, else null (the empty plain scalar). Any other indentation change (a line
+//!   the key's column, a flow collection when that line holds one alone (`resources:` then
+//!   `  {}`, as charts render empty values), else null (the empty plain scalar). Any other indentation change (a line
 //!   indented deeper after a scalar value, which libyaml would read as a continuation or
 //!   refuse; a line between two levels) declines. Nesting is bounded well inside
 //!   [`crate::limits::MAX_DEPTH`].
@@ -157,11 +159,12 @@ impl<'a> Reader<'a> {
         Some(None)
     }
 
-    /// The next non-blank line, without taking it. A comment there declines (the caller sees a
-    /// line no form accepts).
+    /// The next line that is neither blank nor a whole-line comment, without taking it.
+    /// Outside block scalars libyaml skips such lines wherever they stand, and a comment line
+    /// ends a plain scalar as its own line does.
     fn next_content(&mut self) -> Option<Line<'a>> {
         while let Some(line) = self.lines.get(self.at) {
-            if line.is_blank() {
+            if line.is_blank() || line.text.starts_with('#') {
                 self.at += 1;
             } else {
                 return Some(*line);
@@ -247,6 +250,16 @@ impl<'a> Reader<'a> {
         depth: usize,
     ) -> Option<Raw> {
         match self.next_content() {
+            // A flow collection alone on the next, deeper line (`resources:` then `  {}`).
+            Some(next) if next.indent > indent && next.text.starts_with(['{', '[']) => {
+                self.at += 1;
+                let kind = flow(next.text)?;
+                self.no_continuation(indent)?;
+                Some(Raw {
+                    pos: next.pos(next.indent),
+                    kind,
+                })
+            }
             Some(next) if next.indent > indent => self.block(next.indent, depth + 1),
             Some(next) if after_key && next.indent == indent && is_dash(next.text) => {
                 self.sequence(indent, depth + 1)
@@ -265,9 +278,6 @@ impl<'a> Reader<'a> {
     /// A block mapping or sequence starting at the next content line, at `indent`.
     fn block(&mut self, indent: usize, depth: usize) -> Option<Raw> {
         let next = self.next_content()?;
-        if next.text.starts_with('#') {
-            return None;
-        }
         if is_dash(next.text) {
             self.sequence(indent, depth)
         } else {
@@ -647,6 +657,14 @@ mod tests {
             // Continuations, tags, anchors, escapes, folded and indented block scalars, tabs,
             // CRLF, a text cut short: the full reader's.
             Case {
+                text: "# head\na: 1\n# between\nb:\n  # before a nested block\n  c: {}\n    # deeper\nd:\n  {}\ne: |\n  x\n# after a block scalar\nf:\n  [a, b]\ng: x\n  # ends the plain scalar\n",
+                quick: true,
+            },
+            Case {
+                text: "a:\n  {}\n  b: 1\n",
+                quick: false,
+            },
+            Case {
                 text: "a: b\n  c\n",
                 quick: false,
             },
@@ -847,7 +865,7 @@ mod tests {
                     format!(
                         "{}{}\n",
                         " ".repeat(g.below(5)),
-                        g.pick(&["# c", "x", "- y", "k: v", "\t", ""])
+                        g.pick(&["# c", "# c", "x", "- y", "k: v", "\t", "", "{}", "[a]"])
                     ),
                 ),
                 3 => {
@@ -920,8 +938,17 @@ mod tests {
 
     fn value(g: &mut Gen, out: &mut String, indent: usize, depth: usize) {
         match g.below(if depth > 3 { 3 } else { 6 }) {
-            0 | 1 => {
+            0 => {
                 out.push_str(&scalar(g));
+                out.push('\n');
+            }
+            1 => {
+                // A flow collection or scalar alone on the next line.
+                let trimmed = out.trim_end_matches(' ').len();
+                out.truncate(trimmed);
+                out.push('\n');
+                out.push_str(&" ".repeat(indent + g.below(4)));
+                out.push_str(g.pick(&["{}", "[]", "{a: b}", "[a, b]", "v", "\"q\"", "# c"]));
                 out.push('\n');
             }
             2 => {
