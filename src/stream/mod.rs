@@ -83,7 +83,12 @@ pub fn split(input: &str) -> Result<Vec<RawDoc<'_>>, SplitError> {
     let mut start = 0;
     let mut start_line = 1;
     let mut offset = 0;
-    for (line_no, line) in (1..).zip(input.split_inclusive('\n')) {
+    for (line_no, line) in (1..).zip(lines(input)) {
+        // Only a line that starts with `---` can end a document or be refused.
+        if !line.starts_with("---") {
+            offset += line.len();
+            continue;
+        }
         let bare = line.trim_end_matches('\n');
         if let Some(rest) = separator_rest(bare) {
             let error = if json {
@@ -126,6 +131,25 @@ pub fn split(input: &str) -> Result<Vec<RawDoc<'_>>, SplitError> {
     }
     mark_dropped_separators(&mut docs);
     Ok(docs)
+}
+
+/// The lines of `input`, each with its `\n` (the last one without, when the input does not end
+/// with one): `split_inclusive('\n')`, with the breaks found by memchr.
+fn lines(input: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', input.as_bytes())
+        .map(Some)
+        .chain(std::iter::once(None))
+        .filter_map(move |end| {
+            let from = start;
+            match end {
+                Some(end) => {
+                    start = end + 1;
+                    Some(&input[from..=end])
+                }
+                None => (from < input.len()).then(|| &input[from..]),
+            }
+        })
 }
 
 /// Which documents' separator lines Kubernetes' reader drops: one that ends a document holding
@@ -172,6 +196,40 @@ fn header_lines(text: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_split_inclusive_lines() {
+        struct Case {
+            input: &'static str,
+            lines: &'static [&'static str],
+        }
+        for Case { input, lines: want } in [
+            Case {
+                input: "",
+                lines: &[],
+            },
+            Case {
+                input: "a",
+                lines: &["a"],
+            },
+            Case {
+                input: "a\n",
+                lines: &["a\n"],
+            },
+            Case {
+                input: "a\r\n\nb",
+                lines: &["a\r\n", "\n", "b"],
+            },
+            Case {
+                input: "\n\n",
+                lines: &["\n", "\n"],
+            },
+        ] {
+            let got: Vec<&str> = lines(input).collect();
+            assert_eq!(got, want, "{input:?}");
+            assert_eq!(got, input.split_inclusive('\n').collect::<Vec<_>>());
+        }
+    }
 
     #[test]
     fn splits_keep_every_byte() {

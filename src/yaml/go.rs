@@ -31,7 +31,7 @@ use super::node::{Map, Node, Scalar, Style};
 use super::parse::{ParseError, Pos, Raw, RawKind};
 use base64::Engine;
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
+use std::hash::BuildHasher;
 
 const LONG: &str = "tag:yaml.org,2002:";
 
@@ -118,7 +118,10 @@ fn value_on_stack<'r>(raw: &'r Raw, path: &mut Path<'r>) -> Result<Node, ParseEr
             Ok(Node::Seq(out))
         }
         RawKind::Map(_) => {
-            let mut map = GoMap::default();
+            let mut map = GoMap::with_capacity(match &raw.kind {
+                RawKind::Map(entries) => entries.len(),
+                _ => 0,
+            });
             map_into(raw, &mut map, path)?;
             map.into_node(path)
         }
@@ -129,7 +132,12 @@ fn value_on_stack<'r>(raw: &'r Raw, path: &mut Path<'r>) -> Result<Node, ParseEr
 #[derive(Default)]
 struct GoMap {
     entries: Vec<(GoKey, Pos, Node)>,
-    index: HashMap<GoKey, usize>,
+    /// Past [`SCAN_KEYS`] keys: the last entry whose key has this hash. The keys stay in
+    /// `entries` only (no copy of each key for the index).
+    index: HashMap<u64, usize>,
+    /// For each entry, the previous entry whose key has the same hash (`usize::MAX`: none).
+    same_hash: Vec<usize>,
+    hasher: std::hash::RandomState,
 }
 
 /// A key as a Go map tells keys apart: by type and value.
@@ -152,6 +160,13 @@ enum GoKey {
 const SCAN_KEYS: usize = 16;
 
 impl GoMap {
+    fn with_capacity(n: usize) -> GoMap {
+        GoMap {
+            entries: Vec::with_capacity(n),
+            ..GoMap::default()
+        }
+    }
+
     fn set(&mut self, key: GoKey, pos: Pos, value: Node) {
         if self.index.is_empty() {
             if let Some(at) = self.entries.iter().position(|(k, ..)| *k == key) {
@@ -160,21 +175,33 @@ impl GoMap {
             }
             self.entries.push((key, pos, value));
             if self.entries.len() > SCAN_KEYS {
-                self.index = self
-                    .entries
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (k, ..))| (k.clone(), i))
-                    .collect();
+                self.build_index();
             }
             return;
         }
-        match self.index.entry(key.clone()) {
-            Entry::Occupied(at) => self.entries[*at.get()].2 = value,
-            Entry::Vacant(slot) => {
-                slot.insert(self.entries.len());
-                self.entries.push((key, pos, value));
+        let hash = self.hasher.hash_one(&key);
+        let mut at = self.index.get(&hash).copied().unwrap_or(usize::MAX);
+        while at != usize::MAX {
+            if self.entries[at].0 == key {
+                self.entries[at].2 = value;
+                return;
             }
+            at = self.same_hash[at];
+        }
+        let new = self.entries.len();
+        self.entries.push((key, pos, value));
+        self.same_hash
+            .push(self.index.insert(hash, new).unwrap_or(usize::MAX));
+    }
+
+    /// Indexes the entries so far (their keys are distinct).
+    fn build_index(&mut self) {
+        self.index.reserve(self.entries.capacity());
+        self.same_hash.reserve(self.entries.capacity());
+        for (i, (key, ..)) in self.entries.iter().enumerate() {
+            let hash = self.hasher.hash_one(key);
+            self.same_hash
+                .push(self.index.insert(hash, i).unwrap_or(usize::MAX));
         }
     }
 
@@ -382,22 +409,28 @@ fn binary(text: &str) -> Result<String, String> {
 /// yaml.v2's typing of a plain scalar. `timestamps`: a date-like text is tried as a timestamp
 /// first (it stays a string either way, but then it is never a number).
 pub fn resolve_implicit(text: &str, timestamps: bool) -> GoScalar {
+    typed_plain(text, timestamps).unwrap_or_else(|| GoScalar::String(text.to_string()))
+}
+
+/// [`resolve_implicit`] without building the string: `None` when the text is a string (the
+/// text itself), so a question about a scalar's type allocates nothing.
+pub(super) fn typed_plain(text: &str, timestamps: bool) -> Option<GoScalar> {
     match text {
-        "" | "~" | "null" | "Null" | "NULL" => return GoScalar::Null,
+        "" | "~" | "null" | "Null" | "NULL" => return Some(GoScalar::Null),
         "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
-            return GoScalar::Bool(true);
+            return Some(GoScalar::Bool(true));
         }
         "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
-            return GoScalar::Bool(false);
+            return Some(GoScalar::Bool(false));
         }
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return GoScalar::Float(f64::INFINITY);
+            return Some(GoScalar::Float(f64::INFINITY));
         }
-        "-.inf" | "-.Inf" | "-.INF" => return GoScalar::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return GoScalar::Float(f64::NAN),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(GoScalar::Float(f64::NEG_INFINITY)),
+        ".nan" | ".NaN" | ".NAN" => return Some(GoScalar::Float(f64::NAN)),
         _ => {}
     }
-    let string = || GoScalar::String(text.to_string());
+    let string = || None;
     match text.as_bytes()[0] {
         // Go: strconv.ParseFloat on the text as it is (no `_` removed).
         b'.' => {
@@ -405,7 +438,7 @@ pub fn resolve_implicit(text: &str, timestamps: bool) -> GoScalar {
                 && is_yaml_float(text)
                 && let Some(f) = finite(text)
             {
-                return GoScalar::Float(f);
+                return Some(GoScalar::Float(f));
             }
             string()
         }
@@ -415,15 +448,15 @@ pub fn resolve_implicit(text: &str, timestamps: bool) -> GoScalar {
             }
             let plain = text.replace('_', "");
             match parse_go_int(&plain) {
-                IntParse::Int(i) => return GoScalar::Int(i),
-                IntParse::Uint(u) => return GoScalar::Uint(u),
+                IntParse::Int(i) => return Some(GoScalar::Int(i)),
+                IntParse::Uint(u) => return Some(GoScalar::Uint(u)),
                 IntParse::TooBig | IntParse::Invalid => {}
             }
             if is_yaml_float(&plain) {
-                return finite(&plain).map_or_else(string, GoScalar::Float);
+                return finite(&plain).map(GoScalar::Float);
             }
             if matches!(parse_go_int(&plain), IntParse::TooBig) {
-                return GoScalar::BigInt;
+                return Some(GoScalar::BigInt);
             }
             string()
         }

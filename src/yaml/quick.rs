@@ -67,12 +67,10 @@ pub(super) fn read(text: &str) -> Option<Option<Raw>> {
     if !text.ends_with('\n') || !chars_are_plain(text) {
         return None;
     }
-    let lines: Vec<Line> = text
-        .split_terminator('\n')
-        .enumerate()
-        .map(|(i, raw)| Line::new(i + 1, raw))
-        .collect();
-    let mut reader = Reader { lines, at: 0 };
+    let mut reader = Reader {
+        lines: lines_of(text),
+        at: 0,
+    };
     let first = reader.skip_header()?;
     let Some(first) = first else {
         return Some(None);
@@ -88,14 +86,24 @@ pub(super) fn read(text: &str) -> Option<Option<Raw>> {
     Some(Some(root))
 }
 
+/// The lines of a text that ends with `\n`.
+fn lines_of(text: &str) -> Vec<Line<'_>> {
+    let mut lines = Vec::with_capacity(text.len() / 24 + 1);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        lines.push(Line::new(lines.len() + 1, &text[start..end]));
+        start = end + 1;
+    }
+    lines
+}
+
 /// Every character is printable to libyaml and no line break but `\n`; no tab.
 fn chars_are_plain(text: &str) -> bool {
-    if text.is_ascii() {
-        return text
-            .bytes()
-            .all(|b| b == b'\n' || (0x20..0x7f).contains(&b));
-    }
-    text.chars().all(|c| {
+    // Without an early exit the loop over bytes vectorises; non-ASCII text takes the slow look.
+    let odd = text.bytes().fold(false, |odd, b| {
+        odd | ((b < 0x20 && b != b'\n') || b >= 0x7f)
+    });
+    !odd || text.chars().all(|c| {
         matches!(c,
             '\n' | '\x20'..='\x7e' | '\u{a0}'..='\u{2027}' | '\u{202a}'..='\u{d7ff}'
             | '\u{e000}'..='\u{fefe}' | '\u{ff00}'..='\u{fffd}' | '\u{10000}'..='\u{10ffff}')
@@ -115,11 +123,11 @@ struct Line<'a> {
 
 impl<'a> Line<'a> {
     fn new(number: usize, raw: &'a str) -> Line<'a> {
-        let text = raw.trim_start_matches(' ');
+        let indent = raw.bytes().take_while(|&b| b == b' ').count();
         Line {
             number,
-            indent: raw.len() - text.len(),
-            text,
+            indent,
+            text: &raw[indent..],
             raw,
         }
     }
@@ -347,16 +355,24 @@ impl<'a> Reader<'a> {
             return None;
         }
         let block_indent = first.indent;
-        let mut value = String::new();
+        // The scalar's lines end at the first shorter non-blank line: sized before copying.
+        let end = self.lines[self.at..]
+            .iter()
+            .position(|l| !l.is_blank() && l.indent < block_indent)
+            .map_or(self.lines.len(), |n| self.at + n);
+        let size: usize = self.lines[self.at..end]
+            .iter()
+            .map(|l| l.raw.len() + 1)
+            .sum();
+        let mut value = String::with_capacity(size);
         // Breaks seen since the last content line: the first is the content line's own.
         let mut breaks = 0usize;
-        while let Some(line) = self.lines.get(self.at) {
+        while self.at < end {
+            let line = &self.lines[self.at];
             let content = if line.is_blank() {
                 (line.raw.len() > block_indent).then(|| &line.raw[block_indent..])
-            } else if line.indent >= block_indent {
-                Some(&line.raw[block_indent..])
             } else {
-                break;
+                Some(&line.raw[block_indent..])
             };
             self.at += 1;
             match content {
@@ -397,9 +413,7 @@ fn split_key(text: &str) -> Option<(RawKind, &str)> {
         let (scalar, after) = quoted(text)?;
         (scalar, after.strip_prefix(':')?)
     } else {
-        let colon = text
-            .find(": ")
-            .or_else(|| text.ends_with(':').then(|| text.len() - 1))?;
+        let colon = key_colon(text)?;
         let key = &text[..colon];
         if !is_plain_block(key) {
             return None;
@@ -421,6 +435,12 @@ fn split_key(text: &str) -> Option<(RawKind, &str)> {
     }
 }
 
+/// Where a plain key ends: the first `:` followed by a space or the end of the line.
+fn key_colon(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    memchr::memchr_iter(b':', b).find(|&i| b.get(i + 1).is_none_or(|&c| c == b' '))
+}
+
 fn plain(text: &str) -> RawKind {
     RawKind::Scalar {
         value: text.to_string(),
@@ -429,25 +449,30 @@ fn plain(text: &str) -> RawKind {
     }
 }
 
-/// A plain scalar libyaml reads, in block context, as exactly this whole text.
+/// A plain scalar libyaml reads, in block context, as exactly this whole text: no indicator
+/// first (`-`, `?`, `:` only before a non-space), no `: ` or ` #` inside, no `:` or space last,
+/// not a document marker.
 fn is_plain_block(text: &str) -> bool {
-    let Some(first) = text.chars().next() else {
+    let b = text.as_bytes();
+    let Some(&first) = b.first() else {
         return false;
     };
-    let second = text[first.len_utf8()..].chars().next();
     let starts_ok = match first {
-        '-' | '?' | ':' => second.is_some_and(|c| c != ' '),
-        '!' | '&' | '*' | '%' | '@' | '`' | '|' | '>' | '#' | ',' | '[' | ']' | '{' | '}'
-        | '\'' | '"' | ' ' => false,
+        b'-' | b'?' | b':' => b.get(1).is_some_and(|&c| c != b' '),
+        b'!' | b'&' | b'*' | b'%' | b'@' | b'`' | b'|' | b'>' | b'#' | b',' | b'[' | b']'
+        | b'{' | b'}' | b'\'' | b'"' | b' ' => false,
         _ => true,
     };
-    starts_ok
-        && !text.contains(": ")
-        && !text.contains(" #")
-        && !text.ends_with(':')
-        && !text.ends_with(' ')
-        && !text.starts_with("---")
-        && !text.starts_with("...")
+    if !starts_ok
+        || matches!(b[b.len() - 1], b':' | b' ')
+        || b.starts_with(b"---")
+        || b.starts_with(b"...")
+    {
+        return false;
+    }
+    // `: ` and ` #` both have a space: only bytes next to a space need a look.
+    !b.windows(2)
+        .any(|w| (w[0] == b':' && w[1] == b' ') || (w[0] == b' ' && w[1] == b'#'))
 }
 
 /// A one-line value: flow collection, quoted or plain scalar.
