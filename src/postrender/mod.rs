@@ -516,6 +516,8 @@ fn rewrite_document(
         ));
         return None;
     }
+    // Kept until the stream is written: without its spare capacity.
+    text.shrink_to_fit();
     Some(text)
 }
 

@@ -51,80 +51,98 @@ pub enum GoScalar {
 
 /// Decodes a raw document as Go does.
 pub(super) fn decode(raw: &Raw) -> Result<Node, ParseError> {
-    let mut path = Vec::new();
-    value(raw, &mut path)
+    decode_owned(raw.clone())
 }
 
-/// One step of the path to the node being decoded, kept unformatted: the path is only written
-/// out when a refusal names it, so decoding allocates nothing for it.
-#[derive(Clone, Debug)]
-enum Seg<'r> {
-    /// A key as written (the usual case: the key's text is its string).
-    Key(&'r str),
-    /// A key whose string differs from its text (`!!binary`).
-    Decoded(String),
+/// [`decode`], taking the raw tree: its strings move into the result instead of being copied.
+pub(super) fn decode_owned(raw: Raw) -> Result<Node, ParseError> {
+    value(raw, None)
+}
+
+/// One step of the path to the node being decoded, kept unformatted on the stack (each level
+/// points to its parent): the path is only written out when a refusal names it, so decoding
+/// allocates nothing for it.
+struct At<'p> {
+    seg: Seg<'p>,
+    up: Option<&'p At<'p>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Seg<'p> {
+    /// A key: its string, or its text when it is not a string.
+    Key(&'p str),
     /// A list index, written `[i]`.
     Index(usize),
 }
 
-type Path<'r> = Vec<Seg<'r>>;
-
-/// `spec.containers.[0].name`: the segments joined by dots.
-fn joined(path: &[Seg]) -> String {
-    let parts: Vec<String> = path
-        .iter()
-        .map(|seg| match seg {
+/// `spec.containers.[0].name`: the segments from the root, joined by dots.
+fn joined(path: Option<&At>) -> String {
+    let mut parts = Vec::new();
+    let mut at = path;
+    while let Some(step) = at {
+        parts.push(match step.seg {
             Seg::Key(k) => k.to_string(),
-            Seg::Decoded(s) => s.clone(),
             Seg::Index(i) => format!("[{i}]"),
-        })
-        .collect();
+        });
+        at = step.up;
+    }
+    parts.reverse();
     parts.join(".")
 }
 
-fn fail(raw: &Raw, path: &[Seg], message: impl AsRef<str>) -> ParseError {
+fn fail(pos: Pos, path: Option<&At>, message: impl AsRef<str>) -> ParseError {
     let message = message.as_ref();
-    let message = if path.is_empty() {
+    let message = if path.is_none() {
         message.to_string()
     } else {
         format!("{}: {message}", joined(path))
     };
-    ParseError::at(raw.pos, message)
+    ParseError::at(pos, message)
 }
 
-fn value<'r>(raw: &'r Raw, path: &mut Path<'r>) -> Result<Node, ParseError> {
+fn value(raw: Raw, path: Option<&At>) -> Result<Node, ParseError> {
     // Two frames a level, up to `MAX_DEPTH` levels: more than a test thread's 2 MiB of stack
     // holds in a debug build, so the stack grows on demand instead.
     stacker::maybe_grow(64 * 1024, 1024 * 1024, || value_on_stack(raw, path))
 }
 
-fn value_on_stack<'r>(raw: &'r Raw, path: &mut Path<'r>) -> Result<Node, ParseError> {
-    match &raw.kind {
+fn value_on_stack(raw: Raw, path: Option<&At>) -> Result<Node, ParseError> {
+    let pos = raw.pos;
+    match raw.kind {
         RawKind::Scalar {
             value,
             tag,
             implicit,
         } => {
-            let s = scalar(value, tag.as_deref(), *implicit).map_err(|m| fail(raw, path, m))?;
-            scalar_node(s).map_err(|m| fail(raw, path, m))
+            let s =
+                scalar_owned(value, tag.as_deref(), implicit).map_err(|m| fail(pos, path, m))?;
+            scalar_node(s).map_err(|m| fail(pos, path, m))
         }
         RawKind::Seq(items) => {
             let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                path.push(Seg::Index(i));
-                out.push(value(item, path)?);
-                path.pop();
+            for (i, item) in items.into_iter().enumerate() {
+                let at = At {
+                    seg: Seg::Index(i),
+                    up: path,
+                };
+                out.push(value(item, Some(&at))?);
             }
             Ok(Node::Seq(out))
         }
-        RawKind::Map(_) => {
-            let mut map = GoMap::with_capacity(match &raw.kind {
-                RawKind::Map(entries) => entries.len(),
-                _ => 0,
-            });
-            map_into(raw, &mut map, path)?;
+        RawKind::Map(entries) => {
+            let mut map = GoMap::with_capacity(entries.len());
+            map_into(entries, &mut map, path)?;
             map.into_node(path)
         }
+    }
+}
+
+/// [`scalar`] taking the text: a string that is the text itself keeps its allocation.
+fn scalar_owned(text: String, tag: Option<&str>, implicit: bool) -> Result<GoScalar, String> {
+    match (tag, implicit) {
+        (None, false) => Ok(GoScalar::String(text)),
+        (None, true) => Ok(typed_plain(&text, true).unwrap_or(GoScalar::String(text))),
+        _ => scalar(&text, tag, implicit),
     }
 }
 
@@ -206,7 +224,7 @@ impl GoMap {
     }
 
     /// The JSON object: keys as sigs.k8s.io/yaml writes them.
-    fn into_node(self, path: &[Seg]) -> Result<Node, ParseError> {
+    fn into_node(self, path: Option<&At>) -> Result<Node, ParseError> {
         let mut map = Map::with_capacity(self.entries.len());
         // String keys the map already holds once each: their JSON keys cannot collide.
         if self
@@ -227,7 +245,7 @@ impl GoMap {
             let at = |m: String| {
                 ParseError::at(
                     pos,
-                    if path.is_empty() {
+                    if path.is_none() {
                         m
                     } else {
                         format!("{}: {m}", joined(path))
@@ -287,71 +305,98 @@ fn is_merge_key(raw: &Raw) -> bool {
 }
 
 /// Sets a mapping's entries into `map`, in order, merging `<<` values where they stand.
-fn map_into<'r>(raw: &'r Raw, map: &mut GoMap, path: &mut Path<'r>) -> Result<(), ParseError> {
-    let RawKind::Map(entries) = &raw.kind else {
-        unreachable!("map_into takes mappings")
-    };
+fn map_into(
+    entries: Vec<(Raw, Raw)>,
+    map: &mut GoMap,
+    path: Option<&At>,
+) -> Result<(), ParseError> {
     for (k, v) in entries {
-        if is_merge_key(k) {
+        if is_merge_key(&k) {
             merge(v, map, path)?;
             continue;
         }
+        let key_pos = k.pos;
         let RawKind::Scalar {
             value: text,
             tag,
             implicit,
-        } = &k.kind
+        } = k.kind
         else {
-            return Err(fail(k, path, "a mapping key must be a scalar"));
+            return Err(fail(key_pos, path, "a mapping key must be a scalar"));
         };
-        let key = match scalar(text, tag.as_deref(), *implicit).map_err(|m| fail(k, path, m))? {
-            GoScalar::Null => GoKey::Null,
-            GoScalar::Bool(b) => GoKey::Bool(b),
-            GoScalar::Int(i) => GoKey::Int(i),
-            GoScalar::Uint(u) => GoKey::Uint(u),
-            GoScalar::BigInt => GoKey::BigInt(text.clone()),
-            GoScalar::Float(f) if f.is_nan() => GoKey::NaN(map.entries.len()),
-            // 0.0 and -0.0 are one key, as Go's == says.
-            GoScalar::Float(0.0) => GoKey::Float(0),
-            GoScalar::Float(f) => GoKey::Float(f.to_bits()),
-            GoScalar::String(s) => GoKey::String(s),
+        let (key, written) = go_key(text, tag.as_deref(), implicit, map.entries.len())
+            .map_err(|m| fail(key_pos, path, m))?;
+        let value = {
+            let at = At {
+                seg: Seg::Key(match (&key, &written) {
+                    (GoKey::String(s), _) => s,
+                    (_, Some(text)) => text,
+                    (_, None) => unreachable!("a key that is not a string keeps its text"),
+                }),
+                up: path,
+            };
+            value(v, Some(&at))?
         };
-        path.push(key_segment(&key, text));
-        let value = value(v, path)?;
-        path.pop();
-        map.set(key, k.pos, value);
+        map.set(key, key_pos, value);
     }
     Ok(())
 }
 
-fn key_segment<'r>(key: &GoKey, text: &'r str) -> Seg<'r> {
-    match key {
-        GoKey::String(s) if s != text => Seg::Decoded(s.clone()),
-        _ => Seg::Key(text),
-    }
+/// A key as a Go map tells it apart, and its written text when the key is not that text as a
+/// string (`set_before`: how many keys the map holds, which tells NaN keys apart).
+fn go_key(
+    text: String,
+    tag: Option<&str>,
+    implicit: bool,
+    set_before: usize,
+) -> Result<(GoKey, Option<String>), String> {
+    let typed = match (tag, implicit) {
+        (None, false) => return Ok((GoKey::String(text), None)),
+        (None, true) => match typed_plain(&text, true) {
+            None => return Ok((GoKey::String(text), None)),
+            Some(typed) => typed,
+        },
+        _ => scalar(&text, tag, implicit)?,
+    };
+    let key = match typed {
+        GoScalar::Null => GoKey::Null,
+        GoScalar::Bool(b) => GoKey::Bool(b),
+        GoScalar::Int(i) => GoKey::Int(i),
+        GoScalar::Uint(u) => GoKey::Uint(u),
+        GoScalar::BigInt => GoKey::BigInt(text.clone()),
+        GoScalar::Float(f) if f.is_nan() => GoKey::NaN(set_before),
+        // 0.0 and -0.0 are one key, as Go's == says.
+        GoScalar::Float(0.0) => GoKey::Float(0),
+        GoScalar::Float(f) => GoKey::Float(f.to_bits()),
+        GoScalar::String(s) => GoKey::String(s),
+    };
+    Ok((key, Some(text)))
 }
 
-fn merge<'r>(raw: &'r Raw, map: &mut GoMap, path: &mut Path<'r>) -> Result<(), ParseError> {
-    let refuse = |at: &Raw, path: &[Seg]| {
+fn merge(raw: Raw, map: &mut GoMap, path: Option<&At>) -> Result<(), ParseError> {
+    let refuse = |at: Pos, path: Option<&At>| {
         fail(
             at,
             path,
             "`<<` (merge key) requires a mapping or a sequence of mappings as the value (Go's reader refuses anything else)",
         )
     };
-    match &raw.kind {
-        RawKind::Map(_) => map_into(raw, map, path),
+    match raw.kind {
+        RawKind::Map(entries) => map_into(entries, map, path),
         // Earlier mappings take precedence: they are applied last.
         RawKind::Seq(items) => {
             if let Some(bad) = items.iter().find(|i| !matches!(i.kind, RawKind::Map(_))) {
-                return Err(refuse(bad, path));
+                return Err(refuse(bad.pos, path));
             }
-            items
-                .iter()
-                .rev()
-                .try_for_each(|item| map_into(item, map, path))
+            for item in items.into_iter().rev() {
+                let RawKind::Map(entries) = item.kind else {
+                    unreachable!("checked above")
+                };
+                map_into(entries, map, path)?;
+            }
+            Ok(())
         }
-        RawKind::Scalar { .. } => Err(refuse(raw, path)),
+        RawKind::Scalar { .. } => Err(refuse(raw.pos, path)),
     }
 }
 

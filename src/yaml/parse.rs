@@ -180,7 +180,7 @@ pub fn parse_document(text: &str) -> Result<Option<Node>, ParseError> {
         match raw {
             None => return Ok(None),
             Some(raw) => {
-                if let Ok(node) = go::decode(&raw) {
+                if let Ok(node) = go::decode_owned(raw) {
                     return Ok(Some(node));
                 }
             }
@@ -193,7 +193,7 @@ pub fn parse_document(text: &str) -> Result<Option<Node>, ParseError> {
 pub(super) fn full_document(text: &str) -> Result<Option<Node>, ParseError> {
     match parse_raw(text)? {
         None => Ok(None),
-        Some(raw) => go::decode(&raw).map(Some),
+        Some(raw) => go::decode_owned(raw).map(Some),
     }
 }
 
