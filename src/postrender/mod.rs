@@ -18,7 +18,7 @@ pub use crate::policy::harden::Profile;
 use crate::policy::rollout_hash::{self, DataIndex};
 use crate::stream::objects::{Identity, Refusal, objects, objects_mut};
 use crate::stream::{RawDoc, header, source_comment, split};
-use crate::yaml::{Node, emit_document, parse_document};
+use crate::yaml::{Node, emit_document, full_document, quick_document};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -608,11 +608,11 @@ fn doc_finding(doc: &RawDoc, source: &Option<String>, rule: &str, message: Strin
 }
 
 fn parse(doc: &RawDoc) -> Result<Option<Node>, Box<Finding>> {
-    let source = source_comment(doc.text).map(str::to_string);
+    let source = || source_comment(doc.text).map(str::to_string);
     if doc.text.len() > MAX_DOCUMENT_BYTES {
         return Err(Box::new(doc_finding(
             doc,
-            &source,
+            &source(),
             "limits",
             format!(
                 "the document is {}, more than the {} a document may have (Kubernetes stores objects of at most 1.5 MiB; docs/limits.md)",
@@ -621,11 +621,21 @@ fn parse(doc: &RawDoc) -> Result<Option<Node>, Box<Finding>> {
             ),
         )));
     }
-    parse_document(&doc.yaml()).map_err(|e| {
+    // The fast reader reads the text in place (a dropped separator line is a blank line to
+    // it); anything it declines is read from the text Kubernetes decodes.
+    if let Some(node) = quick_document(doc.without_dropped_separator()) {
+        return Ok(node);
+    }
+    full_document(&doc.yaml()).map_err(|e| {
         Box::new(Finding {
             line: doc.start_line + e.line - 1,
             column: Some(e.column),
-            ..doc_finding(doc, &source, "yaml", format!("invalid YAML: {}", e.message))
+            ..doc_finding(
+                doc,
+                &source(),
+                "yaml",
+                format!("invalid YAML: {}", e.message),
+            )
         })
     })
 }

@@ -33,6 +33,15 @@ impl<'a> RawDoc<'a> {
         let ending = &first[first.trim_end_matches(['\r', '\n']).len()..];
         Cow::Owned(format!("{ending}{}", &self.text[first.len()..]))
     }
+
+    /// The text after the separator line Kubernetes' reader dropped (the whole text when it
+    /// dropped none): for a reader to which a blank first line and no first line are the same.
+    pub fn without_dropped_separator(&self) -> &'a str {
+        if !self.drops_separator {
+            return self.text;
+        }
+        self.text.split_once('\n').map_or("", |(_, rest)| rest)
+    }
 }
 
 /// Kubernetes' separator rule: a line that starts with `---` ends a document when what follows
@@ -196,6 +205,30 @@ fn header_lines(text: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dropped_separator_line_is_left_out() {
+        struct Case {
+            input: &'static str,
+            /// `without_dropped_separator` of each document.
+            texts: &'static [&'static str],
+        }
+        for Case { input, texts } in [
+            Case {
+                input: "a: 1\n---\nb: 2\n",
+                texts: &["a: 1\n", "b: 2\n"],
+            },
+            // The stream's first separator is kept (it is read as YAML); a second in a row too.
+            Case {
+                input: "--- # c\na: 1\n--- #x\n---\n",
+                texts: &["--- # c\na: 1\n", "", "---\n"],
+            },
+        ] {
+            let docs = split(input).unwrap();
+            let got: Vec<&str> = docs.iter().map(RawDoc::without_dropped_separator).collect();
+            assert_eq!(got, texts, "{input:?}");
+        }
+    }
 
     #[test]
     fn lines_are_split_inclusive_lines() {

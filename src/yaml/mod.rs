@@ -24,6 +24,6 @@ pub(crate) mod testing;
 
 pub use emit::{emit_document, emit_scalar_string, quote_double};
 pub use node::{Map, Node, Scalar, Style};
-pub use parse::{ParseError, parse_document, parse_single};
+pub use parse::{ParseError, full_document, parse_document, parse_single, quick_document};
 pub use positions::{Positions, parse_single_with_positions};
 pub use resolve::{Resolved, resolve_plain};

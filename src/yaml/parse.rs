@@ -176,21 +176,23 @@ impl AliasBudget {
 /// libyaml-safer); anything else, and anything Go's decoding refuses, by the full reader, so
 /// every refusal keeps its message and position.
 pub fn parse_document(text: &str) -> Result<Option<Node>, ParseError> {
-    if let Some(raw) = super::quick::read(text) {
-        match raw {
-            None => return Ok(None),
-            Some(raw) => {
-                if let Ok(node) = go::decode_owned(raw) {
-                    return Ok(Some(node));
-                }
-            }
-        }
+    match quick_document(text) {
+        Some(node) => Ok(node),
+        None => full_document(text),
     }
-    full_document(text)
+}
+
+/// The document as [`parse_document`] reads it when the fast reader takes the text and Go's
+/// decoding accepts it; `None` when [`full_document`] must read it.
+pub fn quick_document(text: &str) -> Option<Option<Node>> {
+    match super::quick::read(text)? {
+        None => Some(None),
+        Some(raw) => go::decode_owned(raw).ok().map(Some),
+    }
 }
 
 /// [`parse_document`] through libyaml-safer alone.
-pub(super) fn full_document(text: &str) -> Result<Option<Node>, ParseError> {
+pub fn full_document(text: &str) -> Result<Option<Node>, ParseError> {
     match parse_raw(text)? {
         None => Ok(None),
         Some(raw) => go::decode_owned(raw).map(Some),
