@@ -129,24 +129,26 @@ fn parse_floor() {
 }
 
 fn row(out: &mut String, name: &str, m: &Measure, base: &Measure, bytes: usize) {
+    let secs = |d: std::time::Duration| d.as_secs_f64();
     if m.timed_out {
         let _ = writeln!(
             out,
-            "| {name} | > {} (killed) | > {:.0}× | < {:.2} MB/s | {} MB |",
+            "| {name} | > {} (killed) | > {:.0}× | < {:.2} MB/s | | | {} MB |",
             ms(m.median),
-            m.median.as_secs_f64() / base.median.as_secs_f64(),
-            bytes as f64 / 1e6 / m.median.as_secs_f64(),
+            secs(m.median) / secs(base.median),
+            bytes as f64 / 1e6 / secs(m.median),
             m.max_rss_kb / 1024
         );
         return;
     }
-    let mbps = bytes as f64 / 1e6 / m.median.as_secs_f64();
     let _ = writeln!(
         out,
-        "| {name} | {} | {:.2}× | {:.0} MB/s | {} MB ({:.2}× the input) |",
+        "| {name} | {} | {:.2}× | {:.0} MB/s | {} | {:.0} MB/s | {} MB ({:.2}× the input) |",
         ms(m.median),
-        m.median.as_secs_f64() / base.median.as_secs_f64(),
-        mbps,
+        secs(m.median) / secs(base.median),
+        bytes as f64 / 1e6 / secs(m.median),
+        ms(m.cpu_median),
+        bytes as f64 / 1e6 / secs(m.cpu_median).max(1e-6),
         m.max_rss_kb / 1024,
         (m.max_rss_kb * 1024) as f64 / bytes as f64
     );
@@ -158,7 +160,7 @@ fn bench_case(label: &str, stream: &Path, runs: usize, kustomize_runs: usize) ->
     let kubectl = tool("LP_KUBECTL", "helm4/kubectl");
     let me = std::env::current_exe().unwrap();
     let mut out = format!(
-        "\n### {label} ({:.2} MB, {runs} interleaved runs, median; load {} at the start)\n\n| command | wall | vs cat | throughput | peak RSS |\n|---|---|---|---|---|\n",
+        "\n### {label} ({:.2} MB, {runs} interleaved runs, median; load {} at the start)\n\n| command | wall | vs cat | throughput (wall) | CPU (user+sys) | throughput (CPU) | peak RSS |\n|---|---|---|---|---|---|---|\n",
         bytes as f64 / 1e6,
         load_average()
     );
@@ -197,12 +199,15 @@ fn bench_case(label: &str, stream: &Path, runs: usize, kustomize_runs: usize) ->
         bytes,
     );
     let secs = |m: &Measure| m.median.as_secs_f64();
+    let cpu = |m: &Measure| m.cpu_median.as_secs_f64();
     let _ = writeln!(
         out,
-        "\npost-render: {:.2}× cat, {:.2}× the parser floor, {:.1}× faster than kubectl's reading; peak RSS {:.2}× the input.",
+        "\npost-render, wall: {:.2}× cat, {:.2}× the parser floor, {:.1}× faster than kubectl's reading; CPU: {:.2}× the parser floor, {:.1}× less than kubectl's reading; peak RSS {:.2}× the input.",
         secs(pr) / secs(cat),
         secs(pr) / secs(floor),
         secs(kubectl_read) / secs(pr),
+        cpu(pr) / cpu(floor),
+        cpu(kubectl_read) / cpu(pr),
         (pr.max_rss_kb * 1024) as f64 / bytes as f64
     );
     // kustomize needs minutes on large streams: few runs, killed at the limit (0: skipped).

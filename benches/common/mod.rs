@@ -29,6 +29,9 @@ pub fn tool(var: &str, rel: &str) -> PathBuf {
 
 pub struct Measure {
     pub median: Duration,
+    /// Median CPU time (user + system, from wait4): what the run cost, whatever else the
+    /// machine was doing (wall time on a shared machine also counts waiting for a core).
+    pub cpu_median: Duration,
     pub max_rss_kb: i64,
     /// The command was killed at the time limit; `median` is that limit.
     pub timed_out: bool,
@@ -43,25 +46,26 @@ pub fn measure(cmd: &[&str], stdin: Option<&Path>, runs: usize) -> Measure {
 /// Returns one [`Measure`] per command, in order.
 pub fn measure_interleaved(cmds: &[Vec<String>], stdin: &Path, runs: usize) -> Vec<Measure> {
     let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(runs); cmds.len()];
+    let mut cpu: Vec<Vec<Duration>> = vec![Vec::with_capacity(runs); cmds.len()];
     let mut rss = vec![0; cmds.len()];
     for _ in 0..runs {
         for (i, cmd) in cmds.iter().enumerate() {
             let argv: Vec<&str> = cmd.iter().map(String::as_str).collect();
-            let (elapsed, maxrss, _) = run_once(&argv, Some(stdin), None);
-            times[i].push(elapsed);
-            rss[i] = rss[i].max(maxrss);
+            let run = run_once(&argv, Some(stdin), None);
+            times[i].push(run.wall);
+            cpu[i].push(run.cpu);
+            rss[i] = rss[i].max(run.max_rss_kb);
         }
     }
     times
         .into_iter()
+        .zip(cpu)
         .zip(rss)
-        .map(|(mut t, max_rss_kb)| {
-            t.sort();
-            Measure {
-                median: t[t.len() / 2],
-                max_rss_kb,
-                timed_out: false,
-            }
+        .map(|((t, c), max_rss_kb)| Measure {
+            median: median(t),
+            cpu_median: median(c),
+            max_rss_kb,
+            timed_out: false,
         })
         .collect()
 }
@@ -74,30 +78,47 @@ pub fn measure_limited(
     limit: Option<Duration>,
 ) -> Measure {
     let mut times = Vec::new();
+    let mut cpu = Vec::new();
     let mut rss = 0;
     for _ in 0..runs {
-        let (elapsed, maxrss, timed_out) = run_once(cmd, stdin, limit);
-        if timed_out {
+        let run = run_once(cmd, stdin, limit);
+        if run.timed_out {
             return Measure {
                 median: limit.unwrap(),
-                max_rss_kb: maxrss,
+                cpu_median: run.cpu,
+                max_rss_kb: run.max_rss_kb,
                 timed_out: true,
             };
         }
-        times.push(elapsed);
-        rss = rss.max(maxrss);
+        times.push(run.wall);
+        cpu.push(run.cpu);
+        rss = rss.max(run.max_rss_kb);
     }
-    times.sort();
     Measure {
-        median: times[times.len() / 2],
+        median: median(times),
+        cpu_median: median(cpu),
         max_rss_kb: rss,
         timed_out: false,
     }
 }
 
-/// One run: wall time, peak RSS in KiB, and whether it was killed at `limit`. A run that fails
-/// (other than by the limit) fails the benchmark.
-fn run_once(cmd: &[&str], stdin: Option<&Path>, limit: Option<Duration>) -> (Duration, i64, bool) {
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+/// One run of a command.
+struct Run {
+    wall: Duration,
+    /// User + system time.
+    cpu: Duration,
+    max_rss_kb: i64,
+    /// Killed at the time limit.
+    timed_out: bool,
+}
+
+/// One run, killed at `limit`. A run that fails (other than by the limit) fails the benchmark.
+fn run_once(cmd: &[&str], stdin: Option<&Path>, limit: Option<Duration>) -> Run {
     let mut c = Command::new(cmd[0]);
     c.args(&cmd[1..])
         .stdout(Stdio::null())
@@ -122,23 +143,30 @@ fn run_once(cmd: &[&str], stdin: Option<&Path>, limit: Option<Duration>) -> (Dur
             }
         });
     }
-    let (status, maxrss) = wait4(pid);
+    let (status, usage) = wait4(pid);
     done.store(true, std::sync::atomic::Ordering::SeqCst);
-    let elapsed = start.elapsed();
-    if limit.is_some_and(|l| elapsed >= l) {
-        return (elapsed, maxrss, true);
+    let wall = start.elapsed();
+    let timed_out = limit.is_some_and(|l| wall >= l);
+    assert!(
+        timed_out || status == 0,
+        "{cmd:?} failed with status {status}"
+    );
+    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    Run {
+        wall,
+        cpu: time(usage.ru_utime) + time(usage.ru_stime),
+        max_rss_kb: usage.ru_maxrss,
+        timed_out,
     }
-    assert!(status == 0, "{cmd:?} failed with status {status}");
-    (elapsed, maxrss, false)
 }
 
-fn wait4(pid: i32) -> (i32, i64) {
+fn wait4(pid: i32) -> (i32, libc::rusage) {
     let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: pid is our own child, not yet waited for; status and usage are valid out-pointers.
     let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(r, pid);
-    (libc::WEXITSTATUS(status), usage.ru_maxrss)
+    (libc::WEXITSTATUS(status), usage)
 }
 
 pub fn ms(d: Duration) -> String {
