@@ -245,9 +245,10 @@ pub fn lint(input: &str, options: &Options) -> Result<Linted, PostRenderError> {
 /// The stream post-rendered, with every finding and the number of objects. Err only when the stream as a whole cannot be
 /// read (too large, a separator Kubernetes refuses, no objects).
 ///
-/// Every document is read once, as Go reads it. The first pass records the data of every
-/// ConfigMap and Secret (for the hashes) and the ServiceAccounts that bindings name, and keeps
-/// the documents that hold pod specs or ServiceAccounts; the second runs the filters on those. A
+/// Every document is read as Go reads it. The first pass records the data of every ConfigMap
+/// and Secret (for the hashes) and the ServiceAccounts that bindings name, and marks the
+/// documents that hold pod specs or ServiceAccounts; the second reads those again and runs the
+/// filters on them (kept between the passes, their trees would weigh several times the text). A
 /// document no filter changes is copied byte for byte, whatever it holds (merge keys, tags,
 /// anchors): Go reads it as the filters did. A changed one is written from Go's reading, so it
 /// keeps every value as Kubernetes saw it.
