@@ -51,8 +51,9 @@
 //!
 //! Inside this subset the events libyaml emits are determined line by line as above, and the
 //! tree is built from them as [`super::parse`] builds it (keys and values in order, duplicates
-//! kept for the decoder). The differential property test in `tests/quick_reader.rs` checks this
-//! against the full reader on generated adversarial documents.
+//! kept for the decoder). The differential property test below
+//! (`agrees_with_the_full_reader_on_generated_documents`) checks this against the full reader
+//! on generated adversarial documents.
 
 use super::parse::{Pos, Raw, RawKind};
 
