@@ -59,8 +59,9 @@ use super::parse::{Pos, Raw, RawKind};
 
 /// Deeper nesting goes to the full reader, which applies the depth bound with its message.
 const MAX_QUICK_DEPTH: usize = 64;
-/// libyaml refuses a simple key longer than 1024 characters; longer ones go to the full reader.
-const MAX_KEY_CHARS: usize = 1000;
+/// libyaml refuses a simple key whose source spans more than 1024 positions; longer ones go to
+/// the full reader, which gives its message.
+const MAX_KEY_SOURCE_BYTES: usize = 1000;
 
 /// The raw tree of `text` (`Some(None)`: no content), or `None` when `text` is outside the
 /// subset this reader is proven on.
@@ -421,9 +422,7 @@ fn split_key(text: &str) -> Option<(RawKind, &str)> {
         }
         (plain(key), &text[colon + 1..])
     };
-    if let RawKind::Scalar { value, .. } = &key
-        && value.chars().count() > MAX_KEY_CHARS
-    {
+    if key_source_too_long(text, after) {
         return None;
     }
     match after.strip_prefix(' ') {
@@ -434,6 +433,14 @@ fn split_key(text: &str) -> Option<(RawKind, &str)> {
         }
         None => None,
     }
+}
+
+/// Whether a key, from its first source byte (`line`'s start) to its `:` (just before
+/// `after_colon`), spans more than [`MAX_KEY_SOURCE_BYTES`]. The scanners bound the source, quotes and
+/// escapes included, not the decoded key, and one counts bytes where the other counts
+/// characters: bytes are the stricter measure.
+fn key_source_too_long(line: &str, after_colon: &str) -> bool {
+    line.len() - after_colon.len() > MAX_KEY_SOURCE_BYTES
 }
 
 /// Where a plain key ends: the first `:` followed by a space or the end of the line.
@@ -541,7 +548,11 @@ fn flow(text: &str) -> Option<RawKind> {
     loop {
         let (first, after) = flow_scalar(rest)?;
         let item = if is_map {
-            let after = after.strip_prefix(": ")?.trim_start_matches(' ');
+            let after = after.strip_prefix(':')?;
+            if key_source_too_long(rest, after) {
+                return None;
+            }
+            let after = after.strip_prefix(' ')?.trim_start_matches(' ');
             let (value, after) = flow_scalar(after)?;
             rest = after;
             FlowItem::Entry(first, value)
@@ -752,6 +763,55 @@ mod tests {
         }
     }
 
+    #[test]
+    fn keys_whose_source_nears_the_scanners_bound() {
+        struct Case {
+            name: &'static str,
+            text: String,
+            quick: bool,
+        }
+        let cases = [
+            Case {
+                name: "a plain block key under the bound",
+                text: format!("{}: v\n", "a".repeat(990)),
+                quick: true,
+            },
+            Case {
+                name: "a plain block key over the bound",
+                text: format!("{}: v\n", "a".repeat(1100)),
+                quick: false,
+            },
+            Case {
+                name: "doubled quotes: a short key, a long source",
+                text: format!("'{}': v\n", "''".repeat(512)),
+                quick: false,
+            },
+            Case {
+                name: "two-byte characters: 600 characters, 1200 bytes",
+                text: format!("{}: v\n", "\u{e9}".repeat(600)),
+                quick: false,
+            },
+            Case {
+                name: "a plain flow key over the bound",
+                text: format!("x: {{{}: v}}\n", "a".repeat(1100)),
+                quick: false,
+            },
+            Case {
+                name: "a quoted flow key over the bound",
+                text: format!("x: {{\"{}\": v}}\n", "b".repeat(1100)),
+                quick: false,
+            },
+            Case {
+                name: "a flow key under the bound",
+                text: format!("x: {{{}: v}}\n", "a".repeat(990)),
+                quick: true,
+            },
+        ];
+        for Case { name, text, quick } in cases {
+            assert_eq!(agree(&text).is_some(), quick, "{name}");
+        }
+    }
+
     /// A small deterministic generator (proptest drives the seeds and shrinks them).
     struct Gen(u64);
 
@@ -909,8 +969,23 @@ mod tests {
         text
     }
 
+    /// A key whose source spans about the scanners' 1024-position bound: plain, quoted with
+    /// `''` doubling or escapes (source longer than the key), or of two-byte characters.
+    fn long_key(g: &mut Gen) -> String {
+        let span = 990 + g.below(50);
+        match g.below(5) {
+            0 => "a".repeat(span),
+            1 => format!("'{}'", "''".repeat(span / 2)),
+            2 => format!("\"{}\"", "\\t".repeat(span / 2)),
+            3 => "\u{e9}".repeat(span / 2),
+            _ => format!("'{}'", "\u{e9}".repeat(span / 2)),
+        }
+    }
+
     fn key(g: &mut Gen) -> String {
-        if g.chance(90) {
+        if g.chance(3) {
+            long_key(g)
+        } else if g.chance(90) {
             [
                 "a",
                 "b",
@@ -929,7 +1004,9 @@ mod tests {
     }
 
     fn scalar(g: &mut Gen) -> String {
-        if g.chance(85) {
+        if g.chance(2) {
+            format!("{{{}: v}}", long_key(g))
+        } else if g.chance(85) {
             [
                 "v",
                 "x-1",
