@@ -1,6 +1,5 @@
 //! The `locust-planton` binary: parses the command line (`cli::args`), runs the command
-//! (`cli::run`) and maps a failure to its exit code. Exit codes: 0 ok, 1 invalid input or
-//! failure, 2 usage error, 3 timeout, 4 helm/kubectl failed (README "Exit codes").
+//! (`cli::run`) and maps a failure to its exit code (the table `commands::exit::CODES`).
 
 use clap::FromArgMatches;
 use locust_planton::cli::{self, args::Cli, args::Command};

@@ -41,7 +41,8 @@ pub fn prepare_dir(dir: Option<&str>, name: &str, cwd: &Path) -> Result<PathBuf,
         let parent = cwd.join("locust-results");
         std::fs::create_dir_all(&parent).map_err(|e| format!("{}: {e}", parent.display()))?;
         let base = parent.join(format!("{name}-{}", utc_stamp()));
-        for n in 1.. {
+        let mut n: u64 = 1;
+        loop {
             let p = if n == 1 {
                 base.clone()
             } else {
@@ -49,11 +50,10 @@ pub fn prepare_dir(dir: Option<&str>, name: &str, cwd: &Path) -> Result<PathBuf,
             };
             match std::fs::create_dir(&p) {
                 Ok(()) => return Ok(p),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => n += 1,
                 Err(e) => return Err(format!("{}: {e}", p.display())),
             }
         }
-        unreachable!("the loop returns")
     };
     let path = cwd.join(d);
     if path.exists() {

@@ -6,6 +6,7 @@
 //! The renders come from the real DeliveryHero chart (`../shared/reference/…/0.35.0/chart`, or
 //! `LP_REAL_CHART`) through `template` with Helm 3 and Helm 4, and from the recorded chart renders
 //! in `fixtures/reference/` through `post-render`.
+#![cfg(feature = "tools")]
 
 mod common;
 
@@ -680,20 +681,32 @@ fn lp_on(cluster: &Cluster, home: &Path, args: &[&str]) -> (i32, String, String)
     )
 }
 
-/// Every object of the kinds a release of the chart can hold in `ns`, with its resourceVersion
-/// (so a change shows, not only a deletion), and the Helm release records.
+/// Every object of the kinds a release of the chart can hold in `ns`, with its uid and version
+/// (so a change shows, not only a deletion), and the Helm release records. Deployments carry
+/// (and PodDisruptionBudgets and HorizontalPodAutoscalers) carry their `generation`, which only a
+/// change of the object bumps: with controllers running (`kube.sh up --nodes`), their status, and
+/// so their resourceVersion, changes by itself.
 fn object_list(cluster: &Cluster, ns: &str) -> Vec<String> {
-    let out = cluster.ok(
-        &[
-            "get",
-            "deployments,services,configmaps,secrets,serviceaccounts,ingresses,networkpolicies,poddisruptionbudgets,horizontalpodautoscalers,roles,rolebindings,servicemonitors",
-            "-n",
-            ns,
-            "-o",
-            "custom-columns=KIND:.kind,NAME:.metadata.name,VERSION:.metadata.resourceVersion",
-            "--no-headers",
-        ],
-        "",
+    let list = |kinds: &str, version: &str| {
+        cluster.ok(
+            &[
+                "get",
+                kinds,
+                "-n",
+                ns,
+                "-o",
+                &format!("custom-columns=KIND:.kind,NAME:.metadata.name,UID:.metadata.uid,VERSION:{version}"),
+                "--no-headers",
+            ],
+            "",
+        )
+    };
+    let out = list(
+        "deployments,poddisruptionbudgets,horizontalpodautoscalers",
+        ".metadata.generation",
+    ) + &list(
+        "services,configmaps,secrets,serviceaccounts,ingresses,networkpolicies,roles,rolebindings,servicemonitors",
+        ".metadata.resourceVersion",
     );
     let mut lines: Vec<String> = out
         .lines()

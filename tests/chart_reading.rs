@@ -3,6 +3,8 @@
 //! (`scripts/chart-values-usage.py`), and real renders (Helm 3 and 4 with the real chart, the
 //! output read by kubectl). The real chart is `../shared/reference/deliveryhero-locust/0.35.0/
 //! chart` beside the checkout, or `$LP_REAL_CHART`.
+// Without `tools`, the helpers of the tool-driven tests below are unused.
+#![cfg_attr(not(feature = "tools"), allow(dead_code, unused_imports))]
 
 mod common;
 use common::*;
@@ -67,6 +69,7 @@ fn words(set: Option<&BTreeSet<String>>) -> String {
 }
 
 /// The product's table is the chart's reading: the same paths, each rendered the same ways.
+#[cfg(feature = "tools")]
 #[test]
 fn the_table_is_the_real_charts_reading() {
     let chart = read_chart(&real_chart());
@@ -108,6 +111,7 @@ fn lists_are_the_toyaml_paths_with_a_list_default() {
 /// The script itself, on a chart of each construct it reads: map keys and values of a range,
 /// list items, `with`, helpers called and not, `tpl`, `quote`, `toYaml`, `b64enc`, `set`,
 /// NOTES.txt.
+#[cfg(feature = "tools")]
 #[test]
 fn the_script_reads_each_template_construct() {
     let dir = tempfile::tempdir().unwrap();
@@ -395,6 +399,7 @@ fn keeps_text(renders: &[Render]) -> bool {
 /// probe placed there is found in the output (the position is reached), and a hostile one
 /// comes out as the same text (kubectl's reading) exactly when the table says no use writes it
 /// bare or through `tpl`.
+#[cfg(feature = "tools")]
 #[test]
 fn real_renders_agree_with_the_table_on_every_written_position() {
     let home = tempfile::tempdir().unwrap();
@@ -466,6 +471,7 @@ fn real_renders_agree_with_the_table_on_every_written_position() {
 /// values) and reaches both Deployments as the string `on`, with real Helm 3 and 4 and the real
 /// chart, read by kubectl; so do a quoted label value and an environment value full of YAML
 /// syntax.
+#[cfg(feature = "tools")]
 #[test]
 fn values_the_chart_quotes_reach_the_pods_as_written() {
     let spec = fixture("specs/valid/helm-values-quoted-by-the-chart.yaml");
@@ -519,6 +525,7 @@ fn values_the_chart_quotes_reach_the_pods_as_written() {
 /// `kind: "{{ print \"Pod\" }}"` and a Helm hook Pod from a templated `helm.sh/hook` key, while
 /// the checks before Helm, which read the text before templating, see neither. `check` and
 /// `values` refuse the spec, naming the key.
+#[cfg(feature = "tools")]
 #[test]
 fn templated_extra_objects_would_become_hook_pods() {
     let attack = "- apiVersion: v1\n  kind: \"{{ print \\\"Pod\\\" }}\"\n  metadata: {name: sneaky}\n  spec: {containers: [{name: c, image: busybox, securityContext: {privileged: true}}]}\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: hook\n    annotations: {'{{ print \"helm.sh/hook\" }}': pre-install}\n  spec: {containers: [{name: c, image: busybox}]}\n";

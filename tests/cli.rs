@@ -1,6 +1,8 @@
 //! The command line as helm and kubectl users expect it: each subcommand takes only its own
 //! flags, `-o` is a format, files go through `--output-file`, dry runs are passed on, and
 //! nonsense is refused. Formats are judged against kubectl's reading of the YAML form.
+// Without `tools`, the helpers of the tool-driven tests below are unused.
+#![cfg_attr(not(feature = "tools"), allow(dead_code, unused_imports))]
 
 mod common;
 use assert_cmd::Command;
@@ -65,6 +67,7 @@ fn uninstall_dry_run_is_passed_to_helm_never_dropped() {
 
 /// The real helms know `helm uninstall --dry-run`: against an unreachable API server they fail
 /// on the connection, not on the flag.
+#[cfg(feature = "tools")]
 #[test]
 fn real_helm_accepts_uninstall_dry_run() {
     for helm in [helm3(), helm4()] {
@@ -154,6 +157,7 @@ fn dash_o_is_a_format_and_a_file_name_there_is_a_usage_error_naming_output_file(
 }
 
 /// `-o json` is Go's reading of the YAML form: kubectl reads the YAML, and its JSON equals ours.
+#[cfg(feature = "tools")]
 #[test]
 fn json_output_is_what_kubectl_reads_from_the_yaml() {
     let f = example();
@@ -212,6 +216,7 @@ fn report_formats_parse_as_json() {
 
 /// Post-render flags before a subcommand would apply to nothing: a usage error naming where
 /// they go, never a run without them. Without a subcommand they still configure post-render.
+#[cfg(feature = "tools")]
 #[test]
 fn profile_flags_before_a_subcommand_are_refused() {
     let f = example();
@@ -510,6 +515,7 @@ fn with_closed_stdout(
 /// on outputs over 1 MiB, and a stdout whose reader is gone before the first write): no
 /// "Broken pipe", the command's own exit code. Commands whose output records a change keep
 /// reporting a closed stdout (exit 1, naming stdout).
+#[cfg(feature = "tools")]
 #[test]
 fn a_closed_stdout_ends_data_commands_quietly() {
     let home = tempfile::tempdir().unwrap();
@@ -630,5 +636,26 @@ fn a_closed_stdout_ends_data_commands_quietly() {
         out.stderr.is_empty(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The command table of docs/commands.md is clap's: a flag, subcommand or exit code added,
+/// renamed or removed without the table following fails here. `LP_UPDATE_DOCS=1` writes the
+/// table into the document instead (the prose around it stays as written).
+#[test]
+fn the_command_table_in_the_docs_is_clap_s() {
+    use locust_planton::cli::reference::{command_table, with_table};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/commands.md");
+    let document = std::fs::read_to_string(&path).unwrap();
+    let table = command_table();
+    let expected = with_table(&document, &table)
+        .expect("docs/commands.md has the generated table's begin and end markers, in order");
+    if std::env::var_os("LP_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &expected).unwrap();
+        return;
+    }
+    assert!(
+        document == expected,
+        "docs/commands.md's command table differs from clap's; run `LP_UPDATE_DOCS=1 cargo test --test cli` and commit. The table:\n{table}"
     );
 }

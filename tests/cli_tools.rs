@@ -1,5 +1,7 @@
 //! The commands that meet users in their shells: completion (sourced into a real bash and
 //! asked to complete), man pages (rendered by groff), `--version` and `version -o json`.
+// Without `tools`, the helpers of the tool-driven tests below are unused.
+#![cfg_attr(not(feature = "tools"), allow(dead_code, unused_imports))]
 
 mod common;
 use assert_cmd::Command;
@@ -209,6 +211,7 @@ fn run_printed(
 /// line and a helm line naming the plugin; both run as printed (real Helm 4, a plugins folder
 /// of the test's own) and helm's output reads (kubectl) exactly as `template`'s. Once the plugin
 /// is installed, only the helm line. Post-renderer flags ride along as `--post-renderer-args`.
+#[cfg(feature = "tools")]
 #[test]
 fn print_command_on_helm4_prints_lines_that_run() {
     let home = tempfile::tempdir().unwrap();

@@ -3,6 +3,7 @@
 //! Deployments get ReplicaSets and pods, pods get a node and become Ready (kwok: no container
 //! runs), Services get endpoints and the garbage collector deletes what a release owned. Each
 //! journey runs on Helm 3 and Helm 4, in namespaces of its own.
+#![cfg(feature = "tools")]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! `template`, `install`, `uninstall`, `chart` with real Helm 3 and Helm 4. No cluster runs
 //! here: install is tested through its exact command line and against an unreachable API server.
+// Without `tools`, the helpers of the tool-driven tests below are unused.
+#![cfg_attr(not(feature = "tools"), allow(dead_code, unused_imports))]
 
 mod common;
 #[path = "common/restricted.rs"]
@@ -50,6 +52,7 @@ fn template_ok(
     (String::from_utf8(out.stdout).unwrap(), stderr)
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn template_renders_a_hardened_deployment_with_helm3_and_helm4() {
     for helm in [helm3(), helm4()] {
@@ -90,6 +93,7 @@ fn template_renders_a_hardened_deployment_with_helm3_and_helm4() {
     }
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn template_passes_post_render_flags_on_both_helms() {
     for helm in [helm3(), helm4()] {
@@ -136,6 +140,7 @@ fn template_passes_post_render_flags_on_both_helms() {
     }
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn print_command_shows_the_exact_helm_line() {
     let home = tempfile::tempdir().unwrap();
@@ -207,6 +212,7 @@ fn print_command_shows_the_exact_helm_line() {
     );
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn helm_failures_pass_its_stderr_through_with_exit_4() {
     let home = tempfile::tempdir().unwrap();
@@ -294,6 +300,7 @@ fn template_with_chart(
 
 /// The lock's content digest is what the real chart's files give: read here file by file from
 /// the folder, and from the archives real Helm 3 and Helm 4 package of it.
+#[cfg(feature = "tools")]
 #[test]
 fn the_pinned_content_is_the_real_charts() {
     use locust_planton::helm::content::ChartContent;
@@ -337,6 +344,7 @@ fn the_pinned_content_is_the_real_charts() {
 /// Archives of the real chart with unchanged files in other bytes (Helm 3's and Helm 4's
 /// `helm package`, other mtimes, order, owners, modes, folder name and gzip level) are all
 /// used; one with a changed template is refused, naming it and saying what to do.
+#[cfg(feature = "tools")]
 #[test]
 fn repackaged_real_charts_are_accepted_and_a_changed_one_refused() {
     let home = tempfile::tempdir().unwrap();
@@ -407,6 +415,7 @@ fn repackaged_real_charts_are_accepted_and_a_changed_one_refused() {
 /// `--chart DIR` is content-checked as Helm reads the folder: the real chart passes silently
 /// (an ignored file, per its `.helmignore`, does not count); a changed copy renders with a
 /// warning naming the file, and is refused under `--strict-chart`.
+#[cfg(feature = "tools")]
 #[test]
 fn a_chart_folder_is_content_checked() {
     let home = tempfile::tempdir().unwrap();
@@ -445,6 +454,7 @@ fn a_chart_folder_is_content_checked() {
     );
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn pulled_charts_are_content_checked_before_use() {
     // A classic chart repository on loopback, serving locust 0.35.0 with one template changed.
@@ -510,6 +520,7 @@ fn pulled_charts_are_content_checked_before_use() {
     );
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn value_from_namespace_needs_a_flag() {
     let home = tempfile::tempdir().unwrap();
@@ -578,6 +589,7 @@ fn chart_prints_the_lock() {
     assert_eq!(v["verifiedVersions"], serde_json::json!(["0.35.0"]));
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn helm_is_found_on_path_or_through_helm_env() {
     let home = tempfile::tempdir().unwrap();
@@ -616,6 +628,7 @@ fn helm_is_found_on_path_or_through_helm_env() {
 
 /// Helm 3 prints chart hooks without ever sending them to the post-renderer: `template` checks
 /// helm's complete output and refuses an unhardened hook pod; Helm 4 post-renders hooks.
+#[cfg(feature = "tools")]
 #[test]
 fn template_refuses_unhardened_hooks_on_helm3() {
     let dir = tempfile::tempdir().unwrap();
@@ -690,6 +703,7 @@ fn namespace_spec(dir: &std::path::Path, helm_values: &str) -> std::path::PathBu
 /// The namespace the spec creates carries Pod Security Admission labels at the strictest level
 /// the opt-outs allow; the printed kubectl step is exact, and its manifest is valid to kubectl
 /// and to the strict schema.
+#[cfg(feature = "tools")]
 #[test]
 fn created_namespaces_enforce_pod_security_at_the_level_opt_outs_allow() {
     let dir = tempfile::tempdir().unwrap();
@@ -763,6 +777,7 @@ fn created_namespaces_enforce_pod_security_at_the_level_opt_outs_allow() {
 /// `install` applies the labelled namespace through kubectl before helm runs: a recording
 /// stand-in kubectl (no cluster here) shows the exact arguments and manifest; real kubectl
 /// against an unreachable API server stops the install before helm.
+#[cfg(feature = "tools")]
 #[test]
 fn install_applies_the_labelled_namespace_before_helm() {
     let dir = tempfile::tempdir().unwrap();
@@ -831,6 +846,7 @@ fn install_applies_the_labelled_namespace_before_helm() {
 
 /// `template -o json` is the same objects as the YAML, as kubectl reads them (a `v1` `List`),
 /// and `--output-file` writes exactly what stdout would have carried.
+#[cfg(feature = "tools")]
 #[test]
 fn template_json_and_output_file_on_both_helms() {
     for helm in [helm3(), helm4()] {
@@ -923,6 +939,7 @@ fn take_log(log: &Path) -> Vec<String> {
 /// `helm version` runs once per helm binary: the second `template` reads the version from the
 /// cache; touching the binary (a new mtime) probes it again; a corrupt cache is probed over and
 /// rewritten; an unusable cache folder only means probing every time.
+#[cfg(feature = "tools")]
 #[test]
 fn the_helm_version_probe_is_cached_per_binary() {
     let home = tempfile::tempdir().unwrap();
@@ -990,6 +1007,7 @@ fn the_helm_version_probe_is_cached_per_binary() {
 
 /// A failed pull (here: helm's DNS error, offline) keeps helm's message and exit 4, and adds
 /// how to work offline.
+#[cfg(feature = "tools")]
 #[test]
 fn a_failed_pull_says_how_to_work_offline() {
     let home = tempfile::tempdir().unwrap();
@@ -1057,6 +1075,7 @@ fn a_failed_pull_says_how_to_work_offline() {
 /// `template` post-renders helm's output itself; what it prints is what helm prints with this
 /// binary as its post-renderer (Helm 3: the path; Helm 4: the repository's plugin), object for
 /// object as kubectl reads them, for every example and both profiles.
+#[cfg(feature = "tools")]
 #[test]
 fn template_equals_helm_running_the_post_renderer() {
     for helm in [helm3(), helm4()] {
@@ -1175,6 +1194,7 @@ fn install_stand_ins(dir: &Path, dry_run_json: &str) -> (PathBuf, PathBuf, PathB
 /// and `tpl`) stops it with exit 1 naming the hook, before the namespace is applied and before
 /// the real call; a clean dry run is followed by the namespace and the real call, in that
 /// order, with exactly the same arguments. Recorded with stand-ins for helm and kubectl.
+#[cfg(feature = "tools")]
 #[test]
 fn install_on_helm3_judges_a_server_dry_run_first() {
     let manifest = "---\n# Source: locust/templates/master-service.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\ndata:\n  a: b\n";
@@ -1246,6 +1266,7 @@ fn install_on_helm3_judges_a_server_dry_run_first() {
 
 /// The release `helm … --output json` prints is read as helm's output: a dry run whose output is
 /// not a release stops the install, saying so; Helm 4 runs no dry run (it post-renders hooks).
+#[cfg(feature = "tools")]
 #[test]
 fn install_refuses_a_dry_run_that_is_not_a_release_and_helm4_runs_none() {
     let dir = tempfile::tempdir().unwrap();
@@ -1305,6 +1326,7 @@ fn install_refuses_a_dry_run_that_is_not_a_release_and_helm4_runs_none() {
 /// The test chart is a chart of its own (`locust-mini` 0.1.0): `template` says it is not the
 /// pinned chart (refused under `--strict-chart`), and the post-renderer's version check says
 /// nothing about its `helm.sh/chart: locust-mini-0.1.0` label.
+#[cfg(feature = "tools")]
 #[test]
 fn the_test_chart_is_reported_as_another_chart() {
     let home = tempfile::tempdir().unwrap();
@@ -1336,6 +1358,7 @@ fn the_test_chart_is_reported_as_another_chart() {
 /// The post-renderer's check that a stream comes from a verified version of the chart, on live
 /// renders of the real chart by Helm 3 and Helm 4: the real chart passes `--strict-chart`; the
 /// same chart labelled 0.36.0 warns, naming it, and fails under `--strict-chart`.
+#[cfg(feature = "tools")]
 #[test]
 fn the_chart_check_reads_renders_of_the_real_chart() {
     let home = tempfile::tempdir().unwrap();
@@ -1397,6 +1420,7 @@ fn the_chart_check_reads_renders_of_the_real_chart() {
 /// Every image of every container `template` renders from the real chart (Locust, the pip
 /// step, the exporter) comes from the `--image-registry` mirror (or
 /// `$LOCUST_PLANTON_IMAGE_REGISTRY`); `values` writes the same images.
+#[cfg(feature = "tools")]
 #[test]
 fn every_image_comes_from_the_image_mirror() {
     let home = tempfile::tempdir().unwrap();

@@ -2,6 +2,7 @@
 //! `LP_YLS`), driven over LSP by tests/editor/yls.py, reads each file's
 //! `# yaml-language-server: $schema=…` line (a relative path) and validates and completes
 //! with the committed schema.
+#![cfg(feature = "tools")]
 
 mod common;
 use assert_cmd::Command;

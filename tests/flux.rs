@@ -5,6 +5,8 @@
 //! in a namespace of its own and applies the output server-side, as Flux's kustomize-controller
 //! does.
 
+#![cfg(feature = "tools")]
+
 mod common;
 #[path = "common/restricted.rs"]
 mod restricted;

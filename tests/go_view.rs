@@ -8,6 +8,8 @@
 //! - every field the post-renderer does not own reads the same to kubectl in input and output;
 //! - a refusal names the field, and nothing is printed (checked through the binary too);
 //! - a document without pod specs comes out byte for byte, whatever it holds.
+// Without `tools`, the helpers of the tool-driven tests below are unused.
+#![cfg_attr(not(feature = "tools"), allow(dead_code, unused_imports))]
 
 mod common;
 
@@ -543,6 +545,7 @@ fn judge(case: &Case) -> Vec<String> {
     problems
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn bypass_corpus_through_the_differential_harness() {
     let cases = corpus();
@@ -590,6 +593,7 @@ fn refusals_print_nothing_and_name_the_document() {
     );
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn knative_pods_get_container_level_settings_only() {
     let out = post_render(&in_kind("KnativeService", OK_POD), &Options::default())
@@ -613,6 +617,7 @@ fn knative_pods_get_container_level_settings_only() {
     assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault");
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn rewritten_documents_keep_go_reading_of_tags_and_merges() {
     // A pod with tags and merge keys that the hardener rewrites: every value keeps Go's reading
@@ -760,6 +765,7 @@ mod generated {
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+        #[cfg(feature = "tools")]
         #[test]
         fn generated_pods_never_come_out_weaker(
             pod in pod_strategy(),

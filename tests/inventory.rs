@@ -6,6 +6,7 @@
 //! `items` in any kind, lists inside lists, JSON documents) at top level, inside a List and in a
 //! list inside a List, plus controls that must pass; `extraObjects` carries them through the real
 //! chart with real Helm 3 and Helm 4.
+#![cfg(feature = "tools")]
 
 mod common;
 

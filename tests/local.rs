@@ -1,5 +1,7 @@
 //! `local` with real Locust (from the test venv) against a tiny HTTP server on 127.0.0.1.
 //! Load is bounded: a few users, a constant wait, a run time of seconds.
+// Without `tools`, the helpers of the tool-driven tests below are unused.
+#![cfg_attr(not(feature = "tools"), allow(dead_code, unused_imports))]
 
 mod common;
 use common::*;
@@ -181,6 +183,7 @@ fn request_count(csv_prefix: &std::path::Path) -> u64 {
     agg.split(',').nth(2).unwrap().parse().unwrap()
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn headless_run_with_lib_and_pip_package_passes_against_good_paths() {
     let port = target();
@@ -231,6 +234,7 @@ fn headless_run_with_lib_and_pip_package_passes_against_good_paths() {
     );
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn headless_run_exits_1_when_requests_fail() {
     let port = target();
@@ -254,6 +258,7 @@ fn headless_run_exits_1_when_requests_fail() {
     assert!(leftovers(r.ports.0).is_empty());
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn a_script_syntax_error_fails_fast_and_leaves_nothing_behind() {
     let port = target();
@@ -278,6 +283,7 @@ fn a_script_syntax_error_fails_fast_and_leaves_nothing_behind() {
 // Stopping (Ctrl-C, SIGTERM, SIGHUP, SIGKILL, a closed stdout) at every phase:
 // tests/local_sandbox.rs, on the process tree.
 
+#[cfg(feature = "tools")]
 #[test]
 fn missing_locust_says_how_to_get_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -320,6 +326,7 @@ fn missing_locust_says_how_to_get_it() {
 }
 
 /// `spec.loadTest.run`: the pods' own headless flags and the result wrapper, with real Locust.
+#[cfg(feature = "tools")]
 #[test]
 fn spec_headless_run_reports_through_the_wrapper() {
     let port = target();
@@ -385,6 +392,7 @@ fn headless(seconds: &str) -> Vec<&str> {
     ]
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn the_sandbox_runs_the_pods_as_the_cluster_would() {
     let port = target();
@@ -424,6 +432,7 @@ fn the_sandbox_runs_the_pods_as_the_cluster_would() {
     }
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn a_write_outside_the_pod_volumes_fails_naming_path_and_setting() {
     let port = target();
@@ -564,6 +573,7 @@ fn example_with_lib_and_pip(text: &str) -> String {
     out
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn every_example_runs_headless_in_the_sandbox_with_lib_and_pip() {
     let port = target();
@@ -627,6 +637,7 @@ fn master_port_of(stderr: &str) -> u16 {
         .unwrap()
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn two_runs_at_once_on_default_ports_both_pass() {
     let port = target();
@@ -676,6 +687,7 @@ fn two_runs_at_once_on_default_ports_both_pass() {
     }
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn a_taken_default_web_port_moves_and_a_chosen_one_fails() {
     let port = target();
@@ -767,6 +779,7 @@ fn a_taken_default_web_port_moves_and_a_chosen_one_fails() {
 /// `--install-locust` installs the spec's Locust (from PyPI, cached per version under
 /// `$XDG_CACHE_HOME`, kept in the target directory so reruns reuse it) and runs it; the test
 /// venv's 2.32.2 is named as differing.
+#[cfg(feature = "tools")]
 #[test]
 fn install_locust_runs_the_version_the_spec_asks_for() {
     let port = target();
@@ -832,6 +845,7 @@ fn install_locust_runs_the_version_the_spec_asks_for() {
     );
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn a_custom_image_says_its_locust_is_unknown() {
     let port = target();
@@ -853,6 +867,7 @@ fn a_custom_image_says_its_locust_is_unknown() {
 
 /// Without bwrap on PATH: `auto` warns once and runs unsandboxed (the invoking user, re-rooted
 /// paths); `required` refuses before starting anything.
+#[cfg(feature = "tools")]
 #[test]
 fn without_bubblewrap_auto_warns_once_and_required_refuses() {
     let port = target();
@@ -895,6 +910,7 @@ fn without_bubblewrap_auto_warns_once_and_required_refuses() {
 
 /// The sandbox takes the UID from the rendered pod, not a constant: a `helmValues` override of
 /// the container's `runAsUser` is what the processes see.
+#[cfg(feature = "tools")]
 #[test]
 fn the_sandbox_follows_the_pods_run_as_user() {
     let port = target();
@@ -1064,6 +1080,7 @@ fn check_results(dir: &std::path::Path) -> (serde_json::Value, Vec<(String, Opti
     (summary, cases)
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn thresholds_met_pass_and_leave_every_result() {
     let port = http_target();
@@ -1105,6 +1122,7 @@ fn thresholds_met_pass_and_leave_every_result() {
     );
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn a_missed_threshold_fails_the_run_and_is_named() {
     let port = http_target();
@@ -1145,6 +1163,7 @@ fn a_missed_threshold_fails_the_run_and_is_named() {
     );
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn a_command_line_headless_run_leaves_results_in_a_new_folder_here() {
     let port = http_target();
@@ -1220,6 +1239,7 @@ fn installed_version(python: &std::path::Path, name: &str) -> String {
 /// installs against the distributions of the Python that runs Locust as constraints: it fails,
 /// with pip's message naming werkzeug, and Locust never starts. (The wheel installs fine
 /// without the constraints: the failure is the constraint's.)
+#[cfg(feature = "tools")]
 #[test]
 fn a_pip_package_replacing_a_locust_dependency_fails_at_install_naming_it() {
     let port = target();
@@ -1322,6 +1342,7 @@ fn image_venv(wheels: &std::path::Path) -> (std::path::PathBuf, tempfile::TempDi
 /// `spec.loadTest.pipLiftPins`: the "image" has lpcheck 1.0; the spec asks for lpcheck 2.0. As
 /// a constraint, 1.0 fails the pip step naming lpcheck; with its pin lifted (warned about by
 /// `check` and `local`), pip installs 2.0 and master and workers import it from the pip target.
+#[cfg(feature = "tools")]
 #[test]
 fn a_lifted_pin_lets_pip_upgrade_an_installed_distribution_and_warns() {
     let port = target();
@@ -1425,6 +1446,7 @@ fn a_lifted_pin_lets_pip_upgrade_an_installed_distribution_and_warns() {
 /// anywhere, each requirement its own argument, the lifted pins as `--lift`. The script, run as
 /// the pod runs it, writes the Python's installed distributions (less the lifted ones) as
 /// `name==version` constraints, the same on every run.
+#[cfg(feature = "tools")]
 #[test]
 fn the_pip_init_container_is_python_without_a_shell() {
     let dir = tempfile::tempdir().unwrap();
@@ -1562,6 +1584,7 @@ fn spec_with_helm_values(port: u16, extra: &str) -> String {
 /// Pod paths with `..` would make `local` write outside its temporary folder: `check` warns at
 /// the helmValues key (the cluster resolves them below `/`), `local` refuses them naming the
 /// chart value and that key, sandboxed or not, before anything runs or is written.
+#[cfg(feature = "tools")]
 #[test]
 fn pod_paths_climbing_out_are_refused_naming_the_field() {
     let port = target();
@@ -1626,6 +1649,7 @@ fn spec_with_user_commands(port: u16) -> String {
 
 /// `local` runs only what locust-planton generated; a command the spec set is refused, named by
 /// its chart value and the helmValues key, before anything runs.
+#[cfg(feature = "tools")]
 #[test]
 fn a_command_the_spec_set_is_refused_naming_the_field() {
     let port = target();
@@ -1661,6 +1685,7 @@ fn a_command_the_spec_set_is_refused_naming_the_field() {
 
 /// `--allow-commands` runs what the spec set, printing each command (as it runs here) on stderr
 /// before it runs: both streams go to one file, in order.
+#[cfg(feature = "tools")]
 #[test]
 fn allow_commands_runs_them_and_prints_each_first() {
     let port = target();

@@ -3,6 +3,8 @@
 //! name on PATH, a base interpreter under a home directory), what a hostile locustfile can
 //! reach (nothing of the invoking user's), and how a run stops (every process of it ended, the
 //! exit code of the signal), checked on the process tree, not on names.
+// Without `tools`, the helpers of the tool-driven tests below are unused.
+#![cfg_attr(not(feature = "tools"), allow(dead_code, unused_imports))]
 
 mod common;
 use common::*;
@@ -102,6 +104,7 @@ fn passed(r: &Run) {
     assert!(result[0].contains("\"exitCode\": 0"), "{}", result[0]);
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn an_activated_venv_runs_with_a_bare_python3() {
     let port = http_target();
@@ -127,6 +130,7 @@ fn an_activated_venv_runs_with_a_bare_python3() {
     assert!(r.stderr.contains(&expected), "{}", r.stderr);
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn python_names_are_looked_up_on_the_host_path() {
     let port = http_target();
@@ -214,6 +218,7 @@ fn chown_chmod(path: &Path, uid: u32, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn a_venv_whose_base_python_lives_in_a_private_home_directory() {
     let port = http_target();
@@ -285,6 +290,7 @@ attempt("daemon", lambda: subprocess.Popen(["sleep", "DAEMON"], start_new_sessio
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).pid)
 "#;
 
+#[cfg(feature = "tools")]
 #[test]
 fn a_hostile_locustfile_reaches_nothing_of_the_invoking_user() {
     let port = http_target();
@@ -559,6 +565,7 @@ fn stopped_line(signal: &str) -> String {
     format!("locust-planton: stopped by {signal}: every process of the run has ended\n")
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn a_signal_during_the_pip_step_ends_it_and_no_test_runs() {
     let port = http_target();
@@ -647,6 +654,7 @@ fn a_signal_during_install_locust_ends_pip() {
     }
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn a_signal_during_a_headless_run_ends_every_process() {
     let port = http_target();
@@ -680,6 +688,7 @@ fn a_signal_during_a_headless_run_ends_every_process() {
     }
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn the_web_ui_stops_with_0_on_ctrl_c_and_128_plus_the_signal_otherwise() {
     let port = http_target();
@@ -703,6 +712,7 @@ fn the_web_ui_stops_with_0_on_ctrl_c_and_128_plus_the_signal_otherwise() {
     }
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn the_web_ui_is_published_on_this_machines_loopback() {
     let port = http_target();
@@ -754,6 +764,7 @@ fn the_web_ui_is_published_on_this_machines_loopback() {
 /// docs/local.md's first example as written (its run time shortened), against the target it
 /// names: `examples/target.py` answers the example's GETs and POSTs, the pip step installs
 /// faker from the package index through the run's network, every request passes.
+#[cfg(feature = "tools")]
 #[test]
 fn the_docs_example_runs_as_written() {
     let port = free_port();
@@ -810,6 +821,7 @@ fn the_docs_example_runs_as_written() {
 
 /// Without pasta, `--sandbox required` refuses before anything runs and `auto` says once that
 /// the pods share this machine's network (and the run still passes, sandboxed otherwise).
+#[cfg(feature = "tools")]
 #[test]
 fn without_pasta_auto_warns_once_and_required_refuses() {
     let port = http_target();

@@ -4,6 +4,8 @@
 //! directory in the test (dev) profile, and the same checks tests/postrender.rs runs with the real
 //! binary (`judge_recorded_outputs`, `judge_test_chart_render`) must now fail, on Kubernetes'
 //! Pod Security findings. A build without debug assertions refuses the features.
+// Without `tools`, the helpers of the tool-driven tests below are unused.
+#![cfg_attr(not(feature = "tools"), allow(dead_code, unused_imports))]
 
 mod common;
 
@@ -43,6 +45,7 @@ fn mutant(feature: &str) -> PathBuf {
     target_root().join(feature).join("debug/locust-planton")
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn without_the_seccomp_rule_every_recorded_output_fails_the_judge() {
     let binary = mutant("mutant-skip-seccomp");
@@ -65,6 +68,7 @@ fn without_the_seccomp_rule_every_recorded_output_fails_the_judge() {
     assert!(found.iter().all(only_seccomp), "{}", found.join("\n"));
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn without_statefulsets_the_test_chart_render_fails_the_judge() {
     let binary = mutant("mutant-skip-statefulset");

@@ -3,6 +3,7 @@
 //! templates where Kubernetes keeps them (workloads, CronJobs, List items, custom resources);
 //! read field names case-sensitively as the API server does; and list the objects Kubernetes
 //! would create from streams with odd separators and `items` lists exactly as kubectl does.
+#![cfg(feature = "tools")]
 
 mod common;
 

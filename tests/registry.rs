@@ -2,6 +2,7 @@
 //! on loopback (`eval "$(scripts/registry.sh up)"` sets LP_REGISTRY). Charts are pushed with
 //! real `helm push`; `template` and `install --print-command` pull them through
 //! `--chart-repo oci://$LP_REGISTRY/…` (or `$LOCUST_PLANTON_CHART_REPO`) with Helm 3 and Helm 4.
+#![cfg(feature = "tools")]
 
 mod common;
 

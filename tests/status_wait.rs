@@ -2,6 +2,8 @@
 //! labelled recordings: no cluster runs here), replayed by a stand-in kubectl that also logs the
 //! exact arguments it was called with. `report`'s `kubectl exec` is played by running the very
 //! script it sends with real Python on a results folder a real `local` run wrote.
+// Without `tools`, the helpers of the tool-driven tests below are unused.
+#![cfg_attr(not(feature = "tools"), allow(dead_code, unused_imports))]
 
 mod common;
 use assert_cmd::Command;
@@ -79,6 +81,7 @@ const WORKER_CALL: &str = "--context perf --namespace perf-ci get pods -l app.ku
 const LOGS_CALL: &str =
     "--context perf --namespace perf-ci logs ci-run-master-5c7b9 -c locust --tail=500";
 
+#[cfg(feature = "tools")]
 #[test]
 fn recordings_are_valid_pods() {
     let dir = tempfile::tempdir().unwrap();
@@ -425,6 +428,7 @@ fn real_results(dir: &Path) -> PathBuf {
     results
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn report_copies_the_current_runs_results_from_the_master_pod() {
     let dir = tempfile::tempdir().unwrap();
@@ -516,6 +520,7 @@ fn report_copies_the_current_runs_results_from_the_master_pod() {
     );
 }
 
+#[cfg(feature = "tools")]
 #[test]
 fn report_refuses_results_of_another_run_and_unfinished_runs() {
     let dir = tempfile::tempdir().unwrap();

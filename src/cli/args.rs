@@ -2,10 +2,26 @@
 //! is a usage error (exit 2), never silently dropped. Shared groups are flattened where the
 //! meaning is the same (`-f`, the post-renderer's profile, the cluster flags).
 
-use crate::commands::{ManifestFormat, ReportFormat};
+pub use crate::commands::deploy::{
+    InstallArgs, ReleaseArgs, RenderArgs, TemplateArgs, UninstallArgs,
+};
+pub use crate::commands::ops::{ReportRunArgs, RunTarget, StatusArgs, WaitArgs};
+use crate::commands::output::{manifest_format, report_format};
+pub use crate::commands::post_render::ProfileArgs;
+pub use crate::commands::{ContextArg, FileOut, ImageMirror, SpecFile};
+use crate::commands::{ManifestFormat, ReportFormat, exit};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub const EXIT_CODES: &str = "Exit codes: 0 ok, 1 invalid input or failure, 2 usage error, 3 timeout, 4 helm/kubectl failed.";
+/// `plugin`'s exit codes, the same for `plugin install` and `plugin uninstall`.
+const PLUGIN_EXIT: &[(u8, &str)] = &[
+    (exit::OK, ""),
+    (
+        exit::FAILED,
+        "refused or failed (the plugins folder is left as it was)",
+    ),
+    (exit::USAGE, "usage"),
+    (exit::TOOL_FAILED, "helm failed"),
+];
 
 #[derive(Parser)]
 #[command(
@@ -15,13 +31,15 @@ pub const EXIT_CODES: &str = "Exit codes: 0 ok, 1 invalid input or failure, 2 us
     long_about = "Run Locust load tests on Kubernetes from one Project Planton LocustKubernetes manifest.\n\n\
                   Turns the manifest into values for the DeliveryHero `locust` Helm chart, creates the\n\
                   script ConfigMaps itself, and hardens what Helm renders as a post-renderer.",
-    after_help = "Examples:\n  \
+    after_help = exit::help(
+        "Examples:\n  \
         locust-planton check -f examples/checkout.yaml\n  \
         locust-planton values -f examples/checkout.yaml --output-file values.yaml\n  \
         helm install checkout-load oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 -f values.yaml --post-renderer locust-planton\n\n\
         -o/--output picks a format (yaml|json for manifests and values, text|json for reports);\n\
-        --output-file writes a file (atomically). Progress goes to stderr; --quiet silences it.\n\
-        Exit codes: 0 ok, 1 invalid input or failure, 2 usage error, 3 timeout, 4 helm/kubectl failed."
+        --output-file writes a file (atomically). Progress goes to stderr; --quiet silences it.",
+        exit::CODES,
+    )
 )]
 pub struct Cli {
     /// Without a subcommand and with stdin not a terminal, locust-planton post-renders (so
@@ -41,108 +59,136 @@ pub struct Cli {
 pub enum Command {
     /// Validate a manifest and list every problem.   e.g. locust-planton check -f test.yaml
     #[command(
-        after_help = "Examples:\n  locust-planton check -f examples/checkout.yaml\n  locust-planton check -f - -o json < test.yaml\n\n\
+        after_help = exit::help(
+            "Examples:\n  locust-planton check -f examples/checkout.yaml\n  locust-planton check -f - -o json < test.yaml\n\n\
         Prints `FILE:LINE:COL: field.path: message` per problem (warnings say `warning:`), YAML syntax\n\
         errors as `FILE:LINE:COL: invalid YAML: ...`; a valid manifest ends with `FILE: valid` (or\n\
-        `FILE: valid, N warnings`) on stderr (`<stdin>` for -f -; not with -q).\n\
-        Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage error."
+        `FILE: valid, N warnings`) on stderr (`<stdin>` for -f -; not with -q).",
+            &[(exit::OK, "valid (warnings allowed)"), (exit::FAILED, "invalid"), (exit::USAGE, "usage error")],
+        )
     )]
     Check(CheckArgs),
     /// Chart values for a manifest.   e.g. locust-planton values -f test.yaml --output-file values.yaml
     #[command(
-        after_help = "Examples:\n  locust-planton values -f examples/checkout.yaml\n  locust-planton values -f examples/checkout.yaml --output-file values.yaml\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton values -f examples/checkout.yaml\n  locust-planton values -f examples/checkout.yaml --output-file values.yaml\n  \
         locust-planton values -f examples/checkout.yaml -o json | jq .master\n\n\
         The values embed the script ConfigMaps (extraObjects), so the release owns them.\n\
-        Nothing is written unless the whole output is valid. Exit codes: 0 ok, 1 invalid, 2 usage."
+        Nothing is written unless the whole output is valid.",
+            &[(exit::OK, "ok"), (exit::FAILED, "invalid"), (exit::USAGE, "usage")],
+        )
     )]
     Values(ValuesArgs),
     /// Every problem the post-renderer would find in a rendered stream, at once.   e.g. helm template x chart | locust-planton lint
     #[command(
-        after_help = "Examples:\n  helm template prom prometheus-community/prometheus | locust-planton lint\n  \
+        after_help = exit::help(
+            "Examples:\n  helm template prom prometheus-community/prometheus | locust-planton lint\n  \
         locust-planton lint -f manifests.yaml -o json | jq '.[] | select(.optOut) | .optOut'\n\n\
         Prints one line per finding (document, source, object, field, reason, the opt-out that allows it);\n\
         warnings say `warning:` (e.g. a ServiceAccount a RoleBinding binds keeps its token). Writes no manifest.\n\
         -o json: an array of {document, line, column (YAML syntax errors), source, kind, name, namespace, field, rule, message, severity, optOut}.\n\
         Setting every optOut listed (value \"true\") on its object makes post-render pass.\n\
-        Ends with `lint: N objects, M problems` on stderr (N: objects Kubernetes would create, M: findings listed; not with -q).\n\
-        Exit codes: 0 post-render would pass, 1 it would refuse, 2 usage error."
+        Ends with `lint: N objects, M problems` on stderr (N: objects Kubernetes would create, M: findings listed; not with -q).",
+            &[(exit::OK, "post-render would pass"), (exit::FAILED, "it would refuse"), (exit::USAGE, "usage error")],
+        )
     )]
     Lint(LintArgs),
     /// The objects Kubernetes would create from a rendered stream.   e.g. helm template x chart | locust-planton inventory
     #[command(
-        after_help = "Examples:\n  helm template load chart -f values.yaml | locust-planton inventory\n  \
+        after_help = exit::help(
+            "Examples:\n  helm template load chart -f values.yaml | locust-planton inventory\n  \
         locust-planton inventory -f manifests.yaml -o json | jq '.[] | select(.podSpecs != [])'\n\n\
         Prints one `KIND NAMESPACE NAME` line per object (`-`: not set), read as Kubernetes reads the stream:\n\
         split at its separator lines, the items of any list created and the list dropped.\n\
         -o json: an array of {kind, namespace, name, podSpecs} (podSpecs: paths of the pod templates).\n\
         A document Kubernetes would read differently than a plain object (an `items` field in a kind\n\
-        that is not a list, a list inside a list, a kindless list item) is refused, as post-render refuses it.\n\
-        Exit codes: 0 ok, 1 a document cannot be placed, 2 usage error."
+        that is not a list, a list inside a list, a kindless list item) is refused, as post-render refuses it.",
+            &[(exit::OK, "ok"), (exit::FAILED, "a document cannot be placed"), (exit::USAGE, "usage error")],
+        )
     )]
     Inventory(InventoryArgs),
     /// Helm post-renderer: harden and stamp the manifests on stdin.   e.g. helm install x chart --post-renderer locust-planton
     #[command(
-        after_help = "Examples:\n  helm install load oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 -f values.yaml --post-renderer locust-planton   (Helm 3)\n  \
+        after_help = exit::help(
+            "Examples:\n  helm install load oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 -f values.yaml --post-renderer locust-planton   (Helm 3)\n  \
         helm install load ... --post-renderer locust-planton   (Helm 4: the plugin; see docs/post-renderer.md)\n  \
         helm template load chart -f values.yaml | locust-planton post-render --high-uid\n\n\
         Opt out of one rule for one workload with the annotation locust.project-planton.org/allow-<rule>: \"true\".\n\
         On failure: exit 1, nothing on stdout, the reason on stderr and in $LOCUST_PLANTON_LOG\n\
-        (default ~/.local/state/locust-planton/post-render.log), since Helm 4 hides stderr."
+        (default ~/.local/state/locust-planton/post-render.log), since Helm 4 hides stderr.",
+            &[(exit::OK, "ok"), (exit::FAILED, "refused (nothing on stdout)"), (exit::USAGE, "usage error")],
+        )
     )]
     PostRender(ProfileArgs),
     /// Render the whole hardened deployment with helm.   e.g. locust-planton template -f test.yaml
     #[command(
-        after_help = "Examples:\n  locust-planton template -f examples/checkout.yaml > manifests.yaml\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton template -f examples/checkout.yaml > manifests.yaml\n  \
         locust-planton template -f examples/checkout.yaml --chart ./locust-0.35.0.tgz --release demo -n perf\n  \
         locust-planton template -f examples/checkout.yaml -o json | jq '.items[].kind'\n  \
         locust-planton template -f examples/checkout.yaml --print-command\n\n\
         Runs `helm template` with generated values and this binary as post-renderer (Helm 3 or 4).\n\
         Offline: --chart DIR|TGZ (its content is checked against the pinned chart's); a mirror:\n\
-        --chart-repo oci://HOST/PATH (or $LOCUST_PLANTON_CHART_REPO).\n\
-        Exit codes: 0 ok, 1 invalid input or helm missing, 2 usage, 4 helm failed (its stderr is shown)."
+        --chart-repo oci://HOST/PATH (or $LOCUST_PLANTON_CHART_REPO).",
+            &[(exit::OK, "ok"), (exit::FAILED, "invalid input or helm missing"), (exit::USAGE, "usage"), (exit::TOOL_FAILED, "helm failed (its stderr is shown)")],
+        )
     )]
     Template(TemplateArgs),
     /// Install or upgrade the release with helm.   e.g. locust-planton install -f test.yaml --wait
     #[command(
-        after_help = "Examples:\n  locust-planton install -f examples/checkout.yaml --wait --timeout 5m\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton install -f examples/checkout.yaml --wait --timeout 5m\n  \
         locust-planton install -f examples/checkout.yaml --print-command\n  \
         locust-planton install -f examples/checkout.yaml -o json | jq -r .portForwardCommand\n\n\
         Runs `helm upgrade --install` with generated values and this binary as post-renderer, then prints\n\
-        namespace, service, endpoint and port-forward command. --dry-run is helm's --dry-run=client.\n\
-        Exit codes: 0 ok, 1 invalid, 2 usage, 4 helm failed."
+        namespace, service, endpoint and port-forward command. --dry-run is helm's --dry-run=client.",
+            &[(exit::OK, "ok"), (exit::FAILED, "invalid"), (exit::USAGE, "usage"), (exit::TOOL_FAILED, "helm failed")],
+        )
     )]
     Install(InstallArgs),
     /// Uninstall the release (the script ConfigMaps go with it).   e.g. locust-planton uninstall -f test.yaml
     #[command(
-        after_help = "Examples:\n  locust-planton uninstall -f examples/checkout.yaml\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton uninstall -f examples/checkout.yaml\n  \
         locust-planton uninstall -f examples/checkout.yaml --dry-run\n  \
         locust-planton uninstall -f examples/checkout.yaml --print-command\n\n\
-        --dry-run is passed to helm (`helm uninstall --dry-run`): helm only simulates it.\n\
-        Exit codes: 0 ok, 1 invalid, 2 usage, 4 helm failed."
+        --dry-run is passed to helm (`helm uninstall --dry-run`): helm only simulates it.",
+            &[(exit::OK, "ok"), (exit::FAILED, "invalid"), (exit::USAGE, "usage"), (exit::TOOL_FAILED, "helm failed")],
+        )
     )]
     Uninstall(UninstallArgs),
     /// Print the pinned chart (charts-lock/).   e.g. locust-planton chart
-    #[command(after_help = "Examples:\n  locust-planton chart\n  locust-planton chart -o json")]
+    #[command(after_help = exit::help(
+            "Examples:\n  locust-planton chart\n  locust-planton chart -o json",
+            &[(exit::OK, "ok"), (exit::USAGE, "usage error")],
+        ))]
     Chart(ReportArgs),
     /// A helmfile release for the manifest.   e.g. locust-planton helmfile -f test.yaml > helmfile.yaml
     #[command(
-        after_help = "Examples:\n  locust-planton values -f test.yaml --output-file checkout-load.values.yaml\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton values -f test.yaml --output-file checkout-load.values.yaml\n  \
         locust-planton helmfile -f test.yaml --output-file helmfile.yaml && helmfile apply\n  \
         locust-planton helmfile -f test.yaml --exec-values > helmfile.yaml   (values rendered from test.yaml on every run)\n  \
         locust-planton helmfile -f test.yaml --print-exec-values > checkout-load.values.yaml.gotmpl\n\n\
-        postRenderer: locust-planton works on Helm 3 (binary on PATH) and Helm 4 (the plugin)."
+        postRenderer: locust-planton works on Helm 3 (binary on PATH) and Helm 4 (the plugin).",
+            &[(exit::OK, "ok"), (exit::FAILED, "invalid"), (exit::USAGE, "usage error")],
+        )
     )]
     Helmfile(HelmfileArgs),
     /// Flux OCIRepository + HelmRelease with the hardening as kustomize patches.   e.g. locust-planton flux -f test.yaml
     #[command(
-        after_help = "Examples:\n  locust-planton flux -f examples/checkout.yaml --output-file clusters/perf/checkout-load.yaml\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton flux -f examples/checkout.yaml --output-file clusters/perf/checkout-load.yaml\n  \
         locust-planton flux -f examples/checkout.yaml --interval 1h --high-uid\n\n\
-        Flux cannot run a post-renderer binary; the patches do the same, within the limits the output's comment lists."
+        Flux cannot run a post-renderer binary; the patches do the same, within the limits the output's comment lists.",
+            &[(exit::OK, "ok"), (exit::FAILED, "invalid"), (exit::USAGE, "usage error")],
+        )
     )]
     Flux(FluxArgs),
     /// Run the test locally, exactly as the pods would.   e.g. locust-planton local -f test.yaml --headless --users 10
     #[command(
-        after_help = "Examples:\n  locust-planton local -f examples/checkout.yaml --host http://127.0.0.1:8080\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton local -f examples/checkout.yaml --host http://127.0.0.1:8080\n  \
         locust-planton local -f examples/checkout.yaml --workers 2 --headless --users 20 --spawn-rate 5 --run-time 30s\n  \
         locust-planton local -f test.yaml --headless --users 5 --run-time 10s -- --csv results\n\n\
         Writes each pod's ConfigMaps and emptyDirs under a temporary directory, runs the pip init container,\n\
@@ -152,134 +198,144 @@ pub enum Command {
         Default ports (5557, 8089) move to the next free one when taken; a port you pass must be free.\n\
         Needs Python with Locust (`python3 -m locust`); --install-locust makes a cached virtualenv.\n\
         Headless runs leave Locust's HTML report, its CSVs, summary.json and junit.xml in --results-dir\n\
-        (default locust-results/<name>-<UTC time>/) and print a summary; spec.loadTest.run.thresholds decide.\n\
-        Exit code: headless, the run's (1 when requests failed or a threshold was missed); otherwise 0 after Ctrl-C."
+        (default locust-results/<name>-<UTC time>/) and print a summary; spec.loadTest.run.thresholds decide.",
+            &[(exit::OK, "the headless run passed, or the web UI was stopped with Ctrl-C"), (exit::FAILED, "requests failed or a threshold was missed (headless), or invalid input"), (exit::USAGE, "usage error")],
+        )
     )]
     Local(Box<LocalArgs>),
     /// Show the state of a release's test.   e.g. locust-planton status -f test.yaml
     #[command(
-        after_help = "Examples:\n  locust-planton status -f test.yaml\n  locust-planton status checkout-load -n load-tests -o json\n\n\
+        after_help = exit::help(
+            "Examples:\n  locust-planton status -f test.yaml\n  locust-planton status checkout-load -n load-tests -o json\n\n\
         Reads the master Deployment, the master and worker pods and the current master's log through kubectl\n\
         (only the current pod template's master counts: see `wait`). With thresholds, shows each verdict.\n\
-        Phases: Pending, Running, Completed, Failed (with the reason).\n\
-        Exit codes: 0, 1 the release has no objects in the namespace, 4 kubectl failed."
+        Phases: Pending, Running, Completed, Failed (with the reason).",
+            &[(exit::OK, ""), (exit::FAILED, "the release has no objects in the namespace"), (exit::TOOL_FAILED, "kubectl failed")],
+        )
     )]
     Status(StatusArgs),
     /// Wait for a headless run to finish.   e.g. locust-planton wait -f test.yaml --timeout 30m
     #[command(
-        after_help = "Examples:\n  locust-planton install -f ci.yaml --wait && locust-planton wait -f ci.yaml --timeout 20m\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton install -f ci.yaml --wait && locust-planton wait -f ci.yaml --timeout 20m\n  \
         locust-planton wait ci-run -n perf -o json\n\n\
         Shows each poll on stderr (phase, workers, users, requests, failures, req/s). Prints Locust's final\n\
         statistics, the run (master pod, script hash, rerun time) and each threshold's verdict. Only the\n\
-        current run counts: a master pod of an earlier pod template is never read. Exit codes: 0 passed,\n\
-        1 requests failed, a threshold missed, or no such release, 3 timeout or the cluster could not run the\n\
-        test (unschedulable pods, image pull errors, failed pip install: the reason is printed), 4 kubectl failed."
+        current run counts: a master pod of an earlier pod template is never read.",
+            &[(exit::OK, "passed"), (exit::FAILED, "requests failed, a threshold missed, or no such release"), (exit::TIMEOUT, "timeout or the cluster could not run the test (unschedulable pods, image pull errors, failed pip install: the reason is printed)"), (exit::TOOL_FAILED, "kubectl failed")],
+        )
     )]
     Wait(WaitArgs),
     /// Copy a finished run's results from the master pod.   e.g. locust-planton report -f test.yaml --results-dir results
     #[command(
-        after_help = "Examples:\n  locust-planton report -f ci.yaml --results-dir locust-results/ci\n  locust-planton report ci-run -n perf\n\n\
+        after_help = exit::help(
+            "Examples:\n  locust-planton report -f ci.yaml --results-dir locust-results/ci\n  locust-planton report ci-run -n perf\n\n\
         Copies Locust's HTML report, its CSVs, summary.json and junit.xml of the current run from the master\n\
         pod (kubectl exec with the image's Python; no tar needed) into a new or empty folder [default:\n\
-        locust-results/<release>-<UTC time>/], after checking they are the current run's. Exit codes: 0 copied,\n\
-        1 no finished run, no results or no such release, 4 kubectl failed."
+        locust-results/<release>-<UTC time>/], after checking they are the current run's.",
+            &[(exit::OK, "copied"), (exit::FAILED, "no finished run, no results or no such release"), (exit::TOOL_FAILED, "kubectl failed")],
+        )
     )]
     Report(ReportRunArgs),
     /// Start a new run of an unchanged spec (rollout restart).   e.g. locust-planton rerun -f test.yaml
     #[command(
-        after_help = "Examples:\n  locust-planton rerun -f ci.yaml && locust-planton wait -f ci.yaml\n\n\
+        after_help = exit::help(
+            "Examples:\n  locust-planton rerun -f ci.yaml && locust-planton wait -f ci.yaml\n\n\
         `helm upgrade` of an unchanged spec rolls nothing, so the previous run stays the current one. rerun\n\
         restarts the release's Deployments (kubectl rollout restart): new master and workers, a new run\n\
-        identity (kubectl.kubernetes.io/restartedAt), new results. Exit codes: 0, 1 no such release, 4 kubectl failed."
+        identity (kubectl.kubernetes.io/restartedAt), new results.",
+            &[(exit::OK, ""), (exit::FAILED, "no such release"), (exit::TOOL_FAILED, "kubectl failed")],
+        )
     )]
     Rerun(RunTarget),
     /// Suggest workers and resources for a load.   e.g. locust-planton plan --users 20000 --rps 15000
     #[command(
-        after_help = "Examples:\n  locust-planton plan --users 5000\n  locust-planton plan --users 20000 --rps 15000 -o json"
+        after_help = exit::help(
+            "Examples:\n  locust-planton plan --users 5000\n  locust-planton plan --users 20000 --rps 15000 -o json",
+            &[(exit::OK, "ok"), (exit::USAGE, "usage error")],
+        )
     )]
     Plan(PlanArgs),
     /// The script ConfigMaps as plain manifests.   e.g. locust-planton configmaps -f test.yaml
     #[command(
-        after_help = "Examples:\n  locust-planton configmaps -f examples/checkout.yaml | kubectl apply -f -\n\n\
-        For users who manage the ConfigMaps outside Helm; `values` already ships them in the release."
+        after_help = exit::help(
+            "Examples:\n  locust-planton configmaps -f examples/checkout.yaml | kubectl apply -f -\n\n\
+        For users who manage the ConfigMaps outside Helm; `values` already ships them in the release.",
+            &[(exit::OK, "ok"), (exit::FAILED, "invalid"), (exit::USAGE, "usage error")],
+        )
     )]
     Configmaps(GenerateArgs),
     /// The manifest's JSON Schema, for editors.   e.g. locust-planton schema --output-file locust-kubernetes.schema.json
     #[command(
-        after_help = "Examples:\n  locust-planton schema --output-file locust-kubernetes.schema.json\n\n\
+        after_help = exit::help(
+            "Examples:\n  locust-planton schema --output-file locust-kubernetes.schema.json\n\n\
         JSON Schema draft 2020-12 of a LocustKubernetes/KubernetesLocust manifest (both spellings of every\n\
         field, the extension fields). Put `# yaml-language-server: $schema=locust-kubernetes.schema.json`\n\
         at the top of a manifest and editors with the YAML language server complete and validate it.\n\
-        `check` remains the authority: docs/spec.md \"Schema\" lists the rules a schema cannot express."
+        `check` remains the authority: docs/spec.md \"Schema\" lists the rules a schema cannot express.",
+            &[(exit::OK, "ok"), (exit::FAILED, "the file cannot be written"), (exit::USAGE, "usage error")],
+        )
     )]
     Schema(FileOut),
     /// Start a manifest: a commented, working NAME.yaml.   e.g. locust-planton init checkout-load
     #[command(
-        after_help = "Examples:\n  locust-planton init checkout-load\n  locust-planton init checkout-load --output-file load/checkout.yaml\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton init checkout-load\n  locust-planton init checkout-load --output-file load/checkout.yaml\n  \
         locust-planton init checkout-load --output-file - | less\n\n\
         The manifest passes `check` and runs with `local --headless`. An existing file is never overwritten\n\
-        (exit 1, nothing written)."
+        (exit 1, nothing written).",
+            &[(exit::OK, "written"), (exit::FAILED, "an invalid name, or a file already there (nothing written)"), (exit::USAGE, "usage error")],
+        )
     )]
     Init(InitArgs),
     /// Shell completion script.   e.g. locust-planton completion bash > ~/.local/share/bash-completion/completions/locust-planton
     #[command(
-        after_help = "Examples:\n  locust-planton completion bash > ~/.local/share/bash-completion/completions/locust-planton\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton completion bash > ~/.local/share/bash-completion/completions/locust-planton\n  \
         locust-planton completion zsh > ~/.zfunc/_locust-planton\n  \
         locust-planton completion fish > ~/.config/fish/completions/locust-planton.fish\n  \
-        locust-planton completion powershell >> $PROFILE"
+        locust-planton completion powershell >> $PROFILE",
+            &[(exit::OK, "ok"), (exit::USAGE, "usage error")],
+        )
     )]
     Completion(CompletionArgs),
     /// Man pages for the tool and each subcommand.   e.g. locust-planton man --dir /usr/local/share/man/man1
     #[command(
-        after_help = "Examples:\n  locust-planton man --dir ~/.local/share/man/man1 && man locust-planton\n\n\
-        Writes locust-planton.1 and locust-planton-<subcommand>.1 (each atomically), creating DIR."
+        after_help = exit::help(
+            "Examples:\n  locust-planton man --dir ~/.local/share/man/man1 && man locust-planton\n\n\
+        Writes locust-planton.1 and locust-planton-<subcommand>.1 (each atomically), creating DIR.",
+            &[(exit::OK, "written"), (exit::FAILED, "a page cannot be written"), (exit::USAGE, "usage error")],
+        )
     )]
     Man(ManArgs),
     /// The Helm 4 post-renderer plugin (never into Helm 3).   e.g. locust-planton plugin install
     #[command(
-        after_help = "Examples:\n  locust-planton plugin install --dry-run\n  locust-planton plugin install --helm /usr/local/bin/helm4\n  \
+        after_help = exit::help(
+            "Examples:\n  locust-planton plugin install --dry-run\n  locust-planton plugin install --helm /usr/local/bin/helm4\n  \
         locust-planton plugin uninstall --helm helm   (also repairs Helm 3 after `helm plugin install <checkout>`)\n\n\
         Only for running Helm 4 yourself (`helm install … --post-renderer locust-planton`): `template` and\n\
         `install` need no plugin. Helm 3 cannot read a Helm 4 plugin and then loads none of its plugins, so\n\
-        install refuses Helm 3 and a plugins folder a Helm 3 here loads by default. Exit codes: 0, 1 refused\n\
-        or failed (the plugins folder is left as it was), 2 usage, 4 helm failed."
+        install refuses Helm 3 and a plugins folder a Helm 3 here loads by default.",
+            PLUGIN_EXIT,
+        )
     )]
     Plugin {
         #[command(subcommand)]
         action: PluginAction,
     },
     /// Version, commit, pinned chart and supported Helm.   e.g. locust-planton version -o json
-    #[command(after_help = "Examples:\n  locust-planton version\n  locust-planton version -o json")]
+    #[command(after_help = exit::help(
+            "Examples:\n  locust-planton version\n  locust-planton version -o json",
+            &[(exit::OK, "ok"), (exit::USAGE, "usage error")],
+        ))]
     Version(ReportArgs),
-}
-
-/// `-o` as a format, with a hint for the old `-o FILE`: helm and kubectl users read `-o` as a
-/// format, so a file name there is a usage error that names `--output-file`.
-fn format_of<F: ValueEnum>(s: &str) -> Result<F, String> {
-    F::from_str(s, true).map_err(|_| {
-        let names: Vec<String> = F::value_variants()
-            .iter()
-            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
-            .collect();
-        format!(
-            "`{s}` is not a format ({}); to write a file use --output-file {s}",
-            names.join("|")
-        )
-    })
-}
-
-fn manifest_format(s: &str) -> Result<ManifestFormat, String> {
-    format_of(s)
-}
-
-fn report_format(s: &str) -> Result<ReportFormat, String> {
-    format_of(s)
 }
 
 /// `plugin install` / `plugin uninstall`.
 #[derive(Subcommand, Clone)]
 pub enum PluginAction {
     /// Install the plugin into Helm 4's plugins folder (`helm env HELM_PLUGINS`).
+    #[command(after_help = exit::line(PLUGIN_EXIT))]
     Install {
         #[command(flatten)]
         common: PluginOpts,
@@ -292,6 +348,7 @@ pub enum PluginAction {
         share_with_helm3: bool,
     },
     /// Remove the plugin from the folder this helm loads (Helm 3 too, repairing it).
+    #[command(after_help = exit::line(PLUGIN_EXIT))]
     Uninstall {
         #[command(flatten)]
         common: PluginOpts,
@@ -306,22 +363,6 @@ pub struct PluginOpts {
     /// Print what would be done; change nothing.
     #[arg(long)]
     pub dry_run: bool,
-}
-
-/// `-f`: the manifest.
-#[derive(Args, Clone)]
-pub struct SpecFile {
-    /// The manifest (`-` reads stdin).
-    #[arg(short = 'f', long = "file", value_name = "FILE")]
-    pub file: String,
-}
-
-/// `--output-file`: write to a file instead of stdout.
-#[derive(Args, Clone, Default)]
-pub struct FileOut {
-    /// Write to PATH instead of stdout (atomically; `-` is stdout).
-    #[arg(long = "output-file", value_name = "PATH")]
-    pub output_file: Option<String>,
 }
 
 #[derive(Args, Clone)]
@@ -343,20 +384,6 @@ pub struct GenerateArgs {
     pub output: ManifestFormat,
     #[command(flatten)]
     pub file_out: FileOut,
-}
-
-/// `--image-registry`: every image the tool writes pulled from a mirror.
-#[derive(Args, Clone, Default)]
-pub struct ImageMirror {
-    /// Pull every image the values name (Locust, the pip step, the exporter) from this mirror:
-    /// HOST[:PORT][/PATH] takes the place of each image's registry (Docker Hub images keep
-    /// their path: locustio/locust:2.32.2 → HOST/PATH/locustio/locust:2.32.2).
-    #[arg(
-        long,
-        value_name = "HOST[/PATH]",
-        env = "LOCUST_PLANTON_IMAGE_REGISTRY"
-    )]
-    pub image_registry: Option<String>,
 }
 
 /// `values`: the generated values, with images optionally from a mirror.
@@ -388,125 +415,6 @@ pub struct InventoryArgs {
     /// Output format.
     #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
     pub output: ReportFormat,
-}
-
-/// The post-renderer's profile, shared by every command that hardens.
-#[derive(Args, Clone, Copy, Default, PartialEq)]
-pub struct ProfileArgs {
-    /// Run as UID/GID 10001 (and raise explicit UIDs below 10000), for scanners that demand it.
-    #[arg(long)]
-    pub high_uid: bool,
-    /// The UID/GID pods run as where none is set [default: 1000, the image's `locust` user].
-    #[arg(long, value_name = "UID", value_parser = clap::value_parser!(i64).range(1..))]
-    pub uid: Option<i64>,
-    /// Fail when the chart version is not one this locust-planton is verified with, or a
-    /// --chart DIR is not the pinned chart.
-    #[arg(long)]
-    pub strict_chart: bool,
-}
-
-/// Which release, found how: shared by `template`, `install`, `uninstall`.
-#[derive(Args, Clone)]
-pub struct ReleaseArgs {
-    #[command(flatten)]
-    pub spec: SpecFile,
-    /// Release name [default: metadata.name].
-    #[arg(long, value_name = "NAME")]
-    pub release: Option<String>,
-    /// Namespace [default: spec.namespace.value, the namespace label, or metadata.name].
-    #[arg(short = 'n', long, value_name = "NS")]
-    pub namespace: Option<String>,
-    /// The helm binary [default: $HELM, else helm on PATH].
-    #[arg(long, value_name = "PATH")]
-    pub helm: Option<String>,
-    /// Print the helm command line instead of running it.
-    #[arg(long)]
-    pub print_command: bool,
-}
-
-/// The chart and the post-renderer: `template` and `install`.
-#[derive(Args, Clone)]
-pub struct RenderArgs {
-    #[command(flatten)]
-    pub release: ReleaseArgs,
-    /// A local chart directory or archive (offline use); its content is checked against the
-    /// pinned chart's (an archive that differs is refused; a directory warns, or is refused
-    /// with --strict-chart).
-    #[arg(long, value_name = "DIR|TGZ")]
-    pub chart: Option<String>,
-    /// Pull the pinned chart from this mirror instead of its OCI reference: an OCI registry
-    /// path (oci://HOST/PATH; the chart at oci://HOST/PATH/locust; plain HTTP for a loopback
-    /// host) or a classic chart repository URL.
-    #[arg(
-        long,
-        value_name = "oci://HOST/PATH|URL",
-        env = "LOCUST_PLANTON_CHART_REPO"
-    )]
-    pub chart_repo: Option<String>,
-    #[command(flatten)]
-    pub images: ImageMirror,
-    #[command(flatten)]
-    pub profile: ProfileArgs,
-}
-
-#[derive(Args, Clone)]
-pub struct TemplateArgs {
-    #[command(flatten)]
-    pub render: RenderArgs,
-    /// Output format (json: a v1 List, as kubectl prints several objects).
-    #[arg(short = 'o', long = "output", value_name = "yaml|json", value_parser = manifest_format, default_value = "yaml")]
-    pub output: ManifestFormat,
-    #[command(flatten)]
-    pub file_out: FileOut,
-}
-
-/// `--kube-context` (kubectl's `--context` accepted too).
-#[derive(Args, Clone, Default)]
-pub struct ContextArg {
-    /// kubeconfig context (kubectl's spelling `--context` is accepted too).
-    #[arg(long = "kube-context", alias = "context", value_name = "NAME")]
-    pub kube_context: Option<String>,
-}
-
-#[derive(Args, Clone)]
-pub struct InstallArgs {
-    #[command(flatten)]
-    pub render: RenderArgs,
-    #[command(flatten)]
-    pub context: ContextArg,
-    /// Wait until the pods are ready.
-    #[arg(long)]
-    pub wait: bool,
-    /// How long helm waits (e.g. 5m).
-    #[arg(long, value_name = "DURATION")]
-    pub timeout: Option<String>,
-    /// Roll back on failure (Helm 3 --atomic, Helm 4 --rollback-on-failure).
-    #[arg(long)]
-    pub atomic: bool,
-    /// Render and validate without changing the cluster (helm --dry-run=client; kubectl
-    /// --dry-run=client); helm still reads the release from the cluster.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Output format of the deployment summary.
-    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
-    pub output: ReportFormat,
-}
-
-#[derive(Args, Clone)]
-pub struct UninstallArgs {
-    #[command(flatten)]
-    pub release: ReleaseArgs,
-    #[command(flatten)]
-    pub context: ContextArg,
-    /// Wait until the release's objects are gone.
-    #[arg(long)]
-    pub wait: bool,
-    /// How long helm waits (e.g. 5m).
-    #[arg(long, value_name = "DURATION")]
-    pub timeout: Option<String>,
-    /// Simulate the uninstall (passed to helm: `helm uninstall --dry-run`).
-    #[arg(long)]
-    pub dry_run: bool,
 }
 
 /// `-o text|json` alone.
@@ -640,58 +548,6 @@ pub struct LocalArgs {
     /// Extra Locust arguments for the master.
     #[arg(last = true, value_name = "LOCUST ARGS")]
     pub master_args: Vec<String>,
-}
-
-/// A release named directly or by its manifest (`-f`: metadata.name and the manifest's namespace).
-#[derive(Args, Clone, Default)]
-pub struct RunTarget {
-    /// The release (metadata.name unless installed under another name).
-    #[arg(required_unless_present = "file", conflicts_with = "file")]
-    pub release: Option<String>,
-    /// The manifest: its metadata.name is the release, its namespace the namespace.
-    #[arg(short = 'f', long = "file", value_name = "FILE")]
-    pub file: Option<String>,
-    /// Namespace [default: the manifest's with -f, else the kubeconfig context's].
-    #[arg(short = 'n', long, value_name = "NS")]
-    pub namespace: Option<String>,
-    #[command(flatten)]
-    pub context: ContextArg,
-    /// The kubectl binary [default: $KUBECTL, else kubectl on PATH].
-    #[arg(long, value_name = "PATH")]
-    pub kubectl: Option<String>,
-}
-
-#[derive(Args, Clone)]
-pub struct StatusArgs {
-    #[command(flatten)]
-    pub target: RunTarget,
-    /// Output format.
-    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
-    pub output: ReportFormat,
-}
-
-#[derive(Args, Clone)]
-pub struct WaitArgs {
-    #[command(flatten)]
-    pub target: RunTarget,
-    /// Give up after this long.
-    #[arg(long, default_value = "30m")]
-    pub timeout: String,
-    /// How often to look.
-    #[arg(long, default_value = "5s")]
-    pub interval: String,
-    /// Output format (json: the final status, with the threshold verdicts and the run).
-    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
-    pub output: ReportFormat,
-}
-
-#[derive(Args, Clone)]
-pub struct ReportRunArgs {
-    #[command(flatten)]
-    pub target: RunTarget,
-    /// The folder to copy the results into (created; must be empty).
-    #[arg(long, value_name = "DIR")]
-    pub results_dir: Option<String>,
 }
 
 fn positive_rate(s: &str) -> Result<f64, String> {

@@ -2,11 +2,10 @@
 //! command's inputs, its [`Output`] goes to stdout or `--output-file`, notes to stderr.
 
 pub mod args;
+pub mod reference;
 
 use crate::commands::{self, ClosedStdout, Failure, Output, exit};
-use crate::contract::{HIGH_UID, RUN_AS_USER};
 use crate::local::sandbox::SandboxMode;
-use crate::postrender::{Options, Profile};
 use args::*;
 use clap::CommandFactory;
 
@@ -19,21 +18,22 @@ pub fn command() -> clap::Command {
 
 /// Runs one parsed command line; returns the exit code.
 pub fn run(command: Command) -> Result<u8, Failure> {
-    match command {
-        Command::Local(a) => local(*a),
-        Command::Man(a) => man_pages(&a.dir).map(|_| exit::OK),
-        Command::Init(a) => commands::init::run(&a.name, a.output_file.as_deref()).map(|note| {
-            eprint!("{note}");
-            exit::OK
-        }),
-        Command::PostRender(p) => commands::post_render::run(&p.options()).map(|warnings| {
-            eprint!("{warnings}");
-            exit::OK
-        }),
-        other => {
-            let closed = closed_stdout(&other);
-            deliver(produce(other)?, closed)
-        }
+    let closed = closed_stdout(&command);
+    match produce(command)? {
+        Outcome::Produced(produced) => deliver(produced, closed),
+        Outcome::Done(code) => Ok(code),
+    }
+}
+
+/// What running a command left to do: deliver its output, or nothing (it wrote its own).
+enum Outcome {
+    Produced(Produced),
+    Done(u8),
+}
+
+impl From<Produced> for Outcome {
+    fn from(produced: Produced) -> Outcome {
+        Outcome::Produced(produced)
     }
 }
 
@@ -101,9 +101,22 @@ fn summarized((output, summary): (Output, String)) -> Produced {
     }
 }
 
-/// Commands whose whole result is an [`Output`].
-fn produce(command: Command) -> Result<Produced, Failure> {
-    Ok(match command {
+/// Runs `command`: its [`Output`] to deliver, or, for the commands that write their own
+/// (`local`, `man`, `init`, `post-render`), their exit code.
+fn produce(command: Command) -> Result<Outcome, Failure> {
+    let produced: Produced = match command {
+        Command::Local(a) => return local(*a).map(Outcome::Done),
+        Command::Man(a) => return man_pages(&a.dir).map(|_| Outcome::Done(exit::OK)),
+        Command::Init(a) => {
+            let note = commands::init::run(&a.name, a.output_file.as_deref())?;
+            eprint!("{note}");
+            return Ok(Outcome::Done(exit::OK));
+        }
+        Command::PostRender(p) => {
+            let warnings = commands::post_render::run(&p.options())?;
+            eprint!("{warnings}");
+            return Ok(Outcome::Done(exit::OK));
+        }
         Command::Check(a) => summarized(commands::check::run(&a.spec.file, a.output)?),
         Command::Lint(a) => summarized(commands::lint::run(
             &a.file,
@@ -125,31 +138,29 @@ fn produce(command: Command) -> Result<Produced, Failure> {
             a.file_out.output_file,
         )
             .into(),
-        Command::Template(a) => template(a)?.into(),
-        Command::Install(a) => to_stdout(install(a)?),
-        Command::Uninstall(a) => to_stdout(uninstall(a)?),
-        Command::Chart(a) => to_stdout(commands::chart(a.output)),
-        Command::Version(a) => to_stdout(commands::version::output(a.output)),
+        Command::Template(a) => (commands::deploy::template(&a)?, a.file_out.output_file).into(),
+        Command::Install(a) => to_stdout(commands::deploy::install(&a)?),
+        Command::Uninstall(a) => to_stdout(commands::deploy::uninstall(&a)?),
+        Command::Chart(a) => to_stdout(commands::chart(a.output)?),
+        Command::Version(a) => to_stdout(commands::version::output(a.output)?),
         Command::Plan(a) => to_stdout(commands::plan(a.users, a.rps, a.output)?),
         Command::Schema(f) => (Output::ok(crate::spec::schema::text()), f.output_file).into(),
         Command::Helmfile(a) => helmfile(a)?.into(),
         Command::Flux(a) => flux(a)?.into(),
-        Command::Status(a) => to_stdout(commands::ops::status(&target(a.target)?, a.output)?),
+        Command::Status(a) => to_stdout(commands::ops::status(&a.target.resolve()?, a.output)?),
         Command::Wait(a) => {
-            let t = target(a.target)?;
+            let t = a.target.resolve()?;
             to_stdout(commands::ops::wait(&t, &a.timeout, &a.interval, a.output)?)
         }
         Command::Report(a) => {
-            let t = target(a.target)?;
+            let t = a.target.resolve()?;
             to_stdout(commands::ops::report(&t, a.results_dir.as_deref())?)
         }
-        Command::Rerun(t) => to_stdout(commands::ops::rerun(&target(t)?)?),
+        Command::Rerun(t) => to_stdout(commands::ops::rerun(&t.resolve()?)?),
         Command::Completion(a) => to_stdout(Output::ok(completion(a.shell)?)),
         Command::Plugin { action } => to_stdout(plugin(action)?),
-        Command::Local(_) | Command::Man(_) | Command::Init(_) | Command::PostRender(_) => {
-            unreachable!("run() handles these")
-        }
-    })
+    };
+    Ok(produced.into())
 }
 
 fn plugin(action: PluginAction) -> Result<Output, Failure> {
@@ -171,36 +182,6 @@ fn plugin(action: PluginAction) -> Result<Output, Failure> {
             ..PluginArgs::default()
         }),
     }
-}
-
-fn template(a: TemplateArgs) -> Result<(Output, Option<String>), Failure> {
-    let mut d = deploy_args(&a.render);
-    d.manifests = a.output;
-    Ok((commands::deploy::template(&d)?, a.file_out.output_file))
-}
-
-fn install(a: InstallArgs) -> Result<Output, Failure> {
-    let mut d = deploy_args(&a.render);
-    d.report = a.output;
-    let i = commands::deploy::InstallArgs {
-        wait: a.wait,
-        timeout: a.timeout,
-        atomic: a.atomic,
-        kube_context: a.context.kube_context,
-        dry_run: a.dry_run,
-    };
-    commands::deploy::install(&d, &i)
-}
-
-fn uninstall(a: UninstallArgs) -> Result<Output, Failure> {
-    let i = commands::deploy::InstallArgs {
-        wait: a.wait,
-        timeout: a.timeout,
-        kube_context: a.context.kube_context,
-        dry_run: a.dry_run,
-        ..Default::default()
-    };
-    commands::deploy::uninstall(&release_args(&a.release), &i)
 }
 
 fn helmfile(a: HelmfileArgs) -> Result<(Output, Option<String>), Failure> {
@@ -243,83 +224,6 @@ fn deliver(produced: Produced, closed: ClosedStdout) -> Result<u8, Failure> {
         eprint!("{summary}");
     }
     Ok(output.code)
-}
-
-impl ProfileArgs {
-    pub fn options(&self) -> Options {
-        let uid = if self.high_uid {
-            HIGH_UID
-        } else {
-            self.uid.unwrap_or(RUN_AS_USER)
-        };
-        Options {
-            profile: Profile {
-                uid,
-                high_uid: self.high_uid,
-            },
-            strict_chart: self.strict_chart,
-        }
-    }
-
-    /// The same flags, as arguments for the post-renderer helm runs.
-    fn forwarded_args(&self) -> Vec<String> {
-        let mut a = Vec::new();
-        if self.high_uid {
-            a.push("--high-uid".into());
-        }
-        if let Some(u) = self.uid {
-            a.extend(["--uid".into(), u.to_string()]);
-        }
-        if self.strict_chart {
-            a.push("--strict-chart".into());
-        }
-        a
-    }
-}
-
-fn release_args(r: &ReleaseArgs) -> commands::deploy::DeployArgs {
-    commands::deploy::DeployArgs {
-        file: r.spec.file.clone(),
-        release: r.release.clone(),
-        namespace: r.namespace.clone(),
-        helm: r.helm.clone(),
-        print_command: r.print_command,
-        ..Default::default()
-    }
-}
-
-fn deploy_args(r: &RenderArgs) -> commands::deploy::DeployArgs {
-    commands::deploy::DeployArgs {
-        chart: r.chart.clone(),
-        chart_repo: r.chart_repo.clone(),
-        image_registry: r.images.image_registry.clone(),
-        post_render_options: r.profile.options(),
-        post_render_args: r.profile.forwarded_args(),
-        ..release_args(&r.release)
-    }
-}
-
-/// The release and the kubectl that reaches it; with `-f`, from the manifest.
-fn target(t: RunTarget) -> Result<commands::ops::Target, Failure> {
-    let (release, namespace) = match (&t.file, t.release) {
-        (Some(f), _) => {
-            let (_, spec, _) = commands::load_spec(f)?;
-            let ns = t
-                .namespace
-                .or_else(|| spec.namespace_value().map(str::to_string));
-            (spec.name, ns)
-        }
-        (None, Some(r)) => (r, t.namespace),
-        (None, None) => unreachable!("clap requires a release or -f"),
-    };
-    Ok(commands::ops::Target {
-        release,
-        kubectl: crate::kubectl::Kubectl::new(
-            t.kubectl.as_deref(),
-            t.context.kube_context.as_deref(),
-            namespace.as_deref(),
-        ),
-    })
 }
 
 /// A `local` port: the user's (fails when taken) or the default (moves to a free one).

@@ -36,10 +36,7 @@ pub fn run(path: &str, format: ReportFormat) -> Result<(Output, String), Failure
     };
     let out = match format {
         ReportFormat::Text => findings.render(&input.label),
-        ReportFormat::Json => format!(
-            "{}\n",
-            serde_json::to_string_pretty(&findings.to_json(&input.label)).unwrap()
-        ),
+        ReportFormat::Json => super::json_text(&findings.to_json(&input.label))?,
     };
     Ok((Output::ok(out).with_code(code), summary))
 }

@@ -1,46 +1,112 @@
 //! `template`, `install`, `uninstall`: synthesized values in a temporary file, the pinned chart,
 //! and helm with this binary as its post-renderer; then what Planton's stack outputs give.
 
+use super::output::{manifest_format, report_format};
+use super::post_render::ProfileArgs;
 use super::{
-    Failure, Loaded, ManifestFormat, Output, ReportFormat, exit, load_spec, manifests_as,
-    namespace_for,
+    ContextArg, Failure, FileOut, ImageMirror, Loaded, ManifestFormat, Output, ReportFormat,
+    SpecFile, exit, load_spec, manifests_as, namespace_for,
 };
-use crate::helm::{
-    self, Helm, HelmError, PostRendererWiring, chart, shell_line, wire_post_renderer,
-};
+use crate::helm::{self, Helm, PostRendererWiring, chart, shell_line, wire_post_renderer};
 use crate::kubectl::{Kubectl, KubectlError};
 use crate::progress::Progress;
 use crate::spec::LoadTestSpec;
 use crate::values::render_values;
 use serde::Serialize;
 
-#[derive(Clone, Debug, Default)]
-pub struct DeployArgs {
-    pub file: String,
-    pub chart: Option<String>,
-    pub chart_repo: Option<String>,
-    /// `--image-registry`: every image in the values from this mirror.
-    pub image_registry: Option<String>,
+/// Which release, found how: shared by `template`, `install`, `uninstall`.
+#[derive(clap::Args, Clone)]
+pub struct ReleaseArgs {
+    #[command(flatten)]
+    pub spec: SpecFile,
+    /// Release name [default: metadata.name].
+    #[arg(long, value_name = "NAME")]
     pub release: Option<String>,
+    /// Namespace [default: spec.namespace.value, the namespace label, or metadata.name].
+    #[arg(short = 'n', long, value_name = "NS")]
     pub namespace: Option<String>,
+    /// The helm binary [default: $HELM, else helm on PATH].
+    #[arg(long, value_name = "PATH")]
     pub helm: Option<String>,
+    /// Print the helm command line instead of running it.
+    #[arg(long)]
     pub print_command: bool,
-    /// Extra post-renderer flags (`--high-uid`, `--strict-chart`, `--uid N`).
-    pub post_render_args: Vec<String>,
-    /// The same flags, read: helm's complete output is checked with them.
-    pub post_render_options: crate::postrender::Options,
-    /// `-o` of `install`'s summary.
-    pub report: ReportFormat,
-    /// `-o` of `template`'s manifests.
-    pub manifests: ManifestFormat,
 }
 
-#[derive(Clone, Debug, Default)]
+/// The chart and the post-renderer: `template` and `install`.
+#[derive(clap::Args, Clone)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub release: ReleaseArgs,
+    /// A local chart directory or archive (offline use); its content is checked against the
+    /// pinned chart's (an archive that differs is refused; a directory warns, or is refused
+    /// with --strict-chart).
+    #[arg(long, value_name = "DIR|TGZ")]
+    pub chart: Option<String>,
+    /// Pull the pinned chart from this mirror instead of its OCI reference: an OCI registry
+    /// path (oci://HOST/PATH; the chart at oci://HOST/PATH/locust; plain HTTP for a loopback
+    /// host) or a classic chart repository URL.
+    #[arg(
+        long,
+        value_name = "oci://HOST/PATH|URL",
+        env = "LOCUST_PLANTON_CHART_REPO"
+    )]
+    pub chart_repo: Option<String>,
+    #[command(flatten)]
+    pub images: ImageMirror,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct TemplateArgs {
+    #[command(flatten)]
+    pub render: RenderArgs,
+    /// Output format (json: a v1 List, as kubectl prints several objects).
+    #[arg(short = 'o', long = "output", value_name = "yaml|json", value_parser = manifest_format, default_value = "yaml")]
+    pub output: ManifestFormat,
+    #[command(flatten)]
+    pub file_out: FileOut,
+}
+
+#[derive(clap::Args, Clone)]
 pub struct InstallArgs {
+    #[command(flatten)]
+    pub render: RenderArgs,
+    #[command(flatten)]
+    pub context: ContextArg,
+    /// Wait until the pods are ready.
+    #[arg(long)]
     pub wait: bool,
+    /// How long helm waits (e.g. 5m).
+    #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
+    /// Roll back on failure (Helm 3 --atomic, Helm 4 --rollback-on-failure).
+    #[arg(long)]
     pub atomic: bool,
-    pub kube_context: Option<String>,
+    /// Render and validate without changing the cluster (helm --dry-run=client; kubectl
+    /// --dry-run=client); helm still reads the release from the cluster.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format of the deployment summary.
+    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
+    pub output: ReportFormat,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct UninstallArgs {
+    #[command(flatten)]
+    pub release: ReleaseArgs,
+    #[command(flatten)]
+    pub context: ContextArg,
+    /// Wait until the release's objects are gone.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long helm waits (e.g. 5m).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Simulate the uninstall (passed to helm: `helm uninstall --dry-run`).
+    #[arg(long)]
     pub dry_run: bool,
 }
 
@@ -73,10 +139,15 @@ impl Outputs {
         }
     }
 
-    pub fn render(&self, format: ReportFormat) -> String {
-        if format == ReportFormat::Json {
-            return format!("{}\n", serde_json::to_string_pretty(self).unwrap());
+    pub fn render(&self, format: ReportFormat) -> Result<String, Failure> {
+        match format {
+            ReportFormat::Json => super::json_text(self),
+            ReportFormat::Text => Ok(self.text()),
         }
+    }
+
+    /// The summary as text: one `field: value` line each.
+    fn text(&self) -> String {
         let mut s = format!(
             "release: {}\nnamespace: {}\nservice: {}\nkube endpoint: {}\nweb UI: {}  # then open http://localhost:8089\n",
             self.release,
@@ -92,16 +163,6 @@ impl Outputs {
     }
 }
 
-fn helm_failure(e: HelmError) -> Failure {
-    match e {
-        HelmError::Failed { stderr, .. } => Failure::new(
-            exit::TOOL_FAILED,
-            format!("helm failed:\n{}", stderr.trim_end()),
-        ),
-        other => Failure::failed(other.to_string()),
-    }
-}
-
 struct Prepared {
     spec: LoadTestSpec,
     helm: Helm,
@@ -113,17 +174,16 @@ struct Prepared {
     admission: (&'static str, Option<String>),
 }
 
-fn prepare(a: &DeployArgs) -> Result<Prepared, Failure> {
-    let l = Loaded::from_path(&a.file)?.with_image_registry(a.image_registry.as_deref());
-    let namespace = l.namespace(a.namespace.as_deref())?;
-    let helm = Helm::find(a.helm.as_deref()).map_err(helm_failure)?;
+fn prepare(a: &RenderArgs) -> Result<Prepared, Failure> {
+    let l = Loaded::from_path(&a.release.spec.file)?
+        .with_image_registry(a.images.image_registry.as_deref());
+    let namespace = l.namespace(a.release.namespace.as_deref())?;
+    let helm = Helm::find(a.release.helm.as_deref())?;
     let mut values = tempfile::Builder::new()
         .prefix("locust-planton-values")
         .suffix(".yaml")
-        .tempfile()
-        .map_err(|e| Failure::failed(e.to_string()))?;
-    std::io::Write::write_all(&mut values, render_values(&l.synthesized.values).as_bytes())
-        .map_err(|e| Failure::failed(e.to_string()))?;
+        .tempfile()?;
+    std::io::Write::write_all(&mut values, render_values(&l.synthesized.values).as_bytes())?;
     let mut warnings = l.warning_text();
     if let Some(dir) = a
         .chart
@@ -131,14 +191,18 @@ fn prepare(a: &DeployArgs) -> Result<Prepared, Failure> {
         .map(std::path::Path::new)
         .filter(|d| d.is_dir())
     {
-        let strict = a.post_render_options.strict_chart;
-        if let Some(w) = chart::check_dir(&helm, dir, strict).map_err(helm_failure)? {
+        let strict = a.profile.strict_chart;
+        if let Some(w) = chart::check_dir(&helm, dir, strict)? {
             warnings.push_str(&format!("locust-planton: warning: {w}\n"));
         }
     }
     Ok(Prepared {
         admission: crate::postrender::preflight::admission(&l.synthesized.values),
-        release: a.release.clone().unwrap_or_else(|| l.spec.name.clone()),
+        release: a
+            .release
+            .release
+            .clone()
+            .unwrap_or_else(|| l.spec.name.clone()),
         namespace,
         warnings,
         spec: l.spec,
@@ -151,7 +215,7 @@ fn prepare(a: &DeployArgs) -> Result<Prepared, Failure> {
 /// post-renderer. Returns helm's stdout, or the printed command line.
 fn helm_with_post_renderer(
     p: &Prepared,
-    a: &DeployArgs,
+    a: &RenderArgs,
     head: Vec<String>,
     tail: Vec<String>,
 ) -> Result<Vec<u8>, Failure> {
@@ -164,7 +228,7 @@ fn helm_with_post_renderer(
         args.extend(tail.clone());
         args
     };
-    if a.print_command {
+    if a.release.print_command {
         return printed_command(p, a, &exe, chart_arg).map(String::into_bytes);
     }
     let (args, wiring) = helm_call(p, a, &exe, head, tail)?;
@@ -175,14 +239,13 @@ fn helm_with_post_renderer(
 /// values and the post-renderer, and the post-renderer's wiring (kept alive while helm runs).
 fn helm_call(
     p: &Prepared,
-    a: &DeployArgs,
+    a: &RenderArgs,
     exe: &std::path::Path,
     head: Vec<String>,
     tail: Vec<String>,
 ) -> Result<(Vec<String>, PostRendererWiring), Failure> {
-    let wiring = wire_post_renderer(&p.helm, exe, &a.post_render_args).map_err(helm_failure)?;
-    let chart = chart::resolve(&p.helm, a.chart.as_deref(), a.chart_repo.as_deref())
-        .map_err(helm_failure)?;
+    let wiring = wire_post_renderer(&p.helm, exe, &a.profile.forwarded_args())?;
+    let chart = chart::resolve(&p.helm, a.chart.as_deref(), a.chart_repo.as_deref())?;
     let mut args = head;
     args.push(chart.display().to_string());
     args.extend(["--namespace".into(), p.namespace.clone()]);
@@ -199,7 +262,7 @@ fn helm_call(
 /// helm's output; a refusal stops the install before anything reaches the cluster.
 fn judge_server_dry_run(
     p: &Prepared,
-    a: &DeployArgs,
+    a: &RenderArgs,
     args: &[String],
     env: Vec<(String, String)>,
 ) -> Result<(), Failure> {
@@ -220,7 +283,7 @@ fn judge_server_dry_run(
     })?;
     post_render_as_helm_does(
         &stream,
-        &a.post_render_options,
+        &a.profile.options(),
         p.helm.major,
         "refusing to install it (nothing was applied)",
     )
@@ -261,7 +324,7 @@ fn release_stream(json: &[u8]) -> Result<String, String> {
 /// use, would be gone when the line runs).
 fn printed_command(
     p: &Prepared,
-    a: &DeployArgs,
+    a: &RenderArgs,
     exe: &std::path::Path,
     chart_arg: impl Fn(String) -> Vec<String>,
 ) -> Result<String, Failure> {
@@ -282,10 +345,10 @@ fn printed_command(
     let helm_path = p.helm.path.display().to_string();
     let mut lines = String::new();
     if p.helm.major == 3 {
-        let wiring = wire_post_renderer(&p.helm, exe, &a.post_render_args).map_err(helm_failure)?;
+        let wiring = wire_post_renderer(&p.helm, exe, &a.profile.forwarded_args())?;
         args.extend(wiring.args);
     } else {
-        args.extend(helm4_post_renderer_args(&a.post_render_args));
+        args.extend(helm4_post_renderer_args(&a.profile.forwarded_args()));
         if crate::helm::plugin::check_listed(&p.helm, None).is_err() {
             let install: Vec<String> = ["plugin", "install", "--helm", &helm_path]
                 .map(String::from)
@@ -323,8 +386,7 @@ fn run_showing_post_render_reason(
     let log = tempfile::Builder::new()
         .prefix("locust-planton-post-render")
         .suffix(".log")
-        .tempfile()
-        .map_err(|e| Failure::failed(e.to_string()))?;
+        .tempfile()?;
     env.push((
         "LOCUST_PLANTON_LOG".into(),
         log.path().display().to_string(),
@@ -332,7 +394,7 @@ fn run_showing_post_render_reason(
     env.push(("LOCUST_PLANTON_RELEASE".into(), p.release.clone()));
     helm::run(&p.helm, args, &env).map_err(|e| {
         let reason = std::fs::read_to_string(log.path()).unwrap_or_default();
-        let mut f = helm_failure(e);
+        let mut f = Failure::from(e);
         if reason.contains("post-render failed") && !f.message.contains("post-render failed") {
             f.message.push_str(&format!(
                 "\nthe post-renderer's reason:\n{}",
@@ -346,9 +408,10 @@ fn run_showing_post_render_reason(
 /// The hardened manifests (or the helm command line with `--print-command`). Helm renders
 /// without a post-renderer and the post-renderer runs here, on helm's whole output, as helm would
 /// run it: one helm process and one post-render, not helm starting this binary again.
-pub fn template(a: &DeployArgs) -> Result<Output, Failure> {
+pub fn template(t: &TemplateArgs) -> Result<Output, Failure> {
+    let a = &t.render;
     let p = prepare(a)?;
-    if a.print_command {
+    if a.release.print_command {
         let line = helm_with_post_renderer(
             &p,
             a,
@@ -362,7 +425,7 @@ pub fn template(a: &DeployArgs) -> Result<Output, Failure> {
         .map_err(|e| Failure::failed(format!("helm's output is not UTF-8 text: {e}")))?;
     let (hardened, warnings) = post_render_as_helm_does(
         &text,
-        &a.post_render_options,
+        &a.profile.options(),
         p.helm.major,
         "refusing to print it",
     )?;
@@ -370,22 +433,21 @@ pub fn template(a: &DeployArgs) -> Result<Output, Failure> {
     stderr.push_str(&warnings);
     stderr.push_str(
         &Outputs::new(&p.spec, &p.release, &p.namespace)
-            .render(ReportFormat::Text)
+            .text()
             .lines()
             .map(|l| format!("# {l}\n"))
             .collect::<String>(),
     );
-    Ok(Output::ok(manifests_as(a.manifests, &hardened, true)?).with_stderr(stderr))
+    Ok(Output::ok(manifests_as(t.output, &hardened, true)?).with_stderr(stderr))
 }
 
 /// Runs helm with `head`, the chart, namespace and values, without a post-renderer.
-fn helm_bare(p: &Prepared, a: &DeployArgs, mut args: Vec<String>) -> Result<Vec<u8>, Failure> {
-    let chart = chart::resolve(&p.helm, a.chart.as_deref(), a.chart_repo.as_deref())
-        .map_err(helm_failure)?;
+fn helm_bare(p: &Prepared, a: &RenderArgs, mut args: Vec<String>) -> Result<Vec<u8>, Failure> {
+    let chart = chart::resolve(&p.helm, a.chart.as_deref(), a.chart_repo.as_deref())?;
     args.push(chart.display().to_string());
     args.extend(["--namespace".into(), p.namespace.clone()]);
     args.extend(["--values".into(), p.values.path().display().to_string()]);
-    helm::run(&p.helm, &args, &[]).map_err(helm_failure)
+    helm::run(&p.helm, &args, &[]).map_err(Failure::from)
 }
 
 /// The output of `helm template --post-renderer locust-planton` for helm's bare output `text`,
@@ -512,7 +574,7 @@ fn namespace_step(
 ) -> Result<(String, String), Failure> {
     let (level, why) = &p.admission;
     let manifest = namespace_manifest(&p.namespace, level);
-    let runner = Kubectl::new(None, i.kube_context.as_deref(), None);
+    let runner = Kubectl::new(None, i.context.kube_context.as_deref(), None);
     let mut args: Vec<String> = vec!["apply".into(), "-f".into(), "-".into()];
     if i.dry_run {
         args.push("--dry-run=client".into());
@@ -548,11 +610,12 @@ fn namespace_step(
     Ok((String::new(), note))
 }
 
-pub fn install(a: &DeployArgs, i: &InstallArgs) -> Result<Output, Failure> {
+pub fn install(i: &InstallArgs) -> Result<Output, Failure> {
+    let a = &i.render;
     let p = prepare(a)?;
     let head: Vec<String> = vec!["upgrade".into(), "--install".into(), p.release.clone()];
     let tail = install_flags(&p, i);
-    if a.print_command {
+    if a.release.print_command {
         let (printed, notes) = namespace_or_hint(&p, i, true)?;
         let helm_line = helm_with_post_renderer(&p, a, head, tail)?;
         let out = format!("{printed}{}", String::from_utf8_lossy(&helm_line));
@@ -580,7 +643,7 @@ pub fn install(a: &DeployArgs, i: &InstallArgs) -> Result<Output, Failure> {
     stderr.push_str(&notes);
     stderr.push_str(&String::from_utf8_lossy(&helm_out));
     Ok(
-        Output::ok(Outputs::new(&p.spec, &p.release, &p.namespace).render(a.report))
+        Output::ok(Outputs::new(&p.spec, &p.release, &p.namespace).render(i.output)?)
             .with_stderr(stderr),
     )
 }
@@ -629,7 +692,7 @@ fn install_flags(p: &Prepared, i: &InstallArgs) -> Vec<String> {
             "--atomic".into()
         });
     }
-    if let Some(c) = &i.kube_context {
+    if let Some(c) = &i.context.kube_context {
         tail.extend(["--kube-context".into(), c.clone()]);
     }
     if i.dry_run {
@@ -639,11 +702,12 @@ fn install_flags(p: &Prepared, i: &InstallArgs) -> Vec<String> {
 }
 
 /// `helm uninstall`; `--dry-run` is passed to helm, which then only simulates it.
-pub fn uninstall(a: &DeployArgs, i: &InstallArgs) -> Result<Output, Failure> {
-    let (input, spec, _) = load_spec(&a.file)?;
+pub fn uninstall(i: &UninstallArgs) -> Result<Output, Failure> {
+    let a = &i.release;
+    let (input, spec, _) = load_spec(&a.spec.file)?;
     let namespace = namespace_for(&input.label, &spec, a.namespace.as_deref())?;
 
-    let helm = Helm::find(a.helm.as_deref()).map_err(helm_failure)?;
+    let helm = Helm::find(a.helm.as_deref())?;
     let mut args: Vec<String> = vec![
         "uninstall".into(),
         a.release.clone().unwrap_or(spec.name.clone()),
@@ -656,7 +720,7 @@ pub fn uninstall(a: &DeployArgs, i: &InstallArgs) -> Result<Output, Failure> {
     if let Some(t) = &i.timeout {
         args.extend(["--timeout".into(), t.clone()]);
     }
-    if let Some(c) = &i.kube_context {
+    if let Some(c) = &i.context.kube_context {
         args.extend(["--kube-context".into(), c.clone()]);
     }
     if i.dry_run {
@@ -668,7 +732,7 @@ pub fn uninstall(a: &DeployArgs, i: &InstallArgs) -> Result<Output, Failure> {
             shell_line(&[], &helm.path.display().to_string(), &args)
         )));
     }
-    let out = helm::run(&helm, &args, &[]).map_err(helm_failure)?;
+    let out = helm::run(&helm, &args, &[])?;
     Ok(Output::ok(String::from_utf8_lossy(&out)))
 }
 

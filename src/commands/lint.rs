@@ -49,7 +49,7 @@ pub fn run(
         exit::OK
     };
     let out = match format {
-        ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&findings).unwrap()),
+        ReportFormat::Json => super::json_text(&findings)?,
         ReportFormat::Text => findings
             .iter()
             .map(|f| format!("{}\n", f.located(label)))
@@ -77,7 +77,7 @@ pub fn inventory(path: &str, format: ReportFormat) -> Result<Output, Failure> {
     let entries = crate::postrender::inventory(&text)
         .map_err(|e| Failure::failed(format!("{label}: cannot place every object:\n{e}")))?;
     let out = match format {
-        ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&entries).unwrap()),
+        ReportFormat::Json => super::json_text(&entries)?,
         ReportFormat::Text => entries
             .iter()
             .map(|e| format!("{}\n", e.identity))

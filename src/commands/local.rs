@@ -27,22 +27,22 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
     let mut options = a.options;
     let (master, worker) = confined_pods(spec, s, options.allow_commands)?;
     // From here on a signal ends every process started and the run exits 128 + its number.
-    watch_signals().map_err(failure)?;
+    watch_signals()?;
     options.workers = worker_count(a.workers, spec);
     options.locust_version = pods_locust(s, a.install_locust, &options.python);
     let python = if a.install_locust {
-        install_locust(&options.locust_version).map_err(failure)?
+        install_locust(&options.locust_version)?
     } else {
         options.python.clone()
     };
-    let resolved = resolve_python(&python).map_err(failure)?;
+    let resolved = resolve_python(&python)?;
     options.python = resolved.display().to_string();
-    options.interpreter = probe_interpreter(&resolved).map_err(failure)?;
+    options.interpreter = probe_interpreter(&resolved)?;
     compare_installed_locust(s, &options);
     let headless = options.headless.is_some() || spec.extensions.run.is_some();
     options.name = spec.name.clone();
     if headless {
-        let cwd = std::env::current_dir().map_err(|e| Failure::failed(e.to_string()))?;
+        let cwd = std::env::current_dir()?;
         let dir = crate::results::prepare_dir(a.results_dir.as_deref(), &spec.name, &cwd)
             .map_err(|e| Failure::failed(format!("--results-dir {e}")))?;
         options.results_dir = Some(dir);
@@ -68,18 +68,22 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
     }
     match result {
         Ok(code) => Ok(u8::try_from(code).unwrap_or(1)),
-        Err(e) => Err(failure(e)),
+        Err(e) => Err(Failure::from(e)),
     }
 }
 
 /// A `local` error as the command's failure: a stopped run exits 128 + the signal's number.
-fn failure(e: LocalError) -> Failure {
-    match e {
-        LocalError::Stopped(signal) => Failure {
-            code: signal_exit_code(signal),
-            message: e.to_string(),
-        },
-        e => Failure::failed(e.to_string()),
+/// A run stopped by a signal exits 128 + the signal, as a shell reports it; any other
+/// failure is exit 1.
+impl From<LocalError> for Failure {
+    fn from(e: LocalError) -> Self {
+        match e {
+            LocalError::Stopped(signal) => Failure {
+                code: signal_exit_code(signal),
+                message: e.to_string(),
+            },
+            e => Failure::failed(e.to_string()),
+        }
     }
 }
 

@@ -15,12 +15,13 @@ pub mod post_render;
 pub mod values;
 pub mod version;
 
-pub use output::{ManifestFormat, Output, ReportFormat, manifests_as};
+pub use output::{ManifestFormat, Output, ReportFormat, json_text, manifests_as};
 
 use crate::diag::Findings;
 use crate::limits::{MAX_DOCUMENT_BYTES, read_bounded};
 
-/// Documented exit codes (README "Exit codes", docs/commands.md).
+/// The exit codes, written once: the constants every command returns, and the one table every
+/// help text is built from (README "Exit codes"; the generated table of docs/commands.md).
 pub mod exit {
     pub const OK: u8 = 0;
     /// Invalid input, or the operation failed.
@@ -31,6 +32,76 @@ pub mod exit {
     pub const TIMEOUT: u8 = 3;
     /// helm (or kubectl) itself failed; its stderr is passed through.
     pub const TOOL_FAILED: u8 = 4;
+
+    /// Every code with what it means in general, as `--help` without a subcommand says it.
+    pub const CODES: &[(u8, &str)] = &[
+        (OK, "ok"),
+        (FAILED, "invalid input or failure"),
+        (USAGE, "usage error"),
+        (TIMEOUT, "timeout"),
+        (TOOL_FAILED, "helm/kubectl failed"),
+    ];
+
+    /// The help line for a command's codes, each with what it means for that command (an empty
+    /// meaning prints the code alone): `Exit codes: 0 valid, 1 invalid, 2 usage error.`
+    pub fn line(codes: &[(u8, &str)]) -> String {
+        let each: Vec<String> = codes
+            .iter()
+            .map(|(code, meaning)| {
+                if meaning.is_empty() {
+                    code.to_string()
+                } else {
+                    format!("{code} {meaning}")
+                }
+            })
+            .collect();
+        format!("Exit codes: {}.", each.join(", "))
+    }
+
+    /// `text`, then [`line`] of `codes`: a command's `after_help`. The line follows the last
+    /// paragraph of prose; after examples alone it is a paragraph of its own.
+    pub fn help(text: &str, codes: &[(u8, &str)]) -> String {
+        let gap = if text.contains("\n\n") { "\n" } else { "\n\n" };
+        format!("{text}{gap}{}", line(codes))
+    }
+}
+
+/// `-f`: the manifest.
+#[derive(clap::Args, Clone)]
+pub struct SpecFile {
+    /// The manifest (`-` reads stdin).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: String,
+}
+
+/// `--output-file`: write to a file instead of stdout.
+#[derive(clap::Args, Clone, Default)]
+pub struct FileOut {
+    /// Write to PATH instead of stdout (atomically; `-` is stdout).
+    #[arg(long = "output-file", value_name = "PATH")]
+    pub output_file: Option<String>,
+}
+
+/// `--image-registry`: every image the tool writes pulled from a mirror.
+#[derive(clap::Args, Clone, Default)]
+pub struct ImageMirror {
+    /// Pull every image the values name (Locust, the pip step, the exporter) from this mirror:
+    /// HOST[:PORT][/PATH] takes the place of each image's registry (Docker Hub images keep
+    /// their path: locustio/locust:2.32.2 → HOST/PATH/locustio/locust:2.32.2).
+    #[arg(
+        long,
+        value_name = "HOST[/PATH]",
+        env = "LOCUST_PLANTON_IMAGE_REGISTRY"
+    )]
+    pub image_registry: Option<String>,
+}
+
+/// `--kube-context` (kubectl's `--context` accepted too).
+#[derive(clap::Args, Clone, Default)]
+pub struct ContextArg {
+    /// kubeconfig context (kubectl's spelling `--context` is accepted too).
+    #[arg(long = "kube-context", alias = "context", value_name = "NAME")]
+    pub kube_context: Option<String>,
 }
 
 /// Why a command failed; `message` is complete and printed to stderr as is.
@@ -49,6 +120,38 @@ impl Failure {
     }
     pub fn failed(message: impl Into<String>) -> Self {
         Failure::new(exit::FAILED, message)
+    }
+}
+
+/// helm failed: its stderr passed through with exit 4; helm missing or unusable: exit 1.
+impl From<crate::helm::HelmError> for Failure {
+    fn from(e: crate::helm::HelmError) -> Self {
+        match e {
+            crate::helm::HelmError::Failed { stderr, .. } => Failure::new(
+                exit::TOOL_FAILED,
+                format!("helm failed:\n{}", stderr.trim_end()),
+            ),
+            other => Failure::failed(other.to_string()),
+        }
+    }
+}
+
+/// kubectl failed: exit 4 with its stderr; kubectl missing: exit 1.
+impl From<crate::kubectl::KubectlError> for Failure {
+    fn from(e: crate::kubectl::KubectlError) -> Self {
+        let code = match e {
+            crate::kubectl::KubectlError::NotFound { .. } => exit::FAILED,
+            crate::kubectl::KubectlError::Failed { .. } => exit::TOOL_FAILED,
+        };
+        Failure::new(code, e.to_string())
+    }
+}
+
+/// A file or process operation failed: exit 1 with the system's reason. Callers that know
+/// which file add its name themselves.
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::failed(e.to_string())
     }
 }
 
@@ -251,16 +354,13 @@ pub fn plan(users: u64, rps: Option<f64>, format: ReportFormat) -> Result<Output
     let spec = crate::yaml::parse_single(&fragment)
         .map_err(|e| Failure::failed(format!("plan: {}", e.message)))?;
     let v = serde_json::json!({"users": users, "rps": rps, "manifest": spec.to_json()});
-    Ok(Output::ok(format!(
-        "{}\n",
-        serde_json::to_string_pretty(&v).unwrap()
-    )))
+    Ok(Output::ok(json_text(&v)?))
 }
 
 /// `chart`: the pinned chart, as YAML (the lock file) or JSON.
-pub fn chart(format: ReportFormat) -> Output {
+pub fn chart(format: ReportFormat) -> Result<Output, Failure> {
     if format == ReportFormat::Text {
-        return Output::ok(crate::lock::LOCK_TEXT);
+        return Ok(Output::ok(crate::lock::LOCK_TEXT));
     }
     let l = crate::lock::chart_lock();
     let v = serde_json::json!({
@@ -268,5 +368,96 @@ pub fn chart(format: ReportFormat) -> Output {
         "contentDigest": l.content_digest, "archiveDigest": l.archive_digest, "digest": l.digest,
         "image": l.image, "verifiedVersions": l.verified_versions,
     });
-    Output::ok(format!("{}\n", serde_json::to_string_pretty(&v).unwrap()))
+    Ok(Output::ok(json_text(&v)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_code_lines() {
+        struct Case {
+            codes: &'static [(u8, &'static str)],
+            line: &'static str,
+        }
+        let cases = [
+            Case {
+                codes: exit::CODES,
+                line: "Exit codes: 0 ok, 1 invalid input or failure, 2 usage error, 3 timeout, 4 helm/kubectl failed.",
+            },
+            Case {
+                codes: &[
+                    (exit::OK, ""),
+                    (exit::FAILED, "no such release"),
+                    (exit::TOOL_FAILED, "kubectl failed"),
+                ],
+                line: "Exit codes: 0, 1 no such release, 4 kubectl failed.",
+            },
+        ];
+        for case in cases {
+            assert_eq!(exit::line(case.codes), case.line);
+        }
+        assert_eq!(
+            exit::help("Examples:\n  x", &[(exit::OK, "ok")]),
+            "Examples:\n  x\n\nExit codes: 0 ok."
+        );
+        assert_eq!(
+            exit::help("Examples:\n  x\n\nProse.", &[(exit::OK, "ok")]),
+            "Examples:\n  x\n\nProse.\nExit codes: 0 ok."
+        );
+        let codes: Vec<u8> = exit::CODES.iter().map(|(c, _)| *c).collect();
+        assert_eq!(
+            codes,
+            [
+                exit::OK,
+                exit::FAILED,
+                exit::USAGE,
+                exit::TIMEOUT,
+                exit::TOOL_FAILED
+            ]
+        );
+    }
+
+    #[test]
+    fn failures_from_the_tools() {
+        use crate::kubectl::KubectlError;
+        struct Case {
+            error: KubectlError,
+            code: u8,
+            starts: &'static str,
+        }
+        let cases = [
+            Case {
+                error: KubectlError::Failed {
+                    stderr: "Forbidden".into(),
+                },
+                code: exit::TOOL_FAILED,
+                starts: "kubectl failed:\nForbidden",
+            },
+            Case {
+                error: KubectlError::NotFound {
+                    program: "kubectl".into(),
+                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                },
+                code: exit::FAILED,
+                starts: "kubectl not found (kubectl: ",
+            },
+        ];
+        for case in cases {
+            let f = Failure::from(case.error);
+            assert_eq!(f.code, case.code, "{}", f.message);
+            assert!(f.message.starts_with(case.starts), "{}", f.message);
+        }
+        let helm = Failure::from(crate::helm::HelmError::Failed {
+            code: 1,
+            stderr: "Error: chart not found\n".into(),
+        });
+        assert_eq!(
+            (helm.code, helm.message.as_str()),
+            (exit::TOOL_FAILED, "helm failed:\nError: chart not found")
+        );
+        let io = Failure::from(std::io::Error::other("disk full"));
+        assert_eq!((io.code, io.message.as_str()), (exit::FAILED, "disk full"));
+    }
 }

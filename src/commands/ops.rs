@@ -1,13 +1,66 @@
 //! `status`, `wait`, `report` and `rerun` (through kubectl).
 
-use super::{Failure, Output, ReportFormat, exit};
+use super::output::report_format;
+use super::{ContextArg, Failure, Output, ReportFormat, exit};
 use crate::contract::{PYTHON_BIN, RESULTS_DIR};
 use crate::duration;
-use crate::kubectl::{Kubectl, KubectlError};
+use crate::kubectl::Kubectl;
 use crate::ops::{Phase, Status, current_master, evaluate, final_stats};
 use crate::progress::Progress;
 use serde_json::Value;
 use std::time::{Duration, Instant};
+
+/// A release named directly or by its manifest (`-f`: metadata.name and the manifest's namespace).
+#[derive(clap::Args, Clone, Default)]
+pub struct RunTarget {
+    /// The release (metadata.name unless installed under another name).
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    pub release: Option<String>,
+    /// The manifest: its metadata.name is the release, its namespace the namespace.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<String>,
+    /// Namespace [default: the manifest's with -f, else the kubeconfig context's].
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub context: ContextArg,
+    /// The kubectl binary [default: $KUBECTL, else kubectl on PATH].
+    #[arg(long, value_name = "PATH")]
+    pub kubectl: Option<String>,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub target: RunTarget,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
+    pub output: ReportFormat,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct WaitArgs {
+    #[command(flatten)]
+    pub target: RunTarget,
+    /// Give up after this long.
+    #[arg(long, default_value = "30m")]
+    pub timeout: String,
+    /// How often to look.
+    #[arg(long, default_value = "5s")]
+    pub interval: String,
+    /// Output format (json: the final status, with the threshold verdicts and the run).
+    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
+    pub output: ReportFormat,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct ReportRunArgs {
+    #[command(flatten)]
+    pub target: RunTarget,
+    /// The folder to copy the results into (created; must be empty).
+    #[arg(long, value_name = "DIR")]
+    pub results_dir: Option<String>,
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct Target {
@@ -15,12 +68,41 @@ pub struct Target {
     pub kubectl: Kubectl,
 }
 
+impl RunTarget {
+    /// The release and the kubectl that reaches it; with `-f`, from the manifest.
+    pub fn resolve(self) -> Result<Target, Failure> {
+        let t = self;
+        let (release, namespace) = match (&t.file, t.release) {
+            (Some(f), _) => {
+                let (_, spec, _) = super::load_spec(f)?;
+                let ns = t
+                    .namespace
+                    .or_else(|| spec.namespace_value().map(str::to_string));
+                (spec.name, ns)
+            }
+            (None, Some(r)) => (r, t.namespace),
+            // clap requires one of them; said as a usage error all the same.
+            (None, None) => {
+                return Err(Failure::new(
+                    exit::USAGE,
+                    "name the release, or its manifest with -f FILE",
+                ));
+            }
+        };
+        Ok(Target {
+            release,
+            kubectl: crate::kubectl::Kubectl::new(
+                t.kubectl.as_deref(),
+                t.context.kube_context.as_deref(),
+                namespace.as_deref(),
+            ),
+        })
+    }
+}
+
 impl Target {
     fn kubectl(&self, args: &[String]) -> Result<String, Failure> {
-        self.kubectl.run(args, None).map_err(|e| match e {
-            KubectlError::NotFound { .. } => Failure::failed(e.to_string()),
-            KubectlError::Failed { .. } => Failure::new(exit::TOOL_FAILED, e.to_string()),
-        })
+        Ok(self.kubectl.run(args, None)?)
     }
 
     fn list(&self, kind: &str, component: &str) -> Result<Value, Failure> {
@@ -79,12 +161,12 @@ impl Target {
 
 pub fn status(t: &Target, format: ReportFormat) -> Result<Output, Failure> {
     let (s, _) = t.observe()?;
-    Ok(Output::ok(render(&s, format)))
+    Ok(Output::ok(render(&s, format)?))
 }
 
-fn render(s: &Status, format: ReportFormat) -> String {
+fn render(s: &Status, format: ReportFormat) -> Result<String, Failure> {
     if format == ReportFormat::Json {
-        return format!("{}\n", serde_json::to_string_pretty(s).unwrap());
+        return super::json_text(s);
     }
     let mut out = format!("phase: {:?}\n", s.phase);
     if let Some(r) = &s.reason {
@@ -103,7 +185,7 @@ fn render(s: &Status, format: ReportFormat) -> String {
     for line in crate::results::verdict_lines(&Value::Array(s.thresholds.clone())).lines() {
         out.push_str(&format!("threshold: {line}\n"));
     }
-    out
+    Ok(out)
 }
 
 /// What a poll shows on stderr: the phase, workers, and from Locust's log the users and the
@@ -179,10 +261,10 @@ fn poll(
         progress.update(live_line(&s, log.as_deref()));
         match s.phase {
             Phase::Completed | Phase::Failed if !s.infrastructure_failure => {
-                return Ok(ended(&s, log.as_deref(), format));
+                return ended(&s, log.as_deref(), format);
             }
-            Phase::Failed => return Ok(Output::ok(render(&s, format)).with_code(exit::TIMEOUT)),
-            _ if start.elapsed() >= limit => return Ok(timed_out(&s, timeout, format)),
+            Phase::Failed => return Ok(Output::ok(render(&s, format)?).with_code(exit::TIMEOUT)),
+            _ if start.elapsed() >= limit => return timed_out(&s, timeout, format),
             _ => std::thread::sleep(
                 every.min(limit.saturating_sub(start.elapsed()) + Duration::from_millis(10)),
             ),
@@ -191,29 +273,30 @@ fn poll(
 }
 
 /// A run that ended: Locust's final statistics (text) and the status; 0 passed, 1 failed.
-fn ended(s: &Status, log: Option<&str>, format: ReportFormat) -> Output {
+fn ended(s: &Status, log: Option<&str>, format: ReportFormat) -> Result<Output, Failure> {
     let code = if s.phase == Phase::Completed {
         exit::OK
     } else {
         exit::FAILED
     };
     if format == ReportFormat::Json {
-        return Output::ok(render(s, format)).with_code(code);
+        return Ok(Output::ok(render(s, format)?).with_code(code));
     }
     let stats = log.map(final_stats).unwrap_or_default();
-    Output::ok(format!("{stats}{}", render(s, format))).with_code(code)
+    Ok(Output::ok(format!("{stats}{}", render(s, format)?)).with_code(code))
 }
 
 /// The status when `--timeout` passed (JSON: with `timedOut: true`); exit 3.
-fn timed_out(s: &Status, timeout: &str, format: ReportFormat) -> Output {
+fn timed_out(s: &Status, timeout: &str, format: ReportFormat) -> Result<Output, Failure> {
     let text = if format == ReportFormat::Json {
-        let mut v = serde_json::to_value(s).unwrap();
+        let mut v = serde_json::to_value(s)
+            .map_err(|e| Failure::failed(format!("cannot write JSON: {e}")))?;
         v["timedOut"] = Value::Bool(true);
-        format!("{}\n", serde_json::to_string_pretty(&v).unwrap())
+        super::json_text(&v)?
     } else {
-        format!("{}timed out after {timeout}\n", render(s, format))
+        format!("{}timed out after {timeout}\n", render(s, format)?)
     };
-    Output::ok(text).with_code(exit::TIMEOUT)
+    Ok(Output::ok(text).with_code(exit::TIMEOUT))
 }
 
 /// Run in the master pod by `report`: prints the results folder's files as one JSON object of
@@ -300,7 +383,7 @@ pub fn report(t: &Target, results_dir: Option<&str>) -> Result<Output, Failure> 
             run.master_pod
         )));
     }
-    let cwd = std::env::current_dir().map_err(|e| Failure::failed(e.to_string()))?;
+    let cwd = std::env::current_dir()?;
     let dir = crate::results::prepare_dir(results_dir, &t.release, &cwd)
         .map_err(|e| Failure::failed(format!("--results-dir {e}")))?;
     write_results(&dir, &decoded)?;

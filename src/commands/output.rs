@@ -3,6 +3,7 @@
 use super::Failure;
 use crate::stream::split;
 use crate::yaml::parse_document;
+use clap::ValueEnum;
 
 /// A command's result: what goes to stdout (or `--output-file`), notes for stderr, exit code.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -45,6 +46,29 @@ pub enum ManifestFormat {
     Json,
 }
 
+/// `-o` as a format, with a hint for the old `-o FILE`: helm and kubectl users read `-o` as a
+/// format, so a file name there is a usage error that names `--output-file`.
+fn format_of<F: ValueEnum>(s: &str) -> Result<F, String> {
+    F::from_str(s, true).map_err(|_| {
+        let names: Vec<String> = F::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect();
+        format!(
+            "`{s}` is not a format ({}); to write a file use --output-file {s}",
+            names.join("|")
+        )
+    })
+}
+
+pub fn manifest_format(s: &str) -> Result<ManifestFormat, String> {
+    format_of(s)
+}
+
+pub fn report_format(s: &str) -> Result<ReportFormat, String> {
+    format_of(s)
+}
+
 /// `yaml` as is; `json`: one document as a JSON object, several (or `list`) as a `v1` `List`,
 /// the way `kubectl get -o json` prints several objects. Values are Go's reading of the YAML.
 pub fn manifests_as(format: ManifestFormat, yaml: &str, list: bool) -> Result<String, Failure> {
@@ -66,10 +90,14 @@ pub fn manifests_as(format: ManifestFormat, yaml: &str, list: bool) -> Result<St
         (false, 1) => items.pop().unwrap_or_default(),
         _ => serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}),
     };
-    Ok(format!(
-        "{}\n",
-        serde_json::to_string_pretty(&value).unwrap()
-    ))
+    json_text(&value)
+}
+
+/// `value` as indented JSON and a new line, as every `-o json` prints it.
+pub fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, Failure> {
+    serde_json::to_string_pretty(value)
+        .map(|text| format!("{text}\n"))
+        .map_err(|e| Failure::failed(format!("cannot write JSON: {e}")))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::helm::plugin::{
     NAME, check_listed, check_manifest, default_plugin_dirs, entries_claiming_the_name, place,
     plugin_dirs, plugin_list, remove, same_dir,
 };
-use crate::helm::{Helm, HelmError, plugin_manifest, version_cache};
+use crate::helm::{Helm, plugin_manifest, version_cache};
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, Default)]
@@ -27,16 +27,6 @@ pub struct PluginArgs {
     pub dry_run: bool,
     /// Install into a folder a Helm 3 loads by default anyway.
     pub share_with_helm3: bool,
-}
-
-fn helm_failure(e: HelmError) -> Failure {
-    match e {
-        HelmError::Failed { stderr, .. } => Failure::new(
-            exit::TOOL_FAILED,
-            format!("helm failed:\n{}", stderr.trim_end()),
-        ),
-        other => Failure::failed(other.to_string()),
-    }
 }
 
 /// How to keep Helm 4's plugins apart from Helm 3's (or do without the plugin).
@@ -100,12 +90,12 @@ fn helm3s(helm4: &Helm, explicit: Option<&str>) -> Result<Vec<Helm3>, Failure> {
                     h.version
                 )));
             }
-            Err(e) if explicit.is_some() => return Err(helm_failure(e)),
+            Err(e) if explicit.is_some() => return Err(Failure::from(e)),
             _ => continue,
         };
         found.push(Helm3 {
-            default_dirs: default_plugin_dirs(&helm).map_err(helm_failure)?,
-            dirs_here: plugin_dirs(&helm).map_err(helm_failure)?,
+            default_dirs: default_plugin_dirs(&helm)?,
+            dirs_here: plugin_dirs(&helm)?,
             helm,
         });
     }
@@ -172,7 +162,7 @@ pub fn install(a: &PluginArgs) -> Result<Output, Failure> {
 
 /// The helm to install for, refused unless it is Helm 4.
 fn helm4(explicit: Option<&str>) -> Result<Helm, Failure> {
-    let helm = Helm::find(explicit).map_err(helm_failure)?;
+    let helm = Helm::find(explicit)?;
     if helm.major != 4 {
         return Err(Failure::failed(format!(
             "{} is Helm {}: the plugin is a Helm 4 plugin (postrenderer/v1) and Helm 3 cannot read it; \
@@ -190,7 +180,7 @@ fn helm4(explicit: Option<&str>) -> Result<Helm, Failure> {
 /// in its other plugins folders (they are replaced). Something else named like the plugin in
 /// that folder is refused, not replaced.
 fn install_folder(helm: &Helm) -> Result<(PathBuf, Vec<PathBuf>), Failure> {
-    let dirs = plugin_dirs(helm).map_err(helm_failure)?;
+    let dirs = plugin_dirs(helm)?;
     let Some(dir) = dirs.first().cloned() else {
         return Err(Failure::failed(format!(
             "`{} env HELM_PLUGINS` names no folder",
@@ -274,8 +264,8 @@ fn replace_plan(earlier: &[PathBuf]) -> String {
 }
 
 pub fn uninstall(a: &PluginArgs) -> Result<Output, Failure> {
-    let helm = Helm::find(a.helm.as_deref()).map_err(helm_failure)?;
-    let dirs = plugin_dirs(&helm).map_err(helm_failure)?;
+    let helm = Helm::find(a.helm.as_deref())?;
+    let dirs = plugin_dirs(&helm)?;
     let entries = entries_claiming_the_name(&dirs);
     let shown = dirs
         .iter()

@@ -5,10 +5,58 @@
 //! `~/.local/state/locust-planton/post-render.log`.
 
 use super::Failure;
+use crate::contract::{HIGH_UID, RUN_AS_USER};
 use crate::limits::{MAX_STREAM_BYTES, read_bounded};
-use crate::postrender::{Options, post_render};
+use crate::postrender::{Options, Profile, post_render};
 use std::io::Write;
 use std::path::PathBuf;
+
+/// The post-renderer's profile, shared by every command that hardens.
+#[derive(clap::Args, Clone, Copy, Debug, Default, PartialEq)]
+pub struct ProfileArgs {
+    /// Run as UID/GID 10001 (and raise explicit UIDs below 10000), for scanners that demand it.
+    #[arg(long)]
+    pub high_uid: bool,
+    /// The UID/GID pods run as where none is set [default: 1000, the image's `locust` user].
+    #[arg(long, value_name = "UID", value_parser = clap::value_parser!(i64).range(1..))]
+    pub uid: Option<i64>,
+    /// Fail when the chart version is not one this locust-planton is verified with, or a
+    /// --chart DIR is not the pinned chart.
+    #[arg(long)]
+    pub strict_chart: bool,
+}
+
+impl ProfileArgs {
+    pub fn options(&self) -> Options {
+        let uid = if self.high_uid {
+            HIGH_UID
+        } else {
+            self.uid.unwrap_or(RUN_AS_USER)
+        };
+        Options {
+            profile: Profile {
+                uid,
+                high_uid: self.high_uid,
+            },
+            strict_chart: self.strict_chart,
+        }
+    }
+
+    /// The same flags, as arguments for the post-renderer helm runs.
+    pub fn forwarded_args(&self) -> Vec<String> {
+        let mut a = Vec::new();
+        if self.high_uid {
+            a.push("--high-uid".into());
+        }
+        if let Some(u) = self.uid {
+            a.extend(["--uid".into(), u.to_string()]);
+        }
+        if self.strict_chart {
+            a.push("--strict-chart".into());
+        }
+        a
+    }
+}
 
 pub fn log_path() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("LOCUST_PLANTON_LOG").filter(|p| !p.is_empty()) {

@@ -61,15 +61,15 @@ pub fn long() -> String {
 }
 
 /// `version`: the long text, or JSON.
-pub fn output(format: super::ReportFormat) -> super::Output {
-    super::Output::ok(match format {
+pub fn output(format: super::ReportFormat) -> Result<super::Output, super::Failure> {
+    Ok(super::Output::ok(match format {
         super::ReportFormat::Text => format!("locust-planton {}", long()),
-        super::ReportFormat::Json => json(),
-    })
+        super::ReportFormat::Json => json()?,
+    }))
 }
 
 /// `version -o json`.
-pub fn json() -> String {
+pub fn json() -> Result<String, super::Failure> {
     let l = chart_lock();
     let v = serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
@@ -84,8 +84,5 @@ pub fn json() -> String {
         },
         "helm": {"supported": HELM_SUPPORTED, "tested": HELM_TESTED},
     });
-    format!(
-        "{}\n",
-        serde_json::to_string_pretty(&v).expect("JSON serialises")
-    )
+    super::json_text(&v)
 }

@@ -371,6 +371,7 @@ fn locust_running(master: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn result_line() {
@@ -379,5 +380,368 @@ mod tests {
             Some(1)
         );
         assert_eq!(result_in_log("no result"), None);
+    }
+
+    /// A master Deployment at `generation`, observed at `observed`, with `replicas` of which
+    /// `updated` are current; its pod template carries the scripts hash `h1`.
+    fn deployment(generation: i64, observed: i64, replicas: i64, updated: i64) -> Value {
+        json!({"items": [{
+            "metadata": {"generation": generation},
+            "spec": {"template": {"metadata": {"annotations": {SCRIPTS_ANNOTATION: "h1"}}}},
+            "status": {"observedGeneration": observed, "replicas": replicas, "updatedReplicas": updated},
+        }]})
+    }
+
+    /// A pod named `name` with the scripts hash `hash`, its `locust` container in `state`.
+    fn pod(name: &str, hash: &str, state: Value) -> Value {
+        json!({
+            "metadata": {"name": name, "annotations": {SCRIPTS_ANNOTATION: hash}},
+            "status": {
+                "conditions": [{"type": "Ready", "status": "True"}],
+                "containerStatuses": [{"name": "locust", "state": state}],
+            },
+        })
+    }
+
+    fn list(items: Vec<Value>) -> Value {
+        json!({ "items": items })
+    }
+
+    fn running() -> Value {
+        json!({"running": {}})
+    }
+
+    /// One evaluation: kubectl's answers in, the status's phase, reason, exit code, master pod
+    /// and ready workers out.
+    struct Case {
+        what: &'static str,
+        deployments: Value,
+        masters: Value,
+        workers: Value,
+        log: Option<&'static str>,
+        phase: Phase,
+        reason: &'static str,
+        exit_code: Option<i64>,
+        infrastructure: bool,
+        master_pod: Option<&'static str>,
+        workers_ready: &'static str,
+    }
+
+    #[test]
+    fn evaluate_table() {
+        let cases = vec![
+            Case {
+                what: "nothing installed",
+                deployments: list(vec![]),
+                masters: list(vec![]),
+                workers: list(vec![]),
+                log: None,
+                phase: Phase::Pending,
+                reason: "no master Deployment (is the release installed in this namespace?)",
+                exit_code: None,
+                infrastructure: false,
+                master_pod: None,
+                workers_ready: "0/0",
+            },
+            Case {
+                what: "the Deployment exists, no pod yet",
+                deployments: deployment(1, 1, 1, 1),
+                masters: list(vec![]),
+                workers: list(vec![]),
+                log: None,
+                phase: Phase::Pending,
+                reason: "no master pod yet",
+                exit_code: None,
+                infrastructure: false,
+                master_pod: None,
+                workers_ready: "0/0",
+            },
+            Case {
+                what: "only an earlier run's master",
+                deployments: deployment(2, 2, 1, 1),
+                masters: list(vec![pod("old", "h0", running())]),
+                workers: list(vec![]),
+                log: Some("locust-planton-result {\"exitCode\": 0}"),
+                phase: Phase::Pending,
+                reason: "no master pod of the current run yet (only an earlier run's)",
+                exit_code: None,
+                infrastructure: false,
+                master_pod: None,
+                workers_ready: "0/0",
+            },
+            Case {
+                what: "a changed Deployment not yet observed",
+                deployments: deployment(2, 1, 1, 1),
+                masters: list(vec![pod("m", "h1", running())]),
+                workers: list(vec![]),
+                log: None,
+                phase: Phase::Pending,
+                reason: "the master Deployment changed; its new pods are not created yet",
+                exit_code: None,
+                infrastructure: false,
+                master_pod: Some("m"),
+                workers_ready: "0/0",
+            },
+            Case {
+                what: "a rollout under way",
+                deployments: deployment(2, 2, 2, 1),
+                masters: list(vec![pod("m", "h1", running())]),
+                workers: list(vec![]),
+                log: None,
+                phase: Phase::Pending,
+                reason: "a new master is rolling out (1 of 2 master pods current); the previous run's master is still up",
+                exit_code: None,
+                infrastructure: false,
+                master_pod: Some("m"),
+                workers_ready: "0/0",
+            },
+            Case {
+                what: "running, workers counted by their Ready condition",
+                deployments: deployment(1, 1, 1, 1),
+                masters: list(vec![pod("m", "h1", running())]),
+                workers: list(vec![
+                    pod("w1", "h1", running()),
+                    json!({"metadata": {"name": "w2"}, "status": {"conditions": [{"type": "Ready", "status": "False"}]}}),
+                    json!({"metadata": {"name": "w3", "deletionTimestamp": "t"}}),
+                ]),
+                log: Some("starting"),
+                phase: Phase::Running,
+                reason: "test running, 1/2 workers ready",
+                exit_code: None,
+                infrastructure: false,
+                master_pod: Some("m"),
+                workers_ready: "1/2",
+            },
+            Case {
+                what: "the master container still waiting",
+                deployments: deployment(1, 1, 1, 1),
+                masters: list(vec![pod(
+                    "m",
+                    "h1",
+                    json!({"waiting": {"reason": "ContainerCreating"}}),
+                )]),
+                workers: list(vec![]),
+                log: None,
+                phase: Phase::Pending,
+                reason: "master starting",
+                exit_code: None,
+                infrastructure: false,
+                master_pod: Some("m"),
+                workers_ready: "0/0",
+            },
+            Case {
+                what: "an image that cannot be pulled is an infrastructure failure",
+                deployments: deployment(1, 1, 1, 1),
+                masters: list(vec![pod(
+                    "m",
+                    "h1",
+                    json!({"waiting": {"reason": "ImagePullBackOff", "message": "no such image"}}),
+                )]),
+                workers: list(vec![]),
+                log: None,
+                phase: Phase::Failed,
+                reason: "pod m: container locust: ImagePullBackOff: no such image",
+                exit_code: None,
+                infrastructure: true,
+                master_pod: Some("m"),
+                workers_ready: "0/0",
+            },
+            Case {
+                what: "a failed init container (the pip step)",
+                deployments: deployment(1, 1, 1, 1),
+                masters: list(vec![json!({
+                    "metadata": {"name": "m", "annotations": {SCRIPTS_ANNOTATION: "h1"}},
+                    "status": {"initContainerStatuses": [{"name": "pip", "state": {"terminated": {"exitCode": 1, "message": "no matching distribution"}}}]},
+                })]),
+                workers: list(vec![]),
+                log: None,
+                phase: Phase::Failed,
+                reason: "pod m: init container pip failed (exit 1): no matching distribution",
+                exit_code: None,
+                infrastructure: true,
+                master_pod: Some("m"),
+                workers_ready: "0/0",
+            },
+            Case {
+                what: "an unschedulable master",
+                deployments: deployment(1, 1, 1, 1),
+                masters: list(vec![json!({
+                    "metadata": {"name": "m", "annotations": {SCRIPTS_ANNOTATION: "h1"}},
+                    "status": {"conditions": [{"type": "PodScheduled", "status": "False", "message": "0/1 nodes are available"}]},
+                })]),
+                workers: list(vec![]),
+                log: None,
+                phase: Phase::Pending,
+                reason: "pod m not scheduled: 0/1 nodes are available",
+                exit_code: None,
+                infrastructure: false,
+                master_pod: Some("m"),
+                workers_ready: "0/0",
+            },
+            Case {
+                what: "finished, every request passed",
+                deployments: deployment(1, 1, 1, 1),
+                masters: list(vec![pod("m", "h1", running())]),
+                workers: list(vec![]),
+                log: Some("stats\nlocust-planton-result {\"exitCode\": 0}\n"),
+                phase: Phase::Completed,
+                reason: "Locust finished; every request passed",
+                exit_code: Some(0),
+                infrastructure: false,
+                master_pod: Some("m"),
+                workers_ready: "0/0",
+            },
+            Case {
+                what: "finished, a threshold missed",
+                deployments: deployment(1, 1, 1, 1),
+                masters: list(vec![pod("m", "h1", running())]),
+                workers: list(vec![]),
+                log: Some(
+                    "locust-planton-result {\"exitCode\": 3, \"thresholds\": [{\"text\": \"p95 < 100ms\", \"passed\": false}, {\"text\": \"rps > 1\", \"passed\": true}]}",
+                ),
+                phase: Phase::Failed,
+                reason: "threshold missed: p95 < 100ms",
+                exit_code: Some(3),
+                infrastructure: false,
+                master_pod: Some("m"),
+                workers_ready: "0/0",
+            },
+            Case {
+                what: "finished with requests failed",
+                deployments: deployment(1, 1, 1, 1),
+                masters: list(vec![pod("m", "h1", running())]),
+                workers: list(vec![]),
+                log: Some("locust-planton-result {\"exitCode\": 1}"),
+                phase: Phase::Failed,
+                reason: "Locust finished with exit code 1: requests failed",
+                exit_code: Some(1),
+                infrastructure: false,
+                master_pod: Some("m"),
+                workers_ready: "0/0",
+            },
+            Case {
+                what: "the wrapper's own error wins",
+                deployments: deployment(1, 1, 1, 1),
+                masters: list(vec![pod("m", "h1", running())]),
+                workers: list(vec![]),
+                log: Some(
+                    "locust-planton-result {\"exitCode\": 2, \"error\": \"locustfile not found\"}",
+                ),
+                phase: Phase::Failed,
+                reason: "Locust finished with exit code 2: locustfile not found",
+                exit_code: Some(2),
+                infrastructure: false,
+                master_pod: Some("m"),
+                workers_ready: "0/0",
+            },
+        ];
+        for case in cases {
+            let status = evaluate(&case.deployments, &case.masters, &case.workers, case.log);
+            assert_eq!(status.phase, case.phase, "{}", case.what);
+            assert_eq!(status.reason.as_deref(), Some(case.reason), "{}", case.what);
+            assert_eq!(status.exit_code, case.exit_code, "{}", case.what);
+            assert_eq!(
+                status.infrastructure_failure, case.infrastructure,
+                "{}",
+                case.what
+            );
+            assert_eq!(
+                status.master_pod.as_deref(),
+                case.master_pod,
+                "{}",
+                case.what
+            );
+            assert_eq!(status.workers_ready, case.workers_ready, "{}", case.what);
+        }
+    }
+
+    #[test]
+    fn the_current_master_is_one_whose_locust_started() {
+        struct Case {
+            what: &'static str,
+            deployments: Value,
+            masters: Value,
+            current: Option<&'static str>,
+        }
+        let cases = [
+            Case {
+                what: "started",
+                deployments: deployment(1, 1, 1, 1),
+                masters: list(vec![pod("m", "h1", running())]),
+                current: Some("m"),
+            },
+            Case {
+                what: "terminated counts as started",
+                deployments: deployment(1, 1, 1, 1),
+                masters: list(vec![pod("m", "h1", json!({"terminated": {"exitCode": 0}}))]),
+                current: Some("m"),
+            },
+            Case {
+                what: "waiting",
+                deployments: deployment(1, 1, 1, 1),
+                masters: list(vec![pod("m", "h1", json!({"waiting": {}}))]),
+                current: None,
+            },
+            Case {
+                what: "another run's",
+                deployments: deployment(1, 1, 1, 1),
+                masters: list(vec![pod("m", "h0", running())]),
+                current: None,
+            },
+            Case {
+                what: "rolling out",
+                deployments: deployment(1, 1, 2, 1),
+                masters: list(vec![pod("m", "h1", running())]),
+                current: None,
+            },
+        ];
+        for case in cases {
+            assert_eq!(
+                current_master(&case.deployments, &case.masters).as_deref(),
+                case.current,
+                "{}",
+                case.what
+            );
+        }
+    }
+
+    #[test]
+    fn result_lines_and_final_stats() {
+        struct Case {
+            what: &'static str,
+            log: &'static str,
+            exit: Option<i64>,
+            stats: &'static str,
+        }
+        let cases = [
+            Case {
+                what: "the last result line counts",
+                log: "locust-planton-result {\"exitCode\": 1}\nlocust-planton-result {\"exitCode\": 0}\n",
+                exit: Some(0),
+                stats: "",
+            },
+            Case {
+                what: "a line without an integer exit code is not a result",
+                log: "locust-planton-result {\"exitCode\": \"0\"}\nlocust-planton-result nope\n",
+                exit: None,
+                stats: "",
+            },
+            Case {
+                what: "the last stats table before the result",
+                log: "Type Name # reqs\nold\nType Name # reqs\nGET / 10\nlocust-planton-result {\"exitCode\": 0}\nafter\n",
+                exit: Some(0),
+                stats: "Type Name # reqs\nGET / 10\n",
+            },
+            Case {
+                what: "no result: the table to the end",
+                log: "Type Name\nGET / 1\n",
+                exit: None,
+                stats: "Type Name\nGET / 1\n",
+            },
+        ];
+        for case in cases {
+            assert_eq!(result_in_log(case.log), case.exit, "{}", case.what);
+            assert_eq!(final_stats(case.log), case.stats, "{}", case.what);
+        }
     }
 }

@@ -7,13 +7,21 @@
 //! (`privileged: "true"`, a list where a mapping belongs) is refused: Kubernetes would reject it,
 //! and this filter must never pass on what it could not judge.
 
+use super::opt_outs::opt_outs;
 use super::pod::{
     CONTAINER_FIELDS, Family, Malformed, PodSpecAt, display, get, get_mut, name_of, pod_specs,
 };
+use super::readers::{
+    boolean, default_false_or_error, default_true_or_error, integer, mapping, string, sub_map,
+};
+use super::violation::Ctx;
 use crate::contract::{HOME_VOLUME, TMP_VOLUME};
 use crate::diag::{index, join};
 use crate::yaml::{Map, Node};
 
+pub use super::bound_accounts::BoundAccounts;
+pub use super::rules::{Rule, admission_level, rule_name, rule_of_annotation, rule_source};
+pub use super::violation::{Severity, Violation};
 pub use crate::contract::{HIGH_UID, OPT_OUT_PREFIX};
 
 // The mutant-* features break the hardening on purpose for tests/mutants.rs: never in a release.
@@ -22,44 +30,6 @@ pub use crate::contract::{HIGH_UID, OPT_OUT_PREFIX};
     any(feature = "mutant-skip-seccomp", feature = "mutant-skip-statefulset")
 ))]
 compile_error!("mutant-* features are test-only: they build only with debug assertions");
-
-/// Rules a workload may opt out of, one annotation each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Rule {
-    RunAsRoot,
-    Privileged,
-    PrivilegeEscalation,
-    Capabilities,
-    HostNamespaces,
-    HostPorts,
-    VolumeTypes,
-    Seccomp,
-    WritableRootFs,
-    ServiceAccountToken,
-    ProcMount,
-    SeLinux,
-    AppArmor,
-    Sysctls,
-    HostProcess,
-}
-
-pub const RULES: &[(Rule, &str)] = &[
-    (Rule::RunAsRoot, "run-as-root"),
-    (Rule::Privileged, "privileged"),
-    (Rule::PrivilegeEscalation, "privilege-escalation"),
-    (Rule::Capabilities, "capabilities"),
-    (Rule::HostNamespaces, "host-namespaces"),
-    (Rule::HostPorts, "host-ports"),
-    (Rule::VolumeTypes, "volume-types"),
-    (Rule::Seccomp, "seccomp"),
-    (Rule::WritableRootFs, "writable-root-fs"),
-    (Rule::ServiceAccountToken, "service-account-token"),
-    (Rule::ProcMount, "proc-mount"),
-    (Rule::SeLinux, "selinux"),
-    (Rule::AppArmor, "apparmor"),
-    (Rule::Sysctls, "sysctls"),
-    (Rule::HostProcess, "host-process"),
-];
 
 /// Sysctls the baseline profile allows (namespaced and safe).
 const SAFE_SYSCTLS: &[&str] = &[
@@ -85,51 +55,6 @@ const SELINUX_TYPES: &[&str] = &[
 
 const APPARMOR_ANNOTATION_PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";
 
-/// The strictest Pod Security Admission level (`restricted`, `baseline`, `privileged`) that pods
-/// with these rules opted out can still meet. The tool's own rules (read-only root file system,
-/// no service-account token) are in neither profile; opting out of a rule the baseline profile
-/// has (or of one whose field can also carry what baseline forbids: volume types admit
-/// `hostPath`, seccomp admits `Unconfined`) leaves only `privileged`.
-pub fn admission_level(opted_out: &[Rule]) -> &'static str {
-    use Rule::*;
-    let baseline_breaking = [
-        Privileged,
-        HostNamespaces,
-        HostPorts,
-        VolumeTypes,
-        Seccomp,
-        ProcMount,
-        SeLinux,
-        AppArmor,
-        Sysctls,
-        HostProcess,
-    ];
-    if opted_out.iter().any(|r| baseline_breaking.contains(r)) {
-        "privileged"
-    } else if opted_out
-        .iter()
-        .any(|r| matches!(r, RunAsRoot | PrivilegeEscalation | Capabilities))
-    {
-        "baseline"
-    } else {
-        "restricted"
-    }
-}
-
-/// The rule an annotation key opts out of (`locust.project-planton.org/allow-<rule>`).
-pub fn rule_of_annotation(key: &str) -> Option<Rule> {
-    let name = key.strip_prefix(OPT_OUT_PREFIX)?;
-    RULES.iter().find(|(_, n)| *n == name).map(|(r, _)| *r)
-}
-
-pub fn rule_name(rule: Rule) -> &'static str {
-    RULES
-        .iter()
-        .find(|(r, _)| *r == rule)
-        .map(|(_, n)| *n)
-        .unwrap()
-}
-
 /// Volume types the restricted profile allows.
 const ALLOWED_VOLUMES: &[&str] = &[
     "configMap",
@@ -148,163 +73,6 @@ pub struct Profile {
     pub uid: i64,
     /// Raise any explicit non-root UID below 10000 to `uid` (scanners such as CKV_K8S_40).
     pub high_uid: bool,
-}
-
-/// Which set of rules a rule belongs to, for messages.
-pub fn rule_source(rule: Rule) -> &'static str {
-    use Rule::*;
-    match rule {
-        Privileged | HostNamespaces | HostPorts | ProcMount | SeLinux | AppArmor | Sysctls
-        | HostProcess => "the Pod Security Standards' baseline profile",
-        RunAsRoot | PrivilegeEscalation | Capabilities | VolumeTypes | Seccomp => {
-            "the Pod Security Standards' restricted profile"
-        }
-        WritableRootFs | ServiceAccountToken => {
-            "locust-planton's own rules (not part of the Pod Security Standards)"
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-/// One problem (or, as a warning, one thing a user must know) with an object's pods.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Violation {
-    /// The field path from the object.
-    pub field: String,
-    /// The rule, when an opt-out can allow it.
-    pub rule: Option<Rule>,
-    /// What it is about, for reports: the rule's name, or `malformed`.
-    pub topic: &'static str,
-    pub message: String,
-    pub severity: Severity,
-}
-
-impl Violation {
-    /// The annotation that allows it, when one does.
-    pub fn opt_out(&self) -> Option<String> {
-        self.rule
-            .map(|r| format!("{OPT_OUT_PREFIX}{}", rule_name(r)))
-    }
-}
-
-/// ServiceAccounts that a RoleBinding or ClusterRoleBinding in the same stream binds: their pods
-/// call the API, so they keep their token.
-#[derive(Clone, Debug, Default)]
-pub struct BoundAccounts {
-    /// (namespace, name) of the account → the bindings naming it (`RoleBinding x`).
-    bound: Vec<(Option<String>, String, String)>,
-}
-
-impl BoundAccounts {
-    /// Records the ServiceAccount subjects of a binding object.
-    pub fn record(&mut self, obj: &Node) {
-        let kind = super::pod::kind_of(obj).unwrap_or("");
-        if !matches!(kind, "RoleBinding" | "ClusterRoleBinding") {
-            return;
-        }
-        let own_ns = obj
-            .get_path(&["metadata", "namespace"])
-            .and_then(Node::as_str)
-            .map(str::to_string);
-        let binding = format!("{kind} {}", name_of(obj));
-        for subject in obj
-            .get_path(&["subjects"])
-            .and_then(Node::as_seq)
-            .into_iter()
-            .flatten()
-        {
-            if subject.get_path(&["kind"]).and_then(Node::as_str) != Some("ServiceAccount") {
-                continue;
-            }
-            let Some(name) = subject.get_path(&["name"]).and_then(Node::as_str) else {
-                continue;
-            };
-            let ns = subject
-                .get_path(&["namespace"])
-                .and_then(Node::as_str)
-                .map(str::to_string)
-                .or_else(|| own_ns.clone());
-            self.bound.push((ns, name.to_string(), binding.clone()));
-        }
-    }
-
-    /// The bindings of this account (a missing namespace matches any: Helm fills in the
-    /// release's).
-    pub fn bindings_of(&self, namespace: Option<&str>, name: &str) -> Vec<String> {
-        self.bound
-            .iter()
-            .filter(|(ns, n, _)| {
-                n == name
-                    && match (ns.as_deref(), namespace) {
-                        (Some(a), Some(b)) => a == b,
-                        _ => true,
-                    }
-            })
-            .map(|(_, _, b)| b.clone())
-            .collect()
-    }
-}
-
-struct Ctx<'a> {
-    allowed: Vec<Rule>,
-    profile: Profile,
-    family: Family,
-    out: &'a mut Vec<Violation>,
-}
-
-impl Ctx<'_> {
-    fn allows(&self, rule: Rule) -> bool {
-        self.allowed.contains(&rule)
-    }
-    /// A weaker explicit setting: an error unless its rule is opted out.
-    fn weaker(&mut self, rule: Rule, path: &str, what: &str) {
-        if !self.allows(rule) {
-            self.out.push(Violation {
-                field: path.to_string(),
-                rule: Some(rule),
-                topic: rule_name(rule),
-                message: format!("{what} is not allowed by {}", rule_source(rule)),
-                severity: Severity::Error,
-            });
-        }
-    }
-    /// A field this filter cannot judge (wrong type, malformed): an error no opt-out allows.
-    fn malformed(&mut self, path: impl Into<String>, message: String) {
-        self.out.push(Violation {
-            field: path.into(),
-            rule: None,
-            topic: "malformed",
-            message,
-            severity: Severity::Error,
-        });
-    }
-    /// An opt-out that is useless without another: the other one is a finding of its own.
-    fn companion(&mut self, rule: Rule, path: &str, why: String) {
-        // Named once: a rule already reported for this object needs no second finding.
-        if !self.allows(rule) && !self.out.iter().any(|v| v.rule == Some(rule)) {
-            self.out.push(Violation {
-                field: path.to_string(),
-                rule: Some(rule),
-                topic: rule_name(rule),
-                message: why,
-                severity: Severity::Error,
-            });
-        }
-    }
-    fn warn(&mut self, path: &str, topic: Rule, message: String) {
-        self.out.push(Violation {
-            field: path.to_string(),
-            rule: None,
-            topic: rule_name(topic),
-            message,
-            severity: Severity::Warning,
-        });
-    }
 }
 
 /// Hardens one object (anything holding pod specs, or a ServiceAccount). Returns where its pod
@@ -353,13 +121,7 @@ struct Target<'a> {
 
 /// A malformed pod template, as a violation no opt-out allows.
 fn malformed_pod_spec(e: Malformed) -> Violation {
-    Violation {
-        field: e.field,
-        rule: None,
-        topic: "malformed",
-        message: e.message,
-        severity: Severity::Error,
-    }
+    Violation::malformed(e.field, e.message)
 }
 
 /// A ServiceAccount mounts no token, unless a binding in the stream gives it a role.
@@ -477,116 +239,6 @@ fn check_apparmor_annotations(annotations: &Node, at: &PodSpecAt, ctx: &mut Ctx)
     }
 }
 
-/// Opt-out annotations on the object or its pod template; an unknown `allow-` rule is an error
-/// (a typo must not silently keep the default).
-fn opt_outs(
-    obj: &Node,
-    template_annotations: Option<&Node>,
-    out: &mut Vec<Violation>,
-) -> Vec<Rule> {
-    let mut rules = Vec::new();
-    let own = obj.get_path(&["metadata", "annotations"]);
-    for annotations in [own, template_annotations].into_iter().flatten() {
-        let Some(map) = annotations.as_map() else {
-            continue;
-        };
-        for (k, v) in map.iter() {
-            let key = k.key_text();
-            let Some(rule) = key.strip_prefix(OPT_OUT_PREFIX) else {
-                continue;
-            };
-            let field = format!("metadata.annotations[\"{key}\"]");
-            let message = match RULES.iter().find(|(_, n)| *n == rule) {
-                Some((r, _)) if v.as_str() == Some("true") => {
-                    rules.push(*r);
-                    continue;
-                }
-                Some(_) => "must be \"true\" to opt out".to_string(),
-                None => format!(
-                    "unknown opt-out `{rule}`; known: {}",
-                    RULES.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(", ")
-                ),
-            };
-            out.push(Violation {
-                field,
-                rule: None,
-                topic: "malformed",
-                message,
-                severity: Severity::Error,
-            });
-        }
-    }
-    rules
-}
-
-/// A field that must be a boolean: its value, `None` when absent or null, and an error when it
-/// is anything else (Kubernetes rejects it; this filter does not guess).
-fn boolean(m: &Map, field: &str, path: &str, ctx: &mut Ctx) -> Option<bool> {
-    typed(m, field, path, ctx, "true or false", Node::as_bool)
-}
-
-fn integer(m: &Map, field: &str, path: &str, ctx: &mut Ctx) -> Option<i64> {
-    typed(m, field, path, ctx, "an integer", Node::as_i64)
-}
-
-fn string<'m>(m: &'m Map, field: &str, path: &str, ctx: &mut Ctx) -> Option<&'m str> {
-    typed(m, field, path, ctx, "a string", Node::as_str)
-}
-
-fn typed<'m, T>(
-    m: &'m Map,
-    field: &str,
-    path: &str,
-    ctx: &mut Ctx,
-    what: &str,
-    read: impl Fn(&'m Node) -> Option<T>,
-) -> Option<T> {
-    let v = m.get(field).filter(|v| !v.is_null())?;
-    let got = read(v);
-    if got.is_none() {
-        ctx.malformed(
-            join(path, field),
-            format!("must be {what}, not {}", v.type_name()),
-        );
-    }
-    got
-}
-
-/// The mapping at `field`, created when absent or null; an error (and `None`) when it is
-/// something else.
-fn mapping<'m>(m: &'m mut Map, field: &str, path: &str, ctx: &mut Ctx) -> Option<&'m mut Map> {
-    let v = m.entry_map(field);
-    let type_name = v.type_name();
-    let got = v.as_map_mut();
-    if got.is_none() {
-        ctx.malformed(
-            join(path, field),
-            format!("must be a mapping, not {type_name}"),
-        );
-    }
-    got
-}
-
-fn default_false_or_error(m: &mut Map, field: &str, path: &str, rule: Rule, ctx: &mut Ctx) {
-    let present = m.get(field).is_some_and(|v| !v.is_null());
-    match boolean(m, field, path, ctx) {
-        Some(true) => ctx.weaker(rule, &join(path, field), &format!("`{field}: true`")),
-        Some(false) => {}
-        None if present || ctx.allows(rule) => {}
-        None => m.insert(field, Node::bool(false)),
-    }
-}
-
-fn default_true_or_error(m: &mut Map, field: &str, path: &str, rule: Rule, ctx: &mut Ctx) {
-    let present = m.get(field).is_some_and(|v| !v.is_null());
-    match boolean(m, field, path, ctx) {
-        Some(false) => ctx.weaker(rule, &join(path, field), &format!("`{field}: false`")),
-        Some(true) => {}
-        None if present || ctx.allows(rule) => {}
-        None => m.insert(field, Node::bool(true)),
-    }
-}
-
 fn harden_pod_spec(spec: &mut Map, path: &str, ctx: &mut Ctx) {
     for field in ["hostNetwork", "hostPID", "hostIPC"] {
         if boolean(spec, field, path, ctx) == Some(true) {
@@ -681,9 +333,14 @@ fn check_volume_types(spec: &Map, path: &str, ctx: &mut Ctx) {
 
 fn harden_pod_security_context(spec: &mut Map, path: &str, ctx: &mut Ctx) {
     let sc_path = join(path, "securityContext");
-    let Some(sc) = mapping(spec, "securityContext", path, ctx) else {
-        return;
-    };
+    if let Some(sc) = mapping(spec, "securityContext", path, ctx) {
+        harden_pod_context(sc, &sc_path, ctx);
+    }
+}
+
+/// The pod-level `securityContext` mapping at `sc_path`.
+fn harden_pod_context(sc: &mut Map, sc_path: &str, ctx: &mut Ctx) {
+    let sc_path = sc_path.to_string();
     default_true_or_error(sc, "runAsNonRoot", &sc_path, Rule::RunAsRoot, ctx);
     let uid = ctx.profile.uid;
     run_as_user(sc, &sc_path, ctx, true);
@@ -773,20 +430,6 @@ fn baseline_options(sc: &mut Map, path: &str, ctx: &mut Ctx) {
     }
 }
 
-/// A mapping that is present (not null) at `field`, copied out with its path; an error when it
-/// is something else.
-fn sub_map(m: &Map, field: &str, path: &str, ctx: &mut Ctx) -> Option<(String, Map)> {
-    let v = m.get(field).filter(|v| !v.is_null())?;
-    let at = join(path, field);
-    match v.as_map() {
-        Some(inner) => Some((at, inner.clone())),
-        None => {
-            ctx.malformed(at, format!("must be a mapping, not {}", v.type_name()));
-            None
-        }
-    }
-}
-
 /// `runAsUser`: 0 is an error; missing is set at pod level; the high-UID profile raises low UIDs.
 fn run_as_user(sc: &mut Map, path: &str, ctx: &mut Ctx, set_missing: bool) {
     let present = sc.get("runAsUser").is_some_and(|v| !v.is_null());
@@ -870,9 +513,14 @@ fn check_host_ports(c: &Map, path: &str, ctx: &mut Ctx) {
 fn harden_container(c: &mut Map, path: &str, ctx: &mut Ctx) {
     check_host_ports(c, path, ctx);
     let sc_path = join(path, "securityContext");
-    let Some(sc) = mapping(c, "securityContext", path, ctx) else {
-        return;
-    };
+    if let Some(sc) = mapping(c, "securityContext", path, ctx) {
+        harden_container_context(sc, &sc_path, ctx);
+    }
+}
+
+/// A container's `securityContext` mapping at `sc_path`.
+fn harden_container_context(sc: &mut Map, sc_path: &str, ctx: &mut Ctx) {
+    let sc_path = sc_path.to_string();
     default_false_or_error(
         sc,
         "allowPrivilegeEscalation",
@@ -1071,36 +719,24 @@ fn ensure_empty_dir(spec: &mut Map, (volume, _): (&str, &str)) {
 /// The pod and container security contexts hardening gives a pod that sets none: what values
 /// write for the chart's pods and the exporter, so the defaults are stated only by the rules.
 pub fn default_security_contexts(profile: Profile) -> (Node, Node) {
-    let mut pod = Node::map_of(vec![
-        ("apiVersion", Node::string("v1")),
-        ("kind", Node::string("Pod")),
-        (
-            "metadata",
-            Node::map_of(vec![("name", Node::string("skeleton"))]),
-        ),
-        (
-            "spec",
-            Node::map_of(vec![(
-                "containers",
-                Node::Seq(vec![Node::map_of(vec![("name", Node::string("c"))])]),
-            )]),
-        ),
-    ]);
-    let (_, found) = harden(&mut pod, profile, &BoundAccounts::default());
-    assert!(found.is_empty(), "a skeleton has nothing weaker to reject");
-    let take = |path: &[&str]| {
-        pod.get_path(path)
-            .cloned()
-            .expect("hardening sets both security contexts")
+    // The walk's own steps on empty contexts: a skeleton sets nothing weaker, so they find
+    // nothing (the table test `defaults_of_an_empty_pod` holds them to that).
+    let mut found = Vec::new();
+    let mut ctx = Ctx {
+        allowed: Vec::new(),
+        profile,
+        family: Family::Kubernetes,
+        out: &mut found,
     };
-    let container = pod
-        .get_path(&["spec", "containers"])
-        .and_then(Node::as_seq)
-        .and_then(|c| c.first())
-        .and_then(|c| c.get_path(&["securityContext"]))
-        .cloned()
-        .expect("hardening sets the container's security context");
-    (take(&["spec", "securityContext"]), container)
+    let mut pod = Map::default();
+    harden_pod_context(&mut pod, "spec.securityContext", &mut ctx);
+    let mut container = Map::default();
+    harden_container_context(
+        &mut container,
+        "spec.containers[0].securityContext",
+        &mut ctx,
+    );
+    (Node::Map(pod), Node::Map(container))
 }
 
 #[cfg(test)]
@@ -1235,18 +871,41 @@ mod tests {
         );
     }
 
+    /// The defaults values write are exactly what hardening a whole pod that sets nothing gives
+    /// its pod and its container, with nothing found.
     #[test]
-    fn admission_levels() {
-        assert_eq!(admission_level(&[]), "restricted");
-        assert_eq!(
-            admission_level(&[Rule::WritableRootFs, Rule::ServiceAccountToken]),
-            "restricted"
-        );
-        assert_eq!(admission_level(&[Rule::RunAsRoot]), "baseline");
-        assert_eq!(
-            admission_level(&[Rule::Capabilities, Rule::HostPorts]),
-            "privileged"
-        );
+    fn defaults_of_an_empty_pod() {
+        for profile in [
+            PROFILE,
+            Profile {
+                uid: HIGH_UID,
+                high_uid: true,
+            },
+        ] {
+            let mut obj = parse_single(
+                "apiVersion: v1\nkind: Pod\nmetadata: {name: skeleton}\nspec: {containers: [{name: c}]}\n",
+            )
+            .unwrap();
+            let (_, found) = harden(&mut obj, profile, &BoundAccounts::default());
+            assert!(found.is_empty(), "{found:?}");
+            let (pod, container) = default_security_contexts(profile);
+            let emitted = |n: Option<&Node>| n.map(crate::yaml::emit_document);
+            assert_eq!(
+                emitted(Some(&pod)),
+                emitted(obj.get_path(&["spec", "securityContext"])),
+                "{profile:?}"
+            );
+            assert_eq!(
+                emitted(Some(&container)),
+                emitted(
+                    obj.get_path(&["spec", "containers"])
+                        .and_then(Node::as_seq)
+                        .and_then(|c| c.first())
+                        .and_then(|c| c.get_path(&["securityContext"]))
+                ),
+                "{profile:?}"
+            );
+        }
     }
 }
 

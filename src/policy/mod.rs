@@ -3,6 +3,11 @@
 //! templates ([`rollout_hash`]). The post-renderer applies these to Helm's output; `values`,
 //! the Flux patches and the before-Helm checks apply the same functions to their own objects.
 
+mod bound_accounts;
 pub mod harden;
+mod opt_outs;
 pub mod pod;
+mod readers;
 pub mod rollout_hash;
+pub mod rules;
+mod violation;

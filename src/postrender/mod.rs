@@ -18,7 +18,7 @@ pub use crate::policy::harden::Profile;
 use crate::policy::rollout_hash::{self, DataIndex};
 use crate::stream::objects::{Identity, Refusal, objects, objects_mut};
 use crate::stream::{RawDoc, header, source_comment, split};
-use crate::yaml::{Node, emit_document, parse_document};
+use crate::yaml::{Node, emit_document, full_document, quick_document};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -92,12 +92,7 @@ pub struct Finding {
     pub opt_out: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-}
+pub use crate::diag::Severity;
 
 impl Finding {
     /// The object and field with the reason, without the document: `Deployment x: spec.…: …`.
@@ -245,9 +240,10 @@ pub fn lint(input: &str, options: &Options) -> Result<Linted, PostRenderError> {
 /// The stream post-rendered, with every finding and the number of objects. Err only when the stream as a whole cannot be
 /// read (too large, a separator Kubernetes refuses, no objects).
 ///
-/// Every document is read once, as Go reads it. The first pass records the data of every
-/// ConfigMap and Secret (for the hashes) and the ServiceAccounts that bindings name, and keeps
-/// the documents that hold pod specs or ServiceAccounts; the second runs the filters on those. A
+/// Every document is read as Go reads it. The first pass records the data of every ConfigMap
+/// and Secret (for the hashes) and the ServiceAccounts that bindings name, and marks the
+/// documents that hold pod specs or ServiceAccounts; the second reads those again and runs the
+/// filters on them (kept between the passes, their trees would weigh several times the text). A
 /// document no filter changes is copied byte for byte, whatever it holds (merge keys, tags,
 /// anchors): Go reads it as the filters did. A changed one is written from Go's reading, so it
 /// keeps every value as Kubernetes saw it.
@@ -376,8 +372,10 @@ fn split_finding(e: crate::stream::SplitError) -> PostRenderError {
 /// What the first pass learns from the stream.
 #[derive(Default)]
 struct FirstPass {
-    /// The documents the filters may change, by position (`None`: copied as they are).
-    held: Vec<Option<Node>>,
+    /// The documents the filters may change, by position (`false`: copied as they are). They
+    /// are read again in the second pass rather than kept: held trees weigh several times their
+    /// text, and the reading is deterministic.
+    held: Vec<bool>,
     findings: Vec<Finding>,
     /// The data of every ConfigMap and Secret, for the hashes.
     data: DataIndex,
@@ -410,33 +408,34 @@ fn read_stream(docs: &[RawDoc]) -> FirstPass {
         ..FirstPass::default()
     };
     for doc in docs {
-        let node = read_document(doc, &mut pass);
-        pass.held.push(node);
+        let held = read_document(doc, &mut pass);
+        pass.held.push(held);
     }
     pass
 }
 
-/// One document of the first pass: the document when the filters may change it.
-fn read_document(doc: &RawDoc, pass: &mut FirstPass) -> Option<Node> {
+/// One document of the first pass: whether the filters may change it.
+fn read_document(doc: &RawDoc, pass: &mut FirstPass) -> bool {
     let mut node = match parse(doc) {
-        Ok(node) => node?,
+        Ok(Some(node)) => node,
+        Ok(None) => return false,
         Err(f) => {
             pass.findings.push(*f);
-            return None;
+            return false;
         }
     };
     let objs = match objects_mut(&mut node) {
         Ok(objs) => objs,
         Err(r) => {
             pass.findings.push(inventory_finding(doc, &Node::map(), r));
-            return None;
+            return false;
         }
     };
     let mut holds_pods = false;
     for obj in objs {
         holds_pods |= pass.record(obj);
     }
-    holds_pods.then_some(node)
+    holds_pods
 }
 
 /// What the filters use besides the document.
@@ -449,13 +448,15 @@ struct Filters<'s> {
 /// The second pass: the filters run on the held documents; every other one is copied.
 fn write_stream<'a>(
     docs: &[RawDoc<'a>],
-    held: Vec<Option<Node>>,
+    held: Vec<bool>,
     filters: &Filters,
     findings: &mut Vec<Finding>,
 ) -> Result<Vec<Cow<'a, str>>, PostRenderError> {
     let mut segments = Vec::with_capacity(docs.len());
     let mut written = 0;
-    for (doc, node) in docs.iter().zip(held) {
+    for (doc, held) in docs.iter().zip(held) {
+        // Read again as in the first pass, which found it readable.
+        let node = held.then(|| parse(doc).ok().flatten()).flatten();
         let Some(text) = node.and_then(|node| rewrite_document(doc, node, filters, findings))
         else {
             segments.push(Cow::Borrowed(doc.text));
@@ -511,6 +512,8 @@ fn rewrite_document(
         ));
         return None;
     }
+    // Kept until the stream is written: without its spare capacity.
+    text.shrink_to_fit();
     Some(text)
 }
 
@@ -523,9 +526,7 @@ fn filter_object(
     findings: &mut Vec<Finding>,
 ) {
     let (specs, violations) = harden::harden(obj, filters.options.profile, filters.bound);
-    let fails = violations
-        .iter()
-        .any(|v| v.severity == harden::Severity::Error);
+    let fails = violations.iter().any(|v| v.severity == Severity::Error);
     for v in violations {
         findings.push(violation_finding(v, doc, source, obj));
     }
@@ -564,10 +565,7 @@ fn violation_finding(
         opt_out: v.opt_out(),
         field: v.field,
         message: v.message,
-        severity: match v.severity {
-            harden::Severity::Error => Severity::Error,
-            harden::Severity::Warning => Severity::Warning,
-        },
+        severity: v.severity,
     }
 }
 
@@ -601,11 +599,11 @@ fn doc_finding(doc: &RawDoc, source: &Option<String>, rule: &str, message: Strin
 }
 
 fn parse(doc: &RawDoc) -> Result<Option<Node>, Box<Finding>> {
-    let source = source_comment(doc.text).map(str::to_string);
+    let source = || source_comment(doc.text).map(str::to_string);
     if doc.text.len() > MAX_DOCUMENT_BYTES {
         return Err(Box::new(doc_finding(
             doc,
-            &source,
+            &source(),
             "limits",
             format!(
                 "the document is {}, more than the {} a document may have (Kubernetes stores objects of at most 1.5 MiB; docs/limits.md)",
@@ -614,11 +612,21 @@ fn parse(doc: &RawDoc) -> Result<Option<Node>, Box<Finding>> {
             ),
         )));
     }
-    parse_document(&doc.yaml()).map_err(|e| {
+    // The fast reader reads the text in place (a dropped separator line is a blank line to
+    // it); anything it declines is read from the text Kubernetes decodes.
+    if let Some(node) = quick_document(doc.without_dropped_separator()) {
+        return Ok(node);
+    }
+    full_document(&doc.yaml()).map_err(|e| {
         Box::new(Finding {
             line: doc.start_line + e.line - 1,
             column: Some(e.column),
-            ..doc_finding(doc, &source, "yaml", format!("invalid YAML: {}", e.message))
+            ..doc_finding(
+                doc,
+                &source(),
+                "yaml",
+                format!("invalid YAML: {}", e.message),
+            )
         })
     })
 }

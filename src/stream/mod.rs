@@ -33,6 +33,15 @@ impl<'a> RawDoc<'a> {
         let ending = &first[first.trim_end_matches(['\r', '\n']).len()..];
         Cow::Owned(format!("{ending}{}", &self.text[first.len()..]))
     }
+
+    /// The text after the separator line Kubernetes' reader dropped (the whole text when it
+    /// dropped none): for a reader to which a blank first line and no first line are the same.
+    pub fn without_dropped_separator(&self) -> &'a str {
+        if !self.drops_separator {
+            return self.text;
+        }
+        self.text.split_once('\n').map_or("", |(_, rest)| rest)
+    }
 }
 
 /// Kubernetes' separator rule: a line that starts with `---` ends a document when what follows
@@ -83,7 +92,12 @@ pub fn split(input: &str) -> Result<Vec<RawDoc<'_>>, SplitError> {
     let mut start = 0;
     let mut start_line = 1;
     let mut offset = 0;
-    for (line_no, line) in (1..).zip(input.split_inclusive('\n')) {
+    for (line_no, line) in (1..).zip(lines(input)) {
+        // Only a line that starts with `---` can end a document or be refused.
+        if !line.starts_with("---") {
+            offset += line.len();
+            continue;
+        }
         let bare = line.trim_end_matches('\n');
         if let Some(rest) = separator_rest(bare) {
             let error = if json {
@@ -126,6 +140,25 @@ pub fn split(input: &str) -> Result<Vec<RawDoc<'_>>, SplitError> {
     }
     mark_dropped_separators(&mut docs);
     Ok(docs)
+}
+
+/// The lines of `input`, each with its `\n` (the last one without, when the input does not end
+/// with one): `split_inclusive('\n')`, with the breaks found by memchr.
+fn lines(input: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', input.as_bytes())
+        .map(Some)
+        .chain(std::iter::once(None))
+        .filter_map(move |end| {
+            let from = start;
+            match end {
+                Some(end) => {
+                    start = end + 1;
+                    Some(&input[from..=end])
+                }
+                None => (from < input.len()).then(|| &input[from..]),
+            }
+        })
 }
 
 /// Which documents' separator lines Kubernetes' reader drops: one that ends a document holding
@@ -172,6 +205,64 @@ fn header_lines(text: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dropped_separator_line_is_left_out() {
+        struct Case {
+            input: &'static str,
+            /// `without_dropped_separator` of each document.
+            texts: &'static [&'static str],
+        }
+        for Case { input, texts } in [
+            Case {
+                input: "a: 1\n---\nb: 2\n",
+                texts: &["a: 1\n", "b: 2\n"],
+            },
+            // The stream's first separator is kept (it is read as YAML); a second in a row too.
+            Case {
+                input: "--- # c\na: 1\n--- #x\n---\n",
+                texts: &["--- # c\na: 1\n", "", "---\n"],
+            },
+        ] {
+            let docs = split(input).unwrap();
+            let got: Vec<&str> = docs.iter().map(RawDoc::without_dropped_separator).collect();
+            assert_eq!(got, texts, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn lines_are_split_inclusive_lines() {
+        struct Case {
+            input: &'static str,
+            lines: &'static [&'static str],
+        }
+        for Case { input, lines: want } in [
+            Case {
+                input: "",
+                lines: &[],
+            },
+            Case {
+                input: "a",
+                lines: &["a"],
+            },
+            Case {
+                input: "a\n",
+                lines: &["a\n"],
+            },
+            Case {
+                input: "a\r\n\nb",
+                lines: &["a\r\n", "\n", "b"],
+            },
+            Case {
+                input: "\n\n",
+                lines: &["\n", "\n"],
+            },
+        ] {
+            let got: Vec<&str> = lines(input).collect();
+            assert_eq!(got, want, "{input:?}");
+            assert_eq!(got, input.split_inclusive('\n').collect::<Vec<_>>());
+        }
+    }
 
     #[test]
     fn splits_keep_every_byte() {

@@ -31,7 +31,7 @@ use super::node::{Map, Node, Scalar, Style};
 use super::parse::{ParseError, Pos, Raw, RawKind};
 use base64::Engine;
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
+use std::hash::BuildHasher;
 
 const LONG: &str = "tag:yaml.org,2002:";
 
@@ -51,50 +51,98 @@ pub enum GoScalar {
 
 /// Decodes a raw document as Go does.
 pub(super) fn decode(raw: &Raw) -> Result<Node, ParseError> {
-    let mut path = Vec::new();
-    value(raw, &mut path)
+    decode_owned(raw.clone())
 }
 
-fn fail(raw: &Raw, path: &[String], message: impl AsRef<str>) -> ParseError {
+/// [`decode`], taking the raw tree: its strings move into the result instead of being copied.
+pub(super) fn decode_owned(raw: Raw) -> Result<Node, ParseError> {
+    value(raw, None)
+}
+
+/// One step of the path to the node being decoded, kept unformatted on the stack (each level
+/// points to its parent): the path is only written out when a refusal names it, so decoding
+/// allocates nothing for it.
+struct At<'p> {
+    seg: Seg<'p>,
+    up: Option<&'p At<'p>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Seg<'p> {
+    /// A key: its string, or its text when it is not a string.
+    Key(&'p str),
+    /// A list index, written `[i]`.
+    Index(usize),
+}
+
+/// `spec.containers.[0].name`: the segments from the root, joined by dots.
+fn joined(path: Option<&At>) -> String {
+    let mut parts = Vec::new();
+    let mut at = path;
+    while let Some(step) = at {
+        parts.push(match step.seg {
+            Seg::Key(k) => k.to_string(),
+            Seg::Index(i) => format!("[{i}]"),
+        });
+        at = step.up;
+    }
+    parts.reverse();
+    parts.join(".")
+}
+
+fn fail(pos: Pos, path: Option<&At>, message: impl AsRef<str>) -> ParseError {
     let message = message.as_ref();
-    let message = if path.is_empty() {
+    let message = if path.is_none() {
         message.to_string()
     } else {
-        format!("{}: {message}", path.join("."))
+        format!("{}: {message}", joined(path))
     };
-    ParseError::at(raw.pos, message)
+    ParseError::at(pos, message)
 }
 
-fn value(raw: &Raw, path: &mut Vec<String>) -> Result<Node, ParseError> {
+fn value(raw: Raw, path: Option<&At>) -> Result<Node, ParseError> {
     // Two frames a level, up to `MAX_DEPTH` levels: more than a test thread's 2 MiB of stack
     // holds in a debug build, so the stack grows on demand instead.
     stacker::maybe_grow(64 * 1024, 1024 * 1024, || value_on_stack(raw, path))
 }
 
-fn value_on_stack(raw: &Raw, path: &mut Vec<String>) -> Result<Node, ParseError> {
-    match &raw.kind {
+fn value_on_stack(raw: Raw, path: Option<&At>) -> Result<Node, ParseError> {
+    let pos = raw.pos;
+    match raw.kind {
         RawKind::Scalar {
             value,
             tag,
             implicit,
         } => {
-            let s = scalar(value, tag.as_deref(), *implicit).map_err(|m| fail(raw, path, m))?;
-            scalar_node(s).map_err(|m| fail(raw, path, m))
+            let s =
+                scalar_owned(value, tag.as_deref(), implicit).map_err(|m| fail(pos, path, m))?;
+            scalar_node(s).map_err(|m| fail(pos, path, m))
         }
         RawKind::Seq(items) => {
             let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                path.push(format!("[{i}]"));
-                out.push(value(item, path)?);
-                path.pop();
+            for (i, item) in items.into_iter().enumerate() {
+                let at = At {
+                    seg: Seg::Index(i),
+                    up: path,
+                };
+                out.push(value(item, Some(&at))?);
             }
             Ok(Node::Seq(out))
         }
-        RawKind::Map(_) => {
-            let mut map = GoMap::default();
-            map_into(raw, &mut map, path)?;
+        RawKind::Map(entries) => {
+            let mut map = GoMap::with_capacity(entries.len());
+            map_into(entries, &mut map, path)?;
             map.into_node(path)
         }
+    }
+}
+
+/// [`scalar`] taking the text: a string that is the text itself keeps its allocation.
+fn scalar_owned(text: String, tag: Option<&str>, implicit: bool) -> Result<GoScalar, String> {
+    match (tag, implicit) {
+        (None, false) => Ok(GoScalar::String(text)),
+        (None, true) => Ok(typed_plain(&text, true).unwrap_or(GoScalar::String(text))),
+        _ => scalar(&text, tag, implicit),
     }
 }
 
@@ -102,7 +150,12 @@ fn value_on_stack(raw: &Raw, path: &mut Vec<String>) -> Result<Node, ParseError>
 #[derive(Default)]
 struct GoMap {
     entries: Vec<(GoKey, Pos, Node)>,
-    index: HashMap<GoKey, usize>,
+    /// Past [`SCAN_KEYS`] keys: the last entry whose key has this hash. The keys stay in
+    /// `entries` only (no copy of each key for the index).
+    index: HashMap<u64, usize>,
+    /// For each entry, the previous entry whose key has the same hash (`usize::MAX`: none).
+    same_hash: Vec<usize>,
+    hasher: std::hash::RandomState,
 }
 
 /// A key as a Go map tells keys apart: by type and value.
@@ -120,29 +173,82 @@ enum GoKey {
     String(String),
 }
 
+/// Up to this many keys a mapping finds a key by scanning its entries; past it, by a hash index
+/// (a wide mapping stays linear, a small one allocates no index).
+const SCAN_KEYS: usize = 16;
+
 impl GoMap {
+    fn with_capacity(n: usize) -> GoMap {
+        GoMap {
+            entries: Vec::with_capacity(n),
+            ..GoMap::default()
+        }
+    }
+
     fn set(&mut self, key: GoKey, pos: Pos, value: Node) {
-        match self.index.entry(key.clone()) {
-            Entry::Occupied(at) => self.entries[*at.get()].2 = value,
-            Entry::Vacant(slot) => {
-                slot.insert(self.entries.len());
-                self.entries.push((key, pos, value));
+        if self.index.is_empty() {
+            if let Some(at) = self.entries.iter().position(|(k, ..)| *k == key) {
+                self.entries[at].2 = value;
+                return;
             }
+            self.entries.push((key, pos, value));
+            if self.entries.len() > SCAN_KEYS {
+                self.build_index();
+            }
+            return;
+        }
+        let hash = self.hasher.hash_one(&key);
+        let mut at = self.index.get(&hash).copied().unwrap_or(usize::MAX);
+        while at != usize::MAX {
+            if self.entries[at].0 == key {
+                self.entries[at].2 = value;
+                return;
+            }
+            at = self.same_hash[at];
+        }
+        let new = self.entries.len();
+        self.entries.push((key, pos, value));
+        self.same_hash
+            .push(self.index.insert(hash, new).unwrap_or(usize::MAX));
+    }
+
+    /// Indexes the entries so far (their keys are distinct).
+    fn build_index(&mut self) {
+        self.index.reserve(self.entries.capacity());
+        self.same_hash.reserve(self.entries.capacity());
+        for (i, (key, ..)) in self.entries.iter().enumerate() {
+            let hash = self.hasher.hash_one(key);
+            self.same_hash
+                .push(self.index.insert(hash, i).unwrap_or(usize::MAX));
         }
     }
 
     /// The JSON object: keys as sigs.k8s.io/yaml writes them.
-    fn into_node(self, path: &[String]) -> Result<Node, ParseError> {
-        let mut map = Map::default();
+    fn into_node(self, path: Option<&At>) -> Result<Node, ParseError> {
+        let mut map = Map::with_capacity(self.entries.len());
+        // String keys the map already holds once each: their JSON keys cannot collide.
+        if self
+            .entries
+            .iter()
+            .all(|(key, ..)| matches!(key, GoKey::String(_)))
+        {
+            for (key, _, value) in self.entries {
+                let GoKey::String(text) = key else {
+                    unreachable!("checked above")
+                };
+                map.push_unique_owned(text, value);
+            }
+            return Ok(Node::Map(map));
+        }
         let mut seen: HashMap<String, GoKey> = HashMap::with_capacity(self.entries.len());
         for (key, pos, value) in self.entries {
             let at = |m: String| {
                 ParseError::at(
                     pos,
-                    if path.is_empty() {
+                    if path.is_none() {
                         m
                     } else {
-                        format!("{}: {m}", path.join("."))
+                        format!("{}: {m}", joined(path))
                     },
                 )
             };
@@ -199,71 +305,98 @@ fn is_merge_key(raw: &Raw) -> bool {
 }
 
 /// Sets a mapping's entries into `map`, in order, merging `<<` values where they stand.
-fn map_into(raw: &Raw, map: &mut GoMap, path: &mut Vec<String>) -> Result<(), ParseError> {
-    let RawKind::Map(entries) = &raw.kind else {
-        unreachable!("map_into takes mappings")
-    };
+fn map_into(
+    entries: Vec<(Raw, Raw)>,
+    map: &mut GoMap,
+    path: Option<&At>,
+) -> Result<(), ParseError> {
     for (k, v) in entries {
-        if is_merge_key(k) {
+        if is_merge_key(&k) {
             merge(v, map, path)?;
             continue;
         }
+        let key_pos = k.pos;
         let RawKind::Scalar {
             value: text,
             tag,
             implicit,
-        } = &k.kind
+        } = k.kind
         else {
-            return Err(fail(k, path, "a mapping key must be a scalar"));
+            return Err(fail(key_pos, path, "a mapping key must be a scalar"));
         };
-        let key = match scalar(text, tag.as_deref(), *implicit).map_err(|m| fail(k, path, m))? {
-            GoScalar::Null => GoKey::Null,
-            GoScalar::Bool(b) => GoKey::Bool(b),
-            GoScalar::Int(i) => GoKey::Int(i),
-            GoScalar::Uint(u) => GoKey::Uint(u),
-            GoScalar::BigInt => GoKey::BigInt(text.clone()),
-            GoScalar::Float(f) if f.is_nan() => GoKey::NaN(map.entries.len()),
-            // 0.0 and -0.0 are one key, as Go's == says.
-            GoScalar::Float(0.0) => GoKey::Float(0),
-            GoScalar::Float(f) => GoKey::Float(f.to_bits()),
-            GoScalar::String(s) => GoKey::String(s),
+        let (key, written) = go_key(text, tag.as_deref(), implicit, map.entries.len())
+            .map_err(|m| fail(key_pos, path, m))?;
+        let value = {
+            let at = At {
+                seg: Seg::Key(match (&key, &written) {
+                    (GoKey::String(s), _) => s,
+                    (_, Some(text)) => text,
+                    (_, None) => unreachable!("a key that is not a string keeps its text"),
+                }),
+                up: path,
+            };
+            value(v, Some(&at))?
         };
-        path.push(key_segment(&key, text));
-        let value = value(v, path)?;
-        path.pop();
-        map.set(key, k.pos, value);
+        map.set(key, key_pos, value);
     }
     Ok(())
 }
 
-fn key_segment(key: &GoKey, text: &str) -> String {
-    match key {
-        GoKey::String(s) => s.clone(),
-        _ => text.to_string(),
-    }
+/// A key as a Go map tells it apart, and its written text when the key is not that text as a
+/// string (`set_before`: how many keys the map holds, which tells NaN keys apart).
+fn go_key(
+    text: String,
+    tag: Option<&str>,
+    implicit: bool,
+    set_before: usize,
+) -> Result<(GoKey, Option<String>), String> {
+    let typed = match (tag, implicit) {
+        (None, false) => return Ok((GoKey::String(text), None)),
+        (None, true) => match typed_plain(&text, true) {
+            None => return Ok((GoKey::String(text), None)),
+            Some(typed) => typed,
+        },
+        _ => scalar(&text, tag, implicit)?,
+    };
+    let key = match typed {
+        GoScalar::Null => GoKey::Null,
+        GoScalar::Bool(b) => GoKey::Bool(b),
+        GoScalar::Int(i) => GoKey::Int(i),
+        GoScalar::Uint(u) => GoKey::Uint(u),
+        GoScalar::BigInt => GoKey::BigInt(text.clone()),
+        GoScalar::Float(f) if f.is_nan() => GoKey::NaN(set_before),
+        // 0.0 and -0.0 are one key, as Go's == says.
+        GoScalar::Float(0.0) => GoKey::Float(0),
+        GoScalar::Float(f) => GoKey::Float(f.to_bits()),
+        GoScalar::String(s) => GoKey::String(s),
+    };
+    Ok((key, Some(text)))
 }
 
-fn merge(raw: &Raw, map: &mut GoMap, path: &mut Vec<String>) -> Result<(), ParseError> {
-    let refuse = |at: &Raw, path: &[String]| {
+fn merge(raw: Raw, map: &mut GoMap, path: Option<&At>) -> Result<(), ParseError> {
+    let refuse = |at: Pos, path: Option<&At>| {
         fail(
             at,
             path,
             "`<<` (merge key) requires a mapping or a sequence of mappings as the value (Go's reader refuses anything else)",
         )
     };
-    match &raw.kind {
-        RawKind::Map(_) => map_into(raw, map, path),
+    match raw.kind {
+        RawKind::Map(entries) => map_into(entries, map, path),
         // Earlier mappings take precedence: they are applied last.
         RawKind::Seq(items) => {
             if let Some(bad) = items.iter().find(|i| !matches!(i.kind, RawKind::Map(_))) {
-                return Err(refuse(bad, path));
+                return Err(refuse(bad.pos, path));
             }
-            items
-                .iter()
-                .rev()
-                .try_for_each(|item| map_into(item, map, path))
+            for item in items.into_iter().rev() {
+                let RawKind::Map(entries) = item.kind else {
+                    unreachable!("checked above")
+                };
+                map_into(entries, map, path)?;
+            }
+            Ok(())
         }
-        RawKind::Scalar { .. } => Err(refuse(raw, path)),
+        RawKind::Scalar { .. } => Err(refuse(raw.pos, path)),
     }
 }
 
@@ -321,22 +454,28 @@ fn binary(text: &str) -> Result<String, String> {
 /// yaml.v2's typing of a plain scalar. `timestamps`: a date-like text is tried as a timestamp
 /// first (it stays a string either way, but then it is never a number).
 pub fn resolve_implicit(text: &str, timestamps: bool) -> GoScalar {
+    typed_plain(text, timestamps).unwrap_or_else(|| GoScalar::String(text.to_string()))
+}
+
+/// [`resolve_implicit`] without building the string: `None` when the text is a string (the
+/// text itself), so a question about a scalar's type allocates nothing.
+pub(super) fn typed_plain(text: &str, timestamps: bool) -> Option<GoScalar> {
     match text {
-        "" | "~" | "null" | "Null" | "NULL" => return GoScalar::Null,
+        "" | "~" | "null" | "Null" | "NULL" => return Some(GoScalar::Null),
         "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
-            return GoScalar::Bool(true);
+            return Some(GoScalar::Bool(true));
         }
         "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
-            return GoScalar::Bool(false);
+            return Some(GoScalar::Bool(false));
         }
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return GoScalar::Float(f64::INFINITY);
+            return Some(GoScalar::Float(f64::INFINITY));
         }
-        "-.inf" | "-.Inf" | "-.INF" => return GoScalar::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return GoScalar::Float(f64::NAN),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(GoScalar::Float(f64::NEG_INFINITY)),
+        ".nan" | ".NaN" | ".NAN" => return Some(GoScalar::Float(f64::NAN)),
         _ => {}
     }
-    let string = || GoScalar::String(text.to_string());
+    let string = || None;
     match text.as_bytes()[0] {
         // Go: strconv.ParseFloat on the text as it is (no `_` removed).
         b'.' => {
@@ -344,7 +483,7 @@ pub fn resolve_implicit(text: &str, timestamps: bool) -> GoScalar {
                 && is_yaml_float(text)
                 && let Some(f) = finite(text)
             {
-                return GoScalar::Float(f);
+                return Some(GoScalar::Float(f));
             }
             string()
         }
@@ -354,15 +493,15 @@ pub fn resolve_implicit(text: &str, timestamps: bool) -> GoScalar {
             }
             let plain = text.replace('_', "");
             match parse_go_int(&plain) {
-                IntParse::Int(i) => return GoScalar::Int(i),
-                IntParse::Uint(u) => return GoScalar::Uint(u),
+                IntParse::Int(i) => return Some(GoScalar::Int(i)),
+                IntParse::Uint(u) => return Some(GoScalar::Uint(u)),
                 IntParse::TooBig | IntParse::Invalid => {}
             }
             if is_yaml_float(&plain) {
-                return finite(&plain).map_or_else(string, GoScalar::Float);
+                return finite(&plain).map(GoScalar::Float);
             }
             if matches!(parse_go_int(&plain), IntParse::TooBig) {
-                return GoScalar::BigInt;
+                return Some(GoScalar::BigInt);
             }
             string()
         }

@@ -17,12 +17,13 @@ pub mod go;
 mod node;
 mod parse;
 pub mod positions;
+mod quick;
 mod resolve;
 #[cfg(test)]
 pub(crate) mod testing;
 
 pub use emit::{emit_document, emit_scalar_string, quote_double};
 pub use node::{Map, Node, Scalar, Style};
-pub use parse::{ParseError, parse_document, parse_single};
+pub use parse::{ParseError, full_document, parse_document, parse_single, quick_document};
 pub use positions::{Positions, parse_single_with_positions};
 pub use resolve::{Resolved, resolve_plain};

@@ -30,6 +30,14 @@ pub enum Node {
 }
 
 impl Scalar {
+    /// Whether the scalar reads as a string (without copying it, as [`Scalar::resolved`] does).
+    pub fn is_string(&self) -> bool {
+        match self.style {
+            Style::Plain => super::go::typed_plain(&self.text, true).is_none(),
+            Style::Quoted => true,
+        }
+    }
+
     pub fn resolved(&self) -> Resolved {
         match self.style {
             Style::Plain => resolve_plain(&self.text),
@@ -123,10 +131,7 @@ impl Node {
     /// The value as a string, when it resolves to one.
     pub fn as_str(&self) -> Option<&str> {
         let s = self.as_scalar()?;
-        match s.resolved() {
-            Resolved::String(_) => Some(&s.text),
-            _ => None,
-        }
+        s.is_string().then_some(s.text.as_str())
     }
 
     pub fn as_i64(&self) -> Option<i64> {
@@ -267,6 +272,18 @@ impl Map {
     /// unique): no scan, so a wide mapping is built in linear time.
     pub(crate) fn push_unique(&mut self, key: &str, value: Node) {
         self.entries.push((Node::string(key), value));
+    }
+
+    /// [`Map::push_unique`] with a key already owned (no copy).
+    pub(crate) fn push_unique_owned(&mut self, key: String, value: Node) {
+        self.entries.push((Node::string(key), value));
+    }
+
+    /// An empty mapping with room for `n` entries.
+    pub(crate) fn with_capacity(n: usize) -> Map {
+        Map {
+            entries: Vec::with_capacity(n),
+        }
     }
 
     pub fn remove(&mut self, key: &str) -> Option<Node> {

@@ -171,10 +171,31 @@ impl AliasBudget {
 }
 
 /// Parses text holding at most one document. `Ok(None)` for an empty or comment-only text.
+///
+/// Text in the subset [`super::quick`] is proven on is read by it (several times faster than
+/// libyaml-safer); anything else, and anything Go's decoding refuses, by the full reader, so
+/// every refusal keeps its message and position.
 pub fn parse_document(text: &str) -> Result<Option<Node>, ParseError> {
+    match quick_document(text) {
+        Some(node) => Ok(node),
+        None => full_document(text),
+    }
+}
+
+/// The document as [`parse_document`] reads it when the fast reader takes the text and Go's
+/// decoding accepts it; `None` when [`full_document`] must read it.
+pub fn quick_document(text: &str) -> Option<Option<Node>> {
+    match super::quick::read(text)? {
+        None => Some(None),
+        Some(raw) => go::decode_owned(raw).ok().map(Some),
+    }
+}
+
+/// [`parse_document`] through libyaml-safer alone.
+pub fn full_document(text: &str) -> Result<Option<Node>, ParseError> {
     match parse_raw(text)? {
         None => Ok(None),
-        Some(raw) => go::decode(&raw).map(Some),
+        Some(raw) => go::decode_owned(raw).map(Some),
     }
 }
 
