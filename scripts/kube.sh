@@ -272,6 +272,10 @@ apiserver_ready() {
 
 kube() { "$kubectl" --kubeconfig "$kube_dir/admin.kubeconfig" "$@"; }
 
+# `kubectl wait` on a CRD created a moment ago fails outright ("accessor error") while the CRD
+# has no status yet, instead of waiting: each try is short and await repeats it.
+established() { kube wait --for=condition=Established --timeout=2s "${@/#/crd/}"; }
+
 # A Pod with the given container securityContext (JSON), for the admission controls.
 control_pod() {
   cat <<EOF
@@ -383,7 +387,7 @@ start_nodes() {
 
   failing=kwok
   kube apply --server-side -f "$kwok_crds" >/dev/null
-  kube wait --for=condition=Established --timeout=60s crd/logs.kwok.x-k8s.io crd/execs.kwok.x-k8s.io >/dev/null
+  await kube-apiserver "kwok's CRDs Established" established logs.kwok.x-k8s.io execs.kwok.x-k8s.io
   : > "$kube_dir/empty.log"
   cat > "$kube_dir/kwok-logs.yaml" <<EOF
 apiVersion: kwok.x-k8s.io/v1alpha1
@@ -458,8 +462,8 @@ start_flux() {
   local artifacts_port="$1" sc_health="$2" sc_metrics="$3" hc_health="$4" hc_metrics="$5"
   failing="source-controller"
   kube apply --server-side -f "$flux_crds" >/dev/null
-  kube wait --for=condition=Established --timeout=60s crd/helmreleases.helm.toolkit.fluxcd.io \
-    crd/ocirepositories.source.toolkit.fluxcd.io crd/helmrepositories.source.toolkit.fluxcd.io >/dev/null
+  await kube-apiserver "Flux's CRDs Established" established helmreleases.helm.toolkit.fluxcd.io \
+    ocirepositories.source.toolkit.fluxcd.io helmrepositories.source.toolkit.fluxcd.io
   mkdir -p "$kube_dir/flux-storage"
   echo "127.0.0.1:$artifacts_port" > "$kube_dir/flux-artifacts"
   KUBECONFIG="$kube_dir/admin.kubeconfig" RUNTIME_NAMESPACE=flux-system start source-controller "$source_controller" \
