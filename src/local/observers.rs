@@ -147,3 +147,267 @@ impl Hints {
             .then(|| sandbox::read_only_hint(&self.container, label, path))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::local::pod::{Mount, Security, Source};
+
+    /// Lines Locust 2.32.2 wrote, recorded from real runs on this machine: with 127.0.0.1:47557
+    /// held by another process (the master's worker port, ZeroMQ's two lines), with
+    /// 127.0.0.1:47089 held (the web UI's), and starting with both free (web UI, headless).
+    const MASTER_PORT_TAKEN: &str =
+        "zmq.error.ZMQError: Address already in use (addr='tcp://127.0.0.1:47557')";
+    const MASTER_PORT_TAKEN_RPC: &str = "locust.exception.RPCError: Socket bind failure: Address already in use (addr='tcp://127.0.0.1:47557')";
+    const WEB_PORT_TAKEN: &str = "OSError: [Errno 98] Address already in use: ('127.0.0.1', 47089)";
+    const WEB_UI_STARTS: &str = "[2026-12-05 16:26:12,928] vm/INFO/locust.main: Starting web interface at http://127.0.0.1:47089";
+    const HEADLESS_WAITS: &str =
+        "[2026-12-05 16:26:18,708] vm/INFO/root: Waiting for workers to be ready, 0 of 1 connected";
+    const STARTS: &str = "[2026-12-05 16:26:12,920] vm/INFO/locust.main: Starting Locust 2.32.2";
+
+    /// The master output of a real headless `local` run (the recording in fixtures/kubectl).
+    const RECORDED_RUN: &str =
+        include_str!("../../fixtures/kubectl/thresholds-missed/logs-master.txt");
+
+    #[test]
+    fn each_line_says_what_it_says() {
+        struct Case {
+            line: &'static str,
+            ports: (u16, u16),
+            want: Said,
+        }
+        let busy_master = Said {
+            master_port_busy: true,
+            ..Said::default()
+        };
+        let cases = [
+            Case {
+                line: MASTER_PORT_TAKEN,
+                ports: (47557, 47089),
+                want: busy_master.clone(),
+            },
+            Case {
+                line: MASTER_PORT_TAKEN_RPC,
+                ports: (47557, 47089),
+                want: busy_master,
+            },
+            // Another run's port, not ours.
+            Case {
+                line: MASTER_PORT_TAKEN,
+                ports: (5557, 47557),
+                want: Said::default(),
+            },
+            Case {
+                line: WEB_PORT_TAKEN,
+                ports: (47557, 47089),
+                want: Said {
+                    web_port_busy: true,
+                    ..Said::default()
+                },
+            },
+            Case {
+                line: WEB_PORT_TAKEN,
+                ports: (47089, 8089),
+                want: Said::default(),
+            },
+            Case {
+                line: WEB_UI_STARTS,
+                ports: (47557, 47089),
+                want: Said {
+                    ready: true,
+                    ..Said::default()
+                },
+            },
+            Case {
+                line: HEADLESS_WAITS,
+                ports: (47557, 47089),
+                want: Said {
+                    ready: true,
+                    ..Said::default()
+                },
+            },
+            Case {
+                line: STARTS,
+                ports: (47557, 47089),
+                want: Said::default(),
+            },
+            Case {
+                line: "locust-planton-result {\"exitCode\": 0}",
+                ports: (5557, 8089),
+                want: Said {
+                    result: Some(0),
+                    ..Said::default()
+                },
+            },
+            Case {
+                line: "locust-planton-result {\"exitCode\": 3, \"locustExitCode\": 0}",
+                ports: (5557, 8089),
+                want: Said {
+                    result: Some(3),
+                    ..Said::default()
+                },
+            },
+            // A result line without a readable exit code is a failure.
+            Case {
+                line: "locust-planton-result {\"pod\": \"m\"}",
+                ports: (5557, 8089),
+                want: Said {
+                    result: Some(1),
+                    ..Said::default()
+                },
+            },
+            Case {
+                line: "locust-planton-result not json",
+                ports: (5557, 8089),
+                want: Said {
+                    result: Some(1),
+                    ..Said::default()
+                },
+            },
+            // The marker only counts at the start of a line.
+            Case {
+                line: "[master] locust-planton-result {\"exitCode\": 0}",
+                ports: (5557, 8089),
+                want: Said::default(),
+            },
+        ];
+        for c in cases {
+            assert_eq!(said(c.line, c.ports), c.want, "{}", c.line);
+        }
+    }
+
+    #[test]
+    fn a_recorded_run_reads_as_ready_and_failed() {
+        let watch = Watch::new((5557, 8089));
+        for line in RECORDED_RUN.lines() {
+            watch.observe(line);
+        }
+        assert!(watch.ready.load(Ordering::SeqCst));
+        assert_eq!(watch.result.load(Ordering::SeqCst), 1);
+        let held = watch.result_line.lock().unwrap().clone().unwrap();
+        assert_eq!(Some(held.as_str()), RECORDED_RUN.lines().last());
+        assert!(!watch.master_port_busy.load(Ordering::SeqCst));
+        assert!(!watch.web_port_busy.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn a_start_that_lost_its_ports_says_so() {
+        let watch = Watch::new((47557, 47089));
+        for line in [STARTS, MASTER_PORT_TAKEN_RPC, WEB_PORT_TAKEN] {
+            watch.observe(line);
+        }
+        assert!(watch.master_port_busy.load(Ordering::SeqCst));
+        assert!(watch.web_port_busy.load(Ordering::SeqCst));
+        assert!(!watch.ready.load(Ordering::SeqCst));
+        assert_eq!(watch.result.load(Ordering::SeqCst), NO_RESULT);
+        assert!(watch.result_line.lock().unwrap().is_none());
+    }
+
+    #[test]
+    fn lines_are_routed_by_stream_and_marker() {
+        struct Case {
+            line: &'static str,
+            from_stdout: bool,
+            watched: bool,
+            want: Route,
+        }
+        let result = "locust-planton-result {\"exitCode\": 0}";
+        let cases = [
+            Case {
+                line: result,
+                from_stdout: true,
+                watched: true,
+                want: Route::Held,
+            },
+            // A worker's (unwatched) output is printed as it comes.
+            Case {
+                line: result,
+                from_stdout: true,
+                watched: false,
+                want: Route::Stdout,
+            },
+            Case {
+                line: result,
+                from_stdout: false,
+                watched: true,
+                want: Route::Stderr,
+            },
+            Case {
+                line: STARTS,
+                from_stdout: true,
+                watched: true,
+                want: Route::Stdout,
+            },
+            Case {
+                line: STARTS,
+                from_stdout: false,
+                watched: false,
+                want: Route::Stderr,
+            },
+        ];
+        for c in cases {
+            assert_eq!(
+                route(c.line, c.from_stdout, c.watched),
+                c.want,
+                "{} stdout={} watched={}",
+                c.line,
+                c.from_stdout,
+                c.watched
+            );
+        }
+    }
+
+    #[test]
+    fn a_refused_write_is_explained_once_per_path() {
+        let container = ContainerView {
+            name: "locust".into(),
+            command: Vec::new(),
+            args: Vec::new(),
+            env: Vec::new(),
+            mounts: vec![
+                Mount {
+                    path: "/mnt/locust".into(),
+                    source: Source::ConfigMap(Vec::new()),
+                    field: "loadtest.locust_locustfile_path".into(),
+                },
+                Mount {
+                    path: "/home/locust".into(),
+                    source: Source::EmptyDir,
+                    field: "master.extraVolumeMounts[0].mountPath".into(),
+                },
+            ],
+            security: Security {
+                run_as_user: 1000,
+                run_as_group: 1000,
+                read_only_root: true,
+                add_caps: Vec::new(),
+            },
+            foreign: Vec::new(),
+        };
+        let hints = Hints {
+            container,
+            seen: Arc::default(),
+        };
+        let refused = |path: &str| format!("OSError: [Errno 30] Read-only file system: '{path}'");
+        let first = hints
+            .hint("master", &refused("/mnt/locust/out.csv"))
+            .unwrap();
+        assert!(
+            first.contains("master cannot write /mnt/locust/out.csv"),
+            "{first}"
+        );
+        assert!(
+            first.contains("ConfigMap volume mounted at /mnt/locust"),
+            "{first}"
+        );
+        assert!(first.ends_with("Writable here: /home/locust"), "{first}");
+        // The same path again, from any pod: already explained.
+        assert_eq!(
+            hints.hint("worker-1", &refused("/mnt/locust/out.csv")),
+            None
+        );
+        let root = hints.hint("worker-1", &refused("/tmp/x")).unwrap();
+        assert!(root.contains("root file system is read-only"), "{root}");
+        assert_eq!(hints.hint("master", STARTS), None);
+    }
+}

@@ -356,3 +356,154 @@ pub(super) fn wait_gone(pids: &[u32]) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `/proc/net/tcp` as this machine wrote it, trimmed to four rows: 127.0.0.1:47557 (B9C5)
+    /// listening (0A), the connection it accepted (01, same local port), the client's end (its
+    /// remote port is B9C5), and another listener.
+    const TCP: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:B9C5 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2727284 1 00000000eeb83b4e 100 0 0 10 0
+   1: 0100007F:B9C5 0100007F:8DAA 01 00000000:00000000 00:00000000 00000000     0        0 2727287 2 00000000fd7fa597 20 4 31 12 -1
+ 234: 0100007F:8DAA 0100007F:B9C5 01 00000000:00000000 00:00000000 00000000     0        0 2727286 2 000000001d4e7412 20 0 0 10 -1
+   9: 00000000:07E8 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1202 1 00000000684dce55 100 0 0 10 0
+";
+
+    /// `/proc/net/tcp6` as this machine wrote it: [::1]:47089 (B7F1) listening.
+    const TCP6: &str = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000000000000000000001000000:B7F1 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2727285 1 000000001b65f475 100 0 0 10 0
+";
+
+    #[test]
+    fn listening_sockets_are_found_by_port_and_state() {
+        struct Case {
+            table: &'static str,
+            port: u16,
+            want: &'static [&'static str],
+        }
+        let cases = [
+            Case {
+                table: TCP,
+                port: 47557,
+                want: &["socket:[2727284]"],
+            },
+            Case {
+                table: TCP,
+                port: 2024,
+                want: &["socket:[1202]"],
+            },
+            // Only a remote end or a connection on it: nobody listens.
+            Case {
+                table: TCP,
+                port: 0x8DAA,
+                want: &[],
+            },
+            Case {
+                table: TCP6,
+                port: 47089,
+                want: &["socket:[2727285]"],
+            },
+            Case {
+                table: TCP6,
+                port: 47557,
+                want: &[],
+            },
+            // The header alone.
+            Case {
+                table: "  sl  local_address rem_address   st\n",
+                port: 47557,
+                want: &[],
+            },
+        ];
+        for c in cases {
+            assert_eq!(
+                listening_sockets(c.table, c.port),
+                c.want,
+                "port {}",
+                c.port
+            );
+        }
+    }
+
+    #[test]
+    fn stat_text_gives_parent_and_state() {
+        struct Case {
+            stat: &'static str,
+            parent: Option<u32>,
+            running: bool,
+        }
+        let cases = [
+            // As this machine wrote it.
+            Case {
+                stat: "29399 (python3) R 29333 29333 5556 0 -1 4194304 2848 6514 0 0 2 1 3 1 20 0 1 0",
+                parent: Some(29333),
+                running: true,
+            },
+            Case {
+                stat: "12 (bwrap) S 1 12 12 0 -1",
+                parent: Some(1),
+                running: true,
+            },
+            // A command name with spaces and parentheses: the fields start after the last `)`.
+            Case {
+                stat: "77 (a) S 9 (b)) Z 42 77 77 0",
+                parent: Some(42),
+                running: false,
+            },
+            Case {
+                stat: "78 (locust) X 3 78",
+                parent: Some(3),
+                running: false,
+            },
+            Case {
+                stat: "no fields at all",
+                parent: None,
+                running: false,
+            },
+            Case {
+                stat: "5 (sh) S notapid",
+                parent: None,
+                running: true,
+            },
+        ];
+        for c in cases {
+            assert_eq!(parent_in_stat(c.stat), c.parent, "{}", c.stat);
+            assert_eq!(running_in_stat(c.stat), c.running, "{}", c.stat);
+        }
+    }
+
+    #[test]
+    fn the_tree_holds_every_descendant_once() {
+        struct Case {
+            root: u32,
+            want: &'static [u32],
+        }
+        // 1 ─ 2 ─ 4 ─ 6
+        //   └ 3 └ 5
+        let children = |p: u32| match p {
+            1 => vec![2, 3],
+            2 => vec![4, 5],
+            4 => vec![6],
+            _ => Vec::new(),
+        };
+        let cases = [
+            Case {
+                root: 1,
+                want: &[1, 2, 3, 4, 5, 6],
+            },
+            Case {
+                root: 2,
+                want: &[2, 4, 5, 6],
+            },
+            Case {
+                root: 6,
+                want: &[6],
+            },
+        ];
+        for c in cases {
+            assert_eq!(tree_below(c.root, children), c.want, "root {}", c.root);
+        }
+    }
+}
