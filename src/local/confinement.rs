@@ -208,3 +208,183 @@ pub(super) fn start_network(
         Err(e) => Err(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::local::pod::{Mount, Security, Source};
+
+    fn container(name: &str, mounts: &[(&str, &str)], foreign: &[&str]) -> ContainerView {
+        ContainerView {
+            name: name.into(),
+            command: vec!["sh".into(), "-c".into()],
+            args: vec!["echo it's me".into()],
+            env: Vec::new(),
+            mounts: mounts
+                .iter()
+                .map(|(field, path)| Mount {
+                    path: path.to_string(),
+                    source: Source::EmptyDir,
+                    field: field.to_string(),
+                })
+                .collect(),
+            security: Security {
+                run_as_user: 1000,
+                run_as_group: 1000,
+                read_only_root: true,
+                add_caps: Vec::new(),
+            },
+            foreign: foreign.iter().map(|f| f.to_string()).collect(),
+        }
+    }
+
+    fn pod(role: &'static str, init: Vec<ContainerView>, main: ContainerView) -> PodView {
+        PodView {
+            role,
+            init_containers: init,
+            container: main,
+        }
+    }
+
+    const CLIMBING: (&str, &str) = ("master.extraVolumeMounts[0].mountPath", "/data/../../etc");
+    const FOREIGN: &str = "worker.args (set by spec.helmValues[\"worker.args\"])";
+
+    #[test]
+    fn the_pods_run_is_given_are_refused_paths_first() {
+        struct Case {
+            name: &'static str,
+            master: PodView,
+            worker: PodView,
+            allow_commands: bool,
+            want: Vec<(&'static str, bool)>,
+        }
+        let plain = || {
+            container(
+                "locust",
+                &[("loadtest.locust_locustfile_path", "/mnt/locust")],
+                &[],
+            )
+        };
+        let climbing_line = "master.extraVolumeMounts[0].mountPath: `/data/../../etc` climbs out with `..`; local keeps every pod path inside its temporary folder and refuses it (a container resolves it to `/etc`: write that)";
+        let command_line = "worker.args (set by spec.helmValues[\"worker.args\"]): `sh -c 'echo it'\\''s me'` is not a command locust-planton generated";
+        let cases = [
+            Case {
+                name: "nothing to refuse",
+                master: pod("master", Vec::new(), plain()),
+                worker: pod("worker", Vec::new(), plain()),
+                allow_commands: false,
+                want: Vec::new(),
+            },
+            Case {
+                name: "a climbing path, once though two containers mount it",
+                master: pod(
+                    "master",
+                    vec![container("pip-install", &[CLIMBING], &[])],
+                    container("locust", &[CLIMBING], &[]),
+                ),
+                worker: pod("worker", Vec::new(), plain()),
+                allow_commands: false,
+                want: vec![("master.extraVolumeMounts[0].mountPath", false)],
+            },
+            Case {
+                name: "a foreign command after the path",
+                master: pod("master", Vec::new(), plain()),
+                worker: pod(
+                    "worker",
+                    Vec::new(),
+                    container("locust", &[CLIMBING], &[FOREIGN]),
+                ),
+                allow_commands: false,
+                want: vec![
+                    ("master.extraVolumeMounts[0].mountPath", false),
+                    ("worker.args", true),
+                ],
+            },
+            Case {
+                name: "--allow-commands runs the command, never the path",
+                master: pod("master", Vec::new(), plain()),
+                worker: pod(
+                    "worker",
+                    Vec::new(),
+                    container("locust", &[CLIMBING], &[FOREIGN]),
+                ),
+                allow_commands: true,
+                want: vec![("master.extraVolumeMounts[0].mountPath", false)],
+            },
+        ];
+        for c in cases {
+            let got = pod_refusals(&c.master, &c.worker, c.allow_commands);
+            let by: Vec<(&str, bool)> = got.iter().map(|r| (r.by.as_str(), r.command)).collect();
+            assert_eq!(by, c.want, "{}", c.name);
+            for r in &got {
+                let want = if r.command {
+                    command_line
+                } else {
+                    climbing_line
+                };
+                assert_eq!(r.line, want, "{}", c.name);
+            }
+        }
+    }
+
+    #[test]
+    fn the_hint_follows_only_refused_commands() {
+        let path = Refusal {
+            by: "spec".into(),
+            line: "a path".into(),
+            command: false,
+        };
+        let command = Refusal {
+            by: "spec".into(),
+            line: "a command".into(),
+            command: true,
+        };
+        assert_eq!(refusal_lines(&[]), Vec::<String>::new());
+        assert_eq!(refusal_lines(std::slice::from_ref(&path)), ["a path"]);
+        assert_eq!(
+            refusal_lines(&[path, command]),
+            ["a path", "a command", ALLOW_COMMANDS_HINT]
+        );
+    }
+
+    #[test]
+    fn a_spec_is_refused_naming_the_helm_values_key() {
+        let text = format!(
+            "{}    master.command: '[\"sh\", \"-c\", \"id\"]'\n",
+            include_str!("../../fixtures/specs/valid/local-climbing-paths.yaml")
+        );
+        let (spec, _) = crate::spec::read(&text).unwrap();
+        let s = crate::values::synthesize(&spec);
+        let lines = |allow_commands| -> Vec<(String, String)> {
+            spec_pods(&spec, &s, allow_commands)
+                .2
+                .into_iter()
+                .map(|r| (r.by, r.line))
+                .collect()
+        };
+        let key = |k: &str| format!("spec.helmValues[\"{k}\"]");
+        let paths = vec![
+            (
+                key("loadtest.locust_locustfile_path"),
+                format!(
+                    "loadtest.locust_locustfile_path (set by {}): `/mnt/../../locust` climbs out with `..`; local keeps every pod path inside its temporary folder and refuses it (a container resolves it to `/locust`: write that)",
+                    key("loadtest.locust_locustfile_path")
+                ),
+            ),
+            (
+                key("master.extraVolumeMounts"),
+                format!(
+                    "master.extraVolumeMounts[1].mountPath (set by {}): `/../../../home/locust` climbs out with `..`; local keeps every pod path inside its temporary folder and refuses it (a container resolves it to `/home/locust`: write that)",
+                    key("master.extraVolumeMounts")
+                ),
+            ),
+        ];
+        assert_eq!(lines(true), paths);
+        let mut all = paths;
+        all.push((
+            key("master.command"),
+            format!("master.command (set by {}): `sh -c id --master` is not a command locust-planton generated", key("master.command")),
+        ));
+        assert_eq!(lines(false), all);
+    }
+}

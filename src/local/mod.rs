@@ -17,19 +17,19 @@
 //! asked to do), `net` (the run's own network), `confinement` (what `local` refuses, and the
 //! sandbox it chooses), `ports`, `exec` (containers as processes); this file orchestrates a run.
 
-pub mod confinement;
-pub mod error;
+mod confinement;
+mod error;
 mod exec;
-pub mod interpreter;
+mod interpreter;
 pub mod net;
-pub mod observers;
-pub mod options;
+mod observers;
+mod options;
 pub mod pod;
-pub mod pod_dir;
-pub mod ports;
-pub mod processes;
+mod pod_dir;
+mod ports;
+mod processes;
 pub mod sandbox;
-pub mod signals;
+mod signals;
 
 pub use confinement::{Refusal, climbing_line, pod_refusals, refusal_lines, shell_line, spec_pods};
 pub use error::{LocalError, signal_exit_code, signal_name};
@@ -473,4 +473,124 @@ fn start_workers(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// The modules of `local` in the order they may use each other: each uses only modules
+    /// before it; this file, which orchestrates a run, uses them all and none uses it.
+    const ORDER: &[&str] = &[
+        "error",
+        "pod",
+        "signals",
+        "sandbox",
+        "observers",
+        "processes",
+        "interpreter",
+        "pod_dir",
+        "options",
+        "net",
+        "confinement",
+        "ports",
+        "exec",
+    ];
+
+    /// What `text` names through `super::` in code before its tests (comments aside): sibling
+    /// modules, or `mod.rs` for an item of this file (`super::LocalError`).
+    fn uses(text: &str) -> BTreeSet<String> {
+        let code: String = text
+            .lines()
+            .take_while(|l| !l.starts_with("#[cfg(test)]"))
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut found = BTreeSet::new();
+        let mut rest = code.as_str();
+        while let Some(i) = rest.find("super::") {
+            let after = &rest[i + "super::".len()..];
+            let heads: Vec<&str> = match after.strip_prefix('{') {
+                Some(g) => g[..g.find('}').unwrap_or(g.len())].split(',').collect(),
+                None => vec![after],
+            };
+            for head in heads {
+                let name: String = head
+                    .trim_start()
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                match (ORDER.contains(&name.as_str()), name.is_empty()) {
+                    (true, _) => found.insert(name),
+                    (false, false) if name != "self" => found.insert("mod.rs".to_string()),
+                    _ => false,
+                };
+            }
+            rest = after;
+        }
+        found
+    }
+
+    #[test]
+    fn local_modules_depend_one_way() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/local");
+        let mut wrong = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            if name == "mod" {
+                continue;
+            }
+            let Some(own) = ORDER.iter().position(|m| *m == name) else {
+                wrong.push(format!("{name}.rs is not placed in ORDER"));
+                continue;
+            };
+            for used in uses(&std::fs::read_to_string(&path).unwrap()) {
+                if !ORDER[..own].contains(&used.as_str()) {
+                    wrong.push(format!("{name}.rs uses {used}"));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "against the order:\n{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn the_order_check_sees_uses() {
+        struct Case {
+            text: &'static str,
+            want: &'static [&'static str],
+        }
+        let cases = [
+            Case {
+                text: "use super::error::{LocalError, io_at};\nuse super::{net, sandbox};",
+                want: &["error", "net", "sandbox"],
+            },
+            Case {
+                text: "let p = super::processes::children_of(1);\nuse super::pod::{self, Mount};",
+                want: &["pod", "processes"],
+            },
+            // An item of mod.rs, not a module.
+            Case {
+                text: "fn f() -> super::LocalError { todo!() }",
+                want: &["mod.rs"],
+            },
+            Case {
+                text: "use super::{LocalOptions, ports};",
+                want: &["mod.rs", "ports"],
+            },
+            // Comments and tests may name anything.
+            Case {
+                text: "/// As `super::Interpreter::dirs` says.\nuse super::pod::Mount;",
+                want: &["pod"],
+            },
+            Case {
+                text: "use super::pod::PodView;\n#[cfg(test)]\nmod tests {\n    use super::exec::Exec;\n}",
+                want: &["pod"],
+            },
+        ];
+        for c in cases {
+            let got: Vec<String> = uses(c.text).into_iter().collect();
+            assert_eq!(got, c.want, "{}", c.text);
+        }
+    }
 }

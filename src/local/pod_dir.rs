@@ -204,4 +204,77 @@ mod tests {
             assert_eq!(pod_hostname(&c.run, c.pod), c.want);
         }
     }
+
+    #[test]
+    fn values_under_mount_paths_are_rerooted() {
+        struct Case {
+            value: &'static str,
+            want: &'static str,
+        }
+        let pod = PodDir {
+            name: "master".into(),
+            dir: PathBuf::from("/tmp/run/master"),
+            mount_paths: vec!["/mnt/locust".into(), "/home/locust/".into()],
+        };
+        let cases = [
+            Case {
+                value: "/mnt/locust/main.py",
+                want: "/tmp/run/master/mnt/locust/main.py",
+            },
+            Case {
+                value: "/mnt/locust",
+                want: "/tmp/run/master/mnt/locust",
+            },
+            // A mount path with a trailing slash still holds what is below it.
+            Case {
+                value: "/home/locust/.cache",
+                want: "/tmp/run/master/home/locust/.cache",
+            },
+            // A sibling that only starts with the same letters is not under it.
+            Case {
+                value: "/mnt/locustfile.py",
+                want: "/mnt/locustfile.py",
+            },
+            // PATH-like lists: each part on its own.
+            Case {
+                value: "/mnt/locust/lib:/usr/lib:relative",
+                want: "/tmp/run/master/mnt/locust/lib:/usr/lib:relative",
+            },
+            Case {
+                value: "http://127.0.0.1:8080/mnt/locust",
+                want: "http://127.0.0.1:8080/mnt/locust",
+            },
+        ];
+        for c in cases {
+            assert_eq!(pod.reroot(c.value), c.want, "{}", c.value);
+        }
+    }
+
+    #[test]
+    fn etc_names_the_pods_users() {
+        struct Case {
+            users: &'static [(i64, i64)],
+            passwd: &'static str,
+            group: &'static str,
+        }
+        let cases = [
+            Case {
+                users: &[(1000, 1000)],
+                passwd: "root:x:0:0:root:/root:/usr/sbin/nologin\nlocust:x:1000:1000::/home/locust:/bin/sh\n",
+                group: "root:x:0:\nlocust:x:1000:\n",
+            },
+            // A second user gets its own name; a group already named is not repeated.
+            Case {
+                users: &[(1000, 1000), (2000, 1000), (3000, 3000)],
+                passwd: "root:x:0:0:root:/root:/usr/sbin/nologin\nlocust:x:1000:1000::/home/locust:/bin/sh\nlocust2000:x:2000:1000::/home/locust:/bin/sh\nlocust3000:x:3000:3000::/home/locust:/bin/sh\n",
+                group: "root:x:0:\nlocust:x:1000:\nlocust3000:x:3000:\n",
+            },
+        ];
+        for c in cases {
+            let [(passwd_name, passwd), (group_name, group)] = etc_files(c.users);
+            assert_eq!((passwd_name, group_name), ("passwd", "group"));
+            assert_eq!(passwd, c.passwd, "{:?}", c.users);
+            assert_eq!(group, c.group, "{:?}", c.users);
+        }
+    }
 }

@@ -62,3 +62,74 @@ pub(super) fn forwarded_ports(master: &PodView, worker: &PodView, opts: &LocalOp
     ports.dedup();
     ports
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_default_moves_up_a_chosen_one_fails() {
+        struct Case {
+            busy: bool,
+            port: u16,
+            chosen: Port,
+            /// The port afterwards and whether it moved, or the error's text.
+            want: Result<(u16, bool), &'static str>,
+        }
+        let default = |port| Port {
+            port,
+            explicit: false,
+        };
+        let cases = [
+            Case {
+                busy: false,
+                port: 8089,
+                chosen: default(8089),
+                want: Ok((8089, false)),
+            },
+            Case {
+                busy: true,
+                port: 8089,
+                chosen: default(8089),
+                want: Ok((8090, true)),
+            },
+            // The last port tried: PORT_TRIES ports from the default, then no more.
+            Case {
+                busy: true,
+                port: 8089 + PORT_TRIES - 2,
+                chosen: default(8089),
+                want: Ok((8089 + PORT_TRIES - 1, true)),
+            },
+            Case {
+                busy: true,
+                port: 8089 + PORT_TRIES - 1,
+                chosen: default(8089),
+                want: Err("no free port found from 8089 for web UI"),
+            },
+            Case {
+                busy: true,
+                port: u16::MAX,
+                chosen: default(u16::MAX),
+                want: Err("no free port found from 65535 for web UI"),
+            },
+            Case {
+                busy: true,
+                port: 8089,
+                chosen: Port {
+                    port: 8089,
+                    explicit: true,
+                },
+                want: Err(
+                    "--web-port 8089: the port is in use by another process; choose a free one, or leave --web-port out to use the first free port from its default",
+                ),
+            },
+        ];
+        for c in cases {
+            let mut port = c.port;
+            let got = next_port(c.busy, &mut port, c.chosen, "--web-port", "web UI")
+                .map(|moved| (port, moved))
+                .map_err(|e| e.to_string());
+            assert_eq!(got, c.want.map_err(String::from), "port {}", c.port);
+        }
+    }
+}
