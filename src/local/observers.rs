@@ -191,6 +191,18 @@ mod tests {
                 ports: (47557, 47089),
                 want: busy_master,
             },
+            // A port named by a line that is not about it being taken (not recorded: an
+            // address error of another kind, in the shape Python prints it).
+            Case {
+                line: "OSError: [Errno 99] Cannot assign requested address: ('127.0.0.1', 47089)",
+                ports: (47089, 47089),
+                want: Said::default(),
+            },
+            Case {
+                line: "zmq.error.ZMQError: Cannot assign requested address (addr='tcp://127.0.0.1:47557')",
+                ports: (47557, 47089),
+                want: Said::default(),
+            },
             // Another run's port, not ours.
             Case {
                 line: MASTER_PORT_TAKEN,

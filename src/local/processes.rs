@@ -361,12 +361,14 @@ pub(super) fn wait_gone(pids: &[u32]) {
 mod tests {
     use super::*;
 
-    /// `/proc/net/tcp` as this machine wrote it, trimmed to four rows: 127.0.0.1:47557 (B9C5)
-    /// listening (0A), the connection it accepted (01, same local port), the client's end (its
-    /// remote port is B9C5), and another listener.
+    /// `/proc/net/tcp` as this machine wrote it, trimmed to five rows: 127.0.0.1:47557 (B9C5)
+    /// listening (0A), the connection it accepted (01, same local port), an earlier one in
+    /// TIME_WAIT (06, no inode), the client's end (its remote port is B9C5), and another
+    /// listener.
     const TCP: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:B9C5 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2727284 1 00000000eeb83b4e 100 0 0 10 0
    1: 0100007F:B9C5 0100007F:8DAA 01 00000000:00000000 00:00000000 00000000     0        0 2727287 2 00000000fd7fa597 20 4 31 12 -1
+  25: 0100007F:B9C5 0100007F:B29D 06 00000000:00000000 03:00000D43 00000000     0        0 0 3 00000000f56580f6
  234: 0100007F:8DAA 0100007F:B9C5 01 00000000:00000000 00:00000000 00000000     0        0 2727286 2 000000001d4e7412 20 0 0 10 -1
    9: 00000000:07E8 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1202 1 00000000684dce55 100 0 0 10 0
 ";
