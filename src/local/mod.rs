@@ -50,12 +50,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-/// Whether a container runs the headless run wrapper.
-fn is_wrapper(c: &ContainerView) -> bool {
-    c.command.get(1).map(String::as_str) == Some("-c")
-        && c.command.get(2).map(String::as_str) == Some(crate::values::extensions::HEADLESS_WRAPPER)
-}
-
 /// Runs master and workers; returns the master's exit code (headless) or 0 after Ctrl-C (web
 /// UI). A signal (`watch_signals`) or a closed stdout at any phase ends every process of the run
 /// and returns `LocalError::Stopped`; before Locust starts, it never starts.
@@ -120,6 +114,12 @@ fn pod_users(master: &PodView, worker: &PodView) -> Vec<(i64, i64)> {
         }
     }
     users
+}
+
+/// Whether a container runs the headless run wrapper.
+fn is_wrapper(c: &ContainerView) -> bool {
+    c.command.get(1).map(String::as_str) == Some("-c")
+        && c.command.get(2).map(String::as_str) == Some(crate::values::extensions::HEADLESS_WRAPPER)
 }
 
 /// A spec's run already has the wrapper as the master's command; a headless run asked for on
