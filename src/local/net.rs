@@ -40,7 +40,7 @@ pub struct Plan<'a> {
     pub host_ports: &'a [u16],
     /// The web UI: the first port to try and whether the user chose it (a chosen port that is
     /// taken fails; a default one moves up).
-    pub web: Option<super::Port>,
+    pub web: Option<super::options::Port>,
 }
 
 /// Why the run's network could not be made (the caller decides whether to go on without it).
@@ -102,8 +102,8 @@ impl PodNetwork {
         dir: &Path,
         plan: &Plan,
         group: libc::pid_t,
-    ) -> Result<Self, super::LocalError> {
-        use super::LocalError;
+    ) -> Result<Self, super::error::LocalError> {
+        use super::error::LocalError;
         let (holder, holder_pid) = start_holder(bwrap, group).map_err(LocalError::NoSandbox)?;
         let open = |kind: &str| {
             File::open(format!("/proc/{holder_pid}/ns/{kind}"))
@@ -133,7 +133,7 @@ impl PodNetwork {
                         });
                     };
                     tries += 1;
-                    if tries >= super::PORT_TRIES {
+                    if tries >= super::options::PORT_TRIES {
                         return Err(LocalError::NoFreePort {
                             what: "web UI",
                             from: w.port + 1 - tries,
@@ -173,11 +173,11 @@ impl Drop for PodNetwork {
     fn drop(&mut self) {
         let mut ended = Vec::new();
         for child in [&mut self.pasta, &mut self.holder] {
-            ended.extend(super::process_tree(child.id()));
+            ended.extend(super::processes::process_tree(child.id()));
             let _ = child.kill();
             let _ = child.wait();
         }
-        super::wait_gone(&ended);
+        super::processes::wait_gone(&ended);
     }
 }
 
@@ -206,7 +206,7 @@ fn start_holder(bwrap: &Path, group: libc::pid_t) -> Result<(Child, u32), NetErr
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    super::orphan_proof(&mut cmd, libc::SIGKILL, None, group);
+    super::processes::orphan_proof(&mut cmd, libc::SIGKILL, None, group);
     let mut holder = cmd
         .spawn()
         .map_err(|e| format!("{}: {e}", bwrap.display()))?;
@@ -221,9 +221,11 @@ fn start_holder(bwrap: &Path, group: libc::pid_t) -> Result<(Child, u32), NetErr
                     .is_ok_and(|t| !t.trim().is_empty())
             })
         };
-        let inside = super::children_of(holder.id()).into_iter().find(|pid| {
-            std::fs::read_link(format!("/proc/{pid}/ns/net")).ok() != own && mapped(*pid)
-        });
+        let inside = super::processes::children_of(holder.id())
+            .into_iter()
+            .find(|pid| {
+                std::fs::read_link(format!("/proc/{pid}/ns/net")).ok() != own && mapped(*pid)
+            });
         if let Some(pid) = inside {
             return Ok((holder, pid as u32));
         }
@@ -272,7 +274,7 @@ fn start_pasta(
         .stderr(log_file);
     // pasta enters a user namespace of its own (clearing the parent-death signal) and outlives
     // a namespace named by PID: the run's group ends it with `local`.
-    super::orphan_proof(&mut cmd, libc::SIGKILL, None, group);
+    super::processes::orphan_proof(&mut cmd, libc::SIGKILL, None, group);
     let mut child = cmd
         .spawn()
         .map_err(|e| (false, format!("{}: {e}", pasta.display())))?;
