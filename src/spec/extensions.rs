@@ -157,13 +157,14 @@ fn read_users(f: &Fields, d: &mut Findings) -> u64 {
     }
 }
 
-/// `spawnRate`; without it all `users` start in the first second.
+/// `spawnRate`; without it all `users` start in the first second. 0 is read as written: what
+/// Locust does with it depends on the release (`super::locust_versions` refuses it).
 fn read_spawn_rate(f: &Fields, users: u64, d: &mut Findings) -> f64 {
     match f.node("spawnRate") {
         None => users as f64,
         Some(n) => match n.resolved() {
-            Some(crate::yaml::Resolved::Int(i)) if i > 0 => i as f64,
-            Some(crate::yaml::Resolved::Float(x)) if x > 0.0 && x.is_finite() => x,
+            Some(crate::yaml::Resolved::Int(i)) if i >= 0 => i as f64,
+            Some(crate::yaml::Resolved::Float(x)) if x >= 0.0 && x.is_finite() => x,
             _ => {
                 d.error(
                     f.path("spawnRate"),

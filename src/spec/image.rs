@@ -267,6 +267,11 @@ fn from_overrides(
     }
 }
 
+/// The field that chose the Locust release of `spec`: where findings about the release go.
+pub fn version_field(spec: &LoadTestSpec) -> String {
+    older_version_at(spec, &overrides(spec))
+}
+
 /// The field that chose the version: where a too-old Locust is reported.
 fn older_version_at(spec: &LoadTestSpec, o: &Overrides) -> String {
     if spec.extensions.locust_version.is_some() {

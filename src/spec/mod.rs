@@ -4,6 +4,7 @@
 
 pub mod extensions;
 pub mod image;
+pub mod locust_versions;
 mod names;
 pub mod pep508;
 pub mod pip;
@@ -127,10 +128,9 @@ pub fn read(text: &str) -> Result<(LoadTestSpec, Findings), Findings> {
         }
     }
     let spec = read_root(&root, &mut d);
-    // The image every Locust container runs is decided by several fields together; its errors
-    // and warnings belong to the spec (so `check` shows them), the values only use the result.
+    // The image (several fields decide it) and what its Locust accepts: spec findings.
     if let Some(spec) = &spec {
-        image::resolve(spec, &mut d);
+        locust_versions::check(spec, &mut d);
     }
     // Placed now, from the parse already made: callers re-read the text only for findings
     // that later stages add.
