@@ -190,8 +190,9 @@ fn report_results(
             .map_err(|e| Failure::failed(format!("--baseline {e}")))?
         {
             Some((summary, against)) => {
-                let (v, table) = crate::results::apply_baseline(dir, &summary, &against)
-                    .map_err(Failure::failed)?;
+                let (v, table) =
+                    crate::results::apply_baseline(dir, &summary, &against, super::exit::REGRESSED)
+                        .map_err(Failure::failed)?;
                 verdict = Some(v);
                 compared = table;
             }

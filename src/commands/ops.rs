@@ -470,8 +470,9 @@ pub fn report(
             .map_err(|e| Failure::failed(format!("--baseline {e}")))?
         {
             Some((base, against)) => {
-                let (v, table) = crate::results::apply_baseline(&dir, &base, &against)
-                    .map_err(Failure::failed)?;
+                let (v, table) =
+                    crate::results::apply_baseline(&dir, &base, &against, exit::REGRESSED)
+                        .map_err(Failure::failed)?;
                 compared = table;
                 if v == Verdict::Regressed {
                     code = exit::REGRESSED;

@@ -253,11 +253,13 @@ fn max_worker_cpu(g: &Value) -> Value {
 
 /// Compares the run in `dir` with `baseline` and records the outcome there: `summary.json` gets
 /// `baseline` (every row) and, when a passed run regressed, verdict `regressed`; `junit.xml` a
-/// `baseline` test suite. Returns the run's verdict and the table to print.
+/// `baseline` test suite, and `exitCode` `regressed_exit_code` when it regressed. Returns the
+/// run's verdict and the table to print.
 pub fn apply_baseline(
     dir: &Path,
     baseline: &Value,
     against: &str,
+    regressed_exit_code: u8,
 ) -> Result<(Verdict, String), String> {
     let mut summary =
         read_summary(dir).ok_or_else(|| format!("{}: no summary.json", dir.display()))?;
@@ -269,6 +271,9 @@ pub fn apply_baseline(
     }
     summary["baseline"] = baseline::to_json(&comparison, against);
     summary["verdict"] = Value::from(verdict.as_str());
+    if verdict == Verdict::Regressed {
+        summary["exitCode"] = Value::from(regressed_exit_code);
+    }
     let junit_path = dir.join("junit.xml");
     if let Ok(junit) = std::fs::read_to_string(&junit_path) {
         let suite = format!("locust-planton {}", summary["name"].as_str().unwrap_or(""));

@@ -421,6 +421,7 @@ fn defs() -> Map<String, Value> {
         ("loadTest", load_test()),
         ("run", run()),
         ("thresholds", thresholds()),
+        ("baseline", baseline()),
         ("helmValues", helm_values()),
         ("metrics", metrics()),
         ("networkPolicy", network_policy()),
@@ -613,6 +614,55 @@ fn run() -> Value {
                 "thresholds",
                 "limits on the run's aggregated statistics; a missed one fails the run (exit 1)",
                 reference("thresholds"),
+            ),
+            field(
+                "baseline",
+                "how much worse than a baseline run (`--baseline FILE|last`) this run may be before it is REGRESSED (exit 5); only the metrics named are compared [default: 20 % on the average, p95 and requests/s, 0.01 fail ratio]",
+                reference("baseline"),
+            ),
+            field(
+                "abortEarly",
+                "judge the thresholds live after `warmUp` and stop the run at the first breach (FAILED, exit 1); needs thresholds",
+                boolean(),
+            ),
+            field(
+                "warmUp",
+                "how long the run lasts before live thresholds count (`abortEarly`) [default: 30s]",
+                json!({"type": "string", "minLength": 1, "pattern": DURATION}),
+            ),
+        ],
+        vec![],
+    )
+}
+
+fn baseline() -> Value {
+    let fraction = || json!({"type": "number", "minimum": 0});
+    object(
+        "extension: tolerances against a baseline run, per request name and in total",
+        vec![
+            field(
+                "avgResponseTimeIncrease",
+                "relative: the average response time may grow by this fraction (0.2 = 20 %)",
+                fraction(),
+            ),
+            field(
+                "percentileResponseTimeIncrease",
+                "percentile (`\"95\"`) → the fraction its response time may grow by",
+                json!({
+                    "type": "object",
+                    "propertyNames": {"enum": crate::spec::extensions::PERCENTILES},
+                    "additionalProperties": fraction(),
+                }),
+            ),
+            field(
+                "rpsDecrease",
+                "relative: requests per second may fall by this fraction (0 to 1)",
+                json!({"type": "number", "minimum": 0, "maximum": 1}),
+            ),
+            field(
+                "failRatioIncrease",
+                "absolute: the fail ratio may rise by this much (0 to 1; 0.01 = one percentage point)",
+                json!({"type": "number", "minimum": 0, "maximum": 1}),
             ),
         ],
         vec![],

@@ -23,6 +23,17 @@ EXIT_FAILED, EXIT_INVALID = 1, 6
 CPU_SATURATED = 90.0
 MONITOR_FILE = ".generator.json"
 
+# Runs Locust in a worker's process measuring its CPU every second (Locust's default is every
+# 5 s), which the worker reports to the master in its heartbeats.
+WORKER = r"""
+import sys
+import locust.runners
+locust.runners.CPU_MONITOR_INTERVAL = 1.0
+sys.argv = ["locust"] + sys.argv[1:]
+from locust.main import main
+main()
+"""
+
 # Runs Locust in the master's process with listeners that sample the load generator once a
 # second while the test runs: the master's and each worker's CPU (as the workers report it in
 # their heartbeats), the workers connected and those lost (missing heartbeats, or gone), and with
@@ -34,6 +45,9 @@ import locust
 import gevent
 from locust import events
 
+import locust.runners
+# Locust measures its CPU every 5 s; every second makes short runs judgeable too.
+locust.runners.CPU_MONITOR_INTERVAL = 1.0
 CFG = json.loads(os.environ.pop("LOCUST_PLANTON_MONITOR"))
 SEEN = {"workers": {}, "lost": [], "connected": 0, "masterMaxCpu": 0.0, "abort": None,
         "started": None}
@@ -432,7 +446,7 @@ def main():
     results, config, args = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3:]
     if not results:
         # A worker: no results of its own; it stays up too, or the Deployment would restart it.
-        p = subprocess.Popen([sys.executable, "-m", "locust", *args])
+        p = subprocess.Popen([sys.executable, "-c", WORKER, *args])
         signal.signal(signal.SIGTERM, lambda *_: (p.terminate(), p.wait(), sys.exit(0)))
         code = p.wait()
         print(MARKER + json.dumps({"exitCode": code}), flush=True)
