@@ -101,9 +101,9 @@ const SHOPPER: &str = r#"      from locust import HttpUser, task, constant
           def cart(self):
               self.client.get("/cart")"#;
 
-/// Real OS threads hashing (hashlib releases the GIL): the worker process uses well over one
-/// core, even on a machine whose other processes compete for the CPU (many threads get many
-/// shares). Started by the users, so only on the worker, for the few seconds of the run.
+/// Real OS threads hashing (hashlib releases the GIL): the worker process wants more than one
+/// core; on a busy machine it may get less, but it runs or waits for a CPU all the time (its CPU
+/// demand). Started by the first user, so only on the worker, for the few seconds of the run.
 const CPU_BURNER: &str = r#"      import hashlib, time
       import gevent
       from locust import HttpUser, task, constant
@@ -113,11 +113,12 @@ const CPU_BURNER: &str = r#"      import hashlib, time
               hashlib.sha256(data).digest()
       class Burner(HttpUser):
           wait_time = constant(0.05)
+          started = False
           def on_start(self):
-              pool = gevent.get_hub().threadpool
-              pool.maxsize = 32
-              for _ in range(8):
-                  pool.spawn(burn, time.time() + 6)
+              if not Burner.started:
+                  Burner.started = True
+                  for _ in range(2):
+                      gevent.get_hub().threadpool.spawn(burn, time.time() + 6)
           @task
           def home(self):
               self.client.get("/")"#;
@@ -348,8 +349,13 @@ fn a_cpu_saturated_worker_makes_the_run_invalid() {
     assert_eq!(g["valid"], false);
     assert_eq!(g["expectedWorkers"], 1);
     assert_eq!(g["connectedWorkers"], 1);
-    let worker_cpu = g["workers"][0]["maxCpuPercent"].as_f64().unwrap();
-    assert!(worker_cpu > 90.0, "{g}");
+    // Locust's own CPU figure depends on what else the machine runs; the demand does not.
+    let worker = &g["workers"][0];
+    assert!(
+        worker["maxCpuDemandPercent"].as_f64().unwrap() > 90.0,
+        "{g}"
+    );
+    assert!(worker["samples"].as_u64().unwrap() >= 1, "{g}");
     let reason = g["reasons"][0].as_str().unwrap();
     assert!(
         reason.starts_with("1 of 1 worker(s) saturated their CPU (up to "),

@@ -23,12 +23,64 @@ EXIT_FAILED, EXIT_INVALID = 1, 6
 CPU_SATURATED = 90.0
 MONITOR_FILE = ".generator.json"
 
+# CPU demand of this process: the share of the last interval its threads ran or waited for a
+# CPU (Linux schedstat: run and run-queue wait time). Locust's CPU percentage counts running only,
+# so a worker starved by its neighbours or by a CPU limit shows, say, 30 % while it never had
+# time to spare; its demand is near 100 % all the same. Shared by the worker and master texts.
+DEMAND = r"""
+import glob, time
+
+
+def schedstat_ns():
+    total = 0
+    for path in glob.glob("/proc/self/task/*/schedstat"):
+        try:
+            with open(path) as f:
+                run, wait = f.read().split()[:2]
+            total += int(run) + int(wait)
+        except (OSError, ValueError):
+            pass
+    return total
+
+
+class Demand:
+    def __init__(self):
+        self.last = (schedstat_ns(), time.monotonic())
+
+    def percent(self):
+        now = (schedstat_ns(), time.monotonic())
+        used, wall = now[0] - self.last[0], now[1] - self.last[1]
+        self.last = now
+        return round(used / 1e9 / wall * 100, 1) if wall > 0 else 0.0
+"""
+
 # Runs Locust in a worker's process measuring its CPU every second (Locust's default is every
-# 5 s), which the worker reports to the master in its heartbeats.
-WORKER = r"""
+# 5 s; the worker reports it in its heartbeats) and sending its CPU demand to the master once a
+# second while the test runs.
+WORKER = DEMAND + r"""
 import sys
 import locust.runners
+import gevent
+from locust import events
 locust.runners.CPU_MONITOR_INTERVAL = 1.0
+
+
+def report(env):
+    demand = Demand()
+    while True:
+        gevent.sleep(1)
+        percent = demand.percent()
+        runner = env.runner
+        if runner is not None and runner.state in ("spawning", "running"):
+            runner.send_message("locust_planton_demand", {"percent": percent})
+
+
+@events.init.add_listener
+def _init(environment, **_):
+    if isinstance(environment.runner, locust.runners.WorkerRunner):
+        gevent.spawn(report, environment)
+
+
 sys.argv = ["locust"] + sys.argv[1:]
 from locust.main import main
 main()
@@ -39,7 +91,7 @@ main()
 # their heartbeats), the workers connected and those lost (missing heartbeats, or gone), and with
 # `abortEarly` the thresholds on the aggregated statistics after the warm-up: a breach stops the
 # run as --run-time would. What it saw is written to MONITOR_FILE when Locust quits.
-MONITOR = r"""
+MONITOR = DEMAND + r"""
 import json, os, sys, time
 import locust
 import gevent
@@ -49,8 +101,19 @@ import locust.runners
 # Locust measures its CPU every 5 s; every second makes short runs judgeable too.
 locust.runners.CPU_MONITOR_INTERVAL = 1.0
 CFG = json.loads(os.environ.pop("LOCUST_PLANTON_MONITOR"))
-SEEN = {"workers": {}, "lost": [], "connected": 0, "masterMaxCpu": 0.0, "abort": None,
-        "started": None}
+SEEN = {"workers": {}, "lost": [], "connected": 0, "masterMaxCpu": 0.0, "masterMaxDemand": 0.0,
+        "abort": None, "started": None}
+
+
+def worker(wid):
+    return SEEN["workers"].setdefault(wid, {"id": wid, "maxCpuPercent": 0.0, "cpu": [],
+                                            "maxDemandPercent": 0.0})
+
+
+def on_demand(environment, msg, **_):
+    if SEEN["started"] is not None:
+        w = worker(msg.node_id)
+        w["maxDemandPercent"] = max(w["maxDemandPercent"], msg.data.get("percent", 0.0))
 
 
 def check(total, thresholds):
@@ -71,15 +134,16 @@ def check(total, thresholds):
     return None
 
 
-def sample(env):
+def sample(env, demand):
     runner = env.runner
     SEEN["masterMaxCpu"] = max(SEEN["masterMaxCpu"], getattr(runner, "current_cpu_usage", 0.0))
+    SEEN["masterMaxDemand"] = max(SEEN["masterMaxDemand"], demand)
     clients = getattr(runner, "clients", None)
     if clients is None:
         return
     present = 0
     for c in list(clients.values()):
-        w = SEEN["workers"].setdefault(c.id, {"id": c.id, "maxCpuPercent": 0.0, "cpu": []})
+        w = worker(c.id)
         cpu = float(getattr(c, "cpu_usage", 0) or 0)
         w["cpu"].append(cpu)
         w["maxCpuPercent"] = max(w["maxCpuPercent"], cpu)
@@ -95,12 +159,14 @@ def sample(env):
 
 
 def watch(env):
+    own = Demand()
     while True:
         gevent.sleep(1)
+        demand = own.percent()
         runner = env.runner
         if SEEN["started"] is None or runner is None or runner.state not in ("spawning", "running"):
             continue
-        sample(env)
+        sample(env, demand)
         elapsed = time.monotonic() - SEEN["started"]
         if CFG.get("abortEarly") and elapsed >= CFG.get("warmUpSeconds", 30):
             breach = check(env.stats.total, CFG.get("thresholds", {}))
@@ -118,6 +184,8 @@ def watch(env):
 def _init(environment, **_):
     if environment.parsed_options is None or not getattr(environment.parsed_options, "worker", False):
         gevent.spawn(watch, environment)
+        if isinstance(environment.runner, locust.runners.MasterRunner):
+            environment.runner.register_message("locust_planton_demand", on_demand)
 
 
 @events.test_start.add_listener
@@ -259,18 +327,24 @@ def generator_of(seen, expected, users):
     if seen is None or seen.get("started") is None:
         return None
     workers = [{"id": w["id"], "maxCpuPercent": round(w["maxCpuPercent"], 1),
-                "meanCpuPercent": round(mean(w["cpu"]), 1), "samples": len(w["cpu"])}
+                "meanCpuPercent": round(mean(w["cpu"]), 1),
+                "maxCpuDemandPercent": round(w.get("maxDemandPercent", 0.0), 1),
+                "samples": len(w["cpu"])}
                for w in seen["workers"].values()]
     reasons = []
-    hot = [w for w in workers if w["maxCpuPercent"] > CPU_SATURATED]
+    busiest = lambda w: max(w["maxCpuPercent"], w["maxCpuDemandPercent"])
+    hot = [w for w in workers if busiest(w) > CPU_SATURATED]
     if hot:
-        reasons.append("%d of %d worker(s) saturated their CPU (up to %s%%, above Locust's %d%%)"
-                       % (len(hot), len(workers), fmt(max(w["maxCpuPercent"] for w in hot)),
+        reasons.append("%d of %d worker(s) saturated their CPU (up to %s%% running or waiting "
+                       "for a CPU, above Locust's %d%%)"
+                       % (len(hot), len(workers), fmt(max(busiest(w) for w in hot)),
                           CPU_SATURATED))
     master_cpu = round(seen["masterMaxCpu"], 1)
-    if master_cpu > CPU_SATURATED:
-        reasons.append("the master saturated its CPU (up to %s%%, above Locust's %d%%)"
-                       % (fmt(master_cpu), CPU_SATURATED))
+    master_demand = round(seen.get("masterMaxDemand", 0.0), 1)
+    if max(master_cpu, master_demand) > CPU_SATURATED:
+        reasons.append("the master saturated its CPU (up to %s%% running or waiting for a CPU, "
+                       "above Locust's %d%%)" % (fmt(max(master_cpu, master_demand)),
+                                                 CPU_SATURATED))
     if expected is not None and seen["connected"] < expected:
         reasons.append("%d of the %d expected worker(s) connected" % (seen["connected"], expected))
     if seen["lost"]:
@@ -279,7 +353,8 @@ def generator_of(seen, expected, users):
     return {"valid": not reasons, "reasons": reasons,
             "advice": sizing_advice(users) if reasons else None,
             "expectedWorkers": expected, "connectedWorkers": seen["connected"],
-            "lostWorkers": seen["lost"], "masterMaxCpuPercent": master_cpu, "workers": workers}
+            "lostWorkers": seen["lost"], "masterMaxCpuPercent": master_cpu,
+            "masterMaxCpuDemandPercent": master_demand, "workers": workers}
 
 
 def generator_text(g):
