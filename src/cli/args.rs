@@ -225,7 +225,7 @@ pub enum Command {
         statistics, the run (master pod, script hash, rerun time), each threshold's verdict and the run's\n\
         verdict (PASSED, FAILED, REGRESSED, INVALID). Only the current run counts: a master pod of an\n\
         earlier pod template is never read. --baseline reads the run's summary.json from the master pod.",
-            &[(exit::OK, "PASSED"), (exit::FAILED, "FAILED: requests failed, a threshold missed, or no such release"), (exit::REGRESSED, "REGRESSED against --baseline"), (exit::INVALID, "INVALID: the load generator was saturated or degraded"), (exit::TIMEOUT, "timeout or the cluster could not run the test (unschedulable pods, image pull errors, failed pip install: the reason is printed)"), (exit::TOOL_FAILED, "kubectl failed")],
+            &[(exit::OK, "PASSED"), (exit::FAILED, "FAILED: requests failed, a threshold missed, or no such release"), (exit::TIMEOUT, "timeout or the cluster could not run the test (unschedulable pods, image pull errors, failed pip install: the reason is printed)"), (exit::TOOL_FAILED, "kubectl failed"), (exit::REGRESSED, "REGRESSED against --baseline"), (exit::INVALID, "INVALID: the load generator was saturated or degraded")],
         )
     )]
     Wait(WaitArgs),
@@ -237,7 +237,7 @@ pub enum Command {
         pod (kubectl exec with the image's Python; no tar needed) into a new or empty folder [default:\n\
         locust-results/<release>-<UTC time>/], after checking they are the current run's. With --baseline,\n\
         compares the run with it and records the comparison in the copied summary.json and junit.xml.",
-            &[(exit::OK, "copied"), (exit::REGRESSED, "copied, REGRESSED against --baseline"), (exit::FAILED, "no finished run, no results or no such release"), (exit::TOOL_FAILED, "kubectl failed")],
+            &[(exit::OK, "copied"), (exit::FAILED, "no finished run, no results or no such release"), (exit::TOOL_FAILED, "kubectl failed"), (exit::REGRESSED, "copied, REGRESSED against --baseline")],
         )
     )]
     Report(ReportRunArgs),

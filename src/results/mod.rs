@@ -231,22 +231,24 @@ pub fn generator_lines(summary: &Value) -> String {
         ));
     } else if g["valid"] == true {
         out.push_str(&format!(
-            "load generator: {} worker(s) connected, {} lost, CPU up to {}% (workers), {}% (master)\n",
+            "load generator: {} worker(s) connected, {} lost; CPU up to {}% (demand {}%) on workers, {}% (demand {}%) on the master\n",
             num(&g["connectedWorkers"]),
             g["lostWorkers"].as_array().map_or(0, Vec::len),
-            num(&max_worker_cpu(g)),
-            num(&g["masterMaxCpuPercent"])
+            num(&max_of_workers(g, "maxCpuPercent")),
+            num(&max_of_workers(g, "maxCpuDemandPercent")),
+            num(&g["masterMaxCpuPercent"]),
+            num(&g["masterMaxCpuDemandPercent"])
         ));
     }
     out
 }
 
-fn max_worker_cpu(g: &Value) -> Value {
+fn max_of_workers(g: &Value, field: &str) -> Value {
     let max = g["workers"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|w| w["maxCpuPercent"].as_f64())
+        .filter_map(|w| w[field].as_f64())
         .fold(0.0, f64::max);
     serde_json::json!(max)
 }

@@ -360,11 +360,13 @@ def generator_of(seen, expected, users):
 def generator_text(g):
     if g["valid"]:
         hottest = max([w["maxCpuPercent"] for w in g["workers"]] or [0.0])
-        return ("load generator valid: %d worker(s) connected%s, none lost, CPU up to %s%% "
-                "(workers), %s%% (master)"
+        demand = max([w["maxCpuDemandPercent"] for w in g["workers"]] or [0.0])
+        return ("load generator valid: %d worker(s) connected%s, none lost; CPU up to %s%% "
+                "(demand %s%%) on workers, %s%% (demand %s%%) on the master"
                 % (g["connectedWorkers"],
                    "" if g["expectedWorkers"] is None else " of %d expected" % g["expectedWorkers"],
-                   fmt(hottest), fmt(g["masterMaxCpuPercent"])))
+                   fmt(hottest), fmt(demand), fmt(g["masterMaxCpuPercent"]),
+                   fmt(g["masterMaxCpuDemandPercent"])))
     return "load generator invalid: %s; %s" % ("; ".join(g["reasons"]), g["advice"])
 
 
