@@ -429,3 +429,242 @@ fn an_error_burst_aborts_the_run_early_at_the_threshold() {
         run.stderr
     );
 }
+
+/// `report` and `wait` read a finished run's results from its master pod. No cluster runs
+/// here: a stand-in kubectl replays the recorded pods of a passed run (`fixtures/kubectl/
+/// completed-pass`) and plays `kubectl exec` by running the very script `report` sends with
+/// real Python on the folder a real `local` run wrote as that master pod.
+fn stand_in_kubectl(dir: &Path, pod_results: &Path) -> PathBuf {
+    let rec = fixture("kubectl/completed-pass");
+    let script = dir.join("kubectl");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncase \"$*\" in\n  *' get deployments -l '*'component=master -o json') cat '{rec}/deployments-master.json' ;;\n  *' get pods -l '*'component=master -o json') cat '{rec}/pods-master.json' ;;\n  *' get pods -l '*'component=worker -o json') cat '{rec}/pods-worker.json' ;;\n  *' logs '*) cat '{rec}/logs-master.txt' ;;\n  *' exec ci-run-master-5c7b9 '*) exec '{python}' -c \"${{12}}\" '{results}' ;;\n  *) echo \"stand-in kubectl: unexpected arguments: $*\" >&2; exit 1 ;;\nesac\n",
+            rec = rec.display(),
+            python = venv_bin("python").display(),
+            results = pod_results.display(),
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+/// A real headless run of `ci-run` written as the recorded master pod (its HOSTNAME, as
+/// Kubernetes sets it; unsandboxed so the variable reaches the wrapper), into `cwd/folder`.
+fn run_as_master_pod(cwd: &Path, port: u16, folder: &str) -> PathBuf {
+    let spec_file = cwd.join("ci.yaml");
+    std::fs::write(
+        &spec_file,
+        spec("ci-run", port, SHOPPER, "      runTime: 3s\n"),
+    )
+    .unwrap();
+    let out = std::process::Command::new(bin())
+        .current_dir(cwd)
+        .env("HOSTNAME", "ci-run-master-5c7b9")
+        .args(["local", "-f"])
+        .arg(&spec_file)
+        .args(["--no-sandbox", "--python"])
+        .arg(venv_bin("python"))
+        .args(["--master-port", &free_port().to_string()])
+        .args(["--web-port", &free_port().to_string()])
+        .args(["--results-dir", folder])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    cwd.join(folder)
+}
+
+#[cfg(feature = "tools")]
+#[test]
+fn wait_and_report_compare_the_pods_run_with_the_last_passed_one() {
+    let (port, target) = controlled_target();
+    let dir = tempfile::tempdir().unwrap();
+    // The last good run, kept where `report` leaves results; then the pod's, much slower.
+    target.latency_ms.store(20, Ordering::SeqCst);
+    let good = run_as_master_pod(dir.path(), port, "locust-results/ci-run-good");
+    target.latency_ms.store(200, Ordering::SeqCst);
+    let pod = run_as_master_pod(dir.path(), port, "pod-results");
+    let kubectl = stand_in_kubectl(dir.path(), &pod);
+    let lp = |args: &[&str]| {
+        std::process::Command::new(bin())
+            .current_dir(dir.path())
+            .args(args)
+            .args(["ci-run", "-n", "perf-ci", "--context", "perf", "--kubectl"])
+            .arg(&kubectl)
+            .output()
+            .unwrap()
+    };
+
+    // wait: the run passed, but against the last passed run it regressed (default tolerances).
+    let out = lp(&["wait", "--interval", "1s", "--baseline", "last"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!(
+            "compared with the last passed run, {}:\n",
+            good.display()
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  REGRESSED  Aggregated  avgResponseTimeMs "),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("verdict: REGRESSED\n"), "{stdout}");
+    // Nothing was written by wait.
+    assert_eq!(summary(&pod)["verdict"], "passed");
+
+    // report: copies, then records the comparison in the copied files; exit 5.
+    let out = lp(&[
+        "report",
+        "--results-dir",
+        "locust-results/copied",
+        "--baseline",
+        "last",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let copied = dir.path().join("locust-results/copied");
+    let s = summary(&copied);
+    assert_eq!(s["verdict"], "regressed");
+    assert_eq!(s["exitCode"], 5);
+    assert!(
+        s["baseline"]["against"]
+            .as_str()
+            .unwrap()
+            .ends_with("ci-run-good")
+    );
+    assert!(regressed_rows(&s).contains(&"GET / avgResponseTimeMs".to_string()));
+    let cases = junit_cases(&copied);
+    assert!(
+        cases
+            .iter()
+            .any(|c| c.0 == "locust-planton ci-run baseline" && c.2.is_some())
+    );
+    assert!(stdout.contains("REGRESSED: exit code 5"), "{stdout}");
+    // The pod's own files are untouched.
+    assert_eq!(summary(&pod)["verdict"], "passed");
+}
+
+/// The wrapper's judgement of the load generator (`--evaluate` with what its monitor saw) on
+/// the committed real run of `fixtures/results/`: each cause of an invalid run alone.
+#[test]
+fn each_generator_fault_alone_makes_the_run_invalid() {
+    struct Case {
+        name: &'static str,
+        seen: Value,
+        verdict: &'static str,
+        reason: &'static str,
+    }
+    let worker = |cpu: f64, demand: f64| serde_json::json!({"id": "w1", "maxCpuPercent": cpu, "cpu": [cpu], "maxDemandPercent": demand});
+    let seen = |workers: Value, connected: u64, lost: Value, master: f64| {
+        serde_json::json!({"workers": {"w1": workers}, "lost": lost, "connected": connected,
+            "masterMaxCpu": master, "masterMaxDemand": master, "abort": null, "started": 1.0})
+    };
+    let cases = [
+        Case {
+            name: "a healthy generator",
+            seen: seen(worker(40.0, 55.0), 1, serde_json::json!([]), 5.0),
+            verdict: "failed", // the fixture's run missed maxFailRatio
+            reason: "",
+        },
+        Case {
+            name: "Locust's own CPU figure above 90",
+            seen: seen(worker(95.0, 96.0), 1, serde_json::json!([]), 5.0),
+            verdict: "invalid",
+            reason: "1 of 1 worker(s) saturated their CPU (up to 96% running or waiting for a CPU, above Locust's 90%)",
+        },
+        Case {
+            name: "a starved worker: little CPU, all demand",
+            seen: seen(worker(30.0, 99.5), 1, serde_json::json!([]), 5.0),
+            verdict: "invalid",
+            reason: "1 of 1 worker(s) saturated their CPU (up to 99.5% running or waiting for a CPU, above Locust's 90%)",
+        },
+        Case {
+            name: "a saturated master",
+            seen: seen(worker(10.0, 10.0), 1, serde_json::json!([]), 93.0),
+            verdict: "invalid",
+            reason: "the master saturated its CPU (up to 93% running or waiting for a CPU, above Locust's 90%)",
+        },
+        Case {
+            name: "fewer workers than expected",
+            seen: seen(worker(10.0, 10.0), 0, serde_json::json!([]), 5.0),
+            verdict: "invalid",
+            reason: "0 of the 1 expected worker(s) connected",
+        },
+        Case {
+            name: "a worker lost",
+            seen: seen(worker(10.0, 10.0), 1, serde_json::json!(["w1"]), 5.0),
+            verdict: "invalid",
+            reason: "1 worker(s) lost during the run (heartbeats missing or disconnected)",
+        },
+    ];
+    for c in cases {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            fixture("results/ci-run/locust_stats.csv"),
+            dir.path().join("locust_stats.csv"),
+        )
+        .unwrap();
+        let out = std::process::Command::new("python3")
+            .args([
+                "-c",
+                locust_planton::values::extensions::HEADLESS_WRAPPER,
+                "--evaluate",
+            ])
+            .arg(dir.path())
+            .arg(r#"{"name": "ci-run", "thresholds": {"maxFailRatio": 0.05}}"#)
+            .arg("1")
+            .arg(c.seen.to_string())
+            .args(["--expect-workers", "1", "--users", "300"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let s = summary(dir.path());
+        assert_eq!(s["verdict"], c.verdict, "{}", c.name);
+        let g = &s["generator"];
+        let reasons: Vec<&str> = g["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        if c.reason.is_empty() {
+            assert!(reasons.is_empty() && g["valid"] == true, "{}: {g}", c.name);
+            assert_eq!(s["exitCode"], 1, "{}", c.name);
+        } else {
+            assert_eq!(reasons, [c.reason], "{}", c.name);
+            assert_eq!(s["exitCode"], 6, "{}", c.name);
+            assert!(
+                g["advice"]
+                    .as_str()
+                    .unwrap()
+                    .contains("`locust-planton plan --users 300`"),
+                "{}",
+                c.name
+            );
+        }
+    }
+}
