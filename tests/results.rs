@@ -524,6 +524,23 @@ fn wait_and_report_compare_the_pods_run_with_the_last_passed_one() {
         "{stdout}"
     );
     assert!(stdout.ends_with("verdict: REGRESSED\n"), "{stdout}");
+    assert!(!stdout.contains("verdict: PASSED"), "one verdict: {stdout}");
+    // JSON: the status with the verdict and every compared row.
+    let out = lp(&[
+        "wait",
+        "-o",
+        "json",
+        "--interval",
+        "1s",
+        "--baseline",
+        "last",
+    ]);
+    assert_eq!(out.status.code(), Some(5));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["phase"], "Completed");
+    assert_eq!(v["verdict"], "regressed");
+    assert_eq!(v["baseline"]["regressed"], true);
+    assert!(regressed_rows(&v).contains(&"Aggregated avgResponseTimeMs".to_string()));
     // Nothing was written by wait.
     assert_eq!(summary(&pod)["verdict"], "passed");
 
@@ -562,6 +579,31 @@ fn wait_and_report_compare_the_pods_run_with_the_last_passed_one() {
     assert!(stdout.contains("REGRESSED: exit code 5"), "{stdout}");
     // The pod's own files are untouched.
     assert_eq!(summary(&pod)["verdict"], "passed");
+}
+
+#[cfg(feature = "tools")]
+#[test]
+fn a_baseline_file_that_cannot_be_read_is_refused_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = local_run(
+        dir.path(),
+        &spec("shop", free_port(), SHOPPER, "      runTime: 3s\n"),
+        "never",
+        &["--baseline", "missing/summary.json"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("locust-planton: --baseline missing/summary.json: "),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("[master]"),
+        "nothing ran: {}",
+        run.stderr
+    );
+    assert!(!run.folder.exists());
 }
 
 /// The wrapper's judgement of the load generator (`--evaluate` with what its monitor saw) on

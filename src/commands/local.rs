@@ -25,6 +25,11 @@ pub struct LocalArgs {
 /// Returns the exit code to use (the master's, headless).
 pub fn local(a: LocalArgs) -> Result<u8, Failure> {
     let l = Loaded::from_path(&a.file)?;
+    // A baseline file that cannot be read is refused before anything runs.
+    if let Some(file) = a.baseline.as_deref().filter(|b| *b != "last") {
+        crate::results::baseline::read(Path::new(file))
+            .map_err(|e| Failure::failed(format!("--baseline {e}")))?;
+    }
     eprint!("{}", l.warning_text());
     let (spec, s) = (&l.spec, &l.synthesized);
     let mut options = a.options;

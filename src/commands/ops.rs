@@ -175,7 +175,12 @@ pub fn status(t: &Target, format: ReportFormat) -> Result<Output, Failure> {
 
 fn render(s: &Status, format: ReportFormat) -> Result<String, Failure> {
     if format == ReportFormat::Json {
-        return super::json_text(s);
+        let mut v = serde_json::to_value(s)
+            .map_err(|e| Failure::failed(format!("cannot write JSON: {e}")))?;
+        if let Some(verdict) = verdict_of(s) {
+            v["verdict"] = Value::from(verdict.as_str());
+        }
+        return super::json_text(&v);
     }
     let mut out = format!("phase: {:?}\n", s.phase);
     if let Some(r) = &s.reason {
@@ -278,14 +283,20 @@ pub fn wait(
     let result = poll(t, limits, timeout, format, &mut progress);
     progress.finish(None);
     match (result, baseline) {
-        (Ok(out), Some(arg)) if out.code == exit::OK => compare_current(t, arg, out),
+        (Ok(out), Some(arg)) if out.code == exit::OK => compare_current(t, arg, out, format),
         (result, _) => result,
     }
 }
 
-/// `wait --baseline`: a passed run's summary.json read from its master pod and compared; the
-/// table goes after the status, REGRESSED exits 5.
-fn compare_current(t: &Target, arg: &str, mut out: Output) -> Result<Output, Failure> {
+/// `wait --baseline`: a passed run's summary.json read from its master pod and compared. Text:
+/// the table replaces the status's last line, then the verdict; JSON: `baseline` (every row)
+/// and `verdict` join the status. REGRESSED exits 5.
+fn compare_current(
+    t: &Target,
+    arg: &str,
+    mut out: Output,
+    format: ReportFormat,
+) -> Result<Output, Failure> {
     let (s, _) = t.observe()?;
     let Some(run) = s.run.as_ref() else {
         return Ok(out);
@@ -294,22 +305,46 @@ fn compare_current(t: &Target, arg: &str, mut out: Output) -> Result<Output, Fai
     let cwd = std::env::current_dir()?;
     let under = cwd.join("locust-results");
     let name = summary["name"].as_str().unwrap_or(&t.release).to_string();
-    let Some((base, against)) = crate::results::resolve_baseline(arg, &name, &under, None)
-        .map_err(|e| Failure::failed(format!("--baseline {e}")))?
-    else {
-        out.stdout.push_str(&format!(
+    let found = crate::results::resolve_baseline(arg, &name, &under, None)
+        .map_err(|e| Failure::failed(format!("--baseline {e}")))?;
+    let (comparison, against) = match found {
+        Some((base, against)) => {
+            let tolerances = baseline::Tolerances::from_json(&summary["baselineTolerances"]);
+            (
+                Some(baseline::compare(&summary, &base, &tolerances)),
+                against,
+            )
+        }
+        None => (None, String::new()),
+    };
+    let verdict = match &comparison {
+        Some(c) if c.regressed() => Verdict::Regressed,
+        _ => Verdict::Passed,
+    };
+    out.code = verdict_code(verdict);
+    if format == ReportFormat::Json {
+        let mut v: Value = serde_json::from_str(&out.stdout)
+            .map_err(|e| Failure::failed(format!("cannot write JSON: {e}")))?;
+        v["verdict"] = Value::from(verdict.as_str());
+        v["baseline"] = comparison
+            .as_ref()
+            .map_or(Value::Null, |c| baseline::to_json(c, &against));
+        out.stdout = super::json_text(&v)?;
+        return Ok(out);
+    }
+    let status = out
+        .stdout
+        .strip_suffix("verdict: PASSED\n")
+        .unwrap_or(&out.stdout)
+        .to_string();
+    let compared = match &comparison {
+        Some(c) => baseline::table(c, &against),
+        None => format!(
             "no earlier passed run of {name} in {}: nothing to compare with\n",
             under.display()
-        ));
-        return Ok(out);
+        ),
     };
-    let tolerances = baseline::Tolerances::from_json(&summary["baselineTolerances"]);
-    let c = baseline::compare(&summary, &base, &tolerances);
-    out.stdout.push_str(&baseline::table(&c, &against));
-    if c.regressed() {
-        out.stdout.push_str("verdict: REGRESSED\n");
-        out.code = exit::REGRESSED;
-    }
+    out.stdout = format!("{status}{compared}verdict: {}\n", verdict.capitals());
     Ok(out)
 }
 
