@@ -330,7 +330,7 @@ fn missing_locust_says_how_to_get_it() {
 #[test]
 fn spec_headless_run_reports_through_the_wrapper() {
     let port = target();
-    for (path, expected) in [("/ok", 0), ("/fail", 1)] {
+    for (path, expected, verdict) in [("/ok", 0, "passed"), ("/fail", 1, "failed")] {
         let text = spec(port, path, "", "").replace(
             "    mainPyContent: |",
             "    run: {users: 2, spawnRate: 2, runTime: 3s}\n    mainPyContent: |",
@@ -338,8 +338,9 @@ fn spec_headless_run_reports_through_the_wrapper() {
         let r = local(&text, &[]);
         assert_eq!(r.code, expected, "{path}\n{}\n{}", r.stdout, r.stderr);
         assert!(
-            r.stdout
-                .contains("[master] locust-planton-result {\"exitCode\": "),
+            r.stdout.contains(&format!(
+                "[master] locust-planton-result {{\"verdict\": \"{verdict}\", \"exitCode\": {expected}, "
+            )),
             "{}",
             r.stdout
         );
@@ -975,7 +976,7 @@ fn aggregated_row(dir: &std::path::Path) -> std::collections::HashMap<String, St
 /// Checks the folder holds every result file and that they agree with each other: summary.json
 /// is the stats CSV's Aggregated row, the HTML report is Locust's (its charts' data and the
 /// same request count), junit.xml parses and has one failure per missed threshold. Returns
-/// (summary, parsed junit test cases as (name, failure message)).
+/// (summary, parsed junit test cases as (name, failure message), the load generator's left out).
 fn check_results(dir: &std::path::Path) -> (serde_json::Value, Vec<(String, Option<String>)>) {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
@@ -1066,6 +1067,12 @@ fn check_results(dir: &std::path::Path) -> (serde_json::Value, Vec<(String, Opti
     let failed = cases.iter().filter(|(_, f)| f.is_some()).count();
     assert_eq!(suites.attribute("tests").unwrap(), cases.len().to_string());
     assert_eq!(suites.attribute("failures").unwrap(), failed.to_string());
+    // The last case is the load generator's health (tests/results.rs makes it fail).
+    let (name, failure) = cases.last().unwrap();
+    assert_eq!(name, "load generator");
+    assert!(failure.is_none(), "{failure:?}");
+    assert_eq!(summary["generator"]["valid"], true);
+    let cases = cases[..cases.len() - 1].to_vec();
     let thresholds = summary["thresholds"].as_array().unwrap();
     if !thresholds.is_empty() {
         assert_eq!(cases.len(), thresholds.len());
@@ -1117,7 +1124,7 @@ fn thresholds_met_pass_and_leave_every_result() {
     assert!(
         stderr.contains("locust-planton: results of met:\nrequests ")
             && stderr.contains("PASS maxFailRatio: 0 <= 0\n")
-            && stderr.contains("exit code 0 (Locust's 0)\n"),
+            && stderr.contains("\nPASSED: exit code 0 (Locust's 0)\n"),
         "{stderr}"
     );
 }

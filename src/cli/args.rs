@@ -198,8 +198,10 @@ pub enum Command {
         Default ports (5557, 8089) move to the next free one when taken; a port you pass must be free.\n\
         Needs Python with Locust (`python3 -m locust`); --install-locust makes a cached virtualenv.\n\
         Headless runs leave Locust's HTML report, its CSVs, summary.json and junit.xml in --results-dir\n\
-        (default locust-results/<name>-<UTC time>/) and print a summary; spec.loadTest.run.thresholds decide.",
-            &[(exit::OK, "the headless run passed, or the web UI was stopped with Ctrl-C"), (exit::FAILED, "requests failed or a threshold was missed (headless), or invalid input"), (exit::USAGE, "usage error")],
+        (default locust-results/<name>-<UTC time>/) and print a summary ending in the verdict: PASSED, FAILED\n\
+        (spec.loadTest.run.thresholds, early aborts), REGRESSED (--baseline) or INVALID (the load generator\n\
+        saturated its CPU or lost workers).",
+            &[(exit::OK, "PASSED, or the web UI was stopped with Ctrl-C"), (exit::FAILED, "FAILED: requests failed or a threshold was missed (headless), or invalid input"), (exit::USAGE, "usage error"), (exit::REGRESSED, "REGRESSED against --baseline"), (exit::INVALID, "INVALID: the load generator was saturated or degraded")],
         )
     )]
     Local(Box<LocalArgs>),
@@ -220,9 +222,10 @@ pub enum Command {
             "Examples:\n  locust-planton install -f ci.yaml --wait && locust-planton wait -f ci.yaml --timeout 20m\n  \
         locust-planton wait ci-run -n perf -o json\n\n\
         Shows each poll on stderr (phase, workers, users, requests, failures, req/s). Prints Locust's final\n\
-        statistics, the run (master pod, script hash, rerun time) and each threshold's verdict. Only the\n\
-        current run counts: a master pod of an earlier pod template is never read.",
-            &[(exit::OK, "passed"), (exit::FAILED, "requests failed, a threshold missed, or no such release"), (exit::TIMEOUT, "timeout or the cluster could not run the test (unschedulable pods, image pull errors, failed pip install: the reason is printed)"), (exit::TOOL_FAILED, "kubectl failed")],
+        statistics, the run (master pod, script hash, rerun time), each threshold's verdict and the run's\n\
+        verdict (PASSED, FAILED, REGRESSED, INVALID). Only the current run counts: a master pod of an\n\
+        earlier pod template is never read. --baseline reads the run's summary.json from the master pod.",
+            &[(exit::OK, "PASSED"), (exit::FAILED, "FAILED: requests failed, a threshold missed, or no such release"), (exit::TIMEOUT, "timeout or the cluster could not run the test (unschedulable pods, image pull errors, failed pip install: the reason is printed)"), (exit::TOOL_FAILED, "kubectl failed"), (exit::REGRESSED, "REGRESSED against --baseline"), (exit::INVALID, "INVALID: the load generator was saturated or degraded")],
         )
     )]
     Wait(WaitArgs),
@@ -232,8 +235,9 @@ pub enum Command {
             "Examples:\n  locust-planton report -f ci.yaml --results-dir locust-results/ci\n  locust-planton report ci-run -n perf\n\n\
         Copies Locust's HTML report, its CSVs, summary.json and junit.xml of the current run from the master\n\
         pod (kubectl exec with the image's Python; no tar needed) into a new or empty folder [default:\n\
-        locust-results/<release>-<UTC time>/], after checking they are the current run's.",
-            &[(exit::OK, "copied"), (exit::FAILED, "no finished run, no results or no such release"), (exit::TOOL_FAILED, "kubectl failed")],
+        locust-results/<release>-<UTC time>/], after checking they are the current run's. With --baseline,\n\
+        compares the run with it and records the comparison in the copied summary.json and junit.xml.",
+            &[(exit::OK, "copied"), (exit::FAILED, "no finished run, no results or no such release"), (exit::TOOL_FAILED, "kubectl failed"), (exit::REGRESSED, "copied, REGRESSED against --baseline")],
         )
     )]
     Report(ReportRunArgs),
@@ -541,6 +545,11 @@ pub struct LocalArgs {
     /// (created; must be empty) [default: a new locust-results/<name>-<UTC time>/ here].
     #[arg(long, value_name = "DIR")]
     pub results_dir: Option<String>,
+    /// Headless runs: compare with an earlier run — a summary.json (or its folder), or `last`:
+    /// the newest passed run of the same name beside this run's results folder. Worse by more
+    /// than spec.loadTest.run.baseline's tolerances: REGRESSED, exit 5.
+    #[arg(long, value_name = "FILE|last")]
+    pub baseline: Option<String>,
     /// Also run commands the spec set (helmValues: master.command, master.args,
     /// master.initContainers, worker.command, …), printing each before it runs.
     #[arg(long)]

@@ -150,11 +150,21 @@ fn produce(command: Command) -> Result<Outcome, Failure> {
         Command::Status(a) => to_stdout(commands::ops::status(&a.target.resolve()?, a.output)?),
         Command::Wait(a) => {
             let t = a.target.resolve()?;
-            to_stdout(commands::ops::wait(&t, &a.timeout, &a.interval, a.output)?)
+            to_stdout(commands::ops::wait(
+                &t,
+                &a.timeout,
+                &a.interval,
+                a.output,
+                a.baseline.as_deref(),
+            )?)
         }
         Command::Report(a) => {
             let t = a.target.resolve()?;
-            to_stdout(commands::ops::report(&t, a.results_dir.as_deref())?)
+            to_stdout(commands::ops::report(
+                &t,
+                a.results_dir.as_deref(),
+                a.baseline.as_deref(),
+            )?)
         }
         Command::Rerun(t) => to_stdout(commands::ops::rerun(&t.resolve()?)?),
         Command::Completion(a) => to_stdout(Output::ok(completion(a.shell)?)),
@@ -246,6 +256,7 @@ fn local(a: LocalArgs) -> Result<u8, Failure> {
         workers: a.workers.map(usize::from),
         install_locust: a.install_locust,
         results_dir: a.results_dir,
+        baseline: a.baseline,
         options: crate::local::LocalOptions {
             workers: 0,
             host: a.host,

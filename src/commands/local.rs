@@ -6,6 +6,7 @@ use crate::local::{
     LocalError, LocalOptions, install_locust, probe_interpreter, refusal_lines, resolve_python,
     run, signal_exit_code, spec_pods, watch_signals,
 };
+use crate::results::Verdict;
 use crate::spec::LoadTestSpec;
 use crate::values::Synthesized;
 use std::path::{Path, PathBuf};
@@ -16,12 +17,19 @@ pub struct LocalArgs {
     pub install_locust: bool,
     /// `--results-dir` (headless runs).
     pub results_dir: Option<String>,
+    /// `--baseline FILE|last` (headless runs).
+    pub baseline: Option<String>,
     pub options: LocalOptions,
 }
 
 /// Returns the exit code to use (the master's, headless).
 pub fn local(a: LocalArgs) -> Result<u8, Failure> {
     let l = Loaded::from_path(&a.file)?;
+    // A baseline file that cannot be read is refused before anything runs.
+    if let Some(file) = a.baseline.as_deref().filter(|b| *b != "last") {
+        crate::results::baseline::read(Path::new(file))
+            .map_err(|e| Failure::failed(format!("--baseline {e}")))?;
+    }
     eprint!("{}", l.warning_text());
     let (spec, s) = (&l.spec, &l.synthesized);
     let mut options = a.options;
@@ -46,14 +54,15 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
         let dir = crate::results::prepare_dir(a.results_dir.as_deref(), &spec.name, &cwd)
             .map_err(|e| Failure::failed(format!("--results-dir {e}")))?;
         options.results_dir = Some(dir);
-    } else if a.results_dir.is_some() {
+    } else if a.results_dir.is_some() || a.baseline.is_some() {
         eprintln!(
-            "locust-planton: warning: --results-dir applies to headless runs only (--headless or spec.loadTest.run); this run has the web UI"
+            "locust-planton: warning: --results-dir and --baseline apply to headless runs only (--headless or spec.loadTest.run); this run has the web UI"
         );
     }
     let result = run(&master, &worker, &options);
+    let mut verdict = None;
     match (&result, &options.results_dir) {
-        (Ok(_), Some(dir)) => report_results(dir, &spec.name),
+        (Ok(_), Some(dir)) => verdict = report_results(dir, &spec.name, a.baseline.as_deref())?,
         // The cause comes first (printed by the caller); an empty folder is not left behind,
         // nor the default one's `locust-results/` when this run made it and nothing else is there.
         (Err(_), Some(dir)) => {
@@ -66,9 +75,10 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
         }
         _ => {}
     }
-    match result {
-        Ok(code) => Ok(u8::try_from(code).unwrap_or(1)),
-        Err(e) => Err(Failure::from(e)),
+    match (result, verdict) {
+        (Ok(_), Some(Verdict::Regressed)) => Ok(super::exit::REGRESSED),
+        (Ok(code), _) => Ok(u8::try_from(code).unwrap_or(1)),
+        (Err(e), _) => Err(Failure::from(e)),
     }
 }
 
@@ -168,12 +178,45 @@ fn compare_installed_locust(s: &Synthesized, options: &LocalOptions) {
     }
 }
 
-fn report_results(dir: &Path, name: &str) {
+/// Prints the summary (after comparing with `--baseline`, which updates the folder's files);
+/// the run's verdict when it left a summary.
+fn report_results(
+    dir: &Path,
+    name: &str,
+    baseline: Option<&str>,
+) -> Result<Option<Verdict>, Failure> {
+    let mut verdict = None;
+    let mut compared = String::new();
+    if let Some(arg) = baseline
+        && crate::results::read_summary(dir).is_some()
+    {
+        let under = dir.parent().unwrap_or(dir);
+        match crate::results::resolve_baseline(arg, name, under, Some(dir))
+            .map_err(|e| Failure::failed(format!("--baseline {e}")))?
+        {
+            Some((summary, against)) => {
+                let (v, table) =
+                    crate::results::apply_baseline(dir, &summary, &against, super::exit::REGRESSED)
+                        .map_err(Failure::failed)?;
+                verdict = Some(v);
+                compared = table;
+            }
+            None => {
+                compared = format!(
+                    "no earlier passed run of {name} in {}: nothing to compare with (this run can be the next one's baseline)\n",
+                    under.display()
+                )
+            }
+        }
+    }
     match crate::results::read_summary(dir) {
-        Some(summary) => eprint!(
-            "locust-planton: results of {name}:\n{}",
-            crate::results::table(&summary)
-        ),
+        Some(summary) => {
+            verdict = Some(crate::results::Verdict::of(&summary));
+            eprint!(
+                "locust-planton: results of {name}:\n{compared}{}",
+                crate::results::table(&summary)
+            )
+        }
         None => eprintln!("locust-planton: the run left no summary.json (it did not finish)"),
     }
     // A run that wrote nothing leaves no empty folder behind.
@@ -181,4 +224,5 @@ fn report_results(dir: &Path, name: &str) {
     if dir.exists() {
         eprintln!("locust-planton: results in {}", dir.display());
     }
+    Ok(verdict)
 }

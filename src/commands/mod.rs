@@ -32,6 +32,11 @@ pub mod exit {
     pub const TIMEOUT: u8 = 3;
     /// helm (or kubectl) itself failed; its stderr is passed through.
     pub const TOOL_FAILED: u8 = 4;
+    /// A headless run was worse than its baseline by more than a tolerance.
+    pub const REGRESSED: u8 = 5;
+    /// A headless run's load generator was saturated or degraded: its numbers are not the
+    /// target's.
+    pub const INVALID: u8 = 6;
 
     /// Every code with what it means in general, as `--help` without a subcommand says it.
     pub const CODES: &[(u8, &str)] = &[
@@ -40,6 +45,11 @@ pub mod exit {
         (USAGE, "usage error"),
         (TIMEOUT, "timeout"),
         (TOOL_FAILED, "helm/kubectl failed"),
+        (REGRESSED, "regressed against the baseline"),
+        (
+            INVALID,
+            "invalid run (load generator saturated or degraded)",
+        ),
     ];
 
     /// The help line for a command's codes, each with what it means for that command (an empty
@@ -384,7 +394,7 @@ mod tests {
         let cases = [
             Case {
                 codes: exit::CODES,
-                line: "Exit codes: 0 ok, 1 invalid input or failure, 2 usage error, 3 timeout, 4 helm/kubectl failed.",
+                line: "Exit codes: 0 ok, 1 invalid input or failure, 2 usage error, 3 timeout, 4 helm/kubectl failed, 5 regressed against the baseline, 6 invalid run (load generator saturated or degraded).",
             },
             Case {
                 codes: &[
@@ -414,7 +424,9 @@ mod tests {
                 exit::FAILED,
                 exit::USAGE,
                 exit::TIMEOUT,
-                exit::TOOL_FAILED
+                exit::TOOL_FAILED,
+                exit::REGRESSED,
+                exit::INVALID
             ]
         );
     }

@@ -7,6 +7,7 @@ use crate::duration;
 use crate::kubectl::Kubectl;
 use crate::ops::{Phase, Status, current_master, evaluate, final_stats};
 use crate::progress::Progress;
+use crate::results::{Verdict, baseline};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -51,6 +52,10 @@ pub struct WaitArgs {
     /// Output format (json: the final status, with the threshold verdicts and the run).
     #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
     pub output: ReportFormat,
+    /// Compare the finished run with an earlier one: a summary.json (or its folder), or `last`:
+    /// the newest passed run of the release under ./locust-results/. REGRESSED: exit 5.
+    #[arg(long, value_name = "FILE|last")]
+    pub baseline: Option<String>,
 }
 
 #[derive(clap::Args, Clone)]
@@ -60,6 +65,10 @@ pub struct ReportRunArgs {
     /// The folder to copy the results into (created; must be empty).
     #[arg(long, value_name = "DIR")]
     pub results_dir: Option<String>,
+    /// Compare the run with an earlier one: a summary.json (or its folder), or `last`: the
+    /// newest passed run of the release beside the results folder. REGRESSED: exit 5.
+    #[arg(long, value_name = "FILE|last")]
+    pub baseline: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -166,7 +175,12 @@ pub fn status(t: &Target, format: ReportFormat) -> Result<Output, Failure> {
 
 fn render(s: &Status, format: ReportFormat) -> Result<String, Failure> {
     if format == ReportFormat::Json {
-        return super::json_text(s);
+        let mut v = serde_json::to_value(s)
+            .map_err(|e| Failure::failed(format!("cannot write JSON: {e}")))?;
+        if let Some(verdict) = verdict_of(s) {
+            v["verdict"] = Value::from(verdict.as_str());
+        }
+        return super::json_text(&v);
     }
     let mut out = format!("phase: {:?}\n", s.phase);
     if let Some(r) = &s.reason {
@@ -185,7 +199,30 @@ fn render(s: &Status, format: ReportFormat) -> Result<String, Failure> {
     for line in crate::results::verdict_lines(&Value::Array(s.thresholds.clone())).lines() {
         out.push_str(&format!("threshold: {line}\n"));
     }
+    if let Some(v) = verdict_of(s) {
+        out.push_str(&format!("verdict: {}\n", v.capitals()));
+    }
     Ok(out)
+}
+
+/// A finished run's verdict from its result line's exit code (the wrapper's: 0 passed,
+/// 6 invalid, anything else failed).
+fn verdict_of(s: &Status) -> Option<Verdict> {
+    match s.exit_code? {
+        0 => Some(Verdict::Passed),
+        c if c == i64::from(exit::INVALID) => Some(Verdict::Invalid),
+        _ => Some(Verdict::Failed),
+    }
+}
+
+/// The exit code of a verdict (README "Exit codes").
+pub fn verdict_code(v: Verdict) -> u8 {
+    match v {
+        Verdict::Passed => exit::OK,
+        Verdict::Failed => exit::FAILED,
+        Verdict::Regressed => exit::REGRESSED,
+        Verdict::Invalid => exit::INVALID,
+    }
 }
 
 /// What a poll shows on stderr: the phase, workers, and from Locust's log the users and the
@@ -224,6 +261,7 @@ pub fn wait(
     timeout: &str,
     interval: &str,
     format: ReportFormat,
+    baseline: Option<&str>,
 ) -> Result<Output, Failure> {
     let limit = duration::parse(timeout).map_err(|_| {
         Failure::new(
@@ -244,7 +282,83 @@ pub fn wait(
     let limits = (Duration::from_secs(limit), Duration::from_secs(every));
     let result = poll(t, limits, timeout, format, &mut progress);
     progress.finish(None);
-    result
+    match (result, baseline) {
+        (Ok(out), Some(arg)) if out.code == exit::OK => compare_current(t, arg, out, format),
+        (result, _) => result,
+    }
+}
+
+/// `wait --baseline`: a passed run's summary.json read from its master pod and compared. Text:
+/// the table replaces the status's last line, then the verdict; JSON: `baseline` (every row)
+/// and `verdict` join the status. REGRESSED exits 5.
+fn compare_current(
+    t: &Target,
+    arg: &str,
+    mut out: Output,
+    format: ReportFormat,
+) -> Result<Output, Failure> {
+    let (s, _) = t.observe()?;
+    let Some(run) = s.run.as_ref() else {
+        return Ok(out);
+    };
+    let summary = summary_of(&fetch_results(t, &run.master_pod)?, &run.master_pod)?;
+    let cwd = std::env::current_dir()?;
+    let under = cwd.join("locust-results");
+    let name = summary["name"].as_str().unwrap_or(&t.release).to_string();
+    let found = crate::results::resolve_baseline(arg, &name, &under, None)
+        .map_err(|e| Failure::failed(format!("--baseline {e}")))?;
+    let (comparison, against) = match found {
+        Some((base, against)) => {
+            let tolerances = baseline::Tolerances::from_json(&summary["baselineTolerances"]);
+            (
+                Some(baseline::compare(&summary, &base, &tolerances)),
+                against,
+            )
+        }
+        None => (None, String::new()),
+    };
+    let verdict = match &comparison {
+        Some(c) if c.regressed() => Verdict::Regressed,
+        _ => Verdict::Passed,
+    };
+    out.code = verdict_code(verdict);
+    if format == ReportFormat::Json {
+        let mut v: Value = serde_json::from_str(&out.stdout)
+            .map_err(|e| Failure::failed(format!("cannot write JSON: {e}")))?;
+        v["verdict"] = Value::from(verdict.as_str());
+        v["baseline"] = comparison
+            .as_ref()
+            .map_or(Value::Null, |c| baseline::to_json(c, &against));
+        out.stdout = super::json_text(&v)?;
+        return Ok(out);
+    }
+    let status = out
+        .stdout
+        .strip_suffix("verdict: PASSED\n")
+        .unwrap_or(&out.stdout)
+        .to_string();
+    let compared = match &comparison {
+        Some(c) => baseline::table(c, &against),
+        None => format!(
+            "no earlier passed run of {name} in {}: nothing to compare with\n",
+            under.display()
+        ),
+    };
+    out.stdout = format!("{status}{compared}verdict: {}\n", verdict.capitals());
+    Ok(out)
+}
+
+/// `summary.json` among a pod's results files.
+fn summary_of(files: &[(String, Vec<u8>)], pod: &str) -> Result<Value, Failure> {
+    files
+        .iter()
+        .find(|(n, _)| n == "summary.json")
+        .and_then(|(_, b)| serde_json::from_slice(b).ok())
+        .ok_or_else(|| {
+            Failure::failed(format!(
+                "pod {pod}: no summary.json in {RESULTS_DIR} (the run left no results)"
+            ))
+        })
 }
 
 /// Looks every `every` until the run ends or `limit` passes.
@@ -272,12 +386,12 @@ fn poll(
     }
 }
 
-/// A run that ended: Locust's final statistics (text) and the status; 0 passed, 1 failed.
+/// A run that ended: Locust's final statistics (text) and the status; the verdict's exit code.
 fn ended(s: &Status, log: Option<&str>, format: ReportFormat) -> Result<Output, Failure> {
-    let code = if s.phase == Phase::Completed {
-        exit::OK
-    } else {
-        exit::FAILED
+    let code = match (s.phase, verdict_of(s)) {
+        (Phase::Completed, _) => exit::OK,
+        (_, Some(v)) => verdict_code(v),
+        _ => exit::FAILED,
     };
     if format == ReportFormat::Json {
         return Ok(Output::ok(render(s, format)?).with_code(code));
@@ -353,7 +467,11 @@ fn write_results(dir: &std::path::Path, files: &[(String, Vec<u8>)]) -> Result<(
 
 /// Copies the current run's results from its master pod into a new local folder. Returns the
 /// text to print (the summary table and the folder).
-pub fn report(t: &Target, results_dir: Option<&str>) -> Result<Output, Failure> {
+pub fn report(
+    t: &Target,
+    results_dir: Option<&str>,
+    baseline: Option<&str>,
+) -> Result<Output, Failure> {
     let (s, _) = t.observe()?;
     let finished = matches!(s.phase, Phase::Completed | Phase::Failed) && s.exit_code.is_some();
     let Some(run) = s.run.as_ref().filter(|_| finished) else {
@@ -365,16 +483,7 @@ pub fn report(t: &Target, results_dir: Option<&str>) -> Result<Output, Failure> 
         )));
     };
     let decoded = fetch_results(t, &run.master_pod)?;
-    let summary: Value = decoded
-        .iter()
-        .find(|(n, _)| n == "summary.json")
-        .and_then(|(_, b)| serde_json::from_slice(b).ok())
-        .ok_or_else(|| {
-            Failure::failed(format!(
-                "pod {}: no summary.json in {RESULTS_DIR} (the run left no results)",
-                run.master_pod
-            ))
-        })?;
+    let summary = summary_of(&decoded, &run.master_pod)?;
     // The files must be this run's: written by this pod (a pod's hostname is its name).
     let written_by = summary["run"]["pod"].as_str().unwrap_or("");
     if written_by != run.master_pod {
@@ -387,12 +496,39 @@ pub fn report(t: &Target, results_dir: Option<&str>) -> Result<Output, Failure> 
     let dir = crate::results::prepare_dir(results_dir, &t.release, &cwd)
         .map_err(|e| Failure::failed(format!("--results-dir {e}")))?;
     write_results(&dir, &decoded)?;
+    let mut compared = String::new();
+    let mut code = exit::OK;
+    if let Some(arg) = baseline {
+        let name = summary["name"].as_str().unwrap_or(&t.release).to_string();
+        let under = dir.parent().unwrap_or(&dir);
+        match crate::results::resolve_baseline(arg, &name, under, Some(&dir))
+            .map_err(|e| Failure::failed(format!("--baseline {e}")))?
+        {
+            Some((base, against)) => {
+                let (v, table) =
+                    crate::results::apply_baseline(&dir, &base, &against, exit::REGRESSED)
+                        .map_err(Failure::failed)?;
+                compared = table;
+                if v == Verdict::Regressed {
+                    code = exit::REGRESSED;
+                }
+            }
+            None => {
+                compared = format!(
+                    "no earlier passed run of {name} in {}: nothing to compare with\n",
+                    under.display()
+                )
+            }
+        }
+    }
+    let summary = crate::results::read_summary(&dir).unwrap_or(summary);
     Ok(Output::ok(format!(
-        "run: {}\n{}results in {}\n",
+        "run: {}\n{compared}{}results in {}\n",
         run.text(),
         crate::results::table(&summary),
         dir.display()
-    )))
+    ))
+    .with_code(code))
 }
 
 /// Starts a new run of an unchanged spec: a rollout restart of the release's Deployments (master

@@ -348,6 +348,10 @@ fn finished(status: &mut Status, line: &Value) {
     };
     status.reason = Some(if let Some(e) = line["error"].as_str() {
         format!("Locust finished with exit code {code}: {e}")
+    } else if let Some(invalid) = line["invalid"].as_str() {
+        invalid.to_string()
+    } else if let Some(abort) = line["abort"].as_str() {
+        abort.to_string()
     } else if !missed.is_empty() {
         format!("threshold missed: {}", missed.join("; "))
     } else if code == 0 && !status.thresholds.is_empty() {

@@ -9,6 +9,7 @@
 
 use super::reader::{Fields, fields};
 use crate::diag::Findings;
+pub use crate::results::baseline::Tolerances;
 use crate::yaml::Node;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -22,7 +23,16 @@ pub struct Run {
     pub processes: u32,
     /// Limits on the run's aggregated statistics; one missed fails the run.
     pub thresholds: Thresholds,
+    /// How much worse than a baseline run this run may be (`--baseline`); `None`: the defaults.
+    pub baseline: Option<Tolerances>,
+    /// Judge the thresholds live after the warm-up and stop the run at the first breach.
+    pub abort_early: bool,
+    /// Seconds of the run before live thresholds count (`warmUp`, default 30s).
+    pub warm_up_seconds: u64,
 }
+
+/// `warmUp` when `abortEarly` is set without one.
+pub const DEFAULT_WARM_UP_SECONDS: u64 = 30;
 
 /// Percentiles Locust reports in its statistics (`--csv`, the HTML report), as spelled in the
 /// `maxPercentileResponseTimeMs` keys and in Locust's CSV column names (with `%`).
@@ -115,6 +125,9 @@ pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
             "excludeTags",
             "processes",
             "thresholds",
+            "baseline",
+            "abortEarly",
+            "warmUp",
         ],
         &[],
         d,
@@ -129,6 +142,17 @@ pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
         .node("thresholds")
         .map(|n| read_thresholds(n, &f.path("thresholds"), d))
         .unwrap_or_default();
+    let baseline = f
+        .node("baseline")
+        .map(|n| read_baseline(n, &f.path("baseline"), d));
+    let abort_early = f.bool("abortEarly", d).unwrap_or(false);
+    let warm_up_seconds = read_warm_up(&f, d);
+    if abort_early && thresholds.is_empty() {
+        d.error(
+            f.path("abortEarly"),
+            "needs thresholds to judge live: set spec.loadTest.run.thresholds",
+        );
+    }
     Some(Run {
         users,
         spawn_rate,
@@ -137,7 +161,103 @@ pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
         exclude_tags,
         processes,
         thresholds,
+        baseline,
+        abort_early,
+        warm_up_seconds,
     })
+}
+
+/// `warmUp`: a duration; thresholds are not judged live before it has passed.
+fn read_warm_up(f: &Fields, d: &mut Findings) -> u64 {
+    match f.string("warmUp", d) {
+        None => DEFAULT_WARM_UP_SECONDS,
+        Some(t) => crate::duration::parse(&t).unwrap_or_else(|e| {
+            d.error(f.path("warmUp"), e);
+            DEFAULT_WARM_UP_SECONDS
+        }),
+    }
+}
+
+/// `baseline`: how much worse than a baseline run each metric may be, relative for response
+/// times and requests/s (0.2 = 20 %), absolute for the fail ratio. Only the metrics named are
+/// compared.
+fn read_baseline(node: &crate::yaml::Node, path: &str, d: &mut Findings) -> Tolerances {
+    let Some(f) = fields(
+        node,
+        path,
+        &[
+            "avgResponseTimeIncrease",
+            "percentileResponseTimeIncrease",
+            "rpsDecrease",
+            "failRatioIncrease",
+        ],
+        &[],
+        d,
+    ) else {
+        return Tolerances::default();
+    };
+    let one = |name: &str, max: Option<f64>, d: &mut Findings| {
+        f.node(name).and_then(|n| limit(n, &f.path(name), max, d))
+    };
+    let avg_response_time_increase = one("avgResponseTimeIncrease", None, d);
+    let rps_decrease = one("rpsDecrease", Some(1.0), d);
+    let fail_ratio_increase = one("failRatioIncrease", Some(1.0), d);
+    let percentile_response_time_increase = f
+        .node("percentileResponseTimeIncrease")
+        .map(|n| {
+            read_percentiles(
+                n,
+                &f.path("percentileResponseTimeIncrease"),
+                "fractions (`\"95\": 0.2`)",
+                d,
+            )
+        })
+        .unwrap_or_default();
+    Tolerances {
+        avg_response_time_increase,
+        percentile_response_time_increase,
+        rps_decrease,
+        fail_ratio_increase,
+    }
+}
+
+/// A mapping of Locust percentiles to numbers (0 or more), in document order.
+fn read_percentiles(
+    n: &crate::yaml::Node,
+    p: &str,
+    what: &str,
+    d: &mut Findings,
+) -> Vec<(String, f64)> {
+    let mut percentiles = Vec::new();
+    match n.as_map() {
+        None => d.error(
+            p,
+            format!(
+                "must be a mapping of percentiles to {what}, got {}",
+                n.type_name()
+            ),
+        ),
+        Some(m) => {
+            for (k, v) in m.iter() {
+                let key = k.key_text();
+                let kp = crate::diag::join(p, &key);
+                if !PERCENTILES.contains(&key.as_str()) {
+                    d.error(
+                        &kp,
+                        format!(
+                            "`{key}` is not a percentile Locust reports; use one of {}",
+                            PERCENTILES.join(", ")
+                        ),
+                    );
+                    continue;
+                }
+                if let Some(x) = limit(v, &kp, None, d) {
+                    percentiles.push((key, x));
+                }
+            }
+        }
+    }
+    percentiles
 }
 
 /// `users`, 1 in place of a wrong value so the rest of the run can still be checked.
@@ -274,38 +394,17 @@ fn read_thresholds(node: &crate::yaml::Node, path: &str, d: &mut Findings) -> Th
     let max_fail_ratio = one("maxFailRatio", Some(1.0), d);
     let max_avg_response_time_ms = one("maxAvgResponseTimeMs", None, d);
     let min_rps = one("minRps", None, d);
-    let mut percentiles = Vec::new();
-    if let Some(n) = f.node("maxPercentileResponseTimeMs") {
-        let p = f.path("maxPercentileResponseTimeMs");
-        match n.as_map() {
-            None => d.error(
-                &p,
-                format!(
-                    "must be a mapping of percentiles to milliseconds (`\"95\": 800`), got {}",
-                    n.type_name()
-                ),
-            ),
-            Some(m) => {
-                for (k, v) in m.iter() {
-                    let key = k.key_text();
-                    let kp = crate::diag::join(&p, &key);
-                    if !PERCENTILES.contains(&key.as_str()) {
-                        d.error(
-                            &kp,
-                            format!(
-                                "`{key}` is not a percentile Locust reports; use one of {}",
-                                PERCENTILES.join(", ")
-                            ),
-                        );
-                        continue;
-                    }
-                    if let Some(ms) = limit(v, &kp, None, d) {
-                        percentiles.push((key, ms));
-                    }
-                }
-            }
-        }
-    }
+    let percentiles = f
+        .node("maxPercentileResponseTimeMs")
+        .map(|n| {
+            read_percentiles(
+                n,
+                &f.path("maxPercentileResponseTimeMs"),
+                "milliseconds (`\"95\": 800`)",
+                d,
+            )
+        })
+        .unwrap_or_default();
     Thresholds {
         max_fail_ratio,
         max_avg_response_time_ms,

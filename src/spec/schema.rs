@@ -13,6 +13,8 @@
 use super::{API_VERSION, CONFIGMAP_LIMIT, MAX_NAME_LEN, NAMESPACE_LABEL};
 use serde_json::{Map, Value, json};
 
+mod run;
+
 /// File name of the committed schema, under `schema/`.
 pub const FILE_NAME: &str = "locust-kubernetes.schema.json";
 
@@ -419,8 +421,9 @@ fn defs() -> Map<String, Value> {
             ingress("hostname", "the host name; required when enabled"),
         ),
         ("loadTest", load_test()),
-        ("run", run()),
-        ("thresholds", thresholds()),
+        ("run", run::run()),
+        ("thresholds", run::thresholds()),
+        ("baseline", run::baseline()),
         ("helmValues", helm_values()),
         ("metrics", metrics()),
         ("networkPolicy", network_policy()),
@@ -565,88 +568,6 @@ fn load_test() -> Value {
                 "run",
                 "extension: a headless run with a completion status (`locust-planton wait`)",
                 reference("run"),
-            ),
-        ],
-        vec![],
-    )
-}
-
-fn run() -> Value {
-    object(
-        "extension: a headless run",
-        vec![
-            required(
-                "users",
-                "users to simulate, at least 1",
-                integer(1, None, "^\\+?0*[1-9][0-9]*$"),
-            ),
-            field(
-                "spawnRate",
-                "users started per second, above 0 [default: users]",
-                json!({"type": "number", "exclusiveMinimum": 0}),
-            ),
-            required(
-                "runTime",
-                "how long the run lasts: hours, minutes, seconds in that order (`30s`, `10m`, `1h30m`)",
-                json!({"type": "string", "minLength": 1, "pattern": DURATION}),
-            ),
-            field(
-                "tags",
-                "Locust tags to run (`--tags`)",
-                string_list(pattern(TAG)),
-            ),
-            field(
-                "excludeTags",
-                "Locust tags to skip (`--exclude-tags`)",
-                string_list(pattern(TAG)),
-            ),
-            field(
-                "processes",
-                "Locust processes per worker pod (`--processes`), 1 to 256 [default: 1]",
-                integer(
-                    1,
-                    Some(256),
-                    "^\\+?0*([1-9][0-9]?|1[0-9]{2}|2[0-4][0-9]|25[0-6])$",
-                ),
-            ),
-            field(
-                "thresholds",
-                "limits on the run's aggregated statistics; a missed one fails the run (exit 1)",
-                reference("thresholds"),
-            ),
-        ],
-        vec![],
-    )
-}
-
-fn thresholds() -> Value {
-    let at_least_0 = || json!({"type": "number", "minimum": 0});
-    object(
-        "extension: limits on Locust's aggregated statistics at the end of a headless run",
-        vec![
-            field(
-                "maxFailRatio",
-                "failed requests / requests, at most (0 to 1)",
-                json!({"type": "number", "minimum": 0, "maximum": 1}),
-            ),
-            field(
-                "maxAvgResponseTimeMs",
-                "average response time in milliseconds, at most",
-                at_least_0(),
-            ),
-            field(
-                "maxPercentileResponseTimeMs",
-                "percentile (as Locust reports it: `\"95\"`, `\"99.9\"`) → response time in milliseconds, at most",
-                json!({
-                    "type": "object",
-                    "propertyNames": {"enum": crate::spec::extensions::PERCENTILES},
-                    "additionalProperties": at_least_0(),
-                }),
-            ),
-            field(
-                "minRps",
-                "requests per second over the run, at least",
-                at_least_0(),
             ),
         ],
         vec![],

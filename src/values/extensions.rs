@@ -22,7 +22,17 @@ pub const HEADLESS_WRAPPER: &str = include_str!("run_wrapper.py");
 /// Workers get an empty results folder (they write none).
 pub fn wrapper_command(results_dir: &str, name: &str, run: Option<&Run>) -> Vec<String> {
     let thresholds = run.map_or_else(|| serde_json::json!({}), |r| r.thresholds.to_json());
-    let config = serde_json::json!({"name": name, "thresholds": thresholds});
+    let mut config = serde_json::json!({"name": name, "thresholds": thresholds});
+    // Only what a spec sets, so specs without them keep their values byte for byte.
+    if let Some(r) = run {
+        if let Some(b) = &r.baseline {
+            config["baseline"] = b.to_json();
+        }
+        if r.abort_early {
+            config["abortEarly"] = true.into();
+            config["warmUpSeconds"] = r.warm_up_seconds.into();
+        }
+    }
     vec![
         PYTHON_BIN.to_string(),
         "-c".into(),
