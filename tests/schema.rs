@@ -401,7 +401,8 @@ fn base_locust_kubernetes() -> Value {
                                 "spot": {"provider": "gke"}},
             "ingress": {"enabled": false},
             "loadTest": {"name": "probe", "mainPyContent": "x = 1\n",
-                         "run": {"users": 1, "runTime": "1m", "thresholds": {"minRps": 1}}},
+                         "run": {"users": 1, "runTime": "1m", "thresholds": {"minRps": 1},
+                                 "baseline": {"rpsDecrease": 0.1}}},
             "metrics": {"prometheus": {"enabled": false}},
             "networkPolicy": {"enabled": true}
         }
@@ -504,6 +505,7 @@ fn schema_objects_have_exactly_the_readers_fields() {
         (&lk, "/spec/loadTest", "/$defs/loadTest"),
         (&lk, "/spec/loadTest/run", "/$defs/run"),
         (&lk, "/spec/loadTest/run/thresholds", "/$defs/thresholds"),
+        (&lk, "/spec/loadTest/run/baseline", "/$defs/baseline"),
         (&lk, "/spec/metrics", "/$defs/metrics"),
         (
             &lk,

@@ -65,7 +65,17 @@ pub(super) fn run() -> Value {
                 json!({"type": "string", "minLength": 1, "pattern": DURATION}),
             ),
         ],
-        vec![],
+        // `abortEarly` judges the thresholds live: it needs some (the reader says so too).
+        vec![json!({
+            "if": {"anyOf": [
+                {"properties": {"abortEarly": {"const": true}}, "required": ["abortEarly"]},
+                {"properties": {"abort_early": {"const": true}}, "required": ["abort_early"]},
+            ]},
+            "then": {
+                "required": ["thresholds"],
+                "properties": {"thresholds": {"type": "object", "minProperties": 1}},
+            },
+        })],
     )
 }
 
