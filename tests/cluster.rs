@@ -704,9 +704,13 @@ fn helmfile_sync_reaches_the_objects_of_install_and_rolls_on_a_script_change() {
 // ---- headless runs: `wait` reads the master's log through kwok ----
 
 /// examples/ci-run.yaml made runnable here: no spot-node selector (the fake node is not a GKE
-/// spot node), the given thresholds, and every request to `path`.
+/// spot node), the given thresholds judged when the run ends (early abort, which needs
+/// thresholds, is tests/results.rs's), and every request to `path`.
 fn headless_spec(dir: &Path, case: &str, thresholds: &str, path: &str) -> PathBuf {
     let text = read(repo().join("examples/ci-run.yaml"));
+    let early = "      abortEarly: true\n      warmUp: 2m\n";
+    assert!(text.contains(early));
+    let text = text.replace(early, "");
     let spot = "    spot:\n      provider: gke\n";
     let limits = "      thresholds:\n        maxFailRatio: 0.01\n        maxPercentileResponseTimeMs: {\"95\": 800, \"99\": 2000}\n        minRps: 100\n";
     assert!(text.contains(spot) && text.contains(limits));
