@@ -151,7 +151,12 @@ fn version_names_tool_commit_chart_and_helm() {
         long.contains(&format!("chart: locust {}", lock.version)),
         "{long}"
     );
-    assert!(long.contains(&format!("chart digest: {}", lock.digest)));
+    // The content digest is what a chart is checked against, not one archive's.
+    assert!(
+        long.contains(&format!("chart content: {}\n", lock.content_digest)),
+        "{long}"
+    );
+    assert!(!long.contains(&lock.archive_digest), "{long}");
     assert!(long.contains("helm: 3.9+, 4"));
     let short = String::from_utf8(run(&["-V"]).stdout).unwrap();
     assert!(
@@ -163,6 +168,8 @@ fn version_names_tool_commit_chart_and_helm() {
     assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(json["chart"]["version"], lock.version.as_str());
     assert_eq!(json["chart"]["digest"], lock.digest.as_str());
+    assert_eq!(json["chart"]["contentDigest"], lock.content_digest.as_str());
+    assert_eq!(json["chart"]["archiveDigest"], lock.archive_digest.as_str());
     assert_eq!(json["helm"]["supported"], serde_json::json!(["3.9+", "4"]));
     // Built from this checkout: the commit is HEAD's (build.rs reruns when HEAD moves).
     if let Some(head) = git_head() {

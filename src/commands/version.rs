@@ -43,7 +43,7 @@ pub fn short() -> String {
 pub fn long() -> String {
     let l = chart_lock();
     format!(
-        "{v}\ncommit: {c}\nchart: {name} {ver} ({repo})\nchart digest: {digest}\nimage: {image}\nhelm: {sup} (tested: {tested})\n",
+        "{v}\ncommit: {c}\nchart: {name} {ver} ({repo})\nchart content: {content}\nimage: {image}\nhelm: {sup} (tested: {tested})\n",
         v = env!("CARGO_PKG_VERSION"),
         c = if commit().is_empty() {
             "unknown (not built from a git checkout)"
@@ -53,7 +53,7 @@ pub fn long() -> String {
         name = l.name,
         ver = l.version,
         repo = l.repository,
-        digest = l.digest,
+        content = l.content_digest,
         image = l.image,
         sup = HELM_SUPPORTED.join(", "),
         tested = HELM_TESTED.join(", "),
@@ -79,6 +79,10 @@ pub fn json() -> Result<String, super::Failure> {
             "repository": l.repository,
             "version": l.version,
             "appVersion": l.app_version,
+            // What a chart is checked against; the archive's digest is one published
+            // archive's, for information (`digest` is its former name, kept for readers).
+            "contentDigest": l.content_digest,
+            "archiveDigest": l.archive_digest,
             "digest": l.digest,
             "image": l.image,
         },
