@@ -44,7 +44,7 @@ use observers::{NO_RESULT, Watch, print_stdout};
 use pod::{ContainerView, PodView, Source};
 use pod_dir::{PodDir, copy_results, copy_tree, materialise};
 use ports::{forwarded_ports, next_port};
-use processes::{Proc, stop, tree_listens_on};
+use processes::{Proc, await_sandboxes_set_up, stop, tree_listens_on};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -472,6 +472,7 @@ fn start_workers(
             }
         }
     }
+    await_sandboxes_set_up(procs, Duration::from_secs(10));
     Ok(())
 }
 

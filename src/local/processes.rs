@@ -240,6 +240,38 @@ pub(super) fn process_tree(pid: u32) -> Vec<u32> {
     })
 }
 
+/// Waits, at most `bound`, until every sandboxed process has reached its payload: a process
+/// below its bwrap that is not bwrap. Until then bwrap is still making the sandbox, and a
+/// `local` killed in that moment (SIGKILL, nothing of ours runs) could leave the sandbox's init
+/// behind: it has made a session of its own, so the run group's kill misses it, and the
+/// parent-death signal it asks for is only set once it gets that far.
+pub(super) fn await_sandboxes_set_up(procs: &mut [Proc], bound: Duration) {
+    let deadline = Instant::now() + bound;
+    for p in procs.iter_mut().filter(|p| p.sandboxed) {
+        while Instant::now() < deadline && p.child.try_wait().ok().flatten().is_none() {
+            let names: Vec<String> = process_tree(p.child.id())
+                .into_iter()
+                .map(|pid| {
+                    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                        .unwrap_or_default()
+                        .trim_end()
+                        .to_string()
+                })
+                .collect();
+            if reached_payload(&names) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// Whether a bwrap's process tree (its command names, bwrap's first) holds more than bwrap:
+/// an unreadable name (a process already gone) counts as bwrap.
+fn reached_payload(names: &[String]) -> bool {
+    names.iter().skip(1).any(|n| !n.is_empty() && n != "bwrap")
+}
+
 /// `pid` and every process below it, breadth first, given each process's children.
 fn tree_below(pid: u32, children: impl Fn(u32) -> Vec<u32>) -> Vec<u32> {
     let mut all = vec![pid];
@@ -360,6 +392,51 @@ pub(super) fn wait_gone(pids: &[u32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sandbox_has_reached_its_payload_when_more_than_bwrap_runs() {
+        struct Case {
+            name: &'static str,
+            tree: &'static [&'static str],
+            reached: bool,
+        }
+        let cases = [
+            Case {
+                name: "bwrap alone",
+                tree: &["bwrap"],
+                reached: false,
+            },
+            Case {
+                name: "bwrap and the sandbox's init, still setting up",
+                tree: &["bwrap", "bwrap"],
+                reached: false,
+            },
+            Case {
+                name: "the payload runs",
+                tree: &["bwrap", "bwrap", "python"],
+                reached: true,
+            },
+            Case {
+                name: "a process gone while read counts as bwrap",
+                tree: &["bwrap", ""],
+                reached: false,
+            },
+            Case {
+                name: "the root itself is not the payload",
+                tree: &["python"],
+                reached: false,
+            },
+        ];
+        for Case {
+            name,
+            tree,
+            reached,
+        } in cases
+        {
+            let names: Vec<String> = tree.iter().map(|n| n.to_string()).collect();
+            assert_eq!(reached_payload(&names), reached, "{name}");
+        }
+    }
 
     /// `/proc/net/tcp` as this machine wrote it, trimmed to five rows: 127.0.0.1:47557 (B9C5)
     /// listening (0A), the connection it accepted (01, same local port), an earlier one in
