@@ -7,8 +7,6 @@
 mod common;
 use common::*;
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -20,53 +18,15 @@ struct Behaviour {
     failing: AtomicBool,
 }
 
-/// A keep-alive HTTP/1.1 server on 127.0.0.1 answering each request after `latency_ms`, with
-/// 500 while `failing`. Its threads end with the test process.
+/// A loopback target answering each request after `latency_ms`, with 500 while `failing`.
 fn controlled_target() -> (u16, Arc<Behaviour>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
     let behaviour = Arc::new(Behaviour::default());
     let b = behaviour.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().map_while(Result::ok) {
-            let b = b.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut out = stream;
-                loop {
-                    let mut request = String::new();
-                    if reader.read_line(&mut request).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let (mut line, mut body) = (String::new(), 0usize);
-                    while reader.read_line(&mut line).unwrap_or(0) > 2 {
-                        if let Some((k, v)) = line.split_once(':')
-                            && k.eq_ignore_ascii_case("content-length")
-                        {
-                            body = v.trim().parse().unwrap_or(0);
-                        }
-                        line.clear();
-                    }
-                    if reader.read_exact(&mut vec![0u8; body]).is_err() {
-                        return;
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(
-                        b.latency_ms.load(Ordering::SeqCst),
-                    ));
-                    let status = if b.failing.load(Ordering::SeqCst) {
-                        "500 Internal Server Error"
-                    } else {
-                        "200 OK"
-                    };
-                    let reply = format!(
-                        "HTTP/1.1 {status}\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
-                    );
-                    if out.write_all(reply.as_bytes()).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
+    let port = http_target_answering(move |_| {
+        std::thread::sleep(std::time::Duration::from_millis(
+            b.latency_ms.load(Ordering::SeqCst),
+        ));
+        b.failing.load(Ordering::SeqCst)
     });
     (port, behaviour)
 }

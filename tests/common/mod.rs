@@ -502,11 +502,20 @@ pub fn lp(home: &Path) -> assert_cmd::Command {
 /// A keep-alive HTTP/1.1 server on 127.0.0.1 for real Locust runs: `/fail…` and `/missing…`
 /// answer 500, anything else 200. Lives as long as the test process; returns its port.
 pub fn http_target() -> u16 {
+    http_target_answering(|path| path.starts_with("/fail") || path.starts_with("/missing"))
+}
+
+/// A keep-alive HTTP/1.1 server on 127.0.0.1 answering each request with 500 when `fails`
+/// says so for its path (which may also wait, to make the target slow), else 200. Lives as long
+/// as the test process; returns its port.
+pub fn http_target_answering(fails: impl Fn(&str) -> bool + Send + Sync + 'static) -> u16 {
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let fails = std::sync::Arc::new(fails);
     std::thread::spawn(move || {
         for stream in listener.incoming().map_while(Result::ok) {
+            let fails = fails.clone();
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
                 let mut out = stream;
@@ -528,7 +537,7 @@ pub fn http_target() -> u16 {
                         return;
                     }
                     let path = request.split_whitespace().nth(1).unwrap_or("/");
-                    let status = if path.starts_with("/fail") || path.starts_with("/missing") {
+                    let status = if fails(path) {
                         "500 Internal Server Error"
                     } else {
                         "200 OK"
