@@ -11,9 +11,13 @@ use std::collections::BTreeMap;
 pub use crate::contract::SCRIPTS_ANNOTATION as ANNOTATION;
 
 /// Canonical data of every ConfigMap and Secret in the stream, by (kind, name).
+///
+/// Each entry is kept as the compact JSON text the hash covers (serde_json's object, keys
+/// sorted), not as a JSON tree: on large streams the index holds most of the input a second
+/// time, and a tree of maps and strings weighs far more than its text.
 #[derive(Default, Debug)]
 pub struct DataIndex {
-    entries: BTreeMap<(String, String), serde_json::Value>,
+    entries: BTreeMap<(String, String), Box<str>>,
 }
 
 impl DataIndex {
@@ -30,26 +34,48 @@ impl DataIndex {
                 data.insert(field.to_string(), v.to_json());
             }
         }
+        let text = serde_json::Value::Object(data).to_string();
         self.entries
-            .insert((kind.to_string(), name), serde_json::Value::Object(data));
+            .insert((kind.to_string(), name), text.into_boxed_str());
     }
 
-    /// The hash over what `pod_spec` references and the stream holds.
+    /// The hash over what `pod_spec` references and the stream holds: sha256 of the compact JSON
+    /// array of `{"data": …, "kind": …, "name": …}` (keys sorted, as serde_json writes an
+    /// object), one element per referenced object present, in (kind, name) order; fed to the
+    /// hasher piece by piece, so no entry is copied.
     pub fn hash_for(&self, pod_spec: &Node) -> String {
         let mut refs = references(pod_spec);
         refs.sort();
         refs.dedup();
-        let used: Vec<serde_json::Value> = refs
-            .into_iter()
-            .filter_map(|key| {
-                self.entries
-                    .get(&key)
-                    .map(|data| serde_json::json!({"kind": key.0, "name": key.1, "data": data}))
-            })
-            .collect();
-        let digest = Sha256::digest(serde_json::Value::Array(used).to_string().as_bytes());
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        let mut hasher = Sha256::new();
+        hasher.update(b"[");
+        let present = refs
+            .iter()
+            .filter_map(|key| self.entries.get(key).map(|data| (key, data)));
+        for (i, ((kind, name), data)) in present.enumerate() {
+            if i > 0 {
+                hasher.update(b",");
+            }
+            hasher.update(b"{\"data\":");
+            hasher.update(data.as_bytes());
+            hasher.update(b",\"kind\":");
+            hasher.update(json_string(kind).as_bytes());
+            hasher.update(b",\"name\":");
+            hasher.update(json_string(name).as_bytes());
+            hasher.update(b"}");
+        }
+        hasher.update(b"]");
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
+}
+
+/// `s` as a JSON string literal, escaped as serde_json writes it.
+fn json_string(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
 }
 
 /// (kind, name) of every ConfigMap and Secret a pod spec uses.
@@ -310,6 +336,79 @@ mod table {
         for (what, spec, stream, same) in rows {
             if (hash(spec, stream) == base) != *same {
                 failed.push(format!("- {what}"));
+            }
+        }
+        assert!(failed.is_empty(), "{}", failed.join("\n"));
+    }
+
+    /// The hash as the JSON tree it is defined by: the array of `{"data", "kind", "name"}`
+    /// objects serde_json writes, hashed whole. `hash_for` streams the same bytes.
+    fn hash_of_tree(stream: &str, spec: &Node) -> String {
+        let mut refs = references(spec);
+        refs.sort();
+        refs.dedup();
+        let objects = documents(stream);
+        let used: Vec<serde_json::Value> = refs
+            .into_iter()
+            .filter_map(|(kind, name)| {
+                let obj = objects.iter().rev().find(|o| {
+                    crate::policy::pod::kind_of(o) == Some(kind.as_str())
+                        && crate::policy::pod::name_of(o) == name
+                })?;
+                let mut data = serde_json::Map::new();
+                for field in ["data", "binaryData", "stringData"] {
+                    if let Some(v) = obj.get_path(&[field]) {
+                        data.insert(field.to_string(), v.to_json());
+                    }
+                }
+                Some(serde_json::json!({"kind": kind, "name": name, "data": data}))
+            })
+            .collect();
+        let digest = Sha256::digest(serde_json::Value::Array(used).to_string().as_bytes());
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// (what the row shows, the pod spec, the stream): the streamed hash is the tree's, byte for
+    /// byte, whatever the names and data hold.
+    #[test]
+    fn the_streamed_hash_is_the_hash_of_the_json_tree() {
+        let rows: &[(&str, &str, &str)] = &[
+            (
+                "nothing referenced",
+                "{containers: [{name: c}]}",
+                "kind: ConfigMap\nmetadata: {name: x}\ndata: {a: b}",
+            ),
+            (
+                "names and keys JSON must escape",
+                "{volumes: [{name: a, configMap: {name: \"q\\\"u\\\\o\\te\"}}, {name: b, secret: {secretName: \"é ünï\"}}], containers: [{name: c}]}",
+                "kind: ConfigMap\nmetadata: {name: \"q\\\"u\\\\o\\te\"}\ndata: {\"k\\\"ey\": \"line\\nbreak\\u0001\", \"ü\": x}\n---\nkind: Secret\nmetadata: {name: \"é ünï\"}\ndata: {t: eA==}",
+            ),
+            (
+                "every data field, typed scalars, nested and empty values, several objects in order",
+                "{volumes: [{name: a, configMap: {name: z}}, {name: b, configMap: {name: a}}], containers: [{name: c, envFrom: [{secretRef: {name: m}}]}]}",
+                "kind: ConfigMap\nmetadata: {name: z}\ndata: {n: 1, f: 1.5, t: true, e: null, s: '0755'}\nbinaryData: {b: AA==}\n---\nkind: ConfigMap\nmetadata: {name: a}\ndata: {nested: {x: [1, y]}, empty: ''}\n---\nkind: Secret\nmetadata: {name: m}\nstringData: {p: w}\ndata: {}",
+            ),
+            (
+                "a missing object and a duplicate reference",
+                "{volumes: [{name: a, configMap: {name: gone}}, {name: b, configMap: {name: here}}, {name: c, configMap: {name: here}}], containers: [{name: c}]}",
+                "kind: ConfigMap\nmetadata: {name: here}\ndata:\n  main.py: |\n    import locust\n    print(\"x\")\n",
+            ),
+            (
+                "the last of two objects of one name",
+                "{volumes: [{name: a, configMap: {name: twice}}], containers: [{name: c}]}",
+                "kind: ConfigMap\nmetadata: {name: twice}\ndata: {v: one}\n---\nkind: ConfigMap\nmetadata: {name: twice}\ndata: {v: two}",
+            ),
+        ];
+        let mut failed = Vec::new();
+        for (what, spec, stream) in rows {
+            let spec = &documents(spec)[0];
+            let mut index = DataIndex::default();
+            for obj in documents(stream) {
+                index.record(&obj);
+            }
+            let (got, want) = (index.hash_for(spec), hash_of_tree(stream, spec));
+            if got != want {
+                failed.push(format!("- {what}: {got} != {want}"));
             }
         }
         assert!(failed.is_empty(), "{}", failed.join("\n"));
