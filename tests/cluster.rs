@@ -1337,7 +1337,10 @@ fn keep_results(helm_name: &str, helm: &Path) {
             stdout.contains(&format!(
                 "compared with the last passed run, {}",
                 kept("1-fast")
-            )) && stdout.contains("  REGRESSED  Aggregated  avgResponseTimeMs ")
+            )) && stdout
+                .lines()
+                .any(|l| l.starts_with("  REGRESSED  Aggregated ")
+                    && l.contains(" avgResponseTimeMs "))
                 && stdout.ends_with("verdict: REGRESSED\n"),
             "{helm_name}: {stdout}"
         );
