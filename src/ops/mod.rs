@@ -382,12 +382,11 @@ pub const RESULTS_COPIED: &str = "locust.project-planton.org/results-copied";
 /// line is in the log. A run still going, a web UI master (no result line ever) or a cluster
 /// that could not start it have none.
 pub fn ended_run(s: &Status) -> Option<&str> {
-    let ended = matches!(s.phase, Phase::Completed | Phase::Failed)
-        && s.exit_code.is_some()
-        && !s.infrastructure_failure;
+    // `evaluate` sets the exit code only from the current master's result line (Completed or
+    // Failed then); a blocked pod or a rollout in progress returns before reading it.
     s.run
         .as_ref()
-        .filter(|_| ended)
+        .filter(|_| s.exit_code.is_some())
         .map(|r| r.master_pod.as_str())
 }
 
