@@ -47,6 +47,8 @@ fn uninstall_dry_run_is_passed_to_helm_never_dropped() {
                 "--dry-run",
                 "--context",
                 "perf",
+                // No cluster here: the results check (tests/cluster.rs) is skipped.
+                "--discard-results",
             ])
             .arg("--helm")
             .arg(&helm)
@@ -79,7 +81,13 @@ fn real_helm_accepts_uninstall_dry_run() {
         )
         .unwrap();
         let out = Command::new(bin())
-            .args(["uninstall", "-f", &example(), "--dry-run"])
+            .args([
+                "uninstall",
+                "-f",
+                &example(),
+                "--dry-run",
+                "--discard-results",
+            ])
             .arg("--helm")
             .arg(&helm)
             .env("KUBECONFIG", &kubeconfig)
@@ -93,10 +101,74 @@ fn real_helm_accepts_uninstall_dry_run() {
     }
 }
 
+/// `uninstall` reads the release's run through kubectl before helm runs: when kubectl cannot
+/// tell (here it fails), nothing is uninstalled, kubectl's error is passed on (exit 4) and the
+/// message names the way to uninstall without looking.
+#[test]
+fn uninstall_without_a_readable_run_leaves_the_release_and_says_how_to_skip_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let (helm, log) = recording_helm(dir.path(), "v3.17.2");
+    let kubectl = dir.path().join("kubectl");
+    std::fs::write(
+        &kubectl,
+        "#!/bin/sh\necho 'error: You must be logged in to the server (Unauthorized)' >&2\nexit 1\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&kubectl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for extra in [&[][..], &["--dry-run"][..], &["--results-dir", "kept"][..]] {
+        let out = Command::new(bin())
+            .current_dir(dir.path())
+            .args(["uninstall", "-f", &example()])
+            .args(extra)
+            .arg("--helm")
+            .arg(&helm)
+            .env("KUBECTL", &kubectl)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{extra:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{extra:?}");
+        assert!(
+            stderr.contains("Unauthorized")
+                && stderr.contains("--discard-results uninstalls without looking"),
+            "{extra:?}: {stderr}"
+        );
+        assert!(!log.exists(), "{extra:?}: helm ran: {}", read(&log));
+        assert!(!dir.path().join("kept").exists(), "{extra:?}");
+    }
+    // --discard-results: kubectl is never asked, helm uninstalls.
+    let out = Command::new(bin())
+        .args(["uninstall", "-f", &example(), "--discard-results"])
+        .arg("--helm")
+        .arg(&helm)
+        .env("KUBECTL", &kubectl)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        read(&log),
+        "uninstall checkout-load --namespace load-tests\n"
+    );
+}
+
 #[test]
 fn flags_a_command_cannot_honour_are_usage_errors() {
     let f = example();
     for args in [
+        vec![
+            "uninstall",
+            "-f",
+            &f,
+            "--discard-results",
+            "--results-dir",
+            "x",
+        ],
+        vec!["wait", "r", "--discard-results"],
         vec!["uninstall", "-f", &f, "--atomic"],
         vec!["uninstall", "-f", &f, "--chart", "x.tgz"],
         vec!["uninstall", "-f", &f, "-o", "json"],

@@ -1103,6 +1103,339 @@ fn helm4_headless_run_wait_reads_the_master_log_through_kwok_and_tells_reruns_ap
     headless_runs("helm4", &helm4());
 }
 
+// ---- results are not lost: `wait --results-dir`, baselines and the uninstall guard, live ----
+
+const RESULTS_COPIED: &str = "locust.project-planton.org/results-copied";
+
+/// The master Deployment's results-copied annotation.
+fn copied_mark(cluster: &Cluster, ns: &str) -> Option<String> {
+    let list = get_json(cluster, ns, &["deployments", "-l", "component=master"]);
+    items(&list)[0]["metadata"]["annotations"][RESULTS_COPIED]
+        .as_str()
+        .map(str::to_string)
+}
+
+/// `helm status` of `release` in `ns` succeeds (the release exists).
+fn release_exists(cluster: &Cluster, helm: &Path, home: &Path, ns: &str, release: &str) -> bool {
+    std::process::Command::new(helm)
+        .args(["status", release, "-n", ns])
+        .env("KUBECONFIG", cluster.kubeconfig())
+        .env("HELM_CACHE_HOME", home.join("cache"))
+        .env("HELM_CONFIG_HOME", home.join("config"))
+        .env("HELM_DATA_HOME", home.join("data"))
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+/// Waits for the rollout `rerun` started and returns the new current master.
+fn rerun_to_a_new_master(cluster: &Cluster, home: &Path, spec: &str, ns: &str) -> String {
+    let (code, _, stderr) = lp_on(cluster, home, &["rerun", "-f", spec, "-n", ns]);
+    assert_eq!(code, 0, "{stderr}");
+    cluster.ok(
+        &[
+            "rollout",
+            "status",
+            "deployment",
+            "-l",
+            "component=master",
+            "-n",
+            ns,
+            "--timeout=120s",
+        ],
+        "",
+    );
+    current_master(cluster, ns)
+}
+
+/// Results are not lost, on one Helm. Two real `local` runs of the same spec give a fast and a
+/// four-times-slower master log and results folder; kwok serves them as the live master pod's.
+/// `uninstall` refuses an ended run nobody copied (exit 1, the release stays); `wait
+/// --results-dir` copies it and marks the master Deployment without rolling it, PASSED against
+/// the slower run's summary.json; the mark survives `helm upgrade`; after `rerun` the guard
+/// blocks again; `wait --baseline last` (the fast copy) is REGRESSED, exit 5, as is `report
+/// --baseline FILE`; `uninstall --results-dir` copies then removes; `--discard-results`
+/// removes without copying.
+fn keep_results(helm_name: &str, helm: &Path) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let cluster = cluster();
+    let latency = Arc::new(AtomicU64::new(20));
+    let delay = latency.clone();
+    let target = http_target_answering(move |_| {
+        std::thread::sleep(std::time::Duration::from_millis(
+            delay.load(Ordering::SeqCst),
+        ));
+        false
+    });
+    let home = tempfile::tempdir().unwrap();
+    let d = home.path();
+    let ns_guard = cluster.namespace(&format!("keep-{helm_name}"), &[("enforce", "restricted")]);
+    let ns = ns_guard.name.as_str();
+    let release = "ci-run";
+    let spec = headless_spec(d, "keep", "        maxFailRatio: 0.01\n", "/products");
+    // Requests/s of two users waiting 1-3 s for 3 s is noise; response times decide here.
+    let text = read(&spec);
+    assert!(text.contains("rpsDecrease: 0.1\n"));
+    std::fs::write(
+        &spec,
+        text.replace("rpsDecrease: 0.1\n", "rpsDecrease: 0.95\n"),
+    )
+    .unwrap();
+    let (fast, slow) = (d.join("fast.log"), d.join("slow.log"));
+    assert_eq!(local_master_log(&spec, target, &fast), 0, "the fast run");
+    latency.store(200, Ordering::SeqCst);
+    assert_eq!(local_master_log(&spec, target, &slow), 0, "the slow run");
+    let (fast_results, slow_results) = (
+        fast.with_extension("results"),
+        slow.with_extension("results"),
+    );
+    let spec = spec.display().to_string();
+    let chart = real_chart();
+    let helm_arg = helm.display().to_string();
+    let install = || {
+        let (code, _, stderr) = lp_on(
+            &cluster,
+            d,
+            &[
+                "install",
+                "-f",
+                &spec,
+                "-n",
+                ns,
+                "--chart",
+                &chart,
+                "--helm",
+                &helm_arg,
+                "--wait",
+                "--timeout",
+                "2m",
+            ],
+        );
+        assert_eq!(code, 0, "{helm_name}: {stderr}");
+    };
+    let uninstall = |extra: &[&str]| {
+        let mut args = vec!["uninstall", "-f", &spec, "-n", ns, "--helm", &helm_arg];
+        args.extend(extra);
+        lp_on(&cluster, d, &args)
+    };
+    let keep = d.join("keep");
+    let kept = |name: &str| keep.join(name).display().to_string();
+    let wait = |extra: &[&str]| {
+        let mut args = vec![
+            "wait",
+            "-f",
+            &spec,
+            "-n",
+            ns,
+            "--timeout",
+            "60s",
+            "--interval",
+            "1s",
+        ];
+        args.extend(extra);
+        lp_on(&cluster, d, &args)
+    };
+    let refused = |run: &str, what: &str| {
+        for dry in [&[][..], &["--dry-run"][..]] {
+            let (code, stdout, stderr) = uninstall(dry);
+            assert_eq!(code, 1, "{helm_name} {what} {dry:?}: {stdout}{stderr}");
+            assert!(stdout.is_empty(), "{helm_name} {what}: {stdout}");
+            assert!(
+                stderr.contains(&format!(
+                    "release {release}: run {run} has ended and its results were not copied"
+                )) && stderr.contains("`uninstall --results-dir DIR`")
+                    && stderr.contains("--discard-results"),
+                "{helm_name} {what}: {stderr}"
+            );
+            assert!(
+                release_exists(&cluster, helm, d, ns, release),
+                "{helm_name} {what}"
+            );
+            assert_eq!(current_master(&cluster, ns), run, "{helm_name} {what}");
+        }
+    };
+
+    // The first run ends; nobody has copied it.
+    install();
+    let first = current_master(&cluster, ns);
+    serve_log(&cluster, ns, &first, &fast);
+    {
+        let _node = serve_results(&cluster, ns, &first, &fast_results, true);
+        refused(&first, "first run");
+        assert_eq!(copied_mark(&cluster, ns), None);
+        let sets = replica_sets(&cluster, ns);
+
+        // wait --results-dir: copied, PASSED against the slower run, marked without a rollout.
+        let slower = slow_results.join("summary.json").display().to_string();
+        let (code, stdout, stderr) =
+            wait(&["--results-dir", &kept("1-fast"), "--baseline", &slower]);
+        assert_eq!(code, 0, "{helm_name}: {stdout}{stderr}");
+        assert!(
+            stdout.ends_with(&format!("results in {}\nverdict: PASSED\n", kept("1-fast"))),
+            "{helm_name}: {stdout}"
+        );
+        assert!(
+            stdout.contains(&format!("compared with {slower}")),
+            "{helm_name}: {stdout}"
+        );
+        let summary: Value = serde_json::from_str(&read(keep.join("1-fast/summary.json"))).unwrap();
+        assert_eq!(summary["run"]["pod"], first.as_str());
+        assert_eq!(summary["verdict"], "passed");
+        assert_eq!(summary["baseline"]["regressed"], false, "{summary}");
+        assert_eq!(copied_mark(&cluster, ns), Some(first.clone()));
+        // The API server bumps a Deployment's generation on an annotation change, but the pod
+        // template is the same: no new ReplicaSet, no new master.
+        assert_eq!(
+            replica_sets(&cluster, ns),
+            sets,
+            "{helm_name}: the mark rolled"
+        );
+        assert_eq!(
+            current_master(&cluster, ns),
+            first,
+            "the mark rolled the master"
+        );
+    }
+    let (code, _, stderr) = uninstall(&["--dry-run"]);
+    assert_eq!(code, 0, "{helm_name}: {stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "dry run: release {release}: the results of run {first} were copied"
+        )),
+        "{helm_name}: {stderr}"
+    );
+    assert!(release_exists(&cluster, helm, d, ns, release));
+    // helm upgrade of the unchanged spec keeps the mark (it is not in Helm's manifest).
+    install();
+    assert_eq!(
+        copied_mark(&cluster, ns),
+        Some(first.clone()),
+        "{helm_name}: helm upgrade dropped the mark"
+    );
+    assert_eq!(current_master(&cluster, ns), first);
+
+    // rerun: a new run; once it ends the guard blocks again, naming the earlier copy.
+    let second = rerun_to_a_new_master(&cluster, d, &spec, ns);
+    assert_ne!(second, first);
+    serve_log(&cluster, ns, &second, &slow);
+    {
+        let _node = serve_results(&cluster, ns, &second, &slow_results, true);
+        refused(&second, "after rerun");
+        let (_, _, stderr) = uninstall(&[]);
+        assert!(
+            stderr.contains(&format!("the last copy was of an earlier run, {first}")),
+            "{stderr}"
+        );
+
+        // wait --baseline last: the fast copy beside the folder; four times slower: REGRESSED.
+        let (code, stdout, stderr) =
+            wait(&["--results-dir", &kept("2-slow"), "--baseline", "last"]);
+        assert_eq!(code, 5, "{helm_name}: {stdout}{stderr}");
+        assert!(
+            stdout.contains(&format!(
+                "compared with the last passed run, {}",
+                kept("1-fast")
+            )) && stdout
+                .lines()
+                .any(|l| l.starts_with("  REGRESSED  Aggregated ")
+                    && l.contains(" avgResponseTimeMs "))
+                && stdout.ends_with("verdict: REGRESSED\n"),
+            "{helm_name}: {stdout}"
+        );
+        let summary: Value = serde_json::from_str(&read(keep.join("2-slow/summary.json"))).unwrap();
+        assert_eq!(
+            (summary["verdict"].as_str(), summary["exitCode"].as_i64()),
+            (Some("regressed"), Some(5))
+        );
+        assert_eq!(copied_mark(&cluster, ns), Some(second.clone()));
+
+        // report --baseline FILE: the fast run's summary REGRESSED (5); the slow run's PASSED (0).
+        let faster = fast_results.join("summary.json").display().to_string();
+        let slower = slow_results.join("summary.json").display().to_string();
+        for (baseline, folder, want) in [(&faster, "3-report", 5), (&slower, "4-report", 0)] {
+            let (code, stdout, stderr) = lp_on(
+                &cluster,
+                d,
+                &[
+                    "report",
+                    "-f",
+                    &spec,
+                    "-n",
+                    ns,
+                    "--results-dir",
+                    &kept(folder),
+                    "--baseline",
+                    baseline,
+                ],
+            );
+            assert_eq!(code, want, "{helm_name} {folder}: {stdout}{stderr}");
+            let summary: Value =
+                serde_json::from_str(&read(keep.join(folder).join("summary.json"))).unwrap();
+            let verdict = if want == 5 { "regressed" } else { "passed" };
+            assert_eq!(summary["verdict"], verdict, "{helm_name} {folder}");
+        }
+    }
+
+    // uninstall --results-dir: the third run's results copied, then the release removed.
+    let third = rerun_to_a_new_master(&cluster, d, &spec, ns);
+    serve_log(&cluster, ns, &third, &fast);
+    {
+        let _node = serve_results(&cluster, ns, &third, &fast_results, true);
+        refused(&third, "third run");
+        let (code, stdout, stderr) = uninstall(&["--results-dir", &kept("5-uninstall")]);
+        assert_eq!(code, 0, "{helm_name}: {stdout}{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "results of run {third} copied into {}",
+                kept("5-uninstall")
+            )),
+            "{helm_name}: {stderr}"
+        );
+        let summary: Value =
+            serde_json::from_str(&read(keep.join("5-uninstall/summary.json"))).unwrap();
+        assert_eq!(summary["run"]["pod"], third.as_str());
+    }
+    assert!(
+        !release_exists(&cluster, helm, d, ns, release),
+        "{helm_name}: still installed"
+    );
+    await_deleted(&cluster, ns, "deployments");
+
+    // --discard-results: an uncopied ended run, removed all the same.
+    install();
+    let fourth = current_master(&cluster, ns);
+    serve_log(&cluster, ns, &fourth, &fast);
+    refused(&fourth, "fourth run");
+    let (code, stdout, stderr) = uninstall(&["--discard-results"]);
+    assert_eq!(code, 0, "{helm_name}: {stdout}{stderr}");
+    assert!(
+        !release_exists(&cluster, helm, d, ns, release),
+        "{helm_name}: still installed"
+    );
+    let mut copies: Vec<String> = std::fs::read_dir(&keep)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    copies.sort();
+    assert_eq!(
+        copies,
+        ["1-fast", "2-slow", "3-report", "4-report", "5-uninstall"],
+        "{helm_name}: --discard-results copied nothing"
+    );
+}
+
+#[test]
+fn helm3_results_are_kept_wait_copies_and_uninstall_refuses_uncopied_runs() {
+    keep_results("helm3", &helm3());
+}
+
+#[test]
+fn helm4_results_are_kept_wait_copies_and_uninstall_refuses_uncopied_runs() {
+    keep_results("helm4", &helm4());
+}
+
 // ---- the recorded scenarios of fixtures/kubectl/, live ----
 
 /// A spec whose master asks for more CPU than the fake node has (64 of 32).

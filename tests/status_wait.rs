@@ -32,7 +32,7 @@ fn stand_in_with_results(dir: &Path, scenario: &str, results: Option<&Path>) -> 
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{log}'\ncase \"$*\" in\n  *' get deployments -l '*'component=master -o json') cat '{rec}/deployments-master.json' ;;\n  *' get pods -l '*'component=master -o json') cat '{rec}/pods-master.json' ;;\n  *' get pods -l '*'component=worker -o json') cat '{rec}/pods-worker.json' ;;\n  *' logs '*) cat '{rec}/logs-master.txt' ;;\n  *' rollout restart deployments -l '*) echo 'deployment.apps/ci-run-master restarted'; echo 'deployment.apps/ci-run-worker restarted' ;;\n{exec}  *) echo \"stand-in kubectl: unexpected arguments: $*\" >&2; exit 1 ;;\nesac\n",
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{log}'\ncase \"$*\" in\n  *' get deployments -l '*'component=master -o json') cat '{rec}/deployments-master.json' ;;\n  *' get pods -l '*'component=master -o json') cat '{rec}/pods-master.json' ;;\n  *' get pods -l '*'component=worker -o json') cat '{rec}/pods-worker.json' ;;\n  *' logs '*) cat '{rec}/logs-master.txt' ;;\n  *' rollout restart deployments -l '*) echo 'deployment.apps/ci-run-master restarted'; echo 'deployment.apps/ci-run-worker restarted' ;;\n  *' annotate deployments -l '*) echo 'deployment.apps/ci-run-master annotated' ;;\n{exec}  *) echo \"stand-in kubectl: unexpected arguments: $*\" >&2; exit 1 ;;\nesac\n",
             log = log.display(),
             rec = rec.display()
         ),
@@ -80,6 +80,8 @@ const MASTER_CALL: &str = "--context perf --namespace perf-ci get pods -l app.ku
 const WORKER_CALL: &str = "--context perf --namespace perf-ci get pods -l app.kubernetes.io/instance=ci-run,component=worker -o json";
 const LOGS_CALL: &str =
     "--context perf --namespace perf-ci logs ci-run-master-5c7b9 -c locust --tail=500";
+/// The copy marked on the master Deployment's own metadata, naming the run's master pod.
+const ANNOTATE_CALL: &str = "--context perf --namespace perf-ci annotate deployments -l app.kubernetes.io/instance=ci-run,component=master --overwrite locust.project-planton.org/results-copied=ci-run-master-5c7b9";
 
 #[cfg(feature = "tools")]
 #[test]
@@ -452,7 +454,8 @@ fn report_copies_the_current_runs_results_from_the_master_pod() {
             MASTER_CALL,
             WORKER_CALL,
             LOGS_CALL,
-            exec.as_str()
+            exec.as_str(),
+            ANNOTATE_CALL
         ]
     );
     let copied = dir.path().join("copied");
@@ -517,6 +520,92 @@ fn report_copies_the_current_runs_results_from_the_master_pod() {
     assert!(
         made.starts_with(&format!("{}/locust-results/ci-run-", dir.path().display())),
         "{made}"
+    );
+}
+
+/// `wait --results-dir`: the run ends (FAILED, a threshold missed), its results are copied as
+/// `report` copies them and marked copied, the verdict stays the last line and the exit code
+/// the verdict's; a run that has not ended copies nothing; a folder that is not empty is
+/// refused before any wait.
+#[cfg(feature = "tools")]
+#[test]
+fn wait_results_dir_copies_the_ended_run_and_nothing_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = real_results(dir.path());
+    let (kubectl, log) = stand_in_with_results(dir.path(), "thresholds-missed", Some(&results));
+    let wait = |extra: &[&str]| {
+        let mut args = with_target("wait", &["--interval", "1s", "--timeout", "2s"]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let _ = std::fs::remove_file(&log);
+        run_with(&kubectl, &log, dir.path(), &strs(&args))
+    };
+    let (stdout, stderr, code, calls) = wait(&["--results-dir", "kept"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let kept = dir.path().join("kept");
+    for n in [
+        "summary.json",
+        "junit.xml",
+        "report.html",
+        "locust_stats.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(kept.join(n)).unwrap(),
+            std::fs::read(results.join(n)).unwrap(),
+            "{n} copied byte for byte"
+        );
+    }
+    assert!(
+        stdout.ends_with(&format!("results in {}\nverdict: FAILED\n", kept.display())),
+        "{stdout}"
+    );
+    assert_eq!(
+        calls.last().map(String::as_str),
+        Some(ANNOTATE_CALL),
+        "{calls:?}"
+    );
+    // JSON: the folder joins the status.
+    let (stdout, _, code, _) = wait(&["--results-dir", "kept-json", "-o", "json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        v["resultsDir"],
+        dir.path().join("kept-json").display().to_string()
+    );
+    assert_eq!(v["verdict"], "failed");
+
+    // The folder is not empty now: refused at once, before kubectl is asked anything.
+    let (stdout, stderr, code, calls) = wait(&["--results-dir", "kept"]);
+    assert_eq!((code, stdout.as_str()), (1, ""), "{stderr}");
+    assert!(stderr.contains("not empty"), "{stderr}");
+    assert!(calls.is_empty(), "{calls:?}");
+
+    // A run still going at the timeout: exit 3, nothing copied or marked.
+    let second = dir.path().join("second");
+    std::fs::create_dir(&second).unwrap();
+    let (kubectl, log) = stand_in_with_results(&second, "running", Some(&results));
+    let args = with_target(
+        "wait",
+        &[
+            "--interval",
+            "1s",
+            "--timeout",
+            "1s",
+            "--results-dir",
+            "never",
+        ],
+    );
+    let (_, stderr, code, calls) = run_with(&kubectl, &log, dir.path(), &strs(&args));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("the run has not ended: nothing copied into never"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("never").exists());
+    assert!(
+        !calls
+            .iter()
+            .any(|c| c.contains(" exec ") || c.contains(" annotate ")),
+        "{calls:?}"
     );
 }
 

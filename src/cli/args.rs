@@ -151,9 +151,16 @@ pub enum Command {
         after_help = exit::help(
             "Examples:\n  locust-planton uninstall -f examples/checkout.yaml\n  \
         locust-planton uninstall -f examples/checkout.yaml --dry-run\n  \
-        locust-planton uninstall -f examples/checkout.yaml --print-command\n\n\
-        --dry-run is passed to helm (`helm uninstall --dry-run`): helm only simulates it.",
-            &[(exit::OK, "ok"), (exit::FAILED, "invalid"), (exit::USAGE, "usage"), (exit::TOOL_FAILED, "helm failed")],
+        locust-planton uninstall -f examples/checkout.yaml --print-command\n  \
+        locust-planton uninstall -f ci.yaml --results-dir locust-results/ci   (copy the run's results first)\n  \
+        locust-planton uninstall -f ci.yaml --discard-results\n\n\
+        First reads the release's run through kubectl: when the current headless run has ended and its\n\
+        results were not copied (`report`, `wait --results-dir`: the master Deployment's annotation\n\
+        locust.project-planton.org/results-copied names the run), uninstall refuses. --results-dir copies\n\
+        them first; --discard-results uninstalls without looking. A run still going, a web UI release or a\n\
+        release without a master is not blocked. --dry-run is passed to helm (`helm uninstall --dry-run`):\n\
+        helm only simulates it; the check runs and says what it would do, copying nothing.",
+            &[(exit::OK, "ok"), (exit::FAILED, "invalid, or the current run's results were not copied (--results-dir DIR or --discard-results)"), (exit::USAGE, "usage"), (exit::TOOL_FAILED, "helm or kubectl failed")],
         )
     )]
     Uninstall(UninstallArgs),
@@ -220,11 +227,13 @@ pub enum Command {
     #[command(
         after_help = exit::help(
             "Examples:\n  locust-planton install -f ci.yaml --wait && locust-planton wait -f ci.yaml --timeout 20m\n  \
-        locust-planton wait ci-run -n perf -o json\n\n\
+        locust-planton wait ci-run -n perf -o json\n  \
+        locust-planton wait -f ci.yaml --results-dir locust-results/ci-$BUILD --baseline last\n\n\
         Shows each poll on stderr (phase, workers, users, requests, failures, req/s). Prints Locust's final\n\
         statistics, the run (master pod, script hash, rerun time), each threshold's verdict and the run's\n\
         verdict (PASSED, FAILED, REGRESSED, INVALID). Only the current run counts: a master pod of an\n\
-        earlier pod template is never read. --baseline reads the run's summary.json from the master pod.",
+        earlier pod template is never read. --baseline reads the run's summary.json from the master pod.\n\
+        --results-dir DIR copies the ended run's results as `report` does (a timeout copies nothing).",
             &[(exit::OK, "PASSED"), (exit::FAILED, "FAILED: requests failed, a threshold missed, or no such release"), (exit::TIMEOUT, "timeout or the cluster could not run the test (unschedulable pods, image pull errors, failed pip install: the reason is printed)"), (exit::TOOL_FAILED, "kubectl failed"), (exit::REGRESSED, "REGRESSED against --baseline"), (exit::INVALID, "INVALID: the load generator was saturated or degraded")],
         )
     )]
@@ -235,8 +244,10 @@ pub enum Command {
             "Examples:\n  locust-planton report -f ci.yaml --results-dir locust-results/ci\n  locust-planton report ci-run -n perf\n\n\
         Copies Locust's HTML report, its CSVs, summary.json and junit.xml of the current run from the master\n\
         pod (kubectl exec with the image's Python; no tar needed) into a new or empty folder [default:\n\
-        locust-results/<release>-<UTC time>/], after checking they are the current run's. With --baseline,\n\
-        compares the run with it and records the comparison in the copied summary.json and junit.xml.",
+        locust-results/<release>-<UTC time>/], after checking they are the current run's, and annotates the\n\
+        master Deployment locust.project-planton.org/results-copied=<master pod> (uninstall then lets the\n\
+        release go). With --baseline, compares the run with it and records the comparison in the copied\n\
+        summary.json and junit.xml.",
             &[(exit::OK, "copied"), (exit::FAILED, "no finished run, no results or no such release"), (exit::TOOL_FAILED, "kubectl failed"), (exit::REGRESSED, "copied, REGRESSED against --baseline")],
         )
     )]

@@ -156,6 +156,7 @@ fn produce(command: Command) -> Result<Outcome, Failure> {
                 &a.interval,
                 a.output,
                 a.baseline.as_deref(),
+                a.results_dir.as_deref(),
             )?)
         }
         Command::Report(a) => {

@@ -105,9 +105,17 @@ pub struct UninstallArgs {
     /// How long helm waits (e.g. 5m).
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
-    /// Simulate the uninstall (passed to helm: `helm uninstall --dry-run`).
+    /// Simulate the uninstall (passed to helm: `helm uninstall --dry-run`); the results check
+    /// still runs and says what it would do.
     #[arg(long)]
     pub dry_run: bool,
+    /// Uninstall even if the current run ended and nobody copied its results (they are lost).
+    #[arg(long, conflicts_with = "results_dir")]
+    pub discard_results: bool,
+    /// Copy the current run's results into this folder first (created; must be empty), if it
+    /// has ended, then uninstall.
+    #[arg(long, value_name = "DIR")]
+    pub results_dir: Option<String>,
 }
 
 /// What Planton's stack outputs give, for the deployed test.
@@ -701,19 +709,26 @@ fn install_flags(p: &Prepared, i: &InstallArgs) -> Vec<String> {
     tail
 }
 
-/// `helm uninstall`; `--dry-run` is passed to helm, which then only simulates it.
+/// `helm uninstall`, after the results check (`ops::before_uninstall`: an ended run nobody
+/// copied refuses, unless `--discard-results`; `--results-dir` copies first); `--dry-run` is
+/// passed to helm, which then only simulates it.
 pub fn uninstall(i: &UninstallArgs) -> Result<Output, Failure> {
     let a = &i.release;
     let (input, spec, _) = load_spec(&a.spec.file)?;
     let namespace = namespace_for(&input.label, &spec, a.namespace.as_deref())?;
+    let release = a.release.clone().unwrap_or(spec.name.clone());
 
     let helm = Helm::find(a.helm.as_deref())?;
-    let mut args: Vec<String> = vec![
-        "uninstall".into(),
-        a.release.clone().unwrap_or(spec.name.clone()),
-        "--namespace".into(),
-        namespace,
-    ];
+    let notes = if a.print_command || i.discard_results {
+        String::new()
+    } else {
+        let target = super::ops::Target {
+            release: release.clone(),
+            kubectl: Kubectl::new(None, i.context.kube_context.as_deref(), Some(&namespace)),
+        };
+        super::ops::before_uninstall(&target, i.results_dir.as_deref(), i.dry_run)?
+    };
+    let mut args: Vec<String> = vec!["uninstall".into(), release, "--namespace".into(), namespace];
     if i.wait {
         args.push("--wait".into());
     }
@@ -733,7 +748,7 @@ pub fn uninstall(i: &UninstallArgs) -> Result<Output, Failure> {
         )));
     }
     let out = helm::run(&helm, &args, &[])?;
-    Ok(Output::ok(String::from_utf8_lossy(&out)))
+    Ok(Output::ok(String::from_utf8_lossy(&out)).with_stderr(notes))
 }
 
 #[cfg(test)]

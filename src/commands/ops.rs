@@ -5,7 +5,10 @@ use super::{ContextArg, Failure, Output, ReportFormat, exit};
 use crate::contract::{PYTHON_BIN, RESULTS_DIR};
 use crate::duration;
 use crate::kubectl::Kubectl;
-use crate::ops::{Phase, Status, current_master, evaluate, final_stats};
+use crate::ops::{
+    Guard, Phase, RESULTS_COPIED, RunIdentity, Status, current_master, ended_run, evaluate,
+    final_stats, guard, results_copied,
+};
 use crate::progress::Progress;
 use crate::results::{Verdict, baseline};
 use serde_json::Value;
@@ -53,9 +56,14 @@ pub struct WaitArgs {
     #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
     pub output: ReportFormat,
     /// Compare the finished run with an earlier one: a summary.json (or its folder), or `last`:
-    /// the newest passed run of the release under ./locust-results/. REGRESSED: exit 5.
+    /// the newest passed run of the release under ./locust-results/ (with --results-dir:
+    /// beside that folder). REGRESSED: exit 5.
     #[arg(long, value_name = "FILE|last")]
     pub baseline: Option<String>,
+    /// When the run ends (any verdict), copy its results into this folder (created; must be
+    /// empty), as `report` does, and mark them copied. A timeout copies nothing.
+    #[arg(long, value_name = "DIR")]
+    pub results_dir: Option<String>,
 }
 
 #[derive(clap::Args, Clone)]
@@ -134,6 +142,26 @@ impl Target {
     /// One observation: the master Deployment, pods, and the current master's log when its
     /// container has started.
     pub fn observe(&self) -> Result<(Status, Option<String>), Failure> {
+        match self.observe_release()? {
+            Some((status, log, _)) => Ok((status, log)),
+            None => Err(Failure::failed(format!(
+                "release {} not found in namespace {}",
+                self.release,
+                self.namespace_text()
+            ))),
+        }
+    }
+
+    fn namespace_text(&self) -> &str {
+        self.kubectl
+            .namespace
+            .as_deref()
+            .unwrap_or("(the kubeconfig context's namespace; pass -n or -f)")
+    }
+
+    /// [`Target::observe`] with the master Deployment list; `None` when the release has no
+    /// Deployment or pod in the namespace.
+    fn observe_release(&self) -> Result<Option<(Status, Option<String>, Value)>, Failure> {
         let deployments = self.list("deployments", "master")?;
         let masters = self.list("pods", "master")?;
         let workers = self.list("pods", "worker")?;
@@ -141,14 +169,7 @@ impl Target {
             .iter()
             .all(|l| l["items"].as_array().is_none_or(Vec::is_empty))
         {
-            return Err(Failure::failed(format!(
-                "release {} not found in namespace {}",
-                self.release,
-                self.kubectl
-                    .namespace
-                    .as_deref()
-                    .unwrap_or("(the kubeconfig context's namespace; pass -n or -f)")
-            )));
+            return Ok(None);
         }
         let pod = current_master(&deployments, &masters);
         let log = match pod {
@@ -161,10 +182,34 @@ impl Target {
             ])?),
             None => None,
         };
-        Ok((
+        Ok(Some((
             evaluate(&deployments, &masters, &workers, log.as_deref()),
             log,
-        ))
+            deployments,
+        )))
+    }
+
+    /// Marks `run`'s results as copied on the master Deployment's own metadata (never its pod
+    /// template, so nothing rolls). A failure is a note: the results are copied all the same,
+    /// and `uninstall` then still asks for them.
+    fn mark_copied(&self, run: &str) -> Option<String> {
+        let args: Vec<String> = vec![
+            "annotate".into(),
+            "deployments".into(),
+            "-l".into(),
+            format!(
+                "app.kubernetes.io/instance={},component=master",
+                self.release
+            ),
+            "--overwrite".into(),
+            format!("{RESULTS_COPIED}={run}"),
+        ];
+        self.kubectl(&args).err().map(|f| {
+            format!(
+                "locust-planton: warning: results copied, but the master Deployment was not annotated {RESULTS_COPIED}={run} (uninstall will still ask for them): {}\n",
+                f.message
+            )
+        })
     }
 }
 
@@ -262,6 +307,7 @@ pub fn wait(
     interval: &str,
     format: ReportFormat,
     baseline: Option<&str>,
+    results_dir: Option<&str>,
 ) -> Result<Output, Failure> {
     let limit = duration::parse(timeout).map_err(|_| {
         Failure::new(
@@ -278,13 +324,26 @@ pub fn wait(
                 format!("--interval {interval}: use a duration such as 5s"),
             )
         })?;
+    if let Some(dir) = results_dir {
+        // Checked now: a long wait should not end in a refusal of the folder.
+        crate::results::usable_dir(dir, &std::env::current_dir()?)
+            .map_err(|e| Failure::failed(format!("--results-dir {e}")))?;
+    }
     let mut progress = Progress::start(format!("waiting for release {}", t.release));
     let limits = (Duration::from_secs(limit), Duration::from_secs(every));
     let result = poll(t, limits, timeout, format, &mut progress);
     progress.finish(None);
-    match (result, baseline) {
-        (Ok(out), Some(arg)) if out.code == exit::OK => compare_current(t, arg, out, format),
-        (result, _) => result,
+    let (out, ended) = result?;
+    match (ended.as_ref().and_then(|s| s.run.as_ref()), results_dir) {
+        (Some(run), Some(dir)) => copy_ended(t, run, dir, baseline, out, format),
+        (None, Some(dir)) => Ok(Output {
+            stderr: format!("the run has not ended: nothing copied into {dir}\n"),
+            ..out
+        }),
+        (_, None) => match baseline {
+            Some(arg) if out.code == exit::OK => compare_current(t, arg, out, format),
+            _ => Ok(out),
+        },
     }
 }
 
@@ -361,24 +420,29 @@ fn summary_of(files: &[(String, Vec<u8>)], pod: &str) -> Result<Value, Failure> 
         })
 }
 
-/// Looks every `every` until the run ends or `limit` passes.
+/// Looks every `every` until the run ends or `limit` passes; the status of a run that ended.
 fn poll(
     t: &Target,
     (limit, every): (Duration, Duration),
     timeout: &str,
     format: ReportFormat,
     progress: &mut Progress,
-) -> Result<Output, Failure> {
+) -> Result<(Output, Option<Status>), Failure> {
     let start = Instant::now();
     loop {
         let (s, log) = t.observe()?;
         progress.update(live_line(&s, log.as_deref()));
         match s.phase {
             Phase::Completed | Phase::Failed if !s.infrastructure_failure => {
-                return ended(&s, log.as_deref(), format);
+                return Ok((ended(&s, log.as_deref(), format)?, Some(s)));
             }
-            Phase::Failed => return Ok(Output::ok(render(&s, format)?).with_code(exit::TIMEOUT)),
-            _ if start.elapsed() >= limit => return timed_out(&s, timeout, format),
+            Phase::Failed => {
+                return Ok((
+                    Output::ok(render(&s, format)?).with_code(exit::TIMEOUT),
+                    None,
+                ));
+            }
+            _ if start.elapsed() >= limit => return Ok((timed_out(&s, timeout, format)?, None)),
             _ => std::thread::sleep(
                 every.min(limit.saturating_sub(start.elapsed()) + Duration::from_millis(10)),
             ),
@@ -465,6 +529,77 @@ fn write_results(dir: &std::path::Path, files: &[(String, Vec<u8>)]) -> Result<(
     Ok(())
 }
 
+/// A run's results copied into a local folder (and compared with a baseline when asked).
+struct Copied {
+    dir: std::path::PathBuf,
+    /// The copied summary.json, with the comparison when there was one.
+    summary: Value,
+    /// The comparison's table, or why there was none; empty without a baseline.
+    compared: String,
+    /// The verdict became REGRESSED (a passed run worse than its baseline).
+    regressed: bool,
+    /// Why the copy could not be marked on the master Deployment, if it could not.
+    note: String,
+}
+
+/// Copies `run`'s results from its master pod into a new or empty folder, after checking they
+/// are that run's; once every file is written, marks the run as copied on the master
+/// Deployment ([`RESULTS_COPIED`]); then compares with `baseline`, recording the comparison in
+/// the copied summary.json and junit.xml (`report`, `wait --results-dir`, `uninstall`).
+fn copy_run(
+    t: &Target,
+    run: &RunIdentity,
+    results_dir: Option<&str>,
+    baseline: Option<&str>,
+) -> Result<Copied, Failure> {
+    let decoded = fetch_results(t, &run.master_pod)?;
+    let summary = summary_of(&decoded, &run.master_pod)?;
+    // The files must be this run's: written by this pod (a pod's hostname is its name).
+    let written_by = summary["run"]["pod"].as_str().unwrap_or("");
+    if written_by != run.master_pod {
+        return Err(Failure::failed(format!(
+            "pod {}: the results were written by {written_by:?}, not this run's master; nothing copied",
+            run.master_pod
+        )));
+    }
+    let cwd = std::env::current_dir()?;
+    let dir = crate::results::prepare_dir(results_dir, &t.release, &cwd)
+        .map_err(|e| Failure::failed(format!("--results-dir {e}")))?;
+    write_results(&dir, &decoded)?;
+    let note = t.mark_copied(&run.master_pod).unwrap_or_default();
+    let mut compared = String::new();
+    let mut regressed = false;
+    if let Some(arg) = baseline {
+        let name = summary["name"].as_str().unwrap_or(&t.release).to_string();
+        let under = dir.parent().unwrap_or(&dir);
+        match crate::results::resolve_baseline(arg, &name, under, Some(&dir))
+            .map_err(|e| Failure::failed(format!("--baseline {e}")))?
+        {
+            Some((base, against)) => {
+                let (v, table) =
+                    crate::results::apply_baseline(&dir, &base, &against, exit::REGRESSED)
+                        .map_err(Failure::failed)?;
+                compared = table;
+                regressed = v == Verdict::Regressed;
+            }
+            None => {
+                compared = format!(
+                    "no earlier passed run of {name} in {}: nothing to compare with\n",
+                    under.display()
+                )
+            }
+        }
+    }
+    let summary = crate::results::read_summary(&dir).unwrap_or(summary);
+    Ok(Copied {
+        dir,
+        summary,
+        compared,
+        regressed,
+        note,
+    })
+}
+
 /// Copies the current run's results from its master pod into a new local folder. Returns the
 /// text to print (the summary table and the folder).
 pub fn report(
@@ -482,53 +617,130 @@ pub fn report(
             s.reason.as_deref().unwrap_or("")
         )));
     };
-    let decoded = fetch_results(t, &run.master_pod)?;
-    let summary = summary_of(&decoded, &run.master_pod)?;
-    // The files must be this run's: written by this pod (a pod's hostname is its name).
-    let written_by = summary["run"]["pod"].as_str().unwrap_or("");
-    if written_by != run.master_pod {
-        return Err(Failure::failed(format!(
-            "pod {}: the results were written by {written_by:?}, not this run's master; nothing copied",
-            run.master_pod
-        )));
+    let c = copy_run(t, run, results_dir, baseline)?;
+    Ok(Output::ok(format!(
+        "run: {}\n{}{}results in {}\n",
+        run.text(),
+        c.compared,
+        crate::results::table(&c.summary),
+        c.dir.display()
+    ))
+    .with_code(if c.regressed {
+        exit::REGRESSED
+    } else {
+        exit::OK
+    })
+    .with_stderr(c.note))
+}
+
+/// `wait --results-dir`: the ended run's results copied (and compared with `baseline`). Text:
+/// the comparison and the folder go before the verdict line, which stays last; JSON:
+/// `resultsDir`, and `baseline` (every row) with it. REGRESSED exits 5.
+fn copy_ended(
+    t: &Target,
+    run: &RunIdentity,
+    dir: &str,
+    baseline: Option<&str>,
+    mut out: Output,
+    format: ReportFormat,
+) -> Result<Output, Failure> {
+    let c = copy_run(t, run, Some(dir), baseline)?;
+    if c.regressed {
+        out.code = exit::REGRESSED;
     }
-    let cwd = std::env::current_dir()?;
-    let dir = crate::results::prepare_dir(results_dir, &t.release, &cwd)
-        .map_err(|e| Failure::failed(format!("--results-dir {e}")))?;
-    write_results(&dir, &decoded)?;
-    let mut compared = String::new();
-    let mut code = exit::OK;
-    if let Some(arg) = baseline {
-        let name = summary["name"].as_str().unwrap_or(&t.release).to_string();
-        let under = dir.parent().unwrap_or(&dir);
-        match crate::results::resolve_baseline(arg, &name, under, Some(&dir))
-            .map_err(|e| Failure::failed(format!("--baseline {e}")))?
-        {
-            Some((base, against)) => {
-                let (v, table) =
-                    crate::results::apply_baseline(&dir, &base, &against, exit::REGRESSED)
-                        .map_err(Failure::failed)?;
-                compared = table;
-                if v == Verdict::Regressed {
-                    code = exit::REGRESSED;
-                }
-            }
-            None => {
-                compared = format!(
-                    "no earlier passed run of {name} in {}: nothing to compare with\n",
-                    under.display()
-                )
-            }
+    out.stderr.push_str(&c.note);
+    if format == ReportFormat::Json {
+        let mut v: Value = serde_json::from_str(&out.stdout)
+            .map_err(|e| Failure::failed(format!("cannot write JSON: {e}")))?;
+        v["resultsDir"] = Value::from(c.dir.display().to_string());
+        if baseline.is_some() {
+            v["baseline"] = c.summary["baseline"].clone();
+        }
+        if c.regressed {
+            v["verdict"] = Value::from(Verdict::Regressed.as_str());
+        }
+        out.stdout = super::json_text(&v)?;
+        return Ok(out);
+    }
+    let at = out.stdout.rfind("verdict: ").unwrap_or(out.stdout.len());
+    let (status, verdict) = out.stdout.split_at(at);
+    let verdict = if c.regressed {
+        format!("verdict: {}\n", Verdict::Regressed.capitals())
+    } else {
+        verdict.to_string()
+    };
+    out.stdout = format!(
+        "{status}{}results in {}\n{verdict}",
+        c.compared,
+        c.dir.display()
+    );
+    Ok(out)
+}
+
+/// What `uninstall` does first, unless given `--discard-results`: nothing when no run of the
+/// release has ended or its results were copied; a refusal (exit 1) when the current run ended
+/// and nobody copied its results; with `--results-dir`, the copy. Returns the notes for
+/// stderr. `dry_run` copies nothing and says what it would do.
+pub fn before_uninstall(
+    t: &Target,
+    results_dir: Option<&str>,
+    dry_run: bool,
+) -> Result<String, Failure> {
+    let observed = t.observe_release().map_err(|f| {
+        Failure::new(
+            f.code,
+            format!(
+                "{}\n(uninstall reads the release's run first, so that no uncopied results are lost; --discard-results uninstalls without looking)",
+                f.message
+            ),
+        )
+    })?;
+    let dry = if dry_run { "dry run: " } else { "" };
+    let Some((status, _, deployments)) = observed else {
+        return Ok(format!(
+            "{dry}release {}: no master or workers in namespace {}: no results to keep\n",
+            t.release,
+            t.namespace_text()
+        ));
+    };
+    let ended = ended_run(&status);
+    let copied = results_copied(&deployments);
+    let run = ended.unwrap_or_default();
+    match guard(ended, copied, results_dir.is_some()) {
+        Guard::Allow if ended.is_some() => Ok(format!(
+            "{dry}release {}: the results of run {run} were copied\n",
+            t.release
+        )),
+        Guard::Allow => Ok(format!(
+            "{dry}release {}: no ended run (phase {:?}: {}): no results to keep\n",
+            t.release,
+            status.phase,
+            status.reason.as_deref().unwrap_or("")
+        )),
+        Guard::Refuse => Err(Failure::failed(format!(
+            "release {}: run {run} has ended and its results were not copied{}; uninstalling would delete them. Copy them first with `uninstall --results-dir DIR` (or `locust-planton report`), or pass --discard-results to uninstall without them",
+            t.release,
+            copied
+                .map(|c| format!(" (the last copy was of an earlier run, {c})"))
+                .unwrap_or_default()
+        ))),
+        Guard::Copy if dry_run => Ok(format!(
+            "{dry}would copy the results of run {run} into {} and mark them copied, then uninstall\n",
+            results_dir.unwrap_or_default()
+        )),
+        Guard::Copy => {
+            let run = status.run.as_ref().ok_or_else(|| {
+                Failure::failed(format!("release {}: the run vanished", t.release))
+            })?;
+            let c = copy_run(t, run, results_dir, None)?;
+            Ok(format!(
+                "{}results of run {} copied into {}\n",
+                c.note,
+                run.master_pod,
+                c.dir.display()
+            ))
         }
     }
-    let summary = crate::results::read_summary(&dir).unwrap_or(summary);
-    Ok(Output::ok(format!(
-        "run: {}\n{compared}{}results in {}\n",
-        run.text(),
-        crate::results::table(&summary),
-        dir.display()
-    ))
-    .with_code(code))
 }
 
 /// Starts a new run of an unchanged spec: a rollout restart of the release's Deployments (master

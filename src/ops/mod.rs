@@ -372,6 +372,53 @@ fn locust_running(master: &Value) -> bool {
         .any(|c| c["name"] == "locust" && c["state"]["running"].is_object())
 }
 
+/// The master Deployment's annotation naming the last run whose results were copied (by
+/// `report`, `wait --results-dir`, `uninstall --results-dir`): its value is the run's identity,
+/// the master pod's name. The pod, not the pod template: a master pod that is replaced (a
+/// rerun, a rollout, an eviction) runs the test again and writes new results.
+pub const RESULTS_COPIED: &str = "locust.project-planton.org/results-copied";
+
+/// The run whose results `uninstall` would delete: the current master pod's, once its result
+/// line is in the log. A run still going, a web UI master (no result line ever) or a cluster
+/// that could not start it have none.
+pub fn ended_run(s: &Status) -> Option<&str> {
+    // `evaluate` sets the exit code only from the current master's result line (Completed or
+    // Failed then); a blocked pod or a rollout in progress returns before reading it.
+    s.run
+        .as_ref()
+        .filter(|_| s.exit_code.is_some())
+        .map(|r| r.master_pod.as_str())
+}
+
+/// [`RESULTS_COPIED`] on the release's master Deployment, if set.
+pub fn results_copied(deployments: &Value) -> Option<&str> {
+    items(deployments)
+        .first()
+        .and_then(|d| annotation(&d["metadata"], RESULTS_COPIED))
+}
+
+/// What `uninstall` does about the current run's results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Guard {
+    /// Nothing would be lost: no ended run, or its results were copied.
+    Allow,
+    /// The run ended and nobody copied its results: exit 1, the release stays.
+    Refuse,
+    /// `--results-dir`: copy the ended run's results (and annotate), then uninstall.
+    Copy,
+}
+
+/// The guard's decision from the ended run (if any), the run the annotation names and whether
+/// `--results-dir` asks for a copy. `--discard-results` never gets here: it skips the guard.
+pub fn guard(ended: Option<&str>, copied: Option<&str>, copy: bool) -> Guard {
+    match ended {
+        None => Guard::Allow,
+        Some(_) if copy => Guard::Copy,
+        Some(run) if copied == Some(run) => Guard::Allow,
+        Some(_) => Guard::Refuse,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -746,6 +793,151 @@ mod tests {
         for case in cases {
             assert_eq!(result_in_log(case.log), case.exit, "{}", case.what);
             assert_eq!(final_stats(case.log), case.stats, "{}", case.what);
+        }
+    }
+
+    #[test]
+    fn the_ended_run_is_the_current_master_with_a_result_line() {
+        struct Case {
+            what: &'static str,
+            masters: Value,
+            log: Option<&'static str>,
+            ended: Option<&'static str>,
+        }
+        let pass = Some("locust-planton-result {\"exitCode\": 0}\n");
+        let cases = [
+            Case {
+                what: "running: no result line yet (or a web UI master: never)",
+                masters: list(vec![pod("m", "h1", running())]),
+                log: Some("[2026] Starting Locust\n"),
+                ended: None,
+            },
+            Case {
+                what: "passed",
+                masters: list(vec![pod("m", "h1", running())]),
+                log: pass,
+                ended: Some("m"),
+            },
+            Case {
+                what: "failed: its results are worth keeping too",
+                masters: list(vec![pod("m", "h1", running())]),
+                log: Some("locust-planton-result {\"exitCode\": 1}\n"),
+                ended: Some("m"),
+            },
+            Case {
+                what: "the cluster could not run it: no results exist",
+                masters: list(vec![pod(
+                    "m",
+                    "h1",
+                    json!({"waiting": {"reason": "ImagePullBackOff"}}),
+                )]),
+                log: pass,
+                ended: None,
+            },
+            Case {
+                what: "only an earlier run's master: the current run has not started",
+                masters: list(vec![pod("old", "h0", running())]),
+                log: pass,
+                ended: None,
+            },
+            Case {
+                what: "no master pod (gone)",
+                masters: list(vec![]),
+                log: None,
+                ended: None,
+            },
+        ];
+        for case in cases {
+            let s = evaluate(
+                &deployment(1, 1, 1, 1),
+                &case.masters,
+                &list(vec![]),
+                case.log,
+            );
+            assert_eq!(ended_run(&s), case.ended, "{}: {s:?}", case.what);
+        }
+    }
+
+    #[test]
+    fn the_copied_run_is_read_from_the_master_deployment() {
+        let mut d = deployment(1, 1, 1, 1);
+        assert_eq!(results_copied(&d), None);
+        d["items"][0]["metadata"]["annotations"] = json!({RESULTS_COPIED: "m-1"});
+        assert_eq!(results_copied(&d), Some("m-1"));
+        // The pod template's annotations are not the Deployment's.
+        let mut t = deployment(1, 1, 1, 1);
+        t["items"][0]["spec"]["template"]["metadata"]["annotations"][RESULTS_COPIED] = json!("m-1");
+        assert_eq!(results_copied(&t), None);
+        assert_eq!(results_copied(&list(vec![])), None);
+    }
+
+    #[test]
+    fn uninstall_refuses_only_an_ended_run_nobody_copied() {
+        struct Case {
+            what: &'static str,
+            ended: Option<&'static str>,
+            copied: Option<&'static str>,
+            copy: bool,
+            guard: Guard,
+        }
+        let cases = [
+            Case {
+                what: "no ended run, nothing copied",
+                ended: None,
+                copied: None,
+                copy: false,
+                guard: Guard::Allow,
+            },
+            Case {
+                what: "no ended run, --results-dir: nothing to copy",
+                ended: None,
+                copied: Some("m-0"),
+                copy: true,
+                guard: Guard::Allow,
+            },
+            Case {
+                what: "ended, never copied",
+                ended: Some("m-1"),
+                copied: None,
+                copy: false,
+                guard: Guard::Refuse,
+            },
+            Case {
+                what: "ended, copied",
+                ended: Some("m-1"),
+                copied: Some("m-1"),
+                copy: false,
+                guard: Guard::Allow,
+            },
+            Case {
+                what: "ended after a rerun: an earlier run was copied",
+                ended: Some("m-2"),
+                copied: Some("m-1"),
+                copy: false,
+                guard: Guard::Refuse,
+            },
+            Case {
+                what: "ended, never copied, --results-dir",
+                ended: Some("m-1"),
+                copied: None,
+                copy: true,
+                guard: Guard::Copy,
+            },
+            Case {
+                what: "ended, copied, --results-dir: copied again as asked",
+                ended: Some("m-1"),
+                copied: Some("m-1"),
+                copy: true,
+                guard: Guard::Copy,
+            },
+        ];
+        for case in cases {
+            assert_eq!(
+                guard(case.ended, case.copied, case.copy),
+                case.guard,
+                "{}",
+                case.what
+            );
         }
     }
 }

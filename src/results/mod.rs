@@ -125,7 +125,15 @@ pub fn prepare_dir(dir: Option<&str>, name: &str, cwd: &Path) -> Result<PathBuf,
             }
         }
     };
-    let path = cwd.join(d);
+    let path = usable_dir(d, cwd)?;
+    std::fs::create_dir_all(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// `dir` (relative to `cwd`) when results may go there: new, or an empty folder. Checked
+/// before a wait as well, so a long wait does not end in a refusal.
+pub fn usable_dir(dir: &str, cwd: &Path) -> Result<PathBuf, String> {
+    let path = cwd.join(dir);
     if path.exists() {
         if !path.is_dir() {
             return Err(format!("{}: exists and is not a folder", path.display()));
@@ -139,7 +147,6 @@ pub fn prepare_dir(dir: Option<&str>, name: &str, cwd: &Path) -> Result<PathBuf,
             ));
         }
     }
-    std::fs::create_dir_all(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path)
 }
 
