@@ -471,3 +471,49 @@ fn findings_in_a_duplicated_block_point_at_the_second_block() {
     assert_eq!(objs[0]["spec"]["loadTest"]["name"], "second");
     assert!(objs[0]["spec"]["loadTest"].get("host").is_none());
 }
+
+/// `openTelemetry` wires `--otel`: on the chart's own Locust (2.32.2) `check` refuses it at the
+/// field's line, naming the release, and every command reading the spec refuses it the same
+/// way; with `locustVersion` 2.47.0 it passes. A run together with `metrics` passes too.
+#[test]
+fn open_telemetry_on_a_locust_without_otel_is_refused_naming_the_release() {
+    let spec = |version: &str| {
+        format!(
+            "apiVersion: kubernetes.project-planton.org/v1
+kind: LocustKubernetes
+metadata: {{name: demo}}
+spec:
+  metrics: {{prometheus: {{enabled: true}}}}
+  loadTest:
+    name: demo
+    host: http://a.example
+    mainPyContent: \"x = 1\\n\"
+{version}    openTelemetry:
+      endpoint: http://collector:4317
+    run: {{users: 1, runTime: 10s}}
+"
+        )
+    };
+    let (out, _, code) = check_with(&["-f", "-"], Some(&spec("")));
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "<stdin>:10:5: spec.loadTest.openTelemetry: `--otel` does not work on Locust 2.32.2: it works from 2.42.4 on (earlier releases exit at start with `unrecognized arguments`); choose a newer one with spec.loadTest.locustVersion"
+        ]
+    );
+    let values = Command::new(bin())
+        .args(["values", "-f", "-"])
+        .write_stdin(spec(""))
+        .output()
+        .unwrap();
+    assert_eq!(values.status.code(), Some(1));
+    assert!(values.stdout.is_empty(), "nothing half-written");
+    assert!(
+        String::from_utf8_lossy(&values.stderr).contains("Locust 2.32.2: it works from 2.42.4 on"),
+        "{}",
+        String::from_utf8_lossy(&values.stderr)
+    );
+    let (out, _, code) = check_with(&["-f", "-"], Some(&spec("    locustVersion: \"2.47.0\"\n")));
+    assert_eq!((code, out.as_str()), (0, ""));
+}

@@ -396,3 +396,163 @@ fn headless_run_on_locust_2_45() {
 fn headless_run_on_locust_2_47() {
     run_on(&pinned_minor("2.47"));
 }
+
+/// `GET http://127.0.0.1:{port}{path}`'s body, if it answers 200.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+        .ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.1 200")
+        .then_some(())
+        .or_else(|| head.starts_with("HTTP/1.0 200").then_some(()))?;
+    Some(body.to_string())
+}
+
+/// The Aggregated row's request count in a `/stats/requests` answer.
+fn aggregated_requests(body: &str) -> Option<f64> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    v["stats"]
+        .as_array()?
+        .iter()
+        .find(|s| s["name"] == "Aggregated")?["num_requests"]
+        .as_f64()
+}
+
+/// [`spec_text`]'s run with `metrics`: the master runs it with the web UI on (`--autostart`,
+/// `--autoquit`, shortened here to 2 s by an argument after the spec's), through `local`. It
+/// ends by itself with the verdict the headless run has, writes the same result files, and the
+/// web UI serves `/stats/requests` during the run and, until it quits, the final numbers.
+fn web_ui_run_on(version: &str) {
+    let python = python_of(version);
+    let port = http_target();
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("w{}", version.replace('.', "-"));
+    let spec = dir.path().join("spec.yaml");
+    let text = format!(
+        "{}  metrics: {{prometheus: {{enabled: true}}}}\n",
+        spec_text(&name, version, port)
+    );
+    std::fs::write(&spec, text).unwrap();
+    let values = Command::new(bin())
+        .args(["values", "-o", "json", "-f"])
+        .arg(&spec)
+        .output()
+        .unwrap();
+    let values: serde_json::Value = serde_json::from_slice(&values.stdout).unwrap();
+    assert_eq!(values["master"]["args"][0], "--autostart");
+    let results = dir.path().join("results");
+    let web = free_port();
+    let child = Command::new(bin())
+        .current_dir(dir.path())
+        .args(["local", "-f"])
+        .arg(&spec)
+        .arg("--python")
+        .arg(&python)
+        .args(["--master-port", &free_port().to_string()])
+        .args(["--web-port", &web.to_string()])
+        .arg("--results-dir")
+        .arg(&results)
+        .args(["--", "--autoquit", "2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let pid = child.id();
+    let poller = std::thread::spawn(move || {
+        let mut seen: Vec<f64> = Vec::new();
+        // Polls until the run's process has gone (`local` ends every process it started).
+        while std::path::Path::new(&format!("/proc/{pid}")).exists()
+            && started.elapsed() < std::time::Duration::from_secs(90)
+        {
+            if let Some(n) = http_get(web, "/stats/requests")
+                .as_deref()
+                .and_then(aggregated_requests)
+            {
+                seen.push(n);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        seen
+    });
+    let out = child.wait_with_output().unwrap();
+    let elapsed = started.elapsed();
+    let seen = poller.join().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    let context = format!("Locust {version}\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}");
+    // Ended by itself (4 s run, 2 s autoquit), with the headless run's verdict: minRps missed.
+    assert!(elapsed < std::time::Duration::from_secs(60), "{context}");
+    assert_eq!(out.status.code(), Some(1), "{context}");
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("[master] locust-planton-result "))
+        .unwrap_or_else(|| panic!("no result line: {context}"));
+    let line: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(line["verdict"], "failed", "{context}");
+    let failed: Vec<&str> = line["thresholds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["passed"] == false)
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["minRps"], "{context}");
+    for f in [
+        "summary.json",
+        "junit.xml",
+        "report.html",
+        "locust_stats.csv",
+    ] {
+        assert!(results.join(f).exists(), "{f}: {context}");
+    }
+    let (header, rows) = csv(&results.join("locust_stats.csv"));
+    let agg = rows.iter().find(|r| r[1] == "Aggregated").unwrap();
+    let total = column(&header, agg, "Request Count");
+    let summary: serde_json::Value =
+        serde_json::from_str(&read(results.join("summary.json"))).unwrap();
+    assert_eq!(summary["totals"]["requests"].as_f64(), Some(total));
+    // The web UI answered during the run, counting up, and served the final count before
+    // Locust quit: what an exporter scraping it reports last.
+    assert!(
+        seen.iter().any(|n| *n > 0.0 && *n < total),
+        "{seen:?} {context}"
+    );
+    assert_eq!(seen.last().copied(), Some(total), "{seen:?} {context}");
+}
+
+#[test]
+fn web_ui_run_on_locust_2_32() {
+    web_ui_run_on(&pinned_minor("2.32"));
+}
+
+#[test]
+fn web_ui_run_on_locust_2_37() {
+    web_ui_run_on(&pinned_minor("2.37"));
+}
+
+#[test]
+fn web_ui_run_on_locust_2_43() {
+    web_ui_run_on(&pinned_minor("2.43"));
+}
+
+#[test]
+fn web_ui_run_on_locust_2_45() {
+    web_ui_run_on(&pinned_minor("2.45"));
+}
+
+#[test]
+fn web_ui_run_on_locust_2_47() {
+    web_ui_run_on(&pinned_minor("2.47"));
+}

@@ -390,6 +390,47 @@ fn an_error_burst_aborts_the_run_early_at_the_threshold() {
     );
 }
 
+/// The same error burst in a run with `metrics` (the web UI on, `--autostart --autoquit`):
+/// the breach stops the run, the statistics stay served for `--autoquit` seconds (1 here, an
+/// argument after the spec's 30), then Locust quits and the run is judged as a headless one.
+#[cfg(feature = "tools")]
+#[test]
+fn an_error_burst_aborts_a_run_with_the_web_ui_on() {
+    let (port, target) = controlled_target();
+    target.failing.store(true, Ordering::SeqCst);
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{}  metrics: {{prometheus: {{enabled: true}}}}\n",
+        spec(
+            "watched-burst",
+            port,
+            SHOPPER,
+            "      runTime: 60s\n      abortEarly: true\n      warmUp: 2s\n      thresholds: {maxFailRatio: 0.1}\n",
+        )
+    );
+    let started = std::time::Instant::now();
+    let run = local_run(
+        dir.path(),
+        &text,
+        "watched-burst",
+        &["--", "--autoquit", "1"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(45),
+        "ended long before its minute of runTime"
+    );
+    let s = summary(&run.folder);
+    assert_eq!(s["verdict"], "failed");
+    assert_eq!(s["abort"]["threshold"], "maxFailRatio", "{s}");
+    assert!(
+        run.stderr
+            .contains("FAIL aborted early: maxFailRatio breached after "),
+        "{}",
+        run.stderr
+    );
+}
+
 /// `report` and `wait` read a finished run's results from its master pod. No cluster runs
 /// here: a stand-in kubectl replays the recorded pods of a passed run (`fixtures/kubectl/
 /// completed-pass`) and plays `kubectl exec` by running the very script `report` sends with

@@ -413,3 +413,187 @@ fn rendered_examples_pass_strict_schema_validation() {
         validate_strict(&[rendered]);
     }
 }
+
+/// A spec with a run of 2 workers × 2 processes and tags; `extra` is added under `spec`, and
+/// `load_test_extra` under `spec.loadTest`.
+fn run_spec(extra: &str, load_test_extra: &str) -> String {
+    format!(
+        "apiVersion: kubernetes.project-planton.org/v1
+kind: LocustKubernetes
+metadata: {{name: watched}}
+spec:
+  workerContainer: {{replicas: 2}}
+{extra}  loadTest:
+    name: watched
+    host: http://10.20.0.5:8080
+    mainPyContent: 'x = 1'
+    run: {{users: 8, spawnRate: 4, runTime: 1m, tags: [a], processes: 2}}
+{load_test_extra}"
+    )
+}
+
+fn values_json(text: &str) -> serde_json::Value {
+    synthesize(&spec_from(text)).values.to_json()
+}
+
+fn strings_at(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| a.iter().map(|s| s.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// `run` with `metrics`: the master runs the test with its web UI on (`--autostart`, and
+/// `--autoquit` two scrape intervals long), every other flag as the headless run has it, the
+/// same TCP readiness probe, the same wrapper; the exporter is there.
+#[test]
+fn a_run_with_metrics_keeps_the_web_ui_on_and_ends_by_itself() {
+    let headless = values_json(&run_spec("", ""));
+    let watched = values_json(&run_spec("  metrics: {prometheus: {enabled: true}}\n", ""));
+    let args = strings_at(&watched["master"]["args"]);
+    let headless_args = strings_at(&headless["master"]["args"]);
+    assert_eq!(headless_args[0], "--headless");
+    assert_eq!(args[..3], ["--autostart", "--autoquit", "30"]);
+    assert!(!args.contains(&"--headless".to_string()), "{args:?}");
+    assert_eq!(
+        args[3..],
+        headless_args[1..],
+        "every other flag as headless"
+    );
+    assert_eq!(
+        &args[3..],
+        [
+            "--users",
+            "8",
+            "--spawn-rate",
+            "4",
+            "--run-time",
+            "1m",
+            "--expect-workers",
+            "4",
+            "--tags",
+            "a"
+        ]
+    );
+    for key in ["readinessProbe", "command"] {
+        assert_eq!(watched["master"][key], headless["master"][key], "{key}");
+    }
+    assert_eq!(
+        watched["master"]["readinessProbe"]["tcpSocket"]["port"],
+        5557
+    );
+    assert_eq!(watched["worker"], headless["worker"]);
+    let kinds: Vec<&str> = watched["extraObjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["ConfigMap", "Deployment", "Service", "ServiceMonitor"]
+    );
+    let monitor = &watched["extraObjects"][3]["spec"]["endpoints"][0];
+    assert_eq!(monitor["interval"], "15s", "autoquit is two of these");
+}
+
+/// `openTelemetry`: `--otel` on both roles after the run's flags, the OTLP environment with
+/// the run's identity, the otel extra's packages in the pip step (a package the user pins
+/// wins), and egress to the endpoint in both NetworkPolicies.
+#[test]
+fn open_telemetry_wires_flags_environment_packages_and_egress() {
+    let otel = "    locustVersion: \"2.47.0\"
+    pipPackages: [\"opentelemetry-sdk==1.40.0\"]
+    openTelemetry:
+      endpoint: http://10.9.8.7:4318
+      protocol: http/protobuf
+      resourceAttributes: {team: pay ments}
+      env: [{name: OTEL_TRACES_SAMPLER, value: always_on}]
+";
+    let policy = "  networkPolicy: {enabled: true, targetCidrs: [10.20.0.0/16]}\n";
+    let v = values_json(&run_spec(policy, otel));
+    let master = strings_at(&v["master"]["args"]);
+    assert_eq!(master[0], "--headless");
+    assert_eq!(master.last().unwrap(), "--otel");
+    assert_eq!(
+        strings_at(&v["worker"]["args"]),
+        ["--processes", "2", "--otel"]
+    );
+    let env = &v["loadtest"]["environment"];
+    let scripts = v["loadtest"]["locust_locustfile_configmap"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        env,
+        &serde_json::json!({
+            "PYTHONPATH": "/opt/locust-pip",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://10.9.8.7:4318",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_SERVICE_NAME": "watched",
+            "OTEL_RESOURCE_ATTRIBUTES": format!("team=pay%20ments,locust_planton.name=watched,locust_planton.scripts={scripts}"),
+            "OTEL_TRACES_SAMPLER": "always_on",
+        })
+    );
+    assert!(scripts.starts_with("watched-main-"));
+    for role in ["master", "worker"] {
+        let cmd = strings_at(&v[role]["initContainers"][0]["command"]);
+        let after = cmd.iter().position(|a| a == "--").unwrap();
+        assert_eq!(
+            cmd[after + 1..],
+            [
+                "opentelemetry-sdk==1.40.0",
+                "opentelemetry-exporter-otlp-proto-grpc==1.45.1",
+                "opentelemetry-exporter-otlp-proto-http==1.45.1",
+                "opentelemetry-instrumentation-requests==0.66b1",
+                "opentelemetry-instrumentation-urllib3==0.66b1",
+            ],
+            "{role}"
+        );
+    }
+    let egress = |name: &str| -> serde_json::Value {
+        v["extraObjects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["kind"] == "NetworkPolicy" && o["metadata"]["name"] == name)
+            .unwrap()["spec"]["egress"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone()
+    };
+    let to_collector = serde_json::json!({"to": [{"ipBlock": {"cidr": "10.9.8.7/32"}}], "ports": [{"port": 4318, "protocol": "TCP"}]});
+    assert_eq!(egress("watched-master"), to_collector);
+    assert_eq!(egress("watched-worker"), to_collector);
+    // A named endpoint: its port, to any address (a policy selects no DNS name).
+    let named = otel.replace("http://10.9.8.7:4318", "https://collector.example");
+    let v = values_json(&run_spec(policy, &named));
+    let last = v["extraObjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["metadata"]["name"] == "watched-master")
+        .unwrap()["spec"]["egress"][1]
+        .clone();
+    assert_eq!(
+        last,
+        serde_json::json!({"ports": [{"port": 443, "protocol": "TCP"}]})
+    );
+    // Without openTelemetry: no `--otel`, no OTLP environment, no pip step.
+    let plain = values_json(&run_spec(policy, ""));
+    assert!(!strings_at(&plain["master"]["args"]).contains(&"--otel".to_string()));
+    assert_eq!(plain["loadtest"].get("environment"), None);
+    assert_eq!(plain["master"].get("initContainers"), None);
+    assert_eq!(
+        plain["extraObjects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["metadata"]["name"] == "watched-master")
+            .unwrap()["spec"]["egress"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}

@@ -56,6 +56,9 @@ use std::time::{Duration, Instant};
 pub fn run(master: &PodView, worker: &PodView, opts: &LocalOptions) -> Result<i32, LocalError> {
     let headless =
         opts.headless.is_some() || master.container.args.iter().any(|a| a == "--headless");
+    // A spec's run with the web UI on (`--autostart`, for metrics) ends and is judged by itself
+    // as a headless one does; it serves its web UI meanwhile.
+    let ends = headless || master.container.args.iter().any(|a| a == "--autostart");
     let master = wrapped_master(master, opts, headless);
     let master = &*master;
     check_runnable(master, worker, opts)?;
@@ -88,11 +91,11 @@ pub fn run(master: &PodView, worker: &PodView, opts: &LocalOptions) -> Result<i3
     )?;
     match stop_requested() {
         // The web UI's documented way out.
-        Some(libc::SIGINT) if !headless => return Ok(0),
+        Some(libc::SIGINT) if !ends => return Ok(0),
         Some(signal) => return Err(LocalError::Stopped(signal)),
         None => {}
     }
-    if headless && let Some(dest) = &opts.results_dir {
+    if ends && let Some(dest) = &opts.results_dir {
         let from = master_dir.host_path(crate::contract::RESULTS_DIR);
         copy_results(&from, dest)?;
     }

@@ -38,7 +38,8 @@ pub(super) fn next_port(
 }
 
 /// Loopback ports of this machine the pods reach (their network forwards only these): the
-/// target's (`--host`, each pod's `LOCUST_HOST`) and those of proxies and package indexes
+/// target's (`--host`, each pod's `LOCUST_HOST`), an OpenTelemetry collector's
+/// (`OTEL_EXPORTER_OTLP_ENDPOINT`) and those of proxies and package indexes
 /// passed through to the pods.
 pub(super) fn forwarded_ports(master: &PodView, worker: &PodView, opts: &LocalOptions) -> Vec<u16> {
     let mut urls: Vec<String> = opts.host.iter().cloned().collect();
@@ -46,7 +47,7 @@ pub(super) fn forwarded_ports(master: &PodView, worker: &PodView, opts: &LocalOp
         urls.extend(
             c.env
                 .iter()
-                .filter(|(k, _)| k == "LOCUST_HOST")
+                .filter(|(k, _)| k == "LOCUST_HOST" || k == "OTEL_EXPORTER_OTLP_ENDPOINT")
                 .map(|(_, v)| v.clone()),
         );
     }

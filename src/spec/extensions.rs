@@ -3,6 +3,7 @@
 //!
 //! - `spec.loadTest.run`: a headless run with a completion status;
 //! - `spec.loadTest.locustVersion`: the Locust release every container runs;
+//! - `spec.loadTest.openTelemetry`: Locust's OpenTelemetry export (`--otel`);
 //! - `spec.metrics.prometheus.enabled`: a Locust exporter and a ServiceMonitor;
 //! - `spec.networkPolicy`: fences master and workers;
 //! - `spec.workerContainer.spot`: workers on spot nodes.
@@ -108,10 +109,32 @@ pub struct Extensions {
     pub run: Option<Run>,
     /// The Locust release (`X.Y.Z`) of the image every Locust container runs.
     pub locust_version: Option<String>,
+    pub open_telemetry: Option<OpenTelemetry>,
     pub prometheus: bool,
     pub network_policy: Option<NetworkPolicy>,
     pub spot: Option<Spot>,
 }
+
+/// The extension fields of `spec.loadTest`.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct LoadTestExtensions {
+    pub run: Option<Run>,
+    pub locust_version: Option<String>,
+    pub open_telemetry: Option<OpenTelemetry>,
+}
+
+/// `run`, `locustVersion` and `openTelemetry` of `spec.loadTest` (`f`).
+pub fn read_load_test_extensions(f: &Fields, d: &mut Findings) -> LoadTestExtensions {
+    LoadTestExtensions {
+        run: f.node("run").and_then(|n| read_run(n, &f.path("run"), d)),
+        locust_version: read_locust_version(f, d),
+        open_telemetry: f
+            .node("openTelemetry")
+            .and_then(|n| super::otel::read(n, &f.path("openTelemetry"), d)),
+    }
+}
+
+pub use super::otel::OpenTelemetry;
 
 pub fn read_run(node: &Node, path: &str, d: &mut Findings) -> Option<Run> {
     let f = fields(

@@ -66,6 +66,14 @@ fn check_release(spec: &LoadTestSpec, version: Option<&str>, d: &mut Findings) {
         );
     }
     if let (Some(v), Some(r)) = (version, release) {
+        if spec.extensions.open_telemetry.is_some()
+            && let Some(why) = missing_flag("--otel", v, r)
+        {
+            d.error(
+                "spec.loadTest.openTelemetry",
+                format!("{why}; choose a newer one with spec.loadTest.locustVersion"),
+            );
+        }
         if Some(r) > release_key(NEWEST_TESTED) {
             d.warn(
                 super::image::version_field(spec),
@@ -131,6 +139,18 @@ fn strings(node: &Node) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Why Locust `v` (`r`) cannot take the option `name` of [`FLAGS`], if it cannot.
+fn missing_flag(name: &str, v: &str, r: Release) -> Option<String> {
+    let flag = FLAGS.iter().find(|f| f.name == name)?;
+    let (a, b, c) = flag.since;
+    (r < flag.since).then(|| {
+        format!(
+            "`{name}` does not work on Locust {v}: it works from {a}.{b}.{c} on ({})",
+            flag.before
+        )
+    })
+}
+
 /// What Locust `v` would refuse in `args`: an option it does not have, a spawn rate of 0.
 fn arg_problems(args: &[String], v: &str, r: Release) -> Vec<String> {
     let mut out = Vec::new();
@@ -139,15 +159,7 @@ fn arg_problems(args: &[String], v: &str, r: Release) -> Vec<String> {
             Some((n, value)) => (n, Some(value)),
             None => (arg.as_str(), None),
         };
-        if let Some(flag) = FLAGS.iter().find(|f| f.name == name)
-            && r < flag.since
-        {
-            let (a, b, c) = flag.since;
-            out.push(format!(
-                "`{name}` does not work on Locust {v}: it works from {a}.{b}.{c} on ({})",
-                flag.before
-            ));
-        }
+        out.extend(missing_flag(name, v, r));
         if matches!(name, "--spawn-rate" | "-r") {
             let value = inline.or_else(|| args.get(i + 1).map(String::as_str));
             if value.and_then(|x| x.parse::<f64>().ok()) == Some(0.0) {
@@ -383,6 +395,54 @@ spec:
                 .collect();
             assert_eq!(got, want, "{version} {args}");
         }
+    }
+
+    /// `openTelemetry` wires `--otel`: refused below 2.42.4, naming the release that runs.
+    #[test]
+    fn open_telemetry_needs_a_release_with_otel() {
+        struct Row {
+            version: &'static str,
+            error: Option<&'static str>,
+        }
+        let otel =
+            "    openTelemetry: {endpoint: \"http://collector:4318\", protocol: http/protobuf}";
+        for row in [
+            Row {
+                version: "",
+                error: Some("2.32.2"),
+            },
+            Row {
+                version: "    locustVersion: \"2.42.3\"",
+                error: Some("2.42.3"),
+            },
+            Row {
+                version: "    locustVersion: \"2.42.4\"",
+                error: None,
+            },
+            Row {
+                version: "    locustVersion: \"2.47.0\"",
+                error: None,
+            },
+        ] {
+            let (read, d) = spec(&format!("{}\n{otel}", row.version), "");
+            let errors: Vec<String> = messages(&d)
+                .into_iter()
+                .filter(|m| m.starts_with("Error"))
+                .collect();
+            let want: Vec<String> = row
+                .error
+                .map(|v| format!("Error spec.loadTest.openTelemetry: `--otel` does not work on Locust {v}: it works from 2.42.4 on (earlier releases exit at start with `unrecognized arguments`); choose a newer one with spec.loadTest.locustVersion"))
+                .into_iter()
+                .collect();
+            assert_eq!(errors, want, "{}", row.version);
+            assert_eq!(read.is_err(), row.error.is_some());
+        }
+        // A custom image: the release is unknown, nothing refused.
+        let (read, d) = spec(
+            otel,
+            "  helmValues: {image.repository: example.com/my/locust, image.tag: custom}",
+        );
+        assert!(read.is_ok(), "{:?}", messages(&d));
     }
 
     #[test]

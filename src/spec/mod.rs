@@ -6,6 +6,7 @@ pub mod extensions;
 pub mod image;
 pub mod locust_versions;
 mod names;
+pub mod otel;
 pub mod pep508;
 pub mod pip;
 mod reader;
@@ -319,17 +320,17 @@ fn read_spec(node: &Node, kind: Kind, d: &mut Findings) -> Option<LoadTestSpec> 
     let (worker, spot) = read_container(s.node("workerContainer"), "spec.workerContainer", true, d);
     check_replicas(&master, &worker, d);
     let ingress_host = s.node("ingress").and_then(|n| read_ingress(n, kind, d));
-    let (load_test, run, locust_version) = match s.node("loadTest") {
-        Some(n) => read_load_test(n, d).map_or((None, None, None), |(l, r, v)| (Some(l), r, v)),
+    let (load_test, lt_ext) = match s.node("loadTest") {
+        Some(n) => read_load_test(n, d).map_or((None, Default::default()), |(l, e)| (Some(l), e)),
         None => {
             d.error(
                 "spec.loadTest",
                 "required (`name` and `mainPyContent` at least)",
             );
-            (None, None, None)
+            (None, Default::default())
         }
     };
-    let extensions = read_extensions(&s, run, locust_version, spot, d);
+    let extensions = read_extensions(&s, lt_ext, spot, d);
     sizing::warn(&master, &worker, &extensions, d);
     let helm_values = read_helm_values(&s, d);
     let (namespace, create_namespace) = match kind {
@@ -401,30 +402,25 @@ fn check_replicas(master: &Container, worker: &Container, d: &mut Findings) {
     }
 }
 
-/// The extension fields read beside the Planton API ones: `run` and `locustVersion` come from
-/// `loadTest` and `spot` from `workerContainer`, already read; metrics and NetworkPolicies here.
+/// The extension fields read beside the Planton API ones: `run`, `locustVersion` and
+/// `openTelemetry` come from `loadTest` and `spot` from `workerContainer`, already read;
+/// metrics and NetworkPolicies here.
 fn read_extensions(
     s: &Fields,
-    run: Option<extensions::Run>,
-    locust_version: Option<String>,
+    lt: extensions::LoadTestExtensions,
     spot: Option<extensions::Spot>,
     d: &mut Findings,
 ) -> Extensions {
     let prometheus = s
         .node("metrics")
         .is_some_and(|n| extensions::read_metrics(n, d));
-    if prometheus && run.is_some() {
-        d.error(
-            "spec.metrics.prometheus.enabled",
-            "cannot be combined with spec.loadTest.run: the exporter scrapes the web UI's /stats/requests, which a headless run does not serve",
-        );
-    }
     let network_policy = s
         .node("networkPolicy")
         .and_then(|n| extensions::read_network_policy(n, d));
     Extensions {
-        run,
-        locust_version,
+        run: lt.run,
+        locust_version: lt.locust_version,
+        open_telemetry: lt.open_telemetry,
         prometheus,
         network_policy,
         spot,
@@ -578,8 +574,8 @@ fn read_ingress(node: &Node, kind: Kind, d: &mut Findings) -> Option<String> {
     }
 }
 
-/// The load test, its headless run and its Locust release (extension fields).
-type LoadTestParts = (LoadTest, Option<extensions::Run>, Option<String>);
+/// The load test and its extension fields (run, Locust release, OpenTelemetry).
+type LoadTestParts = (LoadTest, extensions::LoadTestExtensions);
 
 fn read_load_test(node: &Node, d: &mut Findings) -> Option<LoadTestParts> {
     let f = fields(
@@ -594,6 +590,7 @@ fn read_load_test(node: &Node, d: &mut Findings) -> Option<LoadTestParts> {
             "run",
             "locustVersion",
             "pipLiftPins",
+            "openTelemetry",
         ],
         &[],
         d,
@@ -604,10 +601,7 @@ fn read_load_test(node: &Node, d: &mut Findings) -> Option<LoadTestParts> {
     let lift_pins = pip::read_lift_pins(&f, d);
     let pip_packages = read_pip_packages(&f, &lift_pins, d);
     let host = read_host(&f, d);
-    let run = f
-        .node("run")
-        .and_then(|n| extensions::read_run(n, &f.path("run"), d));
-    let locust_version = extensions::read_locust_version(&f, d);
+    let ext = extensions::read_load_test_extensions(&f, d);
     Some((
         LoadTest {
             name: name?,
@@ -617,8 +611,7 @@ fn read_load_test(node: &Node, d: &mut Findings) -> Option<LoadTestParts> {
             lift_pins,
             host,
         },
-        run,
-        locust_version,
+        ext,
     ))
 }
 

@@ -60,6 +60,36 @@ pub fn locust_requirement(name: &str) -> Option<String> {
     })
 }
 
+/// What `spec.loadTest.openTelemetry` adds to the pip step: the distributions Locust's `otel`
+/// extra lists (the same in 2.43.4, 2.45.0 and 2.47.0: the OTLP exporters for both protocols,
+/// the SDK, the `requests` and `urllib3` instrumentation, at least 1.38.0 / 0.59b0), pinned to
+/// the releases tested together with Locust 2.47.0, so pods started at different times run the
+/// same code. Not `locust[otel]` itself: pip's `--target` would install a second Locust and
+/// every one of its dependencies beside the image's.
+pub const OTEL_PACKAGES: &[&str] = &[
+    "opentelemetry-exporter-otlp-proto-grpc==1.45.1",
+    "opentelemetry-exporter-otlp-proto-http==1.45.1",
+    "opentelemetry-instrumentation-requests==0.66b1",
+    "opentelemetry-instrumentation-urllib3==0.66b1",
+    "opentelemetry-sdk==1.45.1",
+];
+
+/// The pip step's requirements: `spec.loadTest.pipPackages`, then, with `openTelemetry`, each
+/// of [`OTEL_PACKAGES`] the user does not name (a package the user lists wins).
+pub fn packages(spec: &super::LoadTestSpec) -> Vec<String> {
+    let mut out = spec.load_test.pip_packages.clone();
+    if spec.extensions.open_telemetry.is_some() {
+        let named: Vec<String> = out.iter().map(|r| requirement_name(r)).collect();
+        out.extend(
+            OTEL_PACKAGES
+                .iter()
+                .filter(|p| !named.contains(&requirement_name(p)))
+                .map(|p| p.to_string()),
+        );
+    }
+    out
+}
+
 /// A distribution name (PEP 508's identifier): letters and digits, with `.`, `_`, `-` inside.
 pub fn valid_name(s: &str) -> bool {
     let ends = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
@@ -148,6 +178,10 @@ mod tests {
         );
         assert!(locust_requirement("gevent").unwrap().contains(" and "));
         assert_eq!(locust_requirement("six"), None);
+        assert_eq!(
+            requirement_name("opentelemetry-sdk==1.45.1"),
+            "opentelemetry-sdk"
+        );
         for ok in ["werkzeug", "zope.interface", "Flask_Cors", "a"] {
             assert!(valid_name(ok), "{ok}");
         }

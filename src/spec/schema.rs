@@ -13,6 +13,7 @@
 use super::{API_VERSION, CONFIGMAP_LIMIT, MAX_NAME_LEN, NAMESPACE_LABEL};
 use serde_json::{Map, Value, json};
 
+mod otel;
 mod run;
 
 /// File name of the committed schema, under `schema/`.
@@ -43,6 +44,10 @@ pub const NOT_EXPRESSIBLE: &[(&str, &str)] = &[
     (
         "what the post-renderer would refuse",
         "`helmValues` are strings of YAML set into the chart's values; whether the pods they shape pass the post-renderer, and whether a value the chart writes unquoted reads back as itself, is decided on the synthesized values",
+    ),
+    (
+        "what the chosen Locust release accepts",
+        "the release is decided by several fields (`locustVersion`, else an image tag in a `helmValues` string, else the chart's), and an option such as `--otel` (`openTelemetry`) depends on it",
     ),
     (
         "PEP 508 markers: balanced parentheses",
@@ -388,18 +393,7 @@ fn spec(kind_specific: Vec<Field>, ingress_def: &str) -> Value {
         ),
     ];
     fields.extend(kind_specific);
-    // A headless run serves no web UI, which the exporter scrapes. Stated from the run's side,
-    // so the error lands on `metrics.prometheus.enabled`, where the reader reports it too.
-    let run_set = |name: &str| json!({"required": [name], "properties": {name: {"type": "object", "required": ["run"], "properties": {"run": {"type": "object"}}}}});
-    let exporter_off = json!({"properties": {"metrics": {"properties": {"prometheus": {"properties": {"enabled": {"not": {"const": true}}}}}}}});
-    object(
-        "the load test and how it is deployed",
-        fields,
-        vec![json!({
-            "if": {"anyOf": [run_set("loadTest"), run_set("load_test")]},
-            "then": exporter_off,
-        })],
-    )
+    object("the load test and how it is deployed", fields, vec![])
 }
 
 fn defs() -> Map<String, Value> {
@@ -422,6 +416,7 @@ fn defs() -> Map<String, Value> {
         ),
         ("loadTest", load_test()),
         ("run", run::run()),
+        ("openTelemetry", otel::open_telemetry()),
         ("thresholds", run::thresholds()),
         ("baseline", run::baseline()),
         ("helmValues", helm_values()),
@@ -566,8 +561,13 @@ fn load_test() -> Value {
             ),
             field(
                 "run",
-                "extension: a headless run with a completion status (`locust-planton wait`)",
+                "extension: a run that ends and judges itself (`locust-planton wait`)",
                 reference("run"),
+            ),
+            field(
+                "openTelemetry",
+                "extension: OpenTelemetry export to an OTLP endpoint (Locust 2.42.4 and newer)",
+                reference("openTelemetry"),
             ),
         ],
         vec![],
@@ -593,7 +593,7 @@ fn metrics() -> Value {
                 "Prometheus",
                 vec![field(
                     "enabled",
-                    "deploy the exporter (not with `loadTest.run`: headless runs serve no web UI to scrape)",
+                    "deploy the exporter (with `loadTest.run`, the run keeps its web UI on for it)",
                     boolean(),
                 )],
                 vec![],

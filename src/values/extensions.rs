@@ -7,7 +7,7 @@ use crate::contract::{
 };
 use crate::policy::rollout_hash::DataIndex;
 use crate::spec::LoadTestSpec;
-use crate::spec::extensions::{NetworkPolicy, Run, Spot};
+use crate::spec::extensions::{NetworkPolicy, OpenTelemetry, Run, Spot};
 use crate::yaml::{Map, Node};
 
 /// Locust's container command for a headless run: `run_wrapper.py` (read it for the details).
@@ -58,9 +58,22 @@ fn role_map<'a>(values: &'a mut Map, role: &str) -> &'a mut Map {
         .expect("role values are a mapping")
 }
 
-/// Headless flags on the master (one argument each: no shell splits them), processes on the
-/// workers, and the wrapper as both containers' command.
-pub fn apply_run(values: &mut Map, name: &str, run: &Run, worker_replicas: i64) {
+/// How often the ServiceMonitor has Prometheus scrape the exporter (which reads the master's
+/// `/stats/requests` on each scrape).
+pub const SCRAPE_INTERVAL_SECONDS: u64 = 15;
+
+/// `--autoquit` of a run with the web UI on (`metrics`): how long Locust keeps serving the
+/// stopped run's statistics before it quits and the wrapper judges. Two scrape intervals, so
+/// that at least one scrape lands after the workers' last statistics reached the master even
+/// when one scrape is late or fails: without it, Prometheus would keep the numbers of the last
+/// scrape during the run, up to an interval short of the final ones.
+pub const AUTOQUIT_SECONDS: u64 = 2 * SCRAPE_INTERVAL_SECONDS;
+
+/// The run's flags on the master (one argument each: no shell splits them), processes on the
+/// workers, and the wrapper as both containers' command. `web_ui`: the master runs the test
+/// with its web UI on (`--autostart` and `--autoquit` instead of `--headless`), for the
+/// exporter; the run still starts, ends and is judged by itself.
+pub fn apply_run(values: &mut Map, name: &str, run: &Run, worker_replicas: i64, web_ui: bool) {
     let command = |dir: &str| {
         Node::Seq(
             wrapper_command(dir, name, Some(run))
@@ -69,8 +82,16 @@ pub fn apply_run(values: &mut Map, name: &str, run: &Run, worker_replicas: i64) 
                 .collect(),
         )
     };
-    let mut args: Vec<String> = vec![
-        "--headless".into(),
+    let mut args: Vec<String> = if web_ui {
+        vec![
+            "--autostart".into(),
+            "--autoquit".into(),
+            AUTOQUIT_SECONDS.to_string(),
+        ]
+    } else {
+        vec!["--headless".into()]
+    };
+    args.extend([
         "--users".into(),
         run.users.to_string(),
         "--spawn-rate".into(),
@@ -79,7 +100,7 @@ pub fn apply_run(values: &mut Map, name: &str, run: &Run, worker_replicas: i64) 
         run.run_time.clone(),
         "--expect-workers".into(),
         (worker_replicas.max(0) as u64 * u64::from(run.processes)).to_string(),
-    ];
+    ]);
     if !run.tags.is_empty() {
         args.push("--tags".into());
         args.extend(run.tags.iter().cloned());
@@ -102,6 +123,84 @@ pub fn apply_run(values: &mut Map, name: &str, run: &Run, worker_replicas: i64) 
             strings(&["--processes", &run.processes.to_string()]),
         );
     }
+}
+
+/// OpenTelemetry (`spec.loadTest.openTelemetry`): `--otel` on master and workers, and the
+/// exporter's environment in `loadtest.environment` (both roles). The pip step installs the
+/// packages (`spec::pip::packages`).
+pub fn apply_otel(
+    values: &mut Map,
+    spec: &LoadTestSpec,
+    otel: &OpenTelemetry,
+    configmaps: &[super::ScriptConfigMap],
+) {
+    for role in ["master", "worker"] {
+        let m = role_map(values, role);
+        let mut args = m
+            .get("args")
+            .and_then(Node::as_seq)
+            .cloned()
+            .unwrap_or_default();
+        args.push(Node::string("--otel"));
+        m.insert("args", Node::Seq(args));
+    }
+    let env = values
+        .entry_map("loadtest")
+        .as_map_mut()
+        .expect("loadtest values are a mapping")
+        .entry_map("environment")
+        .as_map_mut()
+        .expect("loadtest.environment is a mapping");
+    for (k, v) in otel_env(spec, otel, configmaps) {
+        env.insert(&k, Node::string(v));
+    }
+}
+
+/// The run's identity as resource attributes: the spec's name (the name its results and
+/// `--baseline last` go by) and its main script ConfigMap, whose name changes with every change
+/// of the scripts (Locust adds `host.name`: the pod, for the master the run's master pod).
+pub fn run_attributes(
+    spec: &LoadTestSpec,
+    configmaps: &[super::ScriptConfigMap],
+) -> Vec<(String, String)> {
+    let mut out = vec![("locust_planton.name".to_string(), spec.name.clone())];
+    if let Some(main) = configmaps.iter().find(|c| c.role == crate::spec::MAIN_ROLE) {
+        out.push(("locust_planton.scripts".to_string(), main.name.clone()));
+    }
+    out
+}
+
+/// The environment OpenTelemetry reads, in order: the four variables the fields decide, then
+/// the user's `env`.
+pub fn otel_env(
+    spec: &LoadTestSpec,
+    otel: &OpenTelemetry,
+    configmaps: &[super::ScriptConfigMap],
+) -> Vec<(String, String)> {
+    let mut attributes = otel.resource_attributes.clone();
+    attributes.extend(run_attributes(spec, configmaps));
+    let mut env = vec![
+        (
+            "OTEL_EXPORTER_OTLP_ENDPOINT".to_string(),
+            otel.endpoint.clone(),
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_PROTOCOL".to_string(),
+            otel.protocol.clone(),
+        ),
+        (
+            "OTEL_SERVICE_NAME".to_string(),
+            otel.service_name
+                .clone()
+                .unwrap_or_else(|| spec.name.clone()),
+        ),
+        (
+            "OTEL_RESOURCE_ATTRIBUTES".to_string(),
+            crate::spec::otel::resource_attributes_text(&attributes),
+        ),
+    ];
+    env.extend(otel.env.iter().cloned());
+    env
 }
 
 /// (label key, value) of spot nodes, and the taint to tolerate (if the provider taints them).
@@ -321,7 +420,10 @@ fn service_monitor(name: &str) -> Node {
                 "endpoints",
                 Node::Seq(vec![Node::map_of(vec![
                     ("port", Node::string("metrics")),
-                    ("interval", Node::string("15s")),
+                    (
+                        "interval",
+                        Node::string(format!("{SCRAPE_INTERVAL_SECONDS}s")),
+                    ),
                     ("path", Node::string("/metrics")),
                 ])]),
             ),
@@ -405,12 +507,30 @@ fn master_policy(spec: &LoadTestSpec, np: &NetworkPolicy) -> Node {
             ("ports", Node::Seq(vec![port(8089, "TCP")])),
         ]));
     }
-    policy(
-        format!("{}-master", spec.name),
-        "master",
-        ingress,
-        vec![dns_egress()],
-    )
+    let mut egress = vec![dns_egress()];
+    egress.extend(otel_egress(spec));
+    policy(format!("{}-master", spec.name), "master", ingress, egress)
+}
+
+/// With `openTelemetry`, egress to its endpoint (master and workers export): to its address
+/// when the endpoint is an IP address, else its port to any address (a NetworkPolicy selects
+/// no DNS name); docs/spec.md says so.
+fn otel_egress(spec: &LoadTestSpec) -> Option<Node> {
+    let otel = spec.extensions.open_telemetry.as_ref()?;
+    let (host, p) = crate::spec::otel::endpoint_host_port(&otel.endpoint)?;
+    let mut rule = vec![];
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        let bits = if ip.is_ipv4() { 32 } else { 128 };
+        rule.push((
+            "to",
+            Node::Seq(vec![Node::map_of(vec![(
+                "ipBlock",
+                Node::map_of(vec![("cidr", Node::string(format!("{ip}/{bits}")))]),
+            )])]),
+        ));
+    }
+    rule.push(("ports", Node::Seq(vec![port(i64::from(p), "TCP")])));
+    Some(Node::map_of(rule))
 }
 
 /// Where the web UI may be reached from: the named namespaces, or any pod of this one.
@@ -461,11 +581,13 @@ fn worker_policy(spec: &LoadTestSpec, np: &NetworkPolicy) -> Node {
             Node::Seq(vec![port(5557, "TCP"), port(5558, "TCP")]),
         ),
     ]);
+    let mut egress = vec![dns_egress(), to_master, targets];
+    egress.extend(otel_egress(spec));
     policy(
         format!("{}-worker", spec.name),
         "worker",
         Vec::new(),
-        vec![dns_egress(), to_master, targets],
+        egress,
     )
 }
 

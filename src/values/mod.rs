@@ -53,7 +53,11 @@ pub fn synthesize(spec: &LoadTestSpec) -> Synthesized {
     }
     let ext = &spec.extensions;
     if let Some(run) = &ext.run {
-        extensions::apply_run(&mut v, &spec.name, run, spec.worker.replicas);
+        let ui = ext.prometheus;
+        extensions::apply_run(&mut v, &spec.name, run, spec.worker.replicas, ui);
+    }
+    if let Some(otel) = &ext.open_telemetry {
+        extensions::apply_otel(&mut v, spec, otel, &configmaps);
     }
     if let Some(spot) = &ext.spot {
         extensions::apply_spot(&mut v, spot);
@@ -116,7 +120,7 @@ fn loadtest_values(spec: &LoadTestSpec, configmaps: &[ScriptConfigMap]) -> Node 
     );
     // Packages are installed by our init container, never by the chart's shell line.
     m.insert("pip_packages", Node::Seq(Vec::new()));
-    if !lt.pip_packages.is_empty() {
+    if !crate::spec::pip::packages(spec).is_empty() {
         let mut env = Map::default();
         env.insert("PYTHONPATH", Node::string(PIP_TARGET));
         m.insert("environment", Node::Map(env));
@@ -139,12 +143,13 @@ fn role_values(
     if master {
         m.insert("readinessProbe", tcp_readiness_probe());
     }
-    let has_pip = !spec.load_test.pip_packages.is_empty();
+    let packages = crate::spec::pip::packages(spec);
+    let has_pip = !packages.is_empty();
     if has_pip {
         m.insert(
             "initContainers",
             Node::Seq(vec![pip_init_container(
-                &spec.load_test.pip_packages,
+                &packages,
                 &spec.load_test.lift_pins,
                 &locust.image,
             )]),
@@ -185,7 +190,10 @@ fn resources(c: &Container) -> Node {
 }
 
 /// TCP on the worker port: ready in both UI and headless mode (the chart's HTTP probe on 8089
-/// never succeeds headless, so workers could not reach the master through the Service).
+/// never succeeds headless, so workers could not reach the master through the Service). A run
+/// with the web UI on (`--autostart`, for metrics) keeps it too: readiness is what puts the
+/// master behind its Service, and what workers need from it is the worker port, which opens
+/// before the run waits for them; the exporter scrapes the web UI through the same Service.
 /// `httpGet: null` removes the chart's default handler when Helm merges values.
 fn tcp_readiness_probe() -> Node {
     let mut tcp = Map::default();

@@ -3,6 +3,9 @@
 #   python -c WRAPPER RESULTS_DIR CONFIG_JSON LOCUST_ARGS...
 # CONFIG_JSON is {"name": <metadata.name>, "thresholds": <spec.loadTest.run.thresholds>} and,
 # when the spec sets them, "abortEarly", "warmUpSeconds" and "baseline" (tolerances, recorded).
+# Locust's arguments start its run by themselves: `--headless`, or with the web UI on
+# `--autostart --autoquit N` (Locust stops the run at --run-time, serves its statistics N more
+# seconds, then quits); either way the wrapper waits for Locust to exit.
 # It empties RESULTS_DIR, runs Locust with the HTML report and CSVs written there and MONITOR
 # loaded into the master (the load generator's health, early abort), judges the thresholds on the
 # aggregated statistics and the generator's validity, writes summary.json (with a `verdict`:
@@ -90,7 +93,8 @@ main()
 # second while the test runs: the master's and each worker's CPU (as the workers report it in
 # their heartbeats), the workers connected and those lost (missing heartbeats, or gone), and with
 # `abortEarly` the thresholds on the aggregated statistics after the warm-up: a breach stops the
-# run as --run-time would. What it saw is written to MONITOR_FILE when Locust quits.
+# run as --run-time would (headless, or with the web UI on: --autostart/--autoquit). What it saw
+# is written to MONITOR_FILE when Locust quits.
 MONITOR = DEMAND + r"""
 import json, os, sys, time
 import locust
@@ -158,6 +162,20 @@ def sample(env, demand):
     SEEN["connected"] = max(SEEN["connected"], present)
 
 
+def end_run(env):
+    # As --run-time ends a run: a headless runner quits; with the web UI on (--autostart), the
+    # run stops, its statistics stay served for --autoquit seconds (the exporter scrapes them),
+    # then the runner and the web UI quit, which ends Locust.
+    runner, web_ui = env.runner, getattr(env, "web_ui", None)
+    if web_ui is None:
+        runner.quit()
+        return
+    runner.stop()
+    gevent.sleep(max(getattr(env.parsed_options, "autoquit", -1), 0))
+    runner.quit()
+    web_ui.stop()
+
+
 def watch(env):
     own = Demand()
     while True:
@@ -176,7 +194,7 @@ def watch(env):
                                  "afterSeconds": round(elapsed, 1)}
                 print("locust-planton: %s breached after %.0f s (%s > %s): stopping the run"
                       % (name, elapsed, measured, limit), file=sys.stderr, flush=True)
-                runner.quit()
+                end_run(env)
                 return
 
 
