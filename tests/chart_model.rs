@@ -5,6 +5,8 @@
 //! account, security contexts, init containers, the container's image, command, args, env,
 //! mounts, ports and probes, volumes, scheduling), minus [`EXCLUDED`]. And the model's chart
 //! defaults are the real chart's (`values.yaml` of `../shared/reference/…` or `$LP_REAL_CHART`).
+//! The version folder is the pinned chart's (`charts-lock/locust.yaml`), so a chart bump without
+//! new recorded renders fails here.
 
 use locust_planton::chart::{self, Role};
 use locust_planton::yaml::{Node, parse_document, parse_single};
@@ -54,7 +56,8 @@ fn repo() -> PathBuf {
 
 /// Every recorded case of the pinned chart: its folder.
 fn cases() -> Vec<PathBuf> {
-    let root = repo().join("fixtures/reference/0.35.0");
+    let version = &locust_planton::lock::chart_lock().version;
+    let root = repo().join("fixtures/reference").join(version);
     let mut out: Vec<PathBuf> = std::fs::read_dir(&root)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -196,13 +199,18 @@ fn leaves(node: &Value, at: &str, out: &mut Vec<(String, Value)>) {
 
 #[cfg(feature = "tools")]
 fn real_chart() -> PathBuf {
+    let version = &locust_planton::lock::chart_lock().version;
     let path = std::env::var_os("LP_REAL_CHART").map_or_else(
-        || repo().join("../shared/reference/deliveryhero-locust/0.35.0/chart"),
+        || {
+            repo().join(format!(
+                "../shared/reference/deliveryhero-locust/{version}/chart"
+            ))
+        },
         PathBuf::from,
     );
     assert!(
         path.join("Chart.yaml").is_file(),
-        "the real chart (locust 0.35.0) is not at {}: set LP_REAL_CHART to a chart directory, e.g. one `helm pull oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 --untar` gives",
+        "the real chart (locust {version}) is not at {}: set LP_REAL_CHART to a chart directory, e.g. one `helm pull oci://ghcr.io/deliveryhero/helm-charts/locust --version {version} --untar` gives",
         path.display()
     );
     path

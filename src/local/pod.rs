@@ -256,3 +256,128 @@ pub fn mark_foreign(pod: &mut PodView, own: &PodView, overrides: &[(String, Stri
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn synthesized(values: &str) -> Synthesized {
+        Synthesized {
+            values: crate::yaml::parse_single(values).unwrap(),
+            configmaps: vec![ScriptConfigMap {
+                role: "main",
+                name: "x-main".into(),
+                data: vec![("main.py".into(), "pass\n".into())],
+            }],
+            locust: crate::spec::image::LocustImage {
+                image: "locustio/locust:2.32.2".into(),
+                repository_tag: None,
+                per_component: false,
+                version: None,
+            },
+            findings: Default::default(),
+        }
+    }
+
+    #[test]
+    fn pods_are_the_chart_models_hardened_containers() {
+        struct Case {
+            role: &'static str,
+            env: &'static [(&'static str, &'static str)],
+            mounts: &'static [(&'static str, &'static str)],
+            user_group: (i64, i64),
+        }
+        let s = synthesized(
+            "{fullnameOverride: x, podSecurityContext: {runAsUser: 2000}, \
+             loadtest: {locust_locustfile_configmap: x-main, locust_lib_configmap: '', environment: {B: b, A: a}, environment_secret: {S: s}}, \
+             worker: {environment: {A: w}}, \
+             master: {extraVolumes: [{name: t, emptyDir: {}}, {name: c, configMap: {name: other}}], \
+             extraVolumeMounts: [{name: c, mountPath: /c}, {name: t, mountPath: /tmp}]}}",
+        );
+        let table = [
+            Case {
+                role: "master",
+                env: &[
+                    ("LOCUST_HOST", "https://www.google.com"),
+                    ("LOCUST_LOGLEVEL", "INFO"),
+                    ("LOCUST_LOCUSTFILE", "/mnt/locust/main.py"),
+                    ("A", "a"),
+                    ("B", "b"),
+                ],
+                // The ConfigMap `other` is not the tool's: left out. Hardening adds the writable
+                // home the post-renderer gives a pod without one.
+                mounts: &[
+                    ("/mnt/locust", "loadtest.locust_locustfile_path"),
+                    ("/tmp", "master.extraVolumeMounts[1].mountPath"),
+                    (
+                        "/home/locust",
+                        "spec.template.spec.containers[0].volumeMounts[4].mountPath",
+                    ),
+                ],
+                user_group: (2000, 1000),
+            },
+            // The chart's worker order: its own variables first, so `loadtest.environment`'s
+            // `A` comes later and wins.
+            Case {
+                role: "worker",
+                env: &[
+                    ("LOCUST_HOST", "https://www.google.com"),
+                    ("LOCUST_MASTER_NODE_HOST", "x"),
+                    ("LOCUST_MASTER_NODE_PORT", "5557"),
+                    ("LOCUST_LOGLEVEL", "INFO"),
+                    ("LOCUST_LOCUSTFILE", "/mnt/locust/main.py"),
+                    ("A", "w"),
+                    ("A", "a"),
+                    ("B", "b"),
+                ],
+                mounts: &[
+                    ("/mnt/locust", "loadtest.locust_locustfile_path"),
+                    (
+                        "/tmp",
+                        "spec.template.spec.containers[0].volumeMounts[2].mountPath",
+                    ),
+                    (
+                        "/home/locust",
+                        "spec.template.spec.containers[0].volumeMounts[3].mountPath",
+                    ),
+                ],
+                user_group: (2000, 1000),
+            },
+        ];
+        for c in table {
+            let role = if c.role == "master" {
+                "master"
+            } else {
+                "worker"
+            };
+            let pod = pod_view(&s, role);
+            let env: Vec<(&str, &str)> = pod
+                .container
+                .env
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            assert_eq!(env, c.env, "{}", c.role);
+            let mounts: Vec<(&str, &str)> = pod
+                .container
+                .mounts
+                .iter()
+                .map(|m| (m.path.as_str(), m.field.as_str()))
+                .collect();
+            assert_eq!(mounts, c.mounts, "{}", c.role);
+            let sec = &pod.container.security;
+            assert_eq!(
+                (sec.run_as_user, sec.run_as_group),
+                c.user_group,
+                "{}",
+                c.role
+            );
+            assert!(sec.read_only_root);
+            assert_eq!(pod.container.args, [format!("--{}", c.role)]);
+            assert_eq!(
+                pod.container.command,
+                ["sh", "/config/docker-entrypoint.sh"]
+            );
+        }
+    }
+}
