@@ -7,6 +7,7 @@
 //! `policy`, `yaml`, …) hold what several stages share; `tests/architecture.rs` checks that
 //! no module imports one further down the flow. ARCHITECTURE.md has the map.
 
+pub mod chart;
 pub mod cli;
 pub mod commands;
 pub mod contract;

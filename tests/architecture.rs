@@ -15,6 +15,8 @@ const LAYERS: &[&[&str]] = &[
     &["yaml"],
     // The pinned chart; what a hardened pod is.
     &["lock", "policy"],
+    // What the pinned chart renders from values (reads the lock for its name and version).
+    &["chart"],
     // The stages.
     &["spec"],
     &["values"],

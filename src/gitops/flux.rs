@@ -34,9 +34,9 @@ pub const LIMITS_COMMENT: &str = "# Flux runs no post-renderer binary: the HelmR
 # kustomize-controller does; by hand `kubectl apply --server-side`): a client-side apply drops the\n\
 # values' nulls (`httpGet: null`), and the chart's defaults come back.\n";
 
-/// The kustomize patches (`spec.postRenderers[0].kustomize.patches`) for a release whose
-/// script ConfigMaps are `scripts` (full manifests).
-pub fn patches(release: &str, with_pip: bool, scripts: &[Node], profile: Profile) -> Vec<Node> {
+/// The kustomize patches (`spec.postRenderers[0].kustomize.patches`) for a release of `values`
+/// whose script ConfigMaps are `scripts` (full manifests).
+pub fn patches(release: &str, values: &Node, scripts: &[Node], profile: Profile) -> Vec<Node> {
     let selector = format!("app.kubernetes.io/name=locust,app.kubernetes.io/instance={release}");
     let entry = |kind: &str, patch: &Node| {
         Node::map_of(vec![
@@ -51,14 +51,51 @@ pub fn patches(release: &str, with_pip: bool, scripts: &[Node], profile: Profile
         ])
     };
     vec![
-        entry("Deployment", &deployment_patch(with_pip, scripts, profile)),
+        entry(
+            "Deployment",
+            &deployment_patch(&patched_containers(values, release), scripts, profile),
+        ),
         entry("ServiceAccount", &service_account_patch(profile)),
     ]
 }
 
+/// The containers one patch hardens in both Deployments, by name: those the chart model renders
+/// in the master's and the worker's pod alike (a container in one only would be added to the
+/// other by the patch), of the init containers only the tool's own pip step (the limit the
+/// output's comment states). As (init containers, containers).
+fn patched_containers(values: &Node, release: &str) -> (Vec<String>, Vec<String>) {
+    let [master, worker] = crate::chart::render_both(values, release);
+    let names = |rendered: &crate::chart::Rendered, list: &str| -> Vec<String> {
+        rendered
+            .pod_spec()
+            .and_then(|p| p.get_path(&[list]))
+            .and_then(Node::as_seq)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.get_path(&["name"]).map(Node::key_text))
+            .collect()
+    };
+    let common = |list: &str| -> Vec<String> {
+        let in_worker = names(&worker, list);
+        names(&master, list)
+            .into_iter()
+            .filter(|n| in_worker.contains(n))
+            .collect()
+    };
+    let inits = common("initContainers")
+        .into_iter()
+        .filter(|n| n == PIP_INIT_CONTAINER)
+        .collect();
+    (inits, common("containers"))
+}
+
 /// A skeleton Deployment of the chart's containers, hardened and stamped with the hash of the
 /// script ConfigMaps (mounted only to feed the hash: the chart mounts them itself).
-fn deployment_patch(with_pip: bool, scripts: &[Node], profile: Profile) -> Node {
+fn deployment_patch(
+    containers: &(Vec<String>, Vec<String>),
+    scripts: &[Node],
+    profile: Profile,
+) -> Node {
     let mut index = DataIndex::default();
     let mut config_volumes = Vec::new();
     for cm in scripts {
@@ -74,7 +111,7 @@ fn deployment_patch(with_pip: bool, scripts: &[Node], profile: Profile) -> Node 
         "Deployment",
         Some(Node::map_of(vec![(
             "template",
-            Node::map_of(vec![("spec", skeleton_pod(with_pip, config_volumes))]),
+            Node::map_of(vec![("spec", skeleton_pod(containers, config_volumes))]),
         )])),
     );
     let (_, found) = harden(&mut deployment, profile, &BoundAccounts::default());
@@ -103,22 +140,21 @@ fn deployment_patch(with_pip: bool, scripts: &[Node], profile: Profile) -> Node 
     deployment
 }
 
-/// The chart's pod: the pip init container (with `pipPackages`), the `locust` container.
-fn skeleton_pod(with_pip: bool, volumes: Vec<Node>) -> Node {
+/// The chart's pod reduced to the containers the patch names: (init containers, containers).
+fn skeleton_pod((inits, containers): &(Vec<String>, Vec<String>), volumes: Vec<Node>) -> Node {
+    let named = |names: &[String]| {
+        Node::Seq(
+            names
+                .iter()
+                .map(|n| Node::map_of(vec![("name", Node::string(n))]))
+                .collect(),
+        )
+    };
     let mut pod = Map::default();
-    if with_pip {
-        pod.insert(
-            "initContainers",
-            Node::Seq(vec![Node::map_of(vec![(
-                "name",
-                Node::string(PIP_INIT_CONTAINER),
-            )])]),
-        );
+    if !inits.is_empty() {
+        pod.insert("initContainers", named(inits));
     }
-    pod.insert(
-        "containers",
-        Node::Seq(vec![Node::map_of(vec![("name", Node::string("locust"))])]),
-    );
+    pod.insert("containers", named(containers));
     pod.insert("volumes", Node::Seq(volumes));
     Node::Map(pod)
 }
@@ -289,14 +325,13 @@ fn release_spec(
     // Hooks through the patches too (helm-controller's default unless its UseHelm3Defaults gate
     // is on; said explicitly so that gate cannot turn it off).
     release_spec.push(("postRenderStrategy", Node::string("combined")));
-    let with_pip = !spec.load_test.pip_packages.is_empty();
     release_spec.push((
         "postRenderers",
         Node::Seq(vec![Node::map_of(vec![(
             "kustomize",
             Node::map_of(vec![(
                 "patches",
-                Node::Seq(patches(&spec.name, with_pip, manifests, profile)),
+                Node::Seq(patches(&spec.name, values, manifests, profile)),
             )]),
         )])]),
     ));
@@ -306,6 +341,40 @@ fn release_spec(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patches_name_the_containers_both_pods_have() {
+        struct Case {
+            values: &'static str,
+            inits: &'static [&'static str],
+        }
+        let table = [
+            Case {
+                values: "{}",
+                inits: &[],
+            },
+            Case {
+                values: "{master: {initContainers: [{name: pip-install}]}, worker: {initContainers: [{name: deps}, {name: pip-install}]}}",
+                inits: &["pip-install"],
+            },
+            // A container in one pod only would be added to the other by the patch.
+            Case {
+                values: "{master: {initContainers: [{name: pip-install}]}}",
+                inits: &[],
+            },
+            // The patches harden only the tool's own init container (the output says so).
+            Case {
+                values: "{master: {initContainers: [{name: deps}]}, worker: {initContainers: [{name: deps}]}}",
+                inits: &[],
+            },
+        ];
+        for case in table {
+            let values = crate::yaml::parse_single(case.values).unwrap();
+            let (inits, containers) = patched_containers(&values, "demo");
+            assert_eq!(inits, case.inits, "{}", case.values);
+            assert_eq!(containers, ["locust"], "{}", case.values);
+        }
+    }
 
     #[test]
     fn the_namespace_is_labelled_at_the_level_the_values_allow() {

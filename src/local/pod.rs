@@ -1,7 +1,10 @@
-//! The tool's own view of the pods the chart renders from our values: for master and worker, the
-//! init containers and the `locust` container with command, args, env and mounts, following the
-//! DeliveryHero chart's templates (0.35.0). `local` executes exactly this.
+//! The pods `local` runs: for master and worker, the chart model's Deployment (`crate::chart`)
+//! for the synthesized values, hardened by the policy as the post-renderer hardens it, projected
+//! to the init containers and the `locust` container with command, args, env, mounts and
+//! security context. `local` executes exactly this.
 
+use crate::chart::{self, Rendered, Role};
+use crate::policy::harden::{BoundAccounts, harden};
 use crate::values::{ScriptConfigMap, Synthesized};
 use crate::yaml::Node;
 
@@ -69,32 +72,16 @@ fn str_at<'a>(values: &'a Node, path: &[&str]) -> Option<&'a str> {
         .map(|s| s.text.as_str())
 }
 
-fn env_map(node: Option<&Node>) -> Vec<(String, String)> {
-    node.and_then(Node::as_map)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| {
-                    (
-                        k.key_text(),
-                        v.as_scalar().map(|s| s.text.clone()).unwrap_or_default(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
+/// The release name the pods are rendered under: `local` reaches the master on 127.0.0.1 and
+/// names nothing after the release.
+const RELEASE: &str = "local";
 
-/// Volumes by name: the role's `extraVolumes` (emptyDirs) and the chart's script ConfigMaps.
-fn volume_source(
-    values: &Node,
-    role: &str,
-    name: &str,
-    configmaps: &[ScriptConfigMap],
-) -> Option<Source> {
-    let extra = values
-        .get_path(&[role, "extraVolumes"])
-        .and_then(Node::as_seq)?;
-    let v = extra
+/// A volume of the pod by name: an emptyDir, or one of the tool's script ConfigMaps (any other
+/// volume `local` does not provide, and the mount is left out).
+fn volume_source(pod: &Node, name: &str, configmaps: &[ScriptConfigMap]) -> Option<Source> {
+    let v = pod
+        .get_path(&["volumes"])
+        .and_then(Node::as_seq)?
         .iter()
         .find(|v| v.get_path(&["name"]).and_then(Node::as_str) == Some(name))?;
     if v.get_path(&["emptyDir"]).is_some() {
@@ -107,30 +94,40 @@ fn volume_source(
         .map(|c| Source::ConfigMap(c.data.clone()))
 }
 
+/// A container's mounts `local` provides, each named by the chart value that set its path.
 fn mounts_of(
-    values: &Node,
-    role: &str,
-    (list, at): (Option<&Node>, &str),
+    rendered: &Rendered,
+    pod: &Node,
+    (container, at): (&Node, &str),
     configmaps: &[ScriptConfigMap],
 ) -> Vec<Mount> {
-    list.and_then(Node::as_seq)
+    container
+        .get_path(&["volumeMounts"])
+        .and_then(Node::as_seq)
         .into_iter()
         .flatten()
         .enumerate()
         .filter_map(|(i, m)| {
             let name = m.get_path(&["name"]).and_then(Node::as_str)?;
             let path = m.get_path(&["mountPath"]).and_then(Node::as_str)?;
+            let object_field = format!("{at}.volumeMounts[{i}].mountPath");
+            let field = rendered
+                .value_of(&object_field)
+                .map_or(object_field.clone(), |(s, rest)| {
+                    format!("{}{rest}", s.value)
+                });
             Some(Mount {
                 path: path.to_string(),
-                source: volume_source(values, role, name, configmaps)?,
-                field: format!("{at}[{i}].mountPath"),
+                source: volume_source(pod, name, configmaps)?,
+                field,
             })
         })
         .collect()
 }
 
-/// A container's security context from its own `securityContext`, then the pod's, then what the
-/// post-renderer sets when both leave a field out (UID 1000, read-only root).
+/// A hardened container's security context: its own fields, then the pod's (hardening has
+/// filled in what both leave out; the contract's UID and a read-only root stand for a field a
+/// refused value left unset).
 fn security(container: Option<&Node>, pod: Option<&Node>) -> Security {
     let int = |k: &str| {
         container
@@ -150,140 +147,76 @@ fn security(container: Option<&Node>, pod: Option<&Node>) -> Security {
     }
 }
 
-/// The master or worker pod for synthesized values.
+/// The master or worker pod for synthesized values: the chart model's Deployment for them,
+/// hardened as the post-renderer hardens it, its containers as `local` runs them.
 pub fn pod_view(s: &Synthesized, role: &'static str) -> PodView {
-    let v = &s.values;
-    let mut args = vec![format!("--{role}")];
-    args.extend(strings(v.get_path(&[role, "args"])));
-    let pod_sc = v.get_path(&["podSecurityContext"]);
+    let chart_role = if role == "master" {
+        Role::Master
+    } else {
+        Role::Worker
+    };
+    let rendered = chart::render(&s.values, RELEASE, chart_role);
+    let mut object = rendered.object.clone();
+    // Its findings are `check`'s and the post-renderer's to report; `local` runs what
+    // hardening leaves.
+    let _ = harden(
+        &mut object,
+        crate::postrender::Options::default().profile,
+        &BoundAccounts::default(),
+    );
+    let pod = object
+        .get_path(&["spec", "template", "spec"])
+        .cloned()
+        .unwrap_or_else(Node::map);
+    let view = |c: &Node, at: &str| ContainerView {
+        name: str_at(c, &["name"]).unwrap_or("init").to_string(),
+        command: strings(c.get_path(&["command"])),
+        args: strings(c.get_path(&["args"])),
+        env: env_list(c.get_path(&["env"])),
+        mounts: mounts_of(&rendered, &pod, (c, at), &s.configmaps),
+        security: security(
+            c.get_path(&["securityContext"]),
+            pod.get_path(&["securityContext"]),
+        ),
+        foreign: Vec::new(),
+    };
+    let list = |key: &str| -> Vec<Node> {
+        pod.get_path(&[key])
+            .and_then(Node::as_seq)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let init_containers = list("initContainers")
+        .iter()
+        .enumerate()
+        .map(|(i, c)| view(c, &format!("spec.template.spec.initContainers[{i}]")))
+        .collect();
+    let containers = list("containers");
+    let main = containers
+        .iter()
+        .position(|c| str_at(c, &["name"]) == Some(chart::CONTAINER))
+        .unwrap_or(0);
+    let container = containers
+        .get(main)
+        .map(|c| view(c, &format!("spec.template.spec.containers[{main}]")))
+        .unwrap_or_else(|| view(&Node::map(), "spec.template.spec.containers[0]"));
     PodView {
         role,
-        init_containers: init_containers(s, role, pod_sc),
-        container: ContainerView {
-            name: "locust".into(),
-            command: strings(v.get_path(&[role, "command"])),
-            args,
-            env: locust_env(v, role),
-            mounts: locust_mounts(s, role),
-            security: security(v.get_path(&["securityContext"]), pod_sc),
-            foreign: Vec::new(),
-        },
+        init_containers,
+        container,
     }
 }
 
-/// `loadtest.<key>` as text ("" when unset).
-fn loadtest(v: &Node, key: &str) -> String {
-    str_at(v, &["loadtest", key])
-        .unwrap_or_default()
-        .to_string()
-}
-
-/// The `locust` container's mounts: the locustfile and lib ConfigMaps at the script folder, then
-/// the role's `extraVolumeMounts`.
-fn locust_mounts(s: &Synthesized, role: &str) -> Vec<Mount> {
-    let v = &s.values;
-    let script_dir = loadtest(v, "locust_locustfile_path");
-    let by_name = |name: String| {
-        s.configmaps
-            .iter()
-            .find(|c| c.name == name)
-            .map(|c| c.data.clone())
-    };
-    let mut mounts = Vec::new();
-    if let Some(data) = by_name(loadtest(v, "locust_locustfile_configmap")) {
-        mounts.push(Mount {
-            path: script_dir.clone(),
-            source: Source::ConfigMap(data),
-            field: "loadtest.locust_locustfile_path".into(),
-        });
-    }
-    if let Some(data) = by_name(loadtest(v, "locust_lib_configmap")) {
-        mounts.push(Mount {
-            path: format!("{script_dir}/lib"),
-            source: Source::ConfigMap(data),
-            field: "loadtest.locust_locustfile_path".into(),
-        });
-    }
-    mounts.extend(mounts_of(
-        v,
-        role,
-        (
-            v.get_path(&[role, "extraVolumeMounts"]),
-            &format!("{role}.extraVolumeMounts"),
-        ),
-        &s.configmaps,
-    ));
-    mounts
-}
-
-/// The `locust` container's env in the chart's order: its own variables, the master's address
-/// (workers), then `loadtest.environment` and the role's `environment`.
-fn locust_env(v: &Node, role: &str) -> Vec<(String, String)> {
-    let mut env = vec![
-        ("LOCUST_HOST".to_string(), loadtest(v, "locust_host")),
-        (
-            "LOCUST_LOGLEVEL".to_string(),
-            str_at(v, &[role, "logLevel"]).unwrap_or("INFO").to_string(),
-        ),
-        (
-            "LOCUST_LOCUSTFILE".to_string(),
-            format!(
-                "{}/{}",
-                loadtest(v, "locust_locustfile_path"),
-                loadtest(v, "locust_locustfile")
-            ),
-        ),
-    ];
-    if role == "worker" {
-        env.push((
-            "LOCUST_MASTER_NODE_HOST".into(),
-            str_at(v, &["fullnameOverride"])
-                .unwrap_or_default()
-                .to_string(),
-        ));
-        env.push(("LOCUST_MASTER_NODE_PORT".into(), "5557".into()));
-    }
-    env.extend(env_map(v.get_path(&["loadtest", "environment"])));
-    env.extend(env_map(v.get_path(&[role, "environment"])));
-    env
-}
-
-/// The role's `initContainers`, their security contexts completed from the pod's.
-fn init_containers(s: &Synthesized, role: &str, pod_sc: Option<&Node>) -> Vec<ContainerView> {
-    let v = &s.values;
-    v.get_path(&[role, "initContainers"])
-        .and_then(Node::as_seq)
-        .into_iter()
-        .flatten()
-        .enumerate()
-        .map(|(i, c)| ContainerView {
-            name: str_at(c, &["name"]).unwrap_or("init").to_string(),
-            command: strings(c.get_path(&["command"])),
-            args: strings(c.get_path(&["args"])),
-            env: env_list(c.get_path(&["env"])),
-            mounts: mounts_of(
-                v,
-                role,
-                (
-                    c.get_path(&["volumeMounts"]),
-                    &format!("{role}.initContainers[{i}].volumeMounts"),
-                ),
-                &s.configmaps,
-            ),
-            security: security(c.get_path(&["securityContext"]), pod_sc),
-            foreign: Vec::new(),
-        })
-        .collect()
-}
-
-/// A container's `env` list (`- name: …, value: …`); entries without a name are skipped.
+/// A container's `env` list (`- name: …, value: …`): a variable from a Secret
+/// (`valueFrom`) `local` cannot read and leaves out; one without a name is skipped.
 fn env_list(node: Option<&Node>) -> Vec<(String, String)> {
     node.and_then(Node::as_seq)
         .into_iter()
         .flatten()
+        .filter(|e| e.get_path(&["valueFrom"]).is_none())
         .filter_map(|e| {
             Some((
-                str_at(e, &["name"])?.to_string(),
+                e.get_path(&["name"])?.key_text(),
                 str_at(e, &["value"]).unwrap_or("").to_string(),
             ))
         })
@@ -320,6 +253,131 @@ pub fn mark_foreign(pod: &mut PodView, own: &PodView, overrides: &[(String, Stri
                 }
             }
             _ => init.foreign.push(named(at)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn synthesized(values: &str) -> Synthesized {
+        Synthesized {
+            values: crate::yaml::parse_single(values).unwrap(),
+            configmaps: vec![ScriptConfigMap {
+                role: "main",
+                name: "x-main".into(),
+                data: vec![("main.py".into(), "pass\n".into())],
+            }],
+            locust: crate::spec::image::LocustImage {
+                image: "locustio/locust:2.32.2".into(),
+                repository_tag: None,
+                per_component: false,
+                version: None,
+            },
+            findings: Default::default(),
+        }
+    }
+
+    #[test]
+    fn pods_are_the_chart_models_hardened_containers() {
+        struct Case {
+            role: &'static str,
+            env: &'static [(&'static str, &'static str)],
+            mounts: &'static [(&'static str, &'static str)],
+            user_group: (i64, i64),
+        }
+        let s = synthesized(
+            "{fullnameOverride: x, podSecurityContext: {runAsUser: 2000}, \
+             loadtest: {locust_locustfile_configmap: x-main, locust_lib_configmap: '', environment: {B: b, A: a}, environment_secret: {S: s}}, \
+             worker: {environment: {A: w}}, \
+             master: {extraVolumes: [{name: t, emptyDir: {}}, {name: c, configMap: {name: other}}], \
+             extraVolumeMounts: [{name: c, mountPath: /c}, {name: t, mountPath: /tmp}]}}",
+        );
+        let table = [
+            Case {
+                role: "master",
+                env: &[
+                    ("LOCUST_HOST", "https://www.google.com"),
+                    ("LOCUST_LOGLEVEL", "INFO"),
+                    ("LOCUST_LOCUSTFILE", "/mnt/locust/main.py"),
+                    ("A", "a"),
+                    ("B", "b"),
+                ],
+                // The ConfigMap `other` is not the tool's: left out. Hardening adds the writable
+                // home the post-renderer gives a pod without one.
+                mounts: &[
+                    ("/mnt/locust", "loadtest.locust_locustfile_path"),
+                    ("/tmp", "master.extraVolumeMounts[1].mountPath"),
+                    (
+                        "/home/locust",
+                        "spec.template.spec.containers[0].volumeMounts[4].mountPath",
+                    ),
+                ],
+                user_group: (2000, 1000),
+            },
+            // The chart's worker order: its own variables first, so `loadtest.environment`'s
+            // `A` comes later and wins.
+            Case {
+                role: "worker",
+                env: &[
+                    ("LOCUST_HOST", "https://www.google.com"),
+                    ("LOCUST_MASTER_NODE_HOST", "x"),
+                    ("LOCUST_MASTER_NODE_PORT", "5557"),
+                    ("LOCUST_LOGLEVEL", "INFO"),
+                    ("LOCUST_LOCUSTFILE", "/mnt/locust/main.py"),
+                    ("A", "w"),
+                    ("A", "a"),
+                    ("B", "b"),
+                ],
+                mounts: &[
+                    ("/mnt/locust", "loadtest.locust_locustfile_path"),
+                    (
+                        "/tmp",
+                        "spec.template.spec.containers[0].volumeMounts[2].mountPath",
+                    ),
+                    (
+                        "/home/locust",
+                        "spec.template.spec.containers[0].volumeMounts[3].mountPath",
+                    ),
+                ],
+                user_group: (2000, 1000),
+            },
+        ];
+        for c in table {
+            let role = if c.role == "master" {
+                "master"
+            } else {
+                "worker"
+            };
+            let pod = pod_view(&s, role);
+            let env: Vec<(&str, &str)> = pod
+                .container
+                .env
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            assert_eq!(env, c.env, "{}", c.role);
+            let mounts: Vec<(&str, &str)> = pod
+                .container
+                .mounts
+                .iter()
+                .map(|m| (m.path.as_str(), m.field.as_str()))
+                .collect();
+            assert_eq!(mounts, c.mounts, "{}", c.role);
+            let sec = &pod.container.security;
+            assert_eq!(
+                (sec.run_as_user, sec.run_as_group),
+                c.user_group,
+                "{}",
+                c.role
+            );
+            assert!(sec.read_only_root);
+            assert_eq!(pod.container.args, [format!("--{}", c.role)]);
+            assert_eq!(
+                pod.container.command,
+                ["sh", "/config/docker-entrypoint.sh"]
+            );
         }
     }
 }

@@ -1,110 +1,61 @@
 //! What `install` would refuse, found before Helm runs (`check`, `values`, `template`,
 //! `install`): the post-renderer's own rules applied to the pods the values describe — the
-//! chart's master and worker, as the pinned chart builds them from `podSecurityContext`,
-//! `securityContext`, the role's annotations, init containers and volumes — and to every
-//! `extraObjects` item; and no pod in a Helm hook, since Helm 3 never sends hooks to a
+//! chart's master and worker Deployments as the chart model (`crate::chart`) renders them, each
+//! finding named at the chart value that set its field — and to every `extraObjects` item; and no pod in a Helm hook, since Helm 3 never sends hooks to a
 //! post-renderer.
 
-use super::{Options, post_render};
-use crate::diag::Findings;
-use crate::policy::harden::{Rule, admission_level, rule_name, rule_of_annotation};
+use super::{Finding, Options, post_render};
+use crate::chart::{self, Rendered};
+use crate::diag::{Findings, Severity};
+use crate::policy::harden::{
+    BoundAccounts, Rule, admission_level, harden, rule_name, rule_of_annotation,
+};
 use crate::policy::pod::pod_specs;
 use crate::values::helm_values::set_by;
 use crate::yaml::{Node, emit_document};
 
-/// The chart's pod for `role` (`master`/`worker`), reduced to the fields values can set that
-/// the post-renderer judges.
-fn role_pod(values: &Node, role: &str) -> Node {
-    let get = |path: &[&str]| values.get_path(path).cloned().unwrap_or_else(Node::null);
-    let container = Node::map_of(vec![
-        ("name", Node::string("locust")),
-        ("image", Node::string("locust")),
-        ("securityContext", get(&["securityContext"])),
-        ("volumeMounts", get(&[role, "extraVolumeMounts"])),
-    ]);
-    let spec = Node::map_of(vec![
-        ("securityContext", get(&["podSecurityContext"])),
-        ("initContainers", get(&[role, "initContainers"])),
-        ("containers", Node::Seq(vec![container])),
-        ("volumes", get(&[role, "extraVolumes"])),
-    ]);
-    Node::map_of(vec![
-        ("apiVersion", Node::string("apps/v1")),
-        ("kind", Node::string("Deployment")),
-        (
-            "metadata",
-            Node::map_of(vec![
-                ("name", Node::string(role)),
-                ("annotations", get(&[role, "deploymentAnnotations"])),
-            ]),
-        ),
-        (
-            "spec",
-            Node::map_of(vec![(
-                "template",
-                Node::map_of(vec![
-                    (
-                        "metadata",
-                        Node::map_of(vec![("annotations", get(&[role, "annotations"]))]),
-                    ),
-                    ("spec", spec),
-                ]),
-            )]),
-        ),
-    ])
-}
+/// The release name the chart's objects are judged under: names never decide a rule.
+const RELEASE: &str = "release";
 
-/// A post-render reason about the role's skeleton, in the chart's value names.
-fn in_value_names(reason: &str, role: &str) -> (String, String) {
-    let reason = reason
-        .strip_prefix(&format!("Deployment {role}: "))
-        .unwrap_or(reason);
-    let table = [
-        (
-            "spec.template.spec.containers[0].securityContext",
-            "securityContext".to_string(),
-        ),
-        (
-            "spec.template.spec.securityContext",
-            "podSecurityContext".to_string(),
-        ),
-        (
-            "spec.template.spec.initContainers",
-            format!("{role}.initContainers"),
-        ),
-        ("spec.template.spec.volumes", format!("{role}.extraVolumes")),
-        (
-            "spec.template.metadata.annotations",
-            format!("{role}.annotations"),
-        ),
-        (
-            "metadata.annotations",
-            format!("{role}.deploymentAnnotations"),
-        ),
-    ];
-    for (field, value) in table {
-        if let Some(rest) = reason.strip_prefix(field) {
-            return (value.clone(), format!("{value}{rest}"));
-        }
-    }
-    (String::new(), reason.to_string())
+/// The policy's errors about one of the chart's Deployments, each as (the chart value that set
+/// the field, the reason in value names: `securityContext.runAsUser: …`). A field no value sets
+/// keeps its object path, with no value.
+fn refused(rendered: &Rendered, options: &Options) -> Vec<(String, String)> {
+    let mut object = rendered.object.clone();
+    let (_, found) = harden(&mut object, options.profile, &BoundAccounts::default());
+    found
+        .into_iter()
+        .filter(|v| v.severity == Severity::Error)
+        .map(|v| {
+            let (value, field) = match rendered.value_of(&v.field) {
+                Some((source, rest)) => {
+                    let key = source.value.split('[').next().unwrap_or_default();
+                    (key.to_string(), format!("{}{rest}", source.value))
+                }
+                None => (String::new(), v.field.clone()),
+            };
+            let finding = Finding {
+                kind: Some("Deployment".into()),
+                rule: v.topic.to_string(),
+                opt_out: v.opt_out(),
+                field,
+                ..Finding::stream(v.message, v.severity, "")
+            };
+            (value, finding.reason())
+        })
+        .collect()
 }
 
 pub fn findings(values: &Node, overrides: &[(String, String)]) -> Findings {
     let mut d = Findings::default();
     let options = Options::default();
-    for role in ["master", "worker"] {
-        let text = emit_document(&role_pod(values, role));
-        if let Err(e) = post_render(&text, &options) {
-            for finding in &e.findings {
-                let (value, reason) = in_value_names(&finding.reason(), role);
-                d.error(
-                    set_by(overrides, &value),
-                    format!(
-                        "the chart's {role} pod would be refused by the post-renderer: {reason}"
-                    ),
-                );
-            }
+    for rendered in chart::render_both(values, RELEASE) {
+        let role = rendered.role.key();
+        for (value, reason) in refused(&rendered, &options) {
+            d.error(
+                set_by(overrides, &value),
+                format!("the chart's {role} pod would be refused by the post-renderer: {reason}"),
+            );
         }
     }
     let items = values

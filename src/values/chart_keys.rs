@@ -505,6 +505,28 @@ mod tests {
             .clone()
     }
 
+    /// The chart model (`crate::chart`) and this table are two readings of the same templates:
+    /// every value the model has a default for is one this table says the chart reads.
+    #[test]
+    fn every_value_the_chart_model_reads_is_a_known_key() {
+        fn leaves(node: &Node, at: &str, out: &mut Vec<String>) {
+            match node.as_map() {
+                Some(m) if !m.is_empty() => {
+                    for (k, v) in m.iter() {
+                        leaves(v, &crate::diag::join(at, &k.key_text()), out);
+                    }
+                }
+                _ => out.push(at.to_string()),
+            }
+        }
+        let mut paths = Vec::new();
+        leaves(crate::chart::defaults(), "", &mut paths);
+        assert!(paths.len() > 60, "{}", paths.len());
+        for path in paths {
+            assert!(is_known(&path), "{path}: the model reads it, USES lacks it");
+        }
+    }
+
     #[test]
     fn known_and_unknown() {
         struct Case {

@@ -23,48 +23,42 @@ pub fn climbs_out(path: &str) -> Option<String> {
     Some(format!("/{}", parts.join("/")))
 }
 
-/// The pod paths in chart values that `local` writes under its temporary folder: the
-/// locustfile's mount path and the mount paths of both roles' containers and init containers,
-/// as (chart value path, path).
+/// The pod paths in chart values that `local` writes under its temporary folder, as (chart
+/// value path, path): the mount paths of both roles' containers and init containers in the
+/// chart model's Deployments, master first, that a value gives as written — the locustfile's
+/// folder, the roles' `extraVolumeMounts` and `initContainers`. (`local` materialises only the
+/// script ConfigMaps and emptyDirs; `extraConfigMaps` and external secrets it never writes.)
 pub fn pod_paths(values: &crate::yaml::Node) -> Vec<(String, String)> {
     use crate::yaml::Node;
-    let mut out = Vec::new();
-    if let Some(p) = values
-        .get_path(&["loadtest", "locust_locustfile_path"])
-        .and_then(Node::as_str)
-    {
-        out.push(("loadtest.locust_locustfile_path".to_string(), p.to_string()));
-    }
-    let mounts = |list: Option<&Node>, at: &str, out: &mut Vec<(String, String)>| {
-        for (i, m) in list
-            .and_then(Node::as_seq)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            if let Some(p) = m.get_path(&["mountPath"]).and_then(Node::as_str) {
-                out.push((format!("{at}[{i}].mountPath"), p.to_string()));
+    let mut out: Vec<(String, String)> = Vec::new();
+    for rendered in crate::chart::render_both(values, "release") {
+        let role = rendered.role.key();
+        let written = |value: &str| {
+            value == "loadtest.locust_locustfile_path"
+                || value.starts_with(&format!("{role}.extraVolumeMounts["))
+                || value == format!("{role}.initContainers")
+        };
+        let pod = rendered.pod_spec();
+        for list in ["containers", "initContainers"] {
+            let containers = pod.and_then(|p| p.get_path(&[list])).and_then(Node::as_seq);
+            for (i, c) in containers.into_iter().flatten().enumerate() {
+                let mounts = c.get_path(&["volumeMounts"]).and_then(Node::as_seq);
+                for (j, m) in mounts.into_iter().flatten().enumerate() {
+                    let field =
+                        format!("spec.template.spec.{list}[{i}].volumeMounts[{j}].mountPath");
+                    let (Some((source, rest)), Some(path)) = (
+                        rendered.value_of(&field),
+                        m.get_path(&["mountPath"]).and_then(Node::as_str),
+                    ) else {
+                        continue;
+                    };
+                    let at = format!("{}{rest}", source.value);
+                    if source.exact && written(&source.value) && !out.iter().any(|(a, _)| *a == at)
+                    {
+                        out.push((at, path.to_string()));
+                    }
+                }
             }
-        }
-    };
-    for role in ["master", "worker"] {
-        mounts(
-            values.get_path(&[role, "extraVolumeMounts"]),
-            &format!("{role}.extraVolumeMounts"),
-            &mut out,
-        );
-        let inits = values.get_path(&[role, "initContainers"]);
-        for (i, c) in inits
-            .and_then(Node::as_seq)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            mounts(
-                c.get_path(&["volumeMounts"]),
-                &format!("{role}.initContainers[{i}].volumeMounts"),
-                &mut out,
-            );
         }
     }
     out
@@ -98,6 +92,40 @@ pub fn warn_climbing_pod_paths(helm_values: &[(String, String)], d: &mut crate::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pod_paths_are_the_mounts_values_write() {
+        struct Case {
+            values: &'static str,
+            paths: &'static [(&'static str, &'static str)],
+        }
+        let table = [
+            Case {
+                values: "{}",
+                paths: &[("loadtest.locust_locustfile_path", "/mnt/locust")],
+            },
+            Case {
+                values: "{loadtest: {locust_locustfile_path: /s, locust_locustfile_configmap: ''}, extraConfigMaps: {d: /d}, \
+                         master: {extraVolumeMounts: [{name: t, mountPath: /t}], initContainers: [{name: i, volumeMounts: [{name: t, mountPath: /u}]}]}, \
+                         worker: {extraVolumeMounts: [{name: w, mountPath: /../w}]}}",
+                paths: &[
+                    ("master.extraVolumeMounts[0].mountPath", "/t"),
+                    ("master.initContainers[0].volumeMounts[0].mountPath", "/u"),
+                    ("worker.extraVolumeMounts[0].mountPath", "/../w"),
+                ],
+            },
+        ];
+        for c in table {
+            let values = crate::yaml::parse_single(c.values).unwrap();
+            let got = pod_paths(&values);
+            let want: Vec<(String, String)> = c
+                .paths
+                .iter()
+                .map(|(a, p)| (a.to_string(), p.to_string()))
+                .collect();
+            assert_eq!(got, want, "{}", c.values);
+        }
+    }
 
     #[test]
     fn climbing_paths() {
