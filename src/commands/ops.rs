@@ -273,21 +273,33 @@ pub fn verdict_code(v: Verdict) -> u8 {
 /// What a poll shows on stderr: the phase, workers, and from Locust's log the users and the
 /// latest aggregated requests, failures and requests/s.
 fn live_line(s: &Status, log: Option<&str>) -> String {
-    let mut line = format!("{:?}, workers ready {}", s.phase, s.workers_ready);
-    let log = log.unwrap_or("");
+    format!(
+        "{:?}, workers ready {}{}",
+        s.phase,
+        s.workers_ready,
+        log_progress(log.unwrap_or(""))
+    )
+}
+
+/// The users, requests, failures and requests/s of the newest statistics in a master log, as
+/// `, users …, requests …, failures …, … req/s` (what is there of it).
+fn log_progress(log: &str) -> String {
+    let mut line = String::new();
     if let Some(users) = log.lines().rev().find_map(|l| {
         let (before, _) = l.split_once(" total users)")?;
         before.rsplit('(').next().map(str::trim).map(str::to_string)
     }) {
         line.push_str(&format!(", users {users}"));
     }
+    // Locust prints two tables ending in an `Aggregated` row: the request counts
+    // (`Aggregated <reqs> <fails>(<pct>) | … | <req/s> <failures/s>`) and, after it, the
+    // response-time percentiles, whose row has no `|`; only the first holds the counts.
     if let Some(agg) = log
         .lines()
         .rev()
-        .find(|l| l.trim_start().starts_with("Aggregated"))
+        .find(|l| l.trim_start().starts_with("Aggregated") && l.contains('|'))
     {
         let words: Vec<&str> = agg.split_whitespace().collect();
-        // `Aggregated <reqs> <fails>(<pct>) | … | <req/s> <failures/s>`
         if let (Some(reqs), Some(fails), Some(rps)) = (
             words.get(1),
             words.get(2),
@@ -297,6 +309,54 @@ fn live_line(s: &Status, log: Option<&str>) -> String {
         }
     }
     line
+}
+
+#[cfg(test)]
+mod log_progress_table {
+    use super::log_progress;
+
+    const REQUESTS: &str = "         Aggregated                                                                       174    10(5.75%) |      8       2      19      8 |   26.00        0.67";
+    const PERCENTILES: &str = "         Aggregated                                                                              8     10     11     11     13     15     16     17     19     19     19    174";
+
+    #[test]
+    fn reads_the_newest_request_counts() {
+        struct Row {
+            what: &'static str,
+            log: String,
+            want: &'static str,
+        }
+        let rows = [
+            Row {
+                what: "the percentile table printed after the counts is not read as counts",
+                log: format!("{REQUESTS}\n\nResponse time percentiles\n{PERCENTILES}\n"),
+                want: ", requests 174, failures 10(5.75%), 26.00 req/s",
+            },
+            Row {
+                what: "users from the spawn line, counts from the newest table",
+                log: format!(
+                    "All users spawned: {{\"U\": 2}} (2 total users)\n{}\n{REQUESTS}\n",
+                    REQUESTS.replace("174", "100")
+                ),
+                want: ", users 2, requests 174, failures 10(5.75%), 26.00 req/s",
+            },
+            Row {
+                what: "only percentiles: no counts",
+                log: format!("{PERCENTILES}\n"),
+                want: "",
+            },
+            Row {
+                what: "an empty log",
+                log: String::new(),
+                want: "",
+            },
+        ];
+        let failed: Vec<String> = rows
+            .iter()
+            .filter(|r| log_progress(&r.log) != r.want)
+            .map(|r| format!("- {}: {:?}", r.what, log_progress(&r.log)))
+            .collect();
+        assert!(failed.is_empty(), "{}", failed.join("\n"));
+    }
 }
 
 /// Polls until the run ends, showing each poll on stderr. Exit code: 0 passed, 1 requests
