@@ -311,54 +311,6 @@ fn log_progress(log: &str) -> String {
     line
 }
 
-#[cfg(test)]
-mod log_progress_table {
-    use super::log_progress;
-
-    const REQUESTS: &str = "         Aggregated                                                                       174    10(5.75%) |      8       2      19      8 |   26.00        0.67";
-    const PERCENTILES: &str = "         Aggregated                                                                              8     10     11     11     13     15     16     17     19     19     19    174";
-
-    #[test]
-    fn reads_the_newest_request_counts() {
-        struct Row {
-            what: &'static str,
-            log: String,
-            want: &'static str,
-        }
-        let rows = [
-            Row {
-                what: "the percentile table printed after the counts is not read as counts",
-                log: format!("{REQUESTS}\n\nResponse time percentiles\n{PERCENTILES}\n"),
-                want: ", requests 174, failures 10(5.75%), 26.00 req/s",
-            },
-            Row {
-                what: "users from the spawn line, counts from the newest table",
-                log: format!(
-                    "All users spawned: {{\"U\": 2}} (2 total users)\n{}\n{REQUESTS}\n",
-                    REQUESTS.replace("174", "100")
-                ),
-                want: ", users 2, requests 174, failures 10(5.75%), 26.00 req/s",
-            },
-            Row {
-                what: "only percentiles: no counts",
-                log: format!("{PERCENTILES}\n"),
-                want: "",
-            },
-            Row {
-                what: "an empty log",
-                log: String::new(),
-                want: "",
-            },
-        ];
-        let failed: Vec<String> = rows
-            .iter()
-            .filter(|r| log_progress(&r.log) != r.want)
-            .map(|r| format!("- {}: {:?}", r.what, log_progress(&r.log)))
-            .collect();
-        assert!(failed.is_empty(), "{}", failed.join("\n"));
-    }
-}
-
 /// Polls until the run ends, showing each poll on stderr. Exit code: 0 passed, 1 requests
 /// failed or a threshold missed, 3 timeout or infrastructure failure.
 pub fn wait(
@@ -823,4 +775,52 @@ pub fn rerun(t: &Target) -> Result<Output, Failure> {
             .map(|n| format!(" -n {n}"))
             .unwrap_or_default()
     )))
+}
+
+#[cfg(test)]
+mod log_progress_table {
+    use super::log_progress;
+
+    const REQUESTS: &str = "         Aggregated                                                                       174    10(5.75%) |      8       2      19      8 |   26.00        0.67";
+    const PERCENTILES: &str = "         Aggregated                                                                              8     10     11     11     13     15     16     17     19     19     19    174";
+
+    #[test]
+    fn reads_the_newest_request_counts() {
+        struct Row {
+            what: &'static str,
+            log: String,
+            want: &'static str,
+        }
+        let rows = [
+            Row {
+                what: "the percentile table printed after the counts is not read as counts",
+                log: format!("{REQUESTS}\n\nResponse time percentiles\n{PERCENTILES}\n"),
+                want: ", requests 174, failures 10(5.75%), 26.00 req/s",
+            },
+            Row {
+                what: "users from the spawn line, counts from the newest table",
+                log: format!(
+                    "All users spawned: {{\"U\": 2}} (2 total users)\n{}\n{REQUESTS}\n",
+                    REQUESTS.replace("174", "100")
+                ),
+                want: ", users 2, requests 174, failures 10(5.75%), 26.00 req/s",
+            },
+            Row {
+                what: "only percentiles: no counts",
+                log: format!("{PERCENTILES}\n"),
+                want: "",
+            },
+            Row {
+                what: "an empty log",
+                log: String::new(),
+                want: "",
+            },
+        ];
+        let failed: Vec<String> = rows
+            .iter()
+            .filter(|r| log_progress(&r.log) != r.want)
+            .map(|r| format!("- {}: {:?}", r.what, log_progress(&r.log)))
+            .collect();
+        assert!(failed.is_empty(), "{}", failed.join("\n"));
+    }
 }
