@@ -319,6 +319,17 @@ fn run_on(version: &str) {
         Some(n("Requests/s"))
     );
 
+    // The load generator was watched on this release as on every other: the one worker the
+    // spec asks for was expected and connected, none was lost, and its CPU was sampled. (Not
+    // `valid` itself: a busy machine can push a worker above the 90 % line.)
+    let g = &summary["generator"];
+    assert_eq!(g["expectedWorkers"], 1, "{context}\n{g}");
+    assert_eq!(g["connectedWorkers"], 1, "{context}\n{g}");
+    assert_eq!(g["lostWorkers"], serde_json::json!([]), "{context}\n{g}");
+    let workers = g["workers"].as_array().expect("per-worker samples");
+    assert_eq!(workers.len(), 1, "{context}\n{g}");
+    assert!(workers[0]["samples"].as_u64() > Some(0), "{context}\n{g}");
+
     // The failures CSV: every failure of `/fail`; "First Seen"/"Last Seen" from 2.44 on.
     let (fheader, frows) = csv(&results.join("locust_failures.csv"));
     let mut want = vec!["Method", "Name", "Error", "Occurrences"];
