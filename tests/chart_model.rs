@@ -8,6 +8,9 @@
 //! The version folder is the pinned chart's (`charts-lock/locust.yaml`), so a chart bump without
 //! new recorded renders fails here.
 
+mod common;
+
+use common::repo;
 use locust_planton::chart::{self, Role};
 use locust_planton::yaml::{Node, parse_document, parse_single};
 use serde_json::Value;
@@ -49,10 +52,6 @@ const EXCLUDED: &[(&[&str], &str, &str)] = &[
         "outside the pod template, as replicas",
     ),
 ];
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Every recorded case of the pinned chart: its folder.
 fn cases() -> Vec<PathBuf> {
@@ -198,28 +197,9 @@ fn leaves(node: &Value, at: &str, out: &mut Vec<(String, Value)>) {
 }
 
 #[cfg(feature = "tools")]
-fn real_chart() -> PathBuf {
-    let version = &locust_planton::lock::chart_lock().version;
-    let path = std::env::var_os("LP_REAL_CHART").map_or_else(
-        || {
-            repo().join(format!(
-                "../shared/reference/deliveryhero-locust/{version}/chart"
-            ))
-        },
-        PathBuf::from,
-    );
-    assert!(
-        path.join("Chart.yaml").is_file(),
-        "the real chart (locust {version}) is not at {}: set LP_REAL_CHART to a chart directory, e.g. one `helm pull oci://ghcr.io/deliveryhero/helm-charts/locust --version {version} --untar` gives",
-        path.display()
-    );
-    path
-}
-
-#[cfg(feature = "tools")]
 #[test]
 fn the_models_defaults_are_the_real_charts() {
-    let real = std::fs::read_to_string(real_chart().join("values.yaml")).unwrap();
+    let real = std::fs::read_to_string(common::real_locust_chart().join("values.yaml")).unwrap();
     let real = parse_single(&real).unwrap().to_json();
     let mut ours = Vec::new();
     leaves(&chart::defaults().to_json(), "", &mut ours);

@@ -38,16 +38,9 @@ fn cluster() -> Cluster {
     cluster
 }
 
+/// The real chart's directory, as `--chart` takes it.
 fn real_chart() -> String {
-    let chart = std::env::var_os("LP_REAL_CHART")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/reference/deliveryhero-locust/0.35.0/chart"));
-    assert!(
-        chart.join("Chart.yaml").is_file(),
-        "the real chart is not at {} (set LP_REAL_CHART)",
-        chart.display()
-    );
-    chart.display().to_string()
+    real_locust_chart().display().to_string()
 }
 
 /// `locust-planton ARGS…` with `home`'s Helm homes, `KUBECONFIG` the test cluster's and the

@@ -102,15 +102,8 @@ pub fn at_least(version: &str, min: (u64, u64, u64)) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::parse_single;
 
-    fn node(text: &str) -> Node {
-        parse_single(&format!("v: {text}\n"))
-            .unwrap()
-            .get_path(&["v"])
-            .unwrap()
-            .clone()
-    }
+    use crate::yaml::testing::value as node;
 
     #[test]
     fn values_print_as_go_prints_them() {

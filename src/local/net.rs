@@ -49,19 +49,7 @@ type NetError = String;
 /// The port of a URL whose host is this machine's loopback (`127.x.y.z`, `localhost`, `[::1]`):
 /// its own, else the scheme's.
 pub fn loopback_port(url: &str) -> Option<u16> {
-    let (scheme, rest) = url.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
-    let (host, port) = match authority.strip_prefix('[') {
-        Some(v6) => {
-            let (h, after) = v6.split_once(']')?;
-            (h, after.strip_prefix(':'))
-        }
-        None => match authority.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
-        },
-    };
+    let (scheme, host, port) = crate::spec::otel::url_authority(url)?;
     let loopback = host.eq_ignore_ascii_case("localhost")
         || host == "::1"
         || host

@@ -224,8 +224,9 @@ fn percent_encode(v: &str) -> String {
     out
 }
 
-/// The host and port an endpoint URL connects to (the scheme's port when none is written).
-pub fn endpoint_host_port(url: &str) -> Option<(String, u16)> {
+/// A URL's scheme, host (brackets of an IPv6 address removed, user info dropped) and the port
+/// written after it, if any; `None` when it has no `scheme://`.
+pub fn url_authority(url: &str) -> Option<(&str, &str, Option<&str>)> {
     let (scheme, rest) = url.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next()?;
     let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
@@ -239,6 +240,12 @@ pub fn endpoint_host_port(url: &str) -> Option<(String, u16)> {
             None => (authority, None),
         },
     };
+    Some((scheme, host, port))
+}
+
+/// The host and port an endpoint URL connects to (the scheme's port when none is written).
+pub fn endpoint_host_port(url: &str) -> Option<(String, u16)> {
+    let (scheme, host, port) = url_authority(url)?;
     let port = match port {
         Some(p) => p.parse().ok()?,
         None if scheme.eq_ignore_ascii_case("https") => 443,

@@ -495,15 +495,9 @@ fn text_problem(value: &crate::yaml::Node) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::{Node, parse_single};
+    use crate::yaml::Node;
 
-    fn node(text: &str) -> Node {
-        parse_single(&format!("v: {text}\n"))
-            .unwrap()
-            .get_path(&["v"])
-            .unwrap()
-            .clone()
-    }
+    use crate::yaml::testing::value as node;
 
     /// The chart model (`crate::chart`) and this table are two readings of the same templates:
     /// every value the model has a default for is one this table says the chart reads.

@@ -37,6 +37,13 @@ pub fn documents(text: &str) -> Vec<Node> {
         .collect()
 }
 
+/// The node `text` reads as when written as a mapping's value (`v: <text>`).
+pub fn value(text: &str) -> Node {
+    let doc = parse_single(&format!("v: {text}\n"))
+        .unwrap_or_else(|e| panic!("a row's YAML: {e}\n{text}"));
+    doc.get_path(&["v"]).expect("the value").clone()
+}
+
 /// [`at`], for changing the node there.
 pub fn at_mut<'a>(node: &'a mut Node, path: &str) -> Option<&'a mut Node> {
     if path.is_empty() {

@@ -608,15 +608,21 @@ spec:
     )
 }
 
-/// The real DeliveryHero chart 0.35.0: `LP_REAL_CHART`, or the reference copy beside the
-/// repository (`../shared/reference/deliveryhero-locust/0.35.0/chart`).
+/// The real DeliveryHero chart of the version `charts-lock` pins: `LP_REAL_CHART`, or the
+/// reference copy beside the repository (`../shared/reference/deliveryhero-locust/<version>/chart`).
 pub fn real_locust_chart() -> PathBuf {
-    let chart = std::env::var_os("LP_REAL_CHART")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/reference/deliveryhero-locust/0.35.0/chart"));
+    let version = &locust_planton::lock::chart_lock().version;
+    let chart = std::env::var_os("LP_REAL_CHART").map_or_else(
+        || {
+            repo().join(format!(
+                "../shared/reference/deliveryhero-locust/{version}/chart"
+            ))
+        },
+        PathBuf::from,
+    );
     assert!(
         chart.join("Chart.yaml").is_file(),
-        "the real chart is missing at {} (set LP_REAL_CHART to a copy of DeliveryHero locust 0.35.0, e.g. what `helm pull oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 --untar` gives)",
+        "the real chart (locust {version}) is missing at {} (set LP_REAL_CHART to a copy of it, e.g. what `helm pull oci://ghcr.io/deliveryhero/helm-charts/locust --version {version} --untar` gives)",
         chart.display()
     );
     chart
