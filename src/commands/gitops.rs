@@ -68,6 +68,7 @@ pub fn flux(
         interval,
         profile,
         mirror.as_ref(),
-    );
+    )
+    .map_err(Failure::failed)?;
     Ok(Output::ok(manifests_as(format, &out, true)?).with_stderr(l.warning_text()))
 }

@@ -36,7 +36,12 @@ pub const LIMITS_COMMENT: &str = "# Flux runs no post-renderer binary: the HelmR
 
 /// The kustomize patches (`spec.postRenderers[0].kustomize.patches`) for a release of `values`
 /// whose script ConfigMaps are `scripts` (full manifests).
-pub fn patches(release: &str, values: &Node, scripts: &[Node], profile: Profile) -> Vec<Node> {
+pub fn patches(
+    release: &str,
+    values: &Node,
+    scripts: &[Node],
+    profile: Profile,
+) -> Result<Vec<Node>, String> {
     let selector = format!("app.kubernetes.io/name=locust,app.kubernetes.io/instance={release}");
     let entry = |kind: &str, patch: &Node| {
         Node::map_of(vec![
@@ -50,13 +55,13 @@ pub fn patches(release: &str, values: &Node, scripts: &[Node], profile: Profile)
             ),
         ])
     };
-    vec![
+    Ok(vec![
         entry(
             "Deployment",
-            &deployment_patch(&patched_containers(values, release), scripts, profile),
+            &deployment_patch(&patched_containers(values, release), scripts, profile)?,
         ),
-        entry("ServiceAccount", &service_account_patch(profile)),
-    ]
+        entry("ServiceAccount", &service_account_patch(profile)?),
+    ])
 }
 
 /// The containers one patch hardens in both Deployments, by name: those the chart model renders
@@ -95,7 +100,7 @@ fn deployment_patch(
     containers: &(Vec<String>, Vec<String>),
     scripts: &[Node],
     profile: Profile,
-) -> Node {
+) -> Result<Node, String> {
     let mut index = DataIndex::default();
     let mut config_volumes = Vec::new();
     for cm in scripts {
@@ -114,30 +119,41 @@ fn deployment_patch(
             Node::map_of(vec![("spec", skeleton_pod(containers, config_volumes))]),
         )])),
     );
-    let (_, found) = harden(&mut deployment, profile, &BoundAccounts::default());
-    assert!(found.is_empty(), "a skeleton has nothing weaker to reject");
-    let template = deployment
-        .as_map_mut()
-        .unwrap()
-        .get_mut("spec")
-        .unwrap()
-        .as_map_mut()
-        .unwrap()
-        .get_mut("template")
-        .unwrap();
+    hardened_skeleton(&mut deployment, profile)?;
+    let template = child_mut(&mut deployment, "spec")
+        .and_then(|spec| child_mut(spec, "template"))
+        .ok_or("the skeleton Deployment lost its pod template")?;
     stamp(template, &index);
     // The ConfigMap volumes only fed the hash; the chart mounts them itself.
-    if let Some(vols) = template
-        .as_map_mut()
-        .unwrap()
-        .get_mut("spec")
-        .and_then(Node::as_map_mut)
-        .and_then(|s| s.get_mut("volumes"))
+    if let Some(vols) = child_mut(template, "spec")
+        .and_then(|spec| child_mut(spec, "volumes"))
         .and_then(Node::as_seq_mut)
     {
         vols.retain(|v| v.get_path(&["configMap"]).is_none());
     }
-    deployment
+    Ok(deployment)
+}
+
+/// The value of `key` in the mapping `node`, to change.
+fn child_mut<'a>(node: &'a mut Node, key: &str) -> Option<&'a mut Node> {
+    node.as_map_mut()?.get_mut(key)
+}
+
+/// Hardens a skeleton object in place. A skeleton states nothing, so the policy finds nothing
+/// weaker to reject; if it ever did, the patch would not be what the post-renderer allows.
+fn hardened_skeleton(object: &mut Node, profile: Profile) -> Result<(), String> {
+    let (_, found) = harden(object, profile, &BoundAccounts::default());
+    match found.first() {
+        None => Ok(()),
+        Some(v) => Err(format!(
+            "the Flux patch for a {} would be refused by the post-renderer: {}: {}",
+            object
+                .get_path(&["kind"])
+                .map_or_else(String::new, Node::key_text),
+            v.field,
+            v.message
+        )),
+    }
 }
 
 /// The chart's pod reduced to the containers the patch names: (init containers, containers).
@@ -160,11 +176,10 @@ fn skeleton_pod((inits, containers): &(Vec<String>, Vec<String>), volumes: Vec<N
 }
 
 /// A skeleton ServiceAccount, hardened.
-fn service_account_patch(profile: Profile) -> Node {
+fn service_account_patch(profile: Profile) -> Result<Node, String> {
     let mut service_account = skeleton("v1", "ServiceAccount", None);
-    let (_, found) = harden(&mut service_account, profile, &BoundAccounts::default());
-    assert!(found.is_empty(), "a skeleton has nothing weaker to reject");
-    service_account
+    hardened_skeleton(&mut service_account, profile)?;
+    Ok(service_account)
 }
 
 /// An object named `any` (the patches select by label), with this `spec` if any.
@@ -190,7 +205,7 @@ pub fn render(
     interval: &str,
     profile: Profile,
     mirror: Option<&Mirror>,
-) -> String {
+) -> Result<String, String> {
     let lock = chart_lock();
     let source_name = format!("{}-chart", spec.name);
     let oci = Node::map_of(vec![
@@ -206,7 +221,7 @@ pub fn render(
         ("metadata", metadata(&spec.name, namespace)),
         (
             "spec",
-            release_spec(spec, values, &source_name, interval, &manifests, profile),
+            release_spec(spec, values, &source_name, interval, &manifests, profile)?,
         ),
     ]);
     let namespace_doc = if spec.create_namespace {
@@ -217,7 +232,7 @@ pub fn render(
     } else {
         String::new()
     };
-    format!(
+    Ok(format!(
         "# Flux objects for {}, generated by locust-planton {} (chart {} {}).\n{LIMITS_COMMENT}{namespace_doc}---\n{}---\n{}",
         spec.name,
         env!("CARGO_PKG_VERSION"),
@@ -225,7 +240,7 @@ pub fn render(
         lock.version,
         emit_document(&oci),
         emit_document(&hr)
-    )
+    ))
 }
 
 /// The release's namespace with Pod Security Admission enforcing (and warning and auditing at)
@@ -309,7 +324,7 @@ fn release_spec(
     interval: &str,
     manifests: &[Node],
     profile: Profile,
-) -> Node {
+) -> Result<Node, String> {
     let mut release_spec = vec![
         ("interval", Node::string(interval)),
         ("releaseName", Node::string(&spec.name)),
@@ -331,16 +346,47 @@ fn release_spec(
             "kustomize",
             Node::map_of(vec![(
                 "patches",
-                Node::Seq(patches(&spec.name, values, manifests, profile)),
+                Node::Seq(patches(&spec.name, values, manifests, profile)?),
             )]),
         )])]),
     ));
-    Node::map_of(release_spec)
+    Ok(Node::map_of(release_spec))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_skeleton_the_policy_would_refuse_is_an_error_not_a_patch() {
+        struct Case {
+            object: &'static str,
+            refused: Option<&'static str>,
+        }
+        let profile = Profile {
+            uid: 1000,
+            high_uid: false,
+        };
+        for case in [
+            Case {
+                object: "{apiVersion: apps/v1, kind: Deployment, metadata: {name: any}, spec: {template: {spec: {containers: [{name: locust}]}}}}",
+                refused: None,
+            },
+            Case {
+                object: "{apiVersion: apps/v1, kind: Deployment, metadata: {name: any}, spec: {template: {spec: {hostNetwork: true, containers: [{name: locust}]}}}}",
+                refused: Some(
+                    "the Flux patch for a Deployment would be refused by the post-renderer: spec.template.spec.hostNetwork:",
+                ),
+            },
+        ] {
+            let mut object = crate::yaml::parse_single(case.object).unwrap();
+            match (hardened_skeleton(&mut object, profile), case.refused) {
+                (Ok(()), None) => {}
+                (Err(e), Some(start)) => assert!(e.starts_with(start), "{e}"),
+                (got, _) => panic!("{}: {got:?}", case.object),
+            }
+        }
+    }
 
     #[test]
     fn patches_name_the_containers_both_pods_have() {

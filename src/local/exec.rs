@@ -146,7 +146,11 @@ impl<'a> Exec<'a> {
             match k.as_str() {
                 "LOCUST_MASTER_NODE_HOST" => *v = "127.0.0.1".into(),
                 "LOCUST_MASTER_NODE_PORT" => *v = master_port.to_string(),
-                "LOCUST_HOST" if self.opts.host.is_some() => *v = self.opts.host.clone().unwrap(),
+                "LOCUST_HOST" => {
+                    if let Some(host) = &self.opts.host {
+                        *v = host.clone();
+                    }
+                }
                 _ => {}
             }
         }

@@ -108,7 +108,10 @@ impl Watch {
     pub(super) fn observe(&self, line: &str) {
         let said = said(line, self.ports);
         if let Some(code) = said.result {
-            *self.result_line.lock().unwrap() = Some(line.to_string());
+            *self
+                .result_line
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(line.to_string());
             self.result.store(code, Ordering::SeqCst);
         }
         for (flag, set) in [
@@ -142,7 +145,7 @@ impl Hints {
         let path = sandbox::read_only_path(line)?;
         self.seen
             .lock()
-            .unwrap()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(path.to_string())
             .then(|| sandbox::read_only_hint(&self.container, label, path))
     }

@@ -173,12 +173,16 @@ pub(super) fn spawn(
     };
     orphan_proof(&mut cmd, death, netns, group);
     let mut child = cmd.spawn().map_err(io_at(&argv[0]))?;
-    let out = child.stdout.take().unwrap();
-    let err = child.stderr.take().unwrap();
-    let reader = |stream: Box<dyn std::io::Read + Send>, to_stdout: bool| {
+    // Both are piped above, so both are there.
+    let out: Option<Box<dyn std::io::Read + Send>> = child.stdout.take().map(|s| Box::new(s) as _);
+    let err: Option<Box<dyn std::io::Read + Send>> = child.stderr.take().map(|s| Box::new(s) as _);
+    let reader = |stream: Option<Box<dyn std::io::Read + Send>>, to_stdout: bool| {
         let (label, watch, hints) = (label.clone(), watch.clone(), hints.clone());
         std::thread::spawn(move || {
-            for l in BufReader::new(stream).lines().map_while(Result::ok) {
+            let lines = stream
+                .into_iter()
+                .flat_map(|s| BufReader::new(s).lines().map_while(Result::ok));
+            for l in lines {
                 if let Some(w) = &watch {
                     w.observe(&l);
                 }
@@ -193,7 +197,7 @@ pub(super) fn spawn(
             }
         })
     };
-    let threads = vec![reader(Box::new(out), true), reader(Box::new(err), false)];
+    let threads = vec![reader(out, true), reader(err, false)];
     Ok(Proc {
         child,
         sandboxed,

@@ -2,8 +2,10 @@
 //! into the typed [`LoadTestSpec`] every other stage uses. All problems are collected, each with
 //! its canonical field path; see docs/spec.md for the rules.
 
+mod containers;
 pub mod extensions;
 pub mod image;
+mod load_test;
 pub mod locust_versions;
 mod names;
 pub mod otel;
@@ -17,7 +19,9 @@ pub mod sizing;
 use crate::diag::Findings;
 use crate::limits::{MAX_DOCUMENT_BYTES, mib};
 use crate::yaml::{Node, parse_single_with_positions};
+use containers::{check_replicas, read_container};
 pub use extensions::Extensions;
+use load_test::read_load_test;
 use reader::{Fields, expect_string, fields};
 
 pub const API_VERSION: &str = "kubernetes.project-planton.org/v1";
@@ -382,26 +386,6 @@ fn spec_fields(
     }
 }
 
-fn check_replicas(master: &Container, worker: &Container, d: &mut Findings) {
-    if master.replicas < 0 || master.replicas > 1 {
-        d.error(
-            "spec.masterContainer.replicas",
-            format!("must be 0 or 1 (0 parks the test), got {}", master.replicas),
-        );
-    } else if master.replicas == 0 {
-        d.warn(
-            "spec.masterContainer.replicas",
-            "0 parks the test: no master runs, workers wait",
-        );
-    }
-    if worker.replicas < 0 {
-        d.error(
-            "spec.workerContainer.replicas",
-            format!("must be 0 or more, got {}", worker.replicas),
-        );
-    }
-}
-
 /// The extension fields read beside the Planton API ones: `run`, `locustVersion` and
 /// `openTelemetry` come from `loadTest` and `spot` from `workerContainer`, already read;
 /// metrics and NetworkPolicies here.
@@ -451,98 +435,6 @@ fn read_target_cluster(s: &Fields, d: &mut Findings) {
     }
 }
 
-/// Upstream proto defaults fill whatever is missing.
-fn read_container(
-    node: Option<&Node>,
-    path: &str,
-    spot_allowed: bool,
-    d: &mut Findings,
-) -> (Container, Option<extensions::Spot>) {
-    let mut c = Container {
-        replicas: 1,
-        resources: Resources {
-            limits_cpu: "1000m".into(),
-            limits_memory: "1Gi".into(),
-            requests_cpu: "50m".into(),
-            requests_memory: "100Mi".into(),
-        },
-    };
-    let known: &[&str] = if spot_allowed {
-        &["replicas", "resources", "spot"]
-    } else {
-        &["replicas", "resources"]
-    };
-    let hints: &[(&str, &str)] = &[(
-        "spot",
-        "only workers go on spot nodes (`spec.workerContainer.spot`); the master stays on regular nodes",
-    )];
-    let Some(f) = node.and_then(|n| fields(n, path, known, hints, d)) else {
-        return (c, None);
-    };
-    if let Some(r) = f.int("replicas", d) {
-        c.replicas = r;
-    }
-    let spot = if spot_allowed {
-        extensions::read_spot(&f, d)
-    } else {
-        None
-    };
-    if let Some(res) = f
-        .node("resources")
-        .and_then(|n| fields(n, &f.path("resources"), &["limits", "requests"], &[], d))
-    {
-        read_resources(&res, &mut c.resources, d);
-        check_requests_within_limits(&c.resources, path, d);
-    }
-    (c, spot)
-}
-
-/// Overwrites the defaults in `r` with each valid quantity given under `limits` and `requests`.
-fn read_resources(res: &Fields, r: &mut Resources, d: &mut Findings) {
-    for (block, cpu, memory) in [
-        ("limits", &mut r.limits_cpu, &mut r.limits_memory),
-        ("requests", &mut r.requests_cpu, &mut r.requests_memory),
-    ] {
-        let hint: &[(&str, &str)] = &[(
-            "ephemeralStorage",
-            "only `cpu` and `memory` are part of the Planton API",
-        )];
-        let Some(b) = res
-            .node(block)
-            .and_then(|n| fields(n, &res.path(block), &["cpu", "memory"], hint, d))
-        else {
-            continue;
-        };
-        for (field, slot) in [("cpu", cpu), ("memory", memory)] {
-            if let Some(q) = b.string(field, d) {
-                match rules::quantity(&q) {
-                    Ok(v) if v < 0.0 => {
-                        d.error(b.path(field), format!("`{q}` must not be negative"))
-                    }
-                    Ok(_) => *slot = q,
-                    Err(e) => d.error(b.path(field), e),
-                }
-            }
-        }
-    }
-}
-
-fn check_requests_within_limits(r: &Resources, path: &str, d: &mut Findings) {
-    for (what, req, lim) in [
-        ("cpu", &r.requests_cpu, &r.limits_cpu),
-        ("memory", &r.requests_memory, &r.limits_memory),
-    ] {
-        if let (Ok(rq), Ok(lm)) = (rules::quantity(req), rules::quantity(lim))
-            && rq > lm
-        {
-            d.error(
-                format!("{path}.resources.requests.{what}"),
-                format!("request `{req}` is more than the limit `{lim}`"),
-            );
-        }
-    }
-}
-
 fn read_ingress(node: &Node, kind: Kind, d: &mut Findings) -> Option<String> {
     let (host_field, other) = match kind {
         Kind::LocustKubernetes => ("dnsDomain", "hostname"),
@@ -572,148 +464,6 @@ fn read_ingress(node: &Node, kind: Kind, d: &mut Findings) -> Option<String> {
         },
         (false, _) => None,
     }
-}
-
-/// The load test and its extension fields (run, Locust release, OpenTelemetry).
-type LoadTestParts = (LoadTest, extensions::LoadTestExtensions);
-
-fn read_load_test(node: &Node, d: &mut Findings) -> Option<LoadTestParts> {
-    let f = fields(
-        node,
-        "spec.loadTest",
-        &[
-            "name",
-            "mainPyContent",
-            "libFilesContent",
-            "pipPackages",
-            "host",
-            "run",
-            "locustVersion",
-            "pipLiftPins",
-            "openTelemetry",
-        ],
-        &[],
-        d,
-    )?;
-    let name = read_test_name(&f, d);
-    let main_py = read_main_py(&f, d);
-    let lib_files = read_lib_files(&f, main_py.as_ref().map_or(0, String::len), d);
-    let lift_pins = pip::read_lift_pins(&f, d);
-    let pip_packages = read_pip_packages(&f, &lift_pins, d);
-    let host = read_host(&f, d);
-    let ext = extensions::read_load_test_extensions(&f, d);
-    Some((
-        LoadTest {
-            name: name?,
-            main_py: main_py?,
-            lib_files,
-            pip_packages,
-            lift_pins,
-            host,
-        },
-        ext,
-    ))
-}
-
-fn read_test_name(f: &Fields, d: &mut Findings) -> Option<String> {
-    let name = f.string("name", d);
-    match &name {
-        None if f.node("name").is_none() => d.error(f.path("name"), "required"),
-        Some(n) if n.is_empty() => d.error(f.path("name"), "required"),
-        Some(n) => {
-            if let Err(e) = rules::label_value(n) {
-                d.error(
-                    f.path("name"),
-                    format!("{e} (it is used in the Deployments' label selectors)"),
-                );
-            }
-        }
-        None => {}
-    }
-    name
-}
-
-fn read_main_py(f: &Fields, d: &mut Findings) -> Option<String> {
-    let main_py = f.string("mainPyContent", d);
-    match &main_py {
-        None if f.node("mainPyContent").is_none() => d.error(f.path("mainPyContent"), "required"),
-        Some(m) if m.trim().is_empty() => {
-            d.error(f.path("mainPyContent"), "required: the locustfile is empty")
-        }
-        Some(m) if m.len() > CONFIGMAP_LIMIT => d.error(
-            f.path("mainPyContent"),
-            format!(
-                "is {} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT} bytes (1 MiB)",
-                m.len()
-            ),
-        ),
-        _ => {}
-    }
-    main_py
-}
-
-/// The lib files, with a warning when they and `main.py` (`main_py_len` bytes) together
-/// approach the size of the Secret Helm keeps a release in.
-fn read_lib_files(f: &Fields, main_py_len: usize, d: &mut Findings) -> Vec<(String, String)> {
-    let lib_files = f.string_map("libFilesContent", d);
-    let lib_path = f.path("libFilesContent");
-    for (key, _) in &lib_files {
-        if let Err(e) = rules::configmap_key(key) {
-            d.error(crate::diag::join(&lib_path, key), e);
-        }
-    }
-    let lib_size: usize = lib_files.iter().map(|(_, v)| v.len()).sum();
-    if lib_size > CONFIGMAP_LIMIT {
-        d.error(lib_path, format!("lib files total {lib_size} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT} bytes (1 MiB)"));
-    }
-    let total = main_py_len + lib_size;
-    if total > CONFIGMAP_LIMIT / 2 && total <= 2 * CONFIGMAP_LIMIT {
-        d.warn(
-            "spec.loadTest",
-            format!("scripts total {total} bytes; Helm keeps values and manifests of a release in one Secret (1 MiB after compression), which large scripts may exceed"),
-        );
-    }
-    lib_files
-}
-
-fn read_host(f: &Fields, d: &mut Findings) -> Option<String> {
-    let host = f.string("host", d);
-    match &host {
-        Some(h) => {
-            if let Err(e) = rules::http_url(h) {
-                d.error(f.path("host"), e);
-            }
-        }
-        None => d.warn(
-            f.path("host"),
-            "no target host: enter it in the web UI, or set `spec.loadTest.host` (a locust-planton extension field)",
-        ),
-    }
-    host
-}
-
-fn read_pip_packages(f: &Fields, lift_pins: &[String], d: &mut Findings) -> Vec<String> {
-    let lifted: Vec<String> = lift_pins.iter().map(|l| pep508::normalize(l)).collect();
-    let mut seen: Vec<(String, String)> = Vec::new();
-    let mut out = Vec::new();
-    for (path, req) in f.string_list("pipPackages", d) {
-        match pep508::validate(&req) {
-            Ok(normalized) => {
-                if let Some((first, _)) = seen.iter().find(|(_, n)| *n == normalized) {
-                    d.error(&path, format!("`{req}` is listed twice (also at {first})"));
-                    continue;
-                }
-                if !req.contains("==") && !req.contains('@') {
-                    d.warn(&path, format!("`{req}` is not pinned (`name==version`): pods started at different times may get different versions"));
-                }
-                pip::warn_locust_dependency(&path, &req, &normalized, &lifted, d);
-                seen.push((path, normalized));
-                out.push(req);
-            }
-            Err(e) => d.error(&path, e),
-        }
-    }
-    out
 }
 
 fn read_helm_values(s: &Fields, d: &mut Findings) -> Vec<(String, String)> {

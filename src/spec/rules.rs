@@ -12,7 +12,11 @@ pub fn dns_label(s: &str) -> Result<(), String> {
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     let ends = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-    if !ok_chars || !ends(s.as_bytes()[0]) || !ends(*s.as_bytes().last().unwrap()) {
+    let bytes = s.as_bytes();
+    if !ok_chars
+        || !bytes.first().is_some_and(|b| ends(*b))
+        || !bytes.last().is_some_and(|b| ends(*b))
+    {
         return Err(format!(
             "`{s}` is not a DNS-1123 label: use lower-case letters, digits and `-`, starting and ending with a letter or digit"
         ));

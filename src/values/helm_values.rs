@@ -182,26 +182,29 @@ pub fn set_by(overrides: &[(String, String)], path: &str) -> String {
 /// Sets a dotted path, creating mappings on the way (a non-mapping in the way is replaced, as
 /// `helm --set` does) and deep-merging when both sides are mappings.
 pub fn set_path(values: &mut Node, path: &str, value: Node) {
-    let mut node = values;
-    let parts: Vec<&str> = path.split('.').collect();
-    for part in &parts[..parts.len() - 1] {
-        if node.as_map().is_none() {
-            *node = Node::map();
-        }
-        let map = node.as_map_mut().unwrap();
-        if map.get(part).and_then(Node::as_map).is_none() {
-            map.insert(part, Node::map());
-        }
-        node = map.get_mut(part).unwrap();
+    if values.as_map().is_none() {
+        *values = Node::map();
     }
-    if node.as_map().is_none() {
-        *node = Node::map();
+    if let Node::Map(map) = values {
+        set_in(map, path, value);
     }
-    let map = node.as_map_mut().unwrap();
-    let last = parts[parts.len() - 1];
-    match (map.get_mut(last), value) {
-        (Some(Node::Map(existing)), Node::Map(new)) => merge(existing, new),
-        (_, value) => map.insert(last, value),
+}
+
+/// [`set_path`] from inside the mapping `map`.
+fn set_in(map: &mut Map, path: &str, value: Node) {
+    match path.split_once('.') {
+        Some((head, rest)) => {
+            if map.get(head).and_then(Node::as_map).is_none() {
+                map.insert(head, Node::map());
+            }
+            if let Some(Node::Map(inner)) = map.get_mut(head) {
+                set_in(inner, rest, value);
+            }
+        }
+        None => match (map.get_mut(path), value) {
+            (Some(Node::Map(existing)), Node::Map(new)) => merge(existing, new),
+            (_, value) => map.insert(path, value),
+        },
     }
 }
 
