@@ -8,6 +8,8 @@
 #   .tools/yls                                yaml-language-server 1.19.2 (npm; the editors' YAML/JSON Schema checker)
 #   .tools/venv                               kubernetes-validate 1.37.0, checkov 3.3.30, locust
 #   .tools/locust/<X.Y.Z>                     one venv per Locust release tests/locust_versions.rs runs (LOCUST_VERSIONS)
+#   .tools/otel-wheels/<X.Y.Z>                wheels of the otel packages (OTEL_PACKAGES in src/spec/pip.rs) for the
+#                                             newest Locust, which tests/metrics_otel.rs's pip step installs offline
 #   .tools/bin/psa-judge                      built with Go from tools/psa (Kubernetes' Pod Security checks)
 #   .tools/bin/kcp                           etcd + kube-apiserver v1.37 (Go module tools/kcp; scripts/kube.sh runs it)
 #   .tools/bin/registry                       built with Go from tools/registry (CNCF distribution registry, scripts/registry.sh)
@@ -137,6 +139,26 @@ install_locust_venvs() {
     made+=("$v")
   done
   if [ ${#made[@]} -gt 0 ]; then log "installed Locust ${made[*]} into $tools/locust in $((SECONDS - started)) s"; fi
+}
+
+# The packages `spec.loadTest.openTelemetry` adds to the pip step (read from their one definition,
+# OTEL_PACKAGES in src/spec/pip.rs), downloaded as wheels with the newest Locust's own
+# distributions as constraints, as the pip step has them. tests/metrics_otel.rs installs them
+# from here, offline; the stamp (the list) tells it they match the source.
+install_otel_wheels() {
+  local v=${LOCUST_VERSIONS[-1]} dest pins stamp
+  dest="$tools/otel-wheels/$v"
+  mapfile -t pins < <(sed -n '/^pub const OTEL_PACKAGES/,/^];/p' "$root/src/spec/pip.rs" | grep -o '"[^"]*"' | tr -d '"')
+  if [ ${#pins[@]} -eq 0 ]; then log "no OTEL_PACKAGES found in src/spec/pip.rs"; return 1; fi
+  stamp="${pins[*]}"
+  if [ -f "$dest/.pins" ] && [ "$(cat "$dest/.pins")" = "$stamp" ]; then return; fi
+  rm -rf "$dest"
+  mkdir -p "$dest"
+  "$tools/locust/$v/bin/python" -m pip freeze --all > "$dest/constraints.txt"
+  "$tools/locust/$v/bin/python" -m pip download --quiet --disable-pip-version-check \
+    --dest "$dest" --constraint "$dest/constraints.txt" "${pins[@]}"
+  echo "$stamp" > "$dest/.pins"
+  log "downloaded the otel packages' wheels for Locust $v into $dest"
 }
 
 # `local` sandboxes the pods with bubblewrap; its tests fail without it. A system package (root on
@@ -325,6 +347,7 @@ install_yls &
 py=$!
 install_venv
 install_locust_venvs
+install_otel_wheels
 wait $p3
 wait $p4
 wait $pf
@@ -343,6 +366,7 @@ export LP_KUBECTL=$tools/helm4/kubectl
 export LP_KUBECTL3=$tools/helm3/kubectl
 export LP_VENV=$tools/venv
 export LP_LOCUST_VENVS=$tools/locust
+export LP_OTEL_WHEELS=$tools/otel-wheels/${LOCUST_VERSIONS[-1]}
 export LP_HELMFILE=$tools/helmfile/helmfile
 export LP_HELMFILE_HELM=$tools/helmfile/helm
 export LP_YLS=$tools/yls/node_modules/yaml-language-server/bin/yaml-language-server

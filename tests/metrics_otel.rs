@@ -1,13 +1,13 @@
 //! `spec.loadTest.openTelemetry` end to end: a run on Locust 2.47.0 through `local`, the pip
-//! step installing the otel extra's packages (`spec::pip::OTEL_PACKAGES`, downloaded once from
-//! PyPI into the test folder and installed offline from there), sends its spans over OTLP/HTTP
+//! step installing the otel extra's packages (`spec::pip::OTEL_PACKAGES`, whose wheels
+//! `scripts/install-tools.sh` downloads; installed offline from there), sends its spans over OTLP/HTTP
 //! to a receiver this test runs on loopback, carrying the run's identity.
 #![cfg(feature = "tools")]
 
 mod common;
 use common::*;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
@@ -80,49 +80,27 @@ fn python_2_47() -> PathBuf {
     python
 }
 
-/// The otel packages and what they need, as wheels, downloaded once with pip under the test
-/// build's folder (outside /tmp: the pods' /tmp is their own), with the venv's distributions as
-/// constraints as the pip step has them.
-fn otel_wheels(python: &Path) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("otel-wheels-2.47.0");
-    let done = dir.join(".complete");
-    if done.exists() {
-        return dir;
-    }
-    std::fs::create_dir_all(&dir).unwrap();
-    let freeze = Command::new(python)
-        .args(["-m", "pip", "freeze", "--all"])
-        .output()
-        .unwrap();
-    let constraints = dir.join("constraints.txt");
-    std::fs::write(&constraints, &freeze.stdout).unwrap();
-    let out = Command::new(python)
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--disable-pip-version-check",
-            "--dest",
-        ])
-        .arg(&dir)
-        .arg("--constraint")
-        .arg(&constraints)
-        .args(locust_planton::spec::pip::OTEL_PACKAGES)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "pip download of the otel packages from PyPI failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+/// The otel packages and what they need, as wheels: `scripts/install-tools.sh` downloads them
+/// for the newest Locust (its `.pins` stamp lists the packages it downloaded, which must be
+/// `spec::pip::OTEL_PACKAGES` as this build has them).
+fn otel_wheels() -> PathBuf {
+    let dir = std::env::var_os("LP_OTEL_WHEELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".tools/otel-wheels/2.47.0"));
+    let pins = std::fs::read_to_string(dir.join(".pins")).unwrap_or_default();
+    assert_eq!(
+        pins.trim(),
+        locust_planton::spec::pip::OTEL_PACKAGES.join(" "),
+        "the otel wheels in {} are not this build's OTEL_PACKAGES (run `bash scripts/install-tools.sh`)",
+        dir.display()
     );
-    std::fs::write(&done, "").unwrap();
     dir
 }
 
 #[test]
 fn an_open_telemetry_run_on_locust_2_47_sends_spans_with_the_run_identity() {
     let python = python_2_47();
-    let wheels = otel_wheels(&python);
+    let wheels = otel_wheels();
     let (collector, got) = receiver();
     let target = http_target();
     let dir = tempfile::tempdir().unwrap();
