@@ -294,7 +294,12 @@ fn run_on_free_ports(
         )?;
         if !moved || stop_requested().is_some() {
             // Only the start that is the run's prints its result.
-            if let Some(line) = watch.result_line.lock().unwrap().take() {
+            if let Some(line) = watch
+                .result_line
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+            {
                 print_stdout(&format!("[master] {line}"));
             }
             return Ok(code);
