@@ -3,8 +3,8 @@
 
 Usage: scripts/chart-values-usage.py [--where] [CHART_DIR]
 
-CHART_DIR defaults to $LP_REAL_CHART, else ../shared/reference/deliveryhero-locust/0.35.0/chart
-relative to the repository root. Prints one line per path: `PATH<TAB>RENDERINGS` (sorted, the
+CHART_DIR defaults to $LP_REAL_CHART, else ../shared/reference/deliveryhero-locust/<version>/chart,
+relative to the repository root, <version> being the one charts-lock/locust.yaml pins. Prints one line per path: `PATH<TAB>RENDERINGS` (sorted, the
 renderings comma-separated); `--where` adds a third column with every `template:line` of a use.
 
 It reads the Go template actions themselves (a lexer and a pipeline parser for the subset of
@@ -37,8 +37,19 @@ import re
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def pinned_version():
+    """The chart version charts-lock/locust.yaml pins (its top-level `version:` line)."""
+    with open(os.path.join(REPO, "charts-lock", "locust.yaml"), encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("version:"):
+                return line.split(":", 1)[1].strip().strip("'\"")
+    sys.exit("charts-lock/locust.yaml has no version line")
+
+
 DEFAULT_CHART = os.path.join(
-    REPO, "..", "shared", "reference", "deliveryhero-locust", "0.35.0", "chart"
+    REPO, "..", "shared", "reference", "deliveryhero-locust", pinned_version(), "chart"
 )
 
 # Functions whose output is (built from) the text of their last argument; other arguments are

@@ -14,20 +14,6 @@ use common::kube::{self, Cluster, Namespace, Psa};
 use common::*;
 use std::path::{Path, PathBuf};
 
-/// The real chart the tool pins, unpacked: `LP_REAL_CHART`, else the workplace's reference copy
-/// beside the checkout.
-fn real_chart() -> PathBuf {
-    let chart = std::env::var_os("LP_REAL_CHART")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/reference/deliveryhero-locust/0.35.0/chart"));
-    assert!(
-        chart.join("Chart.yaml").is_file(),
-        "the DeliveryHero chart 0.35.0 is not at {} (set LP_REAL_CHART to an unpacked copy: `helm pull oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 --untar`)",
-        chart.display()
-    );
-    chart
-}
-
 /// The specs every render test covers: the examples and the valid spec fixtures.
 fn specs() -> Vec<PathBuf> {
     let mut specs = Vec::new();
@@ -336,7 +322,7 @@ const RESTRICTED: [Psa; 2] = [("enforce", "restricted"), ("warn", "restricted")]
 /// from the real chart.
 fn spec_renders(helm: &Path, ns: &str) -> Vec<Render> {
     let home = tempfile::tempdir().unwrap();
-    let chart = real_chart();
+    let chart = real_locust_chart();
     let mut renders = Vec::new();
     for spec in specs() {
         for profile in PROFILES {
@@ -549,7 +535,7 @@ fn opt_out_profiles_are_admitted_at_the_install_level_and_refused_one_stricter()
                 let text = template(
                     home.path(),
                     &spec,
-                    &real_chart(),
+                    &real_locust_chart(),
                     &at_level.name,
                     &helm,
                     profile,
@@ -775,7 +761,7 @@ fn install_upgrade_uninstall_for_real_with_helm3_and_helm4() {
     for (helm_name, helm) in [("helm3", helm3()), ("helm4", helm4())] {
         let home = tempfile::tempdir().unwrap();
         let ns = cluster.adopt(&cluster.fresh_name(&format!("install-{helm_name}")));
-        let chart = real_chart().display().to_string();
+        let chart = real_locust_chart().display().to_string();
         let helm = helm.display().to_string();
         let install = |spec: &Path| {
             let spec = spec.display().to_string();
@@ -926,7 +912,7 @@ fn install_into_an_existing_namespace_prints_the_label_command_and_changes_no_la
         |c: &Cluster| get_json(c, &ns.name, &["namespace", &ns.name])["metadata"]["labels"].clone();
     let before = labels(&cluster);
     let spec = repo().join("examples/checkout.yaml").display().to_string();
-    let chart = real_chart().display().to_string();
+    let chart = real_locust_chart().display().to_string();
     let helm = helm4().display().to_string();
     let (code, _, stderr) = lp_on(
         &cluster,
@@ -958,7 +944,7 @@ fn status_wait_and_rerun_on_a_release_whose_pods_cannot_run() {
     )
     .display()
     .to_string();
-    let chart = real_chart().display().to_string();
+    let chart = real_locust_chart().display().to_string();
     let helm = helm3().display().to_string();
     let (code, _, stderr) = lp_on(
         &cluster,
@@ -1071,7 +1057,7 @@ fn recorded_scenarios_not_installed_and_no_pods_live() {
     )
     .unwrap();
     let spec = spec.display().to_string();
-    let chart = real_chart().display().to_string();
+    let chart = real_locust_chart().display().to_string();
     let helm = helm4().display().to_string();
     let (code, _, stderr) = lp_on(
         &cluster,

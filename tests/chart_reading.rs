@@ -1,8 +1,8 @@
 //! How the pinned chart renders each value, three ways that must agree: the table the product
 //! carries (`src/values/chart_keys.rs`), a reading of the real chart's templates
 //! (`scripts/chart-values-usage.py`), and real renders (Helm 3 and 4 with the real chart, the
-//! output read by kubectl). The real chart is `../shared/reference/deliveryhero-locust/0.35.0/
-//! chart` beside the checkout, or `$LP_REAL_CHART`.
+//! output read by kubectl). The real chart is the pinned version's reference copy beside the checkout, or
+//! `$LP_REAL_CHART` (`common::real_locust_chart`).
 // Without `tools`, the helpers of the tool-driven tests below are unused.
 #![cfg_attr(not(feature = "tools"), allow(dead_code, unused_imports))]
 
@@ -11,20 +11,7 @@ use common::*;
 use locust_planton::values::chart_keys::{LISTS, Render, USES};
 use locust_planton::yaml::parse_single;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-
-fn real_chart() -> PathBuf {
-    let path = std::env::var_os("LP_REAL_CHART").map_or_else(
-        || repo().join("../shared/reference/deliveryhero-locust/0.35.0/chart"),
-        PathBuf::from,
-    );
-    assert!(
-        path.join("Chart.yaml").exists(),
-        "the real chart (locust 0.35.0) is not at {}: set LP_REAL_CHART to a chart directory, e.g. one `helm pull oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 --untar` gives",
-        path.display()
-    );
-    path
-}
+use std::path::Path;
 
 /// `scripts/chart-values-usage.py CHART`: path → renderings.
 fn read_chart(chart: &Path) -> BTreeMap<String, BTreeSet<String>> {
@@ -72,7 +59,7 @@ fn words(set: Option<&BTreeSet<String>>) -> String {
 #[cfg(feature = "tools")]
 #[test]
 fn the_table_is_the_real_charts_reading() {
-    let chart = read_chart(&real_chart());
+    let chart = read_chart(&real_locust_chart());
     let ours = table();
     let drift: Vec<String> = chart
         .keys()
@@ -96,7 +83,7 @@ fn the_table_is_the_real_charts_reading() {
 /// chart's values.yaml is a list (or null); the others are mappings whose keys are the user's.
 #[test]
 fn lists_are_the_toyaml_paths_with_a_list_default() {
-    let defaults = parse_single(&read(real_chart().join("values.yaml"))).unwrap();
+    let defaults = parse_single(&read(real_locust_chart().join("values.yaml"))).unwrap();
     for (path, renders) in USES {
         if !renders.contains(&Render::ToYaml) {
             continue;
@@ -209,7 +196,7 @@ fn render(helm: &Path, home: &Path, values: &serde_json::Value) -> Option<Vec<se
     std::fs::write(&file, values.to_string()).unwrap();
     let out = helm_cmd(helm, home)
         .args(["template", "probe"])
-        .arg(real_chart())
+        .arg(real_locust_chart())
         .arg("--values")
         .arg(&file)
         .output()
@@ -481,7 +468,7 @@ fn values_the_chart_quotes_reach_the_pods_as_written() {
             .args(["template", "-f"])
             .arg(&spec)
             .arg("--chart")
-            .arg(real_chart())
+            .arg(real_locust_chart())
             .arg("--helm")
             .arg(&helm)
             .env("HELM_CACHE_HOME", home.path().join("cache"))
@@ -598,7 +585,7 @@ fn templated_extra_objects_would_become_hook_pods() {
         std::fs::write(&file, locust_planton::yaml::emit_document(&values)).unwrap();
         let out = helm_cmd(&helm, home.path())
             .args(["template", "minimal"])
-            .arg(real_chart())
+            .arg(real_locust_chart())
             .arg("--values")
             .arg(&file)
             .output()

@@ -185,7 +185,8 @@ fn flux_patches_match_the_post_renderer_on_recorded_renders() {
     let patches = flux::patches("demo", &Node::map(), &[], Options::default().profile)
         .expect("the patches of empty values");
     let mut compared = 0;
-    for case in std::fs::read_dir(fixture("reference/0.35.0"))
+    let pinned = &locust_planton::lock::chart_lock().version;
+    for case in std::fs::read_dir(fixture(&format!("reference/{pinned}")))
         .unwrap()
         .map(|e| e.unwrap().path())
     {

@@ -365,19 +365,6 @@ fn every_attack_class_is_refused_or_hardened_with_kubernetes_inventory() {
     );
 }
 
-/// The real DeliveryHero chart: `LP_REAL_CHART`, or the reference copy beside the repository.
-fn real_chart() -> PathBuf {
-    let chart = std::env::var_os("LP_REAL_CHART")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/reference/deliveryhero-locust/0.35.0/chart"));
-    assert!(
-        chart.join("Chart.yaml").is_file(),
-        "the real chart is missing at {} (set LP_REAL_CHART to a copy of DeliveryHero locust 0.35.0)",
-        chart.display()
-    );
-    chart
-}
-
 /// The objects an attacker would put in `extraObjects`, each with the words of its refusal.
 fn extra_object_attacks() -> Vec<(&'static str, serde_json::Value, &'static str)> {
     let yaml = |t: &str| -> serde_json::Value {
@@ -447,7 +434,7 @@ fn spec_with_extra_objects(dir: &std::path::Path, objects: &serde_json::Value) -
 
 #[test]
 fn extra_objects_attacks_are_refused_before_helm_on_helm3_and_helm4() {
-    let chart = real_chart();
+    let chart = real_locust_chart();
     for (what, object, words) in extra_object_attacks() {
         let dir = tempfile::tempdir().unwrap();
         let spec = spec_with_extra_objects(dir.path(), &serde_json::json!([object]));
@@ -816,7 +803,7 @@ fn generated_streams_have_kubernetes_inventory_or_are_refused() {
 /// the real chart on both Helms the output is accepted, and its inventory is Kubernetes'.
 #[test]
 fn separator_text_in_extra_objects_stays_text_on_helm3_and_helm4() {
-    let chart = real_chart();
+    let chart = real_locust_chart();
     let object = serde_json::json!({
         "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "sep-text"},
         "---#x": 1,
