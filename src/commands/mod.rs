@@ -1,17 +1,24 @@
 //! The commands behind the CLI. Each returns what to print, or a [`Failure`] that `main` maps
 //! to an exit code; nothing here exits the process.
 
+pub mod chart;
 pub mod check;
+pub mod completion;
 pub mod deploy;
 pub mod gitops;
 pub mod init;
 pub mod lint;
 pub mod local;
+pub mod man;
 pub mod ops;
 pub mod output;
 pub mod output_file;
+pub mod plan;
 pub mod plugin;
 pub mod post_render;
+pub mod report;
+pub mod schema;
+pub mod uninstall;
 pub mod values;
 pub mod version;
 
@@ -348,37 +355,6 @@ pub fn stdout_result(written: std::io::Result<()>, closed: ClosedStdout) -> Resu
 /// is already there (`init` never overwrites a user's manifest).
 pub fn write_new_file(path: &str, content: &str) -> Result<(), Failure> {
     output_file::create_new(path, content.as_bytes())
-}
-
-/// `plan`: workers and resources for a load; JSON gives the numbers and the spec fragment.
-pub fn plan(users: u64, rps: Option<f64>, format: ReportFormat) -> Result<Output, Failure> {
-    let text = crate::spec::sizing::plan(users, rps);
-    if format == ReportFormat::Text {
-        return Ok(Output::ok(text));
-    }
-    let fragment: String = text
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let spec = crate::yaml::parse_single(&fragment)
-        .map_err(|e| Failure::failed(format!("plan: {}", e.message)))?;
-    let v = serde_json::json!({"users": users, "rps": rps, "manifest": spec.to_json()});
-    Ok(Output::ok(json_text(&v)?))
-}
-
-/// `chart`: the pinned chart, as YAML (the lock file) or JSON.
-pub fn chart(format: ReportFormat) -> Result<Output, Failure> {
-    if format == ReportFormat::Text {
-        return Ok(Output::ok(crate::lock::LOCK_TEXT));
-    }
-    let l = crate::lock::chart_lock();
-    let v = serde_json::json!({
-        "name": l.name, "repository": l.repository, "version": l.version, "appVersion": l.app_version,
-        "contentDigest": l.content_digest, "archiveDigest": l.archive_digest, "digest": l.digest,
-        "image": l.image, "verifiedVersions": l.verified_versions,
-    });
-    Ok(Output::ok(json_text(&v)?))
 }
 
 #[cfg(test)]
