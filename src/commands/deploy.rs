@@ -226,8 +226,7 @@ fn helm_with_post_renderer(
     head: Vec<String>,
     tail: Vec<String>,
 ) -> Result<Vec<u8>, Failure> {
-    let exe = std::env::current_exe()
-        .map_err(|e| Failure::failed(format!("cannot find this binary: {e}")))?;
+    let exe = super::this_binary(false)?;
     let chart_arg = |resolved: String| {
         let mut args = head.clone();
         args.push(resolved);
@@ -628,8 +627,7 @@ pub fn install(i: &InstallArgs) -> Result<Output, Failure> {
         let out = format!("{printed}{}", String::from_utf8_lossy(&helm_line));
         return Ok(Output::ok(out).with_stderr(format!("{}{notes}", p.warnings)));
     }
-    let exe = std::env::current_exe()
-        .map_err(|e| Failure::failed(format!("cannot find this binary: {e}")))?;
+    let exe = super::this_binary(false)?;
     let (args, wiring) = helm_call(&p, a, &exe, head, tail)?;
     // Before anything reaches the cluster (the namespace included).
     judge_server_dry_run(&p, a, &args, wiring.env.clone())?;

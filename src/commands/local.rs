@@ -172,8 +172,7 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
     let l = Loaded::from_path(&a.spec.file)?;
     // A baseline file that cannot be read is refused before anything runs.
     if let Some(file) = a.baseline.as_deref().filter(|b| *b != "last") {
-        crate::results::baseline::read(Path::new(file))
-            .map_err(|e| Failure::failed(format!("--baseline {e}")))?;
+        crate::results::baseline::read(Path::new(file)).map_err(Failure::flag("--baseline"))?;
     }
     eprint!("{}", l.warning_text());
     let (spec, s) = (&l.spec, &l.synthesized);
@@ -195,7 +194,7 @@ pub fn local(a: LocalArgs) -> Result<u8, Failure> {
     let results_dir = if headless {
         let cwd = std::env::current_dir()?;
         let dir = crate::results::prepare_dir(a.results_dir.as_deref(), &spec.name, &cwd)
-            .map_err(|e| Failure::failed(format!("--results-dir {e}")))?;
+            .map_err(Failure::flag("--results-dir"))?;
         Some(dir)
     } else {
         if a.results_dir.is_some() || a.baseline.is_some() {
@@ -266,9 +265,7 @@ fn confined_pods(
 ) -> Result<(PodView, PodView), Failure> {
     let (master, worker, refused) = spec_pods(spec, s, allow_commands);
     if !refused.is_empty() {
-        return Err(Failure::failed(
-            LocalError::Refused(refusal_lines(&refused)).to_string(),
-        ));
+        return Err(Failure::from(LocalError::Refused(refusal_lines(&refused))));
     }
     Ok((master, worker))
 }
@@ -350,7 +347,7 @@ fn report_results(
     {
         let under = dir.parent().unwrap_or(dir);
         match crate::results::resolve_baseline(arg, name, under, Some(dir))
-            .map_err(|e| Failure::failed(format!("--baseline {e}")))?
+            .map_err(Failure::flag("--baseline"))?
         {
             Some((summary, against)) => {
                 let (v, table) =
@@ -383,4 +380,101 @@ fn report_results(
         eprintln!("locust-planton: results in {}", dir.display());
     }
     Ok(verdict)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    /// `local`'s flags alone, parsed as clap parses them.
+    #[derive(Parser)]
+    struct Line {
+        #[command(flatten)]
+        local: LocalArgs,
+    }
+
+    fn found() -> Found {
+        Found {
+            workers: 3,
+            python: PathBuf::from("/opt/venv/bin/python3"),
+            interpreter: Interpreter::default(),
+            locust_version: "2.32.2".into(),
+            results_dir: Some(PathBuf::from("locust-results/demo")),
+            name: "demo".into(),
+        }
+    }
+
+    #[test]
+    fn the_flags_and_what_was_found_make_complete_options() {
+        struct Case {
+            line: &'static str,
+            sandbox: SandboxMode,
+            /// `None`: the web UI.
+            spawn_rate: Option<f64>,
+            /// Master port, chosen; web port, chosen.
+            ports: (u16, bool, u16, bool),
+        }
+        let cases = [
+            Case {
+                line: "-f t.yaml",
+                sandbox: SandboxMode::Auto,
+                spawn_rate: None,
+                ports: (5557, false, 8089, false),
+            },
+            Case {
+                line: "-f t.yaml --headless --users 20",
+                sandbox: SandboxMode::Auto,
+                spawn_rate: Some(20.0),
+                ports: (5557, false, 8089, false),
+            },
+            Case {
+                line: "-f t.yaml --headless --users 20 --spawn-rate 2.5 --sandbox required",
+                sandbox: SandboxMode::Required,
+                spawn_rate: Some(2.5),
+                ports: (5557, false, 8089, false),
+            },
+            Case {
+                line: "-f t.yaml --no-sandbox --master-port 6000 --web-port 8089",
+                sandbox: SandboxMode::Off,
+                spawn_rate: None,
+                ports: (6000, true, 8089, true),
+            },
+            Case {
+                line: "-f t.yaml --sandbox off",
+                sandbox: SandboxMode::Off,
+                spawn_rate: None,
+                ports: (5557, false, 8089, false),
+            },
+        ];
+        for case in cases {
+            let args =
+                Line::try_parse_from(std::iter::once("local").chain(case.line.split_whitespace()))
+                    .unwrap_or_else(|e| panic!("{}: {e}", case.line))
+                    .local;
+            let o = args.options(found());
+            let line = case.line;
+            assert_eq!(o.sandbox, case.sandbox, "{line}");
+            assert_eq!(o.headless.map(|h| h.spawn_rate), case.spawn_rate, "{line}");
+            let ports = (
+                o.master_port.port,
+                o.master_port.explicit,
+                o.web_port.port,
+                o.web_port.explicit,
+            );
+            assert_eq!(ports, case.ports, "{line}");
+            // What was found is carried over whole, nothing left to fill in later.
+            assert_eq!(
+                (o.workers, o.python.as_str(), o.locust_version.as_str()),
+                (3, "/opt/venv/bin/python3", "2.32.2"),
+                "{line}"
+            );
+            assert_eq!(o.name, "demo", "{line}");
+            assert_eq!(
+                o.results_dir,
+                Some(PathBuf::from("locust-results/demo")),
+                "{line}"
+            );
+        }
+    }
 }

@@ -22,7 +22,7 @@ pub mod uninstall;
 pub mod values;
 pub mod version;
 
-pub use output::{ManifestFormat, Output, ReportFormat, json_text, manifests_as};
+pub use output::{ManifestFormat, Output, ReportFormat, json_failure, json_text, manifests_as};
 
 use crate::diag::Findings;
 use crate::limits::{MAX_DOCUMENT_BYTES, read_bounded};
@@ -138,6 +138,26 @@ impl Failure {
     pub fn failed(message: impl Into<String>) -> Self {
         Failure::new(exit::FAILED, message)
     }
+
+    /// For `map_err` where a flag's value is refused: exit 1 with `FLAG <the error>` (the
+    /// error names the value: `--baseline old.json: no such file`).
+    pub fn flag<E: std::fmt::Display>(flag: &'static str) -> impl FnOnce(E) -> Failure {
+        move |e| Failure::failed(format!("{flag} {e}"))
+    }
+}
+
+/// This binary's path (helm runs it as the post-renderer); `canonical` resolves links, for a
+/// plugin that must run it whatever PATH and folder helm has.
+pub fn this_binary(canonical: bool) -> Result<std::path::PathBuf, Failure> {
+    std::env::current_exe()
+        .and_then(|p| {
+            if canonical {
+                std::fs::canonicalize(p)
+            } else {
+                Ok(p)
+            }
+        })
+        .map_err(|e| Failure::failed(format!("cannot find this binary: {e}")))
 }
 
 /// helm failed: its stderr passed through with exit 4; helm missing or unusable: exit 1.
@@ -447,5 +467,34 @@ mod tests {
         );
         let io = Failure::from(std::io::Error::other("disk full"));
         assert_eq!((io.code, io.message.as_str()), (exit::FAILED, "disk full"));
+    }
+
+    #[test]
+    fn failures_naming_a_flag_or_the_json_written() {
+        struct Case {
+            failure: Failure,
+            message: &'static str,
+        }
+        let json = serde_json::from_str::<serde_json::Value>("{").unwrap_err();
+        let cases = [
+            Case {
+                failure: Failure::flag("--baseline")("old.json: no such file"),
+                message: "--baseline old.json: no such file",
+            },
+            Case {
+                failure: Failure::flag("--results-dir")(std::io::Error::other("not empty")),
+                message: "--results-dir not empty",
+            },
+            Case {
+                failure: json_failure(json),
+                message: "cannot write JSON: EOF while parsing an object at line 1 column 1",
+            },
+        ];
+        for case in cases {
+            assert_eq!(
+                (case.failure.code, case.failure.message.as_str()),
+                (exit::FAILED, case.message)
+            );
+        }
     }
 }

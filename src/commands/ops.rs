@@ -231,8 +231,7 @@ pub fn status(t: &Target, format: ReportFormat) -> Result<Output, Failure> {
 
 fn render(s: &Status, format: ReportFormat) -> Result<String, Failure> {
     if format == ReportFormat::Json {
-        let mut v = serde_json::to_value(s)
-            .map_err(|e| Failure::failed(format!("cannot write JSON: {e}")))?;
+        let mut v = serde_json::to_value(s).map_err(super::json_failure)?;
         if let Some(verdict) = verdict_of(s) {
             v["verdict"] = Value::from(verdict.as_str());
         }
@@ -350,7 +349,7 @@ pub fn wait(
     if let Some(dir) = results_dir {
         // Checked now: a long wait should not end in a refusal of the folder.
         crate::results::usable_dir(dir, &std::env::current_dir()?)
-            .map_err(|e| Failure::failed(format!("--results-dir {e}")))?;
+            .map_err(Failure::flag("--results-dir"))?;
     }
     let mut progress = Progress::start(format!("waiting for release {}", t.release));
     let limits = (Duration::from_secs(limit), Duration::from_secs(every));
@@ -388,7 +387,7 @@ fn compare_current(
     let under = cwd.join("locust-results");
     let name = summary["name"].as_str().unwrap_or(&t.release).to_string();
     let found = crate::results::resolve_baseline(arg, &name, &under, None)
-        .map_err(|e| Failure::failed(format!("--baseline {e}")))?;
+        .map_err(Failure::flag("--baseline"))?;
     let (comparison, against) = match found {
         Some((base, against)) => {
             let tolerances = baseline::Tolerances::from_json(&summary["baselineTolerances"]);
@@ -405,8 +404,7 @@ fn compare_current(
     };
     out.code = verdict_code(verdict);
     if format == ReportFormat::Json {
-        let mut v: Value = serde_json::from_str(&out.stdout)
-            .map_err(|e| Failure::failed(format!("cannot write JSON: {e}")))?;
+        let mut v: Value = serde_json::from_str(&out.stdout).map_err(super::json_failure)?;
         v["verdict"] = Value::from(verdict.as_str());
         v["baseline"] = comparison
             .as_ref()
@@ -490,8 +488,7 @@ fn ended(s: &Status, log: Option<&str>, format: ReportFormat) -> Result<Output, 
 /// The status when `--timeout` passed (JSON: with `timedOut: true`); exit 3.
 fn timed_out(s: &Status, timeout: &str, format: ReportFormat) -> Result<Output, Failure> {
     let text = if format == ReportFormat::Json {
-        let mut v = serde_json::to_value(s)
-            .map_err(|e| Failure::failed(format!("cannot write JSON: {e}")))?;
+        let mut v = serde_json::to_value(s).map_err(super::json_failure)?;
         v["timedOut"] = Value::Bool(true);
         super::json_text(&v)?
     } else {

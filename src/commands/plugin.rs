@@ -171,18 +171,11 @@ fn contains(dirs: &[PathBuf], dir: &Path) -> bool {
     dirs.iter().any(|d| same_dir(d, dir))
 }
 
-/// This binary, by its absolute path (the plugin runs it whatever PATH helm has).
-fn this_binary() -> Result<PathBuf, Failure> {
-    std::env::current_exe()
-        .and_then(std::fs::canonicalize)
-        .map_err(|e| Failure::failed(format!("cannot find this binary: {e}")))
-}
-
 pub fn install(a: &PluginInstallArgs) -> Result<Output, Failure> {
     let helm = helm4(a.common.helm.as_deref())?;
     let (dir, earlier) = install_folder(&helm)?;
     let warnings = check_helm3s(&helm, &dir, a)?;
-    let exe = this_binary()?;
+    let exe = super::this_binary(true)?;
     let manifest = format!(
         "# Installed by `locust-planton plugin install`; `locust-planton plugin uninstall` removes it.\n{}",
         plugin_manifest(&exe.display().to_string(), &[])

@@ -82,7 +82,7 @@ fn copy_run(
     }
     let cwd = std::env::current_dir()?;
     let dir = crate::results::prepare_dir(results_dir, &t.release, &cwd)
-        .map_err(|e| Failure::failed(format!("--results-dir {e}")))?;
+        .map_err(Failure::flag("--results-dir"))?;
     write_results(&dir, &decoded)?;
     let note = t.mark_copied(&run.master_pod).unwrap_or_default();
     let mut compared = String::new();
@@ -91,7 +91,7 @@ fn copy_run(
         let name = summary["name"].as_str().unwrap_or(&t.release).to_string();
         let under = dir.parent().unwrap_or(&dir);
         match crate::results::resolve_baseline(arg, &name, under, Some(&dir))
-            .map_err(|e| Failure::failed(format!("--baseline {e}")))?
+            .map_err(Failure::flag("--baseline"))?
         {
             Some((base, against)) => {
                 let (v, table) =
@@ -168,8 +168,7 @@ pub(super) fn copy_ended(
     }
     out.stderr.push_str(&c.note);
     if format == ReportFormat::Json {
-        let mut v: Value = serde_json::from_str(&out.stdout)
-            .map_err(|e| Failure::failed(format!("cannot write JSON: {e}")))?;
+        let mut v: Value = serde_json::from_str(&out.stdout).map_err(super::json_failure)?;
         v["resultsDir"] = Value::from(c.dir.display().to_string());
         if baseline.is_some() {
             v["baseline"] = c.summary["baseline"].clone();
