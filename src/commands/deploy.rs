@@ -1,5 +1,6 @@
-//! `template`, `install`, `uninstall`: synthesized values in a temporary file, the pinned chart,
-//! and helm with this binary as its post-renderer; then what Planton's stack outputs give.
+//! `template`, `install`: synthesized values in a temporary file, the pinned chart, and helm
+//! with this binary as its post-renderer; then what Planton's stack outputs give. The release
+//! arguments are shared with `uninstall` (its own file).
 
 use super::output::{manifest_format, report_format};
 use super::post_render::ProfileArgs;
