@@ -1,7 +1,27 @@
 //! `check`: every problem in a manifest, one per line (or JSON), exit 1 when any is an error;
 //! a valid manifest gets a summary line for stderr (`FILE: valid, N warnings`).
 
-use super::{Failure, Output, ReportFormat, exit, read_input};
+use super::output::report_format;
+use super::{Failure, Output, ReportFormat, SpecFile, exit, read_input};
+
+/// Validate a manifest and list every problem.   e.g. locust-planton check -f test.yaml
+#[derive(clap::Args, Clone)]
+#[command(
+    after_help = exit::help(
+        "Examples:\n  locust-planton check -f examples/checkout.yaml\n  locust-planton check -f - -o json < test.yaml\n\n\
+    Prints `FILE:LINE:COL: field.path: message` per problem (warnings say `warning:`), YAML syntax\n\
+    errors as `FILE:LINE:COL: invalid YAML: ...`; a valid manifest ends with `FILE: valid` (or\n\
+    `FILE: valid, N warnings`) on stderr (`<stdin>` for -f -; not with -q).",
+        &[(exit::OK, "valid (warnings allowed)"), (exit::FAILED, "invalid"), (exit::USAGE, "usage error")],
+    )
+)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub spec: SpecFile,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
+    pub output: ReportFormat,
+}
 
 /// Every finding, and the summary line for stderr (empty when the manifest is invalid: the
 /// errors say it); exit 1 when any is an error.

@@ -1,11 +1,12 @@
-//! `template`, `install`, `uninstall`: synthesized values in a temporary file, the pinned chart,
-//! and helm with this binary as its post-renderer; then what Planton's stack outputs give.
+//! `template`, `install`: synthesized values in a temporary file, the pinned chart, and helm
+//! with this binary as its post-renderer; then what Planton's stack outputs give. The release
+//! arguments are shared with `uninstall` (its own file).
 
 use super::output::{manifest_format, report_format};
 use super::post_render::ProfileArgs;
 use super::{
     ContextArg, Failure, FileOut, ImageMirror, Loaded, ManifestFormat, Output, ReportFormat,
-    SpecFile, exit, load_spec, manifests_as, namespace_for,
+    SpecFile, exit, manifests_as,
 };
 use crate::helm::{self, Helm, PostRendererWiring, chart, shell_line, wire_post_renderer};
 use crate::kubectl::{Kubectl, KubectlError};
@@ -58,7 +59,20 @@ pub struct RenderArgs {
     pub profile: ProfileArgs,
 }
 
+/// Render the whole hardened deployment with helm.   e.g. locust-planton template -f test.yaml
 #[derive(clap::Args, Clone)]
+#[command(
+    after_help = exit::help(
+        "Examples:\n  locust-planton template -f examples/checkout.yaml > manifests.yaml\n  \
+    locust-planton template -f examples/checkout.yaml --chart ./locust-0.35.0.tgz --release demo -n perf\n  \
+    locust-planton template -f examples/checkout.yaml -o json | jq '.items[].kind'\n  \
+    locust-planton template -f examples/checkout.yaml --print-command\n\n\
+    Runs `helm template` with generated values and this binary as post-renderer (Helm 3 or 4).\n\
+    Offline: --chart DIR|TGZ (its content is checked against the pinned chart's); a mirror:\n\
+    --chart-repo oci://HOST/PATH (or $LOCUST_PLANTON_CHART_REPO).",
+        &[(exit::OK, "ok"), (exit::FAILED, "invalid input or helm missing"), (exit::USAGE, "usage"), (exit::TOOL_FAILED, "helm failed (its stderr is shown)")],
+    )
+)]
 pub struct TemplateArgs {
     #[command(flatten)]
     pub render: RenderArgs,
@@ -69,7 +83,18 @@ pub struct TemplateArgs {
     pub file_out: FileOut,
 }
 
+/// Install or upgrade the release with helm.   e.g. locust-planton install -f test.yaml --wait
 #[derive(clap::Args, Clone)]
+#[command(
+    after_help = exit::help(
+        "Examples:\n  locust-planton install -f examples/checkout.yaml --wait --timeout 5m\n  \
+    locust-planton install -f examples/checkout.yaml --print-command\n  \
+    locust-planton install -f examples/checkout.yaml -o json | jq -r .portForwardCommand\n\n\
+    Runs `helm upgrade --install` with generated values and this binary as post-renderer, then prints\n\
+    namespace, service, endpoint and port-forward command. --dry-run is helm's --dry-run=client.",
+        &[(exit::OK, "ok"), (exit::FAILED, "invalid"), (exit::USAGE, "usage"), (exit::TOOL_FAILED, "helm failed")],
+    )
+)]
 pub struct InstallArgs {
     #[command(flatten)]
     pub render: RenderArgs,
@@ -91,31 +116,6 @@ pub struct InstallArgs {
     /// Output format of the deployment summary.
     #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
     pub output: ReportFormat,
-}
-
-#[derive(clap::Args, Clone)]
-pub struct UninstallArgs {
-    #[command(flatten)]
-    pub release: ReleaseArgs,
-    #[command(flatten)]
-    pub context: ContextArg,
-    /// Wait until the release's objects are gone.
-    #[arg(long)]
-    pub wait: bool,
-    /// How long helm waits (e.g. 5m).
-    #[arg(long, value_name = "DURATION")]
-    pub timeout: Option<String>,
-    /// Simulate the uninstall (passed to helm: `helm uninstall --dry-run`); the results check
-    /// still runs and says what it would do.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Uninstall even if the current run ended and nobody copied its results (they are lost).
-    #[arg(long, conflicts_with = "results_dir")]
-    pub discard_results: bool,
-    /// Copy the current run's results into this folder first (created; must be empty), if it
-    /// has ended, then uninstall.
-    #[arg(long, value_name = "DIR")]
-    pub results_dir: Option<String>,
 }
 
 /// What Planton's stack outputs give, for the deployed test.
@@ -227,8 +227,7 @@ fn helm_with_post_renderer(
     head: Vec<String>,
     tail: Vec<String>,
 ) -> Result<Vec<u8>, Failure> {
-    let exe = std::env::current_exe()
-        .map_err(|e| Failure::failed(format!("cannot find this binary: {e}")))?;
+    let exe = super::this_binary(false)?;
     let chart_arg = |resolved: String| {
         let mut args = head.clone();
         args.push(resolved);
@@ -629,8 +628,7 @@ pub fn install(i: &InstallArgs) -> Result<Output, Failure> {
         let out = format!("{printed}{}", String::from_utf8_lossy(&helm_line));
         return Ok(Output::ok(out).with_stderr(format!("{}{notes}", p.warnings)));
     }
-    let exe = std::env::current_exe()
-        .map_err(|e| Failure::failed(format!("cannot find this binary: {e}")))?;
+    let exe = super::this_binary(false)?;
     let (args, wiring) = helm_call(&p, a, &exe, head, tail)?;
     // Before anything reaches the cluster (the namespace included).
     judge_server_dry_run(&p, a, &args, wiring.env.clone())?;
@@ -707,48 +705,6 @@ fn install_flags(p: &Prepared, i: &InstallArgs) -> Vec<String> {
         tail.push("--dry-run=client".into());
     }
     tail
-}
-
-/// `helm uninstall`, after the results check (`ops::before_uninstall`: an ended run nobody
-/// copied refuses, unless `--discard-results`; `--results-dir` copies first); `--dry-run` is
-/// passed to helm, which then only simulates it.
-pub fn uninstall(i: &UninstallArgs) -> Result<Output, Failure> {
-    let a = &i.release;
-    let (input, spec, _) = load_spec(&a.spec.file)?;
-    let namespace = namespace_for(&input.label, &spec, a.namespace.as_deref())?;
-    let release = a.release.clone().unwrap_or(spec.name.clone());
-
-    let helm = Helm::find(a.helm.as_deref())?;
-    let notes = if a.print_command || i.discard_results {
-        String::new()
-    } else {
-        let target = super::ops::Target {
-            release: release.clone(),
-            kubectl: Kubectl::new(None, i.context.kube_context.as_deref(), Some(&namespace)),
-        };
-        super::ops::before_uninstall(&target, i.results_dir.as_deref(), i.dry_run)?
-    };
-    let mut args: Vec<String> = vec!["uninstall".into(), release, "--namespace".into(), namespace];
-    if i.wait {
-        args.push("--wait".into());
-    }
-    if let Some(t) = &i.timeout {
-        args.extend(["--timeout".into(), t.clone()]);
-    }
-    if let Some(c) = &i.context.kube_context {
-        args.extend(["--kube-context".into(), c.clone()]);
-    }
-    if i.dry_run {
-        args.push("--dry-run".into());
-    }
-    if a.print_command {
-        return Ok(Output::ok(format!(
-            "{}\n",
-            shell_line(&[], &helm.path.display().to_string(), &args)
-        )));
-    }
-    let out = helm::run(&helm, &args, &[])?;
-    Ok(Output::ok(String::from_utf8_lossy(&out)).with_stderr(notes))
 }
 
 #[cfg(test)]

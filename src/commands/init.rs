@@ -1,7 +1,7 @@
 //! `init NAME`: a commented starter manifest that passes `check` and runs with `local`, so a
 //! user starts from something that works rather than from a copied example.
 
-use super::{Failure, write_new_file, write_output};
+use super::{Failure, exit, write_new_file, write_output};
 use crate::spec::{MAX_NAME_LEN, rules, schema};
 
 const TEMPLATE: &str = r#"# yaml-language-server: $schema=@SCHEMA@
@@ -81,6 +81,25 @@ pub fn manifest(name: &str, file_label: &str) -> Result<String, Failure> {
         .replace("@NAME@", name)
         .replace("@SCHEMA@", schema::FILE_NAME)
         .replace("@FILE@", file_label))
+}
+
+/// Start a manifest: a commented, working NAME.yaml.   e.g. locust-planton init checkout-load
+#[derive(clap::Args, Clone)]
+#[command(
+    after_help = exit::help(
+        "Examples:\n  locust-planton init checkout-load\n  locust-planton init checkout-load --output-file load/checkout.yaml\n  \
+    locust-planton init checkout-load --output-file - | less\n\n\
+    The manifest passes `check` and runs with `local --headless`. An existing file is never overwritten\n\
+    (exit 1, nothing written).",
+        &[(exit::OK, "written"), (exit::FAILED, "an invalid name, or a file already there (nothing written)"), (exit::USAGE, "usage error")],
+    )
+)]
+pub struct InitArgs {
+    /// metadata.name and loadTest.name: a DNS-1123 label of at most 47 characters.
+    pub name: String,
+    /// Where to write it [default: ./NAME.yaml]; `-` is stdout.
+    #[arg(long = "output-file", value_name = "PATH")]
+    pub output_file: Option<String>,
 }
 
 /// Writes the starter manifest to `output` (default `./NAME.yaml`; `-` is stdout), never over

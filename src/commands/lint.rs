@@ -2,7 +2,57 @@
 //! warnings), without writing a manifest. Exit 1 when `post-render` would refuse the stream.
 //! `inventory`: the objects Kubernetes would create from the same stream, as it is read here.
 
+use super::output::report_format;
+use super::post_render::ProfileArgs;
 use super::{Failure, Output, ReportFormat, exit};
+
+/// Every problem the post-renderer would find in a rendered stream, at once.   e.g. helm template x chart | locust-planton lint
+#[derive(clap::Args, Clone)]
+#[command(
+    after_help = exit::help(
+        "Examples:\n  helm template prom prometheus-community/prometheus | locust-planton lint\n  \
+    locust-planton lint -f manifests.yaml -o json | jq '.[] | select(.optOut) | .optOut'\n\n\
+    Prints one line per finding (document, source, object, field, reason, the opt-out that allows it);\n\
+    warnings say `warning:` (e.g. a ServiceAccount a RoleBinding binds keeps its token). Writes no manifest.\n\
+    -o json: an array of {document, line, column (YAML syntax errors), source, kind, name, namespace, field, rule, message, severity, optOut}.\n\
+    Setting every optOut listed (value \"true\") on its object makes post-render pass.\n\
+    Ends with `lint: N objects, M problems` on stderr (N: objects Kubernetes would create, M: findings listed; not with -q).",
+        &[(exit::OK, "post-render would pass"), (exit::FAILED, "it would refuse"), (exit::USAGE, "usage error")],
+    )
+)]
+pub struct LintArgs {
+    /// The rendered stream (`-`: stdin).
+    #[arg(short = 'f', long = "file", value_name = "FILE", default_value = "-")]
+    pub file: String,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
+    pub output: ReportFormat,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+/// The objects Kubernetes would create from a rendered stream.   e.g. helm template x chart | locust-planton inventory
+#[derive(clap::Args, Clone)]
+#[command(
+    after_help = exit::help(
+        "Examples:\n  helm template load chart -f values.yaml | locust-planton inventory\n  \
+    locust-planton inventory -f manifests.yaml -o json | jq '.[] | select(.podSpecs != [])'\n\n\
+    Prints one `KIND NAMESPACE NAME` line per object (`-`: not set), read as Kubernetes reads the stream:\n\
+    split at its separator lines, the items of any list created and the list dropped.\n\
+    -o json: an array of {kind, namespace, name, podSpecs} (podSpecs: paths of the pod templates).\n\
+    A document Kubernetes would read differently than a plain object (an `items` field in a kind\n\
+    that is not a list, a list inside a list, a kindless list item) is refused, as post-render refuses it.",
+        &[(exit::OK, "ok"), (exit::FAILED, "a document cannot be placed"), (exit::USAGE, "usage error")],
+    )
+)]
+pub struct InventoryArgs {
+    /// The rendered stream (`-`: stdin).
+    #[arg(short = 'f', long = "file", value_name = "FILE", default_value = "-")]
+    pub file: String,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
+    pub output: ReportFormat,
+}
 use crate::limits::{MAX_STREAM_BYTES, read_bounded};
 use crate::postrender::{Linted, Options, Severity, lint};
 

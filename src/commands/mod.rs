@@ -1,21 +1,28 @@
 //! The commands behind the CLI. Each returns what to print, or a [`Failure`] that `main` maps
 //! to an exit code; nothing here exits the process.
 
+pub mod chart;
 pub mod check;
+pub mod completion;
 pub mod deploy;
 pub mod gitops;
 pub mod init;
 pub mod lint;
 pub mod local;
+pub mod man;
 pub mod ops;
 pub mod output;
 pub mod output_file;
+pub mod plan;
 pub mod plugin;
 pub mod post_render;
+pub mod report;
+pub mod schema;
+pub mod uninstall;
 pub mod values;
 pub mod version;
 
-pub use output::{ManifestFormat, Output, ReportFormat, json_text, manifests_as};
+pub use output::{ManifestFormat, Output, ReportFormat, json_failure, json_text, manifests_as};
 
 use crate::diag::Findings;
 use crate::limits::{MAX_DOCUMENT_BYTES, read_bounded};
@@ -131,6 +138,26 @@ impl Failure {
     pub fn failed(message: impl Into<String>) -> Self {
         Failure::new(exit::FAILED, message)
     }
+
+    /// For `map_err` where a flag's value is refused: exit 1 with `FLAG <the error>` (the
+    /// error names the value: `--baseline old.json: no such file`).
+    pub fn flag<E: std::fmt::Display>(flag: &'static str) -> impl FnOnce(E) -> Failure {
+        move |e| Failure::failed(format!("{flag} {e}"))
+    }
+}
+
+/// This binary's path (helm runs it as the post-renderer); `canonical` resolves links, for a
+/// plugin that must run it whatever PATH and folder helm has.
+pub fn this_binary(canonical: bool) -> Result<std::path::PathBuf, Failure> {
+    std::env::current_exe()
+        .and_then(|p| {
+            if canonical {
+                std::fs::canonicalize(p)
+            } else {
+                Ok(p)
+            }
+        })
+        .map_err(|e| Failure::failed(format!("cannot find this binary: {e}")))
 }
 
 /// helm failed: its stderr passed through with exit 4; helm missing or unusable: exit 1.
@@ -350,37 +377,6 @@ pub fn write_new_file(path: &str, content: &str) -> Result<(), Failure> {
     output_file::create_new(path, content.as_bytes())
 }
 
-/// `plan`: workers and resources for a load; JSON gives the numbers and the spec fragment.
-pub fn plan(users: u64, rps: Option<f64>, format: ReportFormat) -> Result<Output, Failure> {
-    let text = crate::spec::sizing::plan(users, rps);
-    if format == ReportFormat::Text {
-        return Ok(Output::ok(text));
-    }
-    let fragment: String = text
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let spec = crate::yaml::parse_single(&fragment)
-        .map_err(|e| Failure::failed(format!("plan: {}", e.message)))?;
-    let v = serde_json::json!({"users": users, "rps": rps, "manifest": spec.to_json()});
-    Ok(Output::ok(json_text(&v)?))
-}
-
-/// `chart`: the pinned chart, as YAML (the lock file) or JSON.
-pub fn chart(format: ReportFormat) -> Result<Output, Failure> {
-    if format == ReportFormat::Text {
-        return Ok(Output::ok(crate::lock::LOCK_TEXT));
-    }
-    let l = crate::lock::chart_lock();
-    let v = serde_json::json!({
-        "name": l.name, "repository": l.repository, "version": l.version, "appVersion": l.app_version,
-        "contentDigest": l.content_digest, "archiveDigest": l.archive_digest, "digest": l.digest,
-        "image": l.image, "verifiedVersions": l.verified_versions,
-    });
-    Ok(Output::ok(json_text(&v)?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -471,5 +467,34 @@ mod tests {
         );
         let io = Failure::from(std::io::Error::other("disk full"));
         assert_eq!((io.code, io.message.as_str()), (exit::FAILED, "disk full"));
+    }
+
+    #[test]
+    fn failures_naming_a_flag_or_the_json_written() {
+        struct Case {
+            failure: Failure,
+            message: &'static str,
+        }
+        let json = serde_json::from_str::<serde_json::Value>("{").unwrap_err();
+        let cases = [
+            Case {
+                failure: Failure::flag("--baseline")("old.json: no such file"),
+                message: "--baseline old.json: no such file",
+            },
+            Case {
+                failure: Failure::flag("--results-dir")(std::io::Error::other("not empty")),
+                message: "--results-dir not empty",
+            },
+            Case {
+                failure: json_failure(json),
+                message: "cannot write JSON: EOF while parsing an object at line 1 column 1",
+            },
+        ];
+        for case in cases {
+            assert_eq!(
+                (case.failure.code, case.failure.message.as_str()),
+                (exit::FAILED, case.message)
+            );
+        }
     }
 }

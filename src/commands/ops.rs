@@ -1,14 +1,12 @@
-//! `status`, `wait`, `report` and `rerun` (through kubectl).
+//! `status`, `wait` and `rerun` (through kubectl); `report` and the copying of results, which
+//! `wait --results-dir` and `uninstall` share, are in `report`.
 
 use super::output::report_format;
 use super::{ContextArg, Failure, Output, ReportFormat, exit};
 use crate::contract::{PYTHON_BIN, RESULTS_DIR};
 use crate::duration;
 use crate::kubectl::Kubectl;
-use crate::ops::{
-    Guard, Phase, RESULTS_COPIED, RunIdentity, Status, current_master, ended_run, evaluate,
-    final_stats, guard, results_copied,
-};
+use crate::ops::{Phase, RESULTS_COPIED, Status, current_master, evaluate, final_stats};
 use crate::progress::Progress;
 use crate::results::{Verdict, baseline};
 use serde_json::Value;
@@ -33,7 +31,17 @@ pub struct RunTarget {
     pub kubectl: Option<String>,
 }
 
+/// Show the state of a release's test.   e.g. locust-planton status -f test.yaml
 #[derive(clap::Args, Clone)]
+#[command(
+    after_help = exit::help(
+        "Examples:\n  locust-planton status -f test.yaml\n  locust-planton status checkout-load -n load-tests -o json\n\n\
+    Reads the master Deployment, the master and worker pods and the current master's log through kubectl\n\
+    (only the current pod template's master counts: see `wait`). With thresholds, shows each verdict.\n\
+    Phases: Pending, Running, Completed, Failed (with the reason).",
+        &[(exit::OK, ""), (exit::FAILED, "the release has no objects in the namespace"), (exit::TOOL_FAILED, "kubectl failed")],
+    )
+)]
 pub struct StatusArgs {
     #[command(flatten)]
     pub target: RunTarget,
@@ -42,7 +50,21 @@ pub struct StatusArgs {
     pub output: ReportFormat,
 }
 
+/// Wait for a headless run to finish.   e.g. locust-planton wait -f test.yaml --timeout 30m
 #[derive(clap::Args, Clone)]
+#[command(
+    after_help = exit::help(
+        "Examples:\n  locust-planton install -f ci.yaml --wait && locust-planton wait -f ci.yaml --timeout 20m\n  \
+    locust-planton wait ci-run -n perf -o json\n  \
+    locust-planton wait -f ci.yaml --results-dir locust-results/ci-$BUILD --baseline last\n\n\
+    Shows each poll on stderr (phase, workers, users, requests, failures, req/s). Prints Locust's final\n\
+    statistics, the run (master pod, script hash, rerun time), each threshold's verdict and the run's\n\
+    verdict (PASSED, FAILED, REGRESSED, INVALID). Only the current run counts: a master pod of an\n\
+    earlier pod template is never read. --baseline reads the run's summary.json from the master pod.\n\
+    --results-dir DIR copies the ended run's results as `report` does (a timeout copies nothing).",
+        &[(exit::OK, "PASSED"), (exit::FAILED, "FAILED: requests failed, a threshold missed, or no such release"), (exit::TIMEOUT, "timeout or the cluster could not run the test (unschedulable pods, image pull errors, failed pip install: the reason is printed)"), (exit::TOOL_FAILED, "kubectl failed"), (exit::REGRESSED, "REGRESSED against --baseline"), (exit::INVALID, "INVALID: the load generator was saturated or degraded")],
+    )
+)]
 pub struct WaitArgs {
     #[command(flatten)]
     pub target: RunTarget,
@@ -64,19 +86,6 @@ pub struct WaitArgs {
     /// empty), as `report` does, and mark them copied. A timeout copies nothing.
     #[arg(long, value_name = "DIR")]
     pub results_dir: Option<String>,
-}
-
-#[derive(clap::Args, Clone)]
-pub struct ReportRunArgs {
-    #[command(flatten)]
-    pub target: RunTarget,
-    /// The folder to copy the results into (created; must be empty).
-    #[arg(long, value_name = "DIR")]
-    pub results_dir: Option<String>,
-    /// Compare the run with an earlier one: a summary.json (or its folder), or `last`: the
-    /// newest passed run of the release beside the results folder. REGRESSED: exit 5.
-    #[arg(long, value_name = "FILE|last")]
-    pub baseline: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -152,7 +161,7 @@ impl Target {
         }
     }
 
-    fn namespace_text(&self) -> &str {
+    pub(super) fn namespace_text(&self) -> &str {
         self.kubectl
             .namespace
             .as_deref()
@@ -161,7 +170,9 @@ impl Target {
 
     /// [`Target::observe`] with the master Deployment list; `None` when the release has no
     /// Deployment or pod in the namespace.
-    fn observe_release(&self) -> Result<Option<(Status, Option<String>, Value)>, Failure> {
+    pub(super) fn observe_release(
+        &self,
+    ) -> Result<Option<(Status, Option<String>, Value)>, Failure> {
         let deployments = self.list("deployments", "master")?;
         let masters = self.list("pods", "master")?;
         let workers = self.list("pods", "worker")?;
@@ -192,7 +203,7 @@ impl Target {
     /// Marks `run`'s results as copied on the master Deployment's own metadata (never its pod
     /// template, so nothing rolls). A failure is a note: the results are copied all the same,
     /// and `uninstall` then still asks for them.
-    fn mark_copied(&self, run: &str) -> Option<String> {
+    pub(super) fn mark_copied(&self, run: &str) -> Option<String> {
         let args: Vec<String> = vec![
             "annotate".into(),
             "deployments".into(),
@@ -220,8 +231,7 @@ pub fn status(t: &Target, format: ReportFormat) -> Result<Output, Failure> {
 
 fn render(s: &Status, format: ReportFormat) -> Result<String, Failure> {
     if format == ReportFormat::Json {
-        let mut v = serde_json::to_value(s)
-            .map_err(|e| Failure::failed(format!("cannot write JSON: {e}")))?;
+        let mut v = serde_json::to_value(s).map_err(super::json_failure)?;
         if let Some(verdict) = verdict_of(s) {
             v["verdict"] = Value::from(verdict.as_str());
         }
@@ -339,7 +349,7 @@ pub fn wait(
     if let Some(dir) = results_dir {
         // Checked now: a long wait should not end in a refusal of the folder.
         crate::results::usable_dir(dir, &std::env::current_dir()?)
-            .map_err(|e| Failure::failed(format!("--results-dir {e}")))?;
+            .map_err(Failure::flag("--results-dir"))?;
     }
     let mut progress = Progress::start(format!("waiting for release {}", t.release));
     let limits = (Duration::from_secs(limit), Duration::from_secs(every));
@@ -347,7 +357,7 @@ pub fn wait(
     progress.finish(None);
     let (out, ended) = result?;
     match (ended.as_ref().and_then(|s| s.run.as_ref()), results_dir) {
-        (Some(run), Some(dir)) => copy_ended(t, run, dir, baseline, out, format),
+        (Some(run), Some(dir)) => super::report::copy_ended(t, run, dir, baseline, out, format),
         (None, Some(dir)) => Ok(Output {
             stderr: format!("the run has not ended: nothing copied into {dir}\n"),
             ..out
@@ -377,7 +387,7 @@ fn compare_current(
     let under = cwd.join("locust-results");
     let name = summary["name"].as_str().unwrap_or(&t.release).to_string();
     let found = crate::results::resolve_baseline(arg, &name, &under, None)
-        .map_err(|e| Failure::failed(format!("--baseline {e}")))?;
+        .map_err(Failure::flag("--baseline"))?;
     let (comparison, against) = match found {
         Some((base, against)) => {
             let tolerances = baseline::Tolerances::from_json(&summary["baselineTolerances"]);
@@ -394,8 +404,7 @@ fn compare_current(
     };
     out.code = verdict_code(verdict);
     if format == ReportFormat::Json {
-        let mut v: Value = serde_json::from_str(&out.stdout)
-            .map_err(|e| Failure::failed(format!("cannot write JSON: {e}")))?;
+        let mut v: Value = serde_json::from_str(&out.stdout).map_err(super::json_failure)?;
         v["verdict"] = Value::from(verdict.as_str());
         v["baseline"] = comparison
             .as_ref()
@@ -420,7 +429,7 @@ fn compare_current(
 }
 
 /// `summary.json` among a pod's results files.
-fn summary_of(files: &[(String, Vec<u8>)], pod: &str) -> Result<Value, Failure> {
+pub(super) fn summary_of(files: &[(String, Vec<u8>)], pod: &str) -> Result<Value, Failure> {
     files
         .iter()
         .find(|(n, _)| n == "summary.json")
@@ -479,8 +488,7 @@ fn ended(s: &Status, log: Option<&str>, format: ReportFormat) -> Result<Output, 
 /// The status when `--timeout` passed (JSON: with `timedOut: true`); exit 3.
 fn timed_out(s: &Status, timeout: &str, format: ReportFormat) -> Result<Output, Failure> {
     let text = if format == ReportFormat::Json {
-        let mut v = serde_json::to_value(s)
-            .map_err(|e| Failure::failed(format!("cannot write JSON: {e}")))?;
+        let mut v = serde_json::to_value(s).map_err(super::json_failure)?;
         v["timedOut"] = Value::Bool(true);
         super::json_text(&v)?
     } else {
@@ -495,7 +503,7 @@ fn timed_out(s: &Status, timeout: &str, format: ReportFormat) -> Result<Output, 
 pub const EXPORT_SCRIPT: &str = "import base64,json,os,sys;d=sys.argv[1];f=sorted(n for n in os.listdir(d) if os.path.isfile(os.path.join(d,n))) if os.path.isdir(d) else [];print(json.dumps({n:base64.b64encode(open(os.path.join(d,n),'rb').read()).decode() for n in f}))";
 
 /// The results folder of `pod`'s current run, file by file (plain names only).
-fn fetch_results(t: &Target, pod: &str) -> Result<Vec<(String, Vec<u8>)>, Failure> {
+pub(super) fn fetch_results(t: &Target, pod: &str) -> Result<Vec<(String, Vec<u8>)>, Failure> {
     let text = t.kubectl(&[
         "exec".into(),
         pod.to_string(),
@@ -527,232 +535,20 @@ fn fetch_results(t: &Target, pod: &str) -> Result<Vec<(String, Vec<u8>)>, Failur
     Ok(decoded)
 }
 
-/// Writes the files into `dir`; on a failure the partly written folder is removed.
-fn write_results(dir: &std::path::Path, files: &[(String, Vec<u8>)]) -> Result<(), Failure> {
-    for (name, bytes) in files {
-        if let Err(e) = std::fs::write(dir.join(name), bytes) {
-            let _ = std::fs::remove_dir_all(dir);
-            return Err(Failure::failed(format!(
-                "{}: {e}",
-                dir.join(name).display()
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// A run's results copied into a local folder (and compared with a baseline when asked).
-struct Copied {
-    dir: std::path::PathBuf,
-    /// The copied summary.json, with the comparison when there was one.
-    summary: Value,
-    /// The comparison's table, or why there was none; empty without a baseline.
-    compared: String,
-    /// The verdict became REGRESSED (a passed run worse than its baseline).
-    regressed: bool,
-    /// Why the copy could not be marked on the master Deployment, if it could not.
-    note: String,
-}
-
-/// Copies `run`'s results from its master pod into a new or empty folder, after checking they
-/// are that run's; once every file is written, marks the run as copied on the master
-/// Deployment ([`RESULTS_COPIED`]); then compares with `baseline`, recording the comparison in
-/// the copied summary.json and junit.xml (`report`, `wait --results-dir`, `uninstall`).
-fn copy_run(
-    t: &Target,
-    run: &RunIdentity,
-    results_dir: Option<&str>,
-    baseline: Option<&str>,
-) -> Result<Copied, Failure> {
-    let decoded = fetch_results(t, &run.master_pod)?;
-    let summary = summary_of(&decoded, &run.master_pod)?;
-    // The files must be this run's: written by this pod (a pod's hostname is its name).
-    let written_by = summary["run"]["pod"].as_str().unwrap_or("");
-    if written_by != run.master_pod {
-        return Err(Failure::failed(format!(
-            "pod {}: the results were written by {written_by:?}, not this run's master; nothing copied",
-            run.master_pod
-        )));
-    }
-    let cwd = std::env::current_dir()?;
-    let dir = crate::results::prepare_dir(results_dir, &t.release, &cwd)
-        .map_err(|e| Failure::failed(format!("--results-dir {e}")))?;
-    write_results(&dir, &decoded)?;
-    let note = t.mark_copied(&run.master_pod).unwrap_or_default();
-    let mut compared = String::new();
-    let mut regressed = false;
-    if let Some(arg) = baseline {
-        let name = summary["name"].as_str().unwrap_or(&t.release).to_string();
-        let under = dir.parent().unwrap_or(&dir);
-        match crate::results::resolve_baseline(arg, &name, under, Some(&dir))
-            .map_err(|e| Failure::failed(format!("--baseline {e}")))?
-        {
-            Some((base, against)) => {
-                let (v, table) =
-                    crate::results::apply_baseline(&dir, &base, &against, exit::REGRESSED)
-                        .map_err(Failure::failed)?;
-                compared = table;
-                regressed = v == Verdict::Regressed;
-            }
-            None => {
-                compared = format!(
-                    "no earlier passed run of {name} in {}: nothing to compare with\n",
-                    under.display()
-                )
-            }
-        }
-    }
-    let summary = crate::results::read_summary(&dir).unwrap_or(summary);
-    Ok(Copied {
-        dir,
-        summary,
-        compared,
-        regressed,
-        note,
-    })
-}
-
-/// Copies the current run's results from its master pod into a new local folder. Returns the
-/// text to print (the summary table and the folder).
-pub fn report(
-    t: &Target,
-    results_dir: Option<&str>,
-    baseline: Option<&str>,
-) -> Result<Output, Failure> {
-    let (s, _) = t.observe()?;
-    let finished = matches!(s.phase, Phase::Completed | Phase::Failed) && s.exit_code.is_some();
-    let Some(run) = s.run.as_ref().filter(|_| finished) else {
-        return Err(Failure::failed(format!(
-            "release {}: no finished run to report (phase {:?}: {}); `locust-planton wait` first",
-            t.release,
-            s.phase,
-            s.reason.as_deref().unwrap_or("")
-        )));
-    };
-    let c = copy_run(t, run, results_dir, baseline)?;
-    Ok(Output::ok(format!(
-        "run: {}\n{}{}results in {}\n",
-        run.text(),
-        c.compared,
-        crate::results::table(&c.summary),
-        c.dir.display()
-    ))
-    .with_code(if c.regressed {
-        exit::REGRESSED
-    } else {
-        exit::OK
-    })
-    .with_stderr(c.note))
-}
-
-/// `wait --results-dir`: the ended run's results copied (and compared with `baseline`). Text:
-/// the comparison and the folder go before the verdict line, which stays last; JSON:
-/// `resultsDir`, and `baseline` (every row) with it. REGRESSED exits 5.
-fn copy_ended(
-    t: &Target,
-    run: &RunIdentity,
-    dir: &str,
-    baseline: Option<&str>,
-    mut out: Output,
-    format: ReportFormat,
-) -> Result<Output, Failure> {
-    let c = copy_run(t, run, Some(dir), baseline)?;
-    if c.regressed {
-        out.code = exit::REGRESSED;
-    }
-    out.stderr.push_str(&c.note);
-    if format == ReportFormat::Json {
-        let mut v: Value = serde_json::from_str(&out.stdout)
-            .map_err(|e| Failure::failed(format!("cannot write JSON: {e}")))?;
-        v["resultsDir"] = Value::from(c.dir.display().to_string());
-        if baseline.is_some() {
-            v["baseline"] = c.summary["baseline"].clone();
-        }
-        if c.regressed {
-            v["verdict"] = Value::from(Verdict::Regressed.as_str());
-        }
-        out.stdout = super::json_text(&v)?;
-        return Ok(out);
-    }
-    let at = out.stdout.rfind("verdict: ").unwrap_or(out.stdout.len());
-    let (status, verdict) = out.stdout.split_at(at);
-    let verdict = if c.regressed {
-        format!("verdict: {}\n", Verdict::Regressed.capitals())
-    } else {
-        verdict.to_string()
-    };
-    out.stdout = format!(
-        "{status}{}results in {}\n{verdict}",
-        c.compared,
-        c.dir.display()
-    );
-    Ok(out)
-}
-
-/// What `uninstall` does first, unless given `--discard-results`: nothing when no run of the
-/// release has ended or its results were copied; a refusal (exit 1) when the current run ended
-/// and nobody copied its results; with `--results-dir`, the copy. Returns the notes for
-/// stderr. `dry_run` copies nothing and says what it would do.
-pub fn before_uninstall(
-    t: &Target,
-    results_dir: Option<&str>,
-    dry_run: bool,
-) -> Result<String, Failure> {
-    let observed = t.observe_release().map_err(|f| {
-        Failure::new(
-            f.code,
-            format!(
-                "{}\n(uninstall reads the release's run first, so that no uncopied results are lost; --discard-results uninstalls without looking)",
-                f.message
-            ),
-        )
-    })?;
-    let dry = if dry_run { "dry run: " } else { "" };
-    let Some((status, _, deployments)) = observed else {
-        return Ok(format!(
-            "{dry}release {}: no master or workers in namespace {}: no results to keep\n",
-            t.release,
-            t.namespace_text()
-        ));
-    };
-    let ended = ended_run(&status);
-    let copied = results_copied(&deployments);
-    let run = ended.unwrap_or_default();
-    match guard(ended, copied, results_dir.is_some()) {
-        Guard::Allow if ended.is_some() => Ok(format!(
-            "{dry}release {}: the results of run {run} were copied\n",
-            t.release
-        )),
-        Guard::Allow => Ok(format!(
-            "{dry}release {}: no ended run (phase {:?}: {}): no results to keep\n",
-            t.release,
-            status.phase,
-            status.reason.as_deref().unwrap_or("")
-        )),
-        Guard::Refuse => Err(Failure::failed(format!(
-            "release {}: run {run} has ended and its results were not copied{}; uninstalling would delete them. Copy them first with `uninstall --results-dir DIR` (or `locust-planton report`), or pass --discard-results to uninstall without them",
-            t.release,
-            copied
-                .map(|c| format!(" (the last copy was of an earlier run, {c})"))
-                .unwrap_or_default()
-        ))),
-        Guard::Copy if dry_run => Ok(format!(
-            "{dry}would copy the results of run {run} into {} and mark them copied, then uninstall\n",
-            results_dir.unwrap_or_default()
-        )),
-        Guard::Copy => {
-            let run = status.run.as_ref().ok_or_else(|| {
-                Failure::failed(format!("release {}: the run vanished", t.release))
-            })?;
-            let c = copy_run(t, run, results_dir, None)?;
-            Ok(format!(
-                "{}results of run {} copied into {}\n",
-                c.note,
-                run.master_pod,
-                c.dir.display()
-            ))
-        }
-    }
+/// Start a new run of an unchanged spec (rollout restart).   e.g. locust-planton rerun -f test.yaml
+#[derive(clap::Args, Clone)]
+#[command(
+    after_help = exit::help(
+        "Examples:\n  locust-planton rerun -f ci.yaml && locust-planton wait -f ci.yaml\n\n\
+    `helm upgrade` of an unchanged spec rolls nothing, so the previous run stays the current one. rerun\n\
+    restarts the release's Deployments (kubectl rollout restart): new master and workers, a new run\n\
+    identity (kubectl.kubernetes.io/restartedAt), new results.",
+        &[(exit::OK, ""), (exit::FAILED, "no such release"), (exit::TOOL_FAILED, "kubectl failed")],
+    )
+)]
+pub struct RerunArgs {
+    #[command(flatten)]
+    pub target: RunTarget,
 }
 
 /// Starts a new run of an unchanged spec: a rollout restart of the release's Deployments (master

@@ -97,7 +97,13 @@ pub fn manifests_as(format: ManifestFormat, yaml: &str, list: bool) -> Result<St
 pub fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, Failure> {
     serde_json::to_string_pretty(value)
         .map(|text| format!("{text}\n"))
-        .map_err(|e| Failure::failed(format!("cannot write JSON: {e}")))
+        .map_err(json_failure)
+}
+
+/// JSON this tool makes (or reads back from its own output) that could not be made: exit 1.
+/// Not for JSON read from elsewhere, whose failures name where it came from.
+pub fn json_failure(e: serde_json::Error) -> Failure {
+    Failure::failed(format!("cannot write JSON: {e}"))
 }
 
 #[cfg(test)]

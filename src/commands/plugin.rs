@@ -17,16 +17,81 @@ use crate::helm::plugin::{
 use crate::helm::{Helm, plugin_manifest, version_cache};
 use std::path::{Path, PathBuf};
 
-#[derive(Clone, Debug, Default)]
+/// `plugin`'s exit codes, the same for `plugin install` and `plugin uninstall`.
+const PLUGIN_EXIT: &[(u8, &str)] = &[
+    (exit::OK, ""),
+    (
+        exit::FAILED,
+        "refused or failed (the plugins folder is left as it was)",
+    ),
+    (exit::USAGE, "usage"),
+    (exit::TOOL_FAILED, "helm failed"),
+];
+
+/// The Helm 4 post-renderer plugin (never into Helm 3).   e.g. locust-planton plugin install
+#[derive(clap::Args, Clone)]
+#[command(
+    after_help = exit::help(
+        "Examples:\n  locust-planton plugin install --dry-run\n  locust-planton plugin install --helm /usr/local/bin/helm4\n  \
+    locust-planton plugin uninstall --helm helm   (also repairs Helm 3 after `helm plugin install <checkout>`)\n\n\
+    Only for running Helm 4 yourself (`helm install … --post-renderer locust-planton`): `template` and\n\
+    `install` need no plugin. Helm 3 cannot read a Helm 4 plugin and then loads none of its plugins, so\n\
+    install refuses Helm 3 and a plugins folder a Helm 3 here loads by default.",
+        PLUGIN_EXIT,
+    )
+)]
 pub struct PluginArgs {
-    /// `--helm`: the Helm 4 to install for [default: $HELM, else helm on PATH].
+    #[command(subcommand)]
+    pub action: PluginAction,
+}
+
+/// `plugin install` / `plugin uninstall`.
+#[derive(clap::Subcommand, Clone)]
+pub enum PluginAction {
+    Install(PluginInstallArgs),
+    Uninstall(PluginUninstallArgs),
+}
+
+/// The flags both actions take.
+#[derive(clap::Args, Clone)]
+pub struct PluginOpts {
+    /// The helm binary [default: $HELM, else helm on PATH].
+    #[arg(long, value_name = "PATH")]
     pub helm: Option<String>,
-    /// `--helm3`: a Helm 3 to check the plugins folder against [default: `helm` and `helm3` on
-    /// PATH, and $HELM].
-    pub helm3: Option<String>,
+    /// Print what would be done; change nothing.
+    #[arg(long)]
     pub dry_run: bool,
-    /// Install into a folder a Helm 3 loads by default anyway.
+}
+
+/// Install the plugin into Helm 4's plugins folder (`helm env HELM_PLUGINS`).
+#[derive(clap::Args, Clone)]
+#[command(after_help = exit::line(PLUGIN_EXIT))]
+pub struct PluginInstallArgs {
+    #[command(flatten)]
+    pub common: PluginOpts,
+    /// A Helm 3 to check the plugins folder against [default: helm and helm3 on PATH, $HELM].
+    #[arg(long, value_name = "PATH")]
+    pub helm3: Option<String>,
+    /// Install even into a folder a Helm 3 here loads by default (it then fails to load any
+    /// plugin until `plugin uninstall`).
+    #[arg(long)]
     pub share_with_helm3: bool,
+}
+
+/// Remove the plugin from the folder this helm loads (Helm 3 too, repairing it).
+#[derive(clap::Args, Clone)]
+#[command(after_help = exit::line(PLUGIN_EXIT))]
+pub struct PluginUninstallArgs {
+    #[command(flatten)]
+    pub common: PluginOpts,
+}
+
+/// `plugin install` or `plugin uninstall`.
+pub fn run(a: &PluginArgs) -> Result<Output, Failure> {
+    match &a.action {
+        PluginAction::Install(i) => install(i),
+        PluginAction::Uninstall(u) => uninstall(u),
+    }
 }
 
 /// How to keep Helm 4's plugins apart from Helm 3's (or do without the plugin).
@@ -106,24 +171,17 @@ fn contains(dirs: &[PathBuf], dir: &Path) -> bool {
     dirs.iter().any(|d| same_dir(d, dir))
 }
 
-/// This binary, by its absolute path (the plugin runs it whatever PATH helm has).
-fn this_binary() -> Result<PathBuf, Failure> {
-    std::env::current_exe()
-        .and_then(std::fs::canonicalize)
-        .map_err(|e| Failure::failed(format!("cannot find this binary: {e}")))
-}
-
-pub fn install(a: &PluginArgs) -> Result<Output, Failure> {
-    let helm = helm4(a.helm.as_deref())?;
+pub fn install(a: &PluginInstallArgs) -> Result<Output, Failure> {
+    let helm = helm4(a.common.helm.as_deref())?;
     let (dir, earlier) = install_folder(&helm)?;
     let warnings = check_helm3s(&helm, &dir, a)?;
-    let exe = this_binary()?;
+    let exe = super::this_binary(true)?;
     let manifest = format!(
         "# Installed by `locust-planton plugin install`; `locust-planton plugin uninstall` removes it.\n{}",
         plugin_manifest(&exe.display().to_string(), &[])
     );
     let plan = replace_plan(&earlier);
-    if a.dry_run {
+    if a.common.dry_run {
         return Ok(Output {
             stdout: format!(
                 "dry run, nothing changed; locust-planton plugin install would:\n{plan}write {}:\n{}",
@@ -200,7 +258,7 @@ fn install_folder(helm: &Helm) -> Result<(PathBuf, Vec<PathBuf>), Failure> {
 
 /// Refuses `dir` when a Helm 3 here loads it by default (unless `--share-with-helm3`); the
 /// warnings for the ways a Helm 3 could still load it.
-fn check_helm3s(helm: &Helm, dir: &Path, a: &PluginArgs) -> Result<String, Failure> {
+fn check_helm3s(helm: &Helm, dir: &Path, a: &PluginInstallArgs) -> Result<String, Failure> {
     let mut warnings = String::new();
     let helm3s = helm3s(helm, a.helm3.as_deref())?;
     for h3 in &helm3s {
@@ -263,8 +321,8 @@ fn replace_plan(earlier: &[PathBuf]) -> String {
     plan
 }
 
-pub fn uninstall(a: &PluginArgs) -> Result<Output, Failure> {
-    let helm = Helm::find(a.helm.as_deref())?;
+pub fn uninstall(a: &PluginUninstallArgs) -> Result<Output, Failure> {
+    let helm = Helm::find(a.common.helm.as_deref())?;
     let dirs = plugin_dirs(&helm)?;
     let entries = entries_claiming_the_name(&dirs);
     let shown = dirs
@@ -290,7 +348,7 @@ pub fn uninstall(a: &PluginArgs) -> Result<Output, Failure> {
             Err(_) => format!("remove {}\n", e.display()),
         })
         .collect();
-    if a.dry_run {
+    if a.common.dry_run {
         return Ok(Output {
             stdout: format!(
                 "dry run, nothing changed; locust-planton plugin uninstall would:\n{what}"

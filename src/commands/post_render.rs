@@ -4,7 +4,7 @@
 //! `$XDG_STATE_HOME/locust-planton/post-render.log`, else
 //! `~/.local/state/locust-planton/post-render.log`.
 
-use super::Failure;
+use super::{Failure, exit};
 use crate::contract::{HIGH_UID, RUN_AS_USER};
 use crate::limits::{MAX_STREAM_BYTES, read_bounded};
 use crate::postrender::{Options, Profile, post_render};
@@ -56,6 +56,26 @@ impl ProfileArgs {
         }
         a
     }
+}
+
+// Also the root command's flags: without a subcommand, with stdin piped, the binary
+// post-renders (`--post-renderer locust-planton`).
+/// Helm post-renderer: harden and stamp the manifests on stdin.   e.g. helm install x chart --post-renderer locust-planton
+#[derive(clap::Args, Clone, Copy, Debug, Default, PartialEq)]
+#[command(
+    after_help = exit::help(
+        "Examples:\n  helm install load oci://ghcr.io/deliveryhero/helm-charts/locust --version 0.35.0 -f values.yaml --post-renderer locust-planton   (Helm 3)\n  \
+    helm install load ... --post-renderer locust-planton   (Helm 4: the plugin; see docs/post-renderer.md)\n  \
+    helm template load chart -f values.yaml | locust-planton post-render --high-uid\n\n\
+    Opt out of one rule for one workload with the annotation locust.project-planton.org/allow-<rule>: \"true\".\n\
+    On failure: exit 1, nothing on stdout, the reason on stderr and in $LOCUST_PLANTON_LOG\n\
+    (default ~/.local/state/locust-planton/post-render.log), since Helm 4 hides stderr.",
+        &[(exit::OK, "ok"), (exit::FAILED, "refused (nothing on stdout)"), (exit::USAGE, "usage error")],
+    )
+)]
+pub struct PostRenderArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 pub fn log_path() -> Option<PathBuf> {

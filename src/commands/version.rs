@@ -1,7 +1,21 @@
 //! `--version` and `version [-o json]`: the tool, the commit it was built from, the pinned chart
 //! and the Helm versions it drives — what a bug report or a tool needs to know.
 
+use super::output::report_format;
+use super::{ReportFormat, exit};
 use crate::lock::chart_lock;
+
+/// Version, commit, pinned chart and supported Helm.   e.g. locust-planton version -o json
+#[derive(clap::Args, Clone)]
+#[command(after_help = exit::help(
+        "Examples:\n  locust-planton version\n  locust-planton version -o json",
+        &[(exit::OK, "ok"), (exit::USAGE, "usage error")],
+    ))]
+pub struct VersionArgs {
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_name = "text|json", value_parser = report_format, default_value = "text")]
+    pub output: ReportFormat,
+}
 
 /// Helm major versions locust-planton drives (docs/post-renderer.md "The Helm contract"); Helm 3
 /// needs 3.9+ for
