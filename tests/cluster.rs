@@ -1143,7 +1143,8 @@ fn rerun_to_a_new_master(cluster: &Cluster, home: &Path, spec: &str, ns: &str) -
 }
 
 /// Results are not lost, on one Helm. Two real `local` runs of the same spec give a fast and a
-/// four-times-slower master log and results folder; kwok serves them as the live master pod's.
+/// fifty-times-slower master log and results folder (20 ms against 1 s a request: a fast run of
+/// a few requests can meet one slow answer on a loaded machine, and must still pass against it); kwok serves them as the live master pod's.
 /// `uninstall` refuses an ended run nobody copied (exit 1, the release stays); `wait
 /// --results-dir` copies it and marks the master Deployment without rolling it, PASSED against
 /// the slower run's summary.json; the mark survives `helm upgrade`; after `rerun` the guard
@@ -1178,7 +1179,7 @@ fn keep_results(helm_name: &str, helm: &Path) {
     .unwrap();
     let (fast, slow) = (d.join("fast.log"), d.join("slow.log"));
     assert_eq!(local_master_log(&spec, target, &fast), 0, "the fast run");
-    latency.store(200, Ordering::SeqCst);
+    latency.store(1000, Ordering::SeqCst);
     assert_eq!(local_master_log(&spec, target, &slow), 0, "the slow run");
     let (fast_results, slow_results) = (
         fast.with_extension("results"),
@@ -1322,7 +1323,7 @@ fn keep_results(helm_name: &str, helm: &Path) {
             "{stderr}"
         );
 
-        // wait --baseline last: the fast copy beside the folder; four times slower: REGRESSED.
+        // wait --baseline last: the fast copy beside the folder; fifty times slower: REGRESSED.
         let (code, stdout, stderr) =
             wait(&["--results-dir", &kept("2-slow"), "--baseline", "last"]);
         assert_eq!(code, 5, "{helm_name}: {stdout}{stderr}");
