@@ -12,65 +12,134 @@ pub use crate::contract::SCRIPTS_ANNOTATION as ANNOTATION;
 
 /// Canonical data of every ConfigMap and Secret in the stream, by (kind, name).
 ///
-/// Each entry is kept as the compact JSON text the hash covers (serde_json's object, keys
-/// sorted), not as a JSON tree: on large streams the index holds most of the input a second
-/// time, and a tree of maps and strings weighs far more than its text.
+/// Each entry is kept as the compact JSON text the hash covers ([`data_text`]), not as a JSON
+/// tree: a tree of maps and strings weighs far more than its text. ([`Places`] keeps where each
+/// object is instead, for a caller that holds the stream anyway.)
 #[derive(Default, Debug)]
 pub struct DataIndex {
     entries: BTreeMap<(String, String), Box<str>>,
 }
 
+/// The kind and name under which an index keeps `obj`, when it is a ConfigMap or Secret.
+fn key_of(obj: &Node) -> Option<(String, String)> {
+    let kind @ ("ConfigMap" | "Secret") = super::pod::kind_of(obj)? else {
+        return None;
+    };
+    Some((kind.to_string(), super::pod::name_of(obj).to_string()))
+}
+
+/// The text the hash covers for one object: the compact JSON object of its `data`,
+/// `binaryData` and `stringData` (those present), keys sorted as serde_json writes a map.
+pub fn data_text(obj: &Node) -> String {
+    let mut data = serde_json::Map::new();
+    for field in ["data", "binaryData", "stringData"] {
+        if let Some(v) = obj.get_path(&[field]) {
+            // serde_json's map is sorted: the hash does not depend on key order.
+            data.insert(field.to_string(), v.to_json());
+        }
+    }
+    serde_json::Value::Object(data).to_string()
+}
+
 impl DataIndex {
     /// Records `obj` when it is a ConfigMap or Secret.
     pub fn record(&mut self, obj: &Node) {
-        let Some(kind @ ("ConfigMap" | "Secret")) = super::pod::kind_of(obj) else {
-            return;
-        };
-        let name = super::pod::name_of(obj).to_string();
-        let mut data = serde_json::Map::new();
-        for field in ["data", "binaryData", "stringData"] {
-            if let Some(v) = obj.get_path(&[field]) {
-                // serde_json's map is sorted: the hash does not depend on key order.
-                data.insert(field.to_string(), v.to_json());
-            }
+        if let Some(key) = key_of(obj) {
+            self.entries.insert(key, data_text(obj).into_boxed_str());
         }
-        let text = serde_json::Value::Object(data).to_string();
-        self.entries
-            .insert((kind.to_string(), name), text.into_boxed_str());
     }
 
-    /// The hash over what `pod_spec` references and the stream holds: sha256 of the compact JSON
-    /// array of `{"data": …, "kind": …, "name": …}` (keys sorted, as serde_json writes an
-    /// object), one element per referenced object present, in (kind, name) order; fed to the
-    /// hasher piece by piece, so no entry is copied.
+    /// The hash over what `pod_spec` references and the stream holds (see [`hash_over`]).
     pub fn hash_for(&self, pod_spec: &Node) -> String {
-        let mut refs = references(pod_spec);
-        refs.sort();
-        refs.dedup();
-        let mut hasher = Sha256::new();
-        hasher.update(b"[");
-        let present = refs
-            .iter()
-            .filter_map(|key| self.entries.get(key).map(|data| (key, data)));
-        for (i, ((kind, name), data)) in present.enumerate() {
-            if i > 0 {
-                hasher.update(b",");
-            }
-            hasher.update(b"{\"data\":");
-            hasher.update(data.as_bytes());
-            hasher.update(b",\"kind\":");
-            hasher.update(json_string(kind).as_bytes());
-            hasher.update(b",\"name\":");
-            hasher.update(json_string(name).as_bytes());
-            hasher.update(b"}");
+        let found = hash_over(pod_spec, |key| {
+            Ok::<_, std::convert::Infallible>(self.entries.get(key))
+        });
+        match found {
+            Ok(hash) => hash,
+            Err(never) => match never {},
         }
-        hasher.update(b"]");
-        hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
     }
+}
+
+/// Where an object is in a stream: its document's position and its own among the document's
+/// objects (the items of a `kind: List`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Location {
+    pub document: usize,
+    pub object: usize,
+}
+
+/// Where every ConfigMap and Secret of a stream is, by (kind, name): an index for a caller that
+/// keeps the stream and reads an object's data again ([`data_text`]) when a pod template uses
+/// it. On large streams the data of the ConfigMaps is most of the input; a [`DataIndex`] would
+/// hold it a second time.
+#[derive(Default, Debug)]
+pub struct Places {
+    entries: BTreeMap<(String, String), Location>,
+}
+
+impl Places {
+    /// Records where `obj` is when it is a ConfigMap or Secret (a later one of the same kind
+    /// and name replaces it, as in [`DataIndex`]).
+    pub fn record(&mut self, obj: &Node, at: Location) {
+        if let Some(key) = key_of(obj) {
+            self.entries.insert(key, at);
+        }
+    }
+
+    /// Where the object a hash uses for `key` is.
+    pub fn get(&self, key: &(String, String)) -> Option<Location> {
+        self.entries.get(key).copied()
+    }
+
+    /// The hash [`DataIndex::hash_for`] gives, with the data text of each present object that
+    /// `pod_spec` references from `read` (its error is returned).
+    pub fn hash_with<T: AsRef<str>, E>(
+        &self,
+        pod_spec: &Node,
+        mut read: impl FnMut(Location) -> Result<T, E>,
+    ) -> Result<String, E> {
+        hash_over(pod_spec, |key| self.get(key).map(&mut read).transpose())
+    }
+}
+
+/// The hash over what `pod_spec` references and the stream holds: sha256 of the compact JSON
+/// array of `{"data": …, "kind": …, "name": …}` (keys sorted, as serde_json writes an object),
+/// one element per referenced object present, in (kind, name) order, `data` the object's
+/// [`data_text`] (`None` from `data`: not in the stream); fed to the hasher piece by piece, so
+/// no entry is copied.
+fn hash_over<T: AsRef<str>, E>(
+    pod_spec: &Node,
+    mut data: impl FnMut(&(String, String)) -> Result<Option<T>, E>,
+) -> Result<String, E> {
+    let mut refs = references(pod_spec);
+    refs.sort();
+    refs.dedup();
+    let mut hasher = Sha256::new();
+    hasher.update(b"[");
+    let mut first = true;
+    for key in &refs {
+        let Some(text) = data(key)? else {
+            continue;
+        };
+        if !first {
+            hasher.update(b",");
+        }
+        first = false;
+        hasher.update(b"{\"data\":");
+        hasher.update(text.as_ref().as_bytes());
+        hasher.update(b",\"kind\":");
+        hasher.update(json_string(&key.0).as_bytes());
+        hasher.update(b",\"name\":");
+        hasher.update(json_string(&key.1).as_bytes());
+        hasher.update(b"}");
+    }
+    hasher.update(b"]");
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 /// `s` as a JSON string literal, escaped as serde_json writes it.
@@ -79,7 +148,7 @@ fn json_string(s: &str) -> String {
 }
 
 /// (kind, name) of every ConfigMap and Secret a pod spec uses.
-fn references(spec: &Node) -> Vec<(String, String)> {
+pub fn references(spec: &Node) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut add = |kind: &str, name: Option<&Node>| {
         if let Some(n) = name.and_then(Node::as_str) {
@@ -139,21 +208,36 @@ fn references(spec: &Node) -> Vec<(String, String)> {
 
 /// Sets the annotation on a pod template (`metadata` + `spec`).
 pub fn stamp(template: &mut Node, index: &DataIndex) {
+    let stamped = stamp_with(template, |spec| {
+        Ok::<_, std::convert::Infallible>(index.hash_for(spec))
+    });
+    if let Err(never) = stamped {
+        match never {}
+    }
+}
+
+/// [`stamp`] with the hash `hash` gives for the template's pod spec (its error is returned,
+/// nothing set).
+pub fn stamp_with<E>(
+    template: &mut Node,
+    hash: impl FnOnce(&Node) -> Result<String, E>,
+) -> Result<(), E> {
     let Some(spec) = template.get_path(&["spec"]) else {
-        return;
+        return Ok(());
     };
-    let hash = index.hash_for(spec);
+    let hash = hash(spec)?;
     let Some(t) = template.as_map_mut() else {
-        return;
+        return Ok(());
     };
     let meta = t.entry_map("metadata");
     let Some(meta) = meta.as_map_mut() else {
-        return;
+        return Ok(());
     };
     let annotations = meta.entry_map("annotations");
     if let Some(a) = annotations.as_map_mut() {
         a.insert(ANNOTATION, Node::string(hash));
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -9,18 +9,23 @@
 //! 3. [`chart_check`]: the chart version against `charts-lock/`.
 
 pub mod chart_check;
+mod data_reader;
 pub mod preflight;
 pub use crate::policy::pod::name_of;
 
 use crate::limits::{MAX_DOCUMENT_BYTES, MAX_STREAM_BYTES, mib};
 use crate::policy::harden;
 pub use crate::policy::harden::Profile;
-use crate::policy::rollout_hash::{self, DataIndex};
+use crate::policy::rollout_hash::{self, Location, Places};
 use crate::stream::objects::{Identity, Refusal, objects, objects_mut};
 use crate::stream::{RawDoc, header, source_comment, split};
 use crate::yaml::{Node, emit_document, full_document, quick_document};
+use data_reader::DataReader;
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
+use std::rc::Rc;
 
 pub use crate::contract::FILENAME_ANNOTATION;
 
@@ -263,7 +268,8 @@ fn run<'a>(
     let FirstPass {
         held,
         mut findings,
-        data,
+        places,
+        uses,
         bound,
         objects,
         unverified,
@@ -274,7 +280,7 @@ fn run<'a>(
         ));
     }
     let filters = Filters {
-        data: &data,
+        data: &DataReader::new(places, &uses, &docs),
         bound: &bound,
         options,
     };
@@ -377,8 +383,10 @@ struct FirstPass {
     /// text, and the reading is deterministic.
     held: Vec<bool>,
     findings: Vec<Finding>,
-    /// The data of every ConfigMap and Secret, for the hashes.
-    data: DataIndex,
+    /// Where every ConfigMap and Secret is, for the hashes.
+    places: Places,
+    /// How many pod templates use each ConfigMap and Secret, by (kind, name).
+    uses: HashMap<(String, String), u32>,
     /// The ServiceAccounts that bindings name.
     bound: harden::BoundAccounts,
     objects: usize,
@@ -389,15 +397,23 @@ struct FirstPass {
 impl FirstPass {
     /// Records one object; true when the filters may change it (it is a ServiceAccount, or holds
     /// pod specs or malformed ones).
-    fn record(&mut self, obj: &Node) -> bool {
+    fn record(&mut self, obj: &Node, at: Location) -> bool {
         self.objects += 1;
-        self.data.record(obj);
+        self.places.record(obj, at);
         self.bound.record(obj);
         if self.unverified.is_none() {
             self.unverified = chart_check::unverified_version(obj);
         }
-        crate::policy::pod::kind_of(obj) == Some("ServiceAccount")
-            || crate::policy::pod::pod_specs(obj).map_or(true, |s| !s.is_empty())
+        let Ok(specs) = crate::policy::pod::pod_specs(obj) else {
+            return true;
+        };
+        for template in specs.iter().filter_map(|s| s.template.as_ref()) {
+            let spec = crate::policy::pod::get(obj, template).and_then(|t| t.get_path(&["spec"]));
+            for key in spec.map(rollout_hash::references).unwrap_or_default() {
+                *self.uses.entry(key).or_default() += 1;
+            }
+        }
+        !specs.is_empty() || crate::policy::pod::kind_of(obj) == Some("ServiceAccount")
     }
 }
 
@@ -407,15 +423,16 @@ fn read_stream(docs: &[RawDoc]) -> FirstPass {
         held: Vec::with_capacity(docs.len()),
         ..FirstPass::default()
     };
-    for doc in docs {
-        let held = read_document(doc, &mut pass);
+    for (position, doc) in docs.iter().enumerate() {
+        let held = read_document(doc, position, &mut pass);
         pass.held.push(held);
     }
     pass
 }
 
-/// One document of the first pass: whether the filters may change it.
-fn read_document(doc: &RawDoc, pass: &mut FirstPass) -> bool {
+/// One document of the first pass (at `position` in the stream): whether the filters may change
+/// it.
+fn read_document(doc: &RawDoc, position: usize, pass: &mut FirstPass) -> bool {
     let mut node = match parse(doc) {
         Ok(Some(node)) => node,
         Ok(None) => return false,
@@ -432,15 +449,19 @@ fn read_document(doc: &RawDoc, pass: &mut FirstPass) -> bool {
         }
     };
     let mut holds_pods = false;
-    for obj in objs {
-        holds_pods |= pass.record(obj);
+    for (object, obj) in objs.into_iter().enumerate() {
+        let at = Location {
+            document: position,
+            object,
+        };
+        holds_pods |= pass.record(obj, at);
     }
     holds_pods
 }
 
 /// What the filters use besides the document.
 struct Filters<'s> {
-    data: &'s DataIndex,
+    data: &'s DataReader<'s, 's>,
     bound: &'s harden::BoundAccounts,
     options: &'s Options,
 }
@@ -485,7 +506,16 @@ fn rewrite_document(
     let original = node.clone();
     let source = source_of(doc, &original);
     let before = findings.len();
-    for obj in objects_mut(&mut node).expect("checked in the first pass") {
+    // The first pass placed every object of this document; a refusal here is reported as
+    // there, not a panic.
+    let objs = match objects_mut(&mut node) {
+        Ok(objs) => objs,
+        Err(r) => {
+            findings.push(inventory_finding(doc, &Node::map(), r));
+            return None;
+        }
+    };
+    for obj in objs {
         filter_object(obj, doc, &source, filters, findings);
     }
     if findings[before..]
@@ -537,8 +567,9 @@ fn filter_object(
         if let Some(t) = at
             .template
             .and_then(|t| crate::policy::pod::get_mut(obj, &t))
+            && let Err(f) = rollout_hash::stamp_with(t, |spec| filters.data.hash(spec))
         {
-            rollout_hash::stamp(t, filters.data);
+            findings.push(f);
         }
     }
 }
