@@ -233,10 +233,9 @@ impl GoMap {
             .all(|(key, ..)| matches!(key, GoKey::String(_)))
         {
             for (key, _, value) in self.entries {
-                let GoKey::String(text) = key else {
-                    unreachable!("checked above")
-                };
-                map.push_unique_owned(text, value);
+                if let GoKey::String(text) = key {
+                    map.push_unique_owned(text, value);
+                }
             }
             return Ok(Node::Map(map));
         }
@@ -329,9 +328,9 @@ fn map_into(
         let value = {
             let at = At {
                 seg: Seg::Key(match (&key, &written) {
-                    (GoKey::String(s), _) => s,
-                    (_, Some(text)) => text,
-                    (_, None) => unreachable!("a key that is not a string keeps its text"),
+                    (GoKey::String(text), _) | (_, Some(text)) => text,
+                    // `go_key` keeps the text of every key that is not a string.
+                    (_, None) => "",
                 }),
                 up: path,
             };
@@ -385,13 +384,15 @@ fn merge(raw: Raw, map: &mut GoMap, path: Option<&At>) -> Result<(), ParseError>
         RawKind::Map(entries) => map_into(entries, map, path),
         // Earlier mappings take precedence: they are applied last.
         RawKind::Seq(items) => {
-            if let Some(bad) = items.iter().find(|i| !matches!(i.kind, RawKind::Map(_))) {
-                return Err(refuse(bad.pos, path));
-            }
-            for item in items.into_iter().rev() {
-                let RawKind::Map(entries) = item.kind else {
-                    unreachable!("checked above")
-                };
+            // Every item is checked before any is merged.
+            let maps = items
+                .into_iter()
+                .map(|item| match item.kind {
+                    RawKind::Map(entries) => Ok(entries),
+                    _ => Err(refuse(item.pos, path)),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            for entries in maps.into_iter().rev() {
                 map_into(entries, map, path)?;
             }
             Ok(())
@@ -706,8 +707,9 @@ fn go_float32_key(f: f64) -> String {
     }
     // Rust's `{:e}` gives the shortest round-trip digits: `1.2345679e8`.
     let sci = format!("{:e}", f.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap();
-    let exp: i32 = exp.parse().unwrap();
+    // `{:e}` of a finite float always writes `e` and a whole exponent.
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
     let sign = if f < 0.0 { "-" } else { "" };
     if !(-4..6).contains(&exp) {
