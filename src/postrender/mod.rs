@@ -22,10 +22,8 @@ use crate::stream::{RawDoc, header, source_comment, split};
 use crate::yaml::{Node, emit_document, full_document, quick_document};
 use data_reader::DataReader;
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
-use std::rc::Rc;
 
 pub use crate::contract::FILENAME_ANNOTATION;
 
