@@ -19,8 +19,8 @@ use std::rc::Rc;
 pub(super) struct DataReader<'d, 'a> {
     places: Places,
     docs: &'d [RawDoc<'a>],
-    /// Uses by place, as the first pass counted them.
-    uses: HashMap<Location, u32>,
+    /// Uses by place, as the first pass counted them, until the text is first read.
+    uses: RefCell<HashMap<Location, u32>>,
     /// Texts read and still to be used, with their uses left.
     kept: RefCell<HashMap<Location, (Rc<str>, u32)>>,
 }
@@ -40,7 +40,7 @@ impl<'d, 'a> DataReader<'d, 'a> {
         DataReader {
             places,
             docs,
-            uses,
+            uses: RefCell::new(uses),
             kept: RefCell::default(),
         }
     }
@@ -62,7 +62,9 @@ impl<'d, 'a> DataReader<'d, 'a> {
             return Ok(text);
         }
         let text: Rc<str> = self.read(at)?.into();
-        let left = self.uses.get(&at).map_or(0, |n| n.saturating_sub(1));
+        // Uses past the count (none are expected) read the text again rather than keep it.
+        let counted = self.uses.borrow_mut().remove(&at).unwrap_or(0);
+        let left = counted.saturating_sub(1);
         if left > 0 {
             kept.insert(at, (Rc::clone(&text), left));
         }
@@ -108,10 +110,16 @@ mod tests {
         DEPLOY.replace("NAME", name)
     }
 
+    /// The objects of a stream, read as the post-renderer reads them.
+    fn read(stream: &str) -> Vec<Node> {
+        let docs = split(stream).unwrap();
+        docs.iter().filter_map(|d| parse(d).unwrap()).collect()
+    }
+
     /// Each pod template's annotation in `output`, in order.
     fn stamps(output: &str) -> Vec<(String, Node)> {
         let mut out = Vec::new();
-        for doc in documents(output.trim_start_matches("---\n")) {
+        for doc in read(output) {
             for obj in objects(&doc).unwrap() {
                 for at in pod_specs(obj).unwrap() {
                     let Some(template) = at.template.and_then(|t| get(obj, &t)) else {
@@ -185,7 +193,7 @@ mod tests {
                 .unwrap()
                 .text();
             let mut index = DataIndex::default();
-            for doc in documents(&row.stream) {
+            for doc in read(&row.stream) {
                 for obj in objects(&doc).unwrap() {
                     index.record(obj);
                 }
