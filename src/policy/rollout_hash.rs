@@ -112,10 +112,15 @@ fn push_json_string(out: &mut String, s: &str) {
     while at < bytes.len() {
         if let Some(chunk) = bytes.get(at..at + 8)
             && let Ok(word) = <[u8; 8]>::try_from(chunk)
-            && !needs_escape(u64::from_le_bytes(word))
         {
-            at += 8;
-            continue;
+            match escapes(u64::from_le_bytes(word)) {
+                0 => {
+                    at += 8;
+                    continue;
+                }
+                // The lowest byte marked is one to escape (see `escapes`).
+                marked => at += marked.trailing_zeros() as usize / 8,
+            }
         }
         let b = bytes[at];
         if let Some(escaped) = json_escape(b) {
@@ -136,14 +141,15 @@ fn push_json_string(out: &mut String, s: &str) {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Whether any of the eight bytes of `w` is below 0x20, `"` or `\\` (exact: no byte is
-/// missed; a byte after a match may be reported too, which only costs a closer look).
-fn needs_escape(w: u64) -> bool {
+/// The bytes of `w` (little-endian) that are below 0x20, `"` or `\\`, each marked by its high
+/// bit: none is missed, and the lowest byte marked is always one of them (a byte above a match
+/// may be marked too: the subtraction borrows upward only).
+fn escapes(w: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
     let zero = |x: u64| below(x, 1);
-    below(w, 0x20) | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\'))) != 0
+    below(w, 0x20) | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\')))
 }
 
 /// How serde_json writes byte `b` in a string, when it escapes it (`\\u00` is followed by the
