@@ -243,10 +243,11 @@ pub fn lint(input: &str, options: &Options) -> Result<Linted, PostRenderError> {
 /// The stream post-rendered, with every finding and the number of objects. Err only when the stream as a whole cannot be
 /// read (too large, a separator Kubernetes refuses, no objects).
 ///
-/// Every document is read as Go reads it. The first pass records the data of every ConfigMap
-/// and Secret (for the hashes) and the ServiceAccounts that bindings name, and marks the
-/// documents that hold pod specs or ServiceAccounts; the second reads those again and runs the
-/// filters on them (kept between the passes, their trees would weigh several times the text). A
+/// Every document is read as Go reads it. The first pass records where every ConfigMap and
+/// Secret is (their data is read again when a hash uses it) and the ServiceAccounts that
+/// bindings name, and marks the documents that hold pod specs or ServiceAccounts; the second
+/// runs the filters on those, kept from the first pass up to [`KEEP_HELD_BYTES`] of text and read
+/// again past it (kept, their trees would weigh several times the text). A
 /// document no filter changes is copied byte for byte, whatever it holds (merge keys, tags,
 /// anchors): Go reads it as the filters did. A changed one is written from Go's reading, so it
 /// keeps every value as Kubernetes saw it.
@@ -271,6 +272,7 @@ fn run<'a>(
         bound,
         objects,
         unverified,
+        ..
     } = read_stream(&docs);
     if objects == 0 && findings.is_empty() {
         return Err(stream_error(
@@ -373,13 +375,28 @@ fn split_finding(e: crate::stream::SplitError) -> PostRenderError {
     .into()
 }
 
+/// What the second pass does with a document.
+enum Held {
+    /// Copies it as it is: no filter changes it.
+    No,
+    /// Reads it again (as deterministically as the first time) and filters it.
+    Again,
+    /// Filters the tree the first pass read.
+    Kept(Node),
+}
+
+/// Held documents whose text adds up to at most this many bytes are kept as the trees the first
+/// pass read (a usual render is read once); past it they are read again, since a held tree
+/// weighs several times its text and large streams would hold them all.
+const KEEP_HELD_BYTES: usize = 256 * 1024;
+
 /// What the first pass learns from the stream.
 #[derive(Default)]
 struct FirstPass {
-    /// The documents the filters may change, by position (`false`: copied as they are). They
-    /// are read again in the second pass rather than kept: held trees weigh several times their
-    /// text, and the reading is deterministic.
-    held: Vec<bool>,
+    /// The documents the filters may change, by position.
+    held: Vec<Held>,
+    /// The text of the held documents kept as trees.
+    kept_bytes: usize,
     findings: Vec<Finding>,
     /// Where every ConfigMap and Secret is, for the hashes.
     places: Places,
@@ -428,22 +445,22 @@ fn read_stream(docs: &[RawDoc]) -> FirstPass {
     pass
 }
 
-/// One document of the first pass (at `position` in the stream): whether the filters may change
+/// One document of the first pass (at `position` in the stream): what the second pass does with
 /// it.
-fn read_document(doc: &RawDoc, position: usize, pass: &mut FirstPass) -> bool {
+fn read_document(doc: &RawDoc, position: usize, pass: &mut FirstPass) -> Held {
     let mut node = match parse(doc) {
         Ok(Some(node)) => node,
-        Ok(None) => return false,
+        Ok(None) => return Held::No,
         Err(f) => {
             pass.findings.push(*f);
-            return false;
+            return Held::No;
         }
     };
     let objs = match objects_mut(&mut node) {
         Ok(objs) => objs,
         Err(r) => {
             pass.findings.push(inventory_finding(doc, &Node::map(), r));
-            return false;
+            return Held::No;
         }
     };
     let mut holds_pods = false;
@@ -454,7 +471,14 @@ fn read_document(doc: &RawDoc, position: usize, pass: &mut FirstPass) -> bool {
         };
         holds_pods |= pass.record(obj, at);
     }
-    holds_pods
+    if !holds_pods {
+        Held::No
+    } else if pass.kept_bytes + doc.text.len() <= KEEP_HELD_BYTES {
+        pass.kept_bytes += doc.text.len();
+        Held::Kept(node)
+    } else {
+        Held::Again
+    }
 }
 
 /// What the filters use besides the document.
@@ -467,15 +491,19 @@ struct Filters<'s> {
 /// The second pass: the filters run on the held documents; every other one is copied.
 fn write_stream<'a>(
     docs: &[RawDoc<'a>],
-    held: Vec<bool>,
+    held: Vec<Held>,
     filters: &Filters,
     findings: &mut Vec<Finding>,
 ) -> Result<Vec<Cow<'a, str>>, PostRenderError> {
     let mut segments = Vec::with_capacity(docs.len());
     let mut written = 0;
     for (doc, held) in docs.iter().zip(held) {
-        // Read again as in the first pass, which found it readable.
-        let node = held.then(|| parse(doc).ok().flatten()).flatten();
+        let node = match held {
+            Held::No => None,
+            // Read again as in the first pass, which found it readable.
+            Held::Again => parse(doc).ok().flatten(),
+            Held::Kept(node) => Some(node),
+        };
         let Some(text) = node.and_then(|node| rewrite_document(doc, node, filters, findings))
         else {
             segments.push(Cow::Borrowed(doc.text));
