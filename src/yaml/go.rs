@@ -65,6 +65,8 @@ pub(super) fn decode_owned(raw: Raw) -> Result<Node, ParseError> {
 struct At<'p> {
     seg: Seg<'p>,
     up: Option<&'p At<'p>>,
+    /// Levels below the root (its children are at 1).
+    depth: usize,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -90,6 +92,11 @@ fn joined(path: Option<&At>) -> String {
     parts.join(".")
 }
 
+/// The depth of a child of the node at `path`.
+fn depth_below(path: Option<&At>) -> usize {
+    path.map_or(1, |at| at.depth + 1)
+}
+
 fn fail(pos: Pos, path: Option<&At>, message: impl AsRef<str>) -> ParseError {
     let message = message.as_ref();
     let message = if path.is_none() {
@@ -100,10 +107,20 @@ fn fail(pos: Pos, path: Option<&At>, message: impl AsRef<str>) -> ParseError {
     ParseError::at(pos, message)
 }
 
+/// How many levels apart the stack is checked: stacker asks the system for the stack's bounds
+/// on its first check (more than decoding a small render costs), so documents less deep than
+/// this never check; the red zone holds this many levels.
+const STACK_CHECK_LEVELS: usize = 16;
+
 fn value(raw: Raw, path: Option<&At>) -> Result<Node, ParseError> {
-    // Two frames a level, up to `MAX_DEPTH` levels: more than a test thread's 2 MiB of stack
+    // Up to `MAX_DEPTH` levels of a few frames each: more than a test thread's 2 MiB of stack
     // holds in a debug build, so the stack grows on demand instead.
-    stacker::maybe_grow(64 * 1024, 1024 * 1024, || value_on_stack(raw, path))
+    let depth = path.map_or(0, |at| at.depth);
+    if depth % STACK_CHECK_LEVELS == STACK_CHECK_LEVELS - 1 {
+        stacker::maybe_grow(256 * 1024, 1024 * 1024, || value_on_stack(raw, path))
+    } else {
+        value_on_stack(raw, path)
+    }
 }
 
 fn value_on_stack(raw: Raw, path: Option<&At>) -> Result<Node, ParseError> {
@@ -124,6 +141,7 @@ fn value_on_stack(raw: Raw, path: Option<&At>) -> Result<Node, ParseError> {
                 let at = At {
                     seg: Seg::Index(i),
                     up: path,
+                    depth: depth_below(path),
                 };
                 out.push(value(item, Some(&at))?);
             }
@@ -333,6 +351,7 @@ fn map_into(
                     (_, None) => "",
                 }),
                 up: path,
+                depth: depth_below(path),
             };
             value(v, Some(&at))?
         };
