@@ -1,7 +1,7 @@
 //! The data of the ConfigMaps and Secrets the scripts hashes cover, read again from the stream
 //! when a pod template uses it.
 
-use super::Finding;
+use super::{Finding, Severity};
 use super::{doc_finding, parse};
 use crate::policy::rollout_hash::{self, Location, Places};
 use crate::stream::objects::objects;
@@ -46,12 +46,12 @@ impl<'d, 'a> DataReader<'d, 'a> {
     }
 
     /// The scripts hash of a pod spec; Err when a document it uses cannot be read again.
-    pub(super) fn hash(&self, pod_spec: &Node) -> Result<String, Finding> {
+    pub(super) fn hash(&self, pod_spec: &Node) -> Result<String, Box<Finding>> {
         self.places.hash_with(pod_spec, |at| self.data_text(at))
     }
 
     /// The data text of the object at `at`, kept while more uses are counted.
-    fn data_text(&self, at: Location) -> Result<Rc<str>, Finding> {
+    fn data_text(&self, at: Location) -> Result<Rc<str>, Box<Finding>> {
         let mut kept = self.kept.borrow_mut();
         if let Some((text, left)) = kept.get_mut(&at) {
             let text = Rc::clone(text);
@@ -72,22 +72,31 @@ impl<'d, 'a> DataReader<'d, 'a> {
     }
 
     /// Reads the object at `at` again, as the first pass read it.
-    fn read(&self, at: Location) -> Result<String, Finding> {
-        let doc = &self.docs[at.document];
-        let again = parse(doc).map_err(|f| *f)?;
+    fn read(&self, at: Location) -> Result<String, Box<Finding>> {
+        let Some(doc) = self.docs.get(at.document) else {
+            return Err(Box::new(Finding::stream(
+                format!(
+                    "document {} is not in the stream the second time; refused rather than hashed wrongly",
+                    at.document + 1
+                ),
+                Severity::Error,
+                "internal",
+            )));
+        };
+        let again = parse(doc)?;
         let obj = again
             .as_ref()
             .and_then(|node| objects(node).ok())
             .and_then(|objs| objs.get(at.object).copied());
         match obj {
             Some(obj) => Ok(rollout_hash::data_text(obj)),
-            None => Err(doc_finding(
+            None => Err(Box::new(doc_finding(
                 doc,
                 &source_comment(doc.text).map(str::to_string),
                 "internal",
                 "the document read differently the second time; refused rather than hashed wrongly"
                     .into(),
-            )),
+            ))),
         }
     }
 }

@@ -595,7 +595,7 @@ fn filter_object(
             .and_then(|t| crate::policy::pod::get_mut(obj, &t))
             && let Err(f) = rollout_hash::stamp_with(t, |spec| filters.data.hash(spec))
         {
-            findings.push(f);
+            findings.push(*f);
         }
     }
 }
