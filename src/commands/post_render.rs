@@ -149,9 +149,15 @@ fn release_of(input: &str) -> String {
     {
         return r;
     }
-    input
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("app.kubernetes.io/instance:"))
+    const LABEL: &str = "app.kubernetes.io/instance:";
+    // The first line that starts with the label (after white space), found by searching for the
+    // label: reading a large stream line by line cost 3% of post-rendering it.
+    memchr::memmem::find_iter(input.as_bytes(), LABEL)
+        .find_map(|at| {
+            let start = input[..at].rfind('\n').map_or(0, |i| i + 1);
+            let end = input[at..].find('\n').map_or(input.len(), |i| at + i);
+            input[start..end].trim().strip_prefix(LABEL)
+        })
         .map(|v| v.trim().trim_matches(['"', '\'']).to_string())
         .unwrap_or_else(|| "unknown".into())
 }
@@ -216,5 +222,56 @@ fn fail(release: &str, message: String) -> Failure {
     match log(release, &message) {
         Some(p) => Failure::failed(format!("{message}\n(also written to {})", p.display())),
         None => Failure::failed(message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (what the row shows, the stream, the release the log names).
+    #[test]
+    fn the_release_is_the_first_line_starting_with_the_instance_label() {
+        let rows: &[(&str, &str, &str)] = &[
+            ("no label", "kind: ConfigMap\n", "unknown"),
+            (
+                "indented, quoted",
+                "metadata:\n  labels:\n    app.kubernetes.io/instance: \"load\"\n",
+                "load",
+            ),
+            (
+                "the label inside a line is not one; the next line's is",
+                "x: app.kubernetes.io/instance: no\n  app.kubernetes.io/instance: yes-this\n",
+                "yes-this",
+            ),
+            (
+                "the first of two",
+                "app.kubernetes.io/instance: a\napp.kubernetes.io/instance: b\n",
+                "a",
+            ),
+            (
+                "CRLF, last line without an ending",
+                "k: v\r\n\tapp.kubernetes.io/instance: 'w'\r\n",
+                "w",
+            ),
+            (
+                "at the end of the stream",
+                "k: v\napp.kubernetes.io/instance: end",
+                "end",
+            ),
+            (
+                "text before the label on its line, then no other",
+                "a app.kubernetes.io/instance: x\n",
+                "unknown",
+            ),
+        ];
+        let mut failed = Vec::new();
+        for (what, input, want) in rows {
+            let got = release_of(input);
+            if got != *want {
+                failed.push(format!("- {what}: {got}"));
+            }
+        }
+        assert!(failed.is_empty(), "{}", failed.join("\n"));
     }
 }

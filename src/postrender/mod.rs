@@ -9,17 +9,20 @@
 //! 3. [`chart_check`]: the chart version against `charts-lock/`.
 
 pub mod chart_check;
+mod data_reader;
 pub mod preflight;
 pub use crate::policy::pod::name_of;
 
 use crate::limits::{MAX_DOCUMENT_BYTES, MAX_STREAM_BYTES, mib};
 use crate::policy::harden;
 pub use crate::policy::harden::Profile;
-use crate::policy::rollout_hash::{self, DataIndex};
+use crate::policy::rollout_hash::{self, Location, Places};
 use crate::stream::objects::{Identity, Refusal, objects, objects_mut};
 use crate::stream::{RawDoc, header, source_comment, split};
 use crate::yaml::{Node, emit_document, full_document, quick_document};
+use data_reader::DataReader;
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 
 pub use crate::contract::FILENAME_ANNOTATION;
@@ -240,10 +243,11 @@ pub fn lint(input: &str, options: &Options) -> Result<Linted, PostRenderError> {
 /// The stream post-rendered, with every finding and the number of objects. Err only when the stream as a whole cannot be
 /// read (too large, a separator Kubernetes refuses, no objects).
 ///
-/// Every document is read as Go reads it. The first pass records the data of every ConfigMap
-/// and Secret (for the hashes) and the ServiceAccounts that bindings name, and marks the
-/// documents that hold pod specs or ServiceAccounts; the second reads those again and runs the
-/// filters on them (kept between the passes, their trees would weigh several times the text). A
+/// Every document is read as Go reads it. The first pass records where every ConfigMap and
+/// Secret is (their data is read again when a hash uses it) and the ServiceAccounts that
+/// bindings name, and marks the documents that hold pod specs or ServiceAccounts; the second
+/// runs the filters on those, kept from the first pass up to [`KEEP_HELD_BYTES`] of text and read
+/// again past it (kept, their trees would weigh several times the text). A
 /// document no filter changes is copied byte for byte, whatever it holds (merge keys, tags,
 /// anchors): Go reads it as the filters did. A changed one is written from Go's reading, so it
 /// keeps every value as Kubernetes saw it.
@@ -263,10 +267,12 @@ fn run<'a>(
     let FirstPass {
         held,
         mut findings,
-        data,
+        places,
+        uses,
         bound,
         objects,
         unverified,
+        ..
     } = read_stream(&docs);
     if objects == 0 && findings.is_empty() {
         return Err(stream_error(
@@ -274,7 +280,7 @@ fn run<'a>(
         ));
     }
     let filters = Filters {
-        data: &data,
+        data: &DataReader::new(places, &uses, &docs),
         bound: &bound,
         options,
     };
@@ -369,16 +375,33 @@ fn split_finding(e: crate::stream::SplitError) -> PostRenderError {
     .into()
 }
 
+/// What the second pass does with a document.
+enum Held {
+    /// Copies it as it is: no filter changes it.
+    No,
+    /// Reads it again (as deterministically as the first time) and filters it.
+    Again,
+    /// Filters the tree the first pass read.
+    Kept(Node),
+}
+
+/// Held documents whose text adds up to at most this many bytes are kept as the trees the first
+/// pass read (a usual render is read once); past it they are read again, since a held tree
+/// weighs several times its text and large streams would hold them all.
+const KEEP_HELD_BYTES: usize = 256 * 1024;
+
 /// What the first pass learns from the stream.
 #[derive(Default)]
 struct FirstPass {
-    /// The documents the filters may change, by position (`false`: copied as they are). They
-    /// are read again in the second pass rather than kept: held trees weigh several times their
-    /// text, and the reading is deterministic.
-    held: Vec<bool>,
+    /// The documents the filters may change, by position.
+    held: Vec<Held>,
+    /// The text of the held documents kept as trees.
+    kept_bytes: usize,
     findings: Vec<Finding>,
-    /// The data of every ConfigMap and Secret, for the hashes.
-    data: DataIndex,
+    /// Where every ConfigMap and Secret is, for the hashes.
+    places: Places,
+    /// How many pod templates use each ConfigMap and Secret, by (kind, name).
+    uses: HashMap<(String, String), u32>,
     /// The ServiceAccounts that bindings name.
     bound: harden::BoundAccounts,
     objects: usize,
@@ -389,15 +412,23 @@ struct FirstPass {
 impl FirstPass {
     /// Records one object; true when the filters may change it (it is a ServiceAccount, or holds
     /// pod specs or malformed ones).
-    fn record(&mut self, obj: &Node) -> bool {
+    fn record(&mut self, obj: &Node, at: Location) -> bool {
         self.objects += 1;
-        self.data.record(obj);
+        self.places.record(obj, at);
         self.bound.record(obj);
         if self.unverified.is_none() {
             self.unverified = chart_check::unverified_version(obj);
         }
-        crate::policy::pod::kind_of(obj) == Some("ServiceAccount")
-            || crate::policy::pod::pod_specs(obj).map_or(true, |s| !s.is_empty())
+        let Ok(specs) = crate::policy::pod::pod_specs(obj) else {
+            return true;
+        };
+        for template in specs.iter().filter_map(|s| s.template.as_ref()) {
+            let spec = crate::policy::pod::get(obj, template).and_then(|t| t.get_path(&["spec"]));
+            for key in spec.map(rollout_hash::references).unwrap_or_default() {
+                *self.uses.entry(key).or_default() += 1;
+            }
+        }
+        !specs.is_empty() || crate::policy::pod::kind_of(obj) == Some("ServiceAccount")
     }
 }
 
@@ -407,40 +438,52 @@ fn read_stream(docs: &[RawDoc]) -> FirstPass {
         held: Vec::with_capacity(docs.len()),
         ..FirstPass::default()
     };
-    for doc in docs {
-        let held = read_document(doc, &mut pass);
+    for (position, doc) in docs.iter().enumerate() {
+        let held = read_document(doc, position, &mut pass);
         pass.held.push(held);
     }
     pass
 }
 
-/// One document of the first pass: whether the filters may change it.
-fn read_document(doc: &RawDoc, pass: &mut FirstPass) -> bool {
+/// One document of the first pass (at `position` in the stream): what the second pass does with
+/// it.
+fn read_document(doc: &RawDoc, position: usize, pass: &mut FirstPass) -> Held {
     let mut node = match parse(doc) {
         Ok(Some(node)) => node,
-        Ok(None) => return false,
+        Ok(None) => return Held::No,
         Err(f) => {
             pass.findings.push(*f);
-            return false;
+            return Held::No;
         }
     };
     let objs = match objects_mut(&mut node) {
         Ok(objs) => objs,
         Err(r) => {
             pass.findings.push(inventory_finding(doc, &Node::map(), r));
-            return false;
+            return Held::No;
         }
     };
     let mut holds_pods = false;
-    for obj in objs {
-        holds_pods |= pass.record(obj);
+    for (object, obj) in objs.into_iter().enumerate() {
+        let at = Location {
+            document: position,
+            object,
+        };
+        holds_pods |= pass.record(obj, at);
     }
-    holds_pods
+    if !holds_pods {
+        Held::No
+    } else if pass.kept_bytes + doc.text.len() <= KEEP_HELD_BYTES {
+        pass.kept_bytes += doc.text.len();
+        Held::Kept(node)
+    } else {
+        Held::Again
+    }
 }
 
 /// What the filters use besides the document.
 struct Filters<'s> {
-    data: &'s DataIndex,
+    data: &'s DataReader<'s, 's>,
     bound: &'s harden::BoundAccounts,
     options: &'s Options,
 }
@@ -448,15 +491,19 @@ struct Filters<'s> {
 /// The second pass: the filters run on the held documents; every other one is copied.
 fn write_stream<'a>(
     docs: &[RawDoc<'a>],
-    held: Vec<bool>,
+    held: Vec<Held>,
     filters: &Filters,
     findings: &mut Vec<Finding>,
 ) -> Result<Vec<Cow<'a, str>>, PostRenderError> {
     let mut segments = Vec::with_capacity(docs.len());
     let mut written = 0;
     for (doc, held) in docs.iter().zip(held) {
-        // Read again as in the first pass, which found it readable.
-        let node = held.then(|| parse(doc).ok().flatten()).flatten();
+        let node = match held {
+            Held::No => None,
+            // Read again as in the first pass, which found it readable.
+            Held::Again => parse(doc).ok().flatten(),
+            Held::Kept(node) => Some(node),
+        };
         let Some(text) = node.and_then(|node| rewrite_document(doc, node, filters, findings))
         else {
             segments.push(Cow::Borrowed(doc.text));
@@ -485,7 +532,16 @@ fn rewrite_document(
     let original = node.clone();
     let source = source_of(doc, &original);
     let before = findings.len();
-    for obj in objects_mut(&mut node).expect("checked in the first pass") {
+    // The first pass placed every object of this document; a refusal here is reported as
+    // there, not a panic.
+    let objs = match objects_mut(&mut node) {
+        Ok(objs) => objs,
+        Err(r) => {
+            findings.push(inventory_finding(doc, &Node::map(), r));
+            return None;
+        }
+    };
+    for obj in objs {
         filter_object(obj, doc, &source, filters, findings);
     }
     if findings[before..]
@@ -537,8 +593,9 @@ fn filter_object(
         if let Some(t) = at
             .template
             .and_then(|t| crate::policy::pod::get_mut(obj, &t))
+            && let Err(f) = rollout_hash::stamp_with(t, |spec| filters.data.hash(spec))
         {
-            rollout_hash::stamp(t, filters.data);
+            findings.push(*f);
         }
     }
 }

@@ -171,17 +171,19 @@ fn is_special_break(c: char) -> bool {
 /// Plain only for a conservative alphabet with a letter, `/` or `_` first, and never for a word
 /// that YAML 1.1 or 1.2 reads as a boolean or null (`yes`, `on`, `y`, `null`, …).
 fn is_plain_safe_string(text: &str) -> bool {
-    let mut chars = text.chars();
-    let Some(first) = chars.next() else {
+    // Every byte of the alphabet is ASCII: the text is checked byte by byte.
+    let b = text.as_bytes();
+    let Some(&first) = b.first() else {
         return false;
     };
-    (first.is_ascii_alphabetic() || first == '/' || first == '_')
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_./:@+-".contains(c))
+    (first.is_ascii_alphabetic() || first == b'/' || first == b'_')
+        && b.iter().all(|&c| {
+            c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/' | b':' | b'@' | b'+' | b'-')
+        })
         && !text.ends_with(':')
-        && !text.contains("::")
-        && matches!(resolve_plain(text), Resolved::String(_))
+        && !b.windows(2).any(|w| w == b"::")
+        // Typed as a string (as `resolve_plain` would, without copying the text).
+        && super::go::typed_plain(text, true).is_none()
 }
 
 /// A plain scalar seen in a document can be written back as plain text when it is on one line

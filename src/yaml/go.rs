@@ -65,6 +65,8 @@ pub(super) fn decode_owned(raw: Raw) -> Result<Node, ParseError> {
 struct At<'p> {
     seg: Seg<'p>,
     up: Option<&'p At<'p>>,
+    /// Levels below the root (its children are at 1).
+    depth: usize,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -90,6 +92,11 @@ fn joined(path: Option<&At>) -> String {
     parts.join(".")
 }
 
+/// The depth of a child of the node at `path`.
+fn depth_below(path: Option<&At>) -> usize {
+    path.map_or(1, |at| at.depth + 1)
+}
+
 fn fail(pos: Pos, path: Option<&At>, message: impl AsRef<str>) -> ParseError {
     let message = message.as_ref();
     let message = if path.is_none() {
@@ -100,10 +107,20 @@ fn fail(pos: Pos, path: Option<&At>, message: impl AsRef<str>) -> ParseError {
     ParseError::at(pos, message)
 }
 
+/// How many levels apart the stack is checked: stacker asks the system for the stack's bounds
+/// on its first check (more than decoding a small render costs), so documents less deep than
+/// this never check; the red zone holds this many levels.
+const STACK_CHECK_LEVELS: usize = 16;
+
 fn value(raw: Raw, path: Option<&At>) -> Result<Node, ParseError> {
-    // Two frames a level, up to `MAX_DEPTH` levels: more than a test thread's 2 MiB of stack
+    // Up to `MAX_DEPTH` levels of a few frames each: more than a test thread's 2 MiB of stack
     // holds in a debug build, so the stack grows on demand instead.
-    stacker::maybe_grow(64 * 1024, 1024 * 1024, || value_on_stack(raw, path))
+    let depth = path.map_or(0, |at| at.depth);
+    if depth % STACK_CHECK_LEVELS == STACK_CHECK_LEVELS - 1 {
+        stacker::maybe_grow(256 * 1024, 1024 * 1024, || value_on_stack(raw, path))
+    } else {
+        value_on_stack(raw, path)
+    }
 }
 
 fn value_on_stack(raw: Raw, path: Option<&At>) -> Result<Node, ParseError> {
@@ -124,6 +141,7 @@ fn value_on_stack(raw: Raw, path: Option<&At>) -> Result<Node, ParseError> {
                 let at = At {
                     seg: Seg::Index(i),
                     up: path,
+                    depth: depth_below(path),
                 };
                 out.push(value(item, Some(&at))?);
             }
@@ -152,10 +170,12 @@ struct GoMap {
     entries: Vec<(GoKey, Pos, Node)>,
     /// Past [`SCAN_KEYS`] keys: the last entry whose key has this hash. The keys stay in
     /// `entries` only (no copy of each key for the index).
-    index: HashMap<u64, usize>,
+    index: HashMap<u64, usize, foldhash::fast::RandomState>,
     /// For each entry, the previous entry whose key has the same hash (`usize::MAX`: none).
     same_hash: Vec<usize>,
-    hasher: std::hash::RandomState,
+    /// Seeded per process, so no document can choose keys that all collide; foldhash, not
+    /// std's SipHash, which was a fifth of reading a mapping of 20,000 keys.
+    hasher: foldhash::fast::RandomState,
 }
 
 /// A key as a Go map tells keys apart: by type and value.
@@ -233,10 +253,9 @@ impl GoMap {
             .all(|(key, ..)| matches!(key, GoKey::String(_)))
         {
             for (key, _, value) in self.entries {
-                let GoKey::String(text) = key else {
-                    unreachable!("checked above")
-                };
-                map.push_unique_owned(text, value);
+                if let GoKey::String(text) = key {
+                    map.push_unique_owned(text, value);
+                }
             }
             return Ok(Node::Map(map));
         }
@@ -329,11 +348,12 @@ fn map_into(
         let value = {
             let at = At {
                 seg: Seg::Key(match (&key, &written) {
-                    (GoKey::String(s), _) => s,
-                    (_, Some(text)) => text,
-                    (_, None) => unreachable!("a key that is not a string keeps its text"),
+                    (GoKey::String(text), _) | (_, Some(text)) => text,
+                    // `go_key` keeps the text of every key that is not a string.
+                    (_, None) => "",
                 }),
                 up: path,
+                depth: depth_below(path),
             };
             value(v, Some(&at))?
         };
@@ -385,13 +405,15 @@ fn merge(raw: Raw, map: &mut GoMap, path: Option<&At>) -> Result<(), ParseError>
         RawKind::Map(entries) => map_into(entries, map, path),
         // Earlier mappings take precedence: they are applied last.
         RawKind::Seq(items) => {
-            if let Some(bad) = items.iter().find(|i| !matches!(i.kind, RawKind::Map(_))) {
-                return Err(refuse(bad.pos, path));
-            }
-            for item in items.into_iter().rev() {
-                let RawKind::Map(entries) = item.kind else {
-                    unreachable!("checked above")
-                };
+            // Every item is checked before any is merged.
+            let maps = items
+                .into_iter()
+                .map(|item| match item.kind {
+                    RawKind::Map(entries) => Ok(entries),
+                    _ => Err(refuse(item.pos, path)),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            for entries in maps.into_iter().rev() {
                 map_into(entries, map, path)?;
             }
             Ok(())
@@ -706,8 +728,9 @@ fn go_float32_key(f: f64) -> String {
     }
     // Rust's `{:e}` gives the shortest round-trip digits: `1.2345679e8`.
     let sci = format!("{:e}", f.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap();
-    let exp: i32 = exp.parse().unwrap();
+    // `{:e}` of a finite float always writes `e` and a whole exponent.
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
     let sign = if f < 0.0 { "-" } else { "" };
     if !(-4..6).contains(&exp) {

@@ -374,7 +374,7 @@ impl Builder {
                 self.open(pos, anchor, true)?;
                 None
             }
-            EventData::SequenceEnd | EventData::MappingEnd => Some(self.close()),
+            EventData::SequenceEnd | EventData::MappingEnd => Some(self.close(pos)?),
         })
     }
 
@@ -416,8 +416,11 @@ impl Builder {
     }
 
     /// Closes the innermost collection.
-    fn close(&mut self) -> Finished {
-        let frame = self.stack.pop().expect("libyaml balances collections");
+    fn close(&mut self, pos: Pos) -> Result<Finished, ParseError> {
+        // libyaml balances collections; an end without a start is refused, not a panic.
+        let Some(frame) = self.stack.pop() else {
+            return Err(ParseError::at(pos, "a collection ends that never started"));
+        };
         let weight = self.budget.total.since(frame.before);
         let kind = if frame.is_map {
             let mut items = frame.items.into_iter();
@@ -429,14 +432,14 @@ impl Builder {
         } else {
             RawKind::Seq(frame.items)
         };
-        Finished {
+        Ok(Finished {
             node: Raw {
                 pos: frame.pos,
                 kind,
             },
             anchor: frame.anchor,
             weight,
-        }
+        })
     }
 
     /// Records a finished node's anchor and puts the node in its collection (or ends the
