@@ -239,9 +239,7 @@ fn hash_over<T: AsRef<str>, E>(
     pod_spec: &Node,
     mut data: impl FnMut(&(String, String)) -> Result<Option<T>, E>,
 ) -> Result<String, E> {
-    let mut refs = references(pod_spec);
-    refs.sort();
-    refs.dedup();
+    let refs = distinct_references(pod_spec);
     let mut hasher = Sha256::new();
     hasher.update(b"[");
     let mut first = true;
@@ -274,6 +272,15 @@ fn json_string(s: &str) -> String {
     let mut out = String::new();
     push_json_string(&mut out, s);
     out
+}
+
+/// (kind, name) of every ConfigMap and Secret a pod spec uses, each once, sorted: what its hash
+/// covers (a ConfigMap both mounted and named in `envFrom` counts once).
+pub fn distinct_references(spec: &Node) -> Vec<(String, String)> {
+    let mut refs = references(spec);
+    refs.sort();
+    refs.dedup();
+    refs
 }
 
 /// (kind, name) of every ConfigMap and Secret a pod spec uses.

@@ -7,7 +7,7 @@ use crate::policy::rollout_hash::{self, Location, Places};
 use crate::stream::objects::objects;
 use crate::stream::{RawDoc, source_comment};
 use crate::yaml::Node;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -15,14 +15,19 @@ use std::rc::Rc;
 /// documents when a hash needs them: the stream is kept anyway, and on large streams the data is
 /// most of it. A text one template uses is read when it is hashed and dropped; one that several
 /// use (as the first pass counted them) is kept from its first use to its last, so it is read
-/// once.
+/// once. A document is read once for all its objects the count expects (the items of a `kind:
+/// List` are many objects of one document: reading it again per item would take time growing
+/// with the square of its size).
 pub(super) struct DataReader<'d, 'a> {
     places: Places,
     docs: &'d [RawDoc<'a>],
-    /// Uses by place, as the first pass counted them, until the text is first read.
-    uses: RefCell<HashMap<Location, u32>>,
+    /// Uses by document, then by object of it, as the first pass counted them, until the
+    /// document is first read.
+    uses: RefCell<HashMap<usize, HashMap<usize, u32>>>,
     /// Texts read and still to be used, with their uses left.
     kept: RefCell<HashMap<Location, (Rc<str>, u32)>>,
+    /// Documents read again so far (each costs a parse: the tests count them).
+    reads: Cell<usize>,
 }
 
 impl<'d, 'a> DataReader<'d, 'a> {
@@ -31,10 +36,14 @@ impl<'d, 'a> DataReader<'d, 'a> {
         uses_by_key: &HashMap<(String, String), u32>,
         docs: &'d [RawDoc<'a>],
     ) -> Self {
-        let mut uses = HashMap::new();
+        let mut uses: HashMap<usize, HashMap<usize, u32>> = HashMap::new();
         for (key, n) in uses_by_key {
             if let Some(at) = places.get(key) {
-                *uses.entry(at).or_default() += n;
+                *uses
+                    .entry(at.document)
+                    .or_default()
+                    .entry(at.object)
+                    .or_default() += n;
             }
         }
         DataReader {
@@ -42,6 +51,7 @@ impl<'d, 'a> DataReader<'d, 'a> {
             docs,
             uses: RefCell::new(uses),
             kept: RefCell::default(),
+            reads: Cell::new(0),
         }
     }
 
@@ -61,42 +71,82 @@ impl<'d, 'a> DataReader<'d, 'a> {
             }
             return Ok(text);
         }
-        let text: Rc<str> = self.read(at)?.into();
-        // Uses past the count (none are expected) read the text again rather than keep it.
-        let counted = self.uses.borrow_mut().remove(&at).unwrap_or(0);
-        let left = counted.saturating_sub(1);
-        if left > 0 {
-            kept.insert(at, (Rc::clone(&text), left));
+        // The objects of this document the count still expects are read with this one. Uses
+        // past the count (none are expected) read the document again rather than keep a text.
+        let counted = self
+            .uses
+            .borrow_mut()
+            .remove(&at.document)
+            .unwrap_or_default();
+        let mut text = None;
+        for (object, data) in self.read(at, &counted)? {
+            let here = Location {
+                document: at.document,
+                object,
+            };
+            // The uses left after this one, for the object asked for.
+            let left = counted.get(&object).copied().unwrap_or(0);
+            let left = if object == at.object {
+                text = Some(Rc::clone(&data));
+                left.saturating_sub(1)
+            } else {
+                left
+            };
+            if left > 0 {
+                kept.insert(here, (data, left));
+            }
         }
-        Ok(text)
+        text.ok_or_else(|| self.read_differently(at.document))
     }
 
-    /// Reads the object at `at` again, as the first pass read it.
-    fn read(&self, at: Location) -> Result<String, Box<Finding>> {
-        let Some(doc) = self.docs.get(at.document) else {
-            return Err(Box::new(Finding::stream(
-                format!(
-                    "document {} is not in the stream the second time; refused rather than hashed wrongly",
-                    at.document + 1
-                ),
-                Severity::Error,
-                "internal",
-            )));
-        };
+    /// Reads the document of `at` again, as the first pass read it: the data text of the object
+    /// at `at` and of each object `counted` names, with its position in the document.
+    fn read(
+        &self,
+        at: Location,
+        counted: &HashMap<usize, u32>,
+    ) -> Result<Vec<(usize, Rc<str>)>, Box<Finding>> {
+        let doc = self
+            .docs
+            .get(at.document)
+            .ok_or_else(|| self.read_differently(at.document))?;
+        self.reads.set(self.reads.get() + 1);
         let again = parse(doc)?;
-        let obj = again
+        let objs = again
             .as_ref()
             .and_then(|node| objects(node).ok())
-            .and_then(|objs| objs.get(at.object).copied());
-        match obj {
-            Some(obj) => Ok(rollout_hash::data_text(obj)),
-            None => Err(Box::new(doc_finding(
+            .ok_or_else(|| self.read_differently(at.document))?;
+        let mut wanted: Vec<usize> = counted.keys().copied().collect();
+        if !counted.contains_key(&at.object) {
+            wanted.push(at.object);
+        }
+        wanted
+            .into_iter()
+            .map(|i| match objs.get(i) {
+                Some(obj) => Ok((i, Rc::from(rollout_hash::data_text(obj)))),
+                None => Err(self.read_differently(at.document)),
+            })
+            .collect()
+    }
+
+    /// The refusal of a document whose objects are not where the first pass found them.
+    fn read_differently(&self, document: usize) -> Box<Finding> {
+        match self.docs.get(document) {
+            Some(doc) => Box::new(doc_finding(
                 doc,
                 &source_comment(doc.text).map(str::to_string),
                 "internal",
                 "the document read differently the second time; refused rather than hashed wrongly"
                     .into(),
-            ))),
+            )),
+            None => Box::new(Finding::stream(
+                format!(
+                    "document {} is not in the stream the second time; refused rather than hashed wrongly",
+                    document + 1
+                ),
+                Severity::Error,
+                "internal",
+            )),
         }
     }
 }
@@ -248,5 +298,79 @@ mod tests {
             kept.push(reader.kept.borrow().get(&at).map(|(_, left)| *left));
         }
         assert_eq!(kept, [Some(2), Some(1), None, None]);
+    }
+
+    /// The items of a List used once each are read in one reading of the List, not one per
+    /// item (which grows with the square of the List's size), and nothing is kept after.
+    #[test]
+    fn a_document_is_read_once_for_all_the_objects_counted_in_it() {
+        struct Row {
+            what: &'static str,
+            /// Uses counted per item of the List (items named `c0`, `c1`, …).
+            uses: &'static [u32],
+            /// The items asked for, in order.
+            asked: &'static [usize],
+            reads: usize,
+        }
+        let rows = [
+            Row {
+                what: "three items used once each",
+                uses: &[1, 1, 1],
+                asked: &[2, 0, 1],
+                reads: 1,
+            },
+            Row {
+                what: "an item used twice, one not used",
+                uses: &[2, 0, 1],
+                asked: &[0, 2, 0],
+                reads: 1,
+            },
+            Row {
+                what: "a use past the count reads the document again",
+                uses: &[1, 1],
+                asked: &[0, 1, 0],
+                reads: 2,
+            },
+        ];
+        for row in rows {
+            let items: Vec<String> = (0..row.uses.len())
+                .map(|i| {
+                    format!("- {{apiVersion: v1, kind: ConfigMap, metadata: {{name: c{i}}}, data: {{k: v{i}}}}}\n")
+                })
+                .collect();
+            let stream = format!("apiVersion: v1\nkind: List\nitems:\n{}", items.concat());
+            let docs = split(&stream).unwrap();
+            let list = read(&stream).remove(0);
+            let objs = objects(&list).unwrap();
+            let mut places = Places::default();
+            let mut uses = HashMap::new();
+            for (i, obj) in objs.iter().enumerate() {
+                places.record(
+                    obj,
+                    Location {
+                        document: 0,
+                        object: i,
+                    },
+                );
+                if row.uses[i] > 0 {
+                    uses.insert(("ConfigMap".to_string(), format!("c{i}")), row.uses[i]);
+                }
+            }
+            let reader = DataReader::new(places, &uses, &docs);
+            for &i in row.asked {
+                let at = Location {
+                    document: 0,
+                    object: i,
+                };
+                assert_eq!(
+                    &*reader.data_text(at).unwrap(),
+                    rollout_hash::data_text(objs[i]),
+                    "{}: item {i}",
+                    row.what
+                );
+            }
+            assert_eq!(reader.reads.get(), row.reads, "{}", row.what);
+            assert!(reader.kept.borrow().is_empty(), "{}", row.what);
+        }
     }
 }

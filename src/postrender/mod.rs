@@ -424,7 +424,10 @@ impl FirstPass {
         };
         for template in specs.iter().filter_map(|s| s.template.as_ref()) {
             let spec = crate::policy::pod::get(obj, template).and_then(|t| t.get_path(&["spec"]));
-            for key in spec.map(rollout_hash::references).unwrap_or_default() {
+            for key in spec
+                .map(rollout_hash::distinct_references)
+                .unwrap_or_default()
+            {
                 *self.uses.entry(key).or_default() += 1;
             }
         }
@@ -714,6 +717,84 @@ fn write_changed(raw: &str, node: &Node, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first pass's bookkeeping: which documents the second pass filters (and how), the
+    /// uses each ConfigMap and Secret has (a template counts once per object it references),
+    /// the objects Kubernetes would create, the first unverified chart version, its findings.
+    #[test]
+    fn the_first_pass_records_what_the_second_needs() {
+        struct Row {
+            what: &'static str,
+            stream: String,
+            /// Per document: `-` copied as is, `kept` filtered from the first tree.
+            held: &'static [&'static str],
+            uses: &'static [(&'static str, &'static str, u32)],
+            objects: usize,
+            unverified: Option<&'static str>,
+            findings: usize,
+        }
+        let deploy = |refs: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d}}\nspec:\n  template:\n    spec:\n      containers: [{{name: c, image: i{refs}}}]\n"
+            )
+        };
+        let twice = deploy(
+            ", envFrom: [{configMapRef: {name: s}}, {secretRef: {name: k}}], env: [{name: A, valueFrom: {configMapKeyRef: {name: s, key: a}}}]",
+        );
+        let rows = [
+            Row {
+                what: "a ConfigMap named twice by one template is one use; a Secret one more",
+                stream: format!("{twice}---\n{twice}"),
+                held: &["kept", "kept"],
+                uses: &[("ConfigMap", "s", 2), ("Secret", "k", 2)],
+                objects: 2,
+                unverified: None,
+                findings: 0,
+            },
+            Row {
+                what: "ServiceAccounts are held, ConfigMaps and Services are not",
+                stream: "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: x, labels: {helm.sh/chart: locust-0.1.0}}\n".into(),
+                held: &["kept", "-", "-"],
+                uses: &[],
+                objects: 3,
+                unverified: Some("0.1.0"),
+                findings: 0,
+            },
+            Row {
+                what: "a List's items are objects; a document that cannot be read is a finding",
+                stream: "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: s}}\n- {apiVersion: v1, kind: Secret, metadata: {name: k}}\n---\nkey: [unclosed\n".into(),
+                held: &["-", "-"],
+                uses: &[],
+                objects: 2,
+                unverified: None,
+                findings: 1,
+            },
+        ];
+        for row in rows {
+            let docs = split(&row.stream).unwrap();
+            let pass = read_stream(&docs);
+            let held: Vec<&str> = pass
+                .held
+                .iter()
+                .map(|h| match h {
+                    Held::No => "-",
+                    Held::Again => "again",
+                    Held::Kept(_) => "kept",
+                })
+                .collect();
+            assert_eq!(held, row.held, "{}", row.what);
+            let mut uses: Vec<(&str, &str, u32)> = pass
+                .uses
+                .iter()
+                .map(|((kind, name), n)| (kind.as_str(), name.as_str(), *n))
+                .collect();
+            uses.sort();
+            assert_eq!(uses, row.uses, "{}", row.what);
+            assert_eq!(pass.objects, row.objects, "{}", row.what);
+            assert_eq!(pass.unverified.as_deref(), row.unverified, "{}", row.what);
+            assert_eq!(pass.findings.len(), row.findings, "{}", row.what);
+        }
+    }
 
     #[test]
     fn syntax_errors_are_placed_like_every_finding_with_a_position() {
