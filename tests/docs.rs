@@ -1,6 +1,7 @@
-//! The user documentation follows the code where the code has the one definition: the README's
+//! The documentation follows the code where the code has the one definition: the README's
 //! exit-code table lists exactly the codes of `commands::exit::CODES` (and `local`'s signal
-//! codes), so a new exit code cannot be added without its row.
+//! codes), so a new exit code cannot be added without its row; and every file ARCHITECTURE.md's
+//! "Where to change what" names exists, so a moved or split file cannot leave its row behind.
 
 use locust_planton::commands::exit;
 use std::collections::BTreeSet;
@@ -65,5 +66,75 @@ fn the_table_reader_reads_rows_and_stops_at_the_table() {
     ] {
         let got: Vec<u16> = exit_code_rows(case.text).into_iter().collect();
         assert_eq!(got, case.codes, "{}", case.text);
+    }
+}
+
+/// The repository paths written in backticks in `markdown`'s section `heading` (up to the next
+/// `## `): those under the folders a maintainer edits, without placeholders (`<version>`).
+fn named_paths(markdown: &str, heading: &str) -> Vec<String> {
+    const ROOTS: &[&str] = &[
+        "src/",
+        "tests/",
+        "scripts/",
+        "fixtures/",
+        "docs/",
+        "charts-lock/",
+        "examples/",
+        "schema/",
+        "benches/",
+        "tools/",
+    ];
+    let section: String = markdown
+        .lines()
+        .skip_while(|l| l.trim() != heading)
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    section
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|t| ROOTS.iter().any(|r| t.starts_with(r)))
+        .filter(|t| !t.contains(['<', ' ', '*']))
+        .map(|t| t.trim_end_matches([',', ':']).to_string())
+        .collect()
+}
+
+#[test]
+fn every_file_the_where_to_change_rows_name_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    let named = named_paths(&text, "## Where to change what");
+    assert!(named.len() > 40, "{named:?}");
+    let missing: Vec<&String> = named.iter().filter(|p| !root.join(p).exists()).collect();
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md \"Where to change what\" names files that do not exist: {missing:?}"
+    );
+}
+
+#[test]
+fn the_path_reader_takes_repository_paths_of_its_section_only() {
+    struct Case {
+        text: &'static str,
+        paths: &'static [&'static str],
+    }
+    for case in [
+        Case {
+            text: "## Where\n| a | `src/a.rs` (`fn`), `tests/b.rs`, `fixtures/reference/<version>/` |\n## Next\n`src/c.rs`\n",
+            paths: &["src/a.rs", "tests/b.rs"],
+        },
+        Case {
+            text: "`src/x.rs`\n## Where\n`LP_REAL_CHART`, `../shared/x`, `src/spec/schema/`\n",
+            paths: &["src/spec/schema/"],
+        },
+    ] {
+        assert_eq!(
+            named_paths(case.text, "## Where"),
+            case.paths,
+            "{}",
+            case.text
+        );
     }
 }
