@@ -78,53 +78,50 @@ impl<'d, 'a> DataReader<'d, 'a> {
             .borrow_mut()
             .remove(&at.document)
             .unwrap_or_default();
+        let mut wanted: Vec<usize> = counted.keys().copied().collect();
+        if !counted.contains_key(&at.object) {
+            wanted.push(at.object);
+        }
         let mut text = None;
-        for (object, data) in self.read(at, &counted)? {
-            let here = Location {
-                document: at.document,
-                object,
-            };
-            // The uses left after this one, for the object asked for.
-            let left = counted.get(&object).copied().unwrap_or(0);
-            let left = if object == at.object {
+        for (object, data) in self.read(at.document, &wanted)? {
+            let mut left = counted.get(&object).copied().unwrap_or(0);
+            if object == at.object {
                 text = Some(Rc::clone(&data));
-                left.saturating_sub(1)
-            } else {
-                left
-            };
+                left = left.saturating_sub(1);
+            }
             if left > 0 {
+                let here = Location {
+                    document: at.document,
+                    object,
+                };
                 kept.insert(here, (data, left));
             }
         }
         text.ok_or_else(|| self.read_differently(at.document))
     }
 
-    /// Reads the document of `at` again, as the first pass read it: the data text of the object
-    /// at `at` and of each object `counted` names, with its position in the document.
+    /// Reads `document` again, as the first pass read it: the data text of each object of it at
+    /// a position in `wanted`, with that position.
     fn read(
         &self,
-        at: Location,
-        counted: &HashMap<usize, u32>,
+        document: usize,
+        wanted: &[usize],
     ) -> Result<Vec<(usize, Rc<str>)>, Box<Finding>> {
         let doc = self
             .docs
-            .get(at.document)
-            .ok_or_else(|| self.read_differently(at.document))?;
+            .get(document)
+            .ok_or_else(|| self.read_differently(document))?;
         self.reads.set(self.reads.get() + 1);
         let again = parse(doc)?;
         let objs = again
             .as_ref()
             .and_then(|node| objects(node).ok())
-            .ok_or_else(|| self.read_differently(at.document))?;
-        let mut wanted: Vec<usize> = counted.keys().copied().collect();
-        if !counted.contains_key(&at.object) {
-            wanted.push(at.object);
-        }
+            .ok_or_else(|| self.read_differently(document))?;
         wanted
-            .into_iter()
-            .map(|i| match objs.get(i) {
+            .iter()
+            .map(|&i| match objs.get(i) {
                 Some(obj) => Ok((i, Rc::from(rollout_hash::data_text(obj)))),
-                None => Err(self.read_differently(at.document)),
+                None => Err(self.read_differently(document)),
             })
             .collect()
     }
